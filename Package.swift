@@ -1,0 +1,86 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// Upcoming features that keep dependencies from leaking: only deliberate `public import`s are visible to users.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "LearnSync",
+    platforms: [.macOS(.v15), .iOS(.v18)],
+    products: [
+        .library(name: "LearnSync", targets: ["LearnSync"]),
+        .library(name: "LearnSyncModels", targets: ["LearnSyncModels"]),
+        .library(name: "LearnSyncMerge", targets: ["LearnSyncMerge"]),
+        .library(name: "LearnSyncStorage", targets: ["LearnSyncStorage"]),
+        .library(name: "LearnSyncProtocol", targets: ["LearnSyncProtocol"]),
+        .library(name: "LearnSyncServer", targets: ["LearnSyncServer"]),
+        .library(name: "LearnSyncTesting", targets: ["LearnSyncTesting"]),
+        .executable(name: "learnsync", targets: ["learnsync"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        .target(name: "LearnSyncModels", swiftSettings: swiftSettings),
+        .target(name: "LearnSyncMerge", dependencies: ["LearnSyncModels"], swiftSettings: swiftSettings),
+        .target(
+            name: "LearnSyncStorage",
+            dependencies: ["LearnSyncModels", "LearnSyncMerge", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "LearnSyncProtocol", dependencies: ["LearnSyncModels"], swiftSettings: swiftSettings),
+        .target(
+            name: "LearnSync",
+            dependencies: ["LearnSyncModels", "LearnSyncMerge", "LearnSyncStorage", "LearnSyncProtocol"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LearnSyncServer",
+            dependencies: [
+                "LearnSyncModels", "LearnSyncMerge", "LearnSyncProtocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "LearnSyncTesting",
+            dependencies: [
+                "LearnSync", "LearnSyncServer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "learnsync",
+            dependencies: [
+                "LearnSync", "LearnSyncServer", "LearnSyncTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "LearnSyncModelsTests", dependencies: ["LearnSyncModels", "LearnSyncTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "LearnSyncMergeTests", dependencies: ["LearnSyncMerge", "LearnSyncTesting"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LearnSyncStorageTests",
+            dependencies: ["LearnSyncStorage", "LearnSyncTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,36 @@
+/// Versions of the sync protocol. Every request names one in its `protocol` field.
+public enum ProtocolVersion {
+    /// The version this package speaks.
+    public static let current = 1
+    /// Every version a server of this package accepts.
+    public static let supported = [1]
+}
+
+/// The limits of protocol v1, enforced by the server before it does any work and documented in
+/// `docs/PROTOCOL.md`.
+public enum ProtocolLimits {
+    /// Largest request body, in bytes (1 MiB).
+    public static let maxBodyBytes = 1 << 20
+    /// Most events pushed in one sync request.
+    public static let maxEventsPerRequest = 500
+    /// Events per pulled page when the request does not ask for fewer.
+    public static let defaultPageSize = 500
+    /// Most events per pulled page a request may ask for.
+    public static let maxPageSize = 1000
+    /// How far in the future (by the server's clock) an event's HLC time may be, in milliseconds.
+    public static let maxClockSkewMilliseconds: Int64 = 5 * 60 * 1000
+    /// Usernames: 3 to 64 characters from `[a-z0-9._-]` (nothing else is asked of a learner).
+    public static let usernameLength = 3...64
+    /// Passwords: 8 to 128 characters.
+    public static let passwordLength = 8...128
+    /// A guest's device secret: 16 to 128 characters.
+    public static let secretLength = 16...128
+}
+
+/// The first thing decoded from every request: its protocol version, so that an unsupported
+/// version is answered clearly even when the rest of the body is of another shape.
+public struct VersionEnvelope: Decodable, Sendable {
+    public var version: Int
+
+    private enum CodingKeys: String, CodingKey { case version = "protocol" }
+}

@@ -1,0 +1,47 @@
+public import LearnSyncModels
+
+/// `POST /v1/guests`: a device registers its guest learner to back up its progress.
+///
+/// The device makes the guest id and a random secret; registering again with the same secret
+/// (after a lost answer, or to get a fresh token) is safe, with another secret it is refused.
+public struct RegisterGuestRequest: Codable, Hashable, Sendable {
+    public var version: Int
+    public var learner: LearnerID
+    /// A random secret only this device knows (16 to 128 characters); the server keeps a hash.
+    public var secret: String
+
+    public init(learner: LearnerID, secret: String, version: Int = ProtocolVersion.current) {
+        self.version = version
+        self.learner = learner
+        self.secret = secret
+    }
+
+    private enum CodingKeys: String, CodingKey { case version = "protocol", learner, secret }
+
+    public func validate() throws(Problem) {
+        guard learner.isGuest else { throw Problem(code: .invalidRequest, detail: "learner must be a guest id (g-…)") }
+        guard ProtocolLimits.secretLength.contains(secret.count) else {
+            throw Problem(code: .invalidRequest, detail: "secret must be \(ProtocolLimits.secretLength.lowerBound) to \(ProtocolLimits.secretLength.upperBound) characters")
+        }
+    }
+}
+
+/// A bearer token for a learner, the answer to registering, signing up or signing in.
+public struct SessionResponse: Codable, Hashable, Sendable {
+    public var version: Int
+    /// The learner the token acts for.
+    public var learner: LearnerID
+    /// The bearer token (at least 128 random bits); the server stores only its hash.
+    public var token: String
+    /// When the token stops working, in milliseconds since 1970.
+    public var expiresAt: Int64
+
+    public init(learner: LearnerID, token: String, expiresAt: Int64, version: Int = ProtocolVersion.current) {
+        self.version = version
+        self.learner = learner
+        self.token = token
+        self.expiresAt = expiresAt
+    }
+
+    private enum CodingKeys: String, CodingKey { case version = "protocol", learner, token, expiresAt }
+}

@@ -1,0 +1,71 @@
+import GRDB
+
+/// The device database's named migrations. Never edit a shipped migration; add a new one.
+enum DeviceSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: events, outbox, progress") { db in
+            // One row: who this device is and where its clocks stand.
+            try db.execute(sql: """
+                CREATE TABLE device (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    replica TEXT NOT NULL,
+                    learner TEXT NOT NULL,
+                    nextSeq INTEGER NOT NULL,
+                    hlc INTEGER NOT NULL
+                );
+                -- The event log. `pending` = 1 while the event is in the outbox (not yet
+                -- acknowledged by a server); only this replica's own events are ever pending.
+                CREATE TABLE event (
+                    replica TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    learner TEXT NOT NULL,
+                    hlc INTEGER NOT NULL,
+                    course TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    item TEXT,
+                    answers TEXT,
+                    choice TEXT,
+                    amount INTEGER,
+                    pending INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (replica, seq)
+                ) WITHOUT ROWID;
+                CREATE INDEX event_by_course ON event(course, hlc);
+                CREATE INDEX event_outbox ON event(seq) WHERE pending = 1;
+                -- Events a server refused, kept aside with its reason so they are reported.
+                CREATE TABLE rejectedEvent (
+                    replica TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    code TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    event BLOB NOT NULL,
+                    PRIMARY KEY (replica, seq)
+                ) WITHOUT ROWID;
+                -- Guest → account edges learned locally or from a server.
+                CREATE TABLE alias (
+                    guest TEXT PRIMARY KEY NOT NULL,
+                    account TEXT NOT NULL
+                );
+                -- Materialized progress per (root learner, course), as JSON. A rowid table (and
+                -- so is `alias`): SQLite does not report changes to WITHOUT ROWID tables, and
+                -- progress observation depends on those reports.
+                CREATE TABLE progress (
+                    learner TEXT NOT NULL,
+                    course TEXT NOT NULL,
+                    state BLOB NOT NULL,
+                    PRIMARY KEY (learner, course)
+                );
+                -- The link to a server: where, as whom, and how far this device has pulled.
+                CREATE TABLE syncState (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    server TEXT,
+                    token TEXT,
+                    cursor INTEGER NOT NULL DEFAULT 0,
+                    lastSyncAt INTEGER
+                );
+                INSERT INTO syncState (id) VALUES (1);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+import LearnSyncMerge
+public import LearnSyncModels
+
+/// Who this device is: its replica id and the learner it records for.
+public struct DeviceIdentity: Hashable, Sendable {
+    /// This store's replica id; it numbers every event recorded here.
+    public var replica: ReplicaID
+    /// The learner new events are recorded for: a guest, or the account after signing in.
+    public var learner: LearnerID
+}
+
+/// The device's SQLite store: the event log, the outbox of events a server has not acknowledged,
+/// the sync cursor, aliases, the hybrid logical clock and the materialized progress.
+///
+/// Recording an event is one transaction: the event, its place in the outbox, the clock and its
+/// effect on progress commit together or not at all. Reading progress reads one row; it never
+/// replays the log.
+///
+/// ```swift
+/// let store = try DeviceStore(path: "progress.sqlite", catalog: catalog)
+/// try await store.record(.lessonCompleted(lesson: "keep-secure"), in: "customer-privacy")
+/// let progress = try await store.progress(in: "customer-privacy")
+/// ```
+public final class DeviceStore: Sendable {
+    /// The courses this store validates and grades events against.
+    public let catalog: Catalog
+    let writer: any DatabaseWriter
+    let clock: any WallClock
+
+    /// Opens (or creates) a store file in WAL mode and runs pending migrations.
+    ///
+    /// - Parameters:
+    ///   - path: the SQLite file; its folder must exist.
+    ///   - catalog: the courses events are checked and graded against.
+    ///   - clock: wall time for the hybrid logical clock.
+    /// - Throws: ``StorageError`` with code `database` when the file cannot be opened or migrated.
+    public convenience init(path: String, catalog: Catalog, clock: any WallClock = SystemWallClock()) throws {
+        let writer: DatabasePool
+        do {
+            writer = try DatabasePool(path: path, configuration: Self.configuration)
+        } catch {
+            throw StorageError(.database, "cannot open the device store", cause: error)
+        }
+        try self.init(writer: writer, catalog: catalog, clock: clock)
+    }
+
+    /// A store in memory, for tests and previews; it is gone when released.
+    public static func inMemory(catalog: Catalog, clock: any WallClock = SystemWallClock()) throws -> DeviceStore {
+        do {
+            return try DeviceStore(writer: DatabaseQueue(configuration: configuration), catalog: catalog, clock: clock)
+        } catch let error as StorageError {
+            throw error
+        } catch {
+            throw StorageError(.database, "cannot open an in-memory store", cause: error)
+        }
+    }
+
+    private static var configuration: Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        return configuration
+    }
+
+    private init(writer: any DatabaseWriter, catalog: Catalog, clock: any WallClock) throws {
+        self.writer = writer
+        self.catalog = catalog
+        self.clock = clock
+        try database {
+            try DeviceSchema.migrator.migrate(writer)
+            try writer.write { db in
+                if try Row.fetchOne(db, sql: "SELECT 1 FROM device") == nil {
+                    try db.execute(
+                        sql: "INSERT INTO device (id, replica, learner, nextSeq, hlc) VALUES (1, ?, ?, 1, 0)",
+                        arguments: [ReplicaID.random().rawValue, LearnerID.newGuest().rawValue])
+                }
+            }
+        }
+    }
+
+    /// This device's replica and current learner.
+    public func identity() async throws -> DeviceIdentity {
+        try await read { db in try Self.identity(db) }
+    }
+
+    static func identity(_ db: Database) throws -> DeviceIdentity {
+        guard let row = try Row.fetchOne(db, sql: "SELECT replica, learner FROM device WHERE id = 1") else {
+            throw StorageError(.signedOut, "the store has no device identity")
+        }
+        return DeviceIdentity(replica: ReplicaID(unchecked: row[0]), learner: LearnerID(unchecked: row[1]))
+    }
+
+    /// The learner whose progress this device shows: the current learner's account if the
+    /// current learner is a guest attached to one, else the current learner.
+    static func currentRoot(_ db: Database) throws -> LearnerID {
+        let learner = try identity(db).learner
+        let account = try String.fetchOne(db, sql: "SELECT account FROM alias WHERE guest = ?", arguments: [learner.rawValue])
+        return account.map { LearnerID(unchecked: $0) } ?? learner
+    }
+
+    // MARK: - Database access with errors mapped at one place
+
+    func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await database { try await writer.read(body) }
+    }
+
+    func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await database { try await writer.write(body) }
+    }
+
+    func database<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as StorageError {
+            throw error
+        } catch let error as ModelError {
+            throw StorageError(.invalidEvent, error.message, cause: error)
+        } catch {
+            throw StorageError(.database, "the device database failed", cause: error)
+        }
+    }
+
+    func database<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as StorageError {
+            throw error
+        } catch let error as ModelError {
+            throw StorageError(.invalidEvent, error.message, cause: error)
+        } catch {
+            throw StorageError(.database, "the device database failed", cause: error)
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import GRDB
+import LearnSyncModels
+
+/// Reads and writes ``ProgressEvent`` rows of the `event` table through ``EventColumns``.
+enum EventRow {
+    static let columns = "replica, seq, learner, hlc, course, type, item, answers, choice, amount"
+
+    /// Inserts an event unless its id is already there; returns whether it was new.
+    static func insert(_ event: ProgressEvent, pending: Bool, in db: Database) throws -> Bool {
+        let statement = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO event (\(columns), pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let c = EventColumns(event)
+        statement.setUncheckedArguments([
+            c.replica, c.seq, c.learner, c.hlc, c.course, c.type, c.item, c.answers, c.choice, c.amount, pending,
+        ])
+        try statement.execute()
+        return db.changesCount > 0
+    }
+
+    /// Decodes a row selected with ``columns``.
+    static func decode(_ row: Row) throws -> ProgressEvent {
+        try EventColumns(
+            replica: row[0], seq: row[1], learner: row[2], hlc: row[3], course: row[4], type: row[5],
+            item: row[6], answers: row[7], choice: row[8], amount: row[9]
+        ).event()
+    }
+
+    static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [ProgressEvent] {
+        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(decode)
+    }
+}

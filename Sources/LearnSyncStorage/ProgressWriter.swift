@@ -1,0 +1,100 @@
+import Foundation
+import GRDB
+import LearnSyncMerge
+import LearnSyncModels
+
+/// Applies events to the materialized progress inside one write transaction: rows are read
+/// once, updated in memory, and written back by ``flush()`` before the transaction commits.
+struct ProgressWriter {
+    private struct Key: Hashable {
+        var learner: LearnerID
+        var course: CourseID
+    }
+
+    let db: Database
+    let catalog: Catalog
+    private(set) var aliases: AliasSet
+    private var cache: [Key: CourseProgress] = [:]
+    private var dirty: Set<Key> = []
+
+    init(db: Database, catalog: Catalog) throws {
+        self.db = db
+        self.catalog = catalog
+        aliases = try Self.loadAliases(db)
+    }
+
+    static func loadAliases(_ db: Database) throws -> AliasSet {
+        var aliases = AliasSet()
+        for row in try Row.fetchAll(db, sql: "SELECT guest, account FROM alias") {
+            try aliases.insert(guest: LearnerID(unchecked: row[0]), account: LearnerID(unchecked: row[1]))
+        }
+        return aliases
+    }
+
+    /// Applies an event just inserted into the log (never one applied before).
+    /// Events of courses the catalog does not know are kept in the log but not materialized.
+    mutating func apply(_ event: ProgressEvent) throws {
+        guard let course = catalog[event.course] else { return }
+        let key = Key(learner: aliases.root(of: event.learner), course: event.course)
+        var progress = try load(key)
+        if progress.apply(event, course: course) == .replayNewerThanReset, let reset = progress.resetKey {
+            for other in try events(of: key, from: reset.timestamp) where other.key > reset {
+                progress.apply(other, course: course)
+            }
+        }
+        cache[key] = progress
+        dirty.insert(key)
+    }
+
+    /// Rebuilds one learner's progress in every course from the log (after an alias changes it).
+    mutating func rebuild(learner root: LearnerID) throws {
+        try db.execute(sql: "DELETE FROM progress WHERE learner = ?", arguments: [root.rawValue])
+        for key in cache.keys where key.learner == root { cache[key] = nil }
+        let members = aliases.members(of: root)
+        for course in catalog.courses {
+            let key = Key(learner: root, course: course.id)
+            let events = try fetch(members: members, course: course.id, from: HLCTimestamp(rawValue: 0))
+            guard !events.isEmpty else { continue }
+            cache[key] = CourseProgress.rebuild(course: course, from: events)
+            dirty.insert(key)
+        }
+    }
+
+    /// Records an alias edge; the caller rebuilds the account's progress.
+    mutating func insertAlias(guest: LearnerID, account: LearnerID) throws -> Bool {
+        guard try aliases.insert(guest: guest, account: account) else { return false }
+        try db.execute(sql: "INSERT INTO alias (guest, account) VALUES (?, ?)", arguments: [guest.rawValue, account.rawValue])
+        return true
+    }
+
+    /// Writes every changed progress row.
+    func flush() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO progress (learner, course, state) VALUES (?, ?, ?)")
+        for key in dirty {
+            guard let progress = cache[key] else { continue }
+            statement.setUncheckedArguments([key.learner.rawValue, key.course.rawValue, try encoder.encode(progress)])
+            try statement.execute()
+        }
+    }
+
+    private mutating func load(_ key: Key) throws -> CourseProgress {
+        if let cached = cache[key] { return cached }
+        let loaded = try DeviceStore.fetchProgress(db, learner: key.learner, course: key.course)
+        cache[key] = loaded
+        return loaded
+    }
+
+    private func events(of key: Key, from timestamp: HLCTimestamp) throws -> [ProgressEvent] {
+        try fetch(members: aliases.members(of: key.learner), course: key.course, from: timestamp)
+    }
+
+    private func fetch(members: [LearnerID], course: CourseID, from timestamp: HLCTimestamp) throws -> [ProgressEvent] {
+        let placeholders = members.map { _ in "?" }.joined(separator: ",")
+        return try EventRow.fetchAll(
+            db,
+            sql: "SELECT \(EventRow.columns) FROM event WHERE course = ? AND hlc >= ? AND learner IN (\(placeholders))",
+            arguments: StatementArguments([course.rawValue, timestamp.rawValue] as [any DatabaseValueConvertible] + members.map(\.rawValue)))
+    }
+}

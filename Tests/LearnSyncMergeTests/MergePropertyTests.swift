@@ -1,0 +1,156 @@
+import Foundation
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncTesting
+import Testing
+
+/// Property-based tests of the merge: 1,000 random cases each, seeded; the seed is printed and a
+/// failing case can be replayed with `LEARNSYNC_SEED=<seed> swift test --filter MergePropertyTests`.
+@Suite struct MergePropertyTests {
+    static let cases = 1_000
+    let catalog: Catalog
+    let learners: [LearnerID] = ["a-account", "g-guest1", "g-guest2"]
+    let replicas: [ReplicaID] = ["replica-a", "replica-b", "replica-c"]
+
+    init() throws { catalog = try SampleCatalog.load() }
+
+    /// Runs `body` for each case with its own generator, printing the run's seed once.
+    func forEachCase(_ name: String, _ body: (inout SeededGenerator, UInt64) throws -> Void) throws {
+        let seed = SeededGenerator.seedFromEnvironment()
+        print("\(name) seed: \(seed)")
+        var seeds = SeededGenerator(seed: seed)
+        for _ in 0..<Self.cases {
+            let caseSeed = seeds.next()
+            var generator = SeededGenerator(seed: caseSeed)
+            try body(&generator, caseSeed)
+        }
+    }
+
+    func randomEvents(_ generator: inout SeededGenerator) -> [ProgressEvent] {
+        RandomStudy.events(
+            count: Int.random(in: 0...40, using: &generator), catalog: catalog, learners: learners,
+            replicas: replicas, using: &generator)
+    }
+
+    func replica(_ events: some Sequence<ProgressEvent>, aliases: Bool = false) throws -> ProgressReplica {
+        var replica = ProgressReplica(catalog: catalog)
+        if aliases { try replica.attach(guest: "g-guest1", to: "a-account") }
+        for event in events { try replica.insert(event) }
+        return replica
+    }
+
+    func bytes(_ replica: ProgressReplica) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let flat = replica.allProgress.flatMap { learner, courses in
+            courses.map { ["\(learner)/\($0.key)": $0.value] }
+        }.sorted { $0.keys.first! < $1.keys.first! }
+        return try encoder.encode(flat)
+    }
+
+    @Test func anyOrderAndDuplicationGivesByteIdenticalState() throws {
+        try forEachCase("order") { generator, seed in
+            let events = randomEvents(&generator)
+            var delivered = events + events.filter { _ in Bool.random(using: &generator) }
+            delivered.shuffle(using: &generator)
+            let expected = try bytes(replica(events)), actual = try bytes(replica(delivered))
+            #expect(expected == actual, "case seed \(seed)")
+        }
+    }
+
+    @Test func mergeIsCommutative() throws {
+        try forEachCase("commutative") { generator, seed in
+            let events = randomEvents(&generator)
+            let a = events.filter { _ in Bool.random(using: &generator) }
+            let b = events.filter { _ in Bool.random(using: &generator) }
+            var ab = try replica(a), ba = try replica(b)
+            try ab.merge(replica(b))
+            try ba.merge(replica(a))
+            let (lhs, rhs) = (try bytes(ab), try bytes(ba))
+            #expect(lhs == rhs, "case seed \(seed)")
+        }
+    }
+
+    @Test func mergeIsAssociative() throws {
+        try forEachCase("associative") { generator, seed in
+            let events = randomEvents(&generator)
+            let parts = (0..<3).map { _ in events.filter { _ in Bool.random(using: &generator) } }
+            var left = try replica(parts[0])
+            try left.merge(replica(parts[1]))
+            try left.merge(replica(parts[2]))
+            var rightTail = try replica(parts[1])
+            try rightTail.merge(replica(parts[2]))
+            var right = try replica(parts[0])
+            try right.merge(rightTail)
+            let (lhs, rhs) = (try bytes(left), try bytes(right))
+            #expect(lhs == rhs, "case seed \(seed)")
+        }
+    }
+
+    @Test func mergeIsIdempotent() throws {
+        try forEachCase("idempotent") { generator, seed in
+            let original = try replica(randomEvents(&generator), aliases: true)
+            var merged = original
+            try merged.merge(original)
+            let (lhs, rhs) = (try bytes(merged), try bytes(original))
+            #expect(lhs == rhs, "case seed \(seed)")
+        }
+    }
+
+    @Test func incrementalEqualsRebuild() throws {
+        try forEachCase("incremental") { generator, seed in
+            let events = randomEvents(&generator)
+            let incremental = try replica(events.shuffled(using: &generator))
+            for learner in learners {
+                for course in catalog.courses {
+                    let rebuilt = CourseProgress.rebuild(course: course, from: events.filter { $0.learner == learner })
+                    #expect(incremental.progress(of: learner, in: course.id) == rebuilt, "case seed \(seed)")
+                }
+            }
+        }
+    }
+
+    @Test func attachingAGuestMergesItsEventsIntoTheAccount() throws {
+        try forEachCase("alias") { generator, seed in
+            let events = randomEvents(&generator)
+            // Attach before or after the events arrive: the same state either way.
+            let early = try replica(events, aliases: true)
+            var late = try replica(events)
+            try late.attach(guest: "g-guest1", to: "a-account")
+            let (lhs, rhs) = (try bytes(early), try bytes(late))
+            #expect(lhs == rhs, "case seed \(seed)")
+            let union = events.filter { $0.learner == "a-account" || $0.learner == "g-guest1" }
+            for course in catalog.courses {
+                #expect(late.progress(of: "a-account", in: course.id) == CourseProgress.rebuild(course: course, from: union))
+                #expect(late.progress(of: "g-guest1", in: course.id) == late.progress(of: "a-account", in: course.id))
+            }
+        }
+    }
+
+    @Test func aMergeNeverUncompletesALessonNorLosesAnAttempt() throws {
+        try forEachCase("monotonic") { generator, seed in
+            let events = RandomStudy.events(
+                count: Int.random(in: 0...40, using: &generator), catalog: catalog, learners: learners,
+                replicas: replicas, resets: false, using: &generator)
+            let before = try replica(events.filter { _ in Bool.random(using: &generator) })
+            var after = before
+            try after.merge(replica(events))
+            for learner in learners {
+                for course in catalog.courses {
+                    let old = before.progress(of: learner, in: course.id), new = after.progress(of: learner, in: course.id)
+                    for (lesson, progress) in old.lessons {
+                        #expect(new.status(of: lesson) >= progress.status, "case seed \(seed)")
+                    }
+                    let attempts = events.filter {
+                        if case .quizAttempt = $0.payload { $0.learner == learner && $0.course == course.id } else { false }
+                    }.count
+                    #expect(new.quizzes.values.reduce(0) { $0 + $1.attempts } == attempts, "case seed \(seed)")
+                    for (quiz, progress) in old.quizzes {
+                        #expect(new.quizzes[quiz]!.bestScore >= progress.bestScore, "case seed \(seed)")
+                        #expect(new.quizzes[quiz]!.passed || !progress.passed, "case seed \(seed)")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import Foundation
+import GRDB
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncStorage
+import LearnSyncTesting
+import Testing
+
+@Suite struct DeviceStoreTests {
+    let catalog: Catalog
+    let course: Course
+    let directory: URL
+
+    init() throws {
+        catalog = try SampleCatalog.load()
+        course = catalog[SampleCatalog.courseID]!
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    var path: String { directory.appendingPathComponent("device.sqlite").path }
+
+    @Test func recordsAndReadsProgress() async throws {
+        let store = try DeviceStore.inMemory(catalog: catalog)
+        let lesson = course.lessons[0].id
+        let event = try await store.record(.lessonCompleted(lesson: lesson), in: course.id)
+        #expect(event.id.seq == 1)
+        #expect(event.learner == (try await store.identity()).learner)
+        #expect(try await store.progress(in: course.id).status(of: lesson) == .completed)
+        #expect(try await store.pendingCount() == 1)
+    }
+
+    @Test func migratesAnEmptyFileAndReopeningKeepsEverything() async throws {
+        let (identity, recorded): (DeviceIdentity, [ProgressEvent])
+        do {
+            let store = try DeviceStore(path: path, catalog: catalog)
+            identity = try await store.identity()
+            recorded = try await store.record([
+                RecordEntry(course: course.id, payload: .lessonStarted(lesson: course.lessons[1].id)),
+                RecordEntry(course: course.id, payload: .timeSpent(lesson: course.lessons[1].id, seconds: 42)),
+            ])
+        }
+        let reopened = try DeviceStore(path: path, catalog: catalog)
+        #expect(try await reopened.identity() == identity)
+        #expect(try await reopened.events(in: course.id) == recorded)
+        #expect(try await reopened.progress(in: course.id).secondsSpent == 42)
+        let next = try await reopened.record(.lessonCompleted(lesson: course.lessons[1].id), in: course.id)
+        #expect(next.id.seq == 3)
+        #expect(next.timestamp > recorded[1].timestamp)
+    }
+
+    @Test func aBadEntryRecordsNothing() async throws {
+        let store = try DeviceStore.inMemory(catalog: catalog)
+        await #expect(throws: StorageError.self) {
+            try await store.record([
+                RecordEntry(course: course.id, payload: .lessonCompleted(lesson: course.lessons[0].id)),
+                RecordEntry(course: course.id, payload: .lessonCompleted(lesson: "no-such-lesson")),
+            ])
+        }
+        await #expect(throws: StorageError.self) { try await store.record(.courseReset, in: "no-such-course") }
+        #expect(try await store.events(in: course.id).isEmpty)
+        #expect(try await store.pendingCount() == 0)
+    }
+
+    @Test func eventAndProgressCommitTogetherOrNotAtAll() async throws {
+        do {
+            let store = try DeviceStore(path: path, catalog: catalog)
+            try await store.record(.lessonStarted(lesson: course.lessons[0].id), in: course.id)
+        }
+        // Make the progress write fail inside the record transaction, as a crash or full disk would.
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: """
+                CREATE TRIGGER failProgress BEFORE UPDATE ON progress BEGIN SELECT RAISE(ABORT, 'disk full'); END;
+                CREATE TRIGGER failProgressInsert BEFORE INSERT ON progress BEGIN SELECT RAISE(ABORT, 'disk full'); END;
+                """)
+        }
+        let store = try DeviceStore(path: path, catalog: catalog)
+        await #expect(throws: StorageError.self) {
+            try await store.record(.lessonCompleted(lesson: course.lessons[0].id), in: course.id)
+        }
+        #expect(try await store.events(in: course.id).count == 1)
+        #expect(try await store.pendingCount() == 1)
+        #expect(try await store.progress(in: course.id).status(of: course.lessons[0].id) == .started)
+        try await queue.write { db in try db.execute(sql: "DROP TRIGGER failProgress; DROP TRIGGER failProgressInsert") }
+        let next = try await store.record(.lessonCompleted(lesson: course.lessons[0].id), in: course.id)
+        #expect(next.id.seq == 2)
+    }
+
+    @Test func incrementalProgressEqualsRebuildFromTheLog() async throws {
+        let seed = SeededGenerator.seedFromEnvironment()
+        print("incrementalProgressEqualsRebuildFromTheLog seed: \(seed)")
+        var generator = SeededGenerator(seed: seed)
+        let store = try DeviceStore.inMemory(catalog: catalog)
+        for _ in 0..<50 {
+            let batch = (0..<Int.random(in: 1...20, using: &generator)).map { _ in
+                RecordEntry(course: course.id, payload: RandomStudy.payload(in: course, using: &generator))
+            }
+            try await store.record(batch)
+        }
+        let incremental = try await store.progress(in: course.id)
+        try await store.rebuildProgress()
+        #expect(try await store.progress(in: course.id) == incremental, "seed \(seed)")
+        let events = try await store.events(in: course.id)
+        #expect(incremental == CourseProgress.rebuild(course: course, from: events), "seed \(seed)")
+    }
+
+    @Test func observingProgressYieldsOnChange() async throws {
+        let store = try DeviceStore.inMemory(catalog: catalog)
+        let lesson = course.lessons[0].id
+        var iterator = store.observeProgress(in: course.id).makeAsyncIterator()
+        #expect(try await iterator.next()?.status(of: lesson) == .notStarted)
+        try await store.record(.lessonCompleted(lesson: lesson), in: course.id)
+        #expect(try await iterator.next()?.status(of: lesson) == .completed)
+    }
+
+    @Test func appliesASyncRoundInOneTransaction() async throws {
+        let store = try DeviceStore.inMemory(catalog: catalog)
+        let me = try await store.identity()
+        let mine = try await store.record([
+            RecordEntry(course: course.id, payload: .lessonCompleted(lesson: course.lessons[0].id)),
+            RecordEntry(course: course.id, payload: .lessonCompleted(lesson: course.lessons[1].id)),
+        ])
+        let account: LearnerID = "a-account"
+        let remote = try ProgressEvent(
+            id: EventID(replica: "other", seq: 1), learner: account,
+            timestamp: HLCTimestamp(physicalMilliseconds: 4_000_000_000_000), course: course.id,
+            payload: .lessonCompleted(lesson: course.lessons[2].id))
+        let round = SyncRoundResult(
+            pushed: mine, rejected: [(id: mine[1].id, code: "unknown-item", reason: "not on the server")],
+            pulled: [remote, remote], aliases: [(guest: me.learner, account: account)], cursor: 7)
+        try await store.apply(round)
+        try await store.apply(round)  // a replayed answer changes nothing
+
+        #expect(try await store.pendingCount() == 0)
+        #expect(try await store.syncState().cursor == 7)
+        let rejected = try await store.rejectedEvents()
+        #expect(rejected.map(\.event) == [mine[1]])
+        #expect(rejected.first?.code == "unknown-item")
+        // The device now knows guest → account; progress for the guest id is the account's.
+        let events = try await store.record(.lessonStarted(lesson: course.lessons[3].id), in: course.id)
+        #expect(events.timestamp > remote.timestamp)
+    }
+}
+
+extension DeviceStoreTests {
+    @Test func aliasedGuestSeesTheAccountsProgress() async throws {
+        let store = try DeviceStore.inMemory(catalog: catalog)
+        let me = try await store.identity()
+        try await store.record(.lessonCompleted(lesson: course.lessons[0].id), in: course.id)
+        let account: LearnerID = "a-account"
+        let remote = try ProgressEvent(
+            id: EventID(replica: "other", seq: 1), learner: account, timestamp: HLCTimestamp(physicalMilliseconds: 1),
+            course: course.id, payload: .lessonCompleted(lesson: course.lessons[2].id))
+        try await store.apply(SyncRoundResult(pushed: [], rejected: [], pulled: [remote], aliases: [(guest: me.learner, account: account)], cursor: 1))
+        let progress = try await store.progress(in: course.id)
+        #expect(progress.status(of: course.lessons[0].id) == .completed)
+        #expect(progress.status(of: course.lessons[2].id) == .completed)
+    }
+}
