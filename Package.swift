@@ -8,6 +8,9 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// Tests import what they use without the member-visibility ceremony.
+let testSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
 let package = Package(
     name: "LearnSync",
     platforms: [.macOS(.v15), .iOS(.v18)],
@@ -29,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .target(name: "LearnSyncModels", swiftSettings: swiftSettings),
@@ -63,6 +67,7 @@ let package = Package(
                 "LearnSync", "LearnSyncServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -75,12 +80,30 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "LearnSyncModelsTests", dependencies: ["LearnSyncModels", "LearnSyncTesting"], swiftSettings: swiftSettings),
-        .testTarget(name: "LearnSyncMergeTests", dependencies: ["LearnSyncMerge", "LearnSyncTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "LearnSyncModelsTests", dependencies: ["LearnSyncModels", "LearnSyncTesting"], swiftSettings: testSettings),
+        .testTarget(name: "LearnSyncMergeTests", dependencies: ["LearnSyncMerge", "LearnSyncTesting"], swiftSettings: testSettings),
         .testTarget(
             name: "LearnSyncStorageTests",
             dependencies: ["LearnSyncStorage", "LearnSyncTesting", .product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: swiftSettings
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "LearnSyncServerTests",
+            dependencies: [
+                "LearnSyncServer", "LearnSyncTesting", "LearnSync",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: testSettings
+        ),
+        .testTarget(
+            name: "LearnSyncTests",
+            dependencies: [
+                "LearnSync", "LearnSyncServer", "LearnSyncTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: testSettings
         ),
     ]
 )

@@ -60,6 +60,7 @@ enum DeviceSchema {
                     id INTEGER PRIMARY KEY CHECK (id = 1),
                     server TEXT,
                     token TEXT,
+                    secret TEXT,
                     cursor INTEGER NOT NULL DEFAULT 0,
                     lastSyncAt INTEGER
                 );

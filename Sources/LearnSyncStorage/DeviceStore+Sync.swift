@@ -12,6 +12,8 @@ public struct SyncState: Hashable, Sendable {
     public var cursor: Int64
     /// When the last successful sync round finished.
     public var lastSyncAt: Date?
+    /// The random secret that proves this device owns its guest id (never logged).
+    public var secret: String?
 }
 
 /// An event a server refused, kept aside with its reason.
@@ -61,12 +63,13 @@ extension DeviceStore {
     }
 
     static func syncState(_ db: Database) throws -> SyncState {
-        let row = try Row.fetchOne(db, sql: "SELECT server, token, cursor, lastSyncAt FROM syncState WHERE id = 1")
+        let row = try Row.fetchOne(db, sql: "SELECT server, token, secret, cursor, lastSyncAt FROM syncState WHERE id = 1")
         return SyncState(
             server: (row?["server"] as String?).flatMap(URL.init(string:)),
             token: row?["token"],
             cursor: row?["cursor"] ?? 0,
-            lastSyncAt: (row?["lastSyncAt"] as Int64?).map { Date(timeIntervalSince1970: Double($0) / 1000) })
+            lastSyncAt: (row?["lastSyncAt"] as Int64?).map { Date(timeIntervalSince1970: Double($0) / 1000) },
+            secret: row?["secret"])
     }
 
     /// Sets the server and token this device syncs with. A new server starts from cursor 0.
@@ -77,6 +80,21 @@ extension DeviceStore {
             try db.execute(
                 sql: "UPDATE syncState SET server = ?, token = ?, cursor = ? WHERE id = 1",
                 arguments: [server.absoluteString, token, cursor])
+        }
+    }
+
+    /// Stores a new token (after registering, signing up or signing in).
+    public func setToken(_ token: String?) async throws {
+        try await write { db in try db.execute(sql: "UPDATE syncState SET token = ? WHERE id = 1", arguments: [token]) }
+    }
+
+    /// This device's guest secret, made (128 random bits) and stored on first use.
+    public func deviceSecret() async throws -> String {
+        try await write { db in
+            if let secret = try String.fetchOne(db, sql: "SELECT secret FROM syncState WHERE id = 1") { return secret }
+            let secret = IdentifierRules.randomToken() + IdentifierRules.randomToken()
+            try db.execute(sql: "UPDATE syncState SET secret = ? WHERE id = 1", arguments: [secret])
+            return secret
         }
     }
 

@@ -1,0 +1,140 @@
+import Foundation
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
+
+/// What one `sync()` did.
+public struct SyncReport: Hashable, Sendable {
+    /// Round trips that got an answer.
+    public var rounds = 0
+    /// Events pushed and acknowledged.
+    public var pushed = 0
+    /// Events pulled from the server.
+    public var pulled = 0
+    /// Pushed events the server refused (see ``LearnSyncClient/rejectedEvents()``).
+    public var rejected = 0
+    /// Failed tries that were retried.
+    public var retries = 0
+}
+
+extension LearnSyncClient {
+    /// Pushes the outbox and pulls everything new, page by page, until both are done.
+    ///
+    /// An event leaves the outbox only once the answer acknowledging it is stored, in the same
+    /// transaction as the new cursor; a lost answer just means the next round re-sends it, and
+    /// the server ignores the duplicate. The first sync registers the device's guest learner.
+    ///
+    /// - Throws: ``SyncError``: `noServer`, `unreachable` (after the retry policy), `unauthorized`,
+    ///   `refused` (with the server's ``Problem``) or `badAnswer`.
+    @discardableResult
+    public func sync() async throws -> SyncReport {
+        guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
+        var token = try await ensureToken(transport)
+        var machine = SyncStateMachine(maxAttempts: retry.maxAttempts, baseDelay: retry.baseDelay, maxDelay: retry.maxDelay)
+        var report = SyncReport()
+        var lastFailure: SyncError?
+        var action = machine.start()
+        var reauthenticated = false
+        while true {
+            switch action {
+            case .finish:
+                return report
+            case .fail:
+                throw lastFailure ?? SyncError(.unreachable, "sync gave up")
+            case .sleep(let duration):
+                report.retries += 1
+                try await sleep(duration)
+                action = machine.wake()
+            case .sendRound:
+                do {
+                    let (more, pending) = try await round(transport, token: token, report: &report)
+                    action = machine.receive(.answered(more: more, pending: pending))
+                } catch let error as SyncError where error.code == .unauthorized && !reauthenticated {
+                    // A guest's token expired: register again with the device secret, once.
+                    reauthenticated = true
+                    guard let fresh = try await renewGuestToken(transport) else {
+                        lastFailure = error
+                        action = machine.receive(.permanentFailure)
+                        break
+                    }
+                    token = fresh
+                    action = .sendRound
+                } catch let error as SyncError where error.code == .unreachable {
+                    lastFailure = error
+                    let retryAfter = error.problem?.retryAfter.map { Duration.seconds($0) }
+                    action = machine.receive(.transientFailure(retryAfter: retryAfter))
+                } catch let error as SyncError {
+                    lastFailure = error
+                    action = machine.receive(.permanentFailure)
+                }
+            }
+        }
+    }
+
+    /// One round trip: push up to a batch of outbox events, pull one page, store the answer.
+    private func round(_ transport: any SyncTransport, token: String, report: inout SyncReport) async throws -> (more: Bool, pending: Bool) {
+        let identity = try await store.identity()
+        let state = try await store.syncState()
+        let pending = try await store.pendingEvents(limit: ProtocolLimits.maxEventsPerRequest)
+        let request = SyncRequest(replica: identity.replica, cursor: state.cursor, events: pending)
+        let response: SyncResponse = try await exchange(transport, path: "/v1/sync", body: request, token: token)
+        try await store.apply(SyncRoundResult(
+            pushed: pending, rejected: response.rejected.map { (id: $0.id, code: $0.code, reason: $0.reason) },
+            pulled: response.events, aliases: response.aliases.map { (guest: $0.guest, account: $0.account) },
+            cursor: response.cursor))
+        report.rounds += 1
+        report.pushed += pending.count - response.rejected.count
+        report.rejected += response.rejected.count
+        report.pulled += response.events.count
+        let stillPending = try await store.pendingCount() > 0
+        return (response.more, stillPending)
+    }
+
+    /// The stored token, or a new one from registering this device's guest.
+    func ensureToken(_ transport: any SyncTransport) async throws -> String {
+        if let token = try await store.syncState().token { return token }
+        guard let token = try await renewGuestToken(transport) else {
+            throw SyncError(.unauthorized, "this device is signed in to an account but has no token: sign in again")
+        }
+        return token
+    }
+
+    /// Registers (again) the device's guest learner and stores the new token; nil when the
+    /// device's learner is an account, which needs a sign-in instead.
+    func renewGuestToken(_ transport: any SyncTransport) async throws -> String? {
+        let learner = try await store.identity().learner
+        guard learner.isGuest else { return nil }
+        let request = RegisterGuestRequest(learner: learner, secret: try await store.deviceSecret())
+        let session: SessionResponse = try await exchange(transport, path: "/v1/guests", body: request, token: nil)
+        try await store.setToken(session.token)
+        return session.token
+    }
+
+    /// Sends one JSON request and decodes the answer, mapping every failure to ``SyncError``.
+    func exchange<Body: Encodable, Answer: Decodable>(
+        _ transport: any SyncTransport, path: String, body: Body, token: String?
+    ) async throws -> Answer {
+        var headers = ["Content-Type": "application/json"]
+        if let token { headers["Authorization"] = "Bearer \(token)" }
+        let response: TransportResponse
+        do {
+            response = try await transport.send(TransportRequest(path: path, headers: headers, body: try WireCoding.encode(body)))
+        } catch {
+            throw SyncError(.unreachable, "the server did not answer", cause: error)
+        }
+        guard response.status == 200 else {
+            let problem = try? WireCoding.decode(Problem.self, from: response.body)
+            let detail = problem?.detail ?? "HTTP \(response.status)"
+            switch response.status {
+            case 401: throw SyncError(.unauthorized, "the server refused the credentials: \(detail)", problem: problem)
+            case 429, 500...: throw SyncError(.unreachable, "the server could not answer: \(detail)", problem: problem)
+            default: throw SyncError(.refused, "the server refused the request: \(detail)", problem: problem)
+            }
+        }
+        do {
+            return try WireCoding.decode(Answer.self, from: response.body)
+        } catch {
+            throw SyncError(.badAnswer, "the server's answer could not be read: \(error.detail)", problem: error)
+        }
+    }
+}

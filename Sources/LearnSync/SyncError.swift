@@ -1,0 +1,44 @@
+public import LearnSyncProtocol
+
+/// The error the client raises from sync and account calls.
+public struct SyncError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong. New codes may be added without breaking users.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case noServer, unreachable, unauthorized, refused, badAnswer, notSynced
+        }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// No server is configured for this device.
+        public static let noServer = Code(.noServer)
+        /// No answer after every retry (offline, timeouts, server errors).
+        public static let unreachable = Code(.unreachable)
+        /// The server refused the credentials or token (sign in again).
+        public static let unauthorized = Code(.unauthorized)
+        /// The server refused the request; see ``SyncError/problem``.
+        public static let refused = Code(.refused)
+        /// The server's answer could not be understood.
+        public static let badAnswer = Code(.badAnswer)
+        /// Events are still waiting to be synced (for example before signing out).
+        public static let notSynced = Code(.notSynced)
+
+        public var description: String { base.rawValue }
+    }
+
+    public var code: Code
+    public var message: String
+    /// The server's problem answer, when there was one.
+    public var problem: Problem?
+    /// The underlying error (transport or storage), if any.
+    public var cause: (any Error & Sendable)?
+
+    public init(_ code: Code, _ message: String, problem: Problem? = nil, cause: (any Error & Sendable)? = nil) {
+        self.code = code
+        self.message = message
+        self.problem = problem
+        self.cause = cause
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,37 @@
+public import Foundation
+
+/// One HTTP exchange of the sync protocol, independent of the HTTP library.
+public struct TransportRequest: Sendable {
+    public var method: String
+    /// The path below the server's base URL, e.g. `/v1/sync`.
+    public var path: String
+    public var headers: [String: String]
+    public var body: Data
+
+    public init(method: String = "POST", path: String, headers: [String: String] = [:], body: Data) {
+        self.method = method
+        self.path = path
+        self.headers = headers
+        self.body = body
+    }
+}
+
+/// The server's answer.
+public struct TransportResponse: Sendable {
+    public var status: Int
+    public var body: Data
+
+    public init(status: Int, body: Data) {
+        self.status = status
+        self.body = body
+    }
+}
+
+/// Carries protocol requests to a server. ``URLSessionTransport`` is the real one; tests use an
+/// in-process one (`LearnSyncTesting`), simulations a fault-injecting one.
+///
+/// A transport throws only when no answer arrived (offline, timeout, connection reset); any
+/// HTTP answer, errors included, is returned as a ``TransportResponse``.
+public protocol SyncTransport: Sendable {
+    func send(_ request: TransportRequest) async throws -> TransportResponse
+}

@@ -1,0 +1,29 @@
+public import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A ``SyncTransport`` over Foundation's `URLSession` (FoundationNetworking on Linux).
+public struct URLSessionTransport: SyncTransport {
+    /// The server's base URL, e.g. `http://127.0.0.1:8080`.
+    public let baseURL: URL
+    /// How long to wait for an answer, in seconds.
+    public var timeout: TimeInterval
+
+    public init(baseURL: URL, timeout: TimeInterval = 30) {
+        self.baseURL = baseURL
+        self.timeout = timeout
+    }
+
+    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+        var urlRequest = URLRequest(url: baseURL.appendingPathComponent(request.path), timeoutInterval: timeout)
+        urlRequest.httpMethod = request.method
+        urlRequest.httpBody = request.body
+        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: urlRequest)
+        guard let http = response as? HTTPURLResponse else {
+            throw URLError(.badServerResponse)
+        }
+        return TransportResponse(status: http.statusCode, body: data)
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+public import Hummingbird
+public import LearnSyncModels
+import LearnSyncProtocol
+public import Logging
+
+/// Where and how to run the server.
+public struct ServerConfiguration: Sendable {
+    public var host: String
+    /// The TCP port; 0 picks a free one (see `onServerRunning`).
+    public var port: Int
+    /// The SQLite database file.
+    public var databasePath: String
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "learnsync-server.sqlite") {
+        self.host = host
+        self.port = port
+        self.databasePath = databasePath
+    }
+}
+
+/// Builds the router: the protocol's endpoints over a ``SyncService``.
+public func buildRouter(service: SyncService) -> Router<BasicRequestContext> {
+    let router = Router()
+    router.add(middleware: ProblemMiddleware())
+    router.get("/health") { _, _ in "ok" }
+    router.post("/v1/guests") { request, context in
+        let body = try await readJSON(request, RegisterGuestRequest.self)
+        return try jsonResponse(try await service.registerGuest(body), status: .ok)
+    }
+    router.post("/v1/sync") { request, context in
+        let session = try await service.authenticate(authorization: request.headers[.authorization])
+        let body = try await readJSON(request, SyncRequest.self)
+        return try jsonResponse(try await service.sync(body, session: session), status: .ok)
+    }
+    return router
+}
+
+/// Builds the server application on an embedded SQLite store.
+///
+/// ```swift
+/// let app = try await buildApplication(configuration: .init(port: 8080), catalog: catalog)
+/// try await app.runService()   // stops gracefully on SIGINT and SIGTERM
+/// ```
+public func buildApplication(
+    configuration: ServerConfiguration, catalog: Catalog, store: (any ServerStore)? = nil,
+    logger: Logger = Logger(label: "learnsync.server"),
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) async throws -> some ApplicationProtocol {
+    let store = try store ?? SQLiteServerStore(path: configuration.databasePath)
+    let router = buildRouter(service: SyncService(store: store, catalog: catalog))
+    return Application(
+        router: router,
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "learnsync"),
+        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        logger: logger)
+}
+
+/// Reads a JSON body within the protocol's size limit and decodes it, version first.
+func readJSON<T: Decodable>(_ request: Request, _ type: T.Type) async throws -> T {
+    if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+        throw Problem(code: .unsupportedMediaType, detail: "send Content-Type: application/json")
+    }
+    if let length = request.headers[.contentLength].flatMap(Int.init), length > ProtocolLimits.maxBodyBytes {
+        throw Problem(code: .bodyTooLarge, detail: "the body must be at most \(ProtocolLimits.maxBodyBytes) bytes")
+    }
+    let buffer = try await request.body.collect(upTo: ProtocolLimits.maxBodyBytes)
+    return try WireCoding.decodeRequest(type, from: Data(buffer.readableBytesView))
+}
+
+func jsonResponse<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
+    let data = try WireCoding.encode(value)
+    return Response(
+        status: status, headers: [.contentType: "application/json"],
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+}

@@ -1,0 +1,20 @@
+import Crypto
+import Foundation
+
+/// Random tokens and their hashes. Tokens carry 256 random bits; the server stores only their
+/// SHA-256, so a leaked database does not hand out sessions.
+enum Credentials {
+    /// A new bearer token: 32 random bytes, base64url without padding.
+    static func newToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The hex SHA-256 of a token or device secret.
+    static func hash(_ secret: String) -> String {
+        SHA256.hash(data: Data(secret.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}

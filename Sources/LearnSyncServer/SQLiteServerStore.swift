@@ -1,0 +1,116 @@
+import Foundation
+import GRDB
+public import LearnSyncModels
+import LearnSyncProtocol
+
+/// The embedded server store: one SQLite file in WAL mode through GRDB.
+public final class SQLiteServerStore: ServerStore {
+    private let writer: any DatabaseWriter
+
+    /// Opens or creates the database file and runs pending migrations.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        do {
+            writer = try DatabasePool(path: path, configuration: configuration)
+            try ServerSchema.migrator.migrate(writer)
+        } catch {
+            throw ServerError("cannot open the server database", cause: error)
+        }
+    }
+
+    /// A store in memory, for tests.
+    public init() throws {
+        do {
+            writer = try DatabaseQueue()
+            try ServerSchema.migrator.migrate(writer)
+        } catch {
+            throw ServerError("cannot open an in-memory server database", cause: error)
+        }
+    }
+
+    public func registerGuest(_ learner: LearnerID, secretHash: String, tokenHash: String, expiresAt: Int64) async throws -> Bool {
+        try await writer.write { db in
+            if let existing = try String.fetchOne(db, sql: "SELECT secretHash FROM learner WHERE id = ?", arguments: [learner.rawValue]) {
+                guard constantTimeEquals(existing, secretHash) else { return false }
+            } else {
+                try db.execute(
+                    sql: "INSERT INTO learner (id, secretHash, createdAt) VALUES (?, ?, ?)",
+                    arguments: [learner.rawValue, secretHash, Int64(Date().timeIntervalSince1970 * 1000)])
+            }
+            try db.execute(
+                sql: "INSERT INTO session (tokenHash, learner, expiresAt) VALUES (?, ?, ?)",
+                arguments: [tokenHash, learner.rawValue, expiresAt])
+            return true
+        }
+    }
+
+    public func session(tokenHash: String, now: Int64) async throws -> SessionRecord? {
+        try await writer.read { db in
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT learner, expiresAt FROM session WHERE tokenHash = ? AND revoked = 0 AND expiresAt > ?"),
+                arguments: [tokenHash, now])
+            return row.map { SessionRecord(learner: LearnerID(unchecked: $0[0]), expiresAt: $0[1]) }
+        }
+    }
+
+    public func sync(caller: LearnerID, replica: ReplicaID, events: [ProgressEvent], cursor: Int64, limit: Int) async throws -> FeedPage {
+        try await writer.write { db in
+            let root = try Self.root(of: caller, db)
+            let aliases = try Self.aliases(of: root, db)
+            let members = Set([root] + aliases.map(\.guest))
+            var rejected = [Rejection]()
+            let insert = try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO event (root, replica, seq, learner, hlc, course, type, item, answers, choice, amount)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for event in events {
+                guard members.contains(event.learner) else {
+                    rejected.append(Rejection(id: event.id, code: .foreignLearner, reason: "the event's learner is not the caller"))
+                    continue
+                }
+                let c = EventColumns(event)
+                insert.setUncheckedArguments([root.rawValue, c.replica, c.seq, c.learner, c.hlc, c.course, c.type, c.item, c.answers, c.choice, c.amount])
+                try insert.execute()
+            }
+            let rows = try Row.fetchAll(
+                db.cachedStatement(sql: """
+                    SELECT feed, replica, seq, learner, hlc, course, type, item, answers, choice, amount
+                    FROM event WHERE root = ? AND feed > ? ORDER BY feed LIMIT ?
+                    """),
+                arguments: [root.rawValue, cursor, limit + 1])
+            let more = rows.count > limit
+            var page = [ProgressEvent]()
+            var next = cursor
+            for row in rows.prefix(limit) {
+                next = row[0]
+                let replicaOfRow: String = row[1]
+                guard replicaOfRow != replica.rawValue else { continue }
+                page.append(try EventColumns(
+                    replica: replicaOfRow, seq: row[2], learner: row[3], hlc: row[4], course: row[5], type: row[6],
+                    item: row[7], answers: row[8], choice: row[9], amount: row[10]
+                ).event())
+            }
+            return FeedPage(rejected: rejected, events: page, aliases: aliases, cursor: next, more: more)
+        }
+    }
+
+    static func root(of learner: LearnerID, _ db: Database) throws -> LearnerID {
+        let account = try String.fetchOne(
+            db.cachedStatement(sql: "SELECT account FROM alias WHERE guest = ?"), arguments: [learner.rawValue])
+        return account.map { LearnerID(unchecked: $0) } ?? learner
+    }
+
+    static func aliases(of root: LearnerID, _ db: Database) throws -> [Alias] {
+        try String.fetchAll(
+            db.cachedStatement(sql: "SELECT guest FROM alias WHERE account = ? ORDER BY guest"), arguments: [root.rawValue]
+        ).map { Alias(guest: LearnerID(unchecked: $0), account: root) }
+    }
+}
+
+/// Compares two hashes without leaking, through timing, where they first differ.
+func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    guard x.count == y.count else { return false }
+    return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+}

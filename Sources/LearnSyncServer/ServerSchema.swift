@@ -1,0 +1,53 @@
+import GRDB
+
+/// The server database's named migrations. Never edit a shipped migration; add a new one.
+enum ServerSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: learners, sessions, aliases, feed") { db in
+            try db.execute(sql: """
+                -- Guests hold only a hash of their device secret; accounts a username and a
+                -- bcrypt password hash. Nothing else about a learner is stored.
+                CREATE TABLE learner (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    secretHash TEXT,
+                    username TEXT UNIQUE,
+                    passwordHash TEXT,
+                    createdAt INTEGER NOT NULL
+                );
+                -- Bearer tokens, by SHA-256 hash only.
+                CREATE TABLE session (
+                    tokenHash TEXT PRIMARY KEY NOT NULL,
+                    learner TEXT NOT NULL REFERENCES learner(id) ON DELETE CASCADE,
+                    expiresAt INTEGER NOT NULL,
+                    revoked INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE INDEX session_by_learner ON session(learner);
+                CREATE TABLE alias (
+                    guest TEXT PRIMARY KEY NOT NULL,
+                    account TEXT NOT NULL
+                );
+                CREATE INDEX alias_by_account ON alias(account);
+                -- The change feed: `feed` is the cursor, `root` the learner whose feed holds the
+                -- event (the account once a guest is attached).
+                CREATE TABLE event (
+                    feed INTEGER PRIMARY KEY AUTOINCREMENT,
+                    root TEXT NOT NULL,
+                    replica TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    learner TEXT NOT NULL,
+                    hlc INTEGER NOT NULL,
+                    course TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    item TEXT,
+                    answers TEXT,
+                    choice TEXT,
+                    amount INTEGER,
+                    UNIQUE (replica, seq)
+                );
+                CREATE INDEX event_feed ON event(root, feed);
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncServer
+import LearnSyncTesting
+
+/// A server on an in-memory store with the sample catalog, and helpers to call it.
+struct TestServer {
+    let catalog: Catalog
+    let clock = ManualWallClock(millisecondsSince1970: 1_767_225_600_000 + 3_600_000)
+    let service: SyncService
+    let router: Router<BasicRequestContext>
+
+    init() throws {
+        catalog = try SampleCatalog.load()
+        service = SyncService(store: try SQLiteServerStore(), catalog: catalog, clock: clock)
+        router = buildRouter(service: service)
+    }
+
+    func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+        let app = Application(router: router)
+        try await app.test(.router) { client in try await body(client) }
+    }
+}
+
+extension TestClientProtocol {
+    func post(_ path: String, _ body: Data, token: String? = nil, contentType: String = "application/json") async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: contentType]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await executeRequest(uri: path, method: .post, headers: headers, body: ByteBuffer(bytes: body))
+    }
+
+    func post<T: Encodable>(_ path: String, json: T, token: String? = nil) async throws -> TestResponse {
+        try await post(path, try JSONEncoder().encode(json), token: token)
+    }
+
+    /// Registers a new guest and returns its id and token.
+    func registerGuest(_ learner: LearnerID = .newGuest(), secret: String = "a-device-secret-of-enough-length") async throws -> (LearnerID, String) {
+        let response = try await post("/v1/guests", json: RegisterGuestRequest(learner: learner, secret: secret))
+        let session = try JSONDecoder().decode(SessionResponse.self, from: Data(response.body.readableBytesView))
+        return (learner, session.token)
+    }
+
+    func sync(_ request: SyncRequest, token: String) async throws -> SyncResponse {
+        let response = try await post("/v1/sync", json: request, token: token)
+        guard response.status == .ok else { throw Problem(code: .internalError, detail: "HTTP \(response.status.code): \(String(buffer: response.body))") }
+        return try JSONDecoder().decode(SyncResponse.self, from: Data(response.body.readableBytesView))
+    }
+}
+
+extension TestResponse {
+    var problem: Problem? { try? JSONDecoder().decode(Problem.self, from: Data(body.readableBytesView)) }
+}
+
+/// Events of one learner and replica for tests.
+struct EventFactory {
+    let learner: LearnerID
+    let replica: ReplicaID
+    var seq: Int64 = 0
+    var time: Int64 = 1_767_225_600_000
+
+    init(learner: LearnerID, replica: ReplicaID = .random()) {
+        self.learner = learner
+        self.replica = replica
+    }
+
+    mutating func make(_ payload: EventPayload, course: CourseID = SampleCatalog.courseID, at millis: Int64? = nil) throws -> ProgressEvent {
+        seq += 1
+        time += 1
+        return try ProgressEvent(
+            id: EventID(replica: replica, seq: seq), learner: learner,
+            timestamp: HLCTimestamp(physicalMilliseconds: millis ?? time), course: course, payload: payload)
+    }
+}
