@@ -122,7 +122,7 @@ extension LearnSyncClient {
         } catch {
             throw SyncError(.unreachable, "the server did not answer", cause: error)
         }
-        guard response.status == 200 else {
+        guard (200...299).contains(response.status) else {
             let problem = try? WireCoding.decode(Problem.self, from: response.body)
             let detail = problem?.detail ?? "HTTP \(response.status)"
             switch response.status {

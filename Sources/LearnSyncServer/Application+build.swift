@@ -20,8 +20,8 @@ public struct ServerConfiguration: Sendable {
 }
 
 /// Builds the router: the protocol's endpoints over a ``SyncService``.
-public func buildRouter(service: SyncService) -> Router<BasicRequestContext> {
-    let router = Router()
+public func buildRouter(service: SyncService) -> Router<LearnSyncRequestContext> {
+    let router = Router(context: LearnSyncRequestContext.self)
     router.add(middleware: ProblemMiddleware())
     router.get("/health") { _, _ in "ok" }
     router.post("/v1/guests") { request, context in
@@ -32,6 +32,18 @@ public func buildRouter(service: SyncService) -> Router<BasicRequestContext> {
         let session = try await service.authenticate(authorization: request.headers[.authorization])
         let body = try await readJSON(request, SyncRequest.self)
         return try jsonResponse(try await service.sync(body, session: session), status: .ok)
+    }
+    router.post("/v1/accounts") { request, context in
+        let body = try await readJSON(request, CredentialsRequest.self)
+        return try jsonResponse(try await service.signUp(body, address: context.addressKey), status: .created)
+    }
+    router.post("/v1/sessions") { request, context in
+        let body = try await readJSON(request, CredentialsRequest.self)
+        return try jsonResponse(try await service.signIn(body, address: context.addressKey), status: .ok)
+    }
+    router.post("/v1/signout") { request, context in
+        _ = try await readJSON(request, SignOutRequest.self)
+        return try jsonResponse(try await service.signOut(authorization: request.headers[.authorization]), status: .ok)
     }
     return router
 }

@@ -29,21 +29,99 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
-    public func registerGuest(_ learner: LearnerID, secretHash: String, tokenHash: String, expiresAt: Int64) async throws -> Bool {
+    public func registerGuest(_ claim: GuestClaim, session: NewSession) async throws -> AttachOutcome {
         try await writer.write { db in
-            if let existing = try String.fetchOne(db, sql: "SELECT secretHash FROM learner WHERE id = ?", arguments: [learner.rawValue]) {
-                guard constantTimeEquals(existing, secretHash) else { return false }
-            } else {
-                try db.execute(
-                    sql: "INSERT INTO learner (id, secretHash, createdAt) VALUES (?, ?, ?)",
-                    arguments: [learner.rawValue, secretHash, Int64(Date().timeIntervalSince1970 * 1000)])
-            }
-            try db.execute(
-                sql: "INSERT INTO session (tokenHash, learner, expiresAt) VALUES (?, ?, ?)",
-                arguments: [tokenHash, learner.rawValue, expiresAt])
-            return true
+            guard try Self.claimGuest(claim, db) else { return .wrongGuestSecret }
+            guard try Self.root(of: claim.learner, db) == claim.learner else { return .attachedElsewhere }
+            try Self.insert(session, for: claim.learner, db)
+            return .attached
         }
     }
+
+    public func account(username: String) async throws -> (id: LearnerID, passwordHash: String)? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, passwordHash FROM learner WHERE username = ?", arguments: [username])
+                .map { (LearnerID(unchecked: $0[0]), $0[1]) }
+        }
+    }
+
+    public func createAccount(_ id: LearnerID, username: String, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
+        try await refusing {
+            try await writer.write { db in
+                guard try Row.fetchOne(db, sql: "SELECT 1 FROM learner WHERE username = ?", arguments: [username]) == nil else {
+                    return .usernameTaken
+                }
+                try db.execute(
+                    sql: "INSERT INTO learner (id, username, passwordHash, createdAt) VALUES (?, ?, ?, ?)",
+                    arguments: [id.rawValue, username, passwordHash, Self.now()])
+                return try Self.attach(guest, to: id, session: session, db)
+            }
+        }
+    }
+
+    public func signIn(_ account: LearnerID, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
+        try await refusing {
+            try await writer.write { db in try Self.attach(guest, to: account, session: session, db) }
+        }
+    }
+
+    public func revoke(tokenHash: String) async throws -> Bool {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE session SET revoked = 1 WHERE tokenHash = ? AND revoked = 0", arguments: [tokenHash])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Inside a write: attaches the guest (if any), then stores the session. On any refusal the
+    /// transaction is rolled back by throwing, so nothing of the request remains.
+    private static func attach(_ guest: GuestClaim?, to account: LearnerID, session: NewSession, _ db: Database) throws -> AttachOutcome {
+        if let guest {
+            guard try claimGuest(guest, db) else { throw Refusal(outcome: .wrongGuestSecret) }
+            let current = try root(of: guest.learner, db)
+            if current != account {
+                guard current == guest.learner else { throw Refusal(outcome: .attachedElsewhere) }
+                try db.execute(sql: "INSERT INTO alias (guest, account) VALUES (?, ?)", arguments: [guest.learner.rawValue, account.rawValue])
+                // Move the guest's events to the end of the account's feed, so that every device
+                // of the account pulls them after its cursor.
+                let maxFeed = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(feed), 0) FROM event") ?? 0
+                if let minGuest = try Int64.fetchOne(db, sql: "SELECT MIN(feed) FROM event WHERE root = ?", arguments: [guest.learner.rawValue]) {
+                    try db.execute(
+                        sql: "UPDATE event SET root = ?, feed = feed + ? WHERE root = ?",
+                        arguments: [account.rawValue, maxFeed - minGuest + 1, guest.learner.rawValue])
+                }
+                try db.execute(sql: "UPDATE session SET revoked = 1 WHERE learner = ?", arguments: [guest.learner.rawValue])
+            }
+        }
+        try insert(session, for: account, db)
+        return .attached
+    }
+
+    /// Registers an unknown guest with its secret, or checks a known guest's secret.
+    private static func claimGuest(_ claim: GuestClaim, _ db: Database) throws -> Bool {
+        if let existing = try String.fetchOne(db, sql: "SELECT secretHash FROM learner WHERE id = ?", arguments: [claim.learner.rawValue]) {
+            return constantTimeEquals(existing, claim.secretHash)
+        }
+        try db.execute(
+            sql: "INSERT INTO learner (id, secretHash, createdAt) VALUES (?, ?, ?)",
+            arguments: [claim.learner.rawValue, claim.secretHash, now()])
+        return true
+    }
+
+    private static func insert(_ session: NewSession, for learner: LearnerID, _ db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO session (tokenHash, learner, expiresAt) VALUES (?, ?, ?)",
+            arguments: [session.tokenHash, learner.rawValue, session.expiresAt])
+    }
+
+    private func refusing(_ body: () async throws -> AttachOutcome) async throws -> AttachOutcome {
+        do {
+            return try await body()
+        } catch let refusal as Refusal {
+            return refusal.outcome
+        }
+    }
+
+    private static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     public func session(tokenHash: String, now: Int64) async throws -> SessionRecord? {
         try await writer.read { db in
@@ -106,6 +184,11 @@ public final class SQLiteServerStore: ServerStore {
             db.cachedStatement(sql: "SELECT guest FROM alias WHERE account = ? ORDER BY guest"), arguments: [root.rawValue]
         ).map { Alias(guest: LearnerID(unchecked: $0), account: root) }
     }
+}
+
+/// Thrown inside a write transaction to roll it back and report an ``AttachOutcome``.
+struct Refusal: Error {
+    var outcome: AttachOutcome
 }
 
 /// Compares two hashes without leaking, through timing, where they first differ.

@@ -19,6 +19,40 @@ public struct FeedPage: Sendable {
     public var more: Bool
 }
 
+/// What attaching a guest to an account came to.
+public enum AttachOutcome: Hashable, Sendable {
+    /// Attached now, or attached to this account before (idempotent).
+    case attached
+    /// The guest is known with another device secret: no proof, nothing changed.
+    case wrongGuestSecret
+    /// The guest is attached to another account: nothing changed.
+    case attachedElsewhere
+    /// Sign up only: the username is taken.
+    case usernameTaken
+}
+
+/// A guest to attach, with the hash of its device secret.
+public struct GuestClaim: Hashable, Sendable {
+    public var learner: LearnerID
+    public var secretHash: String
+
+    public init(learner: LearnerID, secretHash: String) {
+        self.learner = learner
+        self.secretHash = secretHash
+    }
+}
+
+/// A new session to store.
+public struct NewSession: Hashable, Sendable {
+    public var tokenHash: String
+    public var expiresAt: Int64
+
+    public init(tokenHash: String, expiresAt: Int64) {
+        self.tokenHash = tokenHash
+        self.expiresAt = expiresAt
+    }
+}
+
 /// What the server keeps: learners, sessions, aliases and the per-learner change feed.
 ///
 /// The embedded SQLite implementation (``SQLiteServerStore``) is the default; another database
@@ -26,8 +60,22 @@ public struct FeedPage: Sendable {
 public protocol ServerStore: Sendable {
     /// Registers a guest with the hash of its device secret, or checks the hash if the guest is
     /// known, and stores a new session for it.
-    /// - Returns: false when the guest exists with another secret (nothing is stored).
-    func registerGuest(_ learner: LearnerID, secretHash: String, tokenHash: String, expiresAt: Int64) async throws -> Bool
+    /// - Returns: `.attached` when a session was stored; `.wrongGuestSecret` or
+    ///   `.attachedElsewhere` (an attached guest signs in instead) when nothing was stored.
+    func registerGuest(_ claim: GuestClaim, session: NewSession) async throws -> AttachOutcome
+
+    /// The account id and bcrypt hash of a username, if the account exists.
+    func account(username: String) async throws -> (id: LearnerID, passwordHash: String)?
+
+    /// Creates an account, attaches `guest` to it if given, and stores a session: all or nothing.
+    func createAccount(_ id: LearnerID, username: String, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome
+
+    /// Attaches `guest` (if given) to an existing account and stores a session: all or nothing.
+    /// Attaching moves the guest's events into the account's feed and revokes the guest's tokens.
+    func signIn(_ account: LearnerID, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome
+
+    /// Revokes a session. Returns false if there was no live session with that hash.
+    func revoke(tokenHash: String) async throws -> Bool
 
     /// The live session of a token hash at time `now`, or nil if unknown, expired or revoked.
     func session(tokenHash: String, now: Int64) async throws -> SessionRecord?

@@ -1,3 +1,4 @@
+import HummingbirdBcrypt
 public import LearnSyncModels
 public import LearnSyncProtocol
 
@@ -9,26 +10,43 @@ public struct SyncService: Sendable {
     public let clock: any WallClock
     /// How long a token lives, in milliseconds (default 30 days).
     public let tokenLifetime: Int64
+    /// The bcrypt cost of password hashes (default 12; tests use 4, the minimum).
+    public let passwordCost: UInt8
+    let usernameFailures: LoginRateLimiter
+    let addressFailures: LoginRateLimiter
+    /// A hash to verify against when the username is unknown, so both cases take the same time.
+    let decoyHash: String
 
-    public init(store: any ServerStore, catalog: Catalog, clock: any WallClock = SystemWallClock(), tokenLifetime: Int64 = 30 * 24 * 3600 * 1000) {
+    /// - Parameters:
+    ///   - loginAttempts: failed sign-ins allowed per username in 15 minutes (5 times as many
+    ///     per address).
+    public init(
+        store: any ServerStore, catalog: Catalog, clock: any WallClock = SystemWallClock(),
+        tokenLifetime: Int64 = 30 * 24 * 3600 * 1000, passwordCost: UInt8 = 12, loginAttempts: Int = 5
+    ) {
         self.store = store
         self.catalog = catalog
         self.clock = clock
         self.tokenLifetime = tokenLifetime
+        self.passwordCost = passwordCost
+        usernameFailures = LoginRateLimiter(limit: loginAttempts, windowMilliseconds: 15 * 60_000)
+        addressFailures = LoginRateLimiter(limit: loginAttempts * 5, windowMilliseconds: 15 * 60_000)
+        decoyHash = Bcrypt.hash(IdentifierRules.randomToken(), cost: passwordCost)
     }
 
     /// `POST /v1/guests`: registers a guest (or re-registers it with the same secret) and
     /// returns a new token for it.
     public func registerGuest(_ request: RegisterGuestRequest) async throws -> SessionResponse {
         try request.validate()
-        let token = Credentials.newToken()
-        let expiresAt = clock.millisecondsSince1970() + tokenLifetime
-        guard try await store.registerGuest(
-            request.learner, secretHash: Credentials.hash(request.secret), tokenHash: Credentials.hash(token), expiresAt: expiresAt)
-        else {
+        let (token, session) = newSession()
+        switch try await store.registerGuest(GuestClaim(learner: request.learner, secretHash: Credentials.hash(request.secret)), session: session) {
+        case .attached:
+            return SessionResponse(learner: request.learner, token: token, expiresAt: session.expiresAt)
+        case .attachedElsewhere:
+            throw Problem(code: .conflict, detail: "this guest is attached to an account: sign in instead")
+        case .wrongGuestSecret, .usernameTaken:
             throw Problem(code: .conflict, detail: "this guest id is registered with another device secret")
         }
-        return SessionResponse(learner: request.learner, token: token, expiresAt: expiresAt)
     }
 
     /// The session of an `Authorization` header's bearer token.
@@ -64,6 +82,12 @@ public struct SyncService: Sendable {
             caller: session.learner, replica: request.replica, events: accepted, cursor: request.cursor, limit: request.pageSize)
         return SyncResponse(
             rejected: rejected + page.rejected, events: page.events, aliases: page.aliases, cursor: page.cursor, more: page.more)
+    }
+
+    /// A new random token and the session record that stores only its hash.
+    func newSession() -> (token: String, session: NewSession) {
+        let token = Credentials.newToken()
+        return (token, NewSession(tokenHash: Credentials.hash(token), expiresAt: clock.millisecondsSince1970() + tokenLifetime))
     }
 
     private func judge(_ event: ProgressEvent, replica: ReplicaID, horizon: HLCTimestamp) -> Rejection? {

@@ -11,11 +11,11 @@ struct TestServer {
     let catalog: Catalog
     let clock = ManualWallClock(millisecondsSince1970: 1_767_225_600_000 + 3_600_000)
     let service: SyncService
-    let router: Router<BasicRequestContext>
+    let router: Router<LearnSyncRequestContext>
 
     init() throws {
         catalog = try SampleCatalog.load()
-        service = SyncService(store: try SQLiteServerStore(), catalog: catalog, clock: clock)
+        service = SyncService(store: try SQLiteServerStore(), catalog: catalog, clock: clock, passwordCost: 4)
         router = buildRouter(service: service)
     }
 

@@ -1,0 +1,92 @@
+import Foundation
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
+
+extension LearnSyncClient {
+    /// Creates an account (a username and a password, nothing else) and attaches this device's
+    /// guest progress to it, then syncs.
+    ///
+    /// - Returns: the new account's learner id.
+    /// - Throws: ``SyncError``: `refused` with a `conflict` problem when the username is taken.
+    @discardableResult
+    public func signUp(username: String, password: String) async throws -> LearnerID {
+        try await authenticate(path: "/v1/accounts", username: username, password: password)
+    }
+
+    /// Signs in to an existing account and attaches this device's guest progress to it: the
+    /// account keeps everything it had and gains every completion and attempt of the guest.
+    /// Retrying after a lost answer is safe.
+    ///
+    /// - Throws: ``SyncError``: `unauthorized` for a wrong username or password, `refused` with
+    ///   a `conflict` problem if this guest is already attached to another account or
+    ///   `rate-limited` after too many failures.
+    @discardableResult
+    public func signIn(username: String, password: String) async throws -> LearnerID {
+        try await authenticate(path: "/v1/sessions", username: username, password: password)
+    }
+
+    /// Signs out: syncs what is pending, revokes the token, and removes the account's data from
+    /// the device, which starts over as a new guest.
+    ///
+    /// - Parameter force: sign out even if pending events cannot be synced (they are lost).
+    /// - Throws: ``SyncError`` `notSynced` when events are pending, the sync failed and `force`
+    ///   is false; nothing is removed then.
+    public func signOut(force: Bool = false) async throws {
+        if let transport {
+            do {
+                if try await store.pendingCount() > 0 || !force { try await sync() }
+            } catch {
+                if !force {
+                    throw SyncError(.notSynced, "pending events could not be synced; sign out with force to drop them", cause: error)
+                }
+            }
+            if let token = try await store.syncState().token {
+                let _: SignOutResponse? = try? await exchange(transport, path: "/v1/signout", body: SignOutRequest(), token: token)
+            }
+        } else if try await store.pendingCount() > 0, !force {
+            throw SyncError(.notSynced, "events are pending and no server is configured; sign out with force to drop them")
+        }
+        try await store.wipe()
+    }
+
+    /// Runs one request under the retry policy: transient failures (no answer, 5xx, 429) are
+    /// retried with backoff; anything else is thrown at once.
+    func withRetries<T>(_ body: () async throws -> T) async throws -> T {
+        var machine = SyncStateMachine(maxAttempts: retry.maxAttempts, baseDelay: retry.baseDelay, maxDelay: retry.maxDelay)
+        var action = machine.start()
+        var lastFailure: SyncError?
+        while true {
+            switch action {
+            case .sendRound:
+                do {
+                    return try await body()
+                } catch let error as SyncError where error.code == .unreachable {
+                    lastFailure = error
+                    action = machine.receive(.transientFailure(retryAfter: error.problem?.retryAfter.map { .seconds($0) }))
+                }
+            case .sleep(let duration):
+                try await sleep(duration)
+                action = machine.wake()
+            case .finish, .fail:
+                throw lastFailure ?? SyncError(.unreachable, "the server did not answer")
+            }
+        }
+    }
+
+    private func authenticate(path: String, username: String, password: String) async throws -> LearnerID {
+        guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
+        let identity = try await store.identity()
+        guard identity.learner.isGuest else {
+            throw SyncError(.refused, "this device is already signed in to an account: sign out first")
+        }
+        let guest = GuestProof(learner: identity.learner, secret: try await store.deviceSecret())
+        let request = CredentialsRequest(username: username, password: password, guest: guest)
+        let session: SessionResponse = try await withRetries {
+            try await exchange(transport, path: path, body: request, token: nil)
+        }
+        try await store.attach(to: session.learner, token: session.token)
+        try await sync()
+        return session.learner
+    }
+}

@@ -1,0 +1,45 @@
+import GRDB
+public import LearnSyncModels
+
+extension DeviceStore {
+    /// After signing up or in: the device's guest is attached to `account`, new events are
+    /// recorded as the account, the token is the account's, and the cursor starts over so the
+    /// account's whole feed is pulled. One transaction; calling it again changes nothing.
+    ///
+    /// - Throws: ``StorageError`` `invalidEvent` when the device is signed in to another account.
+    public func attach(to account: LearnerID, token: String) async throws {
+        let catalog = catalog
+        try await write { db in
+            let identity = try Self.identity(db)
+            var progress = try ProgressWriter(db: db, catalog: catalog)
+            if identity.learner.isGuest {
+                _ = try progress.insertAlias(guest: identity.learner, account: account)
+            } else if identity.learner != account {
+                throw StorageError(.invalidEvent, "this device is signed in to another account: sign out first")
+            }
+            try db.execute(sql: "UPDATE device SET learner = ? WHERE id = 1", arguments: [account.rawValue])
+            try db.execute(sql: "UPDATE syncState SET token = ?, cursor = 0 WHERE id = 1", arguments: [token])
+            try progress.rebuild(learner: account)
+            try progress.flush()
+        }
+    }
+
+    /// Removes every learner's data from the device (events, outbox, progress, aliases, refused
+    /// events, token, secret, cursor) and starts over as a new guest on a new replica, keeping
+    /// only the server address. Used when signing out of a shared device.
+    public func wipe() async throws {
+        try await write { db in
+            try db.execute(sql: """
+                DELETE FROM event; DELETE FROM rejectedEvent; DELETE FROM alias; DELETE FROM progress;
+                UPDATE syncState SET token = NULL, secret = NULL, cursor = 0, lastSyncAt = NULL WHERE id = 1;
+                """)
+            try db.execute(
+                sql: "UPDATE device SET replica = ?, learner = ?, nextSeq = 1, hlc = 0 WHERE id = 1",
+                arguments: [ReplicaID.random().rawValue, LearnerID.newGuest().rawValue])
+        }
+        // Deleted pages are overwritten on disk too, not left in free pages or the WAL.
+        try await database { try await writer.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA secure_delete = ON; VACUUM")
+        } }
+    }
+}

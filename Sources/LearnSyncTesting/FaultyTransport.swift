@@ -1,0 +1,78 @@
+public import LearnSync
+import Synchronization
+
+/// Faults to inject, as probabilities from 0 to 1.
+public struct Faults: Sendable, Hashable {
+    /// The request never reaches the server.
+    public var dropRequest: Double
+    /// The server handles the request but the answer is lost.
+    public var dropAnswer: Double
+    /// The request reaches the server twice (the client sees the second answer).
+    public var duplicate: Double
+
+    public init(dropRequest: Double = 0, dropAnswer: Double = 0, duplicate: Double = 0) {
+        self.dropRequest = dropRequest
+        self.dropAnswer = dropAnswer
+        self.duplicate = duplicate
+    }
+}
+
+/// What a ``FaultyTransport`` did.
+public struct FaultCounts: Sendable, Hashable {
+    public var requests = 0
+    public var droppedRequests = 0
+    public var droppedAnswers = 0
+    public var duplicated = 0
+
+    /// Every fault injected.
+    public var total: Int { droppedRequests + droppedAnswers + duplicated }
+}
+
+/// The error a ``FaultyTransport`` throws for a lost request or answer.
+public struct InjectedFault: Error, Sendable {}
+
+/// Wraps a transport and loses or duplicates exchanges at random, seeded, so that tests and
+/// `learnsync simulate` exercise retries and idempotency. It can also be switched offline.
+public final class FaultyTransport: SyncTransport {
+    private struct State {
+        var generator: SeededGenerator
+        var counts = FaultCounts()
+        var offline = false
+    }
+
+    private let base: any SyncTransport
+    private let faults: Faults
+    private let state: Mutex<State>
+
+    public init(_ base: any SyncTransport, faults: Faults, seed: UInt64) {
+        self.base = base
+        self.faults = faults
+        state = Mutex(State(generator: SeededGenerator(seed: seed)))
+    }
+
+    /// What was injected so far.
+    public var counts: FaultCounts { state.withLock { $0.counts } }
+
+    /// While offline every request fails at once, as with no network.
+    public func setOffline(_ offline: Bool) { state.withLock { $0.offline = offline } }
+
+    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+        let (offline, dropRequest, dropAnswer, duplicate) = state.withLock { state in
+            state.counts.requests += 1
+            let draws = (
+                Double.random(in: 0..<1, using: &state.generator) < faults.dropRequest,
+                Double.random(in: 0..<1, using: &state.generator) < faults.dropAnswer,
+                Double.random(in: 0..<1, using: &state.generator) < faults.duplicate)
+            guard !state.offline else { return (true, false, false, false) }
+            if draws.0 { state.counts.droppedRequests += 1 }
+            else if draws.1 { state.counts.droppedAnswers += 1 }
+            else if draws.2 { state.counts.duplicated += 1 }
+            return (false, draws.0, !draws.0 && draws.1, !draws.0 && !draws.1 && draws.2)
+        }
+        if offline || dropRequest { throw InjectedFault() }
+        var response = try await base.send(request)
+        if duplicate { response = try await base.send(request) }
+        if dropAnswer { throw InjectedFault() }
+        return response
+    }
+}

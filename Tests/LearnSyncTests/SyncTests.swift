@@ -1,0 +1,104 @@
+import Foundation
+import LearnSync
+import LearnSyncTesting
+import Testing
+
+@Suite struct SyncTests {
+    let world: World
+    init() throws { world = try World() }
+
+    @Test func twoDevicesOfOneLearnerConvergeInEveryOrder() async throws {
+        let world = world
+        for order in [[0, 1], [1, 0]] {
+            try await world.run { client in
+                let a = try world.device(client), b = try world.device(client)
+                try await a.signUp(username: "learner-\(order[0])", password: "a long password")
+                try await b.signIn(username: "learner-\(order[0])", password: "a long password")
+                // Offline edits on both.
+                try await a.complete(world.course.lessons.prefix(4), in: world.course)
+                try await a.failQuiz(in: world.course)
+                try await b.complete(world.course.lessons.suffix(5), in: world.course)
+                try await b.passQuiz(in: world.course)
+                try await b.record(.timeSpent(lesson: world.course.lessons[0].id, seconds: 60), in: world.course.id)
+                let devices = [a, b]
+                for index in order { try await devices[index].sync() }
+                try await Convergence.syncUntilQuiet(devices)
+                #expect(try await Convergence.divergentDevices(devices) == [])
+                let progress = try await a.progress(in: world.course.id)
+                #expect(progress.quizzes[world.course.quizzes[0].id]?.attempts == 2)
+                #expect(progress.secondsSpent == 60)
+                #expect(try await a.certificate(in: world.course.id).isEligible)
+            }
+        }
+    }
+
+    @Test func aLostAnswerIsRetriedWithoutDuplicates() async throws {
+        let world = world
+        try await world.run { client in
+            let faulty = FaultyTransport(TestClientTransport(client), faults: Faults(dropAnswer: 0.5, duplicate: 0.3), seed: 7)
+            let a = try world.device(faulty)
+            try await a.signUp(username: "flaky", password: "a long password")
+            for lesson in world.course.lessons { try await a.record(.lessonStarted(lesson: lesson.id), in: world.course.id) }
+            try await a.passQuiz(in: world.course)
+            try await a.sync()
+            #expect(try await a.pendingCount() == 0)
+            #expect(faulty.counts.total > 0)
+            let b = try world.device(client)
+            try await b.signIn(username: "flaky", password: "a long password")
+            let events = try await b.store.events(in: world.course.id)
+            #expect(events.count == world.course.lessons.count + 1)
+            #expect(try await Convergence.divergentDevices([a, b]) == [])
+        }
+    }
+
+    @Test func giveUpClearlyWhenOffline() async throws {
+        let world = world
+        try await world.run { client in
+            let faulty = FaultyTransport(TestClientTransport(client), faults: Faults(), seed: 1)
+            let a = try world.device(faulty)
+            try await a.record(.lessonStarted(lesson: world.course.lessons[0].id), in: world.course.id)
+            faulty.setOffline(true)
+            await #expect { try await a.sync() } throws: { ($0 as? SyncError)?.code == .unreachable }
+            #expect(try await a.pendingCount() == 1)
+            faulty.setOffline(false)
+            try await a.sync()
+            #expect(try await a.pendingCount() == 0)
+        }
+    }
+
+    @Test func pullsManyPages() async throws {
+        let world = world
+        try await world.run { client in
+            let a = try world.device(client), b = try world.device(client)
+            try await a.signUp(username: "busy", password: "a long password")
+            let entries = (0..<1_200).map { index in
+                RecordEntry(course: world.course.id, payload: .timeSpent(lesson: world.course.lessons[index % 9].id, seconds: 1))
+            }
+            try await a.store.record(entries)
+            let pushed = try await a.sync()
+            #expect(pushed.rounds >= 3)
+            try await b.signIn(username: "busy", password: "a long password")
+            #expect(try await b.progress(in: world.course.id).secondsSpent == 1_200)
+        }
+    }
+
+    @Test func rejectedEventsAreKeptAsideAndReported() async throws {
+        let world = world
+        try await world.run { client in
+            let a = try world.device(client)
+            try await a.record(.lessonStarted(lesson: world.course.lessons[0].id), in: world.course.id)
+            // A device clock far ahead: the server refuses the event, the rest goes through.
+            world.clock.advance(milliseconds: 3_600_000)
+            try await a.record(.lessonCompleted(lesson: world.course.lessons[1].id), in: world.course.id)
+            world.clock.advance(milliseconds: -3_600_000)
+            let report = try await a.sync()
+            #expect(report.rejected == 1)
+            let rejected = try await a.rejectedEvents()
+            #expect(rejected.map(\.code) == ["clock-skew"])
+            #expect(try await a.pendingCount() == 0)
+            let progress = try await a.progress(in: world.course.id)
+            #expect(progress.status(of: world.course.lessons[1].id) == .notStarted)
+            #expect(progress.status(of: world.course.lessons[0].id) == .started)
+        }
+    }
+}
