@@ -127,7 +127,7 @@ extension LearnSyncClient {
             let detail = problem?.detail ?? "HTTP \(response.status)"
             switch response.status {
             case 401: throw SyncError(.unauthorized, "the server refused the credentials: \(detail)", problem: problem)
-            case 429, 500...: throw SyncError(.unreachable, "the server could not answer: \(detail)", problem: problem)
+            case 500...: throw SyncError(.unreachable, "the server could not answer: \(detail)", problem: problem)
             default: throw SyncError(.refused, "the server refused the request: \(detail)", problem: problem)
             }
         }
