@@ -143,11 +143,11 @@ public struct Quiz: Codable, Hashable, Sendable, Identifiable {
 public struct Question: Codable, Hashable, Sendable, Identifiable {
     public var id: ItemID
     public var prompt: String
-    public var options: [Option]
+    public var options: [AnswerOption]
     /// The id of the correct option.
     public var answer: ItemID
 
-    public init(id: ItemID, prompt: String, options: [Option], answer: ItemID) {
+    public init(id: ItemID, prompt: String, options: [AnswerOption], answer: ItemID) {
         self.id = id
         self.prompt = prompt
         self.options = options
@@ -156,7 +156,7 @@ public struct Question: Codable, Hashable, Sendable, Identifiable {
 }
 
 /// One option of a question or a scenario.
-public struct Option: Codable, Hashable, Sendable, Identifiable {
+public struct AnswerOption: Codable, Hashable, Sendable, Identifiable {
     public var id: ItemID
     public var text: String
     /// For scenario options: what follows from this choice. Empty for quiz options.
@@ -183,9 +183,9 @@ public struct Scenario: Codable, Hashable, Sendable, Identifiable {
     public var id: ItemID
     public var title: String
     public var situation: String
-    public var options: [Option]
+    public var options: [AnswerOption]
 
-    public init(id: ItemID, title: String, situation: String, options: [Option]) {
+    public init(id: ItemID, title: String, situation: String, options: [AnswerOption]) {
         self.id = id
         self.title = title
         self.situation = situation

@@ -57,7 +57,7 @@ import Testing
             try Course(id: "c", title: "C", lessons: [lesson], certificate: .init(requiredLessons: ["l2"], requiredQuizzes: []))
         }
         let badQuiz = Quiz(id: "q", title: "Q", passMark: 50, questions: [
-            Question(id: "q1", prompt: "?", options: [Option(id: "a", text: "A")], answer: "b"),
+            Question(id: "q1", prompt: "?", options: [AnswerOption(id: "a", text: "A")], answer: "b"),
         ])
         #expect(throws: ModelError.self) {
             try Course(id: "c", title: "C", lessons: [lesson], quizzes: [badQuiz], certificate: .init(requiredLessons: [], requiredQuizzes: []))

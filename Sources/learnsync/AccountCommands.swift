@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import LearnSync
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Username, password source and server, shared by signup and login.
+struct CredentialOptions: ParsableArguments {
+    @Option(help: "The server URL.") var server: String
+    @Option(help: "The username (a-z, 0-9, '.', '_', '-').") var username: String
+    @Flag(help: "Read the password from the first line of standard input instead of a prompt.")
+    var passwordStdin = false
+
+    func password() throws -> String {
+        if passwordStdin {
+            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+                throw ValidationError("no password on standard input")
+            }
+            return line
+        }
+        guard let pointer = getpass("Password: ") else { throw ValidationError("could not read the password") }
+        return String(cString: pointer)
+    }
+}
+
+struct SignUpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "signup", abstract: "Create an account and attach this device's guest progress to it.")
+    @OptionGroup var device: DeviceOptions
+    @OptionGroup var credentials: CredentialOptions
+
+    func run() async throws {
+        let client = try await device.client(server: try serverURL(credentials.server))
+        let account = try await client.signUp(username: credentials.username, password: try credentials.password())
+        print("signed up as \(credentials.username) (\(account)); guest progress attached and synced")
+    }
+}
+
+struct LoginCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "login", abstract: "Sign in; this device's guest progress merges into the account.")
+    @OptionGroup var device: DeviceOptions
+    @OptionGroup var credentials: CredentialOptions
+
+    func run() async throws {
+        let client = try await device.client(server: try serverURL(credentials.server))
+        let account = try await client.signIn(username: credentials.username, password: try credentials.password())
+        print("signed in as \(credentials.username) (\(account)); guest progress attached and synced")
+    }
+}
+
+struct LogoutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "logout", abstract: "Sync, revoke the token and remove the account's data from this device.")
+    @OptionGroup var device: DeviceOptions
+    @Flag(help: "Sign out even if pending events cannot be synced (they are lost).") var force = false
+
+    func run() async throws {
+        let client = try await device.client()
+        try await client.signOut(force: force)
+        print("signed out; this device is now a new guest with no data")
+    }
+}

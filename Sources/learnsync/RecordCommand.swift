@@ -1,0 +1,77 @@
+import ArgumentParser
+import LearnSync
+
+struct RecordCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "record", abstract: "Record what the learner did, saved on the device at once (offline is fine).",
+        subcommands: [Lesson.self, Quiz.self, Scenario.self, Time.self, Reset.self])
+
+    struct Lesson: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A lesson was started or completed.")
+        @OptionGroup var device: DeviceOptions
+        @Option(help: "The course id.") var course: String
+        @Option(help: "The lesson id.") var lesson: String
+        @Flag(help: "The lesson was opened.") var started = false
+        @Flag(help: "The lesson was finished.") var completed = false
+
+        func validate() throws {
+            guard started != completed else { throw ValidationError("give exactly one of --started and --completed") }
+        }
+
+        func run() async throws {
+            let id = try ItemID(validating: lesson)
+            try await record(device, course, completed ? .lessonCompleted(lesson: id) : .lessonStarted(lesson: id))
+        }
+    }
+
+    struct Quiz: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A quiz attempt: one option id per question, in order.")
+        @OptionGroup var device: DeviceOptions
+        @Option(help: "The course id.") var course: String
+        @Option(help: "The quiz id.") var quiz: String
+        @Option(help: ArgumentHelp("The chosen option ids, comma-separated, e.g. b,b,a.", valueName: "A1,A2,…")) var answers: String
+
+        func run() async throws {
+            let list = try answers.split(separator: ",").map { try ItemID(validating: String($0)) }
+            try await record(device, course, .quizAttempt(quiz: try ItemID(validating: quiz), answers: list))
+        }
+    }
+
+    struct Scenario: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "A choice in a live scenario.")
+        @OptionGroup var device: DeviceOptions
+        @Option(help: "The course id.") var course: String
+        @Option(help: "The scenario id.") var scenario: String
+        @Option(help: "The chosen option id.") var choice: String
+
+        func run() async throws {
+            try await record(device, course, .scenarioChoice(scenario: try ItemID(validating: scenario), choice: try ItemID(validating: choice)))
+        }
+    }
+
+    struct Time: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Seconds spent in a lesson.")
+        @OptionGroup var device: DeviceOptions
+        @Option(help: "The course id.") var course: String
+        @Option(help: "The lesson id.") var lesson: String
+        @Option(help: "Seconds spent (1 to 86400).") var seconds: Int
+
+        func run() async throws {
+            try await record(device, course, .timeSpent(lesson: try ItemID(validating: lesson), seconds: seconds))
+        }
+    }
+
+    struct Reset: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Retake a course: hides its earlier progress.")
+        @OptionGroup var device: DeviceOptions
+        @Option(help: "The course id.") var course: String
+
+        func run() async throws { try await record(device, course, .courseReset) }
+    }
+}
+
+private func record(_ device: DeviceOptions, _ course: String, _ payload: EventPayload) async throws {
+    let client = try await device.client()
+    let event = try await client.record(payload, in: try CourseID(validating: course))
+    print("recorded \(payload.type) as event \(event.id) (pending sync: \(try await client.pendingCount()))")
+}

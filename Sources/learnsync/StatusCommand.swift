@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import LearnSync
+
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show the device's learner, server, pending outbox, refused events and last sync.")
+
+    @OptionGroup var device: DeviceOptions
+    @OptionGroup var output: OutputOptions
+
+    struct Status: Encodable {
+        var learner: String
+        var isGuest: Bool
+        var replica: String
+        var server: String?
+        var signedIn: Bool
+        var pending: Int
+        var rejected: [Refused]
+        var lastSync: String?
+    }
+
+    struct Refused: Encodable {
+        var event: String
+        var code: String
+        var reason: String
+    }
+
+    func run() async throws {
+        let client = try await device.client()
+        let identity = try await client.identity()
+        let state = try await client.store.syncState()
+        let status = Status(
+            learner: identity.learner.rawValue, isGuest: identity.learner.isGuest, replica: identity.replica.rawValue,
+            server: state.server?.absoluteString, signedIn: state.token != nil && !identity.learner.isGuest,
+            pending: try await client.pendingCount(),
+            rejected: try await client.rejectedEvents().map { Refused(event: "\($0.event.id)", code: $0.code, reason: $0.reason) },
+            lastSync: state.lastSyncAt.map { ISO8601DateFormatter().string(from: $0) })
+        if output.json { return try Output.printJSON(status) }
+        print(Output.table(["", ""], [
+            ["learner", "\(status.learner) (\(status.isGuest ? "guest" : "account"))"],
+            ["replica", status.replica],
+            ["server", status.server ?? "none"],
+            ["pending", "\(status.pending)"],
+            ["rejected", "\(status.rejected.count)"],
+            ["last sync", status.lastSync ?? "never"],
+        ]))
+        for refused in status.rejected { print("refused \(refused.event): \(refused.code): \(refused.reason)") }
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+import LearnSync
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync", abstract: "Push pending events and pull new ones until both are done.")
+
+    @OptionGroup var device: DeviceOptions
+    @Option(help: "The server URL (remembered for next time).") var server: String?
+    @OptionGroup var output: OutputOptions
+
+    func run() async throws {
+        let client = try await device.client(server: try server.map(serverURL))
+        let report = try await client.sync()
+        if output.json { return try Output.printJSON(SyncReportJSON(report)) }
+        print("synced: \(report.rounds) round(s), pushed \(report.pushed), pulled \(report.pulled), rejected \(report.rejected), retries \(report.retries)")
+    }
+}
+
+struct SyncReportJSON: Encodable {
+    var rounds, pushed, pulled, rejected, retries: Int
+    init(_ r: SyncReport) { (rounds, pushed, pulled, rejected, retries) = (r.rounds, r.pushed, r.pulled, r.rejected, r.retries) }
+}
