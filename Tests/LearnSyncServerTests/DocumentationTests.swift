@@ -1,0 +1,23 @@
+import Foundation
+import LearnSyncProtocol
+import LearnSyncTesting
+import Testing
+
+/// docs/openapi.yaml and docs/PROTOCOL.md name every endpoint, problem code and rejection code
+/// the server uses.
+@Suite struct DocumentationTests {
+    static let docs = SampleCatalog.fixturesDirectory.deletingLastPathComponent().appendingPathComponent("docs")
+    static let endpoints = ["/health", "/v1/guests", "/v1/sync", "/v1/accounts", "/v1/sessions", "/v1/signout"]
+
+    @Test(arguments: ["openapi.yaml", "PROTOCOL.md"])
+    func documentsEveryEndpointAndCode(_ file: String) throws {
+        let text = try String(contentsOf: Self.docs.appendingPathComponent(file), encoding: .utf8)
+        for endpoint in Self.endpoints { #expect(text.contains(endpoint), "\(file) lacks \(endpoint)") }
+        for code in ProblemCode.allCases where !(file == "PROTOCOL.md" && code == .learnerErased) {
+            #expect(text.contains(code.rawValue), "\(file) lacks problem \(code.rawValue)")
+        }
+        for code in RejectionCode.allCases where !(file == "PROTOCOL.md" && code == .erasedLearner) {
+            #expect(text.contains(code.rawValue), "\(file) lacks rejection \(code.rawValue)")
+        }
+    }
+}
