@@ -11,11 +11,14 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// The SQLite database file.
     public var databasePath: String
+    /// The bcrypt cost of new password hashes (12 by default; lower only for simulations).
+    public var passwordCost: UInt8
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "learnsync-server.sqlite") {
+    public init(host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "learnsync-server.sqlite", passwordCost: UInt8 = 12) {
         self.host = host
         self.port = port
         self.databasePath = databasePath
+        self.passwordCost = passwordCost
     }
 }
 
@@ -60,7 +63,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let store = try store ?? SQLiteServerStore(path: configuration.databasePath)
-    let router = buildRouter(service: SyncService(store: store, catalog: catalog))
+    let router = buildRouter(service: SyncService(store: store, catalog: catalog, passwordCost: configuration.passwordCost))
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "learnsync"),

@@ -9,11 +9,14 @@ public struct Faults: Sendable, Hashable {
     public var dropAnswer: Double
     /// The request reaches the server twice (the client sees the second answer).
     public var duplicate: Double
+    /// An older request of this device arrives late, before this one (its answer is lost).
+    public var reorder: Double
 
-    public init(dropRequest: Double = 0, dropAnswer: Double = 0, duplicate: Double = 0) {
+    public init(dropRequest: Double = 0, dropAnswer: Double = 0, duplicate: Double = 0, reorder: Double = 0) {
         self.dropRequest = dropRequest
         self.dropAnswer = dropAnswer
         self.duplicate = duplicate
+        self.reorder = reorder
     }
 }
 
@@ -23,9 +26,10 @@ public struct FaultCounts: Sendable, Hashable {
     public var droppedRequests = 0
     public var droppedAnswers = 0
     public var duplicated = 0
+    public var reordered = 0
 
     /// Every fault injected.
-    public var total: Int { droppedRequests + droppedAnswers + duplicated }
+    public var total: Int { droppedRequests + droppedAnswers + duplicated + reordered }
 }
 
 /// The error a ``FaultyTransport`` throws for a lost request or answer.
@@ -38,6 +42,8 @@ public final class FaultyTransport: SyncTransport {
         var generator: SeededGenerator
         var counts = FaultCounts()
         var offline = false
+        var enabled = true
+        var history: [TransportRequest] = []
     }
 
     private let base: any SyncTransport
@@ -56,20 +62,34 @@ public final class FaultyTransport: SyncTransport {
     /// While offline every request fails at once, as with no network.
     public func setOffline(_ offline: Bool) { state.withLock { $0.offline = offline } }
 
+    /// Turns fault injection on or off (offline still applies).
+    public func setFaultsEnabled(_ enabled: Bool) { state.withLock { $0.enabled = enabled } }
+
     public func send(_ request: TransportRequest) async throws -> TransportResponse {
-        let (offline, dropRequest, dropAnswer, duplicate) = state.withLock { state in
+        let (offline, dropRequest, dropAnswer, duplicate, late) = state.withLock { state in
             state.counts.requests += 1
             let draws = (
                 Double.random(in: 0..<1, using: &state.generator) < faults.dropRequest,
                 Double.random(in: 0..<1, using: &state.generator) < faults.dropAnswer,
-                Double.random(in: 0..<1, using: &state.generator) < faults.duplicate)
-            guard !state.offline else { return (true, false, false, false) }
+                Double.random(in: 0..<1, using: &state.generator) < faults.duplicate,
+                Double.random(in: 0..<1, using: &state.generator) < faults.reorder)
+            guard !state.offline else { return (true, false, false, false, TransportRequest?.none) }
+            guard state.enabled else { return (false, false, false, false, nil) }
+            var late: TransportRequest?
+            if draws.3, let old = state.history.randomElement(using: &state.generator) {
+                late = old
+                state.counts.reordered += 1
+            }
+            state.history.append(request)
+            if state.history.count > 8 { state.history.removeFirst() }
             if draws.0 { state.counts.droppedRequests += 1 }
             else if draws.1 { state.counts.droppedAnswers += 1 }
             else if draws.2 { state.counts.duplicated += 1 }
-            return (false, draws.0, !draws.0 && draws.1, !draws.0 && !draws.1 && draws.2)
+            return (false, draws.0, !draws.0 && draws.1, !draws.0 && !draws.1 && draws.2, late)
         }
-        if offline || dropRequest { throw InjectedFault() }
+        if offline { throw InjectedFault() }
+        if let late { _ = try? await base.send(late) }
+        if dropRequest { throw InjectedFault() }
         var response = try await base.send(request)
         if duplicate { response = try await base.send(request) }
         if dropAnswer { throw InjectedFault() }

@@ -1,9 +1,7 @@
 import ArgumentParser
 import Foundation
-import Hummingbird
 import LearnSync
-import LearnSyncServer
-import Logging
+import LearnSyncTesting
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,17 +25,8 @@ struct DemoCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
 
-        var logger = Logger(label: "learnsync.demo.server")
-        logger.logLevel = .warning
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = try await buildApplication(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, databasePath: folder.appendingPathComponent("server.sqlite").path),
-            catalog: catalog, logger: logger, onServerRunning: { portContinuation.yield($0) })
-        let server = Task { try await app.run() }
-        defer { server.cancel() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw ValidationError("the demo server did not start") }
-        let url = URL(string: "http://127.0.0.1:\(port)")!
+        let server = try await EmbeddedServer.start(databasePath: folder.appendingPathComponent("server.sqlite").path, catalog: catalog)
+        let url = server.url
         step("Server", "embedded LearnSync server on \(url) (SQLite in a temporary folder)")
 
         let phone = try LearnSyncClient(path: folder.appendingPathComponent("phone.sqlite").path, catalog: catalog, server: url)
@@ -75,6 +64,7 @@ struct DemoCommand: AsyncParsableCommand {
         step("Tablet", "merged progress")
         print(Output.describe(tabletProgress, course: course))
 
+        await server.stop()
         let attempts = phoneProgress.quizzes[quiz.id]?.attempts ?? 0
         print("")
         guard phoneProgress == tabletProgress else {

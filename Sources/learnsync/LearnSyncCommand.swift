@@ -20,5 +20,6 @@ struct LearnSyncCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, ServeCommand.self, CoursesCommand.self, RecordCommand.self, ProgressCommand.self,
             SyncCommand.self, SignUpCommand.self, LoginCommand.self, LogoutCommand.self, StatusCommand.self,
+            SimulateCommand.self, ScenarioCommand.self,
         ])
 }

@@ -1,0 +1,49 @@
+public import Foundation
+import Hummingbird
+public import LearnSyncModels
+public import LearnSyncServer
+import Logging
+import ServiceLifecycle
+
+/// A real LearnSync server on a free loopback port, in this process, on a SQLite file: for the
+/// demo, simulations, scenarios and loopback tests. It can be stopped and started again on the
+/// same database, as a restart would.
+public final class EmbeddedServer: Sendable {
+    /// The server's base URL, e.g. `http://127.0.0.1:49152`.
+    public let url: URL
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    private init(url: URL, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.url = url
+        self.group = group
+        self.task = task
+    }
+
+    /// Starts a server on `databasePath` and returns once it listens.
+    public static func start(databasePath: String, catalog: Catalog, passwordCost: UInt8 = 12) async throws -> EmbeddedServer {
+        var logger = Logger(label: "learnsync.embedded")
+        logger.logLevel = .warning
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        let app = try await buildApplication(
+            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, databasePath: databasePath, passwordCost: passwordCost),
+            catalog: catalog, logger: logger, onServerRunning: { continuation.yield($0) })
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let task = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            _ = await task.result
+            throw ServerError("the embedded server did not start")
+        }
+        return EmbeddedServer(url: URL(string: "http://127.0.0.1:\(port)")!, group: group, task: task)
+    }
+
+    /// Stops the server gracefully and waits until it has.
+    public func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = await task.result
+    }
+}

@@ -1,0 +1,169 @@
+public import Foundation
+public import LearnSync
+
+/// The outcome of one scenario.
+public struct ScenarioResult: Sendable, Encodable {
+    public var name: String
+    public var steps: Int
+    /// One line per broken expectation, naming the step.
+    public var failures: [String]
+    public var passed: Bool { failures.isEmpty }
+}
+
+/// Runs ``ScenarioScript``s against a real embedded server over loopback HTTP, each device with
+/// its own store, clock and switchable, fault-capable transport.
+public struct ScenarioRunner: Sendable {
+    public let catalog: Catalog
+
+    public init(catalog: Catalog) { self.catalog = catalog }
+
+    /// Loads and runs a scenario file.
+    public func run(file: URL) async throws -> ScenarioResult {
+        let script: ScenarioScript
+        do {
+            script = try JSONDecoder().decode(ScenarioScript.self, from: Data(contentsOf: file))
+        } catch {
+            return ScenarioResult(name: file.lastPathComponent, steps: 0, failures: ["cannot read the scenario: \(error)"])
+        }
+        return try await run(script)
+    }
+
+    /// Runs a scenario in a fresh temporary folder (server database and device stores).
+    public func run(_ script: ScenarioScript) async throws -> ScenarioResult {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-scenario-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let databasePath = folder.appendingPathComponent("server.sqlite").path
+        var server = try await EmbeddedServer.start(databasePath: databasePath, catalog: catalog, passwordCost: 4)
+        var run = Run(catalog: catalog, folder: folder, course: script.course ?? SampleCatalog.courseID, serverURL: server.url)
+        for (index, step) in script.steps.enumerated() {
+            let label = "step \(index + 1) (\(step.action)\(step.device.map { " on \($0)" } ?? ""))"
+            if step.action == "restart-server" {
+                await server.stop()
+                server = try await EmbeddedServer.start(databasePath: databasePath, catalog: catalog, passwordCost: 4)
+                for device in run.devices.values { device.network.switchTo(server.url) }
+                run.serverURL = server.url
+                continue
+            }
+            do {
+                try await run.perform(step)
+                if let expected = step.expectError { run.failures.append("\(label): expected error \(expected), but it succeeded") }
+            } catch let failure as ScenarioFailure {
+                run.failures.append("\(label): \(failure.message)")
+            } catch {
+                if let expected = step.expectError, Self.matches(error, expected) { continue }
+                run.failures.append("\(label): \(error)")
+            }
+        }
+        await server.stop()
+        return ScenarioResult(name: script.name, steps: script.steps.count, failures: run.failures)
+    }
+
+    static func matches(_ error: any Error, _ expected: String) -> Bool {
+        if let error = error as? SyncError {
+            return error.code.description == expected || error.problem?.code == expected
+        }
+        if let error = error as? StorageError { return error.code.description == expected }
+        return false
+    }
+}
+
+struct ScenarioFailure: Error {
+    var message: String
+}
+
+/// One device of a scenario.
+struct ScenarioDevice {
+    let client: LearnSyncClient
+    let network: SwitchableTransport
+    let link: FaultyTransport
+    let clock: OffsetWallClock
+}
+
+/// The mutable state of one scenario run.
+struct Run {
+    let catalog: Catalog
+    let folder: URL
+    let course: CourseID
+    var serverURL: URL
+    var devices: [String: ScenarioDevice] = [:]
+    var failures: [String] = []
+
+    mutating func device(_ name: String?) throws -> ScenarioDevice {
+        guard let name else { throw ScenarioFailure(message: "the step names no device") }
+        if let device = devices[name] { return device }
+        let network = SwitchableTransport(serverURL)
+        let link = FaultyTransport(network, faults: Faults(), seed: 0)
+        let clock = OffsetWallClock()
+        let store = try DeviceStore(path: folder.appendingPathComponent("\(name).sqlite").path, catalog: catalog, clock: clock)
+        let client = LearnSyncClient(store: store, transport: link, retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(10)))
+        let device = ScenarioDevice(client: client, network: network, link: link, clock: clock)
+        devices[name] = device
+        return device
+    }
+
+    mutating func perform(_ step: ScenarioStep) async throws {
+        let device = try device(step.device)
+        let client = device.client
+        switch step.action {
+        case "record": try await client.record(try payload(step), in: course)
+        case "sync": try await client.sync()
+        case "signup": try await client.signUp(username: step.username ?? "", password: step.password ?? "")
+        case "login": try await client.signIn(username: step.username ?? "", password: step.password ?? "")
+        case "logout": try await client.signOut(force: step.force ?? false)
+        case "offline": device.link.setOffline(true)
+        case "online": device.link.setOffline(false)
+        case "clock": device.clock.setOffset(milliseconds: Int64(step.offsetMinutes ?? 0) * 60_000)
+        case "expect": try await check(step.expect, on: device, name: step.device ?? "")
+        default: throw ScenarioFailure(message: "unknown action \(step.action)")
+        }
+    }
+
+    func payload(_ step: ScenarioStep) throws -> EventPayload {
+        if step.reset == true { return .courseReset }
+        if let lesson = step.lesson, let seconds = step.seconds { return .timeSpent(lesson: lesson, seconds: seconds) }
+        if let lesson = step.lesson {
+            return step.status == "started" ? .lessonStarted(lesson: lesson) : .lessonCompleted(lesson: lesson)
+        }
+        if let scenario = step.scenario, let choice = step.choice { return .scenarioChoice(scenario: scenario, choice: choice) }
+        if let quizID = step.quiz {
+            guard let quiz = catalog[course]?.quiz(quizID) else { throw ScenarioFailure(message: "unknown quiz \(quizID)") }
+            switch step.answers ?? .correct {
+            case .correct: return .quizAttempt(quiz: quizID, answers: quiz.questions.map(\.answer))
+            case .wrong:
+                return .quizAttempt(quiz: quizID, answers: quiz.questions.map { q in q.options.first { $0.id != q.answer }?.id ?? q.answer })
+            case .list(let answers): return .quizAttempt(quiz: quizID, answers: answers)
+            }
+        }
+        throw ScenarioFailure(message: "a record step needs lesson, quiz, scenario+choice, lesson+seconds or reset")
+    }
+
+    func check(_ expectation: Expectation?, on device: ScenarioDevice, name: String) async throws {
+        guard let expectation, let course = catalog[course] else { throw ScenarioFailure(message: "an expect step needs `expect`") }
+        let progress = try await device.client.progress(in: course.id)
+        var problems = [String]()
+        func compare<T: Equatable>(_ what: String, _ expected: T?, _ actual: T) {
+            if let expected, expected != actual { problems.append("\(what): expected \(expected), got \(actual)") }
+        }
+        for (lesson, status) in expectation.lessons ?? [:] {
+            compare("lesson \(lesson)", status, progress.status(of: ItemID(unchecked: lesson)).description)
+        }
+        compare("completed lessons", expectation.completedLessons, progress.lessons.values.filter { $0.status == .completed }.count)
+        let quiz = course.quizzes.first.flatMap { progress.quizzes[$0.id] }
+        compare("quiz attempts", expectation.quizAttempts, quiz?.attempts ?? 0)
+        compare("quiz passed", expectation.quizPassed, quiz?.passed ?? false)
+        compare("best score", expectation.bestScore, quiz?.bestScore ?? 0)
+        compare("scenario choice", expectation.scenarioChoice, course.scenarios.first.flatMap { progress.scenarios[$0.id]?.current } ?? "none")
+        compare("seconds spent", expectation.secondsSpent, progress.secondsSpent)
+        compare("event count", expectation.eventCount, progress.eventCount)
+        compare("certificate", expectation.certificate, progress.certificate(for: course).isEligible)
+        compare("pending", expectation.pending, try await device.client.pendingCount())
+        compare("rejected", expectation.rejected, try await device.client.rejectedEvents().count)
+        compare("guest", expectation.guest, try await device.client.identity().learner.isGuest)
+        if let other = expectation.sameAs {
+            guard let peer = devices[other] else { throw ScenarioFailure(message: "unknown device \(other)") }
+            if try await peer.client.progress(in: course.id) != progress { problems.append("progress differs from \(other)'s") }
+        }
+        if !problems.isEmpty { throw ScenarioFailure(message: problems.joined(separator: "; ")) }
+    }
+}
