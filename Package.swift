@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(
             name: "LearnSyncTests",
             dependencies: [
-                "LearnSync", "LearnSyncServer", "LearnSyncTesting",
+                "LearnSync", "LearnSyncServer", "LearnSyncTesting", "learnsync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

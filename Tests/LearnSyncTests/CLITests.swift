@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import LearnSync
+import LearnSyncTesting
+import Testing
+@testable import learnsync
+
+/// The CLI, in process (parsing and running commands) and as the built executable against a
+/// real loopback server.
+@Suite(.serialized) struct CLITests {
+    let folder: URL
+    let catalog: Catalog
+
+    init() throws {
+        catalog = try SampleCatalog.load()
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    /// Runs a command in process.
+    func run(_ arguments: [String]) async throws {
+        var command = try LearnSyncCommand.parseAsRoot(arguments)
+        if var asyncCommand = command as? any AsyncParsableCommand {
+            try await asyncCommand.run()
+        } else {
+            try command.run()
+        }
+    }
+
+    @Test func recordsAndReadsProgressInProcess() async throws {
+        let device = folder.appendingPathComponent("phone").path
+        try await run(["record", "lesson", "--device", device, "--course", "customer-privacy", "--lesson", "keep-secure", "--completed"])
+        try await run(["record", "quiz", "--device", device, "--course", "customer-privacy", "--quiz", "privacy-quiz", "--answers", "b,b,a,b,c,a,b,b,a"])
+        try await run(["record", "time", "--device", device, "--course", "customer-privacy", "--lesson", "keep-secure", "--seconds", "90"])
+        let store = try DeviceStore(path: device + "/device.sqlite", catalog: catalog)
+        let progress = try await store.progress(in: "customer-privacy")
+        #expect(progress.status(of: "keep-secure") == .completed)
+        #expect(progress.quizzes["privacy-quiz"]?.passed == true)
+        #expect(progress.secondsSpent == 90)
+    }
+
+    @Test func refusesBadArgumentsWithAClearError() async throws {
+        let device = folder.appendingPathComponent("bad").path
+        #expect(throws: (any Error).self) {
+            _ = try LearnSyncCommand.parseAsRoot(["record", "lesson", "--device", device, "--course", "c", "--lesson", "l"])
+        }
+        await #expect(throws: (any Error).self) {
+            try await run(["record", "lesson", "--device", device, "--course", "customer-privacy", "--lesson", "no-such-lesson", "--started"])
+        }
+        await #expect(throws: (any Error).self) {
+            try await run(["sync", "--device", device, "--server", "ftp://nowhere"])
+        }
+    }
+
+    @Test func shippedScenariosPass() async throws {
+        let runner = ScenarioRunner(catalog: catalog)
+        let folder = SampleCatalog.fixturesDirectory.appendingPathComponent("scenarios")
+        let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil).filter { $0.pathExtension == "json" }
+        #expect(files.count >= 8)
+        for file in files {
+            let result = try await runner.run(file: file)
+            #expect(result.failures == [], "\(file.lastPathComponent)")
+        }
+    }
+
+    @Test func aFaultySimulationConverges() async throws {
+        let seed = SeededGenerator.seedFromEnvironment()
+        print("aFaultySimulationConverges seed: \(seed)")
+        let server = try await EmbeddedServer.start(databasePath: folder.appendingPathComponent("sim.sqlite").path, catalog: catalog, passwordCost: 4)
+        let report = try await Simulation.run(
+            SimulationOptions(devices: 4, learners: 2, ops: 300, seed: seed, faults: Faults(dropRequest: 0.05, dropAnswer: 0.05, duplicate: 0.1, reorder: 0.1), offline: 0.02),
+            catalog: catalog, server: server.url)
+        await server.stop()
+        #expect(report.converged, "seed \(seed)")
+        #expect(report.events > 0)
+    }
+
+    @Test func theBuiltExecutableDrivesARealServer() async throws {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("learnsync")
+        let binary = FileManager.default.isExecutableFile(atPath: executable.path)
+            ? executable
+            : SampleCatalog.fixturesDirectory.deletingLastPathComponent().appendingPathComponent(".build/debug/learnsync")
+        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the learnsync product first")
+        let server = try await EmbeddedServer.start(databasePath: folder.appendingPathComponent("exe.sqlite").path, catalog: catalog, passwordCost: 4)
+        defer { Task { await server.stop() } }
+        let phone = folder.appendingPathComponent("exe-phone").path, tablet = folder.appendingPathComponent("exe-tablet").path
+
+        func cli(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = arguments
+            let out = Pipe(), err = Pipe(), input = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            process.standardInput = input
+            try process.run()
+            if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+            try input.fileHandleForWriting.close()
+            let output = out.fileHandleForReading.readDataToEndOfFile(), errors = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+        }
+
+        let url = server.url.absoluteString
+        #expect(try cli(["record", "lesson", "--device", phone, "--course", "customer-privacy", "--lesson", "keep-secure", "--completed"]).status == 0)
+        let signup = try cli(["signup", "--device", tablet, "--server", url, "--username", "exe-user", "--password-stdin"], stdin: "a long password\n")
+        #expect(signup.status == 0, "\(signup.err)")
+        #expect(try cli(["record", "lesson", "--device", tablet, "--course", "customer-privacy", "--lesson", "train-staff", "--completed"]).status == 0)
+        #expect(try cli(["sync", "--device", tablet]).status == 0)
+        let login = try cli(["login", "--device", phone, "--server", url, "--username", "exe-user", "--password-stdin"], stdin: "a long password\n")
+        #expect(login.status == 0, "\(login.err)")
+        let progress = try cli(["progress", "--device", phone, "--json"])
+        #expect(progress.status == 0)
+        let reports = try JSONSerialization.jsonObject(with: Data(progress.out.utf8)) as? [[String: Any]]
+        let lessons = (reports?.first?["progress"] as? [String: Any])?["lessons"] as? [String: Any]
+        #expect(lessons?.keys.sorted() == ["keep-secure", "train-staff"])
+        let status = try cli(["status", "--device", phone, "--json"])
+        #expect(status.out.contains("\"pending\" : 0"))
+
+        let wrong = try cli(["login", "--device", folder.appendingPathComponent("exe-x").path, "--server", url, "--username", "exe-user", "--password-stdin"], stdin: "wrong password\n")
+        #expect(wrong.status != 0)
+        #expect(wrong.err.split(separator: "\n").count == 1, "one line on stderr: \(wrong.err)")
+        #expect(!wrong.err.contains("wrong password"))
+        let unknown = try cli(["record", "lesson", "--device", phone, "--course", "customer-privacy", "--lesson", "nope", "--started"])
+        #expect(unknown.status != 0)
+        #expect(unknown.err.contains("unknown lesson"))
+    }
+}
