@@ -84,6 +84,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "learnsync-bench",
+            dependencies: [
+                "LearnSync", "LearnSyncServer", "LearnSyncTesting",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "LearnSyncModelsTests", dependencies: ["LearnSyncModels", "LearnSyncTesting"], swiftSettings: testSettings),
         .testTarget(name: "LearnSyncMergeTests", dependencies: ["LearnSyncMerge", "LearnSyncTesting"], swiftSettings: testSettings),
         .testTarget(

@@ -7,6 +7,11 @@ public struct SessionRecord: Hashable, Sendable {
     public var learner: LearnerID
     /// When it stops working, in milliseconds since 1970.
     public var expiresAt: Int64
+
+    public init(learner: LearnerID, expiresAt: Int64) {
+        self.learner = learner
+        self.expiresAt = expiresAt
+    }
 }
 
 /// What one sync stores and answers, computed in one transaction.

@@ -1,0 +1,76 @@
+import Foundation
+import LearnSync
+import LearnSyncTesting
+
+/// Workloads on the device store.
+struct DeviceWorkloads {
+    let catalog: Catalog
+    let folder: URL
+    let quick: Bool
+
+    var course: Course { catalog[SampleCatalog.courseID]! }
+
+    func entries(_ count: Int, seed: UInt64) -> [RecordEntry] {
+        var generator = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in RecordEntry(course: course.id, payload: RandomStudy.payload(in: course, resets: false, using: &generator)) }
+    }
+
+    /// Record many events in batches of 1,000 vs raw SQLite inserting the same rows.
+    func batchRecord() async throws -> Row {
+        let count = quick ? 20_000 : 100_000
+        let store = try DeviceStore(path: folder.appendingPathComponent("batch.sqlite").path, catalog: catalog)
+        let all = entries(count, seed: 1)
+        var recorded = [ProgressEvent]()
+        recorded.reserveCapacity(count)
+        let ours = try await Measure.time {
+            for start in stride(from: 0, to: count, by: 1000) {
+                recorded += try await store.record(Array(all[start..<min(count, start + 1000)]))
+            }
+        }
+        let raw = try RawSQLite(path: folder.appendingPathComponent("batch-raw.sqlite").path)
+        let baseline = try await Measure.time {
+            for start in stride(from: 0, to: count, by: 1000) { try raw.insert(recorded[start..<min(count, start + 1000)]) }
+        }
+        let rate = Double(count) / ours, baseRate = Double(count) / baseline
+        return Row(
+            workload: "record \(count) events in batches of 1,000", measure: "events/s",
+            value: Measure.format(rate, "events/s"), baseline: Measure.format(baseRate, "events/s") + " (raw SQLite)",
+            ratio: String(format: "%.2f×", rate / baseRate), target: "≥ 0.5×", met: rate / baseRate >= 0.5)
+    }
+
+    /// Record events one per transaction: median latency vs raw single-row commits.
+    func singleRecord() async throws -> Row {
+        let count = 1000
+        let store = try DeviceStore(path: folder.appendingPathComponent("single.sqlite").path, catalog: catalog)
+        var latencies = [Double](), recorded = [ProgressEvent]()
+        for entry in entries(count, seed: 2) {
+            latencies.append(try await Measure.time { recorded.append(try await store.record(entry.payload, in: entry.course)) })
+        }
+        let raw = try RawSQLite(path: folder.appendingPathComponent("single-raw.sqlite").path)
+        var baseline = [Double]()
+        for index in recorded.indices {
+            baseline.append(try await Measure.time { try raw.insert(recorded[index...index]) })
+        }
+        let ours = Measure.median(latencies), base = Measure.median(baseline)
+        return Row(
+            workload: "record 1,000 events, one per transaction", measure: "median latency",
+            value: Measure.format(ours, "µs"), baseline: Measure.format(base, "µs") + " (raw single-row commit)",
+            ratio: String(format: "%.2f×", ours / base), target: "≤ 2×", met: ours / base <= 2)
+    }
+
+    /// Read one course's progress with 10,000 events in the log.
+    func readProgress() async throws -> Row {
+        let store = try DeviceStore(path: folder.appendingPathComponent("read.sqlite").path, catalog: catalog)
+        let all = entries(10_000, seed: 3)
+        for start in stride(from: 0, to: all.count, by: 1000) { try await store.record(Array(all[start..<start + 1000])) }
+        var latencies = [Double]()
+        for _ in 0..<1000 {
+            latencies.append(try await Measure.time { _ = try await store.progress(in: course.id) })
+        }
+        let median = Measure.median(latencies)
+        return Row(
+            workload: "read a course's progress, 10,000 events in the log", measure: "median latency",
+            value: Measure.format(median, "ms") + String(format: " (p99 %.3f ms)", Measure.percentile(latencies, 0.99) * 1000),
+            baseline: "-", ratio: "-", target: "< 1 ms", met: median < 0.001)
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// One row of the results table.
+struct Row {
+    var workload: String
+    var measure: String
+    var value: String
+    var baseline: String
+    var ratio: String
+    var target: String
+    var met: Bool?
+}
+
+enum Measure {
+    /// Seconds taken by `body`.
+    static func time(_ body: () async throws -> Void) async rethrows -> Double {
+        let start = ContinuousClock.now
+        try await body()
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+    }
+
+    static func percentile(_ values: [Double], _ p: Double) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    }
+
+    /// Peak resident set size of this process, in bytes (VmHWM).
+    static func peakRSS() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kilobytes = line.split(separator: " ").compactMap { Int($0) }.first ?? 0
+            return kilobytes * 1024
+        }
+        return 0
+    }
+
+    static func format(_ value: Double, _ unit: String) -> String {
+        switch unit {
+        case "events/s", "req/s": return String(format: "%.0f %@", value, unit)
+        case "ms": return String(format: "%.3f ms", value * 1000)
+        case "µs": return String(format: "%.1f µs", value * 1e6)
+        default: return String(format: "%.2f %@", value, unit)
+        }
+    }
+
+    static func printTable(_ rows: [Row]) {
+        let header = ["workload", "measure", "LearnSync", "baseline (same run)", "ratio", "target", "met"]
+        let cells = rows.map { [$0.workload, $0.measure, $0.value, $0.baseline, $0.ratio, $0.target, $0.met.map { $0 ? "yes" : "NO" } ?? "-"] }
+        let widths = header.indices.map { i in ([header] + cells).map { $0[i].count }.max() ?? 0 }
+        func line(_ row: [String]) -> String {
+            "| " + zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: " | ") + " |"
+        }
+        print(line(header))
+        print("|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|")
+        for row in cells { print(line(row)) }
+    }
+}

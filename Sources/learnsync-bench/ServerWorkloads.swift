@@ -1,0 +1,104 @@
+import Foundation
+import LearnSync
+import LearnSyncServer
+import LearnSyncTesting
+
+/// Workloads on the server and over the wire.
+struct ServerWorkloads {
+    let catalog: Catalog
+    let folder: URL
+    let quick: Bool
+
+    var course: Course { catalog[SampleCatalog.courseID]! }
+
+    func events(_ count: Int, learner: LearnerID, seed: UInt64) -> [ProgressEvent] {
+        var generator = SeededGenerator(seed: seed)
+        return RandomStudy.events(count: count, catalog: catalog, learners: [learner], replicas: [.random()], resets: false, using: &generator)
+    }
+
+    /// Pushes events as one device would, 500 per request, through the service.
+    func push(_ events: [ProgressEvent], as learner: LearnerID, service: SyncService) async throws {
+        let session = SessionRecord(learner: learner, expiresAt: .max)
+        for start in stride(from: 0, to: events.count, by: 500) {
+            let batch = Array(events[start..<min(events.count, start + 500)])
+            _ = try await service.sync(SyncRequest(replica: batch[0].id.replica, cursor: .max - 1, events: batch, limit: 1), session: session)
+        }
+    }
+
+    /// A guest with many events attaches to an account with many more, vs pushing the same
+    /// events without attaching.
+    func attach() async throws -> Row {
+        let guestCount = quick ? 2_000 : 10_000, accountCount = quick ? 20_000 : 100_000
+        let store = try SQLiteServerStore(path: folder.appendingPathComponent("attach.sqlite").path)
+        let service = SyncService(store: store, catalog: catalog, passwordCost: 4)
+        let account = LearnerID.newAccount()
+        _ = try await store.createAccount(account, username: "bench", passwordHash: "x", guest: nil, session: NewSession(tokenHash: "t0", expiresAt: .max))
+        try await push(events(accountCount, learner: account, seed: 10), as: account, service: service)
+
+        let guest = LearnerID.newGuest()
+        _ = try await store.registerGuest(GuestClaim(learner: guest, secretHash: "s"), session: NewSession(tokenHash: "t1", expiresAt: .max))
+        let guestEvents = events(guestCount, learner: guest, seed: 11)
+        try await push(guestEvents, as: guest, service: service)
+        let attachTime = try await Measure.time {
+            _ = try await store.signIn(account, guest: GuestClaim(learner: guest, secretHash: "s"), session: NewSession(tokenHash: "t2", expiresAt: .max))
+        }
+        // Baseline: the same number of events pushed by a fresh guest, in the same database.
+        let other = LearnerID.newGuest()
+        _ = try await store.registerGuest(GuestClaim(learner: other, secretHash: "s"), session: NewSession(tokenHash: "t3", expiresAt: .max))
+        let otherEvents = events(guestCount, learner: other, seed: 12)
+        let pushTime = try await Measure.time { try await push(otherEvents, as: other, service: service) }
+        return Row(
+            workload: "guest with \(guestCount) events attaches to an account with \(accountCount)", measure: "server time",
+            value: Measure.format(attachTime, "ms"), baseline: Measure.format(pushTime, "ms") + " (pushing the same events)",
+            ratio: String(format: "%.2f×", attachTime / pushTime), target: "≤ 1.2×", met: attachTime / pushTime <= 1.2)
+    }
+
+    /// Bytes of JSON per event in a sync request.
+    func bytesPerEvent() throws -> Row {
+        let sample = events(500, learner: .newGuest(), seed: 13)
+        let bytes = try WireCoding.encode(SyncRequest(replica: sample[0].id.replica, cursor: 123_456, events: sample)).count
+        let perEvent = Double(bytes) / Double(sample.count)
+        return Row(
+            workload: "bytes on the wire per event (500-event request)", measure: "bytes",
+            value: String(format: "%.0f bytes", perEvent), baseline: "-", ratio: "-", target: "< 200", met: perEvent < 200)
+    }
+
+    /// Events from device A through a loopback HTTP server to device B, vs Foundation JSON
+    /// encode + decode + raw SQLite insert of the same events.
+    func endToEnd() async throws -> Row {
+        let count = quick ? 20_000 : 100_000
+        let server = try await EmbeddedServer.start(databasePath: folder.appendingPathComponent("e2e.sqlite").path, catalog: catalog, passwordCost: 4)
+        let a = try LearnSyncClient(path: folder.appendingPathComponent("e2e-a.sqlite").path, catalog: catalog, server: server.url)
+        let b = try LearnSyncClient(path: folder.appendingPathComponent("e2e-b.sqlite").path, catalog: catalog, server: server.url)
+        try await a.signUp(username: "e2e", password: "bench password")
+        try await b.signIn(username: "e2e", password: "bench password")
+        var generator = SeededGenerator(seed: 14)
+        var recorded = [ProgressEvent]()
+        for _ in 0..<(count / 1000) {
+            recorded += try await a.store.record((0..<1000).map { _ in
+                RecordEntry(course: course.id, payload: RandomStudy.payload(in: course, resets: false, using: &generator))
+            })
+        }
+        let ours = try await Measure.time {
+            try await a.sync()
+            try await b.sync()
+        }
+        let pulled = try await b.progress(in: course.id).eventCount
+        await server.stop()
+        guard pulled == count else { throw BenchError("device B has \(pulled) events, expected \(count)") }
+
+        let raw = try RawSQLite(path: folder.appendingPathComponent("e2e-raw.sqlite").path)
+        let baseline = try await Measure.time {
+            for start in stride(from: 0, to: count, by: 500) {
+                let page = Array(recorded[start..<start + 500])
+                let decoded = try JSONDecoder().decode([ProgressEvent].self, from: JSONEncoder().encode(page))
+                try raw.insert(decoded[...])
+            }
+        }
+        let rate = Double(count) / ours, baseRate = Double(count) / baseline
+        return Row(
+            workload: "\(count) events: device A → server → device B, loopback HTTP", measure: "events/s",
+            value: Measure.format(rate, "events/s"), baseline: Measure.format(baseRate, "events/s") + " (JSON encode+decode + raw insert)",
+            ratio: String(format: "%.2f×", rate / baseRate), target: "≥ 0.3×", met: rate / baseRate >= 0.3)
+    }
+}

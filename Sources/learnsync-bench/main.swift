@@ -1,0 +1,34 @@
+import Foundation
+import LearnSync
+import LearnSyncTesting
+
+// learnsync-bench [--quick]: runs every workload in this process and prints one table, each
+// with its baseline measured in the same run. Build in release mode (Tools/bench does).
+let quick = CommandLine.arguments.contains("--quick")
+let catalog = try SampleCatalog.load()
+let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-bench-\(UUID().uuidString)")
+try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+defer { try? FileManager.default.removeItem(at: folder) }
+
+let device = DeviceWorkloads(catalog: catalog, folder: folder, quick: quick)
+let server = ServerWorkloads(catalog: catalog, folder: folder, quick: quick)
+var rows = [Row]()
+@MainActor func step(_ name: String, _ body: () async throws -> Row) async {
+    FileHandle.standardError.write(Data("running: \(name)\n".utf8))
+    do {
+        rows.append(try await body())
+    } catch {
+        rows.append(Row(workload: name, measure: "failed", value: "\(error)", baseline: "-", ratio: "-", target: "-", met: false))
+    }
+}
+await step("batch record") { try await device.batchRecord() }
+await step("single record") { try await device.singleRecord() }
+await step("read progress") { try await device.readProgress() }
+await step("attach") { try await server.attach() }
+await step("bytes per event") { try server.bytesPerEvent() }
+await step("end to end") { try await server.endToEnd() }
+rows.append(Row(
+    workload: "peak memory of this run", measure: "RSS", value: String(format: "%.0f MB", Double(Measure.peakRSS()) / 1e6),
+    baseline: "-", ratio: "-", target: "-", met: nil))
+print("LearnSync benchmarks (\(quick ? "quick" : "full"), \(ProcessInfo.processInfo.activeProcessorCount) cores)")
+Measure.printTable(rows)
