@@ -76,6 +76,23 @@ import Testing
         }
     }
 
+    @Test func reorderedBatchesStoreTheSameFeed() async throws {
+        try await server.test { client in
+            let (learner, token) = try await client.registerGuest()
+            var events = EventFactory(learner: learner)
+            let first = try (0..<5).map { _ in try events.make(.lessonStarted(lesson: "keep-secure")) }
+            let second = try (0..<5).map { _ in try events.make(.lessonCompleted(lesson: "keep-secure")) }
+            // The later batch arrives first, then the earlier one, then the later one again.
+            for batch in [second, first, second] {
+                let answer = try await client.sync(SyncRequest(replica: events.replica, cursor: 0, events: batch), token: token)
+                #expect(answer.rejected.isEmpty)
+            }
+            let pulled = try await client.sync(SyncRequest(replica: .random(), cursor: 0, events: []), token: token)
+            #expect(Set(pulled.events) == Set(first + second))
+            #expect(pulled.events.count == 10)
+        }
+    }
+
     @Test func pullsInPagesWithACursor() async throws {
         try await server.test { client in
             let (learner, token) = try await client.registerGuest()
