@@ -20,6 +20,11 @@ public struct LessonProgress: Codable, Hashable, Sendable {
     public var status: LessonStatus = .notStarted
     /// The sum of every time-spent event for the lesson (each event counted once).
     public var secondsSpent: Int = 0
+
+    public init(status: LessonStatus = .notStarted, secondsSpent: Int = 0) {
+        self.status = status
+        self.secondsSpent = secondsSpent
+    }
 }
 
 /// A quiz's merged progress: every attempt counts, none is overwritten.
@@ -62,6 +67,12 @@ public struct ResumePoint: Codable, Hashable, Sendable {
     public var lesson: ItemID
     public var offset: Int
     public var key: EventKey
+
+    public init(lesson: ItemID, offset: Int, key: EventKey) {
+        self.lesson = lesson
+        self.offset = offset
+        self.key = key
+    }
 }
 
 /// Whether a course's certificate is earned, and what is missing if not.
@@ -93,13 +104,13 @@ public enum ApplyOutcome: Hashable, Sendable {
 public struct CourseProgress: Codable, Hashable, Sendable {
     public let course: CourseID
     /// The latest course reset; events ordered before it are hidden.
-    public private(set) var resetKey: EventKey?
-    public private(set) var lessons: [ItemID: LessonProgress] = [:]
-    public private(set) var quizzes: [ItemID: QuizProgress] = [:]
-    public private(set) var scenarios: [ItemID: ScenarioProgress] = [:]
-    public private(set) var resume: ResumePoint?
+    public internal(set) var resetKey: EventKey?
+    public internal(set) var lessons: [ItemID: LessonProgress] = [:]
+    public internal(set) var quizzes: [ItemID: QuizProgress] = [:]
+    public internal(set) var scenarios: [ItemID: ScenarioProgress] = [:]
+    public internal(set) var resume: ResumePoint?
     /// How many events count towards this progress (hidden ones excluded).
-    public private(set) var eventCount: Int = 0
+    public internal(set) var eventCount: Int = 0
 
     /// Empty progress for a course.
     public init(course: CourseID, resetKey: EventKey? = nil) {

@@ -77,6 +77,6 @@ extension DeviceStore {
         guard let data = try Data.fetchOne(statement, arguments: [learner.rawValue, course.rawValue]) else {
             return CourseProgress(course: course)
         }
-        return try JSONDecoder().decode(CourseProgress.self, from: data)
+        return try CourseProgress(compact: data)
     }
 }

@@ -43,7 +43,7 @@ extension DeviceStore {
         }
         let clock = clock
         return try await write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT replica, learner, nextSeq, hlc FROM device WHERE id = 1") else {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica, learner, nextSeq, hlc FROM device WHERE id = 1")) else {
                 throw StorageError(.signedOut, "the store has no device identity")
             }
             let replica = ReplicaID(unchecked: row[0])
@@ -64,8 +64,8 @@ extension DeviceStore {
                 recorded.append(event)
             }
             try progress.flush()
-            try db.execute(
-                sql: "UPDATE device SET nextSeq = ?, hlc = ? WHERE id = 1", arguments: [seq, hlc.latest.rawValue])
+            try db.cachedStatement(sql: "UPDATE device SET nextSeq = ?, hlc = ? WHERE id = 1")
+                .execute(arguments: [seq, hlc.latest.rawValue])
             return recorded
         }
     }

@@ -85,7 +85,7 @@ public final class DeviceStore: Sendable {
     }
 
     static func identity(_ db: Database) throws -> DeviceIdentity {
-        guard let row = try Row.fetchOne(db, sql: "SELECT replica, learner FROM device WHERE id = 1") else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica, learner FROM device WHERE id = 1")) else {
             throw StorageError(.signedOut, "the store has no device identity")
         }
         return DeviceIdentity(replica: ReplicaID(unchecked: row[0]), learner: LearnerID(unchecked: row[1]))
@@ -95,7 +95,7 @@ public final class DeviceStore: Sendable {
     /// current learner is a guest attached to one, else the current learner.
     static func currentRoot(_ db: Database) throws -> LearnerID {
         let learner = try identity(db).learner
-        let account = try String.fetchOne(db, sql: "SELECT account FROM alias WHERE guest = ?", arguments: [learner.rawValue])
+        let account = try String.fetchOne(db.cachedStatement(sql: "SELECT account FROM alias WHERE guest = ?"), arguments: [learner.rawValue])
         return account.map { LearnerID(unchecked: $0) } ?? learner
     }
 

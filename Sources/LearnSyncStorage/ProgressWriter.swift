@@ -25,7 +25,7 @@ struct ProgressWriter {
 
     static func loadAliases(_ db: Database) throws -> AliasSet {
         var aliases = AliasSet()
-        for row in try Row.fetchAll(db, sql: "SELECT guest, account FROM alias") {
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT guest, account FROM alias")) {
             try aliases.insert(guest: LearnerID(unchecked: row[0]), account: LearnerID(unchecked: row[1]))
         }
         return aliases
@@ -69,12 +69,10 @@ struct ProgressWriter {
 
     /// Writes every changed progress row.
     func flush() throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
         let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO progress (learner, course, state) VALUES (?, ?, ?)")
         for key in dirty {
             guard let progress = cache[key] else { continue }
-            statement.setUncheckedArguments([key.learner.rawValue, key.course.rawValue, try encoder.encode(progress)])
+            statement.setUncheckedArguments([key.learner.rawValue, key.course.rawValue, progress.compactEncoded()])
             try statement.execute()
         }
     }

@@ -74,3 +74,26 @@ struct DeviceWorkloads {
             baseline: "-", ratio: "-", target: "< 1 ms", met: median < 0.001)
     }
 }
+
+extension DeviceWorkloads {
+    /// How long the materialized progress takes to encode and decode (a part of every record).
+    func progressCodec() async throws -> Row {
+        var progress = CourseProgress(course: course.id)
+        var generator = SeededGenerator(seed: 4)
+        for event in RandomStudy.events(count: 200, catalog: catalog, learners: ["g-x"], replicas: ["r"], resets: false, using: &generator) {
+            progress.apply(event, course: course)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let data = try encoder.encode(progress)
+        var encodes = [Double](), decodes = [Double]()
+        for _ in 0..<1000 {
+            encodes.append(try await Measure.time { _ = try encoder.encode(progress) })
+            decodes.append(try await Measure.time { _ = try JSONDecoder().decode(CourseProgress.self, from: data) })
+        }
+        return Row(
+            workload: "encode / decode one course's progress (\(data.count) bytes JSON)", measure: "median latency",
+            value: Measure.format(Measure.median(encodes), "µs") + " / " + Measure.format(Measure.median(decodes), "µs"),
+            baseline: "-", ratio: "-", target: "-", met: nil)
+    }
+}

@@ -13,7 +13,12 @@ defer { try? FileManager.default.removeItem(at: folder) }
 let device = DeviceWorkloads(catalog: catalog, folder: folder, quick: quick)
 let server = ServerWorkloads(catalog: catalog, folder: folder, quick: quick)
 var rows = [Row]()
+// `--only NAME` runs just the workloads whose name contains NAME (for profiling).
+let only = CommandLine.arguments.firstIndex(of: "--only").flatMap { index in
+    CommandLine.arguments.indices.contains(index + 1) ? CommandLine.arguments[index + 1] : nil
+}
 @MainActor func step(_ name: String, _ body: () async throws -> Row) async {
+    if let only, !name.contains(only) { return }
     FileHandle.standardError.write(Data("running: \(name)\n".utf8))
     do {
         rows.append(try await body())
@@ -23,6 +28,7 @@ var rows = [Row]()
 }
 await step("batch record") { try await device.batchRecord() }
 await step("single record") { try await device.singleRecord() }
+await step("progress codec") { try await device.progressCodec() }
 await step("read progress") { try await device.readProgress() }
 await step("attach") { try await server.attach() }
 await step("bytes per event") { try server.bytesPerEvent() }

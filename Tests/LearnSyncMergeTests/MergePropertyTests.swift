@@ -154,3 +154,19 @@ import Testing
         }
     }
 }
+
+extension MergePropertyTests {
+    @Test func compactStorageFormRoundTrips() throws {
+        try forEachCase("compact") { generator, seed in
+            let replica = try replica(randomEvents(&generator), aliases: true)
+            for (_, courses) in replica.allProgress {
+                for progress in courses.values {
+                    let decoded = try CourseProgress(compact: progress.compactEncoded())
+                    #expect(decoded == progress, "case seed \(seed)")
+                }
+            }
+        }
+        #expect(throws: ModelError.self) { try CourseProgress(compact: Data("v2|nonsense".utf8)) }
+        #expect(throws: ModelError.self) { try CourseProgress(compact: Data("v1|c|1||||x,9,0||".utf8)) }
+    }
+}
