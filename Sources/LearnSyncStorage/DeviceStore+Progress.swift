@@ -77,6 +77,6 @@ extension DeviceStore {
         guard let data = try Data.fetchOne(statement, arguments: [learner.rawValue, course.rawValue]) else {
             return CourseProgress(course: course)
         }
-        return try CourseProgress(compact: data)
+        return try ProgressDecodeCache.decode(data)
     }
 }
