@@ -10,8 +10,14 @@ let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lear
 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: folder) }
 
+if let index = CommandLine.arguments.firstIndex(of: "--memory-run"), let count = Int(CommandLine.arguments[index + 1]) {
+    try await LoadWorkloads.memoryRun(count: count, catalog: catalog, folder: folder)
+    exit(0)
+}
+
 let device = DeviceWorkloads(catalog: catalog, folder: folder, quick: quick)
 let server = ServerWorkloads(catalog: catalog, folder: folder, quick: quick)
+let load = LoadWorkloads(catalog: catalog, folder: folder, quick: quick)
 var rows = [Row]()
 // `--only NAME` runs just the workloads whose name contains NAME (for profiling).
 let only = CommandLine.arguments.firstIndex(of: "--only").flatMap { index in
@@ -33,8 +39,10 @@ await step("read progress") { try await device.readProgress() }
 await step("attach") { try await server.attach() }
 await step("bytes per event") { try server.bytesPerEvent() }
 await step("end to end") { try await server.endToEnd() }
+await step("concurrent clients") { try await load.concurrentClients() }
+await step("memory") { try await load.memory() }
 rows.append(Row(
-    workload: "peak memory of this run", measure: "RSS", value: String(format: "%.0f MB", Double(Measure.peakRSS()) / 1e6),
+    workload: "peak memory of this benchmark process", measure: "RSS", value: String(format: "%.0f MB", Double(Measure.peakRSS()) / 1e6),
     baseline: "-", ratio: "-", target: "-", met: nil))
 print("LearnSync benchmarks (\(quick ? "quick" : "full"), \(ProcessInfo.processInfo.activeProcessorCount) cores)")
 Measure.printTable(rows)
