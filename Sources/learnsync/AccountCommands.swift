@@ -24,6 +24,16 @@ struct CredentialOptions: ParsableArguments {
         guard let pointer = getpass("Password: ") else { throw ValidationError("could not read the password") }
         return String(cString: pointer)
     }
+
+    /// Signs up or in on `device` and prints what happened.
+    func authenticate(_ device: DeviceOptions, signUp: Bool) async throws {
+        let client = try await device.client(server: try serverURL(server))
+        let password = try password()
+        let account = signUp
+            ? try await client.signUp(username: username, password: password)
+            : try await client.signIn(username: username, password: password)
+        print("signed \(signUp ? "up" : "in") as \(username) (\(account)); guest progress attached and synced")
+    }
 }
 
 struct SignUpCommand: AsyncParsableCommand {
@@ -32,11 +42,7 @@ struct SignUpCommand: AsyncParsableCommand {
     @OptionGroup var device: DeviceOptions
     @OptionGroup var credentials: CredentialOptions
 
-    func run() async throws {
-        let client = try await device.client(server: try serverURL(credentials.server))
-        let account = try await client.signUp(username: credentials.username, password: try credentials.password())
-        print("signed up as \(credentials.username) (\(account)); guest progress attached and synced")
-    }
+    func run() async throws { try await credentials.authenticate(device, signUp: true) }
 }
 
 struct LoginCommand: AsyncParsableCommand {
@@ -45,11 +51,7 @@ struct LoginCommand: AsyncParsableCommand {
     @OptionGroup var device: DeviceOptions
     @OptionGroup var credentials: CredentialOptions
 
-    func run() async throws {
-        let client = try await device.client(server: try serverURL(credentials.server))
-        let account = try await client.signIn(username: credentials.username, password: try credentials.password())
-        print("signed in as \(credentials.username) (\(account)); guest progress attached and synced")
-    }
+    func run() async throws { try await credentials.authenticate(device, signUp: false) }
 }
 
 struct LogoutCommand: AsyncParsableCommand {
