@@ -148,7 +148,8 @@ extension DeviceStore {
                 needsRebuild = true
             }
             for edge in result.aliases where try progress.insertAlias(guest: edge.guest, account: edge.account) {
-                needsRebuild = true
+                // A guest this device holds no events of changes no progress here.
+                if try progress.hasEvents(of: edge.guest) { needsRebuild = true }
             }
             var latest = HLCTimestamp(rawValue: 0)
             for event in result.pulled where try EventRow.insert(event, pending: false, in: db) {

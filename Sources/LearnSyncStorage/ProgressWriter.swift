@@ -46,18 +46,49 @@ struct ProgressWriter {
         dirty.insert(key)
     }
 
-    /// Rebuilds one learner's progress in every course from the log (after an alias changes it).
+    /// Rebuilds one learner's progress in every course from the log (after an alias or a
+    /// refused event changed it). Streams the log with a cursor, so memory stays flat however
+    /// many events there are.
     mutating func rebuild(learner root: LearnerID) throws {
         try db.execute(sql: "DELETE FROM progress WHERE learner = ?", arguments: [root.rawValue])
         for key in cache.keys where key.learner == root { cache[key] = nil }
         let members = aliases.members(of: root)
+        let placeholders = members.map { _ in "?" }.joined(separator: ",")
+        let memberArguments = members.map(\.rawValue)
         for course in catalog.courses {
+            let arguments = StatementArguments([course.id.rawValue] + memberArguments)
+            let latestReset = try Row.fetchOne(
+                db.cachedStatement(sql: """
+                    SELECT \(EventRow.columns) FROM event WHERE course = ? AND learner IN (\(placeholders)) AND type = 'course.reset'
+                    ORDER BY hlc DESC, replica DESC, seq DESC LIMIT 1
+                    """),
+                arguments: arguments
+            ).map(EventRow.decode)
+            var progress = CourseProgress(course: course.id)
+            var seen = false
+            if let latestReset {
+                progress.apply(latestReset, course: course)
+                seen = true
+            }
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: """
+                    SELECT \(EventRow.columns) FROM event WHERE course = ? AND learner IN (\(placeholders)) AND type <> 'course.reset'
+                    """),
+                arguments: arguments)
+            while let row = try rows.next() {
+                progress.apply(try EventRow.decode(row), course: course)
+                seen = true
+            }
+            guard seen else { continue }
             let key = Key(learner: root, course: course.id)
-            let events = try fetch(members: members, course: course.id, from: HLCTimestamp(rawValue: 0))
-            guard !events.isEmpty else { continue }
-            cache[key] = CourseProgress.rebuild(course: course, from: events)
+            cache[key] = progress
             dirty.insert(key)
         }
+    }
+
+    /// Whether the log holds any event recorded under `learner`.
+    func hasEvents(of learner: LearnerID) throws -> Bool {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM event WHERE learner = ? LIMIT 1"), arguments: [learner.rawValue]) != nil
     }
 
     /// Records an alias edge; the caller rebuilds the account's progress.

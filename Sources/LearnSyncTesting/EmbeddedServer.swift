@@ -1,7 +1,7 @@
 public import Foundation
 import Hummingbird
 public import LearnSyncModels
-public import LearnSyncServer
+import LearnSyncServer
 import Logging
 import ServiceLifecycle
 

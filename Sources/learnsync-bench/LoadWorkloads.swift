@@ -106,22 +106,58 @@ struct LoadWorkloads {
     }
 
     /// The child side of ``memory()``: prints the peak RSS in bytes.
-    static func memoryRun(count: Int, catalog: Catalog, folder: URL) async throws {
+    /// `phase` stops early for diagnosis: `record` (device A only) or `push` (A to the server).
+    static func memoryRun(count: Int, phase: String, catalog: Catalog, folder: URL) async throws {
         let course = catalog[SampleCatalog.courseID]!
-        let server = try await EmbeddedServer.start(databasePath: folder.appendingPathComponent("memory.sqlite").path, catalog: catalog, passwordCost: 4)
-        let a = try LearnSyncClient(path: folder.appendingPathComponent("memory-a.sqlite").path, catalog: catalog, server: server.url)
-        let b = try LearnSyncClient(path: folder.appendingPathComponent("memory-b.sqlite").path, catalog: catalog, server: server.url)
-        try await a.signUp(username: "memory", password: "bench password")
-        try await b.signIn(username: "memory", password: "bench password")
+        // LEARNSYNC_BENCH_SERVER points the devices at a server in another process, to tell the
+        // devices' memory from the server's.
+        let external = ProcessInfo.processInfo.environment["LEARNSYNC_BENCH_SERVER"].flatMap(URL.init(string:))
+        let server = external == nil
+            ? try await EmbeddedServer.start(databasePath: folder.appendingPathComponent("memory.sqlite").path, catalog: catalog, passwordCost: 4)
+            : nil
+        let url = external ?? server!.url
+        // `direct-…` phases skip HTTP: the devices call the service in process.
+        let direct: (any SyncTransport)? = phase.hasPrefix("direct")
+            ? DirectTransport(service: SyncService(store: try SQLiteServerStore(path: folder.appendingPathComponent("direct.sqlite").path), catalog: catalog, passwordCost: 4))
+            : nil
+        let storeA = try DeviceStore(path: folder.appendingPathComponent("memory-a.sqlite").path, catalog: catalog)
+        let transport = phase.hasPrefix("canned") ? CannedTransport(guest: try await storeA.identity().learner) : direct ?? URLSessionTransport(baseURL: url)
+        let a = LearnSyncClient(store: storeA, transport: transport)
+        let b = LearnSyncClient(store: try DeviceStore(path: folder.appendingPathComponent("memory-b.sqlite").path, catalog: catalog), transport: transport)
+        if phase == "canned" { try await a.store.setToken("canned") }
+        if phase == "canned-alias" { try await a.store.attach(to: "a-canned", token: "canned") }
+        let username = "memory-\(IdentifierRules.randomToken().prefix(8))"
+        if !phase.hasPrefix("canned") {
+            try await a.signUp(username: username, password: "bench password")
+            try await b.signIn(username: username, password: "bench password")
+        }
         var generator = SeededGenerator(seed: 15)
         for _ in 0..<(count / 1000) {
             try await a.store.record((0..<1000).map { _ in
                 RecordEntry(course: course.id, payload: RandomStudy.payload(in: course, resets: false, using: &generator))
             })
         }
-        try await a.sync()
-        try await b.sync()
-        await server.stop()
+        if phase == "ack-only" {
+            while true {
+                let pending = try await a.store.pendingEvents(limit: 500)
+                if pending.isEmpty { break }
+                try await a.store.apply(SyncRoundResult(pushed: pending, rejected: [], pulled: [], aliases: [], cursor: 0))
+            }
+        } else if phase == "encode-only" {
+            let pending = try await a.store.pendingEvents(limit: 500)
+            for _ in 0..<(count / 500) { _ = try WireCoding.encode(SyncRequest(replica: pending[0].id.replica, cursor: 0, events: pending)) }
+        } else if phase == "decode-only" {
+            let pending = try await a.store.pendingEvents(limit: 500)
+            let data = try WireCoding.encode(SyncRequest(replica: pending[0].id.replica, cursor: 0, events: pending))
+            for _ in 0..<(count / 500) { _ = try WireCoding.decodeRequest(SyncRequest.self, from: data) }
+        } else if phase == "read-only" {
+            for _ in 0..<(count / 500) { _ = try await a.store.pendingEvents(limit: 500) }
+        } else if phase != "record" {
+            let report = try await a.sync()
+            FileHandle.standardError.write(Data("A: \(report)\n".utf8))
+        }
+        if phase == "all" || phase == "direct-all" { try await b.sync() }
+        await server?.stop()
         print(Measure.peakRSS())
     }
 }
@@ -153,5 +189,41 @@ struct BareServer {
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = await task.result
+    }
+}
+
+/// A transport that hands requests straight to a ``SyncService`` (no HTTP stack), to tell the
+/// HTTP client's memory and time from LearnSync's own.
+struct DirectTransport: SyncTransport {
+    let service: SyncService
+
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
+        do {
+            let body: Data
+            switch request.path {
+            case "/v1/sync":
+                let session = try await service.authenticate(authorization: request.headers["Authorization"])
+                body = try WireCoding.encode(try await service.sync(WireCoding.decodeRequest(SyncRequest.self, from: request.body), session: session))
+            case "/v1/accounts":
+                body = try WireCoding.encode(try await service.signUp(WireCoding.decodeRequest(CredentialsRequest.self, from: request.body), address: "direct"))
+            case "/v1/sessions":
+                body = try WireCoding.encode(try await service.signIn(WireCoding.decodeRequest(CredentialsRequest.self, from: request.body), address: "direct"))
+            default:
+                return TransportResponse(status: 404, body: Data())
+            }
+            return TransportResponse(status: 200, body: body)
+        } catch let problem as Problem {
+            return TransportResponse(status: problem.status, body: try WireCoding.encode(problem))
+        }
+    }
+}
+
+/// Answers every sync with an empty page, to measure the device side of a sync alone.
+struct CannedTransport: SyncTransport {
+    let guest: LearnerID
+
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
+        let aliases = guest.isGuest ? [Alias(guest: guest, account: "a-canned")] : []
+        return TransportResponse(status: 200, body: try WireCoding.encode(SyncResponse(rejected: [], events: [], aliases: aliases, cursor: 1, more: false)))
     }
 }

@@ -11,7 +11,8 @@ try FileManager.default.createDirectory(at: folder, withIntermediateDirectories:
 defer { try? FileManager.default.removeItem(at: folder) }
 
 if let index = CommandLine.arguments.firstIndex(of: "--memory-run"), let count = Int(CommandLine.arguments[index + 1]) {
-    try await LoadWorkloads.memoryRun(count: count, catalog: catalog, folder: folder)
+    let phase = CommandLine.arguments.indices.contains(index + 2) ? CommandLine.arguments[index + 2] : "all"
+    try await LoadWorkloads.memoryRun(count: count, phase: phase, catalog: catalog, folder: folder)
     exit(0)
 }
 
