@@ -78,7 +78,7 @@ extension LearnSyncClient {
         let pending = try await store.pendingEvents(limit: ProtocolLimits.maxEventsPerRequest)
         let request = SyncRequest(replica: identity.replica, cursor: state.cursor, events: pending)
         let response: SyncResponse = try await exchange(transport, path: "/v1/sync", body: request, token: token)
-        try await store.apply(SyncRoundResult(
+        let stillPending = try await store.apply(SyncRoundResult(
             pushed: pending, rejected: response.rejected.map { (id: $0.id, code: $0.code, reason: $0.reason) },
             pulled: response.events, aliases: response.aliases.map { (guest: $0.guest, account: $0.account) },
             cursor: response.cursor))
@@ -86,8 +86,7 @@ extension LearnSyncClient {
         report.pushed += pending.count - response.rejected.count
         report.rejected += response.rejected.count
         report.pulled += response.events.count
-        let stillPending = try await store.pendingCount() > 0
-        return (response.more, stillPending)
+        return (response.more, stillPending > 0)
     }
 
     /// The stored token, or a new one from registering this device's guest.

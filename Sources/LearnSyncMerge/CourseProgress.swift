@@ -183,16 +183,19 @@ public struct CourseProgress: Codable, Hashable, Sendable {
     public static func rebuild<S: Sequence<ProgressEvent>>(course: Course, from events: S) -> CourseProgress {
         var unique = [EventID: ProgressEvent]()
         for event in events where event.course == course.id { unique[event.id] = event }
-        let ordered = unique.values.sorted { $0.key < $1.key }
-        // The latest reset decides what is visible; apply it first, then everything after it.
-        var progress = CourseProgress(course: course.id)
-        if let reset = ordered.last(where: { $0.payload == .courseReset }) {
-            progress.apply(reset, course: course)
-        }
-        for event in ordered where event.payload != .courseReset {
+        let latestReset = unique.values.filter { $0.payload == .courseReset }.max { $0.key < $1.key }
+        var progress = CourseProgress(course: course, latestReset: latestReset)
+        for event in unique.values where event.payload != .courseReset {
             progress.apply(event, course: course)
         }
         return progress
+    }
+
+    /// The starting point of a rebuild: empty progress, or the state right after the latest
+    /// reset. Then apply every other non-reset event once, in any order (older ones are hidden).
+    public init(course: Course, latestReset: ProgressEvent?) {
+        self.init(course: course.id)
+        if let latestReset { apply(latestReset, course: course) }
     }
 }
 

@@ -28,6 +28,8 @@ extension DeviceStore {
     /// events, token, secret, cursor) and starts over as a new guest on a new replica, keeping
     /// only the server address. Used when signing out of a shared device.
     public func wipe() async throws {
+        // Deleted content is overwritten in the file, not left in free pages.
+        try await database { try await writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA secure_delete = ON") } }
         try await write { db in
             try db.execute(sql: """
                 DELETE FROM event; DELETE FROM rejectedEvent; DELETE FROM alias; DELETE FROM progress;
@@ -37,9 +39,10 @@ extension DeviceStore {
                 sql: "UPDATE device SET replica = ?, learner = ?, nextSeq = 1, hlc = 0 WHERE id = 1",
                 arguments: [ReplicaID.random().rawValue, LearnerID.newGuest().rawValue])
         }
-        // Deleted pages are overwritten on disk too, not left in free pages or the WAL.
+        // Rewrite the file, then empty the WAL, which still holds the old pages until then.
         try await database { try await writer.writeWithoutTransaction { db in
-            try db.execute(sql: "PRAGMA secure_delete = ON; VACUUM")
+            try db.execute(sql: "VACUUM")
+            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         } }
     }
 }

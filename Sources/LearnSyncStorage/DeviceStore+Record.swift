@@ -27,14 +27,14 @@ extension DeviceStore {
         try await record([RecordEntry(course: course, payload: payload)])[0]
     }
 
-    /// Records several events in one transaction, in order; all are checked first, so one bad
-    /// entry records nothing.
+    /// Records several events in one transaction, in order; one bad entry records nothing (items
+    /// are checked against the catalog first, value ranges when each event is made inside the
+    /// transaction, which a failure rolls back).
     @discardableResult
     public func record(_ entries: [RecordEntry]) async throws -> [ProgressEvent] {
         let catalog = catalog
         try database {
             for entry in entries {
-                try entry.payload.validate()
                 guard let course = catalog[entry.course] else {
                     throw ModelError(.unknownCourse, "unknown course \(entry.course)")
                 }

@@ -126,9 +126,12 @@ extension DeviceStore {
     /// refused ones are moved aside, pulled events and aliases are merged, and the cursor moves.
     /// If the transaction fails nothing changes, and the next round re-sends the same events
     /// (the server ignores duplicates).
-    public func apply(_ result: SyncRoundResult, now: Date = Date()) async throws {
+    ///
+    /// - Returns: how many events are still in the outbox (recorded while the round was out).
+    @discardableResult
+    public func apply(_ result: SyncRoundResult, now: Date = Date()) async throws -> Int {
         let catalog = catalog
-        try await write { db in
+        return try await write { db in
             var progress = try ProgressWriter(db: db, catalog: catalog)
             var needsRebuild = false
 
@@ -162,6 +165,7 @@ extension DeviceStore {
             try db.execute(
                 sql: "UPDATE syncState SET cursor = ?, lastSyncAt = ? WHERE id = 1",
                 arguments: [result.cursor, Int64(now.timeIntervalSince1970 * 1000)])
+            return try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM event WHERE pending = 1")) ?? 0
         }
     }
 }

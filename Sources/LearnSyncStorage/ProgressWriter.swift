@@ -64,12 +64,8 @@ struct ProgressWriter {
                     """),
                 arguments: arguments
             ).map(EventRow.decode)
-            var progress = CourseProgress(course: course.id)
-            var seen = false
-            if let latestReset {
-                progress.apply(latestReset, course: course)
-                seen = true
-            }
+            var progress = CourseProgress(course: course, latestReset: latestReset)
+            var seen = latestReset != nil
             let rows = try Row.fetchCursor(
                 db.cachedStatement(sql: """
                     SELECT \(EventRow.columns) FROM event WHERE course = ? AND learner IN (\(placeholders)) AND type <> 'course.reset'

@@ -12,7 +12,7 @@ struct LearnSyncCommand: AsyncParsableCommand {
 
             Start with `learnsync demo`, then try:
               learnsync serve &
-              learnsync --help record
+              learnsync record --help
               learnsync record lesson --course customer-privacy --lesson keep-secure --completed
               learnsync sync --server http://127.0.0.1:8080
               learnsync progress

@@ -158,3 +158,20 @@ extension DeviceStoreTests {
         #expect(progress.status(of: course.lessons[2].id) == .completed)
     }
 }
+
+extension DeviceStoreTests {
+    @Test func wipeLeavesNoTraceInTheFileOrTheWAL() async throws {
+        let store = try DeviceStore(path: path, catalog: catalog)
+        let before = try await store.identity()
+        for _ in 0..<50 { try await store.record(.lessonCompleted(lesson: "confidentiality-on-the-shop-floor"), in: course.id) }
+        try await store.wipe()
+        let after = try await store.identity()
+        #expect(after.learner != before.learner && after.replica != before.replica)
+        #expect(try await store.events(in: course.id).isEmpty)
+        for suffix in ["", "-wal"] {
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: path + suffix))) ?? Data()
+            #expect(bytes.range(of: Data(before.learner.rawValue.utf8)) == nil, "learner id left in device.sqlite\(suffix)")
+            #expect(bytes.range(of: Data("confidentiality-on-the-shop-floor".utf8)) == nil, "event left in device.sqlite\(suffix)")
+        }
+    }
+}

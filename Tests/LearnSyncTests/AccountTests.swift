@@ -68,7 +68,9 @@ import Testing
         }
     }
 
-    @Test func aGuestAttachedToOneAccountCannotJoinAnother() async throws {
+    /// The server side (an attached guest refused by another account) is in
+    /// `AuthorizationMatrixTests`; here the device itself refuses before asking the server.
+    @Test func aSignedInDeviceMustSignOutBeforeJoiningAnotherAccount() async throws {
         let world = world, course = world.course
         try await world.run { client in
             let first = try world.device(client), second = try world.device(client)
