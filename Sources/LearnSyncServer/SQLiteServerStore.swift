@@ -6,6 +6,8 @@ import LearnSyncProtocol
 /// The embedded server store: one SQLite file in WAL mode through GRDB.
 public final class SQLiteServerStore: ServerStore {
     private let writer: any DatabaseWriter
+    /// Syncs share transactions under load (see ``GroupCommit``).
+    private let syncs: GroupCommit
 
     /// Opens or creates the database file and runs pending migrations.
     public init(path: String) throws {
@@ -14,6 +16,7 @@ public final class SQLiteServerStore: ServerStore {
         do {
             writer = try DatabasePool(path: path, configuration: configuration)
             try ServerSchema.migrator.migrate(writer)
+            syncs = GroupCommit(writer: writer)
         } catch {
             throw ServerError("cannot open the server database", cause: error)
         }
@@ -24,6 +27,7 @@ public final class SQLiteServerStore: ServerStore {
         do {
             writer = try DatabaseQueue()
             try ServerSchema.migrator.migrate(writer)
+            syncs = GroupCommit(writer: writer)
         } catch {
             throw ServerError("cannot open an in-memory server database", cause: error)
         }
@@ -133,7 +137,7 @@ public final class SQLiteServerStore: ServerStore {
     }
 
     public func sync(caller: LearnerID, replica: ReplicaID, events: [ProgressEvent], cursor: Int64, limit: Int) async throws -> FeedPage {
-        try await writer.write { db in
+        try await syncs.write { db in
             let root = try Self.root(of: caller, db)
             let aliases = try Self.aliases(of: root, db)
             let members = Set([root] + aliases.map(\.guest))

@@ -5,7 +5,6 @@ import LearnSyncServer
 import LearnSyncTesting
 import Logging
 import ServiceLifecycle
-import Synchronization
 
 /// Concurrency and memory workloads.
 struct LoadWorkloads {
@@ -15,65 +14,75 @@ struct LoadWorkloads {
 
     var course: Course { catalog[SampleCatalog.courseID]! }
 
-    /// 64 clients doing small syncs (one event pushed, the feed pulled) against the server, vs
-    /// a bare Hummingbird endpoint answering the same bytes, both over loopback HTTP.
+    /// 64 clients doing small syncs (one event pushed, up to five pulled) against the server,
+    /// vs a bare Hummingbird endpoint answering the same bytes, both over loopback HTTP. The
+    /// load comes from `wrk` in another process (see ``Wrk``).
     func concurrentClients() async throws -> Row {
-        let clients = 64, seconds: Double = quick ? 3 : 8
+        let connections = 64, seconds = quick ? 4 : 10
         let server = try await EmbeddedServer.start(databasePath: folder.appendingPathComponent("load.sqlite").path, catalog: catalog, passwordCost: 4)
         // Each client is a registered guest with its own replica.
-        var sessions = [(token: String, replica: ReplicaID, learner: LearnerID)]()
-        for _ in 0..<clients {
+        var clients = [Wrk.Client]()
+        for _ in 0..<connections {
             let learner = LearnerID.newGuest()
             let body = try WireCoding.encode(RegisterGuestRequest(learner: learner, secret: "benchmark-device-secret"))
             let answer = try await URLSessionTransport(baseURL: server.url).send(
                 TransportRequest(path: "/v1/guests", headers: ["Content-Type": "application/json"], body: body))
             let session = try WireCoding.decode(SessionResponse.self, from: answer.body)
-            sessions.append((session.token, .random(), learner))
+            clients.append(Wrk.Client(token: session.token, replica: .random(), learner: learner))
         }
-        let registered = sessions
-        let sample = try await oneSync(server.url, registered[0], seq: 1_000_000)
-        let ours = try await hammer(clients: clients, seconds: seconds) { client, seq in
-            _ = try await oneSync(server.url, registered[client], seq: seq)
-        }
+        let script = folder.appendingPathComponent("small-syncs.lua")
+        try Data(Wrk.script(clients: clients, course: course).utf8).write(to: script)
+        // One sync by hand: its answer is what the bare endpoint returns.
+        let sample = try await URLSessionTransport(baseURL: server.url).send(TransportRequest(
+            path: "/v1/sync", headers: ["Content-Type": "application/json", "Authorization": "Bearer \(clients[0].token)"],
+            body: try WireCoding.encode(SyncRequest(replica: clients[0].replica, cursor: 0, events: [], limit: 5))))
+        guard sample.status == 200 else { throw BenchError("sync answered \(sample.status)") }
+        let ours = try Wrk.run(url: server.url, path: "/v1/sync", connections: connections, seconds: seconds, script: script)
         await server.stop()
 
-        // Baseline: a bare endpoint returning the same bytes.
-        let bare = try await BareServer.start(answer: sample)
-        let baseline = try await hammer(clients: clients, seconds: seconds) { _, _ in
-            let answer = try await URLSessionTransport(baseURL: bare.url).send(
-                TransportRequest(path: "/bare", headers: ["Content-Type": "application/json"], body: Data("{}".utf8)))
-            guard answer.status == 200 else { throw BenchError("bare endpoint answered \(answer.status)") }
-        }
+        let bare = try await BareServer.start(answer: sample.body)
+        let baseline = try Wrk.run(url: bare.url, path: "/bare", connections: connections, seconds: seconds, script: script)
         await bare.stop()
         let ratio = ours.rate / baseline.rate
+        func describe(_ result: Wrk.Result) -> String {
+            String(format: "%.0f req/s, p50 %.1f ms, p99 %.1f ms", result.rate, result.p50 * 1000, result.p99 * 1000)
+        }
         return Row(
-            workload: "server: \(clients) concurrent clients doing small syncs", measure: "req/s, p99",
-            value: String(format: "%.0f req/s, p99 %.1f ms", ours.rate, ours.p99 * 1000),
-            baseline: String(format: "%.0f req/s, p99 %.1f ms (bare Hummingbird, same bytes)", baseline.rate, baseline.p99 * 1000),
+            workload: "server: \(connections) concurrent clients doing small syncs (wrk, \(seconds) s)", measure: "req/s, p99",
+            value: describe(ours), baseline: describe(baseline) + " (bare Hummingbird, same bytes)",
             ratio: String(format: "%.2f×", ratio), target: "≥ 0.5×, p99 < 50 ms", met: ratio >= 0.5 && ours.p99 < 0.05)
     }
 
-    private func oneSync(_ url: URL, _ session: (token: String, replica: ReplicaID, learner: LearnerID), seq: Int64) async throws -> Data {
-        let event = try ProgressEvent(
-            id: EventID(replica: session.replica, seq: seq), learner: session.learner,
-            timestamp: HLCTimestamp(physicalMilliseconds: SystemWallClock().millisecondsSince1970()), course: course.id,
-            payload: .lessonStarted(lesson: course.lessons[Int(seq % 9)].id))
-        let body = try WireCoding.encode(SyncRequest(replica: session.replica, cursor: 0, events: [event], limit: 5))
-        let answer = try await URLSessionTransport(baseURL: url).send(TransportRequest(
-            path: "/v1/sync", headers: ["Content-Type": "application/json", "Authorization": "Bearer \(session.token)"], body: body))
-        guard answer.status == 200 else { throw BenchError("sync answered \(answer.status)") }
-        return answer.body
-    }
-
-    /// Runs `clients` loops for `seconds`; returns requests per second and p99 latency.
-    private func hammer(clients: Int, seconds: Double, _ request: @escaping @Sendable (Int, Int64) async throws -> Void) async throws -> (rate: Double, p99: Double) {
+    /// The same small syncs as ``concurrentClients()`` from 64 tasks straight into the
+    /// service (JSON decoding, authentication, the store and JSON encoding; no HTTP), to tell
+    /// the server's own cost from the HTTP stack's.
+    func smallSyncsWithoutHTTP() async throws -> Row {
+        let tasks = 64, seconds = quick ? 3.0 : 8.0
+        let service = SyncService(store: try SQLiteServerStore(path: folder.appendingPathComponent("direct-load.sqlite").path), catalog: catalog, passwordCost: 4)
+        let transport = DirectTransport(service: service)
+        var clients = [Wrk.Client]()
+        for _ in 0..<tasks {
+            let learner = LearnerID.newGuest()
+            let session = try await service.registerGuest(RegisterGuestRequest(learner: learner, secret: "benchmark-device-secret"))
+            clients.append(Wrk.Client(token: session.token, replica: .random(), learner: learner))
+        }
+        let course = course
+        let registered = clients
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for client in 0..<clients {
+            for client in registered {
                 group.addTask {
                     var mine = [Double](), seq: Int64 = 1
                     while ContinuousClock.now < deadline {
-                        mine.append(try await Measure.time { try await request(client, seq) })
+                        let event = try ProgressEvent(
+                            id: EventID(replica: client.replica, seq: seq), learner: client.learner,
+                            timestamp: HLCTimestamp(physicalMilliseconds: SystemWallClock().millisecondsSince1970()), course: course.id,
+                            payload: .lessonStarted(lesson: course.lessons[Int(seq) % course.lessons.count].id))
+                        let body = try WireCoding.encode(SyncRequest(replica: client.replica, cursor: 0, events: [event], limit: 5))
+                        mine.append(try await Measure.time {
+                            let answer = try await transport.send(TransportRequest(path: "/v1/sync", headers: ["Authorization": "Bearer \(client.token)"], body: body))
+                            guard answer.status == 200 else { throw BenchError("sync answered \(answer.status)") }
+                        })
                         seq += 1
                     }
                     return mine
@@ -81,7 +90,11 @@ struct LoadWorkloads {
             }
             return try await group.reduce(into: [Double]()) { $0 += $1 }
         }
-        return (Double(latencies.count) / seconds, Measure.percentile(latencies, 0.99))
+        let rate = Double(latencies.count) / seconds
+        return Row(
+            workload: "diagnostic: the same small syncs from \(tasks) tasks without HTTP", measure: "req/s, p99",
+            value: String(format: "%.0f req/s, p99 %.1f ms", rate, Measure.percentile(latencies, 0.99) * 1000),
+            baseline: "-", ratio: "-", target: "-", met: nil)
     }
 
     /// Peak RSS of a separate process that syncs `count` events from device A through an

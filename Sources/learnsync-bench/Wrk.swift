@@ -1,0 +1,110 @@
+import Foundation
+import LearnSync
+
+/// Drives HTTP load from a separate process with `wrk` (Debian's package), so the load
+/// generator's own cost stays out of the server's latency figures.
+enum Wrk {
+    /// One small-sync client: its bearer token and ids.
+    struct Client {
+        var token: String
+        var replica: ReplicaID
+        var learner: LearnerID
+    }
+
+    /// What one run measured.
+    struct Result {
+        var rate: Double
+        var p50: Double
+        var p99: Double
+    }
+
+    static let threads = 2
+
+    /// Path of the `wrk` executable, or nil when it is not installed.
+    static var executable: String? {
+        let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        return paths.map { "\($0)/wrk" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
+    /// A Lua script that sends, round robin over `clients`, one small sync each: the client's
+    /// next `lesson.started` event pushed and up to five events pulled. Clients are split
+    /// between wrk's threads so each replica's counter lives in one thread.
+    static func script(clients: [Client], course: Course) -> String {
+        let table = clients.map { "{t=\"\($0.token)\",r=\"\($0.replica)\",l=\"\($0.learner)\",s=0}" }.joined(separator: ",\n  ")
+        let lessons = course.lessons.map { "\"\($0.id)\"" }.joined(separator: ",")
+        return """
+            local clients = {
+              \(table)
+            }
+            local lessons = {\(lessons)}
+            local course = "\(course.id)"
+            local threads = \(threads)
+            local path = "/v1/sync"
+            local created = 0
+            function setup(thread)
+              thread:set("first", created)
+              created = created + 1
+            end
+            function init(args)
+              if args[1] then path = args[1] end
+              index = first
+            end
+            function request()
+              local c = clients[index % #clients + 1]
+              index = index + threads
+              c.s = c.s + 1
+              local body = string.format(
+                '{"protocol":1,"replica":"%s","cursor":0,"limit":5,"events":[{"replica":"%s","seq":%d,"learner":"%s","hlc":%d,"course":"%s","type":"lesson.started","item":"%s"}]}',
+                c.r, c.r, c.s, c.l, os.time() * 1000000, course, lessons[c.s % #lessons + 1])
+              return wrk.format("POST", path, {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. c.t}, body)
+            end
+            """
+    }
+
+    /// Runs wrk with `connections` connections for `seconds` against `url` (the script's
+    /// requests go to `path`) and parses its report.
+    static func run(url: URL, path: String, connections: Int, seconds: Int, script: URL) throws -> Result {
+        guard let executable else {
+            throw BenchError("wrk is not installed (Tools/bench installs it: apt-get install wrk)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = [
+            "-t", String(threads), "-c", String(connections), "-d", "\(seconds)s", "--latency",
+            "-s", script.path, url.absoluteString, "--", path,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let report = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else { throw BenchError("wrk failed:\n\(report)") }
+        return try parse(report)
+    }
+
+    /// Reads requests/s and the 50th and 99th latency percentiles from wrk's `--latency` report;
+    /// any error or non-2xx answer fails the run.
+    static func parse(_ report: String) throws -> Result {
+        var rate: Double?, p50: Double?, p99: Double?
+        for line in report.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            if line.contains("Non-2xx") || line.contains("Socket errors") {
+                throw BenchError("wrk saw failures: \(line.trimmingCharacters(in: .whitespaces))\n\(report)")
+            }
+            if words.first == "Requests/sec:", words.count == 2 { rate = Double(words[1]) }
+            if words.count == 2, words[0] == "50%" { p50 = seconds(words[1]) }
+            if words.count == 2, words[0] == "99%" { p99 = seconds(words[1]) }
+        }
+        guard let rate, let p50, let p99 else { throw BenchError("could not read wrk's report:\n\(report)") }
+        return Result(rate: rate, p50: p50, p99: p99)
+    }
+
+    /// wrk prints durations as `812.00us`, `3.41ms` or `1.20s`.
+    private static func seconds(_ text: Substring) -> Double? {
+        for (suffix, scale) in [("us", 1e-6), ("ms", 1e-3), ("s", 1.0)] where text.hasSuffix(suffix) {
+            return Double(text.dropLast(suffix.count)).map { $0 * scale }
+        }
+        return nil
+    }
+}
