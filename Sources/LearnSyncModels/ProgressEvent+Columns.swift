@@ -51,29 +51,14 @@ public struct EventColumns: Hashable, Sendable {
 
     /// The event these columns hold, validated again.
     public func event() throws(ModelError) -> ProgressEvent {
-        func required() throws(ModelError) -> ItemID {
-            guard let item else { throw ModelError(.invalidEvent, "a stored \(type) event has no item") }
-            return try ItemID(validating: item)
+        var list: [ItemID]?
+        if let answers {
+            list = []
+            for part in answers.split(separator: ",") { list?.append(try ItemID(validating: String(part))) }
         }
-        func number() throws(ModelError) -> Int {
-            guard let amount else { throw ModelError(.invalidEvent, "a stored \(type) event has no amount") }
-            return amount
-        }
-        let payload: EventPayload
-        switch type {
-        case "lesson.started": payload = .lessonStarted(lesson: try required())
-        case "lesson.completed": payload = .lessonCompleted(lesson: try required())
-        case "quiz.attempt":
-            var list = [ItemID]()
-            for part in (answers ?? "").split(separator: ",") { list.append(try ItemID(validating: String(part))) }
-            payload = .quizAttempt(quiz: try required(), answers: list)
-        case "scenario.choice":
-            payload = .scenarioChoice(scenario: try required(), choice: try ItemID(validating: choice ?? ""))
-        case "time.spent": payload = .timeSpent(lesson: try required(), seconds: try number())
-        case "resume": payload = .resumePosition(lesson: try required(), offset: try number())
-        case "course.reset": payload = .courseReset
-        default: throw ModelError(.invalidEvent, "a stored event has an unknown type")
-        }
+        let payload = try EventPayload(
+            type: type, item: try item.map { value throws(ModelError) in try ItemID(validating: value) }, answers: list,
+            choice: try choice.map { value throws(ModelError) in try ItemID(validating: value) }, seconds: amount, offset: amount)
         return try ProgressEvent(
             id: EventID(replica: try ReplicaID(validating: replica), seq: seq), learner: try LearnerID(validating: learner),
             timestamp: HLCTimestamp(rawValue: hlc), course: try CourseID(validating: course), payload: payload)

@@ -132,30 +132,52 @@ public struct ProgressEvent: Hashable, Sendable, Identifiable {
     public var key: EventKey { EventKey(timestamp: timestamp, id: id) }
 }
 
+extension EventPayload {
+    /// Builds a payload from its flat wire fields, as every decoder of events reads them: `type`
+    /// picks the case, which takes `item` and, by type, `answers`, `choice`, `seconds` or `offset`.
+    /// - Throws: ``ModelError`` `invalidEvent` for an unknown type or a missing field.
+    public init(type: String, item: ItemID?, answers: [ItemID]?, choice: ItemID?, seconds: Int?, offset: Int?) throws(ModelError) {
+        func need<T>(_ value: T?, _ field: String) throws(ModelError) -> T {
+            guard let value else { throw ModelError(.invalidEvent, "missing field \"\(field)\" for a \(type) event") }
+            return value
+        }
+        switch type {
+        case "lesson.started": self = .lessonStarted(lesson: try need(item, "item"))
+        case "lesson.completed": self = .lessonCompleted(lesson: try need(item, "item"))
+        case "quiz.attempt": self = .quizAttempt(quiz: try need(item, "item"), answers: try need(answers, "answers"))
+        case "scenario.choice": self = .scenarioChoice(scenario: try need(item, "item"), choice: try need(choice, "choice"))
+        case "time.spent": self = .timeSpent(lesson: try need(item, "item"), seconds: try need(seconds, "seconds"))
+        case "resume": self = .resumePosition(lesson: try need(item, "item"), offset: try need(offset, "offset"))
+        case "course.reset": self = .courseReset
+        default: throw ModelError(.invalidEvent, "unknown event type")
+        }
+    }
+}
+
 extension ProgressEvent: Codable {
     private enum CodingKeys: String, CodingKey {
         case replica, seq, learner, hlc, course, type, item, answers, choice, seconds, offset
     }
 
     public init(from decoder: any Decoder) throws {
+        try self.init(from: decoder, replica: nil)
+    }
+
+    /// Decodes an event whose `replica` field may be left out: `replica` stands in for it (events
+    /// pushed in a sync request carry the request's replica once, not in every event).
+    public init(from decoder: any Decoder, replica defaultReplica: ReplicaID?) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let type = try c.decode(String.self, forKey: .type)
-        func item() throws -> ItemID { try c.decode(ItemID.self, forKey: .item) }
-        let payload: EventPayload
-        switch type {
-        case "lesson.started": payload = .lessonStarted(lesson: try item())
-        case "lesson.completed": payload = .lessonCompleted(lesson: try item())
-        case "quiz.attempt": payload = .quizAttempt(quiz: try item(), answers: try c.decode([ItemID].self, forKey: .answers))
-        case "scenario.choice": payload = .scenarioChoice(scenario: try item(), choice: try c.decode(ItemID.self, forKey: .choice))
-        case "time.spent": payload = .timeSpent(lesson: try item(), seconds: try c.decode(Int.self, forKey: .seconds))
-        case "resume": payload = .resumePosition(lesson: try item(), offset: try c.decode(Int.self, forKey: .offset))
-        case "course.reset": payload = .courseReset
-        default:
-            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown event type")
-        }
+        let replica = try c.decodeIfPresent(ReplicaID.self, forKey: .replica) ?? defaultReplica
         do {
+            let payload = try EventPayload(
+                type: try c.decode(String.self, forKey: .type),
+                item: try c.decodeIfPresent(ItemID.self, forKey: .item),
+                answers: try c.decodeIfPresent([ItemID].self, forKey: .answers),
+                choice: try c.decodeIfPresent(ItemID.self, forKey: .choice),
+                seconds: try c.decodeIfPresent(Int.self, forKey: .seconds),
+                offset: try c.decodeIfPresent(Int.self, forKey: .offset))
             try self.init(
-                id: EventID(replica: try c.decode(ReplicaID.self, forKey: .replica), seq: try c.decode(Int64.self, forKey: .seq)),
+                id: EventID(replica: replica ?? c.decode(ReplicaID.self, forKey: .replica), seq: try c.decode(Int64.self, forKey: .seq)),
                 learner: try c.decode(LearnerID.self, forKey: .learner),
                 timestamp: try c.decode(HLCTimestamp.self, forKey: .hlc),
                 course: try c.decode(CourseID.self, forKey: .course),
@@ -166,8 +188,14 @@ extension ProgressEvent: Codable {
     }
 
     public func encode(to encoder: any Encoder) throws {
+        try encode(to: encoder, includingReplica: true)
+    }
+
+    /// Encodes the event, leaving out `replica` when `includingReplica` is false (see
+    /// ``init(from:replica:)``).
+    public func encode(to encoder: any Encoder, includingReplica: Bool) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id.replica, forKey: .replica)
+        if includingReplica { try c.encode(id.replica, forKey: .replica) }
         try c.encode(id.seq, forKey: .seq)
         try c.encode(learner, forKey: .learner)
         try c.encode(timestamp, forKey: .hlc)

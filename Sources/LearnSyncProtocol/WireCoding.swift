@@ -2,29 +2,46 @@ public import Foundation
 
 /// Encodes and decodes protocol messages, turning every decoding failure into a ``Problem``.
 public enum WireCoding {
-    /// Decodes a request body: first its `protocol` version, then the whole message.
+    /// Decodes a request body, judging its `protocol` version before its shape: a body of an
+    /// unsupported version gets `unsupported-version` whatever else it holds.
     ///
     /// - Throws: a ``Problem`` `malformed-json` (not JSON, or not of the expected shape; the
     ///   detail names the field, never its value) or `unsupported-version`.
     public static func decodeRequest<T: Decodable>(_ type: T.Type, from data: Data) throws(Problem) -> T {
-        let decoder = JSONDecoder()
-        let envelope: VersionEnvelope
-        do {
-            envelope = try decoder.decode(VersionEnvelope.self, from: data)
-        } catch {
-            throw Problem(code: .malformedJSON, detail: describe(error, fallback: "the body must be a JSON object with a \"protocol\" number"))
+        guard let message = type as? any (WireMessage & Decodable).Type else {
+            guard let version = envelopeVersion(data) else {
+                throw Problem(code: .malformedJSON, detail: "the body must be a JSON object with a \"protocol\" number")
+            }
+            try checkSupported(version)
+            return try decode(type, from: data)
         }
-        guard ProtocolVersion.supported.contains(envelope.version) else {
+        // One pass for the sync messages: the version is checked after reading, and looked up
+        // alone only when the body did not read.
+        let value: any WireMessage
+        do {
+            value = try fastDecode(message, from: data)
+        } catch {
+            if let version = envelopeVersion(data) { try checkSupported(version) }
+            throw error
+        }
+        try checkSupported(value.version)
+        return value as! T
+    }
+
+    private static func checkSupported(_ version: Int) throws(Problem) {
+        guard ProtocolVersion.supported.contains(version) else {
             throw Problem(
                 code: .unsupportedVersion,
-                detail: "protocol \(envelope.version) is not supported; this server speaks \(ProtocolVersion.supported.map(String.init).joined(separator: ", "))",
+                detail: "protocol \(version) is not supported; this server speaks \(ProtocolVersion.supported.map(String.init).joined(separator: ", "))",
                 supportedVersions: ProtocolVersion.supported)
         }
-        return try decode(type, from: data)
     }
 
     /// Decodes a message with no version check (answers, golden files).
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(Problem) -> T {
+        if let message = type as? any (WireMessage & Decodable).Type {
+            return try fastDecode(message, from: data) as! T
+        }
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch {
@@ -34,7 +51,25 @@ public enum WireCoding {
 
     /// Encodes a message as compact JSON.
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
-        try JSONEncoder().encode(value)
+        if let message = value as? any WireMessage {
+            var writer = JSONWriter(capacity: 1024)
+            message.write(to: &writer)
+            return Data(writer.bytes)
+        }
+        return try JSONEncoder().encode(value)
+    }
+
+    private static func fastDecode(_ type: any (WireMessage & Decodable).Type, from data: Data) throws(Problem) -> any WireMessage {
+        do {
+            return try JSONReader.read(Array(data)) { reader throws(JSONReader.Failure) in try type.read(&reader) }
+        } catch {
+            throw Problem(code: .malformedJSON, detail: error.description)
+        }
+    }
+
+    /// The body's `protocol` number, if it is a JSON object that has one.
+    private static func envelopeVersion(_ data: Data) -> Int? {
+        (try? JSONDecoder().decode(VersionEnvelope.self, from: data))?.version
     }
 
     private static func describe(_ error: any Error, fallback: String) -> String {

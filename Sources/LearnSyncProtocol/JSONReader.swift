@@ -1,0 +1,298 @@
+/// A strict, allocation-light JSON reader for the sync messages (RFC 8259): objects, arrays,
+/// strings with every escape, integers, booleans and null. It reads values in place, so a
+/// message decodes without building an intermediate tree; unknown object keys are skipped.
+struct JSONReader {
+    /// Why reading stopped: the path to the value (`events[3].seq`) and what was wrong with it,
+    /// never the value itself.
+    struct Failure: Error {
+        var path: [String]
+        var message: String
+
+        var description: String {
+            guard !path.isEmpty else { return message }
+            var joined = ""
+            for part in path.reversed() {
+                if !part.hasPrefix("[") && !joined.isEmpty { joined += "." }
+                joined += part
+            }
+            return "\(joined): \(message)"
+        }
+    }
+
+    /// Nesting deeper than this is refused (the messages nest three levels).
+    static let maxDepth = 32
+
+    private let bytes: [UInt8]
+    private var index = 0
+    private var depth = 0
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// Reads one whole document with `body` and checks that only whitespace follows.
+    static func read<T>(_ bytes: [UInt8], _ body: (inout JSONReader) throws(Failure) -> T) throws(Failure) -> T {
+        var reader = JSONReader(bytes)
+        let value = try body(&reader)
+        reader.skipWhitespace()
+        guard reader.index == bytes.count else { throw Failure(path: [], message: "unexpected text after the JSON value") }
+        return value
+    }
+
+    // MARK: Structure
+
+    /// Reads an object, calling `field` with each key; `field` must read (or skip) its value.
+    mutating func object(_ field: (inout JSONReader, String) throws(Failure) -> Void) throws(Failure) {
+        try open(UInt8(ascii: "{"), "expected an object")
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") {
+            index += 1
+            depth -= 1
+            return
+        }
+        while true {
+            skipWhitespace()
+            guard peek() == UInt8(ascii: "\"") else { throw fail("expected a field name") }
+            let key = try string()
+            skipWhitespace()
+            guard next() == UInt8(ascii: ":") else { throw fail("expected ':' after a field name") }
+            do {
+                try field(&self, key)
+            } catch {
+                throw Failure(path: error.path + [key], message: error.message)
+            }
+            skipWhitespace()
+            switch next() {
+            case UInt8(ascii: ","): continue
+            case UInt8(ascii: "}"):
+                depth -= 1
+                return
+            default: throw fail("expected ',' or '}' in an object")
+            }
+        }
+    }
+
+    /// Reads an array, calling `element` for each value with its position.
+    mutating func array(_ element: (inout JSONReader, Int) throws(Failure) -> Void) throws(Failure) {
+        try open(UInt8(ascii: "["), "expected an array")
+        skipWhitespace()
+        if peek() == UInt8(ascii: "]") {
+            index += 1
+            depth -= 1
+            return
+        }
+        var position = 0
+        while true {
+            do {
+                try element(&self, position)
+            } catch {
+                throw Failure(path: error.path + ["[\(position)]"], message: error.message)
+            }
+            position += 1
+            skipWhitespace()
+            switch next() {
+            case UInt8(ascii: ","): continue
+            case UInt8(ascii: "]"):
+                depth -= 1
+                return
+            default: throw fail("expected ',' or ']' in an array")
+            }
+        }
+    }
+
+    /// Skips any value (for fields this version does not know).
+    mutating func skip() throws(Failure) {
+        skipWhitespace()
+        switch peek() {
+        case UInt8(ascii: "{"): try object { reader, _ throws(Failure) in try reader.skip() }
+        case UInt8(ascii: "["): try array { reader, _ throws(Failure) in try reader.skip() }
+        case UInt8(ascii: "\""): _ = try string()
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
+        case UInt8(ascii: "n"): try literal("null")
+        default: try number()
+        }
+    }
+
+    /// Whether the next value is `null` (consumed if so).
+    mutating func null() throws(Failure) -> Bool {
+        skipWhitespace()
+        guard peek() == UInt8(ascii: "n") else { return false }
+        try literal("null")
+        return true
+    }
+
+    // MARK: Scalars
+
+    mutating func string() throws(Failure) -> String {
+        skipWhitespace()
+        guard next() == UInt8(ascii: "\"") else { throw fail("expected a string") }
+        let start = index
+        // Fast path: no escapes.
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                index += 1
+                return try utf8(bytes[start..<index - 1])
+            }
+            if byte == UInt8(ascii: "\\") { break }
+            guard byte >= 0x20 else { throw fail("control character in a string") }
+            index += 1
+        }
+        var out = Array(bytes[start..<index])
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
+            switch byte {
+            case UInt8(ascii: "\""):
+                return try utf8(out[...])
+            case UInt8(ascii: "\\"):
+                try escape(into: &out)
+            case 0..<0x20:
+                throw fail("control character in a string")
+            default:
+                out.append(byte)
+            }
+        }
+        throw fail("unterminated string")
+    }
+
+    /// An integer with no fraction or exponent, in Int64's range.
+    mutating func int64() throws(Failure) -> Int64 {
+        skipWhitespace()
+        let negative = peek() == UInt8(ascii: "-")
+        if negative { index += 1 }
+        let start = index
+        var value: Int64 = 0
+        while index < bytes.count, case let byte = bytes[index], byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+            let digit = Int64(byte - UInt8(ascii: "0"))
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
+            guard !overflow1, !overflow2 else { throw fail("integer out of range") }
+            value = sum
+            index += 1
+        }
+        guard index > start else { throw fail("expected an integer") }
+        guard index - start == 1 || bytes[start] != UInt8(ascii: "0") else { throw fail("expected an integer without leading zeros") }
+        if let byte = peek(), byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+            throw fail("expected an integer")
+        }
+        return value
+    }
+
+    mutating func int() throws(Failure) -> Int {
+        Int(try int64())
+    }
+
+    mutating func bool() throws(Failure) -> Bool {
+        skipWhitespace()
+        switch peek() {
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return true
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return false
+        default:
+            throw fail("expected true or false")
+        }
+    }
+
+    /// An error at the current value, for the message decoders.
+    func fail(_ message: String) -> Failure {
+        Failure(path: [], message: message)
+    }
+
+    // MARK: Helpers
+
+    private mutating func open(_ byte: UInt8, _ message: String) throws(Failure) {
+        skipWhitespace()
+        guard next() == byte else { throw fail(message) }
+        depth += 1
+        guard depth <= Self.maxDepth else { throw fail("nested too deeply") }
+    }
+
+    /// Any number (for skipping): JSON's grammar, checked loosely.
+    private mutating func number() throws(Failure) {
+        let start = index
+        while let byte = peek(), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ".")
+            || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
+        {
+            index += 1
+        }
+        guard index > start else { throw fail("expected a value") }
+    }
+
+    private mutating func literal(_ word: StaticString) throws(Failure) {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count else { throw fail("unexpected end of input") }
+        for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] {
+            throw fail("expected a value")
+        }
+        index += count
+    }
+
+    private mutating func escape(into out: inout [UInt8]) throws(Failure) {
+        guard let byte = next() else { throw fail("unterminated string") }
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(byte)
+        case UInt8(ascii: "b"): out.append(0x08)
+        case UInt8(ascii: "f"): out.append(0x0C)
+        case UInt8(ascii: "n"): out.append(0x0A)
+        case UInt8(ascii: "r"): out.append(0x0D)
+        case UInt8(ascii: "t"): out.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = try hex4()
+            if (0xD800..<0xDC00).contains(scalar) {
+                guard next() == UInt8(ascii: "\\"), next() == UInt8(ascii: "u") else { throw fail("unpaired surrogate in a string") }
+                let low = try hex4()
+                guard (0xDC00..<0xE000).contains(low) else { throw fail("unpaired surrogate in a string") }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            }
+            guard let unicode = Unicode.Scalar(scalar) else { throw fail("unpaired surrogate in a string") }
+            out.append(contentsOf: Array(String(Character(unicode)).utf8))
+        default:
+            throw fail("invalid escape in a string")
+        }
+    }
+
+    private mutating func hex4() throws(Failure) -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let byte = next() else { throw fail("unterminated string") }
+            let digit: UInt8
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
+            default: throw fail("invalid \\u escape in a string")
+            }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
+    private func utf8(_ slice: ArraySlice<UInt8>) throws(Failure) -> String {
+        guard let text = String(validating: slice, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
+        return text
+    }
+
+    private mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"): index += 1
+            default: return
+            }
+        }
+    }
+
+    private func peek() -> UInt8? {
+        index < bytes.count ? bytes[index] : nil
+    }
+
+    private mutating func next() -> UInt8? {
+        guard index < bytes.count else { return nil }
+        defer { index += 1 }
+        return bytes[index]
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncTesting
+import Testing
+
+/// The hand-written JSON of the sync messages (``WireCoding``) against Foundation's coders and
+/// against bad input. Randomized cases print their seed; replay one with
+/// `LEARNSYNC_SEED=<seed> swift test --filter WireCodingTests`.
+@Suite struct WireCodingTests {
+    let catalog = try! SampleCatalog.load()
+
+    /// Random requests and answers, with ids, quiz answers, reasons holding quotes, backslashes,
+    /// control characters and non-ASCII text.
+    func randomMessages(_ generator: inout SeededGenerator) -> (SyncRequest, SyncResponse) {
+        let replica = ReplicaID.random()
+        let learner: LearnerID = Bool.random(using: &generator) ? .newGuest() : .newAccount()
+        let count = Int.random(in: 0...40, using: &generator)
+        let pushed = RandomStudy.events(count: count, catalog: catalog, learners: [learner], replicas: [replica], using: &generator)
+        let pulled = RandomStudy.events(count: count, catalog: catalog, learners: [learner, .newGuest()], replicas: [.random(), .random()], using: &generator)
+        let reasons = ["unknown lesson", "quote \" and backslash \\", "tab\tnew line\n\u{1}", "é 日本 🎓", ""]
+        let rejected = pushed.prefix(3).map {
+            Rejection(id: $0.id, code: RejectionCode.allCases.randomElement(using: &generator)!, reason: reasons.randomElement(using: &generator)!)
+        }
+        let request = SyncRequest(
+            replica: replica, cursor: Int64.random(in: 0...Int64.max, using: &generator), events: pushed,
+            limit: Bool.random(using: &generator) ? Int.random(in: 1...1000, using: &generator) : nil)
+        let response = SyncResponse(
+            rejected: rejected, events: pulled, aliases: [Alias(guest: .newGuest(), account: .newAccount())],
+            cursor: Int64.random(in: 0...Int64.max, using: &generator), more: Bool.random(using: &generator))
+        return (request, response)
+    }
+
+    @Test func handWrittenJSONAgreesWithFoundationBothWays() throws {
+        let seed = SeededGenerator.seedFromEnvironment()
+        print("WireCodingTests seed: \(seed)")
+        var generator = SeededGenerator(seed: seed)
+        for _ in 0..<300 {
+            let (request, response) = randomMessages(&generator)
+            // Ours → Foundation, Foundation → ours, and the same JSON values.
+            #expect(try JSONDecoder().decode(SyncRequest.self, from: WireCoding.encode(request)) == request, "seed \(seed)")
+            #expect(try WireCoding.decode(SyncRequest.self, from: JSONEncoder().encode(request)) == request, "seed \(seed)")
+            #expect(try Golden.sameJSON(WireCoding.encode(request), JSONEncoder().encode(request)), "seed \(seed)")
+            #expect(try JSONDecoder().decode(SyncResponse.self, from: WireCoding.encode(response)) == response, "seed \(seed)")
+            #expect(try WireCoding.decode(SyncResponse.self, from: JSONEncoder().encode(response)) == response, "seed \(seed)")
+            #expect(try Golden.sameJSON(WireCoding.encode(response), JSONEncoder().encode(response)), "seed \(seed)")
+        }
+    }
+
+    @Test func pushedEventsLeaveOutTheRequestsReplica() throws {
+        let request = try WireCoding.decode(SyncRequest.self, from: Golden.data("sync-request.json"))
+        #expect(request.events.count == 7)
+        #expect(request.events.allSatisfy { $0.id.replica == request.replica })
+        let encoded = String(decoding: try WireCoding.encode(request), as: UTF8.self)
+        #expect(encoded.components(separatedBy: request.replica.rawValue).count == 2, "the replica is written once")
+        // An event may still name its replica, before or after the request's own field.
+        let explicit = #"{"events":[{"replica":"r1","seq":1,"learner":"g-1","hlc":5,"course":"c","type":"course.reset"}],"protocol":1,"replica":"r2","cursor":0}"#
+        let decoded = try WireCoding.decode(SyncRequest.self, from: Data(explicit.utf8))
+        #expect(decoded.events[0].id.replica == "r1")
+        let late = #"{"events":[{"seq":1,"learner":"g-1","hlc":5,"course":"c","type":"course.reset"}],"protocol":1,"replica":"r2","cursor":0}"#
+        #expect(try WireCoding.decode(SyncRequest.self, from: Data(late.utf8)).events[0].id.replica == "r2")
+    }
+
+    @Test func escapesAndUnicodeReadBack() throws {
+        let body = #"{"protocol":1,"rejected":[{"replica":"r","seq":1,"code":"x","reason":"a\"b\\c\/d\n\u00e9\ud83c\udf93 é"}],"events":[],"aliases":[],"cursor":0,"more":false}"#
+        let response = try WireCoding.decode(SyncResponse.self, from: Data(body.utf8))
+        #expect(response.rejected[0].reason == "a\"b\\c/d\né🎓 é")
+    }
+
+    @Test(arguments: [
+        (#"{"protocol":1,"replica":"r","cursor":1.5,"events":[]}"#, "cursor: expected an integer"),
+        (#"{"protocol":1,"replica":"r","cursor":01,"events":[]}"#, "cursor: expected an integer without leading zeros"),
+        (#"{"protocol":1,"replica":"r","cursor":99999999999999999999,"events":[]}"#, "cursor: integer out of range"),
+        (#"{"protocol":1,"replica":"r","cursor":0,"events":[{"seq":1}]}"#, "events[0]: missing field \"type\""),
+        (#"{"protocol":1,"replica":"r","cursor":0,"events":[{"seq":1,"learner":"g-1","hlc":5,"course":"c","type":"lesson.started"}]}"#, "events[0]: missing field \"item\" for a lesson.started event"),
+        (#"{"protocol":1,"replica":"r","cursor":0,"events":[{"seq":1,"learner":"g 1","hlc":5,"course":"c","type":"course.reset"}]}"#, "events[0].learner: learner id may only use letters, digits, '.', '_' and '-'"),
+        (#"{"protocol":1,"replica":"r","cursor":0}"#, "missing field \"events\""),
+        (#"{"protocol":1,"replica":"r","cursor":0,"events":[]} x"#, "unexpected text after the JSON value"),
+        (#"{"protocol":1,"replica":"r","cursor":0,"events":[],}"#, "expected a field name"),
+        (#"{"protocol":1,"replica":"r\u0000","cursor":0,"events":[]}"#, "replica: replica id may only use letters, digits, '.', '_' and '-'"),
+        ("{\"protocol\":1,\"replica\":\"r\n\",\"cursor\":0,\"events\":[]}", "replica: control character in a string"),
+        (#"{"protocol":1,"replica":"r","cursor":0,"events":[],"x":"\ud800"}"#, "x: unpaired surrogate in a string"),
+        (String(repeating: "[", count: 40), "expected an object"),
+        (#"{"protocol":1,"x":"# + String(repeating: "[", count: 40), "x" + String(repeating: "[0]", count: 31) + ": nested too deeply"),
+    ])
+    func badJSONNamesTheFieldAndTheRule(body: String, detail: String) {
+        #expect(throws: Problem(code: .malformedJSON, detail: detail)) {
+            try WireCoding.decodeRequest(SyncRequest.self, from: Data(body.utf8))
+        }
+    }
+
+    @Test func theVersionIsJudgedBeforeTheShape() {
+        let body = #"{"protocol":2,"replica":"r","cursor":"not a number"}"#
+        #expect(throws: Problem.self) { try WireCoding.decodeRequest(SyncRequest.self, from: Data(body.utf8)) }
+        do {
+            _ = try WireCoding.decodeRequest(SyncRequest.self, from: Data(body.utf8))
+        } catch {
+            #expect(error.code == ProblemCode.unsupportedVersion.rawValue)
+        }
+        #expect(throws: Problem.self) { try WireCoding.decodeRequest(SyncRequest.self, from: Data(#"{"replica":"r","cursor":0,"events":[]}"#.utf8)) }
+    }
+}
