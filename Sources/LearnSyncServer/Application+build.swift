@@ -32,9 +32,8 @@ public func buildRouter(service: SyncService) -> Router<LearnSyncRequestContext>
         return try jsonResponse(try await service.registerGuest(body), status: .ok)
     }
     router.post("/v1/sync") { request, context in
-        let session = try await service.authenticate(authorization: request.headers[.authorization])
         let body = try await readJSON(request, SyncRequest.self)
-        return try jsonResponse(try await service.sync(body, session: session), status: .ok)
+        return try jsonResponse(try await service.sync(body, authorization: request.headers[.authorization]), status: .ok)
     }
     router.post("/v1/accounts") { request, context in
         let body = try await readJSON(request, CredentialsRequest.self)

@@ -128,16 +128,19 @@ public final class SQLiteServerStore: ServerStore {
     private static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     public func session(tokenHash: String, now: Int64) async throws -> SessionRecord? {
-        try await writer.read { db in
-            let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT learner, expiresAt FROM session WHERE tokenHash = ? AND revoked = 0 AND expiresAt > ?"),
-                arguments: [tokenHash, now])
-            return row.map { SessionRecord(learner: LearnerID(unchecked: $0[0]), expiresAt: $0[1]) }
-        }
+        try await writer.read { db in try Self.session(tokenHash: tokenHash, now: now, db) }
     }
 
-    public func sync(caller: LearnerID, replica: ReplicaID, events: [ProgressEvent], cursor: Int64, limit: Int) async throws -> FeedPage {
+    private static func session(tokenHash: String, now: Int64, _ db: Database) throws -> SessionRecord? {
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT learner, expiresAt FROM session WHERE tokenHash = ? AND revoked = 0 AND expiresAt > ?"),
+            arguments: [tokenHash, now])
+        return row.map { SessionRecord(learner: LearnerID(unchecked: $0[0]), expiresAt: $0[1]) }
+    }
+
+    public func sync(tokenHash: String, now: Int64, replica: ReplicaID, events: [ProgressEvent], cursor: Int64, limit: Int) async throws -> FeedPage? {
         try await syncs.write { db in
+            guard let caller = try Self.session(tokenHash: tokenHash, now: now, db)?.learner else { return nil }
             let root = try Self.root(of: caller, db)
             let aliases = try Self.aliases(of: root, db)
             let members = Set([root] + aliases.map(\.guest))

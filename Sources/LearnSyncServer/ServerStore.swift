@@ -85,8 +85,10 @@ public protocol ServerStore: Sendable {
     /// The live session of a token hash at time `now`, or nil if unknown, expired or revoked.
     func session(tokenHash: String, now: Int64) async throws -> SessionRecord?
 
-    /// Stores pushed events of `caller` (already checked against the catalog and the clock) and
-    /// returns the page of the caller's feed after `cursor`, excluding `replica`'s own events.
+    /// In one transaction: finds the live session of `tokenHash` at time `now`, stores the
+    /// pushed events of its learner (already checked against the catalog and the clock) and
+    /// returns the page of the learner's feed after `cursor`, excluding `replica`'s own events.
     /// Events whose learner is neither the caller's account nor one of its guests are refused.
-    func sync(caller: LearnerID, replica: ReplicaID, events: [ProgressEvent], cursor: Int64, limit: Int) async throws -> FeedPage
+    /// - Returns: nil, with nothing stored, when the token is unknown, expired or revoked.
+    func sync(tokenHash: String, now: Int64, replica: ReplicaID, events: [ProgressEvent], cursor: Int64, limit: Int) async throws -> FeedPage?
 }

@@ -51,9 +51,9 @@ extension SyncService {
 
     /// `POST /v1/signout`: revokes the caller's token.
     public func signOut(authorization: String?) async throws -> SignOutResponse {
-        _ = try await authenticate(authorization: authorization)
-        let token = String(authorization?.dropFirst(7) ?? "")
-        return SignOutResponse(revoked: try await store.revoke(tokenHash: Credentials.hash(token)))
+        let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
+        _ = try await session(tokenHash: tokenHash)
+        return SignOutResponse(revoked: try await store.revoke(tokenHash: tokenHash))
     }
 
     private func claim(_ proof: GuestProof?) -> GuestClaim? {

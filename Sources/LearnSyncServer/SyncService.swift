@@ -53,21 +53,35 @@ public struct SyncService: Sendable {
     /// - Throws: ``Problem`` `unauthorized` when the header is missing or malformed, or the token
     ///   is unknown, expired or revoked (one answer for all, so tokens cannot be probed).
     public func authenticate(authorization: String?) async throws -> SessionRecord {
-        guard let authorization, authorization.hasPrefix("Bearer "), authorization.count > 7 else {
-            throw Problem(code: .unauthorized, detail: "send Authorization: Bearer <token>")
-        }
-        let token = String(authorization.dropFirst(7))
-        guard let session = try await store.session(tokenHash: Credentials.hash(token), now: clock.millisecondsSince1970()) else {
-            throw Problem(code: .unauthorized, detail: "the token is unknown, expired or revoked")
+        try await session(tokenHash: Credentials.hash(Self.bearerToken(authorization)))
+    }
+
+    func session(tokenHash: String) async throws -> SessionRecord {
+        guard let session = try await store.session(tokenHash: tokenHash, now: clock.millisecondsSince1970()) else {
+            throw Self.unknownToken
         }
         return session
     }
 
+    /// The token of an `Authorization: Bearer <token>` header.
+    static func bearerToken(_ authorization: String?) throws(Problem) -> String {
+        guard let authorization, authorization.hasPrefix("Bearer "), authorization.utf8.count > 7 else {
+            throw Problem(code: .unauthorized, detail: "send Authorization: Bearer <token>")
+        }
+        return String(authorization.dropFirst(7))
+    }
+
+    static let unknownToken = Problem(code: .unauthorized, detail: "the token is unknown, expired or revoked")
+
     /// `POST /v1/sync`: stores the acceptable pushed events and answers the next page of the
-    /// caller's feed. A refused event never blocks the others.
-    public func sync(_ request: SyncRequest, session: SessionRecord) async throws -> SyncResponse {
+    /// caller's feed. A refused event never blocks the others. The token is checked in the same
+    /// transaction that stores the events, so a token revoked meanwhile stores nothing.
+    /// - Throws: ``Problem`` `unauthorized` (nothing stored), or a request-level problem.
+    public func sync(_ request: SyncRequest, authorization: String?) async throws -> SyncResponse {
+        let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
         try request.validate()
-        let horizon = HLCTimestamp(physicalMilliseconds: clock.millisecondsSince1970() + ProtocolLimits.maxClockSkewMilliseconds)
+        let now = clock.millisecondsSince1970()
+        let horizon = HLCTimestamp(physicalMilliseconds: now + ProtocolLimits.maxClockSkewMilliseconds)
         var rejected = [Rejection]()
         var accepted = [ProgressEvent]()
         accepted.reserveCapacity(request.events.count)
@@ -78,8 +92,9 @@ public struct SyncService: Sendable {
                 accepted.append(event)
             }
         }
-        let page = try await store.sync(
-            caller: session.learner, replica: request.replica, events: accepted, cursor: request.cursor, limit: request.pageSize)
+        guard let page = try await store.sync(
+            tokenHash: tokenHash, now: now, replica: request.replica, events: accepted, cursor: request.cursor, limit: request.pageSize)
+        else { throw Self.unknownToken }
         return SyncResponse(
             rejected: rejected + page.rejected, events: page.events, aliases: page.aliases, cursor: page.cursor, more: page.more)
     }

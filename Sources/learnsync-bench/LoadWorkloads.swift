@@ -215,8 +215,8 @@ struct DirectTransport: SyncTransport {
             let body: Data
             switch request.path {
             case "/v1/sync":
-                let session = try await service.authenticate(authorization: request.headers["Authorization"])
-                body = try WireCoding.encode(try await service.sync(WireCoding.decodeRequest(SyncRequest.self, from: request.body), session: session))
+                body = try WireCoding.encode(try await service.sync(
+                    WireCoding.decodeRequest(SyncRequest.self, from: request.body), authorization: request.headers["Authorization"]))
             case "/v1/accounts":
                 body = try WireCoding.encode(try await service.signUp(WireCoding.decodeRequest(CredentialsRequest.self, from: request.body), address: "direct"))
             case "/v1/sessions":

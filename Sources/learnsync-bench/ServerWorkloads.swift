@@ -17,36 +17,33 @@ struct ServerWorkloads {
     }
 
     /// Pushes events as one device would, 500 per request, through the service.
-    func push(_ events: [ProgressEvent], as learner: LearnerID, service: SyncService) async throws {
-        let session = SessionRecord(learner: learner, expiresAt: .max)
+    func push(_ events: [ProgressEvent], token: String, service: SyncService) async throws {
         for start in stride(from: 0, to: events.count, by: 500) {
             let batch = Array(events[start..<min(events.count, start + 500)])
-            _ = try await service.sync(SyncRequest(replica: batch[0].id.replica, cursor: .max - 1, events: batch, limit: 1), session: session)
+            _ = try await service.sync(SyncRequest(replica: batch[0].id.replica, cursor: .max - 1, events: batch, limit: 1), authorization: "Bearer \(token)")
         }
     }
 
-    /// A guest with many events attaches to an account with many more, vs pushing the same
-    /// events without attaching.
+    /// A guest with many events attaches to an account with many more (a sign-in with the
+    /// guest's proof, bcrypt cost 4), vs pushing the same events without attaching.
     func attach() async throws -> Row {
         let guestCount = quick ? 2_000 : 10_000, accountCount = quick ? 20_000 : 100_000
-        let store = try SQLiteServerStore(path: folder.appendingPathComponent("attach.sqlite").path)
-        let service = SyncService(store: store, catalog: catalog, passwordCost: 4)
-        let account = LearnerID.newAccount()
-        _ = try await store.createAccount(account, username: "bench", passwordHash: "x", guest: nil, session: NewSession(tokenHash: "t0", expiresAt: .max))
-        try await push(events(accountCount, learner: account, seed: 10), as: account, service: service)
+        let service = SyncService(store: try SQLiteServerStore(path: folder.appendingPathComponent("attach.sqlite").path), catalog: catalog, passwordCost: 4)
+        let credentials = CredentialsRequest(username: "bench", password: "bench password", guest: nil)
+        let account = try await service.signUp(credentials, address: "bench")
+        try await push(events(accountCount, learner: account.learner, seed: 10), token: account.token, service: service)
 
-        let guest = LearnerID.newGuest()
-        _ = try await store.registerGuest(GuestClaim(learner: guest, secretHash: "s"), session: NewSession(tokenHash: "t1", expiresAt: .max))
-        let guestEvents = events(guestCount, learner: guest, seed: 11)
-        try await push(guestEvents, as: guest, service: service)
+        let proof = GuestProof(learner: .newGuest(), secret: "benchmark-device-secret")
+        let guest = try await service.registerGuest(RegisterGuestRequest(learner: proof.learner, secret: proof.secret))
+        try await push(events(guestCount, learner: proof.learner, seed: 11), token: guest.token, service: service)
         let attachTime = try await Measure.time {
-            _ = try await store.signIn(account, guest: GuestClaim(learner: guest, secretHash: "s"), session: NewSession(tokenHash: "t2", expiresAt: .max))
+            _ = try await service.signIn(CredentialsRequest(username: "bench", password: "bench password", guest: proof), address: "bench")
         }
         // Baseline: the same number of events pushed by a fresh guest, in the same database.
         let other = LearnerID.newGuest()
-        _ = try await store.registerGuest(GuestClaim(learner: other, secretHash: "s"), session: NewSession(tokenHash: "t3", expiresAt: .max))
+        let otherSession = try await service.registerGuest(RegisterGuestRequest(learner: other, secret: "benchmark-device-secret"))
         let otherEvents = events(guestCount, learner: other, seed: 12)
-        let pushTime = try await Measure.time { try await push(otherEvents, as: other, service: service) }
+        let pushTime = try await Measure.time { try await push(otherEvents, token: otherSession.token, service: service) }
         return Row(
             workload: "guest with \(guestCount) events attaches to an account with \(accountCount)", measure: "server time",
             value: Measure.format(attachTime, "ms"), baseline: Measure.format(pushTime, "ms") + " (pushing the same events)",
