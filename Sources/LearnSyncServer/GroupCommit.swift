@@ -41,12 +41,17 @@ final class GroupCommit: Sendable {
             let job = Job(
                 run: { db in
                     let result = Result { () throws -> T in
-                        var value: T?
-                        try db.inSavepoint {
-                            value = try work(db)
-                            return .commit
+                        // Cached statements: GRDB's `inSavepoint` parses its SQL every time.
+                        try db.cachedStatement(sql: "SAVEPOINT job").execute()
+                        do {
+                            let value = try work(db)
+                            try db.cachedStatement(sql: "RELEASE SAVEPOINT job").execute()
+                            return value
+                        } catch {
+                            try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT job").execute()
+                            try db.cachedStatement(sql: "RELEASE SAVEPOINT job").execute()
+                            throw error
                         }
-                        return value!
                     }
                     outcome.result.withLock { $0 = result }
                 },

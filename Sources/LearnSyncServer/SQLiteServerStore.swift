@@ -128,20 +128,24 @@ public final class SQLiteServerStore: ServerStore {
     private static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     public func session(tokenHash: String, now: Int64) async throws -> SessionRecord? {
-        try await writer.read { db in try Self.session(tokenHash: tokenHash, now: now, db) }
-    }
-
-    private static func session(tokenHash: String, now: Int64, _ db: Database) throws -> SessionRecord? {
-        let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT learner, expiresAt FROM session WHERE tokenHash = ? AND revoked = 0 AND expiresAt > ?"),
-            arguments: [tokenHash, now])
-        return row.map { SessionRecord(learner: LearnerID(unchecked: $0[0]), expiresAt: $0[1]) }
+        try await writer.read { db in
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT learner, expiresAt FROM session WHERE tokenHash = ? AND revoked = 0 AND expiresAt > ?"),
+                arguments: [tokenHash, now])
+            return row.map { SessionRecord(learner: LearnerID(unchecked: $0[0]), expiresAt: $0[1]) }
+        }
     }
 
     public func sync(tokenHash: String, now: Int64, replica: ReplicaID, events: [ProgressEvent], cursor: Int64, limit: Int) async throws -> FeedPage? {
-        try await syncs.write { db in
-            guard let caller = try Self.session(tokenHash: tokenHash, now: now, db)?.learner else { return nil }
-            let root = try Self.root(of: caller, db)
+        guard !events.isEmpty else {
+            // A pull stores nothing: it reads a snapshot beside the writer.
+            return try await writer.read { db in
+                guard let root = try Self.root(tokenHash: tokenHash, now: now, db) else { return nil }
+                return try Self.page(of: root, aliases: Self.aliases(of: root, db), after: cursor, limit: limit, excluding: replica, rejected: [], db)
+            }
+        }
+        return try await syncs.write { db in
+            guard let root = try Self.root(tokenHash: tokenHash, now: now, db) else { return nil }
             let aliases = try Self.aliases(of: root, db)
             let members = Set([root] + aliases.map(\.guest))
             var rejected = [Rejection]()
@@ -158,26 +162,48 @@ public final class SQLiteServerStore: ServerStore {
                 insert.setUncheckedArguments([root.rawValue, c.replica, c.seq, c.learner, c.hlc, c.course, c.type, c.item, c.answers, c.choice, c.amount])
                 try insert.execute()
             }
-            let rows = try Row.fetchAll(
-                db.cachedStatement(sql: """
-                    SELECT feed, replica, seq, learner, hlc, course, type, item, answers, choice, amount
-                    FROM event WHERE root = ? AND feed > ? ORDER BY feed LIMIT ?
-                    """),
-                arguments: [root.rawValue, cursor, limit + 1])
-            let more = rows.count > limit
-            var page = [ProgressEvent]()
-            var next = cursor
-            for row in rows.prefix(limit) {
-                next = row[0]
-                let replicaOfRow: String = row[1]
-                guard replicaOfRow != replica.rawValue else { continue }
-                page.append(try EventColumns(
-                    replica: replicaOfRow, seq: row[2], learner: row[3], hlc: row[4], course: row[5], type: row[6],
-                    item: row[7], answers: row[8], choice: row[9], amount: row[10]
-                ).event())
-            }
-            return FeedPage(rejected: rejected, events: page, aliases: aliases, cursor: next, more: more)
+            return try Self.page(of: root, aliases: aliases, after: cursor, limit: limit, excluding: replica, rejected: rejected, db)
         }
+    }
+
+    /// The feed root (the account, for an attached guest) of a live session's learner, in one
+    /// statement; nil when the token is unknown, expired or revoked.
+    private static func root(tokenHash: String, now: Int64, _ db: Database) throws -> LearnerID? {
+        let statement = try db.cachedStatement(sql: """
+            SELECT COALESCE(alias.account, session.learner) FROM session LEFT JOIN alias ON alias.guest = session.learner
+            WHERE session.tokenHash = ? AND session.revoked = 0 AND session.expiresAt > ?
+            """)
+        return try String.fetchOne(statement, arguments: [tokenHash, now]).map { LearnerID(unchecked: $0) }
+    }
+
+    /// The next page of `root`'s feed after `cursor`, leaving out `replica`'s own events (the
+    /// cursor still moves past them). Rows are read in place, not copied.
+    private static func page(
+        of root: LearnerID, aliases: [Alias], after cursor: Int64, limit: Int, excluding replica: ReplicaID, rejected: [Rejection], _ db: Database
+    ) throws -> FeedPage {
+        let statement = try db.cachedStatement(sql: """
+            SELECT feed, replica, seq, learner, hlc, course, type, item, answers, choice, amount
+            FROM event WHERE root = ? AND feed > ? ORDER BY feed LIMIT ?
+            """)
+        statement.setUncheckedArguments([root.rawValue, cursor, limit + 1])
+        let rows = try Row.fetchCursor(statement)
+        var page = [ProgressEvent]()
+        var next = cursor, count = 0, more = false
+        while let row = try rows.next() {
+            guard count < limit else {
+                more = true
+                break
+            }
+            count += 1
+            next = row[0]
+            let replicaOfRow: String = row[1]
+            guard replicaOfRow != replica.rawValue else { continue }
+            page.append(try EventColumns(
+                replica: replicaOfRow, seq: row[2], learner: row[3], hlc: row[4], course: row[5], type: row[6],
+                item: row[7], answers: row[8], choice: row[9], amount: row[10]
+            ).event())
+        }
+        return FeedPage(rejected: rejected, events: page, aliases: aliases, cursor: next, more: more)
     }
 
     static func root(of learner: LearnerID, _ db: Database) throws -> LearnerID {
