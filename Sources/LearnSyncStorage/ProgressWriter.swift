@@ -96,11 +96,19 @@ struct ProgressWriter {
 
     /// Writes every changed progress row.
     func flush() throws {
-        let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO progress (learner, course, state) VALUES (?, ?, ?)")
+        // An upsert updates the row in place (REPLACE would delete it and insert a new rowid,
+        // touching the key index too: one more page written per record).
+        let statement = try db.cachedStatement(sql: """
+            INSERT INTO progress (learner, course, state) VALUES (?, ?, ?)
+            ON CONFLICT (learner, course) DO UPDATE SET state = excluded.state
+            """)
         for key in dirty {
             guard let progress = cache[key] else { continue }
-            statement.setUncheckedArguments([key.learner.rawValue, key.course.rawValue, progress.compactEncoded()])
+            let state = progress.compactEncoded()
+            statement.setUncheckedArguments([key.learner.rawValue, key.course.rawValue, state])
             try statement.execute()
+            // Content-keyed, so remembering before the commit is safe even if it rolls back.
+            ProgressDecodeCache.remember(progress, as: state)
         }
     }
 
