@@ -132,6 +132,7 @@ extension DeviceStore {
     public func apply(_ result: SyncRoundResult, now: Date = Date()) async throws -> Int {
         let catalog = catalog
         return try await write { db in
+            try Self.saveClock(db)
             var progress = try ProgressWriter(db: db, catalog: catalog)
             var needsRebuild = false
 

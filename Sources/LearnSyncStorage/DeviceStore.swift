@@ -109,6 +109,11 @@ public final class DeviceStore: Sendable {
         try await database { try await writer.write(body) }
     }
 
+    /// A write on the calling thread (GRDB's synchronous `write`).
+    func writeNow<T>(_ body: (Database) throws -> T) throws -> T {
+        try database { try writer.write(body) }
+    }
+
     func database<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()

@@ -33,8 +33,17 @@ let only = CommandLine.arguments.firstIndex(of: "--only").flatMap { index in
         rows.append(Row(workload: name, measure: "failed", value: "\(error)", baseline: "-", ratio: "-", target: "-", met: false))
     }
 }
+@MainActor func steps(_ name: String, _ body: () async throws -> [Row]) async {
+    if let only, !name.contains(only) { return }
+    FileHandle.standardError.write(Data("running: \(name)\n".utf8))
+    do {
+        rows += try await body()
+    } catch {
+        rows.append(Row(workload: name, measure: "failed", value: "\(error)", baseline: "-", ratio: "-", target: "-", met: false))
+    }
+}
 await step("batch record") { try await device.batchRecord() }
-await step("single record") { try await device.singleRecord() }
+await steps("single record") { try await device.singleRecord() }
 await step("progress codec") { try await device.progressCodec() }
 await step("read progress") { try await device.readProgress() }
 await step("attach") { try await server.attach() }

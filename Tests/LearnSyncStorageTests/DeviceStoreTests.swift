@@ -141,6 +141,31 @@ import Testing
         let events = try await store.record(.lessonStarted(lesson: course.lessons[3].id), in: course.id)
         #expect(events.timestamp > remote.timestamp)
     }
+
+    /// Recording writes no counter row: the next id comes from the replica's last event, and a
+    /// sync saves the counter before it deletes refused events, so no id is ever used twice.
+    @Test func idsAndTimesNeverRepeatEvenWhenTheNewestEventsAreRefused() async throws {
+        let store = try DeviceStore(path: path, catalog: catalog)
+        let lesson = course.lessons[0].id
+        // The blocking form, as a caller on its own thread uses it (async code gets the async one).
+        func recordBlocking(_ store: DeviceStore, _ payload: EventPayload) throws -> ProgressEvent {
+            try store.record(payload, in: course.id)
+        }
+        let first = try recordBlocking(store, .lessonStarted(lesson: lesson))
+        let refused = try await store.record([
+            RecordEntry(course: course.id, payload: .lessonCompleted(lesson: lesson)),
+            RecordEntry(course: course.id, payload: .timeSpent(lesson: lesson, seconds: 5)),
+        ])
+        try await store.apply(SyncRoundResult(
+            pushed: [first] + refused, rejected: refused.map { (id: $0.id, code: "unknown-item", reason: "test") },
+            pulled: [], aliases: [], cursor: 1))
+        #expect(try await store.events(in: course.id) == [first])
+        let reopened = try DeviceStore(path: path, catalog: catalog)
+        let next = try recordBlocking(reopened, .lessonCompleted(lesson: lesson))
+        #expect(next.id.seq == 4)
+        #expect(next.timestamp > refused[1].timestamp)
+        #expect(try await reopened.progress(in: course.id).status(of: lesson) == .completed)
+    }
 }
 
 extension DeviceStoreTests {
