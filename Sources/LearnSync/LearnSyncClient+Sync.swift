@@ -86,7 +86,7 @@ extension LearnSyncClient {
         report.pushed += pending.count - response.rejected.count
         report.rejected += response.rejected.count
         report.pulled += response.events.count
-        return (response.more, stillPending > 0)
+        return (response.more, stillPending)
     }
 
     /// The stored token, or a new one from registering this device's guest.

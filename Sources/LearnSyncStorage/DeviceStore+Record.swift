@@ -108,7 +108,7 @@ extension DeviceStore {
     static func saveClock(_ db: Database) throws {
         try db.execute(sql: """
             UPDATE device SET
-              nextSeq = max(nextSeq, COALESCE((SELECT MAX(seq) + 1 FROM event WHERE replica = device.replica), 1)),
+              nextSeq = max(nextSeq, COALESCE((SELECT seq + 1 FROM event WHERE replica = device.replica ORDER BY seq DESC LIMIT 1), 1)),
               hlc = max(hlc, COALESCE((SELECT hlc FROM event WHERE replica = device.replica ORDER BY seq DESC LIMIT 1), 0))
             WHERE id = 1
             """)

@@ -127,9 +127,11 @@ extension DeviceStore {
     /// If the transaction fails nothing changes, and the next round re-sends the same events
     /// (the server ignores duplicates).
     ///
-    /// - Returns: how many events are still in the outbox (recorded while the round was out).
+    /// - Returns: whether events are still in the outbox (recorded while the round was out, or
+    ///   beyond the round's page). An existence check: counting the outbox on every round of a
+    ///   long catch-up made pushing quadratic in the outbox's size.
     @discardableResult
-    public func apply(_ result: SyncRoundResult, now: Date = Date()) async throws -> Int {
+    public func apply(_ result: SyncRoundResult, now: Date = Date()) async throws -> Bool {
         let catalog = catalog
         return try await write { db in
             try Self.saveClock(db)
@@ -166,7 +168,7 @@ extension DeviceStore {
             try db.execute(
                 sql: "UPDATE syncState SET cursor = ?, lastSyncAt = ? WHERE id = 1",
                 arguments: [result.cursor, Int64(now.timeIntervalSince1970 * 1000)])
-            return try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM event WHERE pending = 1")) ?? 0
+            return try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM event WHERE pending = 1)")) ?? false
         }
     }
 }

@@ -76,10 +76,12 @@ struct ServerWorkloads {
                 RecordEntry(course: course.id, payload: RandomStudy.payload(in: course, resets: false, using: &generator))
             })
         }
+        var push = 0.0
         let ours = try await Measure.time {
-            try await a.sync()
+            push = try await Measure.time { try await a.sync() }
             try await b.sync()
         }
+        FileHandle.standardError.write(Data(String(format: "end to end: A pushed in %.2f s, B pulled in %.2f s\n", push, ours - push).utf8))
         let pulled = try await b.progress(in: course.id).eventCount
         await server.stop()
         guard pulled == count else { throw BenchError("device B has \(pulled) events, expected \(count)") }
