@@ -8,22 +8,54 @@ public import LearnSyncModels
 /// `hlc.replica.seq`, lists are `;`-separated, fields `,`-separated, and entries sorted by id.
 /// Identifiers never hold `|`, `;`, `,` or `:`, so no escaping is needed.
 extension CourseProgress {
-    /// The compact form.
+    /// The compact form (written straight into bytes: it is encoded on every recorded event).
     public func compactEncoded() -> Data {
-        func key(_ key: EventKey?) -> String {
-            key.map { "\($0.timestamp.rawValue):\($0.id.replica.rawValue):\($0.id.seq)" } ?? ""
+        var out = CompactWriter()
+        out.text("v1")
+        out.separator("|")
+        out.text(course.rawValue)
+        out.separator("|")
+        out.number(eventCount)
+        out.separator("|")
+        out.key(resetKey)
+        out.separator("|")
+        if let resume {
+            out.text(resume.lesson.rawValue)
+            out.separator(",")
+            out.number(resume.offset)
+            out.separator(",")
+            out.key(resume.key)
         }
-        var parts = ["v1", course.rawValue, String(eventCount), key(resetKey)]
-        parts.append(resume.map { "\($0.lesson.rawValue),\($0.offset),\(key($0.key))" } ?? "")
-        parts.append(lessons.sorted { $0.key < $1.key }
-            .map { "\($0.key.rawValue),\($0.value.status.rawValue),\($0.value.secondsSpent)" }.joined(separator: ";"))
-        parts.append(quizzes.sorted { $0.key < $1.key }
-            .map { "\($0.key.rawValue),\($0.value.attempts),\($0.value.bestScore),\($0.value.questionCount),\($0.value.passed ? 1 : 0)" }
-            .joined(separator: ";"))
-        parts.append(scenarios.sorted { $0.key < $1.key }
-            .map { "\($0.key.rawValue),\($0.value.choices),\($0.value.current.rawValue),\(key($0.value.currentKey))" }
-            .joined(separator: ";"))
-        return Data(parts.joined(separator: "|").utf8)
+        out.separator("|")
+        for (index, entry) in lessons.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { out.separator(";") }
+            out.text(entry.key.rawValue)
+            out.separator(",")
+            out.number(entry.value.status.rawValue)
+            out.separator(",")
+            out.number(entry.value.secondsSpent)
+        }
+        out.separator("|")
+        for (index, entry) in quizzes.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { out.separator(";") }
+            out.text(entry.key.rawValue)
+            for value in [entry.value.attempts, entry.value.bestScore, entry.value.questionCount, entry.value.passed ? 1 : 0] {
+                out.separator(",")
+                out.number(value)
+            }
+        }
+        out.separator("|")
+        for (index, entry) in scenarios.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { out.separator(";") }
+            out.text(entry.key.rawValue)
+            out.separator(",")
+            out.number(entry.value.choices)
+            out.separator(",")
+            out.text(entry.value.current.rawValue)
+            out.separator(",")
+            out.key(entry.value.currentKey)
+        }
+        return Data(out.bytes)
     }
 
     /// Reads the compact form.
@@ -73,5 +105,43 @@ extension CourseProgress {
             guard let currentKey = try key(fields[3]) else { throw invalid }
             scenarios[try item(fields[0])] = ScenarioProgress(choices: try number(fields[1]), current: try item(fields[2]), currentKey: currentKey)
         }
+    }
+}
+
+/// Appends the compact form's parts to a byte buffer.
+private struct CompactWriter {
+    var bytes: [UInt8] = []
+
+    init() {
+        bytes.reserveCapacity(512)
+    }
+
+    mutating func text(_ value: String) {
+        bytes.append(contentsOf: value.utf8)
+    }
+
+    mutating func separator(_ character: Unicode.Scalar) {
+        bytes.append(UInt8(ascii: character))
+    }
+
+    mutating func number<T: BinaryInteger>(_ value: T) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        bytes[start...].reverse()
+    }
+
+    /// `hlc:replica:seq`, or nothing.
+    mutating func key(_ key: EventKey?) {
+        guard let key else { return }
+        number(key.timestamp.rawValue)
+        separator(":")
+        text(key.id.replica.rawValue)
+        separator(":")
+        number(key.id.seq)
     }
 }
