@@ -40,22 +40,38 @@ struct DeviceWorkloads {
 
     /// Record events one per transaction: median latency vs raw single-row commits, for the
     /// store's blocking call (the same kind of call as the baseline's) and for the async one.
+    /// Three rounds on fresh files; the three kinds take turns at going first, so that none is
+    /// favoured on this noisy machine; each file is warmed up with 100 records first.
     func singleRecord() async throws -> [Row] {
-        let count = 1000
-        let store = try DeviceStore(path: folder.appendingPathComponent("single.sqlite").path, catalog: catalog)
-        let asyncStore = try DeviceStore(path: folder.appendingPathComponent("single-async.sqlite").path, catalog: catalog)
-        var blocking = [Double](), async = [Double](), recorded = [ProgressEvent]()
-        let all = entries(count, seed: 2)
-        for entry in all {
-            blocking.append(try await Measure.time { recorded.append(try store.record(entry.payload, in: entry.course)) })
-        }
-        for entry in all {
-            async.append(try await Measure.time { try await asyncStore.record(entry.payload, in: entry.course) })
-        }
-        let raw = try RawSQLite(path: folder.appendingPathComponent("single-raw.sqlite").path)
-        var baseline = [Double]()
-        for index in recorded.indices {
-            baseline.append(try await Measure.time { try raw.insert(recorded[index...index]) })
+        let count = 1000, warmUp = 100
+        let all = entries(count + warmUp, seed: 2)
+        var blocking = [Double](), async = [Double](), baseline = [Double]()
+        for round in 0..<3 {
+            let file = { (name: String) in folder.appendingPathComponent("single-\(round)-\(name).sqlite").path }
+            let store = try DeviceStore(path: file("blocking"), catalog: catalog)
+            let asyncStore = try DeviceStore(path: file("async"), catalog: catalog)
+            let raw = try RawSQLite(path: file("raw"))
+            // The baseline inserts the same rows the stores make.
+            let replica = ReplicaID.random(), learner = LearnerID.newGuest()
+            let rows = try all.enumerated().map { index, entry in
+                try ProgressEvent(
+                    id: EventID(replica: replica, seq: Int64(index) + 1), learner: learner,
+                    timestamp: HLCTimestamp(physicalMilliseconds: 1_800_000_000_000 + Int64(index)), course: entry.course, payload: entry.payload)
+            }
+            for (index, entry) in all.enumerated() {
+                var times = [0.0, 0.0, 0.0]
+                for turn in 0..<3 {
+                    switch (turn + index + round) % 3 {
+                    case 0: times[0] = try await Measure.time { _ = try store.record(entry.payload, in: entry.course) as ProgressEvent }
+                    case 1: times[1] = try await Measure.time { try await asyncStore.record(entry.payload, in: entry.course) }
+                    default: times[2] = try await Measure.time { try raw.insert(rows[index...index]) }
+                    }
+                }
+                guard index >= warmUp else { continue }
+                blocking.append(times[0])
+                async.append(times[1])
+                baseline.append(times[2])
+            }
         }
         let base = Measure.median(baseline)
         func row(_ name: String, _ latencies: [Double], target: Bool) -> Row {
