@@ -42,6 +42,12 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
+    /// Copies the write-ahead log into the database file and empties it (for backups, and so
+    /// that benchmarks start from the same state).
+    public func checkpoint() async throws {
+        try await writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+
     public func account(username: String) async throws -> (id: LearnerID, passwordHash: String)? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT id, passwordHash FROM learner WHERE username = ?", arguments: [username])
