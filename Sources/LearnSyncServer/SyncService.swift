@@ -49,13 +49,9 @@ public struct SyncService: Sendable {
         }
     }
 
-    /// The session of an `Authorization` header's bearer token.
-    /// - Throws: ``Problem`` `unauthorized` when the header is missing or malformed, or the token
-    ///   is unknown, expired or revoked (one answer for all, so tokens cannot be probed).
-    public func authenticate(authorization: String?) async throws -> SessionRecord {
-        try await session(tokenHash: Credentials.hash(Self.bearerToken(authorization)))
-    }
-
+    /// The live session of a token hash.
+    /// - Throws: ``Problem`` `unauthorized` when the token is unknown, expired or revoked (one
+    ///   answer for all, so tokens cannot be probed).
     func session(tokenHash: String) async throws -> SessionRecord {
         guard let session = try await store.session(tokenHash: tokenHash, now: clock.millisecondsSince1970()) else {
             throw Self.unknownToken
