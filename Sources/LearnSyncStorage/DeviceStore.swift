@@ -106,12 +106,26 @@ public final class DeviceStore: Sendable {
     }
 
     func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
-        try await database { try await writer.write(body) }
+        try await database { try await writer.writeWithoutTransaction { db in try Self.transaction(db, body) } }
     }
 
     /// A write on the calling thread (GRDB's synchronous `write`).
     func writeNow<T>(_ body: (Database) throws -> T) throws -> T {
-        try database { try writer.write(body) }
+        try database { try writer.writeWithoutTransaction { db in try Self.transaction(db, body) } }
+    }
+
+    /// An immediate transaction through cached `BEGIN` and `COMMIT` statements (GRDB's own
+    /// transactions prepare them anew on every write, a few microseconds of each record).
+    private static func transaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+        try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
+        do {
+            let value = try body(db)
+            try db.cachedStatement(sql: "COMMIT").execute()
+            return value
+        } catch {
+            if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+            throw error
+        }
     }
 
     func database<T>(_ body: () throws -> T) throws -> T {
