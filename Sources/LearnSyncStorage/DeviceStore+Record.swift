@@ -66,20 +66,22 @@ extension DeviceStore {
     }
 
     private static func record(_ entries: [RecordEntry], catalog: Catalog, clock: any WallClock, _ db: Database) throws -> [ProgressEvent] {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica, learner, nextSeq, hlc FROM device WHERE id = 1")) else {
+        // The counter and the clock continue from the device row or from this replica's last
+        // event, whichever is further: recording writes no device row (one page less per
+        // commit); a sync folds both into the row before it deletes refused events.
+        let identity = try db.cachedStatement(sql: """
+            SELECT replica, learner,
+              max(nextSeq, COALESCE((SELECT seq + 1 FROM event WHERE replica = device.replica ORDER BY seq DESC LIMIT 1), 1)),
+              max(hlc, COALESCE((SELECT hlc FROM event WHERE replica = device.replica ORDER BY seq DESC LIMIT 1), 0))
+            FROM device WHERE id = 1
+            """)
+        guard let row = try Row.fetchOne(identity) else {
             throw StorageError(.signedOut, "the store has no device identity")
         }
         let replica = ReplicaID(unchecked: row[0])
         let learner = LearnerID(unchecked: row[1])
-        // The counter and the clock continue from the device row or from this replica's last
-        // event, whichever is further: recording writes no device row (one page less per
-        // commit); a sync folds both into the row before it deletes refused events.
         var seq: Int64 = row[2]
-        var latest: Int64 = row[3]
-        if let last = try Row.fetchOne(lastOwnEvent(db), arguments: [replica.rawValue]) {
-            seq = max(seq, last[0] + 1)
-            latest = max(latest, last[1])
-        }
+        let latest: Int64 = row[3]
         var hlc = HybridLogicalClock(latest: HLCTimestamp(rawValue: latest))
         let now = clock.millisecondsSince1970()
         var progress = try ProgressWriter(db: db, catalog: catalog)
@@ -96,11 +98,6 @@ extension DeviceStore {
         }
         try progress.flush()
         return recorded
-    }
-
-    /// This replica's newest event: `seq, hlc`.
-    static func lastOwnEvent(_ db: Database) throws -> Statement {
-        try db.cachedStatement(sql: "SELECT seq, hlc FROM event WHERE replica = ? ORDER BY seq DESC LIMIT 1")
     }
 
     /// Folds this replica's newest event into the device row's counter and clock, so they stay
