@@ -4,12 +4,12 @@ import LearnSyncModels
 /// Reads and writes ``ProgressEvent`` rows of the `event` table through ``EventColumns``.
 enum EventRow {
     static let columns = "replica, seq, learner, hlc, course, type, item, answers, choice, amount"
+    /// Built once: the statement cache is keyed by the SQL text, which is hashed on each lookup.
+    private static let insertSQL = "INSERT OR IGNORE INTO event (\(columns), pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
     /// Inserts an event unless its id is already there; returns whether it was new.
     static func insert(_ event: ProgressEvent, pending: Bool, in db: Database) throws -> Bool {
-        let statement = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO event (\(columns), pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let statement = try db.cachedStatement(sql: insertSQL)
         let c = EventColumns(event)
         statement.setUncheckedArguments([
             c.replica, c.seq, c.learner, c.hlc, c.course, c.type, c.item, c.answers, c.choice, c.amount, pending,
