@@ -10,20 +10,19 @@ struct JSONWriter {
     }
 
     mutating func object(_ members: (inout JSONWriter) -> Void) {
-        separate()
-        bytes.append(UInt8(ascii: "{"))
-        needsComma = false
-        members(&self)
-        bytes.append(UInt8(ascii: "}"))
-        needsComma = true
+        container("{", "}", members)
     }
 
     mutating func array(_ elements: (inout JSONWriter) -> Void) {
+        container("[", "]", elements)
+    }
+
+    private mutating func container(_ open: Unicode.Scalar, _ close: Unicode.Scalar, _ body: (inout JSONWriter) -> Void) {
         separate()
-        bytes.append(UInt8(ascii: "["))
+        bytes.append(UInt8(ascii: open))
         needsComma = false
-        elements(&self)
-        bytes.append(UInt8(ascii: "]"))
+        body(&self)
+        bytes.append(UInt8(ascii: close))
         needsComma = true
     }
 

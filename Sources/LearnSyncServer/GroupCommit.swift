@@ -5,9 +5,10 @@ import Synchronization
 ///
 /// Each job runs in its own savepoint, so a job that throws rolls back alone; one `COMMIT` then
 /// makes the whole group durable, and only after it does any caller resume. Under load this
-/// turns one commit and two thread hops per request into one of each per group. A group runs
-/// jobs that queued while the previous group ran; after each group the drain is queued behind
-/// the writer's other work again, so sign-ups and sign-ins are not starved by a stream of syncs.
+/// turns one commit (and one trip to the writer's queue) per request into one per group. A
+/// group runs the jobs that queued while the previous group ran; after each group the drain is
+/// queued behind the writer's other work again, so a stream of syncs does not starve sign-ups
+/// and sign-ins.
 final class GroupCommit: Sendable {
     private let writer: any DatabaseWriter
     private let queue = Mutex(Queue())
