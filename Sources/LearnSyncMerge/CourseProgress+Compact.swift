@@ -4,20 +4,29 @@ public import LearnSyncModels
 /// A compact, deterministic text form of ``CourseProgress`` for storage, about ten times faster
 /// to write and read than JSON (it is written on every recorded event).
 ///
-/// `v1|course|eventCount|reset|resume|lessons|quizzes|scenarios`, where a key is
-/// `hlc.replica.seq`, lists are `;`-separated, fields `,`-separated, and entries sorted by id.
-/// Identifiers never hold `|`, `;`, `,` or `:`, so no escaping is needed.
+/// `v2|course|eventCount|resets|resume|lessons|quizzes|scenarios|earnedAt`, where a key is
+/// `hlc:replica:seq`, a reset is `replica:seq=seen` (``SeenEvents`` text) and resets are
+/// `/`-separated, other lists are `;`-separated, fields `,`-separated, entries sorted by id, and
+/// a missing time is empty. Identifiers never hold `|`, `/`, `=`, `;`, `,` or `:`, so no
+/// escaping is needed.
 extension CourseProgress {
     /// The compact form (written straight into bytes: it is encoded on every recorded event).
     public func compactEncoded() -> Data {
         var out = CompactWriter()
-        out.text("v1")
+        out.text("v2")
         out.separator("|")
         out.text(course.rawValue)
         out.separator("|")
         out.number(eventCount)
         out.separator("|")
-        out.key(resetKey)
+        for (index, reset) in resets.enumerated() {
+            if index > 0 { out.separator("/") }
+            out.text(reset.id.replica.rawValue)
+            out.separator(":")
+            out.number(reset.id.seq)
+            out.separator("=")
+            out.text(reset.seen.text)
+        }
         out.separator("|")
         if let resume {
             out.text(resume.lesson.rawValue)
@@ -34,6 +43,8 @@ extension CourseProgress {
             out.number(entry.value.status.rawValue)
             out.separator(",")
             out.number(entry.value.secondsSpent)
+            out.separator(",")
+            out.time(entry.value.completedAt)
         }
         out.separator("|")
         for (index, entry) in quizzes.sorted(by: { $0.key < $1.key }).enumerated() {
@@ -43,6 +54,8 @@ extension CourseProgress {
                 out.separator(",")
                 out.number(value)
             }
+            out.separator(",")
+            out.time(entry.value.passedAt)
         }
         out.separator("|")
         for (index, entry) in scenarios.sorted(by: { $0.key < $1.key }).enumerated() {
@@ -55,6 +68,8 @@ extension CourseProgress {
             out.separator(",")
             out.key(entry.value.currentKey)
         }
+        out.separator("|")
+        out.time(certificateEarnedAt)
         return Data(out.bytes)
     }
 
@@ -63,12 +78,17 @@ extension CourseProgress {
     public init(compact data: Data) throws(ModelError) {
         let invalid = ModelError(.invalidEvent, "stored progress is not in the compact form")
         let parts = String(decoding: data, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count == 8, parts[0] == "v1", let count = Int(parts[2]) else { throw invalid }
+        guard parts.count == 9, parts[0] == "v2", let count = Int(parts[2]) else { throw invalid }
         func key(_ text: Substring) throws(ModelError) -> EventKey? {
             if text.isEmpty { return nil }
             let fields = text.split(separator: ":")
             guard fields.count == 3, let hlc = Int64(fields[0]), let seq = Int64(fields[2]) else { throw invalid }
             return EventKey(timestamp: HLCTimestamp(rawValue: hlc), id: EventID(replica: try ReplicaID(validating: String(fields[1])), seq: seq))
+        }
+        func time(_ text: Substring) throws(ModelError) -> HLCTimestamp? {
+            if text.isEmpty { return nil }
+            guard let value = Int64(text) else { throw invalid }
+            return HLCTimestamp(rawValue: value)
         }
         func entries(_ text: Substring, width: Int) throws(ModelError) -> [[Substring]] {
             var result = [[Substring]]()
@@ -85,26 +105,34 @@ extension CourseProgress {
         }
         func item(_ text: Substring) throws(ModelError) -> ItemID { try ItemID(validating: String(text)) }
 
-        self.init(course: try CourseID(validating: String(parts[1])), resetKey: try key(parts[3]))
+        self.init(course: try CourseID(validating: String(parts[1])))
         eventCount = count
+        for reset in parts[3].split(separator: "/") {
+            let halves = reset.split(separator: "=", omittingEmptySubsequences: false)
+            let id = halves.first?.split(separator: ":") ?? []
+            guard halves.count == 2, id.count == 2, let seq = Int64(id[1]) else { throw invalid }
+            resets.append(ResetMark(
+                id: EventID(replica: try ReplicaID(validating: String(id[0])), seq: seq), seen: try SeenEvents(text: String(halves[1]))))
+        }
         if !parts[4].isEmpty {
             let fields = parts[4].split(separator: ",", maxSplits: 2)
             guard fields.count == 3, let resumeKey = try key(fields[2]) else { throw invalid }
             resume = ResumePoint(lesson: try item(fields[0]), offset: try number(fields[1]), key: resumeKey)
         }
-        for fields in try entries(parts[5], width: 3) {
+        for fields in try entries(parts[5], width: 4) {
             guard let status = LessonStatus(rawValue: try number(fields[1])) else { throw invalid }
-            lessons[try item(fields[0])] = LessonProgress(status: status, secondsSpent: try number(fields[2]))
+            lessons[try item(fields[0])] = LessonProgress(status: status, secondsSpent: try number(fields[2]), completedAt: try time(fields[3]))
         }
-        for fields in try entries(parts[6], width: 5) {
+        for fields in try entries(parts[6], width: 6) {
             quizzes[try item(fields[0])] = QuizProgress(
                 attempts: try number(fields[1]), bestScore: try number(fields[2]), questionCount: try number(fields[3]),
-                passed: fields[4] == "1")
+                passed: fields[4] == "1", passedAt: try time(fields[5]))
         }
         for fields in try entries(parts[7], width: 4) {
             guard let currentKey = try key(fields[3]) else { throw invalid }
             scenarios[try item(fields[0])] = ScenarioProgress(choices: try number(fields[1]), current: try item(fields[2]), currentKey: currentKey)
         }
+        certificateEarnedAt = try time(parts[8])
     }
 }
 
@@ -133,6 +161,11 @@ private struct CompactWriter {
             magnitude /= 10
         } while magnitude > 0
         bytes[start...].reverse()
+    }
+
+    /// A time, or nothing.
+    mutating func time(_ time: HLCTimestamp?) {
+        if let time { number(time.rawValue) }
     }
 
     /// `hlc:replica:seq`, or nothing.

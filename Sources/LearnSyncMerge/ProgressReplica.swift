@@ -34,7 +34,7 @@ public struct ProgressReplica: Sendable {
         let members = events.values.filter { aliases.root(of: $0.learner) == account }
         for course in catalog.courses {
             let ofCourse = members.filter { $0.course == course.id }
-            if !ofCourse.isEmpty { rebuilt[course.id] = CourseProgress.rebuild(course: course, from: ofCourse) }
+            if !ofCourse.isEmpty { rebuilt[course.id] = CourseProgress.rebuild(course: course.id, catalog: catalog, from: ofCourse) }
         }
         progress[account] = rebuilt.isEmpty ? nil : rebuilt
         return true
@@ -55,13 +55,12 @@ public struct ProgressReplica: Sendable {
     public var allProgress: [LearnerID: [CourseID: CourseProgress]] { progress }
 
     private mutating func apply(_ event: ProgressEvent, root: LearnerID) {
-        guard let course = catalog[event.course] else { return }
+        guard catalog[event.course] != nil else { return }
         var current = progress[root]?[event.course] ?? CourseProgress(course: event.course)
-        if current.apply(event, course: course) == .replayNewerThanReset, let reset = current.resetKey {
-            for other in events.values
-            where other.course == event.course && other.key > reset && aliases.root(of: other.learner) == root {
-                current.apply(other, course: course)
-            }
+        if current.apply(event, catalog: catalog) == .rebuild {
+            current = CourseProgress.rebuild(
+                course: event.course, catalog: catalog,
+                from: events.values.filter { $0.course == event.course && aliases.root(of: $0.learner) == root })
         }
         progress[root, default: [:]][event.course] = current
     }

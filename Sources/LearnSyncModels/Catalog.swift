@@ -1,26 +1,69 @@
 public import Foundation
 
-/// The courses a device or server knows, looked up by id.
+/// The courses a device or server knows, looked up by id and version.
+///
+/// A catalog may hold several versions of a course: ``courses`` and the subscript give the
+/// newest, ``course(_:version:)`` any. Events of items the newest version lacks are kept but do
+/// not count; a quiz attempt is graded against the version it names.
 public struct Catalog: Sendable, Hashable {
-    /// The courses in their catalog order.
+    /// The newest version of each course, in the order the courses first appear.
     public let courses: [Course]
+    /// Every version of every course, sorted by id and version.
+    public let allVersions: [Course]
     private let index: [CourseID: Int]
+    private let versions: [CourseID: [Int: Course]]
 
-    /// Creates a catalog; course ids must be unique.
+    /// Creates a catalog. A course id may appear once per version.
     public init(_ courses: [Course]) throws(ModelError) {
-        var index = [CourseID: Int]()
-        for (position, course) in courses.enumerated() {
-            guard index.updateValue(position, forKey: course.id) == nil else {
-                throw ModelError(.invalidCatalog, "course id \(course.id) is used twice")
+        var versions = [CourseID: [Int: Course]]()
+        var order = [CourseID]()
+        for course in courses {
+            if versions[course.id] == nil { order.append(course.id) }
+            guard versions[course.id, default: [:]].updateValue(course, forKey: course.version) == nil else {
+                throw ModelError(.invalidCatalog, "course id \(course.id) version \(course.version) is used twice")
             }
         }
-        self.courses = courses
-        self.index = index
+        self.versions = versions
+        self.courses = order.map { id in versions[id]!.max { $0.key < $1.key }!.value }
+        self.allVersions = versions.keys.sorted().flatMap { id in versions[id]!.keys.sorted().map { versions[id]![$0]! } }
+        self.index = Dictionary(uniqueKeysWithValues: self.courses.enumerated().map { ($1.id, $0) })
     }
 
-    /// The course with this id, if any.
+    /// The newest version of the course with this id, if any.
     public subscript(id: CourseID) -> Course? {
         index[id].map { courses[$0] }
+    }
+
+    /// One version of a course, if this catalog has it.
+    public func course(_ id: CourseID, version: Int) -> Course? {
+        versions[id]?[version]
+    }
+
+    /// This catalog and `other` together: every version of both. Where both hold the same
+    /// version of a course, this catalog's copy is kept.
+    public func merging(_ other: Catalog) -> Catalog {
+        var combined = allVersions
+        for course in other.allVersions where self.course(course.id, version: course.version) == nil {
+            combined.append(course)
+        }
+        // Versions are unique by construction.
+        return try! Catalog(combined)
+    }
+
+    /// A short fingerprint of every version's content (FNV-1a over its canonical JSON): equal
+    /// catalogs have equal fingerprints. Servers use it as the catalog's ETag.
+    public var fingerprint: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for course in allVersions {
+            // Encoding plain Codable values cannot fail.
+            for byte in try! encoder.encode(course) {
+                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            }
+        }
+        let text = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
     }
 
     /// Loads one course file (a JSON ``Course``) or a folder of them.
@@ -41,13 +84,26 @@ public struct Catalog: Sendable, Hashable {
         return try Catalog(files.map { try decoder.decode(Course.self, from: Data(contentsOf: $0)) })
     }
 
-    /// Checks an event against the catalog: the course and every item it names must exist, and
-    /// a quiz attempt must answer each question with one of its options.
+    /// Checks an event against the catalog: the course and every item it names must exist (in
+    /// the newest version, or for a quiz attempt in the version it names), and a quiz attempt
+    /// must answer each question with one of its options.
     public func validate(_ event: ProgressEvent) throws(ModelError) {
-        guard let course = self[event.course] else {
-            throw ModelError(.unknownCourse, "unknown course \(event.course)")
+        try validate(event.payload, in: event.course)
+    }
+
+    /// Checks a payload against the course it is about (see ``validate(_:)``).
+    public func validate(_ payload: EventPayload, in courseID: CourseID) throws(ModelError) {
+        guard let course = self[courseID] else {
+            throw ModelError(.unknownCourse, "unknown course \(courseID)")
         }
-        try course.validate(event.payload)
+        if case .quizAttempt(_, _, let version) = payload, version != 0, version != course.version {
+            guard let answered = self.course(courseID, version: version) else {
+                throw ModelError(.unknownVersion, "unknown version \(version) of course \(courseID)")
+            }
+            try answered.validate(payload)
+        } else {
+            try course.validate(payload)
+        }
     }
 }
 
@@ -58,7 +114,7 @@ extension Course {
         case .lessonStarted(let lesson), .lessonCompleted(let lesson),
              .timeSpent(let lesson, _), .resumePosition(let lesson, _):
             guard self.lesson(lesson) != nil else { throw ModelError(.unknownItem, "unknown lesson \(lesson)") }
-        case .quizAttempt(let quizID, let answers):
+        case .quizAttempt(let quizID, let answers, _):
             guard let quiz = quiz(quizID) else { throw ModelError(.unknownItem, "unknown quiz \(quizID)") }
             guard answers.count == quiz.questions.count else {
                 throw ModelError(.invalidEvent, "quiz \(quizID) needs \(quiz.questions.count) answers, got \(answers.count)")

@@ -1,7 +1,13 @@
 /// A course: lessons to read, quizzes to pass, live scenarios to think through, and the rule
 /// that earns its certificate.
+///
+/// A course carries a `version` (1 when left out). Publish a changed course (a new lesson or
+/// question, a changed answer key) under a higher version and keep serving the old versions:
+/// quiz attempts are graded against the version they were answered under.
 public struct Course: Codable, Hashable, Sendable, Identifiable {
     public var id: CourseID
+    /// The course's version, from 1; a catalog may hold several versions of one course.
+    public var version: Int
     public var title: String
     public var summary: String
     public var lessons: [Lesson]
@@ -10,10 +16,11 @@ public struct Course: Codable, Hashable, Sendable, Identifiable {
     public var certificate: CertificateRule
 
     public init(
-        id: CourseID, title: String, summary: String = "", lessons: [Lesson], quizzes: [Quiz] = [],
+        id: CourseID, version: Int = 1, title: String, summary: String = "", lessons: [Lesson], quizzes: [Quiz] = [],
         scenarios: [Scenario] = [], certificate: CertificateRule
     ) throws(ModelError) {
         self.id = id
+        self.version = version
         self.title = title
         self.summary = summary
         self.lessons = lessons
@@ -24,12 +31,13 @@ public struct Course: Codable, Hashable, Sendable, Identifiable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case id, title, summary, lessons, quizzes, scenarios, certificate
+        case id, version, title, summary, lessons, quizzes, scenarios, certificate
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         id = try c.decode(CourseID.self, forKey: .id)
+        version = try c.decodeIfPresent(Int.self, forKey: .version) ?? 1
         title = try c.decode(String.self, forKey: .title)
         summary = try c.decodeIfPresent(String.self, forKey: .summary) ?? ""
         lessons = try c.decode([Lesson].self, forKey: .lessons)
@@ -59,6 +67,7 @@ public struct Course: Codable, Hashable, Sendable, Identifiable {
                 throw ModelError(.invalidCatalog, "course \(self.id): item id \(id) is used twice")
             }
         }
+        guard version >= 1 else { throw ModelError(.invalidCatalog, "course \(id): version must be 1 or more") }
         guard !lessons.isEmpty else { throw ModelError(.invalidCatalog, "course \(id) has no lessons") }
         for lesson in lessons { try unique(lesson.id) }
         for quiz in quizzes {

@@ -51,7 +51,17 @@ public struct SystemWallClock: WallClock {
 /// clock.receive(remote)           // from another replica
 /// let b = clock.tick(now: 1_700_000_000_000)   // b > a and b > remote
 /// ```
+///
+/// Readings stay bounded: a clock that was pushed far ahead of wall time (a device whose clock
+/// ran ahead before it learned the server's time) starts again from wall time once it is more
+/// than ``maxAheadMilliseconds`` ahead, instead of carrying a wrong time forever. Nothing in
+/// the merge depends on one replica's readings only growing: events are ordered per replica by
+/// counter, and resets by what they saw.
 public struct HybridLogicalClock: Hashable, Sendable {
+    /// How far ahead of wall time a reading may run before the clock starts again from wall time
+    /// (one minute).
+    public static let maxAheadMilliseconds: Int64 = 60_000
+
     /// The greatest timestamp handed out or received.
     public private(set) var latest: HLCTimestamp
 
@@ -61,13 +71,16 @@ public struct HybridLogicalClock: Hashable, Sendable {
 
     /// A new timestamp for a local event at wall time `now` (milliseconds since 1970).
     public mutating func tick(now: Int64) -> HLCTimestamp {
-        latest = HLCTimestamp(rawValue: max(now &* 1000, latest.rawValue &+ 1))
+        let wall = now &* 1000
+        let base = latest.physicalMilliseconds > now &+ Self.maxAheadMilliseconds ? 0 : latest.rawValue &+ 1
+        latest = HLCTimestamp(rawValue: max(wall, base))
         return latest
     }
 
-    /// Takes a timestamp seen from another replica into account, so later ticks order after it.
-    public mutating func receive(_ remote: HLCTimestamp) {
-        if remote > latest { latest = remote }
+    /// Takes a timestamp seen from another replica into account, so later ticks order after it;
+    /// a timestamp more than ``maxAheadMilliseconds`` ahead of `now` is not taken in.
+    public mutating func receive(_ remote: HLCTimestamp, now: Int64) {
+        if remote > latest, remote.physicalMilliseconds <= now &+ Self.maxAheadMilliseconds { latest = remote }
     }
 }
 

@@ -6,7 +6,7 @@ public struct ModelError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What kind of rule was broken. New codes may be added without breaking users.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case invalidIdentifier, outOfRange, unknownCourse, unknownItem, invalidCatalog, invalidEvent
+            case invalidIdentifier, outOfRange, unknownCourse, unknownItem, unknownVersion, invalidCatalog, invalidEvent
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -19,6 +19,8 @@ public struct ModelError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let unknownCourse = Code(.unknownCourse)
         /// The event names a lesson, quiz, scenario or option the course does not have.
         public static let unknownItem = Code(.unknownItem)
+        /// A quiz attempt names a course version the catalog does not have.
+        public static let unknownVersion = Code(.unknownVersion)
         /// The course catalog itself is inconsistent.
         public static let invalidCatalog = Code(.invalidCatalog)
         /// The event is not valid for another reason (for example a wrong number of quiz answers).

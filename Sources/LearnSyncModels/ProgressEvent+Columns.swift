@@ -9,10 +9,12 @@ public struct EventColumns: Hashable, Sendable {
     /// The payload's wire type (``EventPayload/type``).
     public var type: String
     public var item: String?
-    /// Quiz answers, comma-separated (identifiers never hold commas).
+    /// Quiz answers, comma-separated (identifiers never hold commas), or a reset's
+    /// ``SeenEvents`` text.
     public var answers: String?
     public var choice: String?
-    /// Seconds of a time-spent event or offset of a resume event.
+    /// Seconds of a time-spent event, offset of a resume event, or the course version of a quiz
+    /// attempt.
     public var amount: Int?
 
     public init(
@@ -41,24 +43,28 @@ public struct EventColumns: Hashable, Sendable {
         type = event.payload.type
         item = event.payload.item?.rawValue
         switch event.payload {
-        case .quizAttempt(_, let list): answers = list.map(\.rawValue).joined(separator: ",")
+        case .quizAttempt(_, let list, let version):
+            answers = list.map(\.rawValue).joined(separator: ",")
+            amount = version
+        case .courseReset(let seen): answers = seen.text
         case .scenarioChoice(_, let option): choice = option.rawValue
         case .timeSpent(_, let seconds): amount = seconds
         case .resumePosition(_, let offset): amount = offset
-        case .lessonStarted, .lessonCompleted, .courseReset: break
+        case .lessonStarted, .lessonCompleted: break
         }
     }
 
     /// The event these columns hold, validated again.
     public func event() throws(ModelError) -> ProgressEvent {
         var list: [ItemID]?
-        if let answers {
+        if let answers, type != "course.reset" {
             list = []
             for part in answers.split(separator: ",") { list?.append(try ItemID(validating: String(part))) }
         }
         let payload = try EventPayload(
             type: type, item: try item.map { value throws(ModelError) in try ItemID(validating: value) }, answers: list,
-            choice: try choice.map { value throws(ModelError) in try ItemID(validating: value) }, seconds: amount, offset: amount)
+            choice: try choice.map { value throws(ModelError) in try ItemID(validating: value) }, seconds: amount, offset: amount,
+            version: amount, seen: type == "course.reset" ? (answers ?? "") : nil)
         return try ProgressEvent(
             id: EventID(replica: try ReplicaID(validating: replica), seq: seq), learner: try LearnerID(validating: learner),
             timestamp: HLCTimestamp(rawValue: hlc), course: try CourseID(validating: course), payload: payload)

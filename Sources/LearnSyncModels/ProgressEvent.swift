@@ -4,16 +4,20 @@ public enum EventPayload: Hashable, Sendable {
     case lessonStarted(lesson: ItemID)
     /// The learner finished a lesson.
     case lessonCompleted(lesson: ItemID)
-    /// One attempt at a quiz: the chosen option for each question, in question order.
-    case quizAttempt(quiz: ItemID, answers: [ItemID])
+    /// One attempt at a quiz: the chosen option for each question, in question order, and the
+    /// course version it was answered under, which grades it forever. `version` 0 asks the
+    /// device store to stamp the course's current version when it records the attempt.
+    case quizAttempt(quiz: ItemID, answers: [ItemID], version: Int = 0)
     /// The learner's choice in a live scenario.
     case scenarioChoice(scenario: ItemID, choice: ItemID)
     /// Seconds spent in a lesson (1 to ``ProgressEvent/maxSeconds`` per event).
     case timeSpent(lesson: ItemID, seconds: Int)
     /// Where the learner stopped reading a lesson (0 to ``ProgressEvent/maxOffset``).
     case resumePosition(lesson: ItemID, offset: Int)
-    /// "Retake": hides this course's earlier events for the learner.
-    case courseReset
+    /// "Retake": hides the learner's events of this course that the recording device held
+    /// (observed-remove); work it had not seen survives. The device store fills `seen` when it
+    /// records the reset.
+    case courseReset(seen: SeenEvents = SeenEvents())
 
     /// The wire name of the payload's kind, as in `docs/PROTOCOL.md`.
     public var type: String {
@@ -31,7 +35,7 @@ public enum EventPayload: Hashable, Sendable {
     /// The lesson, quiz or scenario the payload is about (nil for a reset).
     public var item: ItemID? {
         switch self {
-        case .lessonStarted(let id), .lessonCompleted(let id), .quizAttempt(let id, _),
+        case .lessonStarted(let id), .lessonCompleted(let id), .quizAttempt(let id, _, _),
              .scenarioChoice(let id, _), .timeSpent(let id, _), .resumePosition(let id, _):
             id
         case .courseReset:
@@ -50,10 +54,11 @@ public enum EventPayload: Hashable, Sendable {
             guard (0...ProgressEvent.maxOffset).contains(offset) else {
                 throw ModelError(.outOfRange, "offset must be 0 to \(ProgressEvent.maxOffset)")
             }
-        case .quizAttempt(_, let answers):
+        case .quizAttempt(_, let answers, let version):
             guard (1...ProgressEvent.maxAnswers).contains(answers.count) else {
                 throw ModelError(.outOfRange, "a quiz attempt holds 1 to \(ProgressEvent.maxAnswers) answers")
             }
+            guard version >= 0 else { throw ModelError(.outOfRange, "a quiz attempt's version must be positive") }
         case .lessonStarted, .lessonCompleted, .scenarioChoice, .courseReset:
             break
         }
@@ -61,7 +66,7 @@ public enum EventPayload: Hashable, Sendable {
 }
 
 /// The order in which events win: by hybrid logical time, then replica, then counter.
-/// Last-writer-wins rules and resets compare these keys.
+/// Last-writer-wins rules compare these keys (resets do not: they hide what they saw).
 public struct EventKey: Hashable, Comparable, Codable, Sendable {
     public var timestamp: HLCTimestamp
     public var id: EventID
@@ -121,6 +126,9 @@ public struct ProgressEvent: Hashable, Sendable, Identifiable {
         guard id.seq >= 1 else { throw ModelError(.outOfRange, "event seq must be at least 1") }
         guard timestamp.rawValue > 0 else { throw ModelError(.outOfRange, "event hlc must be positive") }
         try payload.validate()
+        if case .quizAttempt(_, _, let version) = payload, version < 1 {
+            throw ModelError(.outOfRange, "a recorded quiz attempt names its course version (1 or more)")
+        }
         self.id = id
         self.learner = learner
         self.timestamp = timestamp
@@ -128,15 +136,24 @@ public struct ProgressEvent: Hashable, Sendable, Identifiable {
         self.payload = payload
     }
 
-    /// The key that orders this event for last-writer-wins and resets.
+    /// Whether the event is a course reset.
+    public var isReset: Bool {
+        if case .courseReset = payload { return true }
+        return false
+    }
+
+    /// The key that orders this event for last-writer-wins.
     public var key: EventKey { EventKey(timestamp: timestamp, id: id) }
 }
 
 extension EventPayload {
     /// Builds a payload from its flat wire fields, as every decoder of events reads them: `type`
     /// picks the case, which takes `item` and, by type, `answers`, `choice`, `seconds` or `offset`.
+    /// A quiz attempt also takes `version`; a reset takes `seen` (``SeenEvents``' text form).
     /// - Throws: ``ModelError`` `invalidEvent` for an unknown type or a missing field.
-    public init(type: String, item: ItemID?, answers: [ItemID]?, choice: ItemID?, seconds: Int?, offset: Int?) throws(ModelError) {
+    public init(
+        type: String, item: ItemID?, answers: [ItemID]?, choice: ItemID?, seconds: Int?, offset: Int?, version: Int?, seen: String?
+    ) throws(ModelError) {
         func need<T>(_ value: T?, _ field: String) throws(ModelError) -> T {
             guard let value else { throw ModelError(.invalidEvent, "missing field \"\(field)\" for a \(type) event") }
             return value
@@ -144,11 +161,12 @@ extension EventPayload {
         switch type {
         case "lesson.started": self = .lessonStarted(lesson: try need(item, "item"))
         case "lesson.completed": self = .lessonCompleted(lesson: try need(item, "item"))
-        case "quiz.attempt": self = .quizAttempt(quiz: try need(item, "item"), answers: try need(answers, "answers"))
+        case "quiz.attempt":
+            self = .quizAttempt(quiz: try need(item, "item"), answers: try need(answers, "answers"), version: try need(version, "version"))
         case "scenario.choice": self = .scenarioChoice(scenario: try need(item, "item"), choice: try need(choice, "choice"))
         case "time.spent": self = .timeSpent(lesson: try need(item, "item"), seconds: try need(seconds, "seconds"))
         case "resume": self = .resumePosition(lesson: try need(item, "item"), offset: try need(offset, "offset"))
-        case "course.reset": self = .courseReset
+        case "course.reset": self = .courseReset(seen: try SeenEvents(text: try need(seen, "seen")))
         default: throw ModelError(.invalidEvent, "unknown event type")
         }
     }
@@ -156,7 +174,7 @@ extension EventPayload {
 
 extension ProgressEvent: Codable {
     private enum CodingKeys: String, CodingKey {
-        case replica, seq, learner, hlc, course, type, item, answers, choice, seconds, offset
+        case replica, seq, learner, hlc, course, type, item, answers, choice, seconds, offset, version, seen
     }
 
     public init(from decoder: any Decoder) throws {
@@ -175,7 +193,9 @@ extension ProgressEvent: Codable {
                 answers: try c.decodeIfPresent([ItemID].self, forKey: .answers),
                 choice: try c.decodeIfPresent(ItemID.self, forKey: .choice),
                 seconds: try c.decodeIfPresent(Int.self, forKey: .seconds),
-                offset: try c.decodeIfPresent(Int.self, forKey: .offset))
+                offset: try c.decodeIfPresent(Int.self, forKey: .offset),
+                version: try c.decodeIfPresent(Int.self, forKey: .version),
+                seen: try c.decodeIfPresent(String.self, forKey: .seen))
             try self.init(
                 id: EventID(replica: replica ?? c.decode(ReplicaID.self, forKey: .replica), seq: try c.decode(Int64.self, forKey: .seq)),
                 learner: try c.decode(LearnerID.self, forKey: .learner),
@@ -204,9 +224,10 @@ extension ProgressEvent: Codable {
         switch payload {
         case .lessonStarted(let lesson), .lessonCompleted(let lesson):
             try c.encode(lesson, forKey: .item)
-        case .quizAttempt(let quiz, let answers):
+        case .quizAttempt(let quiz, let answers, let version):
             try c.encode(quiz, forKey: .item)
             try c.encode(answers, forKey: .answers)
+            try c.encode(version, forKey: .version)
         case .scenarioChoice(let scenario, let choice):
             try c.encode(scenario, forKey: .item)
             try c.encode(choice, forKey: .choice)
@@ -216,8 +237,8 @@ extension ProgressEvent: Codable {
         case .resumePosition(let lesson, let offset):
             try c.encode(lesson, forKey: .item)
             try c.encode(offset, forKey: .offset)
-        case .courseReset:
-            break
+        case .courseReset(let seen):
+            try c.encode(seen.text, forKey: .seen)
         }
     }
 }

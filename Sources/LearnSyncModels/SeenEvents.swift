@@ -1,0 +1,118 @@
+/// The events a device held when it made a course reset: per replica, ranges of counters.
+///
+/// A reset hides exactly these events (observed-remove), so work the device had not seen,
+/// recorded offline elsewhere or earlier on a clock that runs behind, survives the reset.
+/// A replica's events reach a device almost always as one run `1...n`, so the set stays small.
+///
+/// Its text form, used on the wire and in storage, lists replicas in order with their ranges:
+/// `"k3v…:1-40;p9q…:1-12,15-15"`.
+public struct SeenEvents: Hashable, Sendable, CustomStringConvertible {
+    /// Most ranges one set may hold (a device with more gaps than this is not a real one).
+    public static let maxRanges = 1000
+
+    /// Sorted, disjoint, non-adjacent ranges of counters per replica.
+    public private(set) var ranges: [ReplicaID: [ClosedRange<Int64>]] = [:]
+
+    public init() {}
+
+    /// Whether the set names no event.
+    public var isEmpty: Bool { ranges.isEmpty }
+
+    /// Whether the device had seen `id`.
+    public func contains(_ id: EventID) -> Bool {
+        guard let list = ranges[id.replica] else { return false }
+        var low = 0, high = list.count - 1
+        while low <= high {
+            let middle = (low + high) / 2
+            if list[middle].upperBound < id.seq {
+                low = middle + 1
+            } else if list[middle].lowerBound > id.seq {
+                high = middle - 1
+            } else {
+                return true
+            }
+        }
+        return false
+    }
+
+    /// Adds a run of counters of one replica (ranges must be added in increasing order per
+    /// replica, as a scan of the log sorted by `(replica, seq)` yields them).
+    public mutating func insert(_ replica: ReplicaID, _ range: ClosedRange<Int64>) {
+        var list = ranges[replica] ?? []
+        if let last = list.last, last.upperBound + 1 >= range.lowerBound {
+            list[list.count - 1] = last.lowerBound...max(last.upperBound, range.upperBound)
+        } else {
+            list.append(range)
+        }
+        ranges[replica] = list
+    }
+
+    /// Moves the counters `from...` of `replica` to `newReplica`, renumbered from `firstSeq`
+    /// in the same order: after a device took a new replica id for events a server never stored
+    /// under the old one. `moved` maps each old counter to its new one.
+    public mutating func rename(_ replica: ReplicaID, movedTo newReplica: ReplicaID, moved: [Int64: Int64]) {
+        guard let list = ranges[replica] else { return }
+        var kept = SeenEvents()
+        var moves = [Int64]()
+        for range in list {
+            for seq in range { if let to = moved[seq] { moves.append(to) } else { kept.insert(replica, seq...seq) } }
+        }
+        ranges[replica] = kept.ranges[replica]
+        for seq in moves.sorted() { insert(newReplica, seq...seq) }
+    }
+
+    /// The text form.
+    public var text: String {
+        ranges.sorted { $0.key < $1.key }.map { replica, list in
+            replica.rawValue + ":" + list.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ",")
+        }.joined(separator: ";")
+    }
+
+    public var description: String { text }
+
+    /// Reads the text form.
+    /// - Throws: ``ModelError`` `invalidEvent` when it is malformed, ranges overlap or are out of
+    ///   order, or it holds more than ``maxRanges`` ranges.
+    public init(text: String) throws(ModelError) {
+        let invalid = ModelError(.invalidEvent, "seen must be \"replica:from-to,…;…\" with increasing ranges")
+        guard !text.isEmpty else { return }
+        var count = 0
+        var previous: ReplicaID?
+        for part in text.split(separator: ";", omittingEmptySubsequences: false) {
+            let halves = part.split(separator: ":", omittingEmptySubsequences: false)
+            guard halves.count == 2 else { throw invalid }
+            let replica = try ReplicaID(validating: String(halves[0]))
+            guard previous.map({ $0 < replica }) ?? true else { throw invalid }
+            previous = replica
+            var last: Int64 = 0
+            for pair in halves[1].split(separator: ",", omittingEmptySubsequences: false) {
+                let bounds = pair.split(separator: "-", omittingEmptySubsequences: false)
+                guard bounds.count == 2, let low = Int64(bounds[0]), let high = Int64(bounds[1]),
+                      low > last + 1 || (last == 0 && low >= 1), low <= high
+                else { throw invalid }
+                count += 1
+                guard count <= Self.maxRanges else {
+                    throw ModelError(.outOfRange, "seen may hold at most \(Self.maxRanges) ranges")
+                }
+                ranges[replica, default: []].append(low...high)
+                last = high
+            }
+        }
+    }
+}
+
+extension SeenEvents: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        do {
+            try self.init(text: try container.decode(String.self))
+        } catch let error as ModelError {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.message)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
+    }
+}
