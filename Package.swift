@@ -43,7 +43,7 @@ let package = Package(
             dependencies: ["LearnSyncModels", "LearnSyncMerge", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "LearnSyncProtocol", dependencies: ["LearnSyncModels"], swiftSettings: swiftSettings),
+        .target(name: "LearnSyncProtocol", dependencies: ["LearnSyncModels", "LearnSyncMerge"], swiftSettings: swiftSettings),
         .target(
             name: "LearnSync",
             dependencies: ["LearnSyncModels", "LearnSyncMerge", "LearnSyncStorage", "LearnSyncProtocol"],

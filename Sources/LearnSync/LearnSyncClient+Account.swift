@@ -29,10 +29,20 @@ extension LearnSyncClient {
     /// Signs out: syncs what is pending, revokes the token, and removes the account's data from
     /// the device, which starts over as a new guest.
     ///
-    /// - Parameter force: sign out even if pending events cannot be synced (they are lost).
+    /// A guest's progress that is on the server but in no account cannot be reclaimed after
+    /// signing out: that needs `force`.
+    ///
+    /// - Parameter force: sign out even if pending events cannot be synced, or the guest's
+    ///   progress is in no account (it is lost to this learner).
     /// - Throws: ``SyncError`` `notSynced` when events are pending, the sync failed and `force`
-    ///   is false; nothing is removed then.
+    ///   is false; `guestNotClaimed` when the device's guest has progress and `force` is false.
+    ///   Nothing is removed then.
     public func signOut(force: Bool = false) async throws {
+        if !force, try await store.identity().learner.isGuest, try await store.hasLocalEvents() {
+            throw SyncError(
+                .guestNotClaimed,
+                "this guest's progress is in no account and cannot be reclaimed after signing out: sign up or sign in to keep it, or sign out with force")
+        }
         if let transport {
             do {
                 if try await store.pendingCount() > 0 || !force { try await sync() }

@@ -11,8 +11,10 @@ public struct SyncReport: Hashable, Sendable {
     public var pushed = 0
     /// Events pulled from the server.
     public var pulled = 0
-    /// Pushed events the server refused (see ``LearnSyncClient/rejectedEvents()``).
+    /// Pushed events the server refused, held or for good (see ``LearnSyncClient/rejectedEvents()``).
     public var rejected = 0
+    /// Pushed events moved to a new replica id and pushed again (a restored or cloned device).
+    public var moved = 0
     /// Failed tries that were retried.
     public var retries = 0
 }
@@ -71,22 +73,50 @@ extension LearnSyncClient {
         }
     }
 
-    /// One round trip: push up to a batch of outbox events, pull one page, store the answer.
+    /// One round trip: push up to a batch of outbox events, pull one page, store the answer;
+    /// then fetch the server's catalog if it changed.
     private func round(_ transport: any SyncTransport, token: String, report: inout SyncReport) async throws -> (more: Bool, pending: Bool) {
         let identity = try await store.identity()
         let state = try await store.syncState()
         let pending = try await store.pendingEvents(limit: ProtocolLimits.maxEventsPerRequest)
-        let request = SyncRequest(replica: identity.replica, cursor: state.cursor, events: pending)
+        let request = SyncRequest(replica: identity.replica, lastSeq: try await store.lastSeq(), cursor: state.cursor, events: pending)
+        let sent = store.clock.millisecondsSince1970()
         let response: SyncResponse = try await exchange(transport, path: "/v1/sync", body: request, token: token)
-        let stillPending = try await store.apply(SyncRoundResult(
-            pushed: pending, rejected: response.rejected.map { (id: $0.id, code: $0.code, reason: $0.reason) },
-            pulled: response.events, aliases: response.aliases.map { (guest: $0.guest, account: $0.account) },
-            cursor: response.cursor))
+        let received = store.clock.millisecondsSince1970()
+        let refused = response.rejected.map { rejection in
+            Refusal(
+                id: rejection.id, code: rejection.code, reason: rejection.reason,
+                handling: RejectionCode(rawValue: rejection.code)?.handling ?? .refusedForGood)
+        }
+        var stillPending = try await store.apply(
+            SyncRoundResult(
+                pushed: pending, refused: refused, retimed: response.retimed.map { (seq: $0.seq, hlc: $0.hlc) },
+                renewReplica: response.renewReplica, pulled: response.events,
+                aliases: response.aliases.map { (guest: $0.guest, account: $0.account) }, cursor: response.cursor,
+                serverCatalog: response.catalog, clockOffset: Self.clockOffset(server: response.time, sent: sent, received: received)),
+            now: Date(timeIntervalSince1970: Double(received) / 1000))
+        if try await store.fetchedCatalogFingerprint() != response.catalog {
+            try await fetchCatalog(transport)
+            stillPending = try await store.pendingCount() > 0
+        }
         report.rounds += 1
         report.pushed += pending.count - response.rejected.count
-        report.rejected += response.rejected.count
+        report.rejected += refused.filter { $0.handling != .moveToNewReplica }.count
+        report.moved += refused.filter { $0.handling == .moveToNewReplica }.count
         report.pulled += response.events.count
-        return (response.more, stillPending)
+        // A new replica id or a held event pushed again means another round.
+        return (response.more || response.renewReplica, stillPending)
+    }
+
+    /// Server time minus device time: the server's clock read halfway through the round trip.
+    static func clockOffset(server: Int64, sent: Int64, received: Int64) -> Int64 {
+        server - (sent + (received - sent) / 2)
+    }
+
+    /// Fetches the server's catalog (`GET /v1/catalog`) and stores it beside the bundled one.
+    func fetchCatalog(_ transport: any SyncTransport) async throws {
+        let response: CatalogResponse = try await exchange(transport, path: "/v1/catalog", body: nil as Data?, token: nil, method: "GET")
+        try await store.storeServerCatalog(try response.catalog())
     }
 
     /// The stored token, or a new one from registering this device's guest.
@@ -111,19 +141,26 @@ extension LearnSyncClient {
 
     /// Sends one JSON request and decodes the answer, mapping every failure to ``SyncError``.
     func exchange<Body: Encodable, Answer: Decodable>(
-        _ transport: any SyncTransport, path: String, body: Body, token: String?
+        _ transport: any SyncTransport, path: String, body: Body?, token: String?, method: String = "POST"
     ) async throws -> Answer {
-        var headers = ["Content-Type": "application/json"]
+        var headers = body == nil ? [:] : ["Content-Type": "application/json"]
         if let token { headers["Authorization"] = "Bearer \(token)" }
         let response: TransportResponse
         do {
-            response = try await transport.send(TransportRequest(path: path, headers: headers, body: try WireCoding.encode(body)))
+            let data = try body.map { try WireCoding.encode($0) } ?? Data()
+            response = try await transport.send(TransportRequest(method: method, path: path, headers: headers, body: data))
         } catch {
             throw SyncError(.unreachable, "the server did not answer", cause: error)
         }
         guard (200...299).contains(response.status) else {
             let problem = try? WireCoding.decode(Problem.self, from: response.body)
             let detail = problem?.detail ?? "HTTP \(response.status)"
+            if problem?.knownCode == .guestAttached {
+                throw SyncError(
+                    .guestAttachedElsewhere,
+                    "this device's guest progress was attached to an account by an earlier sign-in whose answer was lost: sign in to that account, or sign out with force to start over as a new guest",
+                    problem: problem)
+            }
             switch response.status {
             case 401: throw SyncError(.unauthorized, "the server refused the credentials: \(detail)", problem: problem)
             case 500...: throw SyncError(.unreachable, "the server could not answer: \(detail)", problem: problem)

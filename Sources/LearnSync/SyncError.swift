@@ -5,7 +5,7 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     /// What went wrong. New codes may be added without breaking users.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case noServer, unreachable, unauthorized, refused, badAnswer, notSynced
+            case noServer, unreachable, unauthorized, refused, badAnswer, notSynced, guestNotClaimed, guestAttachedElsewhere
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -22,6 +22,12 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         public static let badAnswer = Code(.badAnswer)
         /// Events are still waiting to be synced (for example before signing out).
         public static let notSynced = Code(.notSynced)
+        /// The guest's progress is on the server but in no account: signing out would leave it
+        /// where no one can reclaim it. Sign up or in first, or sign out with `force`.
+        public static let guestNotClaimed = Code(.guestNotClaimed)
+        /// This device's guest was attached to an account by a sign-in whose answer was lost:
+        /// sign in to that account, or sign out with `force` to start over as a new guest.
+        public static let guestAttachedElsewhere = Code(.guestAttachedElsewhere)
 
         public var description: String { base.rawValue }
     }

@@ -242,3 +242,13 @@ extension ProgressEvent: Codable {
         }
     }
 }
+
+/// What a device does with an event a server refused. It never deletes one.
+public enum RejectionHandling: Hashable, Sendable {
+    /// Keep it, counted on the device, and push it again once the server's catalog changes.
+    case retryWhenCatalogChanges
+    /// Give it a new id under a new replica and push it again.
+    case moveToNewReplica
+    /// Keep it, counted on the device and listed with its reason; it is not pushed again.
+    case refusedForGood
+}

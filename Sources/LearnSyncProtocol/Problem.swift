@@ -43,6 +43,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
     case forbidden = "forbidden"
     case notFound = "not-found"
     case conflict = "conflict"
+    case guestAttached = "guest-attached"
     case rateLimited = "rate-limited"
     case learnerErased = "learner-erased"
     case internalError = "internal-error"
@@ -56,7 +57,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
         case .unauthorized: 401
         case .forbidden: 403
         case .notFound: 404
-        case .conflict: 409
+        case .conflict, .guestAttached: 409
         case .learnerErased: 410
         case .rateLimited: 429
         case .internalError: 500
@@ -76,6 +77,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
         case .forbidden: "The caller may not act on this learner"
         case .notFound: "No such resource"
         case .conflict: "The request conflicts with the server's state"
+        case .guestAttached: "This device's guest is attached to an account"
         case .learnerErased: "The learner's data was erased"
         case .rateLimited: "Too many attempts; try again later"
         case .internalError: "The server failed"

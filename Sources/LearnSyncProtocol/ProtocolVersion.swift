@@ -1,3 +1,5 @@
+public import LearnSyncModels
+
 /// Versions of the sync protocol. Every request names one in its `protocol` field.
 public enum ProtocolVersion {
     /// The version this package speaks.
@@ -17,8 +19,10 @@ public enum ProtocolLimits {
     public static let defaultPageSize = 500
     /// Most events per pulled page a request may ask for.
     public static let maxPageSize = 1000
-    /// How far in the future (by the server's clock) an event's HLC time may be, in milliseconds.
-    public static let maxClockSkewMilliseconds: Int64 = 5 * 60 * 1000
+    /// How far ahead of the server's clock an event's time may be before the server stores it
+    /// at the server's time (`retimed`), in milliseconds: one minute. No event is refused for
+    /// its time.
+    public static let maxClockAheadMilliseconds: Int64 = HybridLogicalClock.maxAheadMilliseconds
     /// Usernames: 3 to 64 characters from `[a-z0-9._-]` (nothing else is asked of a learner).
     public static let usernameLength = 3...64
     /// Passwords: 8 to 128 characters.

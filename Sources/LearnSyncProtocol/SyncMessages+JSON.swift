@@ -34,7 +34,7 @@ extension ProgressEvent {
     /// Reads an event; `defaultReplica` stands in for a left-out `replica` field.
     static func read(_ reader: inout JSONReader, replica defaultReplica: ReplicaID?) throws(JSONReader.Failure) -> ProgressEvent {
         var replica = defaultReplica, seq: Int64?, learner: LearnerID?, hlc: Int64?, course: CourseID?, type: String?
-        var item: ItemID?, answers: [ItemID]?, choice: ItemID?, seconds: Int?, offset: Int?
+        var item: ItemID?, answers: [ItemID]?, choice: ItemID?, seconds: Int?, offset: Int?, version: Int?, seen: String?
         try reader.object { reader, key throws(JSONReader.Failure) in
             switch key {
             case "replica": replica = try reader.identifier(ReplicaID.self)
@@ -52,12 +52,15 @@ extension ProgressEvent {
             case "choice": choice = try reader.null() ? nil : reader.identifier(ItemID.self)
             case "seconds": seconds = try reader.null() ? nil : reader.int()
             case "offset": offset = try reader.null() ? nil : reader.int()
+            case "version": version = try reader.null() ? nil : reader.int()
+            case "seen": seen = try reader.null() ? nil : reader.string()
             default: try reader.skip()
             }
         }
         do {
             let payload = try EventPayload(
-                type: try reader.required(type, "type"), item: item, answers: answers, choice: choice, seconds: seconds, offset: offset)
+                type: try reader.required(type, "type"), item: item, answers: answers, choice: choice, seconds: seconds, offset: offset,
+                version: version, seen: seen)
             return try ProgressEvent(
                 id: EventID(replica: try reader.required(replica, "replica"), seq: try reader.required(seq, "seq")),
                 learner: try reader.required(learner, "learner"), timestamp: HLCTimestamp(rawValue: try reader.required(hlc, "hlc")),
@@ -93,9 +96,14 @@ extension ProgressEvent {
                 w.string(item.rawValue)
             }
             switch payload {
-            case .quizAttempt(_, let answers):
+            case .quizAttempt(_, let answers, let version):
                 w.key("answers")
                 w.array { w in for answer in answers { w.string(answer.rawValue) } }
+                w.key("version")
+                w.int(version)
+            case .courseReset(let seen):
+                w.key("seen")
+                w.string(seen.text)
             case .scenarioChoice(_, let choice):
                 w.key("choice")
                 w.string(choice.rawValue)
@@ -105,7 +113,7 @@ extension ProgressEvent {
             case .resumePosition(_, let offset):
                 w.key("offset")
                 w.int(offset)
-            case .lessonStarted, .lessonCompleted, .courseReset:
+            case .lessonStarted, .lessonCompleted:
                 break
             }
         }
@@ -114,7 +122,7 @@ extension ProgressEvent {
 
 extension SyncRequest: WireMessage {
     static func read(_ reader: inout JSONReader) throws(JSONReader.Failure) -> SyncRequest {
-        var version: Int?, replica: ReplicaID?, cursor: Int64?, limit: Int?
+        var version: Int?, replica: ReplicaID?, lastSeq: Int64?, cursor: Int64?, limit: Int?
         var events = [ProgressEvent]()
         // Events are read after the object when `replica` follows them (it normally leads).
         var eventsLater: JSONReader?
@@ -123,6 +131,7 @@ extension SyncRequest: WireMessage {
             switch key {
             case "protocol": version = try reader.int()
             case "replica": replica = try reader.identifier(ReplicaID.self)
+            case "lastSeq": lastSeq = try reader.int64()
             case "cursor": cursor = try reader.int64()
             case "limit": limit = try reader.null() ? nil : reader.int()
             case "events":
@@ -137,7 +146,8 @@ extension SyncRequest: WireMessage {
             }
         }
         let request = SyncRequest(
-            replica: try reader.required(replica, "replica"), cursor: try reader.required(cursor, "cursor"), events: [],
+            replica: try reader.required(replica, "replica"), lastSeq: try reader.required(lastSeq, "lastSeq"),
+            cursor: try reader.required(cursor, "cursor"), events: [],
             limit: limit, version: try reader.required(version, "protocol"))
         if var later = eventsLater {
             do {
@@ -164,6 +174,8 @@ extension SyncRequest: WireMessage {
             w.int(version)
             w.key("replica")
             w.string(replica.rawValue)
+            w.key("lastSeq")
+            w.int(lastSeq)
             w.key("cursor")
             w.int(cursor)
             if let limit {
@@ -180,11 +192,18 @@ extension SyncRequest: WireMessage {
 
 extension SyncResponse: WireMessage {
     static func read(_ reader: inout JSONReader) throws(JSONReader.Failure) -> SyncResponse {
-        var version: Int?, cursor: Int64?, more: Bool?
-        var rejected: [Rejection]?, events: [ProgressEvent]?, aliases: [Alias]?
+        var version: Int?, cursor: Int64?, more: Bool?, time: Int64?, catalog: String?, renewReplica: Bool?
+        var rejected: [Rejection]?, events: [ProgressEvent]?, aliases: [Alias]?, retimed: [Retimed]?
         try reader.object { reader, key throws(JSONReader.Failure) in
             switch key {
             case "protocol": version = try reader.int()
+            case "time": time = try reader.int64()
+            case "catalog": catalog = try reader.string()
+            case "renewReplica": renewReplica = try reader.bool()
+            case "retimed":
+                var list = [Retimed]()
+                try reader.array { reader, _ throws(JSONReader.Failure) in list.append(try Retimed.read(&reader)) }
+                retimed = list
             case "cursor": cursor = try reader.int64()
             case "more": more = try reader.bool()
             case "events":
@@ -203,6 +222,8 @@ extension SyncResponse: WireMessage {
             }
         }
         return SyncResponse(
+            time: try reader.required(time, "time"), catalog: try reader.required(catalog, "catalog"),
+            renewReplica: try reader.required(renewReplica, "renewReplica"), retimed: try reader.required(retimed, "retimed"),
             rejected: try reader.required(rejected, "rejected"), events: try reader.required(events, "events"),
             aliases: try reader.required(aliases, "aliases"), cursor: try reader.required(cursor, "cursor"),
             more: try reader.required(more, "more"), version: try reader.required(version, "protocol"))
@@ -212,6 +233,23 @@ extension SyncResponse: WireMessage {
         writer.object { w in
             w.key("protocol")
             w.int(version)
+            w.key("time")
+            w.int(time)
+            w.key("catalog")
+            w.string(catalog)
+            w.key("renewReplica")
+            w.bool(renewReplica)
+            w.key("retimed")
+            w.array { w in
+                for entry in retimed {
+                    w.object { w in
+                        w.key("seq")
+                        w.int(entry.seq)
+                        w.key("hlc")
+                        w.int(entry.hlc.rawValue)
+                    }
+                }
+            }
             w.key("rejected")
             w.array { w in for rejection in rejected { rejection.write(to: &w) } }
             w.key("events")
@@ -256,6 +294,20 @@ extension Rejection {
             w.key("reason")
             w.string(reason)
         }
+    }
+}
+
+extension Retimed {
+    static func read(_ reader: inout JSONReader) throws(JSONReader.Failure) -> Retimed {
+        var seq: Int64?, hlc: Int64?
+        try reader.object { reader, key throws(JSONReader.Failure) in
+            switch key {
+            case "seq": seq = try reader.int64()
+            case "hlc": hlc = try reader.int64()
+            default: try reader.skip()
+            }
+        }
+        return Retimed(seq: try reader.required(seq, "seq"), hlc: HLCTimestamp(rawValue: try reader.required(hlc, "hlc")))
     }
 }
 

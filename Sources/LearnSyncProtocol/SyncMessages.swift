@@ -7,6 +7,10 @@ public struct SyncRequest: Codable, Hashable, Sendable {
     /// The device's replica id; every pushed event must be this replica's (and may leave out its
     /// own `replica` field).
     public var replica: ReplicaID
+    /// The highest counter the device has given an event under `replica` (0 before its first
+    /// event). A server holding a higher one for this replica answers `renewReplica`: the device
+    /// was restored from a backup or cloned.
+    public var lastSeq: Int64
     /// The last cursor the device stored (0 for a first sync).
     public var cursor: Int64
     /// Events the server has not acknowledged yet, oldest first (at most 500).
@@ -14,20 +18,24 @@ public struct SyncRequest: Codable, Hashable, Sendable {
     /// Most events to pull in this page (1 to 1000; default 500).
     public var limit: Int?
 
-    public init(replica: ReplicaID, cursor: Int64, events: [ProgressEvent], limit: Int? = nil, version: Int = ProtocolVersion.current) {
+    public init(
+        replica: ReplicaID, lastSeq: Int64, cursor: Int64, events: [ProgressEvent], limit: Int? = nil, version: Int = ProtocolVersion.current
+    ) {
         self.version = version
         self.replica = replica
+        self.lastSeq = lastSeq
         self.cursor = cursor
         self.events = events
         self.limit = limit
     }
 
-    private enum CodingKeys: String, CodingKey { case version = "protocol", replica, cursor, events, limit }
+    private enum CodingKeys: String, CodingKey { case version = "protocol", replica, lastSeq, cursor, events, limit }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         version = try c.decode(Int.self, forKey: .version)
         replica = try c.decode(ReplicaID.self, forKey: .replica)
+        lastSeq = try c.decode(Int64.self, forKey: .lastSeq)
         cursor = try c.decode(Int64.self, forKey: .cursor)
         limit = try c.decodeIfPresent(Int.self, forKey: .limit)
         var list = try c.nestedUnkeyedContainer(forKey: .events)
@@ -43,6 +51,7 @@ public struct SyncRequest: Codable, Hashable, Sendable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(version, forKey: .version)
         try c.encode(replica, forKey: .replica)
+        try c.encode(lastSeq, forKey: .lastSeq)
         try c.encode(cursor, forKey: .cursor)
         try c.encodeIfPresent(limit, forKey: .limit)
         var list = c.nestedUnkeyedContainer(forKey: .events)
@@ -57,6 +66,7 @@ public struct SyncRequest: Codable, Hashable, Sendable {
             throw Problem(code: .tooManyEvents, detail: "at most \(ProtocolLimits.maxEventsPerRequest) events per request, got \(events.count)")
         }
         guard cursor >= 0 else { throw Problem(code: .invalidRequest, detail: "cursor must not be negative") }
+        guard lastSeq >= 0 else { throw Problem(code: .invalidRequest, detail: "lastSeq must not be negative") }
         if let limit, !(1...ProtocolLimits.maxPageSize).contains(limit) {
             throw Problem(code: .invalidRequest, detail: "limit must be 1 to \(ProtocolLimits.maxPageSize)")
         }
@@ -70,6 +80,18 @@ public struct SyncRequest: Codable, Hashable, Sendable {
 /// already): the device may drop it from its outbox.
 public struct SyncResponse: Codable, Hashable, Sendable {
     public var version: Int
+    /// The server's wall time when it answered, in milliseconds since 1970: the device corrects
+    /// its clock by the difference.
+    public var time: Int64
+    /// The fingerprint of the server's catalog (the ETag of `GET /v1/catalog`): when it changes,
+    /// the device fetches the catalog and pushes again the events the old one refused.
+    public var catalog: String
+    /// The requesting replica should take a new replica id: the server holds events of this
+    /// replica the device does not (a restored or cloned device), or the id is another learner's.
+    public var renewReplica: Bool
+    /// Pushed events stored with an earlier time than they carried: their time was more than a
+    /// minute ahead of the server's clock. The device takes the stored time.
+    public var retimed: [Retimed]
     /// Pushed events the server refused, each with a reason; they are never stored.
     public var rejected: [Rejection]
     /// Events of the learner (and of guests attached to it) after the request's cursor, oldest
@@ -82,8 +104,15 @@ public struct SyncResponse: Codable, Hashable, Sendable {
     /// Whether more events wait after `cursor`: sync again at once.
     public var more: Bool
 
-    public init(rejected: [Rejection], events: [ProgressEvent], aliases: [Alias], cursor: Int64, more: Bool, version: Int = ProtocolVersion.current) {
+    public init(
+        time: Int64, catalog: String, renewReplica: Bool = false, retimed: [Retimed] = [], rejected: [Rejection],
+        events: [ProgressEvent], aliases: [Alias], cursor: Int64, more: Bool, version: Int = ProtocolVersion.current
+    ) {
         self.version = version
+        self.time = time
+        self.catalog = catalog
+        self.renewReplica = renewReplica
+        self.retimed = retimed
         self.rejected = rejected
         self.events = events
         self.aliases = aliases
@@ -91,7 +120,22 @@ public struct SyncResponse: Codable, Hashable, Sendable {
         self.more = more
     }
 
-    private enum CodingKeys: String, CodingKey { case version = "protocol", rejected, events, aliases, cursor, more }
+    private enum CodingKeys: String, CodingKey {
+        case version = "protocol", time, catalog, renewReplica, retimed, rejected, events, aliases, cursor, more
+    }
+}
+
+/// A pushed event the server stored with an earlier time.
+public struct Retimed: Codable, Hashable, Sendable {
+    /// The event's counter (of the request's replica).
+    public var seq: Int64
+    /// The time the server stored.
+    public var hlc: HLCTimestamp
+
+    public init(seq: Int64, hlc: HLCTimestamp) {
+        self.seq = seq
+        self.hlc = hlc
+    }
 }
 
 /// A pushed event the server refused.
@@ -116,18 +160,32 @@ public struct Rejection: Codable, Hashable, Sendable {
 
 /// Why one pushed event was refused.
 public enum RejectionCode: String, CaseIterable, Sendable {
-    /// The server's catalog has no such course.
+    /// The server's catalog has no such course (retried when the server's catalog changes).
     case unknownCourse = "unknown-course"
-    /// The course has no such lesson, quiz, scenario or option, or a quiz attempt is malformed.
+    /// The course has no such lesson, quiz, scenario or option, or a quiz attempt is malformed
+    /// (retried when the server's catalog changes).
     case unknownItem = "unknown-item"
-    /// The event's time is too far ahead of the server's clock.
-    case clockSkew = "clock-skew"
+    /// A quiz attempt names a course version the server does not have (retried when the server's
+    /// catalog changes).
+    case unknownVersion = "unknown-version"
+    /// The server holds another event under this id, or the replica is another learner's: the
+    /// device moves the event to a new replica id and pushes it again.
+    case replicaConflict = "replica-conflict"
     /// The event's learner is not the caller nor a guest attached to it.
     case foreignLearner = "foreign-learner"
     /// The event's replica is not the requesting replica.
     case foreignReplica = "foreign-replica"
     /// The event belongs to an erased learner.
     case erasedLearner = "erased-learner"
+
+    /// What the device does with an event refused for this reason.
+    public var handling: RejectionHandling {
+        switch self {
+        case .unknownCourse, .unknownItem, .unknownVersion: .retryWhenCatalogChanges
+        case .replicaConflict: .moveToNewReplica
+        case .foreignLearner, .foreignReplica, .erasedLearner: .refusedForGood
+        }
+    }
 }
 
 /// A guest → account edge.

@@ -35,6 +35,17 @@ public func buildRouter(service: SyncService) -> Router<LearnSyncRequestContext>
         let body = try await readJSON(request, SyncRequest.self)
         return try jsonResponse(try await service.sync(body, authorization: request.headers[.authorization]), status: .ok)
     }
+    router.get("/v1/catalog") { request, _ -> Response in
+        guard let answer = service.catalogAnswer(ifNoneMatch: request.headers[.ifNoneMatch]) else {
+            return Response(status: .notModified, headers: [.eTag: "\"\(service.catalog.fingerprint)\""])
+        }
+        var response = try jsonResponse(answer, status: .ok)
+        response.headers[.eTag] = "\"\(answer.fingerprint)\""
+        return response
+    }
+    router.get("/v1/progress") { request, _ in
+        try jsonResponse(try await service.progress(authorization: request.headers[.authorization]), status: .ok)
+    }
     router.post("/v1/accounts") { request, context in
         let body = try await readJSON(request, CredentialsRequest.self)
         return try jsonResponse(try await service.signUp(body, address: context.addressKey), status: .created)

@@ -45,7 +45,7 @@ public final class SQLiteServerStore: ServerStore {
     /// Copies the write-ahead log into the database file and empties it (for backups, and so
     /// that benchmarks start from the same state).
     public func checkpoint() async throws {
-        try await writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        _ = try await writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
 
     public func account(username: String) async throws -> (id: LearnerID, passwordHash: String)? {
@@ -142,34 +142,92 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
-    public func sync(tokenHash: String, now: Int64, replica: ReplicaID, events: [ProgressEvent], cursor: Int64, limit: Int) async throws -> FeedPage? {
+    public func sync(
+        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int
+    ) async throws -> FeedPage? {
         guard !events.isEmpty else {
             // A pull stores nothing: it reads a snapshot beside the writer.
             return try await writer.read { db in
                 guard let root = try Self.root(tokenHash: tokenHash, now: now, db) else { return nil }
-                return try Self.page(of: root, aliases: Self.aliases(of: root, db), after: cursor, limit: limit, excluding: replica, rejected: [], db)
+                let held = try Self.replicaState(replica, db)
+                var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
+                rules.check(owner: held?.ownerRoot, storedLastSeq: held?.lastSeq ?? 0)
+                return try Self.page(of: root, aliases: Self.aliases(of: root, db), after: cursor, limit: limit, rules: rules, db)
             }
         }
         return try await syncs.write { db in
             guard let root = try Self.root(tokenHash: tokenHash, now: now, db) else { return nil }
             let aliases = try Self.aliases(of: root, db)
+            let held = try Self.replicaState(replica, db)
+            var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
+            rules.check(owner: held?.ownerRoot, storedLastSeq: held?.lastSeq ?? 0)
             let members = Set([root] + aliases.map(\.guest))
-            var rejected = [Rejection]()
             let insert = try db.cachedStatement(sql: """
-                INSERT OR IGNORE INTO event (root, replica, seq, learner, hlc, course, type, item, answers, choice, amount)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO event (root, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sentHLC)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (replica, seq) DO NOTHING
                 """)
+            let existing = try db.cachedStatement(sql: """
+                SELECT learner, hlc, COALESCE(sentHLC, hlc), course, type, item, answers, choice, amount
+                FROM event WHERE replica = ? AND seq = ?
+                """)
+            var stored: Int64 = 0
             for event in events {
-                guard members.contains(event.learner) else {
-                    rejected.append(Rejection(id: event.id, code: .foreignLearner, reason: "the event's learner is not the caller"))
+                guard rules.admit(event, isMember: members.contains(event.learner)) else { continue }
+                let c = EventColumns(event)
+                let hlc = rules.storedTime(of: event)
+                insert.setUncheckedArguments([
+                    root.rawValue, c.replica, c.seq, c.learner, hlc.rawValue, c.course, c.type, c.item, c.answers, c.choice, c.amount,
+                    hlc == event.timestamp ? nil : c.hlc,
+                ])
+                try insert.execute()
+                if db.changesCount > 0 {
+                    rules.stored(event, at: hlc)
+                    stored = max(stored, c.seq)
                     continue
                 }
-                let c = EventColumns(event)
-                insert.setUncheckedArguments([root.rawValue, c.replica, c.seq, c.learner, c.hlc, c.course, c.type, c.item, c.answers, c.choice, c.amount])
-                try insert.execute()
+                existing.setUncheckedArguments([c.replica, c.seq])
+                guard let row = try Row.fetchOne(existing) else { continue }
+                let same = EventColumns(
+                    replica: c.replica, seq: c.seq, learner: row[0], hlc: row[2], course: row[3], type: row[4], item: row[5],
+                    answers: row[6], choice: row[7], amount: row[8]) == c
+                rules.duplicate(event, same: same, storedAt: HLCTimestamp(rawValue: row[1]))
             }
-            return try Self.page(of: root, aliases: aliases, after: cursor, limit: limit, excluding: replica, rejected: rejected, db)
+            if held == nil || stored > (held?.lastSeq ?? 0) {
+                try db.execute(
+                    sql: """
+                        INSERT INTO replica (id, owner, lastSeq) VALUES (?, ?, ?)
+                        ON CONFLICT (id) DO UPDATE SET lastSeq = max(lastSeq, excluded.lastSeq)
+                        """,
+                    arguments: [replica.rawValue, root.rawValue, stored])
+            }
+            return try Self.page(of: root, aliases: aliases, after: cursor, limit: limit, rules: rules, db)
         }
+    }
+
+    public func learnerEvents(tokenHash: String, now: Int64) async throws -> (learner: LearnerID, events: [ProgressEvent])? {
+        try await writer.read { db in
+            guard let root = try Self.root(tokenHash: tokenHash, now: now, db) else { return nil }
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(sql: "SELECT replica, seq, learner, hlc, course, type, item, answers, choice, amount FROM event WHERE root = ?"),
+                arguments: [root.rawValue])
+            var events = [ProgressEvent]()
+            while let row = try rows.next() {
+                events.append(try EventColumns(
+                    replica: row[0], seq: row[1], learner: row[2], hlc: row[3], course: row[4], type: row[5],
+                    item: row[6], answers: row[7], choice: row[8], amount: row[9]
+                ).event())
+            }
+            return (root, events)
+        }
+    }
+
+    /// The root of a replica's owner and the highest counter stored under it, if it is known.
+    private static func replicaState(_ replica: ReplicaID, _ db: Database) throws -> (ownerRoot: LearnerID, lastSeq: Int64)? {
+        let statement = try db.cachedStatement(sql: """
+            SELECT COALESCE(alias.account, replica.owner), replica.lastSeq FROM replica
+            LEFT JOIN alias ON alias.guest = replica.owner WHERE replica.id = ?
+            """)
+        return try Row.fetchOne(statement, arguments: [replica.rawValue]).map { (LearnerID(unchecked: $0[0]), $0[1]) }
     }
 
     /// The feed root (the account, for an attached guest) of a live session's learner, in one
@@ -182,10 +240,11 @@ public final class SQLiteServerStore: ServerStore {
         return try String.fetchOne(statement, arguments: [tokenHash, now]).map { LearnerID(unchecked: $0) }
     }
 
-    /// The next page of `root`'s feed after `cursor`, leaving out `replica`'s own events (the
-    /// cursor still moves past them). Rows are read in place, not copied.
+    /// The next page of `root`'s feed after `cursor`, leaving out the events the requesting
+    /// replica has: its own up to its `lastSeq` (the cursor still moves past them). Rows are read
+    /// in place, not copied.
     private static func page(
-        of root: LearnerID, aliases: [Alias], after cursor: Int64, limit: Int, excluding replica: ReplicaID, rejected: [Rejection], _ db: Database
+        of root: LearnerID, aliases: [Alias], after cursor: Int64, limit: Int, rules: SyncRules, _ db: Database
     ) throws -> FeedPage {
         let statement = try db.cachedStatement(sql: """
             SELECT feed, replica, seq, learner, hlc, course, type, item, answers, choice, amount
@@ -203,13 +262,16 @@ public final class SQLiteServerStore: ServerStore {
             count += 1
             next = row[0]
             let replicaOfRow: String = row[1]
-            guard replicaOfRow != replica.rawValue else { continue }
+            let seq: Int64 = row[2]
+            guard !rules.requesterHolds(replica: replicaOfRow, seq: seq) else { continue }
             page.append(try EventColumns(
                 replica: replicaOfRow, seq: row[2], learner: row[3], hlc: row[4], course: row[5], type: row[6],
                 item: row[7], answers: row[8], choice: row[9], amount: row[10]
             ).event())
         }
-        return FeedPage(rejected: rejected, events: page, aliases: aliases, cursor: next, more: more)
+        return FeedPage(
+            renewReplica: rules.renewReplica, retimed: rules.retimed, rejected: rules.rejected, events: page, aliases: aliases,
+            cursor: next, more: more)
     }
 
     static func root(of learner: LearnerID, _ db: Database) throws -> LearnerID {

@@ -48,6 +48,21 @@ enum ServerSchema {
                 CREATE INDEX event_feed ON event(root, feed);
                 """)
         }
+        migrator.registerMigration("v2: replica owners, sent times") { db in
+            try db.execute(sql: """
+                -- Who owns each replica id (the learner whose session first pushed under it) and
+                -- the highest counter stored under it: a device behind it was restored or cloned.
+                CREATE TABLE replica (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    owner TEXT NOT NULL,
+                    lastSeq INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                -- The time an event carried when the server stored it at its own time instead
+                -- (it was more than a minute ahead); NULL when stored as sent. A re-sent copy is
+                -- the same event when it matches the time it was sent with.
+                ALTER TABLE event ADD COLUMN sentHLC INTEGER;
+                """)
+        }
         return migrator
     }
 }

@@ -16,7 +16,11 @@ public struct SessionRecord: Hashable, Sendable {
 
 /// What one sync stores and answers, computed in one transaction.
 public struct FeedPage: Sendable {
-    /// Events refused by the store (foreign learner, erased learner).
+    /// The requesting replica should take a new id (see ``SyncResponse/renewReplica``).
+    public var renewReplica: Bool
+    /// Pushed events stored at an earlier time than they carried.
+    public var retimed: [Retimed]
+    /// Events refused by the store (foreign learner, replica conflict).
     public var rejected: [Rejection]
     public var events: [ProgressEvent]
     public var aliases: [Alias]
@@ -86,9 +90,23 @@ public protocol ServerStore: Sendable {
     func session(tokenHash: String, now: Int64) async throws -> SessionRecord?
 
     /// In one transaction: finds the live session of `tokenHash` at time `now`, stores the
-    /// pushed events of its learner (already checked against the catalog and the clock) and
-    /// returns the page of the learner's feed after `cursor`, excluding `replica`'s own events.
-    /// Events whose learner is neither the caller's account nor one of its guests are refused.
+    /// pushed events of its learner (already checked against the catalog) and returns the page
+    /// of the learner's feed after `cursor`, excluding the events `replica` has (its own up to
+    /// `lastSeq`).
+    ///
+    /// The rules every store keeps (``SyncRules``): events whose learner is neither the caller's
+    /// account nor one of its guests are refused; a replica id belongs to the learner that first
+    /// pushed under it, and another learner's pushes under it are refused `replica-conflict`; an
+    /// event whose id is stored with other content is refused `replica-conflict`, and so is every
+    /// later one of the request; an event more than a minute ahead of `now` is stored at `now`
+    /// and listed as retimed; `renewReplica` is set when the server holds a higher counter for
+    /// the replica than `lastSeq`, or refused an event as a replica conflict.
     /// - Returns: nil, with nothing stored, when the token is unknown, expired or revoked.
-    func sync(tokenHash: String, now: Int64, replica: ReplicaID, events: [ProgressEvent], cursor: Int64, limit: Int) async throws -> FeedPage?
+    func sync(
+        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int
+    ) async throws -> FeedPage?
+
+    /// Every event of the live session's learner (the account and its guests), for the server's
+    /// own grading; nil when the token is unknown, expired or revoked.
+    func learnerEvents(tokenHash: String, now: Int64) async throws -> (learner: LearnerID, events: [ProgressEvent])?
 }

@@ -64,7 +64,7 @@ extension SyncService {
         switch outcome {
         case .attached: return
         case .usernameTaken: throw Problem(code: .conflict, detail: "this username is taken")
-        case .attachedElsewhere: throw Problem(code: .conflict, detail: "this guest is already attached to another account")
+        case .attachedElsewhere: throw Problem(code: .guestAttached, detail: "this guest is already attached to another account")
         case .wrongGuestSecret: throw Problem(code: .forbidden, detail: "the guest's device secret does not match")
         }
     }

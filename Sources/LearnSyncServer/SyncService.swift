@@ -1,12 +1,15 @@
+import Foundation
 import HummingbirdBcrypt
+import LearnSyncMerge
 public import LearnSyncModels
 public import LearnSyncProtocol
+import Synchronization
 
 /// The protocol's logic, independent of HTTP: checks requests, authenticates tokens, judges each
 /// pushed event and talks to the ``ServerStore``.
 public struct SyncService: Sendable {
     public let store: any ServerStore
-    public let catalog: Catalog
+    private let catalogs: CatalogHolder
     public let clock: any WallClock
     /// How long a token lives, in milliseconds (default 30 days).
     public let tokenLifetime: Int64
@@ -25,13 +28,56 @@ public struct SyncService: Sendable {
         tokenLifetime: Int64 = 30 * 24 * 3600 * 1000, passwordCost: UInt8 = 12, loginAttempts: Int = 5
     ) {
         self.store = store
-        self.catalog = catalog
+        catalogs = CatalogHolder(catalog)
         self.clock = clock
         self.tokenLifetime = tokenLifetime
         self.passwordCost = passwordCost
         usernameFailures = LoginRateLimiter(limit: loginAttempts, windowMilliseconds: 15 * 60_000)
         addressFailures = LoginRateLimiter(limit: loginAttempts * 5, windowMilliseconds: 15 * 60_000)
         decoyHash = Bcrypt.hash(IdentifierRules.randomToken(), cost: passwordCost)
+    }
+
+    /// The catalog events are checked and graded against, with its fingerprint.
+    public var catalog: Catalog { catalogs.current.catalog }
+
+    /// Replaces the catalog (a server upgraded to new course versions while running). Events
+    /// refused under the old one are pushed again by their devices, which see the new
+    /// fingerprint in their next sync answer.
+    public func setCatalog(_ catalog: Catalog) { catalogs.set(catalog) }
+
+    /// `GET /v1/catalog`: every course version, or nil when `ifNoneMatch` names the current
+    /// fingerprint (the answer is then 304 Not Modified).
+    public func catalogAnswer(ifNoneMatch: String?) -> CatalogResponse? {
+        let current = catalogs.current
+        if let ifNoneMatch, ifNoneMatch.split(separator: ",").contains(where: { Self.etagValue($0) == current.fingerprint }) {
+            return nil
+        }
+        return CatalogResponse(catalog: current.catalog)
+    }
+
+    /// An ETag header value without quotes and weak prefix.
+    private static func etagValue(_ raw: Substring) -> String {
+        var value = raw.trimmingCharacters(in: .whitespaces)[...]
+        if value.hasPrefix("W/") { value = value.dropFirst(2) }
+        return String(value.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))
+    }
+
+    /// `GET /v1/progress`: the caller's progress and certificates as the server grades them from
+    /// the events it holds, with the same rules as the device.
+    public func progress(authorization: String?) async throws -> ProgressResponse {
+        let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
+        guard let held = try await store.learnerEvents(tokenHash: tokenHash, now: clock.millisecondsSince1970()) else {
+            throw Self.unknownToken
+        }
+        let current = catalogs.current
+        var byCourse = [CourseID: [ProgressEvent]]()
+        for event in held.events { byCourse[event.course, default: []].append(event) }
+        let reports = current.catalog.courses.compactMap { course -> CourseReport? in
+            guard let events = byCourse[course.id] else { return nil }
+            let progress = CourseProgress.rebuild(course: course.id, catalog: current.catalog, from: events)
+            return CourseReport(progress: progress, certificate: progress.certificate(for: course))
+        }
+        return ProgressResponse(learner: held.learner, catalog: current.fingerprint, courses: reports)
     }
 
     /// `POST /v1/guests`: registers a guest (or re-registers it with the same secret) and
@@ -43,7 +89,7 @@ public struct SyncService: Sendable {
         case .attached:
             return SessionResponse(learner: request.learner, token: token, expiresAt: session.expiresAt)
         case .attachedElsewhere:
-            throw Problem(code: .conflict, detail: "this guest is attached to an account: sign in instead")
+            throw Problem(code: .guestAttached, detail: "this guest is attached to an account: sign in to it")
         case .wrongGuestSecret, .usernameTaken:
             throw Problem(code: .conflict, detail: "this guest id is registered with another device secret")
         }
@@ -77,21 +123,23 @@ public struct SyncService: Sendable {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
         try request.validate()
         let now = clock.millisecondsSince1970()
-        let horizon = HLCTimestamp(physicalMilliseconds: now + ProtocolLimits.maxClockSkewMilliseconds)
+        let current = catalogs.current
         var rejected = [Rejection]()
         var accepted = [ProgressEvent]()
         accepted.reserveCapacity(request.events.count)
         for event in request.events {
-            if let rejection = judge(event, replica: request.replica, horizon: horizon) {
+            if let rejection = judge(event, replica: request.replica, catalog: current.catalog) {
                 rejected.append(rejection)
             } else {
                 accepted.append(event)
             }
         }
         guard let page = try await store.sync(
-            tokenHash: tokenHash, now: now, replica: request.replica, events: accepted, cursor: request.cursor, limit: request.pageSize)
+            tokenHash: tokenHash, now: now, replica: request.replica, lastSeq: request.lastSeq, events: accepted,
+            cursor: request.cursor, limit: request.pageSize)
         else { throw Self.unknownToken }
         return SyncResponse(
+            time: clock.millisecondsSince1970(), catalog: current.fingerprint, renewReplica: page.renewReplica, retimed: page.retimed,
             rejected: rejected + page.rejected, events: page.events, aliases: page.aliases, cursor: page.cursor, more: page.more)
     }
 
@@ -101,18 +149,41 @@ public struct SyncService: Sendable {
         return (token, NewSession(tokenHash: Credentials.hash(token), expiresAt: clock.millisecondsSince1970() + tokenLifetime))
     }
 
-    private func judge(_ event: ProgressEvent, replica: ReplicaID, horizon: HLCTimestamp) -> Rejection? {
+    private func judge(_ event: ProgressEvent, replica: ReplicaID, catalog: Catalog) -> Rejection? {
         guard event.id.replica == replica else {
             return Rejection(id: event.id, code: .foreignReplica, reason: "a device pushes only its own replica's events")
-        }
-        guard event.timestamp <= horizon else {
-            return Rejection(id: event.id, code: .clockSkew, reason: "the event's time is more than 5 minutes ahead of the server")
         }
         do {
             try catalog.validate(event)
         } catch {
-            return Rejection(id: event.id, code: error.code == .unknownCourse ? .unknownCourse : .unknownItem, reason: error.message)
+            let code: RejectionCode = switch error.code {
+            case .unknownCourse: .unknownCourse
+            case .unknownVersion: .unknownVersion
+            default: .unknownItem
+            }
+            return Rejection(id: event.id, code: code, reason: error.message)
         }
         return nil
+    }
+}
+
+/// The server's current catalog and its fingerprint, replaceable while the server runs.
+final class CatalogHolder: Sendable {
+    struct Current: Sendable {
+        let catalog: Catalog
+        let fingerprint: String
+    }
+
+    private let state: Mutex<Current>
+
+    init(_ catalog: Catalog) {
+        state = Mutex(Current(catalog: catalog, fingerprint: catalog.fingerprint))
+    }
+
+    var current: Current { state.withLock { $0 } }
+
+    func set(_ catalog: Catalog) {
+        let next = Current(catalog: catalog, fingerprint: catalog.fingerprint)
+        state.withLock { $0 = next }
     }
 }

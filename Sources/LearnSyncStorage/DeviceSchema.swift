@@ -67,6 +67,42 @@ enum DeviceSchema {
                 INSERT INTO syncState (id) VALUES (1);
                 """)
         }
+        migrator.registerMigration("v2: refused events kept in the log, clock offset, server catalog, replica moves") { db in
+            try db.execute(sql: """
+                -- `event.pending` now says where an event stands: 0 stored by a server, 1 in the
+                -- outbox, 2 held until the server's catalog changes, 3 refused for good. A refused
+                -- event stays in the log and keeps counting on this device.
+                DROP TABLE rejectedEvent;
+                CREATE TABLE refusal (
+                    replica TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    code TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    PRIMARY KEY (replica, seq)
+                ) WITHOUT ROWID;
+                -- Server time minus device time, in milliseconds, measured at each sync.
+                ALTER TABLE device ADD COLUMN clockOffset INTEGER NOT NULL DEFAULT 0;
+                -- The server's catalog fingerprint in its last answer, and the one fetched.
+                ALTER TABLE syncState ADD COLUMN serverCatalog TEXT;
+                ALTER TABLE syncState ADD COLUMN fetchedCatalog TEXT;
+                -- Course versions fetched from the server (`GET /v1/catalog`), as JSON.
+                CREATE TABLE serverCourse (
+                    id TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    json BLOB NOT NULL,
+                    PRIMARY KEY (id, version)
+                ) WITHOUT ROWID;
+                -- Events this device gave a new id because a server held another event under the
+                -- old one (a restored or cloned device).
+                CREATE TABLE movedEvent (
+                    replica TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    toReplica TEXT NOT NULL,
+                    toSeq INTEGER NOT NULL,
+                    PRIMARY KEY (replica, seq)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

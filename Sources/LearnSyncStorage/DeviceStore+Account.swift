@@ -24,6 +24,11 @@ extension DeviceStore {
         }
     }
 
+    /// Whether the log holds any event.
+    public func hasLocalEvents() async throws -> Bool {
+        try await read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM event)") ?? false }
+    }
+
     /// Removes every learner's data from the device (events, outbox, progress, aliases, refused
     /// events, token, secret, cursor) and starts over as a new guest on a new replica, keeping
     /// only the server address. Used when signing out of a shared device.
@@ -32,7 +37,7 @@ extension DeviceStore {
         try await database { try await writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA secure_delete = ON") } }
         try await write { db in
             try db.execute(sql: """
-                DELETE FROM event; DELETE FROM rejectedEvent; DELETE FROM alias; DELETE FROM progress;
+                DELETE FROM event; DELETE FROM refusal; DELETE FROM movedEvent; DELETE FROM alias; DELETE FROM progress;
                 UPDATE syncState SET token = NULL, secret = NULL, cursor = 0, lastSyncAt = NULL WHERE id = 1;
                 """)
             try db.execute(

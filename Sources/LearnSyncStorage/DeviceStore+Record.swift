@@ -41,8 +41,9 @@ extension DeviceStore {
     /// transaction, which a failure rolls back).
     @discardableResult
     public func record(_ entries: [RecordEntry]) async throws -> [ProgressEvent] {
-        try checkItems(entries)
-        let (catalog, clock) = (catalog, clock)
+        let catalog = catalog
+        try checkItems(entries, catalog)
+        let clock = clock
         return try await write { db in try Self.record(entries, catalog: catalog, clock: clock, db) }
     }
 
@@ -50,19 +51,14 @@ extension DeviceStore {
     /// committed (see the blocking `record(_:in:)`).
     @discardableResult
     public func record(_ entries: [RecordEntry]) throws -> [ProgressEvent] {
-        try checkItems(entries)
-        let (catalog, clock) = (catalog, clock)
+        let catalog = catalog
+        try checkItems(entries, catalog)
         return try writeNow { db in try Self.record(entries, catalog: catalog, clock: clock, db) }
     }
 
-    private func checkItems(_ entries: [RecordEntry]) throws {
+    private func checkItems(_ entries: [RecordEntry], _ catalog: Catalog) throws {
         try database {
-            for entry in entries {
-                guard let course = catalog[entry.course] else {
-                    throw ModelError(.unknownCourse, "unknown course \(entry.course)")
-                }
-                try course.validate(entry.payload)
-            }
+            for entry in entries { try catalog.validate(entry.payload, in: entry.course) }
         }
     }
 
@@ -70,7 +66,8 @@ extension DeviceStore {
         // The counter and the clock continue from the device row or from this replica's last
         // event, whichever is further: recording writes no device row (one page less per
         // commit); a sync folds both into the row before it deletes refused events.
-        let identity = try db.cachedStatement(sql: "SELECT replica, learner, \(nextSeqSQL), \(latestHLCSQL) FROM device WHERE id = 1")
+        let identity = try db.cachedStatement(
+            sql: "SELECT replica, learner, \(nextSeqSQL), \(latestHLCSQL), clockOffset FROM device WHERE id = 1")
         guard let row = try Row.fetchOne(identity) else {
             throw StorageError(.signedOut, "the store has no device identity")
         }
@@ -79,14 +76,16 @@ extension DeviceStore {
         var seq: Int64 = row[2]
         let latest: Int64 = row[3]
         var hlc = HybridLogicalClock(latest: HLCTimestamp(rawValue: latest))
-        let now = clock.millisecondsSince1970()
+        // Wall time corrected by the offset to the server's clock measured at the last sync.
+        let offset: Int64 = row[4]
+        let now = clock.millisecondsSince1970() &+ offset
         var progress = try ProgressWriter(db: db, catalog: catalog)
         var recorded = [ProgressEvent]()
         recorded.reserveCapacity(entries.count)
         for entry in entries {
             let event = try ProgressEvent(
                 id: EventID(replica: replica, seq: seq), learner: learner, timestamp: hlc.tick(now: now),
-                course: entry.course, payload: entry.payload)
+                course: entry.course, payload: try stamp(entry, catalog: catalog, db))
             seq += 1
             _ = try EventRow.insert(event, pending: true, in: db)
             try progress.apply(event)
@@ -96,6 +95,34 @@ extension DeviceStore {
         return recorded
     }
 
+    /// The payload as recorded: a quiz attempt names the course's current version, a reset the
+    /// events this device holds.
+    private static func stamp(_ entry: RecordEntry, catalog: Catalog, _ db: Database) throws -> EventPayload {
+        switch entry.payload {
+        case .quizAttempt(let quiz, let answers, 0):
+            return .quizAttempt(quiz: quiz, answers: answers, version: catalog[entry.course]?.version ?? 1)
+        case .courseReset:
+            return .courseReset(seen: try seenEvents(db))
+        default:
+            return entry.payload
+        }
+    }
+
+    /// Every event in the log, as runs of counters per replica (gaps and islands in one scan of
+    /// the primary key).
+    static func seenEvents(_ db: Database) throws -> SeenEvents {
+        var seen = SeenEvents()
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT replica, MIN(seq), MAX(seq) FROM (
+                SELECT replica, seq, seq - ROW_NUMBER() OVER (PARTITION BY replica ORDER BY seq) AS run FROM event
+            ) GROUP BY replica, run ORDER BY replica, MIN(seq)
+            """)
+        while let row = try rows.next() {
+            seen.insert(ReplicaID(unchecked: row[0]), (row[1] as Int64)...(row[2] as Int64))
+        }
+        return seen
+    }
+
     /// Folds this replica's newest event into the device row's counter and clock, so they stay
     /// right when refused events are deleted from the log.
     static func saveClock(_ db: Database) throws {
@@ -103,7 +130,7 @@ extension DeviceStore {
     }
 
     /// The next counter: past the device row's and past this replica's newest event.
-    private static let nextSeqSQL =
+    static let nextSeqSQL =
         "max(nextSeq, COALESCE((SELECT seq + 1 FROM event WHERE replica = device.replica ORDER BY seq DESC LIMIT 1), 1))"
     /// The latest clock reading: the device row's or this replica's newest event's.
     private static let latestHLCSQL =

@@ -16,18 +16,37 @@ public struct SyncState: Hashable, Sendable {
     public var secret: String?
 }
 
-/// An event a server refused, kept aside with its reason.
+/// An event a server refused. It stays in the log and keeps counting on this device.
 public struct RejectedEvent: Hashable, Sendable {
     public var event: ProgressEvent
-    /// A stable reason code from the protocol (`unknown-item`, `clock-skew`, ...).
+    /// A stable reason code from the protocol (`unknown-item`, `foreign-learner`, ...).
     public var code: String
     /// A human explanation from the server.
     public var reason: String
+    /// Whether the device pushes it again when the server's catalog changes; false when it was
+    /// refused for good.
+    public var willRetry: Bool
 
-    public init(event: ProgressEvent, code: String, reason: String) {
+    public init(event: ProgressEvent, code: String, reason: String, willRetry: Bool) {
         self.event = event
         self.code = code
         self.reason = reason
+        self.willRetry = willRetry
+    }
+}
+
+/// One pushed event the server refused, and what the device does about it.
+public struct Refusal: Hashable, Sendable {
+    public var id: EventID
+    public var code: String
+    public var reason: String
+    public var handling: RejectionHandling
+
+    public init(id: EventID, code: String, reason: String, handling: RejectionHandling) {
+        self.id = id
+        self.code = code
+        self.reason = reason
+        self.handling = handling
     }
 }
 
@@ -35,25 +54,44 @@ public struct RejectedEvent: Hashable, Sendable {
 public struct SyncRoundResult: Sendable {
     /// The events that were pushed in the request, acknowledged by the answer.
     public var pushed: [ProgressEvent]
-    /// The pushed events the server refused, with reasons (they leave the outbox too).
-    public var rejected: [(id: EventID, code: String, reason: String)]
+    /// The pushed events the server refused, with reasons: none is deleted.
+    public var refused: [Refusal]
+    /// Pushed events the server stored at an earlier time (their counter and the stored time).
+    public var retimed: [(seq: Int64, hlc: HLCTimestamp)]
+    /// The server asks this device to take a new replica id (restored, cloned, or the id is
+    /// another learner's).
+    public var renewReplica: Bool
     /// Events of the learner that this device had not seen.
     public var pulled: [ProgressEvent]
     /// Guest → account edges of the learner.
     public var aliases: [(guest: LearnerID, account: LearnerID)]
     /// The new cursor.
     public var cursor: Int64
+    /// The fingerprint of the server's catalog: when it changes, held events are pushed again.
+    public var serverCatalog: String?
+    /// Server time minus device time, in milliseconds, if measured.
+    public var clockOffset: Int64?
 
     public init(
-        pushed: [ProgressEvent], rejected: [(id: EventID, code: String, reason: String)], pulled: [ProgressEvent],
-        aliases: [(guest: LearnerID, account: LearnerID)], cursor: Int64
+        pushed: [ProgressEvent], refused: [Refusal] = [], retimed: [(seq: Int64, hlc: HLCTimestamp)] = [], renewReplica: Bool = false,
+        pulled: [ProgressEvent], aliases: [(guest: LearnerID, account: LearnerID)], cursor: Int64, serverCatalog: String? = nil,
+        clockOffset: Int64? = nil
     ) {
         self.pushed = pushed
-        self.rejected = rejected
+        self.refused = refused
+        self.retimed = retimed
+        self.renewReplica = renewReplica
         self.pulled = pulled
         self.aliases = aliases
         self.cursor = cursor
+        self.serverCatalog = serverCatalog
+        self.clockOffset = clockOffset
     }
+}
+
+/// Where an event of the log stands (`event.pending`).
+enum EventState: Int {
+    case stored = 0, outbox = 1, held = 2, refused = 3
 }
 
 extension DeviceStore {
@@ -111,21 +149,45 @@ extension DeviceStore {
         try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE pending = 1") ?? 0 }
     }
 
-    /// The events servers refused, with their reasons.
+    /// The events servers refused, with their reasons: held until the server's catalog changes,
+    /// or refused for good. Every one of them is still in the log.
     public func rejectedEvents() async throws -> [RejectedEvent] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT event, code, reason FROM rejectedEvent ORDER BY seq").map { row in
-                RejectedEvent(
-                    event: try JSONDecoder().decode(ProgressEvent.self, from: row["event"] as Data),
-                    code: row["code"], reason: row["reason"])
+            try Row.fetchAll(db, sql: """
+                SELECT \(EventRow.columns), refusal.code, refusal.reason, event.pending FROM event
+                JOIN refusal USING (replica, seq) WHERE event.pending IN (2, 3) ORDER BY event.replica, event.seq
+                """).map { row in
+                RejectedEvent(event: try EventRow.decode(row), code: row[10], reason: row[11], willRetry: row[12] == EventState.held.rawValue)
             }
         }
     }
 
-    /// Stores one round trip's answer in one transaction: the pushed events leave the outbox,
-    /// refused ones are moved aside, pulled events and aliases are merged, and the cursor moves.
-    /// If the transaction fails nothing changes, and the next round re-sends the same events
-    /// (the server ignores duplicates).
+    /// Where each event this device moved to a new replica id went (old id → new id).
+    public func movedEvents() async throws -> [EventID: EventID] {
+        try await read { db in
+            var moved = [EventID: EventID]()
+            for row in try Row.fetchAll(db, sql: "SELECT replica, seq, toReplica, toSeq FROM movedEvent") {
+                moved[EventID(replica: ReplicaID(unchecked: row[0]), seq: row[1])] = EventID(replica: ReplicaID(unchecked: row[2]), seq: row[3])
+            }
+            return moved
+        }
+    }
+
+    /// The highest counter given under this device's replica (`lastSeq` of a sync request).
+    public func lastSeq() async throws -> Int64 {
+        try await read { db in try Int64.fetchOne(db, sql: "SELECT \(Self.nextSeqSQL) - 1 FROM device WHERE id = 1") ?? 0 }
+    }
+
+    /// Server time minus device time, in milliseconds, as measured at the last sync.
+    public func clockOffset() async throws -> Int64 {
+        try await read { db in try Int64.fetchOne(db, sql: "SELECT clockOffset FROM device WHERE id = 1") ?? 0 }
+    }
+
+    /// Stores one round trip's answer in one transaction: acknowledged events leave the outbox,
+    /// refused ones stay in the log (held for a catalog change, moved to a new replica id, or
+    /// refused for good), retimed ones take the server's time, pulled events and aliases are
+    /// merged, and the cursor moves. If the transaction fails nothing changes, and the next round
+    /// re-sends the same events (the server ignores duplicates).
     ///
     /// - Returns: whether events are still in the outbox (recorded while the round was out, or
     ///   beyond the round's page). An existence check: counting the outbox on every round of a
@@ -137,21 +199,55 @@ extension DeviceStore {
             try Self.saveClock(db)
             var progress = try ProgressWriter(db: db, catalog: catalog)
             var needsRebuild = false
+            let identity = try Self.identity(db)
+            let root = try Self.currentRoot(db)
+            var rebuildCourses = Set<CourseID>()
 
             let ack = try db.cachedStatement(sql: "UPDATE event SET pending = 0 WHERE replica = ? AND seq = ? AND pending = 1")
             for event in result.pushed {
                 ack.setUncheckedArguments([event.id.replica.rawValue, event.id.seq])
                 try ack.execute()
             }
-            let encoder = JSONEncoder()
-            for rejection in result.rejected {
-                guard let event = result.pushed.first(where: { $0.id == rejection.id }) else { continue }
+            for entry in result.retimed {
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO rejectedEvent (replica, seq, code, reason, event) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [event.id.replica.rawValue, event.id.seq, rejection.code, rejection.reason, try encoder.encode(event)])
-                try db.execute(
-                    sql: "DELETE FROM event WHERE replica = ? AND seq = ?", arguments: [event.id.replica.rawValue, event.id.seq])
-                needsRebuild = true
+                    sql: "UPDATE event SET hlc = ? WHERE replica = ? AND seq = ?",
+                    arguments: [entry.hlc.rawValue, identity.replica.rawValue, entry.seq])
+                if let event = result.pushed.first(where: { $0.id.seq == entry.seq }) { rebuildCourses.insert(event.course) }
+            }
+            var moveFrom: Int64?
+            for refusal in result.refused {
+                switch refusal.handling {
+                case .moveToNewReplica:
+                    if refusal.id.replica == identity.replica { moveFrom = min(moveFrom ?? refusal.id.seq, refusal.id.seq) }
+                case .retryWhenCatalogChanges, .refusedForGood:
+                    let state: EventState = refusal.handling == .refusedForGood ? .refused : .held
+                    try db.execute(
+                        sql: "UPDATE event SET pending = ? WHERE replica = ? AND seq = ?",
+                        arguments: [state.rawValue, refusal.id.replica.rawValue, refusal.id.seq])
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO refusal (replica, seq, code, reason) VALUES (?, ?, ?, ?)",
+                        arguments: [refusal.id.replica.rawValue, refusal.id.seq, refusal.code, refusal.reason])
+                }
+            }
+            // A pulled event under an id this device gave to a different, unacknowledged event:
+            // the server holds the other; this device's event moves.
+            for event in result.pulled where event.id.replica == identity.replica {
+                if let local = try EventRow.fetchOne(db, id: event.id), local != event, try EventRow.isUnacknowledged(db, id: event.id) {
+                    moveFrom = min(moveFrom ?? event.id.seq, event.id.seq)
+                }
+            }
+            var cursor = result.cursor
+            if result.renewReplica || moveFrom != nil {
+                rebuildCourses.formUnion(try Self.moveToNewReplica(from: identity.replica, seq: moveFrom ?? .max, db))
+                // Pull the whole feed again: this device may have skipped events of its old id.
+                cursor = 0
+            }
+            if let serverCatalog = result.serverCatalog {
+                let previous = try String.fetchOne(db, sql: "SELECT serverCatalog FROM syncState WHERE id = 1")
+                if previous != serverCatalog {
+                    try db.execute(sql: "UPDATE event SET pending = 1 WHERE pending = 2")
+                    try db.execute(sql: "UPDATE syncState SET serverCatalog = ? WHERE id = 1", arguments: [serverCatalog])
+                }
             }
             for edge in result.aliases where try progress.insertAlias(guest: edge.guest, account: edge.account) {
                 // A guest this device holds no events of changes no progress here.
@@ -162,13 +258,72 @@ extension DeviceStore {
                 latest = max(latest, event.timestamp)
                 if !needsRebuild { try progress.apply(event) }
             }
-            if needsRebuild { try progress.rebuild(learner: Self.currentRoot(db)) }
+            if needsRebuild {
+                try progress.rebuild(learner: root)
+            } else {
+                for course in rebuildCourses { try progress.rebuild(learner: root, course: course) }
+            }
             try progress.flush()
-            try db.execute(sql: "UPDATE device SET hlc = max(hlc, ?) WHERE id = 1", arguments: [latest.rawValue])
+            // Pulled times move the clock only within a minute of the corrected wall time.
+            if let offset = result.clockOffset {
+                try db.execute(sql: "UPDATE device SET clockOffset = ? WHERE id = 1", arguments: [offset])
+            }
+            let bound = HLCTimestamp(physicalMilliseconds: now.millisecondsSince1970 + (result.clockOffset ?? 0) + HybridLogicalClock.maxAheadMilliseconds)
+            try db.execute(sql: "UPDATE device SET hlc = max(hlc, ?) WHERE id = 1", arguments: [min(latest, bound).rawValue])
             try db.execute(
                 sql: "UPDATE syncState SET cursor = ?, lastSyncAt = ? WHERE id = 1",
-                arguments: [result.cursor, Int64(now.timeIntervalSince1970 * 1000)])
+                arguments: [cursor, now.millisecondsSince1970])
             return try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM event WHERE pending = 1)")) ?? false
         }
     }
+
+    /// Takes a new replica id: this device's unacknowledged events of `replica` from counter
+    /// `seq` on are renumbered under it, in order, and go back to the outbox; resets among this
+    /// device's unacknowledged events name them by their new ids. Returns the courses touched.
+    private static func moveToNewReplica(from replica: ReplicaID, seq from: Int64, _ db: Database) throws -> Set<CourseID> {
+        let newReplica = ReplicaID.random()
+        let moving = try EventRow.fetchAll(
+            db, sql: "SELECT \(EventRow.columns) FROM event WHERE replica = ? AND seq >= ? AND pending <> 0 ORDER BY seq",
+            arguments: [replica.rawValue, from])
+        var map = [Int64: Int64]()
+        for (index, event) in moving.enumerated() { map[event.id.seq] = Int64(index + 1) }
+        var courses = Set<CourseID>()
+        for event in moving {
+            let to = map[event.id.seq]!
+            var payload = event.payload
+            if case .courseReset(var seen) = payload {
+                seen.rename(replica, movedTo: newReplica, moved: map)
+                payload = .courseReset(seen: seen)
+            }
+            try db.execute(sql: "DELETE FROM event WHERE replica = ? AND seq = ?", arguments: [replica.rawValue, event.id.seq])
+            try db.execute(sql: "DELETE FROM refusal WHERE replica = ? AND seq = ?", arguments: [replica.rawValue, event.id.seq])
+            let moved = try ProgressEvent(
+                id: EventID(replica: newReplica, seq: to), learner: event.learner, timestamp: event.timestamp, course: event.course,
+                payload: payload)
+            _ = try EventRow.insert(moved, pending: true, in: db)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO movedEvent (replica, seq, toReplica, toSeq) VALUES (?, ?, ?, ?)",
+                arguments: [replica.rawValue, event.id.seq, newReplica.rawValue, to])
+            courses.insert(event.course)
+        }
+        // Unacknowledged resets that stay under the old id may name moved events too.
+        for reset in try EventRow.fetchAll(
+            db, sql: "SELECT \(EventRow.columns) FROM event WHERE type = 'course.reset' AND pending <> 0 AND replica <> ?",
+            arguments: [newReplica.rawValue])
+        {
+            guard case .courseReset(var seen) = reset.payload else { continue }
+            seen.rename(replica, movedTo: newReplica, moved: map)
+            try db.execute(
+                sql: "UPDATE event SET answers = ? WHERE replica = ? AND seq = ?",
+                arguments: [seen.text, reset.id.replica.rawValue, reset.id.seq])
+            courses.insert(reset.course)
+        }
+        try db.execute(
+            sql: "UPDATE device SET replica = ?, nextSeq = ? WHERE id = 1", arguments: [newReplica.rawValue, Int64(moving.count + 1)])
+        return courses
+    }
+}
+
+extension Date {
+    var millisecondsSince1970: Int64 { Int64(timeIntervalSince1970 * 1000) }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LearnSyncMerge
 public import LearnSyncModels
+import Synchronization
 
 /// Who this device is: its replica id and the learner it records for.
 public struct DeviceIdentity: Hashable, Sendable {
@@ -24,16 +25,27 @@ public struct DeviceIdentity: Hashable, Sendable {
 /// let progress = try await store.progress(in: "customer-privacy")
 /// ```
 public final class DeviceStore: Sendable {
-    /// The courses this store validates and grades events against.
-    public let catalog: Catalog
     let writer: any DatabaseWriter
-    let clock: any WallClock
+    package let clock: any WallClock
+    let catalogs: Mutex<Catalogs>
+
+    /// The app's bundled catalog and the server's, merged: every version of both.
+    struct Catalogs: Sendable {
+        var bundled: Catalog
+        var server: Catalog?
+        var merged: Catalog { server.map { bundled.merging($0) } ?? bundled }
+    }
+
+    /// The courses this store validates and grades events against: the app's bundled catalog
+    /// merged with the versions fetched from the server (see ``storeServerCatalog(_:)``).
+    public var catalog: Catalog { catalogs.withLock { $0.merged } }
 
     /// Opens (or creates) a store file in WAL mode and runs pending migrations.
     ///
     /// - Parameters:
     ///   - path: the SQLite file; its folder must exist.
-    ///   - catalog: the courses events are checked and graded against.
+    ///   - catalog: the app's bundled courses, the offline default; versions fetched from the
+    ///     server are stored and merged in.
     ///   - clock: wall time for the hybrid logical clock.
     /// - Throws: ``StorageError`` with code `database` when the file cannot be opened or migrated.
     public convenience init(path: String, catalog: Catalog, clock: any WallClock = SystemWallClock()) throws {
@@ -65,10 +77,12 @@ public final class DeviceStore: Sendable {
 
     private init(writer: any DatabaseWriter, catalog: Catalog, clock: any WallClock) throws {
         self.writer = writer
-        self.catalog = catalog
         self.clock = clock
+        catalogs = Mutex(Catalogs(bundled: catalog))
         try database {
             try DeviceSchema.migrator.migrate(writer)
+            let server = try writer.read { db in try Self.storedServerCatalog(db) }
+            catalogs.withLock { $0.server = server }
             try writer.write { db in
                 if try Row.fetchOne(db, sql: "SELECT 1 FROM device") == nil {
                     try db.execute(

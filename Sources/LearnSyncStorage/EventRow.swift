@@ -26,6 +26,20 @@ enum EventRow {
         ).event()
     }
 
+    /// The event stored under `id`, if any.
+    static func fetchOne(_ db: Database, id: EventID) throws -> ProgressEvent? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(columns) FROM event WHERE replica = ? AND seq = ?"), arguments: [id.replica.rawValue, id.seq]
+        ).map(decode)
+    }
+
+    /// Whether the event under `id` is still this device's alone (in the outbox, held or refused).
+    static func isUnacknowledged(_ db: Database, id: EventID) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT pending <> 0 FROM event WHERE replica = ? AND seq = ?"), arguments: [id.replica.rawValue, id.seq]
+        ) ?? false
+    }
+
     static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [ProgressEvent] {
         try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(decode)
     }

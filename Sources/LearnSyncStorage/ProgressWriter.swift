@@ -31,55 +31,66 @@ struct ProgressWriter {
         return aliases
     }
 
-    /// Applies an event just inserted into the log (never one applied before).
-    /// Events of courses the catalog does not know are kept in the log but not materialized.
+    /// Applies an event just inserted into the log (never one applied before). Events the
+    /// catalog does not know are kept in the log but do not count until it does.
     mutating func apply(_ event: ProgressEvent) throws {
-        guard let course = catalog[event.course] else { return }
+        guard catalog[event.course] != nil else { return }
         let key = Key(learner: aliases.root(of: event.learner), course: event.course)
         var progress = try load(key)
-        if progress.apply(event, course: course) == .replayNewerThanReset, let reset = progress.resetKey {
-            for other in try events(of: key, from: reset.timestamp) where other.key > reset {
-                progress.apply(other, course: course)
-            }
+        if progress.apply(event, catalog: catalog) == .rebuild {
+            progress = try build(key)
         }
         cache[key] = progress
         dirty.insert(key)
     }
 
-    /// Rebuilds one learner's progress in every course from the log (after an alias or a
-    /// refused event changed it). Streams the log with a cursor, so memory stays flat however
-    /// many events there are.
+    /// Rebuilds one course of one learner from the log (after a reset, or an event's time changed).
+    mutating func rebuild(learner root: LearnerID, course: CourseID) throws {
+        guard catalog[course] != nil else { return }
+        let key = Key(learner: root, course: course)
+        cache[key] = try build(key)
+        dirty.insert(key)
+    }
+
+    /// Rebuilds one learner's progress in every course from the log (after an alias or the
+    /// catalog changed). Streams the log with a cursor, so memory stays flat however many
+    /// events there are.
     mutating func rebuild(learner root: LearnerID) throws {
         try db.execute(sql: "DELETE FROM progress WHERE learner = ?", arguments: [root.rawValue])
         for key in cache.keys where key.learner == root { cache[key] = nil }
-        let members = aliases.members(of: root)
-        let placeholders = members.map { _ in "?" }.joined(separator: ",")
-        let memberArguments = members.map(\.rawValue)
         for course in catalog.courses {
-            let arguments = StatementArguments([course.id.rawValue] + memberArguments)
-            let latestReset = try Row.fetchOne(
-                db.cachedStatement(sql: """
-                    SELECT \(EventRow.columns) FROM event WHERE course = ? AND learner IN (\(placeholders)) AND type = 'course.reset'
-                    ORDER BY hlc DESC, replica DESC, seq DESC LIMIT 1
-                    """),
-                arguments: arguments
-            ).map(EventRow.decode)
-            var progress = CourseProgress(course: course, latestReset: latestReset)
-            var seen = latestReset != nil
-            let rows = try Row.fetchCursor(
-                db.cachedStatement(sql: """
-                    SELECT \(EventRow.columns) FROM event WHERE course = ? AND learner IN (\(placeholders)) AND type <> 'course.reset'
-                    """),
-                arguments: arguments)
-            while let row = try rows.next() {
-                progress.apply(try EventRow.decode(row), course: course)
-                seen = true
-            }
-            guard seen else { continue }
             let key = Key(learner: root, course: course.id)
-            cache[key] = progress
+            guard try hasEvents(of: key) else { continue }
+            cache[key] = try build(key)
             dirty.insert(key)
         }
+    }
+
+    /// The progress of one (learner, course) built from the log: resets first, then every other
+    /// event streamed once.
+    private func build(_ key: Key) throws -> CourseProgress {
+        let members = aliases.members(of: key.learner)
+        let placeholders = members.map { _ in "?" }.joined(separator: ",")
+        let arguments = StatementArguments([key.course.rawValue] + members.map(\.rawValue))
+        let resets = try EventRow.fetchAll(
+            db, sql: "SELECT \(EventRow.columns) FROM event WHERE course = ? AND learner IN (\(placeholders)) AND type = 'course.reset'",
+            arguments: arguments)
+        var builder = ProgressBuilder(course: key.course, catalog: catalog, resets: resets)
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(sql: """
+                SELECT \(EventRow.columns) FROM event WHERE course = ? AND learner IN (\(placeholders)) AND type <> 'course.reset'
+                """),
+            arguments: arguments)
+        while let row = try rows.next() { builder.add(try EventRow.decode(row)) }
+        return builder.finish()
+    }
+
+    private func hasEvents(of key: Key) throws -> Bool {
+        let members = aliases.members(of: key.learner)
+        let placeholders = members.map { _ in "?" }.joined(separator: ",")
+        return try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM event WHERE course = ? AND learner IN (\(placeholders)) LIMIT 1"),
+            arguments: StatementArguments([key.course.rawValue] + members.map(\.rawValue))) != nil
     }
 
     /// Whether the log holds any event recorded under `learner`.
@@ -117,17 +128,5 @@ struct ProgressWriter {
         let loaded = try DeviceStore.fetchProgress(db, learner: key.learner, course: key.course)
         cache[key] = loaded
         return loaded
-    }
-
-    private func events(of key: Key, from timestamp: HLCTimestamp) throws -> [ProgressEvent] {
-        try fetch(members: aliases.members(of: key.learner), course: key.course, from: timestamp)
-    }
-
-    private func fetch(members: [LearnerID], course: CourseID, from timestamp: HLCTimestamp) throws -> [ProgressEvent] {
-        let placeholders = members.map { _ in "?" }.joined(separator: ",")
-        return try EventRow.fetchAll(
-            db,
-            sql: "SELECT \(EventRow.columns) FROM event WHERE course = ? AND hlc >= ? AND learner IN (\(placeholders))",
-            arguments: StatementArguments([course.rawValue, timestamp.rawValue] as [any DatabaseValueConvertible] + members.map(\.rawValue)))
     }
 }

@@ -25,7 +25,7 @@ public enum RandomStudy {
             let scenario = course.scenarios.randomElement(using: &generator)!
             return .scenarioChoice(scenario: scenario.id, choice: scenario.options.randomElement(using: &generator)!.id)
         case 97..<100 where resets:
-            return .courseReset
+            return .courseReset()
         default:
             return .lessonCompleted(lesson: lesson)
         }

@@ -120,7 +120,7 @@ struct Run {
     }
 
     func payload(_ step: ScenarioStep) throws -> EventPayload {
-        if step.reset == true { return .courseReset }
+        if step.reset == true { return .courseReset() }
         if let lesson = step.lesson, let seconds = step.seconds { return .timeSpent(lesson: lesson, seconds: seconds) }
         if let lesson = step.lesson {
             return step.status == "started" ? .lessonStarted(lesson: lesson) : .lessonCompleted(lesson: lesson)

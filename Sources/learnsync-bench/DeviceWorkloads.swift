@@ -108,7 +108,7 @@ extension DeviceWorkloads {
         var progress = CourseProgress(course: course.id)
         var generator = SeededGenerator(seed: 4)
         for event in RandomStudy.events(count: 200, catalog: catalog, learners: ["g-x"], replicas: ["r"], resets: false, using: &generator) {
-            progress.apply(event, course: course)
+            progress.apply(event, catalog: catalog)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

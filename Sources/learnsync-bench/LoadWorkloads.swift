@@ -35,7 +35,7 @@ struct LoadWorkloads {
         // One sync by hand: its answer is what the bare endpoint returns.
         let sample = try await URLSessionTransport(baseURL: server.url).send(TransportRequest(
             path: "/v1/sync", headers: ["Content-Type": "application/json", "Authorization": "Bearer \(clients[0].token)"],
-            body: try WireCoding.encode(SyncRequest(replica: clients[0].replica, cursor: 0, events: [], limit: 5))))
+            body: try WireCoding.encode(SyncRequest(replica: clients[0].replica, lastSeq: 0, cursor: 0, events: [], limit: 5))))
         guard sample.status == 200 else { throw BenchError("sync answered \(sample.status)") }
         let ours = try Wrk.run(url: server.url, path: "/v1/sync", connections: connections, seconds: seconds, script: script)
         await server.stop()
@@ -78,7 +78,7 @@ struct LoadWorkloads {
                             id: EventID(replica: client.replica, seq: seq), learner: client.learner,
                             timestamp: HLCTimestamp(physicalMilliseconds: SystemWallClock().millisecondsSince1970()), course: course.id,
                             payload: .lessonStarted(lesson: course.lessons[Int(seq) % course.lessons.count].id))
-                        let body = try WireCoding.encode(SyncRequest(replica: client.replica, cursor: 0, events: [event], limit: 5))
+                        let body = try WireCoding.encode(SyncRequest(replica: client.replica, lastSeq: event.id.seq, cursor: 0, events: [event], limit: 5))
                         mine.append(try await Measure.time {
                             let answer = try await transport.send(TransportRequest(path: "/v1/sync", headers: ["Authorization": "Bearer \(client.token)"], body: body))
                             guard answer.status == 200 else { throw BenchError("sync answered \(answer.status)") }
@@ -154,14 +154,14 @@ struct LoadWorkloads {
             while true {
                 let pending = try await a.store.pendingEvents(limit: 500)
                 if pending.isEmpty { break }
-                try await a.store.apply(SyncRoundResult(pushed: pending, rejected: [], pulled: [], aliases: [], cursor: 0))
+                try await a.store.apply(SyncRoundResult(pushed: pending, pulled: [], aliases: [], cursor: 0))
             }
         } else if phase == "encode-only" {
             let pending = try await a.store.pendingEvents(limit: 500)
-            for _ in 0..<(count / 500) { _ = try WireCoding.encode(SyncRequest(replica: pending[0].id.replica, cursor: 0, events: pending)) }
+            for _ in 0..<(count / 500) { _ = try WireCoding.encode(SyncRequest(replica: pending[0].id.replica, lastSeq: pending.last!.id.seq, cursor: 0, events: pending)) }
         } else if phase == "decode-only" {
             let pending = try await a.store.pendingEvents(limit: 500)
-            let data = try WireCoding.encode(SyncRequest(replica: pending[0].id.replica, cursor: 0, events: pending))
+            let data = try WireCoding.encode(SyncRequest(replica: pending[0].id.replica, lastSeq: pending.last!.id.seq, cursor: 0, events: pending))
             for _ in 0..<(count / 500) { _ = try WireCoding.decodeRequest(SyncRequest.self, from: data) }
         } else if phase == "read-only" {
             for _ in 0..<(count / 500) { _ = try await a.store.pendingEvents(limit: 500) }
@@ -237,6 +237,6 @@ struct CannedTransport: SyncTransport {
 
     func send(_ request: TransportRequest) async throws -> TransportResponse {
         let aliases = guest.isGuest ? [Alias(guest: guest, account: "a-canned")] : []
-        return TransportResponse(status: 200, body: try WireCoding.encode(SyncResponse(rejected: [], events: [], aliases: aliases, cursor: 1, more: false)))
+        return TransportResponse(status: 200, body: try WireCoding.encode(SyncResponse(time: 0, catalog: "canned", rejected: [], events: [], aliases: aliases, cursor: 1, more: false)))
     }
 }

@@ -21,7 +21,7 @@ struct ServerWorkloads {
     func push(_ events: [ProgressEvent], token: String, service: SyncService) async throws {
         for start in stride(from: 0, to: events.count, by: 500) {
             let batch = Array(events[start..<min(events.count, start + 500)])
-            _ = try await service.sync(SyncRequest(replica: batch[0].id.replica, cursor: .max - 1, events: batch, limit: 1), authorization: "Bearer \(token)")
+            _ = try await service.sync(SyncRequest(replica: batch[0].id.replica, lastSeq: batch.last!.id.seq, cursor: .max - 1, events: batch, limit: 1), authorization: "Bearer \(token)")
         }
     }
 
@@ -62,7 +62,7 @@ struct ServerWorkloads {
     /// Bytes of JSON per event in a sync request.
     func bytesPerEvent() throws -> Row {
         let sample = events(500, learner: .newGuest(), seed: 13)
-        let bytes = try WireCoding.encode(SyncRequest(replica: sample[0].id.replica, cursor: 123_456, events: sample)).count
+        let bytes = try WireCoding.encode(SyncRequest(replica: sample[0].id.replica, lastSeq: sample.last!.id.seq, cursor: 123_456, events: sample)).count
         let perEvent = Double(bytes) / Double(sample.count)
         return Row(
             workload: "bytes on the wire per event (500-event request)", measure: "bytes",

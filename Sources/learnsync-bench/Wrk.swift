@@ -54,8 +54,8 @@ enum Wrk {
               index = index + threads
               c.s = c.s + 1
               local body = string.format(
-                '{"protocol":1,"replica":"%s","cursor":0,"limit":5,"events":[{"replica":"%s","seq":%d,"learner":"%s","hlc":%d,"course":"%s","type":"lesson.started","item":"%s"}]}',
-                c.r, c.r, c.s, c.l, os.time() * 1000000, course, lessons[c.s % #lessons + 1])
+                '{"protocol":1,"replica":"%s","lastSeq":%d,"cursor":0,"limit":5,"events":[{"replica":"%s","seq":%d,"learner":"%s","hlc":%d,"course":"%s","type":"lesson.started","item":"%s"}]}',
+                c.r, c.s, c.r, c.s, c.l, os.time() * 1000000, course, lessons[c.s % #lessons + 1])
               return wrk.format("POST", path, {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. c.t}, body)
             end
             """

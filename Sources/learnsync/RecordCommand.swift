@@ -66,7 +66,7 @@ struct RecordCommand: AsyncParsableCommand {
         @OptionGroup var device: DeviceOptions
         @Option(help: "The course id.") var course: String
 
-        func run() async throws { try await record(device, course, .courseReset) }
+        func run() async throws { try await record(device, course, .courseReset()) }
     }
 }
 

@@ -63,7 +63,7 @@ import Testing
     @Test mutating func resetHidesEarlierEventsButConcurrentLaterOnesSurvive() throws {
         let first = course.lessons[0].id, second = course.lessons[1].id
         let before = try event(.lessonCompleted(lesson: first), at: 1)
-        let reset = try event(.courseReset, at: 5)
+        let reset = try event(.courseReset(), at: 5)
         let later = try event(.lessonCompleted(lesson: second), at: 6, replica: "r2")
         for order in [[before, reset, later], [later, reset, before], [reset, later, before], [later, before, reset]] {
             var progress = CourseProgress(course: course.id)

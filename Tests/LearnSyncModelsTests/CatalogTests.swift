@@ -44,7 +44,7 @@ import Testing
         }
         let event = try ProgressEvent(
             id: EventID(replica: .random(), seq: 1), learner: .newGuest(), timestamp: HLCTimestamp(rawValue: 1),
-            course: "other-course", payload: .courseReset)
+            course: "other-course", payload: .courseReset())
         #expect(throws: ModelError.self) { try catalog.validate(event) }
     }
 

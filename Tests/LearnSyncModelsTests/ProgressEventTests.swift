@@ -10,7 +10,7 @@ import Testing
     @Test(arguments: [
         EventPayload.lessonStarted(lesson: "l1"), .lessonCompleted(lesson: "l1"),
         .quizAttempt(quiz: "q", answers: ["a", "b"]), .scenarioChoice(scenario: "s", choice: "x"),
-        .timeSpent(lesson: "l1", seconds: 30), .resumePosition(lesson: "l1", offset: 0), .courseReset,
+        .timeSpent(lesson: "l1", seconds: 30), .resumePosition(lesson: "l1", offset: 0), .courseReset(),
     ])
     func roundTripsThroughJSON(_ payload: EventPayload) throws {
         let event = try ProgressEvent(id: id, learner: learner, timestamp: time, course: "c", payload: payload)
@@ -31,10 +31,10 @@ import Testing
 
     @Test func rejectsZeroSeqAndTimestamp() {
         #expect(throws: ModelError.self) {
-            try ProgressEvent(id: EventID(replica: "r", seq: 0), learner: learner, timestamp: time, course: "c", payload: .courseReset)
+            try ProgressEvent(id: EventID(replica: "r", seq: 0), learner: learner, timestamp: time, course: "c", payload: .courseReset())
         }
         #expect(throws: ModelError.self) {
-            try ProgressEvent(id: id, learner: learner, timestamp: HLCTimestamp(rawValue: 0), course: "c", payload: .courseReset)
+            try ProgressEvent(id: id, learner: learner, timestamp: HLCTimestamp(rawValue: 0), course: "c", payload: .courseReset())
         }
     }
 

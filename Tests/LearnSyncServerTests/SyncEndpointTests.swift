@@ -48,7 +48,7 @@ import Testing
             var events = EventFactory(learner: learner)
             let good1 = try events.make(.lessonCompleted(lesson: "keep-secure"))
             let unknownItem = try events.make(.lessonCompleted(lesson: "no-such-lesson"))
-            let unknownCourse = try events.make(.courseReset, course: "no-such-course")
+            let unknownCourse = try events.make(.courseReset(), course: "no-such-course")
             let future = try events.make(.lessonStarted(lesson: "limit-access"), at: now + 10 * 60_000)
             var foreign = EventFactory(learner: .newGuest(), replica: events.replica)
             foreign.seq = 10

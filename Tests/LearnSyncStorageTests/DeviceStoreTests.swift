@@ -57,7 +57,7 @@ import Testing
                 RecordEntry(course: course.id, payload: .lessonCompleted(lesson: "no-such-lesson")),
             ])
         }
-        await #expect(throws: StorageError.self) { try await store.record(.courseReset, in: "no-such-course") }
+        await #expect(throws: StorageError.self) { try await store.record(.courseReset(), in: "no-such-course") }
         #expect(try await store.events(in: course.id).isEmpty)
         #expect(try await store.pendingCount() == 0)
     }

@@ -1,0 +1,55 @@
+import Foundation
+import GRDB
+public import LearnSyncModels
+import Synchronization
+
+extension DeviceStore {
+    /// Stores the course versions a server serves (`GET /v1/catalog`) beside the bundled
+    /// catalog, and rebuilds progress when the merged catalog changed: events pulled for courses,
+    /// items or versions this device did not know now count.
+    public func storeServerCatalog(_ server: Catalog) async throws {
+        let fingerprint = server.fingerprint
+        let data = try server.allVersions.map { course in (course, try JSONEncoder().encode(course)) }
+        let merged = catalogs.withLock { state in
+            state.server = server
+            return state.merged
+        }
+        try await write { db in
+            try db.execute(sql: "DELETE FROM serverCourse")
+            for (course, json) in data {
+                try db.execute(
+                    sql: "INSERT INTO serverCourse (id, version, json) VALUES (?, ?, ?)",
+                    arguments: [course.id.rawValue, course.version, json])
+            }
+            try db.execute(sql: "UPDATE syncState SET fetchedCatalog = ? WHERE id = 1", arguments: [fingerprint])
+            try Self.rebuildAll(catalog: merged, db)
+        }
+    }
+
+    /// Replaces the app's bundled catalog (the app was updated) and rebuilds progress.
+    public func setBundledCatalog(_ bundled: Catalog) async throws {
+        let merged = catalogs.withLock { state in
+            state.bundled = bundled
+            return state.merged
+        }
+        try await write { db in try Self.rebuildAll(catalog: merged, db) }
+    }
+
+    /// The fingerprint of the server catalog stored last, if any.
+    public func fetchedCatalogFingerprint() async throws -> String? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT fetchedCatalog FROM syncState WHERE id = 1") }
+    }
+
+    static func rebuildAll(catalog: Catalog, _ db: Database) throws {
+        var progress = try ProgressWriter(db: db, catalog: catalog)
+        try progress.rebuild(learner: currentRoot(db))
+        try progress.flush()
+    }
+
+    static func storedServerCatalog(_ db: Database) throws -> Catalog? {
+        let rows = try Data.fetchAll(db, sql: "SELECT json FROM serverCourse ORDER BY id, version")
+        guard !rows.isEmpty else { return nil }
+        let decoder = JSONDecoder()
+        return try Catalog(rows.map { try decoder.decode(Course.self, from: $0) })
+    }
+}
