@@ -15,6 +15,11 @@ public struct SeenEvents: Hashable, Sendable, CustomStringConvertible {
 
     public init() {}
 
+    /// The set of these event ids.
+    public init(_ ids: some Sequence<EventID>) {
+        for id in ids.sorted() { insert(id.replica, id.seq...id.seq) }
+    }
+
     /// Whether the set names no event.
     public var isEmpty: Bool { ranges.isEmpty }
 

@@ -21,7 +21,7 @@ import Testing
             let tokens = try await Self.tokens(client, clock: clock)
             var events = EventFactory(learner: tokens.owner)
             let event = try events.make(.lessonCompleted(lesson: "keep-secure"), at: clock.millisecondsSince1970())
-            let body = SyncRequest(replica: events.replica, cursor: 0, events: [event])
+            let body = SyncRequest(replica: events.replica, lastSeq: event.id.seq, cursor: 0, events: [event])
             let response = try await client.post("/v1/sync", json: body, token: tokens.token(for: caller))
             switch caller {
             case .own:
@@ -34,7 +34,7 @@ import Testing
                 #expect(response.problem?.code == "unauthorized")
             }
             // The owner's feed holds the event only if the owner pushed it.
-            let feed = try await client.sync(SyncRequest(replica: .random(), cursor: 0, events: []), token: tokens.ownFresh)
+            let feed = try await client.sync(SyncRequest(replica: .random(), lastSeq: 0, cursor: 0, events: []), token: tokens.ownFresh)
             #expect(feed.events.count == (caller == .own ? 1 : 0), "\(caller)")
         }
     }
@@ -53,7 +53,7 @@ import Testing
                 #expect(response.status == .unauthorized)
             }
             // The owner's other session is untouched whatever the caller did.
-            _ = try await client.sync(SyncRequest(replica: .random(), cursor: 0, events: []), token: tokens.ownFresh)
+            _ = try await client.sync(SyncRequest(replica: .random(), lastSeq: 0, cursor: 0, events: []), token: tokens.ownFresh)
         }
     }
 

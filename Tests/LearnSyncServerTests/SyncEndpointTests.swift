@@ -31,7 +31,7 @@ import Testing
 
     @Test func syncNeedsAValidBearerToken() async throws {
         try await server.test { client in
-            let body = try JSONEncoder().encode(SyncRequest(replica: .random(), cursor: 0, events: []))
+            let body = try JSONEncoder().encode(SyncRequest(replica: .random(), lastSeq: 0, cursor: 0, events: []))
             for token in [nil, "not-a-token", ""] as [String?] {
                 let response = try await client.post("/v1/sync", body, token: token)
                 #expect(response.status == .unauthorized)
@@ -57,7 +57,7 @@ import Testing
             let otherReplica = try elsewhere.make(.lessonStarted(lesson: "limit-access"))
             let good2 = try events.make(.lessonStarted(lesson: "train-staff"))
             let batch = [good1, unknownItem, unknownCourse, future, foreignLearner, otherReplica, good2]
-            let request = SyncRequest(replica: events.replica, cursor: 0, events: batch)
+            let request = SyncRequest(replica: events.replica, lastSeq: batch.last?.id.seq ?? 0, cursor: 0, events: batch)
 
             let first = try await client.sync(request, token: token)
             let codes = Dictionary(uniqueKeysWithValues: first.rejected.map { ($0.id, $0.code) })
@@ -70,7 +70,7 @@ import Testing
             let second = try await client.sync(request, token: token)
             #expect(second.rejected == first.rejected)
             // Another device of nobody else sees exactly the two good events... via a fresh replica.
-            let pulled = try await client.sync(SyncRequest(replica: .random(), cursor: 0, events: []), token: token)
+            let pulled = try await client.sync(SyncRequest(replica: .random(), lastSeq: 0, cursor: 0, events: []), token: token)
             #expect(pulled.events == [good1, good2])
             #expect(pulled.cursor == second.cursor)
         }
@@ -84,10 +84,10 @@ import Testing
             let second = try (0..<5).map { _ in try events.make(.lessonCompleted(lesson: "keep-secure")) }
             // The later batch arrives first, then the earlier one, then the later one again.
             for batch in [second, first, second] {
-                let answer = try await client.sync(SyncRequest(replica: events.replica, cursor: 0, events: batch), token: token)
+                let answer = try await client.sync(SyncRequest(replica: events.replica, lastSeq: batch.last?.id.seq ?? 0, cursor: 0, events: batch), token: token)
                 #expect(answer.rejected.isEmpty)
             }
-            let pulled = try await client.sync(SyncRequest(replica: .random(), cursor: 0, events: []), token: token)
+            let pulled = try await client.sync(SyncRequest(replica: .random(), lastSeq: 0, cursor: 0, events: []), token: token)
             #expect(Set(pulled.events) == Set(first + second))
             #expect(pulled.events.count == 10)
         }
@@ -101,14 +101,14 @@ import Testing
             for _ in 0..<3 {
                 let batch = try (0..<400).map { _ in try events.make(.timeSpent(lesson: "keep-secure", seconds: 5)) }
                 all += batch
-                _ = try await client.sync(SyncRequest(replica: events.replica, cursor: 0, events: batch, limit: 1), token: token)
+                _ = try await client.sync(SyncRequest(replica: events.replica, lastSeq: batch.last?.id.seq ?? 0, cursor: 0, events: batch, limit: 1), token: token)
             }
             let reader = ReplicaID.random()
             var cursor: Int64 = 0
             var pages = [Int]()
             var pulled = [ProgressEvent]()
             while true {
-                let page = try await client.sync(SyncRequest(replica: reader, cursor: cursor, events: [], limit: 500), token: token)
+                let page = try await client.sync(SyncRequest(replica: reader, lastSeq: 0, cursor: cursor, events: [], limit: 500), token: token)
                 pages.append(page.events.count)
                 pulled += page.events
                 cursor = page.cursor
@@ -128,7 +128,7 @@ import Testing
                 #expect(response.status.code == 400, "\(file.name)")
                 #expect(response.headers[.contentType] == "application/problem+json")
             }
-            let pulled = try await client.sync(SyncRequest(replica: .random(), cursor: 0, events: []), token: token)
+            let pulled = try await client.sync(SyncRequest(replica: .random(), lastSeq: 0, cursor: 0, events: []), token: token)
             #expect(pulled.events.isEmpty)
         }
     }
@@ -146,7 +146,7 @@ import Testing
             let (learner, token) = try await client.registerGuest()
             var events = EventFactory(learner: learner)
             let tooMany = try (0..<501).map { _ in try events.make(.lessonStarted(lesson: "keep-secure")) }
-            let many = try await client.post("/v1/sync", json: SyncRequest(replica: events.replica, cursor: 0, events: tooMany), token: token)
+            let many = try await client.post("/v1/sync", json: SyncRequest(replica: events.replica, lastSeq: 0, cursor: 0, events: tooMany), token: token)
             #expect(many.problem?.code == "too-many-events")
             let huge = Data(repeating: UInt8(ascii: " "), count: ProtocolLimits.maxBodyBytes + 1)
             let large = try await client.post("/v1/sync", huge, token: token)
@@ -154,7 +154,7 @@ import Testing
             #expect(large.problem?.code == "body-too-large")
             let text = try await client.post("/v1/sync", Data("{}".utf8), token: token, contentType: "text/plain")
             #expect(text.problem?.code == "unsupported-media-type")
-            let pulled = try await client.sync(SyncRequest(replica: .random(), cursor: 0, events: []), token: token)
+            let pulled = try await client.sync(SyncRequest(replica: .random(), lastSeq: 0, cursor: 0, events: []), token: token)
             #expect(pulled.events.isEmpty)
         }
     }

@@ -23,9 +23,12 @@ import Testing
             Rejection(id: $0.id, code: RejectionCode.allCases.randomElement(using: &generator)!, reason: reasons.randomElement(using: &generator)!)
         }
         let request = SyncRequest(
-            replica: replica, cursor: Int64.random(in: 0...Int64.max, using: &generator), events: pushed,
+            replica: replica, lastSeq: Int64.random(in: 0...1000, using: &generator), cursor: Int64.random(in: 0...Int64.max, using: &generator), events: pushed,
             limit: Bool.random(using: &generator) ? Int.random(in: 1...1000, using: &generator) : nil)
         let response = SyncResponse(
+            time: Int64.random(in: 0...Int64.max, using: &generator), catalog: String(UInt64.random(in: 0...UInt64.max, using: &generator), radix: 16),
+            renewReplica: Bool.random(using: &generator),
+            retimed: pushed.prefix(2).map { Retimed(seq: $0.id.seq, hlc: $0.timestamp) },
             rejected: rejected, events: pulled, aliases: [Alias(guest: .newGuest(), account: .newAccount())],
             cursor: Int64.random(in: 0...Int64.max, using: &generator), more: Bool.random(using: &generator))
         return (request, response)

@@ -102,7 +102,7 @@ import Testing
         try await store.rebuildProgress()
         #expect(try await store.progress(in: course.id) == incremental, "seed \(seed)")
         let events = try await store.events(in: course.id)
-        #expect(incremental == CourseProgress.rebuild(course: course, from: events), "seed \(seed)")
+        #expect(incremental == CourseProgress.rebuild(course: course.id, catalog: catalog, from: events), "seed \(seed)")
     }
 
     @Test func observingProgressYieldsOnChange() async throws {
@@ -127,8 +127,9 @@ import Testing
             timestamp: HLCTimestamp(physicalMilliseconds: 4_000_000_000_000), course: course.id,
             payload: .lessonCompleted(lesson: course.lessons[2].id))
         let round = SyncRoundResult(
-            pushed: mine, rejected: [(id: mine[1].id, code: "unknown-item", reason: "not on the server")],
-            pulled: [remote, remote], aliases: [(guest: me.learner, account: account)], cursor: 7)
+            pushed: mine,
+            refused: [Refusal(id: mine[1].id, code: "unknown-item", reason: "not on the server", handling: .retryWhenCatalogChanges)],
+            pulled: [remote, remote], aliases: [(guest: me.learner, account: account)], cursor: 7, serverCatalog: "v1")
         try await store.apply(round)
         try await store.apply(round)  // a replayed answer changes nothing
 
@@ -136,15 +137,20 @@ import Testing
         #expect(try await store.syncState().cursor == 7)
         let rejected = try await store.rejectedEvents()
         #expect(rejected.map(\.event) == [mine[1]])
-        #expect(rejected.first?.code == "unknown-item")
-        // The device now knows guest → account; progress for the guest id is the account's.
+        #expect(rejected.first?.code == "unknown-item" && rejected.first?.willRetry == true)
+        // The held event stays in the log and keeps counting.
+        #expect(try await store.progress(in: course.id).status(of: course.lessons[1].id) == .completed)
+        // A pulled time far in the future does not drag this device's clock along.
         let events = try await store.record(.lessonStarted(lesson: course.lessons[3].id), in: course.id)
-        #expect(events.timestamp > remote.timestamp)
+        #expect(events.timestamp < remote.timestamp)
+        // A new server catalog sends the held event again.
+        try await store.apply(SyncRoundResult(pushed: [], pulled: [], aliases: [], cursor: 7, serverCatalog: "v2"))
+        #expect(try await store.pendingEvents(limit: 10).map(\.id).contains(mine[1].id))
     }
 
-    /// Recording writes no counter row: the next id comes from the replica's last event, and a
-    /// sync saves the counter before it deletes refused events, so no id is ever used twice.
-    @Test func idsAndTimesNeverRepeatEvenWhenTheNewestEventsAreRefused() async throws {
+    /// Recording writes no counter row: the next id comes from the replica's last event; refused
+    /// events stay in the log, so no id is ever used twice and no work is lost.
+    @Test func idsAndTimesNeverRepeatAndRefusedEventsStay() async throws {
         let store = try DeviceStore(path: path, catalog: catalog)
         let lesson = course.lessons[0].id
         // The blocking form, as a caller on its own thread uses it (async code gets the async one).
@@ -157,9 +163,12 @@ import Testing
             RecordEntry(course: course.id, payload: .timeSpent(lesson: lesson, seconds: 5)),
         ])
         try await store.apply(SyncRoundResult(
-            pushed: [first] + refused, rejected: refused.map { (id: $0.id, code: "unknown-item", reason: "test") },
+            pushed: [first] + refused,
+            refused: refused.map { Refusal(id: $0.id, code: "foreign-learner", reason: "test", handling: .refusedForGood) },
             pulled: [], aliases: [], cursor: 1))
-        #expect(try await store.events(in: course.id) == [first])
+        #expect(try await store.events(in: course.id) == [first] + refused)
+        #expect(try await store.rejectedEvents().map(\.willRetry) == [false, false])
+        #expect(try await store.pendingCount() == 0)
         let reopened = try DeviceStore(path: path, catalog: catalog)
         let next = try recordBlocking(reopened, .lessonCompleted(lesson: lesson))
         #expect(next.id.seq == 4)
@@ -177,7 +186,7 @@ extension DeviceStoreTests {
         let remote = try ProgressEvent(
             id: EventID(replica: "other", seq: 1), learner: account, timestamp: HLCTimestamp(physicalMilliseconds: 1),
             course: course.id, payload: .lessonCompleted(lesson: course.lessons[2].id))
-        try await store.apply(SyncRoundResult(pushed: [], rejected: [], pulled: [remote], aliases: [(guest: me.learner, account: account)], cursor: 1))
+        try await store.apply(SyncRoundResult(pushed: [], pulled: [remote], aliases: [(guest: me.learner, account: account)], cursor: 1))
         let progress = try await store.progress(in: course.id)
         #expect(progress.status(of: course.lessons[0].id) == .completed)
         #expect(progress.status(of: course.lessons[2].id) == .completed)
