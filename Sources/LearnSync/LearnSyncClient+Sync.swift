@@ -1,6 +1,6 @@
 import Foundation
 import LearnSyncModels
-import LearnSyncProtocol
+public import LearnSyncProtocol
 import LearnSyncStorage
 
 /// What one `sync()` did.
@@ -106,6 +106,15 @@ extension LearnSyncClient {
         report.pulled += response.events.count
         // A new replica id or a held event pushed again means another round.
         return (response.more || response.renewReplica, stillPending)
+    }
+
+    /// The learner's progress and certificates as the server grades them from the events it
+    /// holds (`GET /v1/progress`): a check that the device and the server agree.
+    /// - Throws: ``SyncError``.
+    public func serverProgress() async throws -> ProgressResponse {
+        guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
+        let token = try await ensureToken(transport)
+        return try await exchange(transport, path: "/v1/progress", body: nil as Data?, token: token, method: "GET")
     }
 
     /// Server time minus device time: the server's clock read halfway through the round trip.

@@ -200,7 +200,6 @@ extension DeviceStore {
             var progress = try ProgressWriter(db: db, catalog: catalog)
             var needsRebuild = false
             let identity = try Self.identity(db)
-            let root = try Self.currentRoot(db)
             var rebuildCourses = Set<CourseID>()
 
             let ack = try db.cachedStatement(sql: "UPDATE event SET pending = 0 WHERE replica = ? AND seq = ? AND pending = 1")
@@ -258,6 +257,7 @@ extension DeviceStore {
                 latest = max(latest, event.timestamp)
                 if !needsRebuild { try progress.apply(event) }
             }
+            let root = try Self.currentRoot(db)
             if needsRebuild {
                 try progress.rebuild(learner: root)
             } else {

@@ -69,6 +69,17 @@ public final class DeviceStore: Sendable {
         }
     }
 
+    /// An in-memory copy of this store as it is now: what a backup, or a phone cloned from this
+    /// one, holds. Restoring it later is how a device comes back with an old counter.
+    public func snapshot(clock: (any WallClock)? = nil) throws -> DeviceStore {
+        try database {
+            let copy = try DatabaseQueue(configuration: Self.configuration)
+            try writer.backup(to: copy)
+            let bundled = catalogs.withLock { $0.bundled }
+            return try DeviceStore(writer: copy, catalog: bundled, clock: clock ?? self.clock)
+        }
+    }
+
     private static var configuration: Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)

@@ -83,7 +83,7 @@ import Testing
         let before = try event(.lessonCompleted(lesson: first), at: 1)
         let reset = try event(.courseReset(seen: SeenEvents([before.id])), at: 5)
         // Made offline on a clock far behind, after the reset in real time: the reset never saw it.
-        let later = try event(.lessonCompleted(lesson: second), at: 0, replica: "r2")
+        let later = try event(.lessonCompleted(lesson: second), at: 1, replica: "r2")
         for order in [[before, reset, later], [later, reset, before], [reset, later, before], [later, before, reset]] {
             let progress = incremental(order)
             #expect(progress.status(of: first) == .notStarted)

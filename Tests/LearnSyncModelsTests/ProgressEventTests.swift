@@ -9,8 +9,8 @@ import Testing
 
     @Test(arguments: [
         EventPayload.lessonStarted(lesson: "l1"), .lessonCompleted(lesson: "l1"),
-        .quizAttempt(quiz: "q", answers: ["a", "b"]), .scenarioChoice(scenario: "s", choice: "x"),
-        .timeSpent(lesson: "l1", seconds: 30), .resumePosition(lesson: "l1", offset: 0), .courseReset(),
+        .quizAttempt(quiz: "q", answers: ["a", "b"], version: 2), .scenarioChoice(scenario: "s", choice: "x"),
+        .timeSpent(lesson: "l1", seconds: 30), .resumePosition(lesson: "l1", offset: 0), .courseReset(), .courseReset(seen: SeenEvents([EventID(replica: "r2", seq: 3)])),
     ])
     func roundTripsThroughJSON(_ payload: EventPayload) throws {
         let event = try ProgressEvent(id: id, learner: learner, timestamp: time, course: "c", payload: payload)

@@ -73,7 +73,7 @@ import Testing
             let twice = try await client.post(
                 "/v1/sessions", json: CredentialsRequest(username: "mallory", password: "a long password", guest: GuestProof(learner: guest, secret: secret)))
             #expect(twice.status == .conflict)
-            #expect(twice.problem?.code == "conflict")
+            #expect(twice.problem?.code == "guest-attached")
             // Attaching again to the same account is idempotent.
             let again = try await client.post(
                 "/v1/sessions", json: CredentialsRequest(username: "alice", password: "a long password", guest: GuestProof(learner: guest, secret: secret)))

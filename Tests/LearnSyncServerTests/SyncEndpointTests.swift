@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import LearnSyncMerge
 import LearnSyncModels
 import LearnSyncProtocol
 import LearnSyncServer
@@ -43,6 +44,7 @@ import Testing
 
     @Test func storesEventsIdempotentlyAndRejectsBadOnesOneByOne() async throws {
         let now = server.clock.millisecondsSince1970()
+        let fingerprint = server.catalog.fingerprint
         try await server.test { client in
             let (learner, token) = try await client.registerGuest()
             var events = EventFactory(learner: learner)
@@ -62,16 +64,21 @@ import Testing
             let first = try await client.sync(request, token: token)
             let codes = Dictionary(uniqueKeysWithValues: first.rejected.map { ($0.id, $0.code) })
             #expect(codes == [
-                unknownItem.id: "unknown-item", unknownCourse.id: "unknown-course", future.id: "clock-skew",
+                unknownItem.id: "unknown-item", unknownCourse.id: "unknown-course",
                 foreignLearner.id: "foreign-learner", otherReplica.id: "foreign-replica",
             ])
+            // Ten minutes ahead of the server: stored at the server's time, not refused.
+            #expect(first.retimed == [Retimed(seq: future.id.seq, hlc: HLCTimestamp(physicalMilliseconds: now))])
+            #expect(first.time == now && first.catalog == fingerprint && !first.renewReplica)
             #expect(first.events.isEmpty)  // its own events are not echoed back
             // The same batch again (a lost answer, re-sent): same answer, nothing stored twice.
             let second = try await client.sync(request, token: token)
             #expect(second.rejected == first.rejected)
+            #expect(second.retimed == first.retimed)
             // Another device of nobody else sees exactly the two good events... via a fresh replica.
             let pulled = try await client.sync(SyncRequest(replica: .random(), lastSeq: 0, cursor: 0, events: []), token: token)
-            #expect(pulled.events == [good1, good2])
+            #expect(pulled.events.map(\.id) == [good1.id, future.id, good2.id])
+            #expect(pulled.events[1].timestamp == HLCTimestamp(physicalMilliseconds: now))
             #expect(pulled.cursor == second.cursor)
         }
     }
@@ -164,6 +171,88 @@ import Testing
             let response = try await client.executeRequest(uri: "/v1/nothing", method: .get, headers: [:], body: nil)
             #expect(response.status == .notFound)
             #expect(response.problem?.code == "not-found")
+        }
+    }
+}
+
+/// Replica identity on the server: a replica id belongs to one learner; a device behind the
+/// server's counter (restored) or colliding with another device's event (cloned) is told to take
+/// a new id, and nothing is acknowledged that was not stored.
+@Suite struct ReplicaIdentityTests {
+    let server: TestServer
+
+    init() throws { server = try TestServer() }
+
+    @Test func anotherLearnerCannotClaimAReplica() async throws {
+        try await server.test { client in
+            let (owner, ownerToken) = try await client.registerGuest()
+            var events = EventFactory(learner: owner)
+            let first = try events.make(.lessonCompleted(lesson: "keep-secure"))
+            _ = try await client.sync(SyncRequest(replica: events.replica, lastSeq: 1, cursor: 0, events: [first]), token: ownerToken)
+
+            let (thief, thiefToken) = try await client.registerGuest()
+            var stolen = EventFactory(learner: thief, replica: events.replica)
+            stolen.seq = 1
+            let claim = try stolen.make(.lessonCompleted(lesson: "limit-access"))
+            let answer = try await client.sync(SyncRequest(replica: events.replica, lastSeq: 2, cursor: 0, events: [claim]), token: thiefToken)
+            #expect(answer.renewReplica)
+            #expect(answer.rejected.map(\.code) == ["replica-conflict"])
+            // The owner's next event under its replica is stored as usual.
+            let second = try events.make(.lessonStarted(lesson: "limit-access"))
+            let own = try await client.sync(SyncRequest(replica: events.replica, lastSeq: 2, cursor: 0, events: [second]), token: ownerToken)
+            #expect(own.rejected.isEmpty && !own.renewReplica)
+        }
+    }
+
+    @Test func aCollidingEventAndEveryLaterOneAreRefusedAndARestoreIsDetected() async throws {
+        try await server.test { client in
+            let (learner, token) = try await client.registerGuest()
+            var original = EventFactory(learner: learner)
+            let shared = try original.make(.lessonCompleted(lesson: "keep-secure"))
+            var clone = original
+            let a = try original.make(.lessonCompleted(lesson: "limit-access"))
+            let b = try original.make(.lessonCompleted(lesson: "train-staff"))
+            _ = try await client.sync(SyncRequest(replica: original.replica, lastSeq: 3, cursor: 0, events: [shared, a, b]), token: token)
+            // The clone re-sends the shared event (same content: acknowledged) and two of its own.
+            let c = try clone.make(.lessonStarted(lesson: "limit-access"))
+            let d = try clone.make(.lessonStarted(lesson: "train-staff"))
+            let answer = try await client.sync(SyncRequest(replica: clone.replica, lastSeq: 3, cursor: 0, events: [shared, c, d]), token: token)
+            #expect(answer.rejected.map(\.id) == [c.id, d.id])
+            #expect(answer.rejected.allSatisfy { $0.code == "replica-conflict" })
+            #expect(answer.renewReplica)
+            // It is sent the original's events under the shared id, which it does not have.
+            #expect(answer.events.map(\.id) == [a.id, b.id])
+            // A restored device (its counter behind the server's) is told before it collides.
+            let restored = try await client.sync(SyncRequest(replica: clone.replica, lastSeq: 1, cursor: 0, events: []), token: token)
+            #expect(restored.renewReplica && restored.rejected.isEmpty)
+        }
+    }
+
+    @Test func theCatalogIsServedWithAnETagAndTheServerGradesProgress() async throws {
+        let catalog = server.catalog
+        try await server.test { client in
+            let served = try await client.executeRequest(uri: "/v1/catalog", method: .get, headers: [:], body: nil)
+            #expect(served.status == .ok)
+            let etag = try #require(served.headers[.eTag])
+            let body = try JSONDecoder().decode(CatalogResponse.self, from: Data(served.body.readableBytesView))
+            #expect(try body.catalog() == catalog)
+            let unchanged = try await client.executeRequest(uri: "/v1/catalog", method: .get, headers: [.ifNoneMatch: etag], body: nil)
+            #expect(unchanged.status == .notModified && unchanged.body.readableBytes == 0)
+
+            let (learner, token) = try await client.registerGuest()
+            var events = EventFactory(learner: learner)
+            let course = catalog[SampleCatalog.courseID]!
+            var batch = try course.certificate.requiredLessons.map { try events.make(.lessonCompleted(lesson: $0)) }
+            let quiz = course.quizzes[0]
+            batch.append(try events.make(.quizAttempt(quiz: quiz.id, answers: quiz.questions.map(\.answer), version: 1)))
+            _ = try await client.sync(SyncRequest(replica: events.replica, lastSeq: events.seq, cursor: 0, events: batch), token: token)
+            let graded = try await client.executeRequest(uri: "/v1/progress", method: .get, headers: [.authorization: "Bearer \(token)"], body: nil)
+            let report = try JSONDecoder().decode(ProgressResponse.self, from: Data(graded.body.readableBytesView))
+            #expect(report.courses.count == 1)
+            #expect(report.courses[0].certificate.isEarned)
+            #expect(report.courses[0].progress == CourseProgress.rebuild(course: course.id, catalog: catalog, from: batch))
+            let anonymous = try await client.executeRequest(uri: "/v1/progress", method: .get, headers: [:], body: nil)
+            #expect(anonymous.status == .unauthorized)
         }
     }
 }

@@ -57,32 +57,32 @@ import Testing
         let encoded = String(decoding: try WireCoding.encode(request), as: UTF8.self)
         #expect(encoded.components(separatedBy: request.replica.rawValue).count == 2, "the replica is written once")
         // An event may still name its replica, before or after the request's own field.
-        let explicit = #"{"events":[{"replica":"r1","seq":1,"learner":"g-1","hlc":5,"course":"c","type":"course.reset"}],"protocol":1,"replica":"r2","cursor":0}"#
+        let explicit = #"{"events":[{"replica":"r1","seq":1,"learner":"g-1","hlc":5,"course":"c","type":"course.reset","seen":""}],"protocol":1,"replica":"r2","lastSeq":1,"cursor":0}"#
         let decoded = try WireCoding.decode(SyncRequest.self, from: Data(explicit.utf8))
         #expect(decoded.events[0].id.replica == "r1")
-        let late = #"{"events":[{"seq":1,"learner":"g-1","hlc":5,"course":"c","type":"course.reset"}],"protocol":1,"replica":"r2","cursor":0}"#
+        let late = #"{"events":[{"seq":1,"learner":"g-1","hlc":5,"course":"c","type":"course.reset","seen":""}],"protocol":1,"replica":"r2","lastSeq":1,"cursor":0}"#
         #expect(try WireCoding.decode(SyncRequest.self, from: Data(late.utf8)).events[0].id.replica == "r2")
     }
 
     @Test func escapesAndUnicodeReadBack() throws {
-        let body = #"{"protocol":1,"rejected":[{"replica":"r","seq":1,"code":"x","reason":"a\"b\\c\/d\n\u00e9\ud83c\udf93 é"}],"events":[],"aliases":[],"cursor":0,"more":false}"#
+        let body = #"{"protocol":1,"time":5,"catalog":"c","renewReplica":false,"retimed":[],"rejected":[{"replica":"r","seq":1,"code":"x","reason":"a\"b\\c\/d\n\u00e9\ud83c\udf93 é"}],"events":[],"aliases":[],"cursor":0,"more":false}"#
         let response = try WireCoding.decode(SyncResponse.self, from: Data(body.utf8))
         #expect(response.rejected[0].reason == "a\"b\\c/d\né🎓 é")
     }
 
     @Test(arguments: [
-        (#"{"protocol":1,"replica":"r","cursor":1.5,"events":[]}"#, "cursor: expected an integer"),
-        (#"{"protocol":1,"replica":"r","cursor":01,"events":[]}"#, "cursor: expected an integer without leading zeros"),
-        (#"{"protocol":1,"replica":"r","cursor":99999999999999999999,"events":[]}"#, "cursor: integer out of range"),
-        (#"{"protocol":1,"replica":"r","cursor":0,"events":[{"seq":1}]}"#, "events[0]: missing field \"type\""),
-        (#"{"protocol":1,"replica":"r","cursor":0,"events":[{"seq":1,"learner":"g-1","hlc":5,"course":"c","type":"lesson.started"}]}"#, "events[0]: missing field \"item\" for a lesson.started event"),
-        (#"{"protocol":1,"replica":"r","cursor":0,"events":[{"seq":1,"learner":"g 1","hlc":5,"course":"c","type":"course.reset"}]}"#, "events[0].learner: learner id may only use letters, digits, '.', '_' and '-'"),
-        (#"{"protocol":1,"replica":"r","cursor":0}"#, "missing field \"events\""),
-        (#"{"protocol":1,"replica":"r","cursor":0,"events":[]} x"#, "unexpected text after the JSON value"),
-        (#"{"protocol":1,"replica":"r","cursor":0,"events":[],}"#, "expected a field name"),
-        (#"{"protocol":1,"replica":"r\u0000","cursor":0,"events":[]}"#, "replica: replica id may only use letters, digits, '.', '_' and '-'"),
+        (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":1.5,"events":[]}"#, "cursor: expected an integer"),
+        (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":01,"events":[]}"#, "cursor: expected an integer without leading zeros"),
+        (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":99999999999999999999,"events":[]}"#, "cursor: integer out of range"),
+        (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":0,"events":[{"seq":1}]}"#, "events[0]: missing field \"type\""),
+        (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":0,"events":[{"seq":1,"learner":"g-1","hlc":5,"course":"c","type":"lesson.started"}]}"#, "events[0]: missing field \"item\" for a lesson.started event"),
+        (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":0,"events":[{"seq":1,"learner":"g 1","hlc":5,"course":"c","type":"course.reset","seen":""}]}"#, "events[0].learner: learner id may only use letters, digits, '.', '_' and '-'"),
+        (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":0}"#, "missing field \"events\""),
+        (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":0,"events":[]} x"#, "unexpected text after the JSON value"),
+        (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":0,"events":[],}"#, "expected a field name"),
+        (#"{"protocol":1,"replica":"r\u0000","lastSeq":0,"cursor":0,"events":[]}"#, "replica: replica id may only use letters, digits, '.', '_' and '-'"),
         ("{\"protocol\":1,\"replica\":\"r\n\",\"cursor\":0,\"events\":[]}", "replica: control character in a string"),
-        (#"{"protocol":1,"replica":"r","cursor":0,"events":[],"x":"\ud800"}"#, "x: unpaired surrogate in a string"),
+        (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":0,"events":[],"x":"\ud800"}"#, "x: unpaired surrogate in a string"),
         (String(repeating: "[", count: 40), "expected an object"),
         (#"{"protocol":1,"x":"# + String(repeating: "[", count: 40), "x" + String(repeating: "[0]", count: 31) + ": nested too deeply"),
     ])

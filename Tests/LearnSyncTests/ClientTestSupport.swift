@@ -22,14 +22,16 @@ struct World: Sendable {
         try await Application(router: buildRouter(service: service)).test(.router) { client in try await body(client) }
     }
 
-    func device(_ transport: any SyncTransport) throws -> LearnSyncClient {
-        LearnSyncClient(
-            store: try DeviceStore.inMemory(catalog: catalog, clock: clock), transport: transport,
-            retry: RetryPolicy(maxAttempts: 8, baseDelay: .milliseconds(1)), sleep: { _ in })
+    func device(_ transport: any SyncTransport, catalog: Catalog? = nil, clock: (any WallClock)? = nil) throws -> LearnSyncClient {
+        device(transport, store: try DeviceStore.inMemory(catalog: catalog ?? self.catalog, clock: clock ?? self.clock))
     }
 
-    func device(_ client: any TestClientProtocol) throws -> LearnSyncClient {
-        try device(TestClientTransport(client))
+    func device(_ transport: any SyncTransport, store: DeviceStore) -> LearnSyncClient {
+        LearnSyncClient(store: store, transport: transport, retry: RetryPolicy(maxAttempts: 8, baseDelay: .milliseconds(1)), sleep: { _ in })
+    }
+
+    func device(_ client: any TestClientProtocol, catalog: Catalog? = nil, clock: (any WallClock)? = nil) throws -> LearnSyncClient {
+        try device(TestClientTransport(client), catalog: catalog, clock: clock)
     }
 }
 
