@@ -38,8 +38,9 @@ extension DeviceStore {
         try await write { db in
             try db.execute(sql: """
                 DELETE FROM event; DELETE FROM refusal; DELETE FROM movedEvent; DELETE FROM alias; DELETE FROM progress;
-                UPDATE syncState SET token = NULL, secret = NULL, cursor = 0, lastSyncAt = NULL WHERE id = 1;
+                UPDATE syncState SET token = NULL, cursor = 0, lastSyncAt = NULL WHERE id = 1;
                 """)
+            try db.execute(sql: "UPDATE syncState SET secret = ? WHERE id = 1", arguments: [Self.newSecret()])
             try db.execute(
                 sql: "UPDATE device SET replica = ?, learner = ?, nextSeq = 1, hlc = 0 WHERE id = 1",
                 arguments: [ReplicaID.random().rawValue, LearnerID.newGuest().rawValue])

@@ -130,7 +130,7 @@ extension DeviceStore {
     public func deviceSecret() async throws -> String {
         try await write { db in
             if let secret = try String.fetchOne(db, sql: "SELECT secret FROM syncState WHERE id = 1") { return secret }
-            let secret = IdentifierRules.randomToken() + IdentifierRules.randomToken()
+            let secret = Self.newSecret()
             try db.execute(sql: "UPDATE syncState SET secret = ? WHERE id = 1", arguments: [secret])
             return secret
         }
@@ -203,7 +203,8 @@ extension DeviceStore {
             var rebuildCourses = Set<CourseID>()
 
             let ack = try db.cachedStatement(sql: "UPDATE event SET pending = 0 WHERE replica = ? AND seq = ? AND pending = 1")
-            for event in result.pushed {
+            let refusedIDs = Set(result.refused.map(\.id))
+            for event in result.pushed where !refusedIDs.contains(event.id) {
                 ack.setUncheckedArguments([event.id.replica.rawValue, event.id.seq])
                 try ack.execute()
             }
@@ -212,6 +213,15 @@ extension DeviceStore {
                     sql: "UPDATE event SET hlc = ? WHERE replica = ? AND seq = ?",
                     arguments: [entry.hlc.rawValue, identity.replica.rawValue, entry.seq])
                 if let event = result.pushed.first(where: { $0.id.seq == entry.seq }) { rebuildCourses.insert(event.course) }
+            }
+            // A new server catalog: events held for the old one go back to the outbox (those
+            // this answer refuses again are held again just below).
+            if let serverCatalog = result.serverCatalog {
+                let previous = try String.fetchOne(db, sql: "SELECT serverCatalog FROM syncState WHERE id = 1")
+                if previous != serverCatalog {
+                    try db.execute(sql: "UPDATE event SET pending = 1 WHERE pending = 2")
+                    try db.execute(sql: "UPDATE syncState SET serverCatalog = ? WHERE id = 1", arguments: [serverCatalog])
+                }
             }
             var moveFrom: Int64?
             for refusal in result.refused {
@@ -240,13 +250,6 @@ extension DeviceStore {
                 rebuildCourses.formUnion(try Self.moveToNewReplica(from: identity.replica, seq: moveFrom ?? .max, db))
                 // Pull the whole feed again: this device may have skipped events of its old id.
                 cursor = 0
-            }
-            if let serverCatalog = result.serverCatalog {
-                let previous = try String.fetchOne(db, sql: "SELECT serverCatalog FROM syncState WHERE id = 1")
-                if previous != serverCatalog {
-                    try db.execute(sql: "UPDATE event SET pending = 1 WHERE pending = 2")
-                    try db.execute(sql: "UPDATE syncState SET serverCatalog = ? WHERE id = 1", arguments: [serverCatalog])
-                }
             }
             for edge in result.aliases where try progress.insertAlias(guest: edge.guest, account: edge.account) {
                 // A guest this device holds no events of changes no progress here.

@@ -99,10 +99,16 @@ public final class DeviceStore: Sendable {
                     try db.execute(
                         sql: "INSERT INTO device (id, replica, learner, nextSeq, hlc) VALUES (1, ?, ?, 1, 0)",
                         arguments: [ReplicaID.random().rawValue, LearnerID.newGuest().rawValue])
+                    // The guest's secret is made with the guest: a clone of this device proves
+                    // the same guest.
+                    try db.execute(sql: "UPDATE syncState SET secret = ? WHERE id = 1", arguments: [Self.newSecret()])
                 }
             }
         }
     }
+
+    /// 256 random bits that prove this device's guest to the server.
+    static func newSecret() -> String { IdentifierRules.randomToken() + IdentifierRules.randomToken() }
 
     /// This device's replica and current learner.
     public func identity() async throws -> DeviceIdentity {

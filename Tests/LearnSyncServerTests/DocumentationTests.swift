@@ -7,7 +7,7 @@ import Testing
 /// the server uses.
 @Suite struct DocumentationTests {
     static let docs = SampleCatalog.fixturesDirectory.deletingLastPathComponent().appendingPathComponent("docs")
-    static let endpoints = ["/health", "/v1/guests", "/v1/sync", "/v1/accounts", "/v1/sessions", "/v1/signout"]
+    static let endpoints = ["/health", "/v1/guests", "/v1/sync", "/v1/accounts", "/v1/sessions", "/v1/signout", "/v1/catalog", "/v1/progress"]
 
     @Test(arguments: ["openapi.yaml", "PROTOCOL.md"])
     func documentsEveryEndpointAndCode(_ file: String) throws {

@@ -37,9 +37,9 @@ import Testing
             for event in try await phone.store.events(in: world.course.id) {
                 #expect(event.timestamp.physicalMilliseconds <= world.clock.millisecondsSince1970() + HybridLogicalClock.maxAheadMilliseconds)
             }
-            try await phone.sync()
+            try await phone.signUp(username: "skewed", password: "a long password")
             let tablet = try world.device(client)
-            try await tablet.sync()
+            try await tablet.signIn(username: "skewed", password: "a long password")
             #expect(try await ids(tablet) == ids(phone))
         }
     }
