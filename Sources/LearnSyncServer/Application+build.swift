@@ -73,7 +73,16 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let store = try store ?? SQLiteServerStore(path: configuration.databasePath)
-    let router = buildRouter(service: SyncService(store: store, catalog: catalog, passwordCost: configuration.passwordCost))
+    let service = SyncService(store: store, catalog: catalog, passwordCost: configuration.passwordCost)
+    return buildApplication(configuration: configuration, service: service, logger: logger, onServerRunning: onServerRunning)
+}
+
+/// Builds the server application around a ready ``SyncService`` (its store, catalog and clock).
+public func buildApplication(
+    configuration: ServerConfiguration, service: SyncService, logger: Logger = Logger(label: "learnsync.server"),
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    let router = buildRouter(service: service)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "learnsync"),

@@ -11,23 +11,29 @@ import ServiceLifecycle
 public final class EmbeddedServer: Sendable {
     /// The server's base URL, e.g. `http://127.0.0.1:49152`.
     public let url: URL
+    private let service: SyncService
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(url: URL, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(url: URL, service: SyncService, group: ServiceGroup, task: Task<Void, any Error>) {
         self.url = url
+        self.service = service
         self.group = group
         self.task = task
     }
 
     /// Starts a server on `databasePath` and returns once it listens.
-    public static func start(databasePath: String, catalog: Catalog, passwordCost: UInt8 = 12) async throws -> EmbeddedServer {
+    /// - Parameter clock: the server's wall clock (a skewed one in simulations).
+    public static func start(
+        databasePath: String, catalog: Catalog, passwordCost: UInt8 = 12, clock: any WallClock = SystemWallClock()
+    ) async throws -> EmbeddedServer {
         var logger = Logger(label: "learnsync.embedded")
         logger.logLevel = .warning
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let app = try await buildApplication(
-            configuration: ServerConfiguration(host: "127.0.0.1", port: 0, databasePath: databasePath, passwordCost: passwordCost),
-            catalog: catalog, logger: logger, onServerRunning: { continuation.yield($0) })
+        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, databasePath: databasePath, passwordCost: passwordCost)
+        let service = SyncService(
+            store: try SQLiteServerStore(path: databasePath), catalog: catalog, clock: clock, passwordCost: passwordCost)
+        let app = buildApplication(configuration: configuration, service: service, logger: logger, onServerRunning: { continuation.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task {
             defer { continuation.finish() }
@@ -38,8 +44,11 @@ public final class EmbeddedServer: Sendable {
             _ = await task.result
             throw ServerError("the embedded server did not start")
         }
-        return EmbeddedServer(url: URL(string: "http://127.0.0.1:\(port)")!, group: group, task: task)
+        return EmbeddedServer(url: URL(string: "http://127.0.0.1:\(port)")!, service: service, group: group, task: task)
     }
+
+    /// Replaces the server's catalog while it runs (an upgrade to new course versions).
+    public func setCatalog(_ catalog: Catalog) { service.setCatalog(catalog) }
 
     /// Stops the server gracefully and waits until it has.
     public func stop() async {

@@ -34,16 +34,33 @@ public struct ScenarioRunner: Sendable {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let databasePath = folder.appendingPathComponent("server.sqlite").path
-        var server = try await EmbeddedServer.start(databasePath: databasePath, catalog: catalog, passwordCost: 4)
-        var run = Run(catalog: catalog, folder: folder, course: script.course ?? SampleCatalog.courseID, serverURL: server.url)
+        let serverClock = OffsetWallClock()
+        let versions = try CatalogVersions.make(from: catalog, count: 3)
+        var serverCatalog = catalog
+        var server = try await EmbeddedServer.start(databasePath: databasePath, catalog: serverCatalog, passwordCost: 4, clock: serverClock)
+        var run = Run(catalog: catalog, versions: versions, folder: folder, course: script.course ?? SampleCatalog.courseID, serverURL: server.url)
         for (index, step) in script.steps.enumerated() {
             let label = "step \(index + 1) (\(step.action)\(step.device.map { " on \($0)" } ?? ""))"
-            if step.action == "restart-server" {
+            switch step.action {
+            case "restart-server":
                 await server.stop()
-                server = try await EmbeddedServer.start(databasePath: databasePath, catalog: catalog, passwordCost: 4)
+                server = try await EmbeddedServer.start(databasePath: databasePath, catalog: serverCatalog, passwordCost: 4, clock: serverClock)
                 for device in run.devices.values { device.network.switchTo(server.url) }
                 run.serverURL = server.url
                 continue
+            case "server-clock":
+                serverClock.setOffset(milliseconds: Int64(step.offsetMinutes ?? 0) * 60_000)
+                continue
+            case "server-catalog":
+                guard let version = step.version, versions.indices.contains(version - 1) else {
+                    run.failures.append("\(label): version must be 1 to \(versions.count)")
+                    continue
+                }
+                serverCatalog = versions[version - 1]
+                server.setCatalog(serverCatalog)
+                continue
+            default:
+                break
             }
             do {
                 try await run.perform(step)
@@ -74,7 +91,7 @@ struct ScenarioFailure: Error {
 
 /// One device of a scenario.
 struct ScenarioDevice {
-    let client: LearnSyncClient
+    var client: LearnSyncClient
     let network: SwitchableTransport
     let link: FaultyTransport
     let clock: OffsetWallClock
@@ -83,19 +100,27 @@ struct ScenarioDevice {
 /// The mutable state of one scenario run.
 struct Run {
     let catalog: Catalog
+    /// Catalog versions 1, 2, 3 (`server-catalog`, `app-catalog`).
+    let versions: [Catalog]
     let folder: URL
     let course: CourseID
     var serverURL: URL
     var devices: [String: ScenarioDevice] = [:]
+    /// The last backup of each device.
+    var backups: [String: DeviceStore] = [:]
     var failures: [String] = []
 
     mutating func device(_ name: String?) throws -> ScenarioDevice {
         guard let name else { throw ScenarioFailure(message: "the step names no device") }
         if let device = devices[name] { return device }
+        let clock = OffsetWallClock()
+        return try add(name, store: try DeviceStore(path: folder.appendingPathComponent("\(name).sqlite").path, catalog: catalog, clock: clock), clock: clock)
+    }
+
+    /// A device on `store`, with its own network link.
+    mutating func add(_ name: String, store: DeviceStore, clock: OffsetWallClock) throws -> ScenarioDevice {
         let network = SwitchableTransport(serverURL)
         let link = FaultyTransport(network, faults: Faults(), seed: 0)
-        let clock = OffsetWallClock()
-        let store = try DeviceStore(path: folder.appendingPathComponent("\(name).sqlite").path, catalog: catalog, clock: clock)
         let client = LearnSyncClient(store: store, transport: link, retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(10)))
         let device = ScenarioDevice(client: client, network: network, link: link, clock: clock)
         devices[name] = device
@@ -103,10 +128,29 @@ struct Run {
     }
 
     mutating func perform(_ step: ScenarioStep) async throws {
+        if step.action == "clone" {
+            guard let name = step.device, let from = step.from, let original = devices[from] else {
+                throw ScenarioFailure(message: "clone needs device and from, an existing device")
+            }
+            let clock = OffsetWallClock()
+            _ = try add(name, store: try original.client.store.snapshot(clock: clock), clock: clock)
+            return
+        }
         let device = try device(step.device)
         let client = device.client
         switch step.action {
-        case "record": try await client.record(try payload(step), in: course)
+        case "record": try await client.record(try payload(step, catalog: client.catalog), in: course)
+        case "app-catalog":
+            guard let version = step.version, versions.indices.contains(version - 1) else {
+                throw ScenarioFailure(message: "version must be 1 to \(versions.count)")
+            }
+            try await client.store.setBundledCatalog(versions[version - 1])
+        case "backup": backups[step.device ?? ""] = try client.store.snapshot()
+        case "restore":
+            guard let backup = backups[step.device ?? ""] else { throw ScenarioFailure(message: "no backup of this device") }
+            devices[step.device ?? ""]?.client = LearnSyncClient(
+                store: try backup.snapshot(clock: device.clock), transport: device.link,
+                retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(10)))
         case "sync": try await client.sync()
         case "signup": try await client.signUp(username: step.username ?? "", password: step.password ?? "")
         case "login": try await client.signIn(username: step.username ?? "", password: step.password ?? "")
@@ -119,7 +163,7 @@ struct Run {
         }
     }
 
-    func payload(_ step: ScenarioStep) throws -> EventPayload {
+    func payload(_ step: ScenarioStep, catalog: Catalog) throws -> EventPayload {
         if step.reset == true { return .courseReset() }
         if let lesson = step.lesson, let seconds = step.seconds { return .timeSpent(lesson: lesson, seconds: seconds) }
         if let lesson = step.lesson {
@@ -157,6 +201,7 @@ struct Run {
         compare("seconds spent", expectation.secondsSpent, progress.secondsSpent)
         compare("event count", expectation.eventCount, progress.eventCount)
         compare("certificate", expectation.certificate, progress.certificate(for: course).isEligible)
+        compare("certificate earned", expectation.certificateEarned, progress.certificate(for: course).isEarned)
         compare("pending", expectation.pending, try await device.client.pendingCount())
         compare("rejected", expectation.rejected, try await device.client.rejectedEvents().count)
         compare("guest", expectation.guest, try await device.client.identity().learner.isGuest)

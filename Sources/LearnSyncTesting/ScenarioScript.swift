@@ -14,9 +14,15 @@ public struct ScenarioScript: Decodable, Sendable {
 /// expectation about a device.
 public struct ScenarioStep: Decodable, Sendable {
     /// `record`, `sync`, `signup`, `login`, `logout`, `offline`, `online`, `clock`,
+    /// `server-clock`, `server-catalog`, `app-catalog`, `backup`, `restore`, `clone`,
     /// `restart-server` or `expect`.
     public var action: String
     public var device: String?
+    /// For `clone`: the device copied.
+    public var from: String?
+    /// For `server-catalog` and `app-catalog`: the catalog version (1 is the sample catalog; each
+    /// later one adds a lesson and a question and changes an answer key).
+    public var version: Int?
     // record
     public var lesson: ItemID?
     /// `started` or `completed`, with `lesson`.
@@ -70,7 +76,10 @@ public struct Expectation: Decodable, Sendable {
     public var scenarioChoice: ItemID?
     public var secondsSpent: Int?
     public var eventCount: Int?
+    /// Whether the current attempt meets the certificate rule.
     public var certificate: Bool?
+    /// Whether the certificate was ever earned (a permanent record).
+    public var certificateEarned: Bool?
     public var pending: Int?
     public var rejected: Int?
     /// Whether the device's learner is a guest.
