@@ -14,6 +14,16 @@ public enum Convergence {
         return divergent
     }
 
+    /// Whether the server's own grading (`GET /v1/progress`) differs from the device's progress
+    /// in any course.
+    public static func disagreesWithServer(_ device: LearnSyncClient) async throws -> Bool {
+        let graded = try await device.serverProgress()
+        for report in graded.courses where try await device.progress(in: report.progress.course) != report.progress {
+            return true
+        }
+        return false
+    }
+
     /// Syncs every device in turn, twice, so everything each pushed reaches all the others.
     public static func syncUntilQuiet(_ devices: [LearnSyncClient]) async throws {
         for _ in 0..<2 {

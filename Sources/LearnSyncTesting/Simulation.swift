@@ -1,7 +1,7 @@
 public import Foundation
 public import LearnSync
 
-/// How a simulation runs.
+/// How a simulation runs, and which real-world faults it injects.
 public struct SimulationOptions: Sendable {
     public var devices: Int
     public var learners: Int
@@ -10,14 +10,46 @@ public struct SimulationOptions: Sendable {
     public var faults: Faults
     /// The chance, per operation, that the acting device goes offline or back online.
     public var offline: Double
+    /// Largest clock error, in seconds, of each device and of the server, ahead or behind; each
+    /// clock is re-drawn now and then during the run. 0 keeps every clock true.
+    public var clockSkewSeconds: Int64
+    /// How many catalog versions the server and the devices upgrade through, each at its own
+    /// moment (1: one catalog throughout).
+    public var catalogVersions: Int
+    /// How many times a device is cloned to a new phone or restored from an earlier backup.
+    public var clones: Int
+    /// The chance that a recorded event is a course reset (a retake).
+    public var resetRate: Double
 
-    public init(devices: Int, learners: Int, ops: Int, seed: UInt64, faults: Faults = Faults(), offline: Double = 0) {
+    public init(
+        devices: Int, learners: Int, ops: Int, seed: UInt64, faults: Faults = Faults(), offline: Double = 0,
+        clockSkewSeconds: Int64 = 0, catalogVersions: Int = 1, clones: Int = 0, resetRate: Double = 0.03
+    ) {
         self.devices = devices
         self.learners = learners
         self.ops = ops
         self.seed = seed
         self.faults = faults
         self.offline = offline
+        self.clockSkewSeconds = clockSkewSeconds
+        self.catalogVersions = catalogVersions
+        self.clones = clones
+        self.resetRate = resetRate
+    }
+}
+
+/// The server a simulation talks to, and the handles it has on it.
+public struct SimulatedServer: Sendable {
+    public var url: URL
+    /// The server's clock, to skew; nil leaves the server's clock alone.
+    public var clock: OffsetWallClock?
+    /// Replaces the server's catalog; nil when the server cannot be upgraded from here.
+    public var setCatalog: (@Sendable (Catalog) -> Void)?
+
+    public init(url: URL, clock: OffsetWallClock? = nil, setCatalog: (@Sendable (Catalog) -> Void)? = nil) {
+        self.url = url
+        self.clock = clock
+        self.setCatalog = setCatalog
     }
 }
 
@@ -36,73 +68,125 @@ public struct SimulationReport: Sendable, Encodable {
     public var droppedAnswers: Int
     public var duplicated: Int
     public var reordered: Int
-    /// Devices whose final progress differs from another device of the same learner.
+    /// Clock changes of devices and the server.
+    public var clockChanges: Int
+    /// Catalog upgrades of devices and the server.
+    public var catalogUpgrades: Int
+    /// Devices cloned to a new phone.
+    public var clonesMade: Int
+    /// Devices restored from an earlier backup.
+    public var restores: Int
+    /// Course resets recorded.
+    public var resets: Int
+    /// Events a device moved to a new replica id (after a clone or a restore).
+    public var movedEvents: Int
+    /// Events that existed only on a phone when it was restored from an older backup: the
+    /// restore, not sync, removed them, so they are not expected anywhere.
+    public var destroyedByRestore: Int
+    /// Devices whose final progress differs from another device of the same learner, or from
+    /// the server's own grading.
     public var divergentDevices: Int
-    /// Recorded events missing from a device of the learner at the end.
+    /// Recorded events missing from a device of the learner at the end, or not acknowledged by
+    /// the server.
     public var lostEvents: Int
+    /// A completion, passed quiz or earned certificate visible before a sync and gone after it,
+    /// with no new reset that saw it.
+    public var regressions: Int
     public var seconds: Double
 
-    /// Whether every device converged and no event was lost.
-    public var converged: Bool { divergentDevices == 0 && lostEvents == 0 }
+    /// Whether every device converged, no event was lost and no progress went backwards.
+    public var converged: Bool { divergentDevices == 0 && lostEvents == 0 && regressions == 0 }
 }
 
-/// Many devices studying at random against one server through fault-injecting transports;
-/// at the end every device signs in to its learner's account and syncs, and the report counts
-/// devices that did not converge.
+/// Many devices studying at random against one server through fault-injecting transports, in
+/// the real world: skewed clocks, catalog upgrades, clones and restores, retakes. At the end
+/// every device comes online on the newest catalog, signs in to its learner's account and
+/// syncs, and the report counts lost events, divergent devices and regressions.
 public enum Simulation {
     public static func run(
-        _ options: SimulationOptions, catalog: Catalog, server: URL, progress: @Sendable (Int) -> Void = { _ in }
+        _ options: SimulationOptions, catalog: Catalog, server: SimulatedServer, progress: @Sendable (Int) -> Void = { _ in }
     ) async throws -> SimulationReport {
-        let start = Date()
-        var generator = SeededGenerator(seed: options.seed)
-        let learners = max(1, options.learners)
-        var devices = [(client: LearnSyncClient, link: FaultyTransport, learner: Int)]()
+        var world = try World(options: options, catalog: catalog, server: server)
+        return try await world.run(progress: progress)
+    }
+}
+
+/// One device of a simulation.
+private struct SimDevice {
+    var client: LearnSyncClient
+    let link: FaultyTransport
+    let clock: OffsetWallClock
+    let learner: Int
+    /// The catalog version the app has (index into the versions).
+    var appVersion: Int
+    /// Backups taken now and then, to restore from.
+    var backups: [DeviceStore] = []
+}
+
+/// What a device shows, to tell a regression.
+private struct Visible: Equatable {
+    var completed: Set<String> = []
+    var passed: Set<String> = []
+    var certificates: Set<String> = []
+}
+
+private struct World {
+    let options: SimulationOptions
+    let server: SimulatedServer
+    let versions: [Catalog]
+    var generator: SeededGenerator
+    var devices: [SimDevice] = []
+    var serverVersion = 0
+    var accountExists = Set<Int>()
+    /// Event ids recorded, per learner, as recorded (moves are followed at the end).
+    var recorded = [Int: Set<EventID>]()
+    var destroyed = Set<EventID>()
+    var report: SimulationReport
+    let runID: String
+    let start = Date()
+
+    init(options: SimulationOptions, catalog: Catalog, server: SimulatedServer) throws {
+        self.options = options
+        self.server = server
+        versions = try CatalogVersions.make(from: catalog, count: max(1, options.catalogVersions))
+        generator = SeededGenerator(seed: options.seed)
+        runID = String(options.seed, radix: 36) + "-" + IdentifierRules.randomToken().prefix(6)
+        report = SimulationReport(
+            seed: options.seed, devices: options.devices, learners: max(1, options.learners), ops: options.ops, events: 0, syncs: 0,
+            failedSyncs: 0, signIns: 0, faultsInjected: 0, droppedRequests: 0, droppedAnswers: 0, duplicated: 0, reordered: 0,
+            clockChanges: 0, catalogUpgrades: 0, clonesMade: 0, restores: 0, resets: 0, movedEvents: 0, destroyedByRestore: 0,
+            divergentDevices: 0, lostEvents: 0, regressions: 0, seconds: 0)
         for index in 0..<options.devices {
-            let link = FaultyTransport(URLSessionTransport(baseURL: server), faults: options.faults, seed: generator.next())
-            let client = LearnSyncClient(
-                store: try DeviceStore.inMemory(catalog: catalog), transport: link,
-                retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(20)))
-            devices.append((client, link, index % learners))
+            let clock = OffsetWallClock()
+            devices.append(try makeDevice(store: try DeviceStore.inMemory(catalog: versions[0], clock: clock), clock: clock, learner: index % report.learners, appVersion: 0))
         }
-        let password = "simulated password"
-        let runID = String(options.seed, radix: 36) + "-" + IdentifierRules.randomToken().prefix(6)
-        func username(_ learner: Int) -> String { "sim-\(runID)-\(learner)" }
-        var accountExists = Set<Int>()
-        var recorded = [Int: Set<EventID>]()
-        var report = SimulationReport(
-            seed: options.seed, devices: options.devices, learners: learners, ops: options.ops, events: 0, syncs: 0,
-            failedSyncs: 0, signIns: 0, faultsInjected: 0, droppedRequests: 0, droppedAnswers: 0, duplicated: 0,
-            reordered: 0, divergentDevices: 0, lostEvents: 0, seconds: 0)
+        if server.setCatalog != nil { server.setCatalog?(versions[0]) }
+    }
 
-        func signIn(_ index: Int) async throws {
-            let device = devices[index]
-            guard try await device.client.identity().learner.isGuest else { return }
-            if accountExists.contains(device.learner) {
-                try await device.client.signIn(username: username(device.learner), password: password)
-            } else {
-                try await device.client.signUp(username: username(device.learner), password: password)
-                accountExists.insert(device.learner)
-            }
-            report.signIns += 1
-        }
+    mutating func makeDevice(store: DeviceStore, clock: OffsetWallClock, learner: Int, appVersion: Int) throws -> SimDevice {
+        let link = FaultyTransport(URLSessionTransport(baseURL: server.url), faults: options.faults, seed: generator.next())
+        let client = LearnSyncClient(
+            store: store, transport: link, retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(20)))
+        return SimDevice(client: client, link: link, clock: clock, learner: learner, appVersion: appVersion)
+    }
 
+    func username(_ learner: Int) -> String { "sim-\(runID)-\(learner)" }
+
+    mutating func run(progress: @Sendable (Int) -> Void) async throws -> SimulationReport {
+        var clonesLeft = options.clones
         for op in 0..<options.ops {
             progress(op)
+            try await injectRealWorld(clonesLeft: &clonesLeft, remainingOps: options.ops - op)
             let index = Int.random(in: 0..<devices.count, using: &generator)
-            let device = devices[index]
             if Double.random(in: 0..<1, using: &generator) < options.offline {
-                device.link.setOffline(Bool.random(using: &generator))
+                devices[index].link.setOffline(Bool.random(using: &generator))
             }
             let roll = Int.random(in: 0..<100, using: &generator)
             do {
                 if roll < 75 {
-                    let course = catalog.courses.randomElement(using: &generator)!
-                    let event = try await device.client.record(RandomStudy.payload(in: course, using: &generator), in: course.id)
-                    recorded[device.learner, default: []].insert(event.id)
-                    report.events += 1
+                    try await record(on: index)
                 } else if roll < 96 {
-                    report.syncs += 1
-                    try await device.client.sync()
+                    try await sync(index)
                 } else {
                     try await signIn(index)
                 }
@@ -111,27 +195,174 @@ public enum Simulation {
             }
         }
         progress(options.ops)
+        try await settle()
+        try await judge()
+        return report
+    }
 
-        // Settle: every device online and without faults, signed in, synced until quiet.
-        for (index, device) in devices.enumerated() {
-            device.link.setOffline(false)
-            device.link.setFaultsEnabled(false)
-            try await signIn(index)
+    /// Clocks drift, catalogs upgrade, phones are cloned or restored.
+    mutating func injectRealWorld(clonesLeft: inout Int, remainingOps: Int) async throws {
+        if options.clockSkewSeconds > 0, Int.random(in: 0..<20, using: &generator) == 0 {
+            let skew = Int64.random(in: -options.clockSkewSeconds...options.clockSkewSeconds, using: &generator) * 1000
+            if Bool.random(using: &generator), let clock = server.clock {
+                clock.setOffset(milliseconds: skew / 10)
+            } else {
+                devices.randomElement(using: &generator)!.clock.setOffset(milliseconds: skew)
+            }
+            report.clockChanges += 1
         }
-        for _ in 0..<2 {
-            for device in devices {
-                try await device.client.sync()
-                report.syncs += 1
+        if versions.count > 1, Int.random(in: 0..<30, using: &generator) == 0 {
+            if Bool.random(using: &generator), serverVersion + 1 < versions.count, let setCatalog = server.setCatalog {
+                serverVersion += 1
+                setCatalog(versions[serverVersion])
+            } else {
+                let index = Int.random(in: 0..<devices.count, using: &generator)
+                guard devices[index].appVersion + 1 < versions.count else { return }
+                devices[index].appVersion += 1
+                try await devices[index].client.store.setBundledCatalog(versions[devices[index].appVersion])
+            }
+            report.catalogUpgrades += 1
+        }
+        if Int.random(in: 0..<15, using: &generator) == 0 {
+            let index = Int.random(in: 0..<devices.count, using: &generator)
+            devices[index].backups.append(try devices[index].client.store.snapshot())
+        }
+        if clonesLeft > 0, Int.random(in: 0..<max(1, remainingOps / clonesLeft), using: &generator) == 0 {
+            clonesLeft -= 1
+            let index = Int.random(in: 0..<devices.count, using: &generator)
+            if Bool.random(using: &generator), let backup = devices[index].backups.randomElement(using: &generator) {
+                try await restore(index, from: backup)
+            } else {
+                let original = devices[index]
+                let clock = OffsetWallClock()
+                clock.setOffset(milliseconds: Int64.random(in: -options.clockSkewSeconds...options.clockSkewSeconds, using: &generator) * 1000)
+                devices.append(try makeDevice(
+                    store: try original.client.store.snapshot(clock: clock), clock: clock, learner: original.learner, appVersion: original.appVersion))
+                report.clonesMade += 1
             }
         }
+    }
 
-        for learner in 0..<learners {
+    /// The phone is restored from an older backup: what only it held since is gone with the
+    /// restore itself (not expected anywhere); what it synced comes back from the server.
+    mutating func restore(_ index: Int, from backup: DeviceStore) async throws {
+        let device = devices[index]
+        let unsynced = try await device.client.store.pendingEvents(limit: .max).map(\.id)
+            + (try await device.client.rejectedEvents().map(\.event.id))
+        destroyed.formUnion(unsynced)
+        report.destroyedByRestore += unsynced.count
+        devices[index].client = LearnSyncClient(
+            store: try backup.snapshot(clock: device.clock), transport: device.link,
+            retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(20)))
+        report.restores += 1
+    }
+
+    mutating func record(on index: Int) async throws {
+        let client = devices[index].client
+        let course = client.catalog.courses.randomElement(using: &generator)!
+        let payload: EventPayload = Double.random(in: 0..<1, using: &generator) < options.resetRate
+            ? .courseReset() : RandomStudy.payload(in: course, resets: false, using: &generator)
+        let event = try await client.record(payload, in: course.id)
+        if event.isReset { report.resets += 1 }
+        recorded[devices[index].learner, default: []].insert(event.id)
+        report.events += 1
+    }
+
+    /// Syncs one device, counting what it showed before and no longer shows after.
+    mutating func sync(_ index: Int) async throws {
+        let client = devices[index].client
+        let before = try await visible(client)
+        let resetsBefore = try await resetIDs(client)
+        report.syncs += 1
+        do {
+            try await client.sync()
+        } catch let error as SyncError {
+            try await countRegressions(client, before: before, resetsBefore: resetsBefore)
+            throw error
+        }
+        try await countRegressions(client, before: before, resetsBefore: resetsBefore)
+    }
+
+    mutating func countRegressions(_ client: LearnSyncClient, before: [String: Visible], resetsBefore: [String: Set<EventID>]) async throws {
+        let after = try await visible(client)
+        let resetsAfter = try await resetIDs(client)
+        for (course, was) in before {
+            let now = after[course] ?? Visible()
+            report.regressions += was.certificates.subtracting(now.certificates).count
+            // A completion or pass may go only when a reset this device had not seen arrived.
+            guard resetsAfter[course, default: []] == resetsBefore[course, default: []] else { continue }
+            report.regressions += was.completed.subtracting(now.completed).count + was.passed.subtracting(now.passed).count
+        }
+    }
+
+    func visible(_ client: LearnSyncClient) async throws -> [String: Visible] {
+        var result = [String: Visible]()
+        for progress in try await client.store.allProgress() {
+            var visible = Visible()
+            visible.completed = Set(progress.lessons.filter { $0.value.status == .completed }.map(\.key.rawValue))
+            visible.passed = Set(progress.quizzes.filter(\.value.passed).map(\.key.rawValue))
+            if progress.certificateEarnedAt != nil { visible.certificates = ["certificate"] }
+            result[progress.course.rawValue] = visible
+        }
+        return result
+    }
+
+    func resetIDs(_ client: LearnSyncClient) async throws -> [String: Set<EventID>] {
+        var result = [String: Set<EventID>]()
+        for course in client.catalog.courses {
+            result[course.id.rawValue] = Set(try await client.store.events(in: course.id).filter(\.isReset).map(\.id))
+        }
+        return result
+    }
+
+    mutating func signIn(_ index: Int) async throws {
+        let device = devices[index]
+        guard try await device.client.identity().learner.isGuest else { return }
+        if accountExists.contains(device.learner) {
+            try await device.client.signIn(username: username(device.learner), password: "simulated password")
+        } else {
+            try await device.client.signUp(username: username(device.learner), password: "simulated password")
+            accountExists.insert(device.learner)
+        }
+        report.signIns += 1
+    }
+
+    /// Every device online, without faults, on the newest catalog, signed in, synced until quiet.
+    mutating func settle() async throws {
+        server.setCatalog?(versions[versions.count - 1])
+        server.clock?.setOffset(milliseconds: 0)
+        for index in devices.indices {
+            devices[index].link.setOffline(false)
+            devices[index].link.setFaultsEnabled(false)
+            try await devices[index].client.store.setBundledCatalog(versions[versions.count - 1])
+            try await signIn(index)
+        }
+        for _ in 0..<3 {
+            for index in devices.indices { try await sync(index) }
+        }
+    }
+
+    mutating func judge() async throws {
+        var moved = [EventID: EventID]()
+        for device in devices { moved.merge(try await device.client.store.movedEvents()) { first, _ in first } }
+        report.movedEvents = moved.count
+        func final(_ id: EventID) -> EventID {
+            var id = id
+            var hops = 0
+            while let next = moved[id], hops < 100 { id = next; hops += 1 }
+            return id
+        }
+        for learner in 0..<report.learners {
             let group = devices.filter { $0.learner == learner }.map(\.client)
             report.divergentDevices += try await Convergence.divergentDevices(group).count
+            if let first = group.first, try await Convergence.disagreesWithServer(first) { report.divergentDevices += 1 }
+            let expected = Set(recorded[learner, default: []].subtracting(destroyed).map(final))
             for client in group {
                 var held = Set<EventID>()
-                for course in catalog.courses { held.formUnion(try await client.store.events(in: course.id).map(\.id)) }
-                report.lostEvents += recorded[learner, default: []].subtracting(held).count
+                for course in client.catalog.courses { held.formUnion(try await client.store.events(in: course.id).map(\.id)) }
+                report.lostEvents += expected.subtracting(held).count
+                // Everything must be on the server too: nothing pending, held or refused.
+                report.lostEvents += try await client.pendingCount() + client.rejectedEvents().count
             }
         }
         let counts = devices.reduce(into: FaultCounts()) { total, device in
@@ -141,12 +372,12 @@ public enum Simulation {
             total.duplicated += c.duplicated
             total.reordered += c.reordered
         }
+        report.devices = devices.count
         report.droppedRequests = counts.droppedRequests
         report.droppedAnswers = counts.droppedAnswers
         report.duplicated = counts.duplicated
         report.reordered = counts.reordered
         report.faultsInjected = counts.total
         report.seconds = Date().timeIntervalSince(start)
-        return report
     }
 }

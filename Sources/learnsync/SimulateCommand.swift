@@ -9,10 +9,14 @@ struct SimulateCommand: AsyncParsableCommand {
         abstract: "Many devices studying at random through a faulty network; reports convergence.",
         discussion: """
             Devices start as guests, record random study, sync, and sign in to their learner's \
-            account, through transports that drop, duplicate and reorder requests and go offline. \
-            At the end every device comes online, signs in and syncs; the command exits non-zero \
-            if any device differs from another device of its learner or lost an event. \
-            The same --seed replays the same run.
+            account, through transports that drop, duplicate and reorder requests and go offline, \
+            in the real world: clocks off both ways (--clock-skew), the server and the apps \
+            upgrading through catalog versions at different moments (--catalog-versions), phones \
+            cloned or restored from older backups (--clones), and retakes (--resets). At the end \
+            every device comes online on the newest catalog, signs in and syncs; the command exits \
+            non-zero if any event was lost, any device differs from another of its learner or from \
+            the server's grading, or any progress went backwards. The same --seed replays the same \
+            choices (timing on a real network may still differ).
             """)
 
     @Option(help: "Number of devices.") var devices = 8
@@ -23,13 +27,25 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Chance a request is delivered twice (0 to 1).") var duplicate = 0.0
     @Flag(help: "Deliver some old requests late, out of order.") var reorder = false
     @Option(help: "Chance per operation that the acting device goes offline or online (0 to 1).") var offline = 0.0
+    @Option(name: .customLong("clock-skew"), help: "Largest clock error in seconds, ahead or behind, of each device and the server; redrawn during the run.")
+    var clockSkew: Int64 = 0
+    @Option(name: .customLong("catalog-versions"), help: "Catalog versions the server and devices upgrade through at different moments.")
+    var catalogVersions = 1
+    @Option(help: "How many times a phone is cloned or restored from an earlier backup.") var clones = 0
+    @Option(help: "Chance that a recorded event is a retake (course reset), 0 to 1.") var resets = 0.03
     @Option(help: "Use this server instead of an embedded one.") var server: String?
     @OptionGroup var catalog: CatalogOptions
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
         guard devices >= 1, learners >= 1, ops >= 0 else { throw ValidationError("--devices and --learners must be at least 1") }
-        for (name, value) in [("drop", drop), ("duplicate", duplicate), ("offline", offline)] where !(0...1).contains(value) {
+        guard clockSkew >= 0, catalogVersions >= 1, clones >= 0 else {
+            throw ValidationError("--clock-skew and --clones must not be negative, --catalog-versions at least 1")
+        }
+        if server != nil, clockSkew > 0 || catalogVersions > 1 {
+            throw ValidationError("--clock-skew and --catalog-versions need the embedded server (leave out --server)")
+        }
+        for (name, value) in [("drop", drop), ("duplicate", duplicate), ("offline", offline), ("resets", resets)] where !(0...1).contains(value) {
             throw ValidationError("--\(name) must be between 0 and 1")
         }
     }
@@ -40,21 +56,23 @@ struct SimulateCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         var embedded: EmbeddedServer?
-        let url: URL
+        let target: SimulatedServer
         if let server {
-            url = try serverURL(server)
+            target = SimulatedServer(url: try serverURL(server))
         } else {
-            let started = try await EmbeddedServer.start(databasePath: folder.appendingPathComponent("server.sqlite").path, catalog: catalog, passwordCost: 4)
+            let clock = OffsetWallClock()
+            let started = try await EmbeddedServer.start(
+                databasePath: folder.appendingPathComponent("server.sqlite").path, catalog: catalog, passwordCost: 4, clock: clock)
             embedded = started
-            url = started.url
+            target = SimulatedServer(url: started.url, clock: clock, setCatalog: { started.setCatalog($0) })
         }
         let options = SimulationOptions(
             devices: devices, learners: learners, ops: ops, seed: seed,
             faults: Faults(dropRequest: drop / 2, dropAnswer: drop / 2, duplicate: duplicate, reorder: reorder ? 0.1 : 0),
-            offline: offline)
+            offline: offline, clockSkewSeconds: clockSkew, catalogVersions: catalogVersions, clones: clones, resetRate: resets)
         let total = ops
         let showBar = isatty(2) == 1 && !output.json
-        let report = try await Simulation.run(options, catalog: catalog, server: url) { done in
+        let report = try await Simulation.run(options, catalog: catalog, server: target) { done in
             guard showBar, done % 20 == 0 || done == total else { return }
             let width = 30, filled = total == 0 ? width : width * done / total
             FileHandle.standardError.write(Data("\rsimulating [\(String(repeating: "=", count: filled))\(String(repeating: " ", count: width - filled))] \(done)/\(total)".utf8))
@@ -69,7 +87,11 @@ struct SimulateCommand: AsyncParsableCommand {
                 ["operations", "\(report.ops)"], ["events recorded", "\(report.events)"],
                 ["syncs", "\(report.syncs) (\(report.failedSyncs) failed and retried later)"], ["sign-ins", "\(report.signIns)"],
                 ["faults injected", "\(report.faultsInjected) (lost requests \(report.droppedRequests), lost answers \(report.droppedAnswers), duplicated \(report.duplicated), reordered \(report.reordered))"],
+                ["real world", "\(report.clockChanges) clock changes, \(report.catalogUpgrades) catalog upgrades, \(report.clonesMade) clones, \(report.restores) restores, \(report.resets) resets"],
+                ["moved to a new replica", "\(report.movedEvents) events"],
+                ["removed by restores", "\(report.destroyedByRestore) events only the restored phone held"],
                 ["lost events", "\(report.lostEvents)"], ["divergent devices", "\(report.divergentDevices)"],
+                ["regressions", "\(report.regressions)"],
                 ["time", String(format: "%.1fs", report.seconds)],
             ]))
             print(report.converged ? "CONVERGED" : "DIVERGED")

@@ -69,7 +69,7 @@ import Testing
         let server = try await EmbeddedServer.start(databasePath: folder.appendingPathComponent("sim.sqlite").path, catalog: catalog, passwordCost: 4)
         let report = try await Simulation.run(
             SimulationOptions(devices: 4, learners: 2, ops: 300, seed: seed, faults: Faults(dropRequest: 0.05, dropAnswer: 0.05, duplicate: 0.1, reorder: 0.1), offline: 0.02),
-            catalog: catalog, server: server.url)
+            catalog: catalog, server: SimulatedServer(url: server.url))
         await server.stop()
         #expect(report.converged, "seed \(seed)")
         #expect(report.events > 0)
