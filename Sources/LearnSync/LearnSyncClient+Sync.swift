@@ -76,10 +76,10 @@ extension LearnSyncClient {
     /// One round trip: push up to a batch of outbox events, pull one page, store the answer;
     /// then fetch the server's catalog if it changed.
     private func round(_ transport: any SyncTransport, token: String, report: inout SyncReport) async throws -> (more: Bool, pending: Bool) {
-        let identity = try await store.identity()
         let state = try await store.syncState()
-        let pending = try await store.pendingEvents(limit: ProtocolLimits.maxEventsPerRequest)
-        let request = SyncRequest(replica: identity.replica, lastSeq: try await store.lastSeq(), cursor: state.cursor, events: pending)
+        let batch = try await store.outboxBatch(limit: ProtocolLimits.maxEventsPerRequest)
+        let pending = batch.events
+        let request = SyncRequest(replica: batch.replica, lastSeq: batch.lastSeq, cursor: state.cursor, events: pending)
         let sent = store.clock.millisecondsSince1970()
         let response: SyncResponse = try await exchange(transport, path: "/v1/sync", body: request, token: token)
         let received = store.clock.millisecondsSince1970()
@@ -90,7 +90,7 @@ extension LearnSyncClient {
         }
         var stillPending = try await store.apply(
             SyncRoundResult(
-                pushed: pending, refused: refused, retimed: response.retimed.map { (seq: $0.seq, hlc: $0.hlc) },
+                replica: batch.replica, pushed: pending, refused: refused, retimed: response.retimed.map { (seq: $0.seq, hlc: $0.hlc) },
                 renewReplica: response.renewReplica, pulled: response.events,
                 aliases: response.aliases.map { (guest: $0.guest, account: $0.account) }, cursor: response.cursor,
                 serverCatalog: response.catalog, clockOffset: Self.clockOffset(server: response.time, sent: sent, received: received)),

@@ -52,6 +52,8 @@ public struct Refusal: Hashable, Sendable {
 
 /// What one sync round trip brought back, stored in one transaction.
 public struct SyncRoundResult: Sendable {
+    /// The replica the request named (nil: this device's current one).
+    public var replica: ReplicaID?
     /// The events that were pushed in the request, acknowledged by the answer.
     public var pushed: [ProgressEvent]
     /// The pushed events the server refused, with reasons: none is deleted.
@@ -73,10 +75,11 @@ public struct SyncRoundResult: Sendable {
     public var clockOffset: Int64?
 
     public init(
-        pushed: [ProgressEvent], refused: [Refusal] = [], retimed: [(seq: Int64, hlc: HLCTimestamp)] = [], renewReplica: Bool = false,
+        replica: ReplicaID? = nil, pushed: [ProgressEvent], refused: [Refusal] = [], retimed: [(seq: Int64, hlc: HLCTimestamp)] = [], renewReplica: Bool = false,
         pulled: [ProgressEvent], aliases: [(guest: LearnerID, account: LearnerID)], cursor: Int64, serverCatalog: String? = nil,
         clockOffset: Int64? = nil
     ) {
+        self.replica = replica
         self.pushed = pushed
         self.refused = refused
         self.retimed = retimed
@@ -87,6 +90,15 @@ public struct SyncRoundResult: Sendable {
         self.serverCatalog = serverCatalog
         self.clockOffset = clockOffset
     }
+}
+
+/// Outbox events of one replica to push in one request.
+public struct OutboxBatch: Sendable {
+    /// The replica the request names.
+    public var replica: ReplicaID
+    /// The highest counter this device holds under `replica` (the request's `lastSeq`).
+    public var lastSeq: Int64
+    public var events: [ProgressEvent]
 }
 
 /// Where an event of the log stands (`event.pending`).
@@ -141,6 +153,27 @@ extension DeviceStore {
         try await read { db in
             try EventRow.fetchAll(
                 db, sql: "SELECT \(EventRow.columns) FROM event WHERE pending = 1 ORDER BY seq LIMIT ?", arguments: [limit])
+        }
+    }
+
+    /// The next batch to push: outbox events of one replica, in counter order, with the highest
+    /// counter this device holds under it. Events left under a replica id this device no longer
+    /// records with (after a restore or a clone was detected) go first, under their own id: one
+    /// of them may be stored already, from a round whose answer was lost, and moving it would
+    /// count it twice.
+    public func outboxBatch(limit: Int) async throws -> OutboxBatch {
+        try await read { db in
+            let current = try Self.identity(db).replica
+            let older = try String.fetchOne(
+                db, sql: "SELECT replica FROM event WHERE pending = 1 AND replica <> ? LIMIT 1", arguments: [current.rawValue])
+            let replica = older.map { ReplicaID(unchecked: $0) } ?? current
+            let events = try EventRow.fetchAll(
+                db, sql: "SELECT \(EventRow.columns) FROM event WHERE pending = 1 AND replica = ? ORDER BY seq LIMIT ?",
+                arguments: [replica.rawValue, limit])
+            let lastSeq = older == nil
+                ? try Int64.fetchOne(db, sql: "SELECT \(Self.nextSeqSQL) - 1 FROM device WHERE id = 1") ?? 0
+                : try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM event WHERE replica = ?", arguments: [replica.rawValue]) ?? 0
+            return OutboxBatch(replica: replica, lastSeq: lastSeq, events: events)
         }
     }
 
@@ -200,6 +233,7 @@ extension DeviceStore {
             var progress = try ProgressWriter(db: db, catalog: catalog)
             var needsRebuild = false
             let identity = try Self.identity(db)
+            let replica = result.replica ?? identity.replica
             var rebuildCourses = Set<CourseID>()
 
             let ack = try db.cachedStatement(sql: "UPDATE event SET pending = 0 WHERE replica = ? AND seq = ? AND pending = 1")
@@ -211,7 +245,7 @@ extension DeviceStore {
             for entry in result.retimed {
                 try db.execute(
                     sql: "UPDATE event SET hlc = ? WHERE replica = ? AND seq = ?",
-                    arguments: [entry.hlc.rawValue, identity.replica.rawValue, entry.seq])
+                    arguments: [entry.hlc.rawValue, replica.rawValue, entry.seq])
                 if let event = result.pushed.first(where: { $0.id.seq == entry.seq }) { rebuildCourses.insert(event.course) }
             }
             // A new server catalog: events held for the old one go back to the outbox (those
@@ -227,7 +261,7 @@ extension DeviceStore {
             for refusal in result.refused {
                 switch refusal.handling {
                 case .moveToNewReplica:
-                    if refusal.id.replica == identity.replica { moveFrom = min(moveFrom ?? refusal.id.seq, refusal.id.seq) }
+                    if refusal.id.replica == replica { moveFrom = min(moveFrom ?? refusal.id.seq, refusal.id.seq) }
                 case .retryWhenCatalogChanges, .refusedForGood:
                     let state: EventState = refusal.handling == .refusedForGood ? .refused : .held
                     try db.execute(
@@ -240,14 +274,15 @@ extension DeviceStore {
             }
             // A pulled event under an id this device gave to a different, unacknowledged event:
             // the server holds the other; this device's event moves.
-            for event in result.pulled where event.id.replica == identity.replica {
+            for event in result.pulled where event.id.replica == replica {
                 if let local = try EventRow.fetchOne(db, id: event.id), local != event, try EventRow.isUnacknowledged(db, id: event.id) {
                     moveFrom = min(moveFrom ?? event.id.seq, event.id.seq)
                 }
             }
             var cursor = result.cursor
-            if result.renewReplica || moveFrom != nil {
-                rebuildCourses.formUnion(try Self.moveToNewReplica(from: identity.replica, seq: moveFrom ?? .max, db))
+            let renew = result.renewReplica && replica == identity.replica
+            if renew || moveFrom != nil {
+                rebuildCourses.formUnion(try Self.move(from: replica, seq: moveFrom ?? .max, renewing: replica == identity.replica, db))
                 // Pull the whole feed again: this device may have skipped events of its old id.
                 cursor = 0
             }
@@ -280,16 +315,19 @@ extension DeviceStore {
         }
     }
 
-    /// Takes a new replica id: this device's unacknowledged events of `replica` from counter
-    /// `seq` on are renumbered under it, in order, and go back to the outbox; resets among this
-    /// device's unacknowledged events name them by their new ids. Returns the courses touched.
-    private static func moveToNewReplica(from replica: ReplicaID, seq from: Int64, _ db: Database) throws -> Set<CourseID> {
-        let newReplica = ReplicaID.random()
+    /// Moves this device's unacknowledged events of `replica` from counter `seq` on to another
+    /// id, in order, back in the outbox: to a new replica id that the device records with from
+    /// now on when `renewing` (its current one must be given up), else to its current replica
+    /// after its last counter. Resets among its unacknowledged events name them by their new ids.
+    /// Returns the courses touched.
+    private static func move(from replica: ReplicaID, seq from: Int64, renewing: Bool, _ db: Database) throws -> Set<CourseID> {
+        let newReplica = renewing ? ReplicaID.random() : try identity(db).replica
+        let firstSeq: Int64 = renewing ? 1 : try Int64.fetchOne(db, sql: "SELECT \(nextSeqSQL) FROM device WHERE id = 1") ?? 1
         let moving = try EventRow.fetchAll(
             db, sql: "SELECT \(EventRow.columns) FROM event WHERE replica = ? AND seq >= ? AND pending <> 0 ORDER BY seq",
             arguments: [replica.rawValue, from])
         var map = [Int64: Int64]()
-        for (index, event) in moving.enumerated() { map[event.id.seq] = Int64(index + 1) }
+        for (index, event) in moving.enumerated() { map[event.id.seq] = firstSeq + Int64(index) }
         var courses = Set<CourseID>()
         for event in moving {
             let to = map[event.id.seq]!
@@ -322,7 +360,8 @@ extension DeviceStore {
             courses.insert(reset.course)
         }
         try db.execute(
-            sql: "UPDATE device SET replica = ?, nextSeq = ? WHERE id = 1", arguments: [newReplica.rawValue, Int64(moving.count + 1)])
+            sql: "UPDATE device SET replica = ?, nextSeq = ? WHERE id = 1",
+            arguments: [newReplica.rawValue, firstSeq + Int64(moving.count)])
         return courses
     }
 }

@@ -89,6 +89,8 @@ public struct SimulationReport: Sendable, Encodable {
     /// Recorded events missing from a device of the learner at the end, or not acknowledged by
     /// the server.
     public var lostEvents: Int
+    /// What each lost event is and where it is missing, to start an investigation.
+    public var lostDetails: [String] = []
     /// A completion, passed quiz or earned certificate visible before a sync and gone after it,
     /// with no new reset that saw it.
     public var regressions: Int
@@ -360,9 +362,16 @@ private struct World {
             for client in group {
                 var held = Set<EventID>()
                 for course in client.catalog.courses { held.formUnion(try await client.store.events(in: course.id).map(\.id)) }
-                report.lostEvents += expected.subtracting(held).count
+                let missing = expected.subtracting(held)
+                report.lostEvents += missing.count
+                let device = try await client.identity()
+                for id in missing { report.lostDetails.append("\(id) missing on device \(device.replica) of learner \(learner)") }
                 // Everything must be on the server too: nothing pending, held or refused.
-                report.lostEvents += try await client.pendingCount() + client.rejectedEvents().count
+                let pending = try await client.store.pendingEvents(limit: 1000).map(\.id)
+                let refused = try await client.rejectedEvents()
+                report.lostEvents += pending.count + refused.count
+                for id in pending { report.lostDetails.append("\(id) still pending on \(device.replica)") }
+                for event in refused { report.lostDetails.append("\(event.event.id) refused \(event.code) on \(device.replica)") }
             }
         }
         let counts = devices.reduce(into: FaultCounts()) { total, device in

@@ -29,7 +29,7 @@ import Testing
                 clockSkewSeconds: 86_400, catalogVersions: 3, clones: 2, resetRate: 0.05)
             let report = try await Simulation.run(
                 options, catalog: catalog, server: SimulatedServer(url: server.url, clock: clock, setCatalog: { server.setCatalog($0) }))
-            #expect(report.lostEvents == 0, "seed \(seed): \(report.lostEvents) lost")
+            #expect(report.lostEvents == 0, "seed \(seed): \(report.lostDetails)")
             #expect(report.divergentDevices == 0, "seed \(seed): \(report.divergentDevices) divergent")
             #expect(report.regressions == 0, "seed \(seed): \(report.regressions) regressions")
             totals.add(report)
