@@ -16,7 +16,8 @@ extension LearnSyncClient {
 
     /// Signs in to an existing account and attaches this device's guest progress to it: the
     /// account keeps everything it had and gains every completion and attempt of the guest.
-    /// Retrying after a lost answer is safe.
+    /// Retrying after a lost answer is safe. A device signed in to this account already gets a
+    /// new token (after it expired) and keeps everything it holds.
     ///
     /// - Throws: ``SyncError``: `unauthorized` for a wrong username or password, `refused` with
     ///   a `conflict` problem if this guest is already attached to another account or
@@ -87,13 +88,15 @@ extension LearnSyncClient {
     private func authenticate(path: String, username: String, password: String) async throws -> LearnerID {
         guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
         let identity = try await store.identity()
-        guard identity.learner.isGuest else {
-            throw SyncError(.refused, "this device is already signed in to an account: sign out first")
-        }
-        let guest = GuestProof(learner: identity.learner, secret: try await store.deviceSecret())
+        // Signed in already: signing in again to the same account renews an expired or revoked
+        // token and keeps everything on the device.
+        let guest = identity.learner.isGuest ? GuestProof(learner: identity.learner, secret: try await store.deviceSecret()) : nil
         let request = CredentialsRequest(username: username, password: password, guest: guest)
         let session: SessionResponse = try await withRetries {
             try await exchange(transport, path: path, body: request, token: nil)
+        }
+        guard identity.learner.isGuest || session.learner == identity.learner else {
+            throw SyncError(.refused, "this device is signed in to another account: sign out first")
         }
         try await store.attach(to: session.learner, token: session.token)
         try await sync()

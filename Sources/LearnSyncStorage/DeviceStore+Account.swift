@@ -12,9 +12,14 @@ extension DeviceStore {
         try await write { db in
             let identity = try Self.identity(db)
             var progress = try ProgressWriter(db: db, catalog: catalog)
+            if identity.learner == account {
+                // A new token for the account this device is signed in to.
+                try db.execute(sql: "UPDATE syncState SET token = ? WHERE id = 1", arguments: [token])
+                return
+            }
             if identity.learner.isGuest {
                 _ = try progress.insertAlias(guest: identity.learner, account: account)
-            } else if identity.learner != account {
+            } else {
                 throw StorageError(.invalidEvent, "this device is signed in to another account: sign out first")
             }
             try db.execute(sql: "UPDATE device SET learner = ? WHERE id = 1", arguments: [account.rawValue])
