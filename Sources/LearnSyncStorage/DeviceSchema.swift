@@ -92,6 +92,9 @@ enum DeviceSchema {
                     json BLOB NOT NULL,
                     PRIMARY KEY (id, version)
                 ) WITHOUT ROWID;
+                -- The outbox by replica: a sync pushes one replica's events at a time.
+                DROP INDEX event_outbox;
+                CREATE INDEX event_outbox ON event(replica, seq) WHERE pending = 1;
                 -- Events this device gave a new id because a server held another event under the
                 -- old one (a restored or cloned device).
                 CREATE TABLE movedEvent (

@@ -148,11 +148,11 @@ extension DeviceStore {
         }
     }
 
-    /// The oldest events of the outbox, in the order they were recorded.
+    /// Events of the outbox, by replica and in the order each replica recorded them.
     public func pendingEvents(limit: Int) async throws -> [ProgressEvent] {
         try await read { db in
             try EventRow.fetchAll(
-                db, sql: "SELECT \(EventRow.columns) FROM event WHERE pending = 1 ORDER BY seq LIMIT ?", arguments: [limit])
+                db, sql: "SELECT \(EventRow.columns) FROM event WHERE pending = 1 ORDER BY replica, seq LIMIT ?", arguments: [limit])
         }
     }
 
@@ -164,8 +164,11 @@ extension DeviceStore {
     public func outboxBatch(limit: Int) async throws -> OutboxBatch {
         try await read { db in
             let current = try Self.identity(db).replica
+            // Two range seeks on the outbox index (a `<>` would scan the whole outbox).
             let older = try String.fetchOne(
-                db, sql: "SELECT replica FROM event WHERE pending = 1 AND replica <> ? LIMIT 1", arguments: [current.rawValue])
+                db.cachedStatement(sql: "SELECT replica FROM event WHERE pending = 1 AND replica < ? LIMIT 1"), arguments: [current.rawValue])
+                ?? String.fetchOne(
+                    db.cachedStatement(sql: "SELECT replica FROM event WHERE pending = 1 AND replica > ? LIMIT 1"), arguments: [current.rawValue])
             let replica = older.map { ReplicaID(unchecked: $0) } ?? current
             let events = try EventRow.fetchAll(
                 db, sql: "SELECT \(EventRow.columns) FROM event WHERE pending = 1 AND replica = ? ORDER BY seq LIMIT ?",

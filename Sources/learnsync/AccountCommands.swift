@@ -58,7 +58,8 @@ struct LogoutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "logout", abstract: "Sync, revoke the token and remove the account's data from this device.")
     @OptionGroup var device: DeviceOptions
-    @Flag(help: "Sign out even if pending events cannot be synced (they are lost).") var force = false
+    @Flag(help: "Sign out even if pending events cannot be synced, or a guest's progress is in no account (it is lost to you).")
+    var force = false
 
     func run() async throws {
         let client = try await device.client()

@@ -64,6 +64,7 @@ struct DemoCommand: AsyncParsableCommand {
         step("Tablet", "merged progress")
         print(Output.describe(tabletProgress, course: course))
 
+        let graded = try await phone.serverProgress().courses.first { $0.progress.course == course.id }
         await server.stop()
         let attempts = phoneProgress.quizzes[quiz.id]?.attempts ?? 0
         print("")
@@ -71,7 +72,11 @@ struct DemoCommand: AsyncParsableCommand {
             print("DIVERGED: the two devices show different progress")
             throw ExitCode.failure
         }
-        print("CONVERGED: both devices show \(phoneProgress.eventCount) events, \(attempts) quiz attempts kept, certificate \(phoneProgress.certificate(for: course).isEligible ? "eligible" : "not yet eligible")")
+        guard graded?.progress == phoneProgress else {
+            print("DIVERGED: the server's own grading differs from the devices'")
+            throw ExitCode.failure
+        }
+        print("CONVERGED: both devices show \(phoneProgress.eventCount) events, \(attempts) quiz attempts kept, certificate \(phoneProgress.certificate(for: course).isEarned ? "earned" : "not yet earned"), and the server grades the same")
     }
 
     private func step(_ who: String, _ what: String) {

@@ -42,11 +42,14 @@ enum Output {
         if let resume = progress.resume { lines.append("resume: \(resume.lesson) at \(resume.offset)") }
         lines.append("time spent: \(progress.secondsSpent)s")
         let certificate = progress.certificate(for: course)
-        if certificate.isEligible {
-            lines.append("certificate: ELIGIBLE")
-        } else {
+        if let earnedAt = certificate.earnedAt {
+            let date = Date(timeIntervalSince1970: Double(earnedAt.physicalMilliseconds) / 1000)
+            lines.append("certificate: EARNED \(ISO8601DateFormatter().string(from: date))")
+        }
+        if !certificate.isEligible {
             let missing = certificate.missingLessons.map(\.rawValue) + certificate.missingQuizzes.map { "quiz \($0)" }
-            lines.append("certificate: not yet (missing: \(missing.joined(separator: ", ")))")
+            let attempt = certificate.isEarned ? "this attempt" : "certificate"
+            lines.append("\(attempt): not yet (missing: \(missing.joined(separator: ", ")))")
         }
         return lines.joined(separator: "\n")
     }
@@ -58,6 +61,7 @@ struct ProgressReport: Encodable {
     var progress: CourseProgress
     var certificate: CertificateStatus
     var certificateEligible: Bool
+    var certificateEarned: Bool
     var secondsSpent: Int
 
     init(_ progress: CourseProgress, course: Course) {
@@ -65,6 +69,7 @@ struct ProgressReport: Encodable {
         self.progress = progress
         certificate = progress.certificate(for: course)
         certificateEligible = certificate.isEligible
+        certificateEarned = certificate.isEarned
         secondsSpent = progress.secondsSpent
     }
 }

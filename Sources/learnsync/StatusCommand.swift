@@ -24,6 +24,8 @@ struct StatusCommand: AsyncParsableCommand {
         var event: String
         var code: String
         var reason: String
+        /// Pushed again when the server's catalog changes; false when refused for good.
+        var willRetry: Bool
     }
 
     func run() async throws {
@@ -34,7 +36,7 @@ struct StatusCommand: AsyncParsableCommand {
             learner: identity.learner.rawValue, isGuest: identity.learner.isGuest, replica: identity.replica.rawValue,
             server: state.server?.absoluteString, signedIn: state.token != nil && !identity.learner.isGuest,
             pending: try await client.pendingCount(),
-            rejected: try await client.rejectedEvents().map { Refused(event: "\($0.event.id)", code: $0.code, reason: $0.reason) },
+            rejected: try await client.rejectedEvents().map { Refused(event: "\($0.event.id)", code: $0.code, reason: $0.reason, willRetry: $0.willRetry) },
             lastSync: state.lastSyncAt.map { ISO8601DateFormatter().string(from: $0) })
         if output.json { return try Output.printJSON(status) }
         print(Output.table(["", ""], [
@@ -42,9 +44,12 @@ struct StatusCommand: AsyncParsableCommand {
             ["replica", status.replica],
             ["server", status.server ?? "none"],
             ["pending", "\(status.pending)"],
-            ["rejected", "\(status.rejected.count)"],
+            ["refused", "\(status.rejected.count) (kept on this device and counted in its progress)"],
             ["last sync", status.lastSync ?? "never"],
         ]))
-        for refused in status.rejected { print("refused \(refused.event): \(refused.code): \(refused.reason)") }
+        for refused in status.rejected {
+            let fate = refused.willRetry ? "held until the server's catalog changes" : "refused for good"
+            print("refused \(refused.event): \(refused.code): \(refused.reason) (\(fate))")
+        }
     }
 }
