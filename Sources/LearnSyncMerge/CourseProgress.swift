@@ -218,9 +218,7 @@ public struct CourseProgress: Codable, Hashable, Sendable {
     @discardableResult
     public mutating func apply(_ event: ProgressEvent, catalog: Catalog) -> ApplyOutcome {
         if event.isReset { return .rebuild }
-        guard let course = catalog[event.course], (try? catalog.validate(event.payload, in: event.course)) != nil else {
-            return .ignored
-        }
+        guard let course = catalog[event.course], Self.counts(event.payload, in: course, catalog: catalog) else { return .ignored }
         if hides(event.id) {
             switch event.payload {
             case .lessonCompleted where certificateEarnedAt.map({ event.timestamp < $0 }) ?? true:
@@ -234,13 +232,27 @@ public struct CourseProgress: Codable, Hashable, Sendable {
         applyVisible(event, catalog: catalog)
         switch event.payload {
         case .lessonCompleted, .quizAttempt:
-            if let earned = Achievements(self).earnedAt(course.certificate) {
-                certificateEarnedAt = min(certificateEarnedAt ?? earned, earned)
-            }
+            // Only an earlier completion or pass can make the certificate's time earlier.
+            guard certificateEarnedAt.map({ event.timestamp < $0 }) ?? true, let earned = visibleEarnedAt(course.certificate) else { break }
+            certificateEarnedAt = min(certificateEarnedAt ?? earned, earned)
         default:
             break
         }
         return .applied
+    }
+
+    /// Whether the catalog knows what `payload` names: the newest version's items, or for a quiz
+    /// attempt the version it names. (The catalog's own check, without a second course lookup.)
+    static func counts(_ payload: EventPayload, in course: Course, catalog: Catalog) -> Bool {
+        if case .quizAttempt(_, _, let version) = payload, version != course.version {
+            return (try? catalog.validate(payload, in: course.id)) != nil
+        }
+        return (try? course.validate(payload)) != nil
+    }
+
+    /// When the visible events met `rule`, or nil.
+    func visibleEarnedAt(_ rule: CertificateRule) -> HLCTimestamp? {
+        Achievements.earnedAt(rule, completed: { lessons[$0]?.completedAt }, passed: { quizzes[$0]?.passedAt })
     }
 
     /// Folds one visible, valid, non-reset event in.
@@ -306,13 +318,6 @@ struct Achievements {
     var completed: [ItemID: HLCTimestamp] = [:]
     var passed: [ItemID: HLCTimestamp] = [:]
 
-    init() {}
-
-    init(_ progress: CourseProgress) {
-        for (id, lesson) in progress.lessons { if let at = lesson.completedAt { completed[id] = at } }
-        for (id, quiz) in progress.quizzes { if let at = quiz.passedAt { passed[id] = at } }
-    }
-
     mutating func add(_ event: ProgressEvent, catalog: Catalog) {
         switch event.payload {
         case .lessonCompleted(let lesson):
@@ -326,16 +331,24 @@ struct Achievements {
         }
     }
 
-    /// When these achievements first met `rule` (the latest of the earliest times each required
-    /// item was done), or nil if they never did. A rule that requires nothing is never earned.
+    /// When these achievements first met `rule`, or nil if they never did.
     func earnedAt(_ rule: CertificateRule) -> HLCTimestamp? {
+        Self.earnedAt(rule, completed: { completed[$0] }, passed: { passed[$0] })
+    }
+
+    /// The one rule: the latest of the earliest times each required lesson was completed and
+    /// each required quiz passed; nil if one never was. A rule that requires nothing is never
+    /// earned.
+    static func earnedAt(
+        _ rule: CertificateRule, completed: (ItemID) -> HLCTimestamp?, passed: (ItemID) -> HLCTimestamp?
+    ) -> HLCTimestamp? {
         var latest: HLCTimestamp?
         for lesson in rule.requiredLessons {
-            guard let at = completed[lesson] else { return nil }
+            guard let at = completed(lesson) else { return nil }
             latest = max(latest ?? at, at)
         }
         for quiz in rule.requiredQuizzes {
-            guard let at = passed[quiz] else { return nil }
+            guard let at = passed(quiz) else { return nil }
             latest = max(latest ?? at, at)
         }
         return latest
@@ -373,7 +386,9 @@ public struct ProgressBuilder {
 
     /// Adds one non-reset event (each event once).
     public mutating func add(_ event: ProgressEvent) {
-        guard !event.isReset, (try? catalog.validate(event.payload, in: event.course)) != nil else { return }
+        guard !event.isReset, let course = catalog[event.course], CourseProgress.counts(event.payload, in: course, catalog: catalog) else {
+            return
+        }
         guard progress.hides(event.id) else {
             progress.applyVisible(event, catalog: catalog)
             return
@@ -388,8 +403,8 @@ public struct ProgressBuilder {
     public func finish() -> CourseProgress {
         var result = progress
         guard let rule = catalog[result.course]?.certificate else { return result }
-        let times = ([Achievements(result)] + candidates.map(\.achievements)).compactMap { $0.earnedAt(rule) }
-        result.certificateEarnedAt = times.min()
+        let times = [result.visibleEarnedAt(rule)] + candidates.map { $0.achievements.earnedAt(rule) }
+        result.certificateEarnedAt = times.compactMap { $0 }.min()
         return result
     }
 }

@@ -209,11 +209,6 @@ extension DeviceStore {
         }
     }
 
-    /// The highest counter given under this device's replica (`lastSeq` of a sync request).
-    public func lastSeq() async throws -> Int64 {
-        try await read { db in try Int64.fetchOne(db, sql: "SELECT \(Self.nextSeqSQL) - 1 FROM device WHERE id = 1") ?? 0 }
-    }
-
     /// Server time minus device time, in milliseconds, as measured at the last sync.
     public func clockOffset() async throws -> Int64 {
         try await read { db in try Int64.fetchOne(db, sql: "SELECT clockOffset FROM device WHERE id = 1") ?? 0 }

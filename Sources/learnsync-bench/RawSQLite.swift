@@ -17,7 +17,7 @@ final class RawSQLite {
                 course TEXT NOT NULL, type TEXT NOT NULL, item TEXT, answers TEXT, choice TEXT, amount INTEGER,
                 pending INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (replica, seq)) WITHOUT ROWID;
             CREATE INDEX event_by_course ON event(course, hlc);
-            CREATE INDEX event_outbox ON event(seq) WHERE pending = 1;
+            CREATE INDEX event_outbox ON event(replica, seq) WHERE pending = 1;
             """)
         guard sqlite3_prepare_v2(db, "INSERT INTO event VALUES (?,?,?,?,?,?,?,?,?,?,1)", -1, &insert, nil) == SQLITE_OK else {
             throw BenchError("prepare failed")

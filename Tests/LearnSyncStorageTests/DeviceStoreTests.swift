@@ -209,3 +209,26 @@ extension DeviceStoreTests {
         }
     }
 }
+
+extension DeviceStoreTests {
+    /// Events pulled for a course the device does not know yet are kept, and count once the
+    /// server's catalog brings the course.
+    @Test func eventsOfAnUnknownCourseCountOnceTheCatalogKnowsIt() async throws {
+        let store = try DeviceStore(path: path, catalog: catalog)
+        let me = try await store.identity()
+        let second = try Course(
+            id: "second-course", title: "Second", lessons: [Lesson(id: "only-lesson", title: "Only", body: ["Text."])],
+            certificate: CertificateRule(requiredLessons: ["only-lesson"], requiredQuizzes: []))
+        let remote = try ProgressEvent(
+            id: EventID(replica: "other", seq: 1), learner: me.learner, timestamp: HLCTimestamp(physicalMilliseconds: 1_767_225_600_000),
+            course: second.id, payload: .lessonCompleted(lesson: "only-lesson"))
+        try await store.apply(SyncRoundResult(pushed: [], pulled: [remote], aliases: [], cursor: 1))
+        #expect(try await store.progress(in: second.id).eventCount == 0)
+        try await store.storeServerCatalog(try Catalog(catalog.allVersions + [second]))
+        let progress = try await store.progress(in: second.id)
+        #expect(progress.status(of: "only-lesson") == .completed)
+        #expect(progress.certificate(for: second).isEarned)
+        // A reopened store still knows the server's courses.
+        #expect(try DeviceStore(path: path, catalog: catalog).catalog["second-course"] != nil)
+    }
+}
