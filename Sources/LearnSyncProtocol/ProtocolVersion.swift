@@ -1,4 +1,4 @@
-public import LearnSyncModels
+import LearnSyncModels
 
 /// Versions of the sync protocol. Every request names one in its `protocol` field.
 public enum ProtocolVersion {
