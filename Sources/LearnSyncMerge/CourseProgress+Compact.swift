@@ -4,7 +4,7 @@ public import LearnSyncModels
 /// A compact, deterministic text form of ``CourseProgress`` for storage, about ten times faster
 /// to write and read than JSON (it is written on every recorded event).
 ///
-/// `v2|course|eventCount|resets|resume|lessons|quizzes|scenarios|earnedAt`, where a key is
+/// `v2|course|eventCount|resets|resume|lessons|quizzes|scenarios|earnedAt|firstDone`, where a key is
 /// `hlc:replica:seq`, a reset is `replica:seq=seen` (``SeenEvents`` text) and resets are
 /// `/`-separated, other lists are `;`-separated, fields `,`-separated, entries sorted by id, and
 /// a missing time is empty. Identifiers never hold `|`, `/`, `=`, `;`, `,` or `:`, so no
@@ -43,8 +43,6 @@ extension CourseProgress {
             out.number(entry.value.status.rawValue)
             out.separator(",")
             out.number(entry.value.secondsSpent)
-            out.separator(",")
-            out.time(entry.value.completedAt)
         }
         out.separator("|")
         for (index, entry) in quizzes.sorted(by: { $0.key < $1.key }).enumerated() {
@@ -54,8 +52,6 @@ extension CourseProgress {
                 out.separator(",")
                 out.number(value)
             }
-            out.separator(",")
-            out.time(entry.value.passedAt)
         }
         out.separator("|")
         for (index, entry) in scenarios.sorted(by: { $0.key < $1.key }).enumerated() {
@@ -70,6 +66,13 @@ extension CourseProgress {
         }
         out.separator("|")
         out.time(certificateEarnedAt)
+        out.separator("|")
+        for (index, entry) in firstDone.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { out.separator(";") }
+            out.text(entry.key.rawValue)
+            out.separator(",")
+            out.number(entry.value.rawValue)
+        }
         return Data(out.bytes)
     }
 
@@ -78,7 +81,7 @@ extension CourseProgress {
     public init(compact data: Data) throws(ModelError) {
         let invalid = ModelError(.invalidEvent, "stored progress is not in the compact form")
         let parts = String(decoding: data, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
-        guard parts.count == 9, parts[0] == "v2", let count = Int(parts[2]) else { throw invalid }
+        guard parts.count == 10, parts[0] == "v2", let count = Int(parts[2]) else { throw invalid }
         func key(_ text: Substring) throws(ModelError) -> EventKey? {
             if text.isEmpty { return nil }
             let fields = text.split(separator: ":")
@@ -119,20 +122,24 @@ extension CourseProgress {
             guard fields.count == 3, let resumeKey = try key(fields[2]) else { throw invalid }
             resume = ResumePoint(lesson: try item(fields[0]), offset: try number(fields[1]), key: resumeKey)
         }
-        for fields in try entries(parts[5], width: 4) {
+        for fields in try entries(parts[5], width: 3) {
             guard let status = LessonStatus(rawValue: try number(fields[1])) else { throw invalid }
-            lessons[try item(fields[0])] = LessonProgress(status: status, secondsSpent: try number(fields[2]), completedAt: try time(fields[3]))
+            lessons[try item(fields[0])] = LessonProgress(status: status, secondsSpent: try number(fields[2]))
         }
-        for fields in try entries(parts[6], width: 6) {
+        for fields in try entries(parts[6], width: 5) {
             quizzes[try item(fields[0])] = QuizProgress(
                 attempts: try number(fields[1]), bestScore: try number(fields[2]), questionCount: try number(fields[3]),
-                passed: fields[4] == "1", passedAt: try time(fields[5]))
+                passed: fields[4] == "1")
         }
         for fields in try entries(parts[7], width: 4) {
             guard let currentKey = try key(fields[3]) else { throw invalid }
             scenarios[try item(fields[0])] = ScenarioProgress(choices: try number(fields[1]), current: try item(fields[2]), currentKey: currentKey)
         }
         certificateEarnedAt = try time(parts[8])
+        for fields in try entries(parts[9], width: 2) {
+            guard let at = try time(fields[1]) else { throw invalid }
+            firstDone[try item(fields[0])] = at
+        }
     }
 }
 

@@ -20,13 +20,10 @@ public struct LessonProgress: Codable, Hashable, Sendable {
     public var status: LessonStatus = .notStarted
     /// The sum of every time-spent event for the lesson (each event counted once).
     public var secondsSpent: Int = 0
-    /// The earliest completion's time (min over completions), or nil.
-    public var completedAt: HLCTimestamp?
 
-    public init(status: LessonStatus = .notStarted, secondsSpent: Int = 0, completedAt: HLCTimestamp? = nil) {
+    public init(status: LessonStatus = .notStarted, secondsSpent: Int = 0) {
         self.status = status
         self.secondsSpent = secondsSpent
-        self.completedAt = completedAt
     }
 }
 
@@ -42,29 +39,23 @@ public struct QuizProgress: Codable, Hashable, Sendable {
     public var questionCount: Int = 0
     /// Whether any attempt reached its version's pass mark.
     public var passed: Bool = false
-    /// The earliest passing attempt's time, or nil.
-    public var passedAt: HLCTimestamp?
 
-    public init(attempts: Int = 0, bestScore: Int = 0, questionCount: Int, passed: Bool = false, passedAt: HLCTimestamp? = nil) {
+    public init(attempts: Int = 0, bestScore: Int = 0, questionCount: Int, passed: Bool = false) {
         self.attempts = attempts
         self.bestScore = bestScore
         self.questionCount = questionCount
         self.passed = passed
-        self.passedAt = passedAt
     }
 
     /// Folds in one graded attempt.
-    mutating func add(_ grade: Grade, at time: HLCTimestamp) {
+    mutating func add(_ grade: Grade) {
         attempts += 1
         if grade.score * questionCount > bestScore * grade.questions
             || (grade.score * questionCount == bestScore * grade.questions && grade.questions > questionCount) {
             bestScore = grade.score
             questionCount = grade.questions
         }
-        if grade.passed {
-            passed = true
-            passedAt = min(passedAt ?? time, time)
-        }
+        if grade.passed { passed = true }
     }
 }
 
@@ -118,12 +109,13 @@ public struct ResumePoint: Codable, Hashable, Sendable {
 
 /// Whether a course's certificate is earned, and what the current attempt still misses.
 public struct CertificateStatus: Codable, Hashable, Sendable {
-    /// Required lessons not completed in the current attempt.
+    /// Required lessons not completed in the current attempt (since the retakes that saw earlier work).
     public var missingLessons: [ItemID]
     /// Required quizzes not passed in the current attempt.
     public var missingQuizzes: [ItemID]
-    /// When the certificate was first earned: a permanent record that a later retake never
-    /// revokes. Nil until every required lesson was completed and every required quiz passed.
+    /// When the certificate was earned: a permanent record that a later retake never revokes.
+    /// Nil until every required lesson was completed and every required quiz passed, in any
+    /// attempts (see ``CourseProgress/certificateEarnedAt``).
     public var earnedAt: HLCTimestamp?
 
     public init(missingLessons: [ItemID], missingQuizzes: [ItemID], earnedAt: HLCTimestamp?) {
@@ -168,13 +160,12 @@ public struct ResetMark: Hashable, Sendable, Codable {
 public enum ApplyOutcome: Hashable, Sendable {
     /// The event now counts.
     case applied
-    /// The event is hidden by a reset that saw it, and changes nothing.
+    /// The event is hidden by a reset that saw it: it counts only towards the certificate.
     case hidden
     /// The catalog does not know the event's item or version: kept, but it does not count until
     /// the catalog does.
     case ignored
-    /// The event is a reset, or a hidden completion or pass that may have earned the certificate
-    /// before a reset: rebuild the course's progress from its events (``ProgressBuilder``).
+    /// The event is a reset: rebuild the course's progress from its events (``ProgressBuilder``).
     case rebuild
 }
 
@@ -195,7 +186,13 @@ public struct CourseProgress: Codable, Hashable, Sendable {
     public internal(set) var resume: ResumePoint?
     /// How many events count towards this progress: visible ones and resets.
     public internal(set) var eventCount: Int = 0
-    /// When the certificate was first earned, in this attempt or before any reset.
+    /// The earliest time each required-kind item was done in any attempt, hidden or not: a
+    /// lesson's first completion, a quiz's first passing attempt (item ids are unique in a
+    /// course). A grow-only min-map: resets never shrink it.
+    public internal(set) var firstDone: [ItemID: HLCTimestamp] = [:]
+    /// When the certificate was earned: the latest of the ``firstDone`` times of the items its
+    /// rule requires, once all are there. Every event only adds to ``firstDone``, so this only
+    /// appears or moves earlier: a retake never revokes it.
     public internal(set) var certificateEarnedAt: HLCTimestamp?
 
     /// Empty progress for a course.
@@ -219,26 +216,39 @@ public struct CourseProgress: Codable, Hashable, Sendable {
     public mutating func apply(_ event: ProgressEvent, catalog: Catalog) -> ApplyOutcome {
         if event.isReset { return .rebuild }
         guard let course = catalog[event.course], Self.counts(event.payload, in: course, catalog: catalog) else { return .ignored }
-        if hides(event.id) {
-            switch event.payload {
-            case .lessonCompleted where certificateEarnedAt.map({ event.timestamp < $0 }) ?? true:
-                return .rebuild
-            case .quizAttempt where certificateEarnedAt.map({ event.timestamp < $0 }) ?? true:
-                return Grade(event.payload, course: event.course, catalog: catalog)?.passed == true ? .rebuild : .hidden
-            default:
-                return .hidden
-            }
-        }
-        applyVisible(event, catalog: catalog)
+        let hidden = hides(event.id)
+        if !hidden { applyVisible(event, catalog: catalog) }
+        if recordDone(event, catalog: catalog) { certificateEarnedAt = Self.earnedAt(course.certificate, firstDone) }
+        return hidden ? .hidden : .applied
+    }
+
+    /// Notes a completion or passing attempt in ``firstDone``; returns whether it moved.
+    mutating func recordDone(_ event: ProgressEvent, catalog: Catalog) -> Bool {
+        let item: ItemID
         switch event.payload {
-        case .lessonCompleted, .quizAttempt:
-            // Only an earlier completion or pass can make the certificate's time earlier.
-            guard certificateEarnedAt.map({ event.timestamp < $0 }) ?? true, let earned = visibleEarnedAt(course.certificate) else { break }
-            certificateEarnedAt = min(certificateEarnedAt ?? earned, earned)
+        case .lessonCompleted(let lesson):
+            item = lesson
+        case .quizAttempt:
+            guard let grade = Grade(event.payload, course: event.course, catalog: catalog), grade.passed else { return false }
+            item = grade.quiz
         default:
-            break
+            return false
         }
-        return .applied
+        if let done = firstDone[item], done <= event.timestamp { return false }
+        firstDone[item] = event.timestamp
+        return true
+    }
+
+    /// The certificate rule: the latest of the first times each required lesson was completed
+    /// and each required quiz passed; nil while one never was. A rule that requires nothing is
+    /// never earned.
+    static func earnedAt(_ rule: CertificateRule, _ firstDone: [ItemID: HLCTimestamp]) -> HLCTimestamp? {
+        var latest: HLCTimestamp?
+        for item in rule.requiredLessons + rule.requiredQuizzes {
+            guard let at = firstDone[item] else { return nil }
+            latest = max(latest ?? at, at)
+        }
+        return latest
     }
 
     /// Whether the catalog knows what `payload` names: the newest version's items, or for a quiz
@@ -248,11 +258,6 @@ public struct CourseProgress: Codable, Hashable, Sendable {
             return (try? catalog.validate(payload, in: course.id)) != nil
         }
         return (try? course.validate(payload)) != nil
-    }
-
-    /// When the visible events met `rule`, or nil.
-    func visibleEarnedAt(_ rule: CertificateRule) -> HLCTimestamp? {
-        Achievements.earnedAt(rule, completed: { lessons[$0]?.completedAt }, passed: { quizzes[$0]?.passedAt })
     }
 
     /// Folds one visible, valid, non-reset event in.
@@ -265,13 +270,11 @@ public struct CourseProgress: Codable, Hashable, Sendable {
             lessons[lesson, default: LessonProgress()].status.formMax(.started)
         case .lessonCompleted(let lesson):
             lessons[lesson, default: LessonProgress()].status.formMax(.completed)
-            let at = lessons[lesson]!.completedAt ?? event.timestamp
-            lessons[lesson]!.completedAt = min(at, event.timestamp)
         case .timeSpent(let lesson, let seconds):
             lessons[lesson, default: LessonProgress()].secondsSpent += seconds
         case .quizAttempt:
             if let grade = Grade(event.payload, course: event.course, catalog: catalog) {
-                quizzes[grade.quiz, default: QuizProgress(questionCount: grade.questions)].add(grade, at: event.timestamp)
+                quizzes[grade.quiz, default: QuizProgress(questionCount: grade.questions)].add(grade)
             }
         case .scenarioChoice(let scenario, let choice):
             if var progress = scenarios[scenario] {
@@ -312,60 +315,12 @@ public struct CourseProgress: Codable, Hashable, Sendable {
     }
 }
 
-/// The earliest completion of each lesson and pass of each quiz in one set of events: enough
-/// to tell when that set met a certificate rule.
-struct Achievements {
-    var completed: [ItemID: HLCTimestamp] = [:]
-    var passed: [ItemID: HLCTimestamp] = [:]
-
-    mutating func add(_ event: ProgressEvent, catalog: Catalog) {
-        switch event.payload {
-        case .lessonCompleted(let lesson):
-            completed[lesson] = min(completed[lesson] ?? event.timestamp, event.timestamp)
-        case .quizAttempt:
-            if let grade = Grade(event.payload, course: event.course, catalog: catalog), grade.passed {
-                passed[grade.quiz] = min(passed[grade.quiz] ?? event.timestamp, event.timestamp)
-            }
-        default:
-            break
-        }
-    }
-
-    /// When these achievements first met `rule`, or nil if they never did.
-    func earnedAt(_ rule: CertificateRule) -> HLCTimestamp? {
-        Self.earnedAt(rule, completed: { completed[$0] }, passed: { passed[$0] })
-    }
-
-    /// The one rule: the latest of the earliest times each required lesson was completed and
-    /// each required quiz passed; nil if one never was. A rule that requires nothing is never
-    /// earned.
-    static func earnedAt(
-        _ rule: CertificateRule, completed: (ItemID) -> HLCTimestamp?, passed: (ItemID) -> HLCTimestamp?
-    ) -> HLCTimestamp? {
-        var latest: HLCTimestamp?
-        for lesson in rule.requiredLessons {
-            guard let at = completed(lesson) else { return nil }
-            latest = max(latest ?? at, at)
-        }
-        for quiz in rule.requiredQuizzes {
-            guard let at = passed(quiz) else { return nil }
-            latest = max(latest ?? at, at)
-        }
-        return latest
-    }
-}
-
 /// Builds a course's progress from its events in one pass, any order: the resets first (they
-/// decide what is hidden), then every other event once. Memory holds the progress and one
-/// small record per reset, never the events.
-///
-/// The certificate is earned when the visible events meet the rule, or when the events some
-/// reset saw (less those hidden by resets it saw) met it: what the learner had when pressing
-/// retake. Earned once, it stays.
+/// decide what is hidden), then every other event once. Memory holds the progress, never the
+/// events.
 public struct ProgressBuilder {
     private var progress: CourseProgress
     private let catalog: Catalog
-    private var candidates: [(seen: SeenEvents, excluded: [SeenEvents], achievements: Achievements)]
 
     /// Starts a build with every reset of the learner in this course.
     public init(course: CourseID, catalog: Catalog, resets: [ProgressEvent]) {
@@ -379,9 +334,6 @@ public struct ProgressBuilder {
         marks.sort { $0.id < $1.id }
         progress.resets = marks
         progress.eventCount = marks.count
-        candidates = marks.map { mark in
-            (mark.seen, marks.filter { mark.seen.contains($0.id) }.map(\.seen), Achievements())
-        }
     }
 
     /// Adds one non-reset event (each event once).
@@ -389,22 +341,16 @@ public struct ProgressBuilder {
         guard !event.isReset, let course = catalog[event.course], CourseProgress.counts(event.payload, in: course, catalog: catalog) else {
             return
         }
-        guard progress.hides(event.id) else {
-            progress.applyVisible(event, catalog: catalog)
-            return
-        }
-        for index in candidates.indices
-        where candidates[index].seen.contains(event.id) && !candidates[index].excluded.contains(where: { $0.contains(event.id) }) {
-            candidates[index].achievements.add(event, catalog: catalog)
-        }
+        if !progress.hides(event.id) { progress.applyVisible(event, catalog: catalog) }
+        _ = progress.recordDone(event, catalog: catalog)
     }
 
     /// The progress built.
     public func finish() -> CourseProgress {
         var result = progress
-        guard let rule = catalog[result.course]?.certificate else { return result }
-        let times = [result.visibleEarnedAt(rule)] + candidates.map { $0.achievements.earnedAt(rule) }
-        result.certificateEarnedAt = times.compactMap { $0 }.min()
+        if let rule = catalog[result.course]?.certificate {
+            result.certificateEarnedAt = CourseProgress.earnedAt(rule, result.firstDone)
+        }
         return result
     }
 }

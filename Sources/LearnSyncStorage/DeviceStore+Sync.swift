@@ -96,7 +96,8 @@ public struct SyncRoundResult: Sendable {
 public struct OutboxBatch: Sendable {
     /// The replica the request names.
     public var replica: ReplicaID
-    /// The highest counter this device holds under `replica` (the request's `lastSeq`).
+    /// The highest counter this device gave under `replica` (the request's `lastSeq`); 0 for a
+    /// replica it gave up.
     public var lastSeq: Int64
     public var events: [ProgressEvent]
 }
@@ -156,8 +157,8 @@ extension DeviceStore {
         }
     }
 
-    /// The next batch to push: outbox events of one replica, in counter order, with the highest
-    /// counter this device holds under it. Events left under a replica id this device no longer
+    /// The next batch to push: outbox events of one replica, in counter order, with the request's
+    /// `lastSeq` for it. Events left under a replica id this device no longer
     /// records with (after a restore or a clone was detected) go first, under their own id: one
     /// of them may be stored already, from a round whose answer was lost, and moving it would
     /// count it twice.
@@ -173,9 +174,12 @@ extension DeviceStore {
             let events = try EventRow.fetchAll(
                 db, sql: "SELECT \(EventRow.columns) FROM event WHERE pending = 1 AND replica = ? ORDER BY seq LIMIT ?",
                 arguments: [replica.rawValue, limit])
+            // Under a replica it gave up, the device claims none of the feed: it may hold events
+            // of a clone under that id, and not all of them; the server sends every one again
+            // (duplicates are ignored) rather than leave out some it lacks.
             let lastSeq = older == nil
                 ? try Int64.fetchOne(db, sql: "SELECT \(Self.nextSeqSQL) - 1 FROM device WHERE id = 1") ?? 0
-                : try Int64.fetchOne(db, sql: "SELECT MAX(seq) FROM event WHERE replica = ?", arguments: [replica.rawValue]) ?? 0
+                : 0
             return OutboxBatch(replica: replica, lastSeq: lastSeq, events: events)
         }
     }

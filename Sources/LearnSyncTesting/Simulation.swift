@@ -86,6 +86,8 @@ public struct SimulationReport: Sendable, Encodable {
     /// Devices whose final progress differs from another device of the same learner, or from
     /// the server's own grading.
     public var divergentDevices: Int
+    /// How each divergent device differs, to start an investigation.
+    public var divergenceDetails: [String] = []
     /// Recorded events missing from a device of the learner at the end, or not acknowledged by
     /// the server.
     public var lostEvents: Int
@@ -94,6 +96,8 @@ public struct SimulationReport: Sendable, Encodable {
     /// A completion, passed quiz or earned certificate visible before a sync and gone after it,
     /// with no new reset that saw it.
     public var regressions: Int
+    /// What each regression was, to start an investigation.
+    public var regressionDetails: [String] = []
     public var seconds: Double
 
     /// Whether every device converged, no event was lost and no progress went backwards.
@@ -288,12 +292,17 @@ private struct World {
     mutating func countRegressions(_ client: LearnSyncClient, before: [String: Visible], resetsBefore: [String: Set<EventID>]) async throws {
         let after = try await visible(client)
         let resetsAfter = try await resetIDs(client)
+        let device = try await client.identity()
         for (course, was) in before {
             let now = after[course] ?? Visible()
-            report.regressions += was.certificates.subtracting(now.certificates).count
+            var gone = was.certificates.subtracting(now.certificates).map { "\($0) of \(course)" }
             // A completion or pass may go only when a reset this device had not seen arrived.
-            guard resetsAfter[course, default: []] == resetsBefore[course, default: []] else { continue }
-            report.regressions += was.completed.subtracting(now.completed).count + was.passed.subtracting(now.passed).count
+            if resetsAfter[course, default: []] == resetsBefore[course, default: []] {
+                gone += was.completed.subtracting(now.completed).map { "completion of \(course)/\($0)" }
+                gone += was.passed.subtracting(now.passed).map { "pass of \(course)/\($0)" }
+            }
+            report.regressions += gone.count
+            report.regressionDetails += gone.map { "\($0) gone from \(device.learner) on \(device.replica) after a sync" }
         }
     }
 
@@ -365,8 +374,14 @@ private struct World {
         }
         for learner in 0..<report.learners {
             let group = devices.filter { $0.learner == learner }.map(\.client)
-            report.divergentDevices += try await Convergence.divergentDevices(group).count
-            if let first = group.first, try await Convergence.disagreesWithServer(first) { report.divergentDevices += 1 }
+            for index in try await Convergence.divergentDevices(group) {
+                report.divergentDevices += 1
+                report.divergenceDetails.append(try await Convergence.difference(group[0], group[index]))
+            }
+            if let first = group.first, try await Convergence.disagreesWithServer(first) {
+                report.divergentDevices += 1
+                report.divergenceDetails.append("learner \(learner)'s first device differs from the server's grading")
+            }
             let expected = Set(recorded[learner, default: []].subtracting(destroyed).map(final))
             for client in group {
                 var held = Set<EventID>()

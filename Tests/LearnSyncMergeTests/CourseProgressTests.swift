@@ -34,8 +34,8 @@ import Testing
         progress.apply(try event(.quizAttempt(quiz: quiz.id, answers: quiz.questions.map(\.answer), version: 1), at: 101), catalog: catalog)
         #expect(progress.certificate(for: course).isEligible)
         #expect(progress.quizzes[quiz.id] == QuizProgress(
-            attempts: 2, bestScore: quiz.questions.count, questionCount: quiz.questions.count, passed: true,
-            passedAt: HLCTimestamp(physicalMilliseconds: 101)))
+            attempts: 2, bestScore: quiz.questions.count, questionCount: quiz.questions.count, passed: true))
+        #expect(progress.firstDone[quiz.id] == HLCTimestamp(physicalMilliseconds: 101))
         #expect(progress.certificate(for: course).earnedAt == HLCTimestamp(physicalMilliseconds: 101))
     }
 
@@ -108,6 +108,25 @@ import Testing
         }
     }
 
+    /// The tablet earned the certificate; the phone, which had seen only part of that work,
+    /// presses retake. The retake hides what the phone saw, and the certificate stays.
+    @Test mutating func aRetakeThatSawPartOfTheWorkNeverRevokesTheCertificate() throws {
+        let quiz = course.quizzes[0]
+        var tablet = try course.certificate.requiredLessons.enumerated().map { index, lesson in
+            try event(.lessonCompleted(lesson: lesson), at: Int64(10 + index), replica: "tablet")
+        }
+        tablet.append(try event(.quizAttempt(quiz: quiz.id, answers: quiz.questions.map(\.answer), version: 1), at: 50, replica: "tablet"))
+        let phoneReset = try event(.courseReset(seen: SeenEvents(tablet.prefix(4).map(\.id))), at: 60, replica: "phone")
+        let before = incremental(tablet)
+        #expect(before.certificateEarnedAt == HLCTimestamp(physicalMilliseconds: 50))
+        for order in [tablet + [phoneReset], [phoneReset] + tablet] {
+            let after = incremental(order)
+            #expect(after.certificateEarnedAt == HLCTimestamp(physicalMilliseconds: 50))
+            #expect(after.status(of: tablet[0].payload.item!) == .notStarted)
+            #expect(after.status(of: tablet[5].payload.item!) == .completed)
+        }
+    }
+
     @Test mutating func attemptsAreGradedUnderTheirOwnVersion() throws {
         let versions = try CatalogVersions.make(from: catalog, count: 2)
         let v2 = versions[1][course.id]!
@@ -118,7 +137,7 @@ import Testing
         let progress = incremental([underV1, underV2], catalog: versions[1])
         #expect(progress.quizzes[oldQuiz.id]?.attempts == 2)
         #expect(progress.quizzes[oldQuiz.id]?.bestScore == newQuiz.questions.count)
-        #expect(progress.quizzes[oldQuiz.id]?.passedAt == underV1.timestamp)
+        #expect(progress.firstDone[oldQuiz.id] == underV1.timestamp)
         // A device that does not know version 2 keeps the attempt but does not count it yet.
         let older = incremental([underV1, underV2])
         #expect(older.quizzes[oldQuiz.id]?.attempts == 1)

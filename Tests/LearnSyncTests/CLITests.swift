@@ -71,7 +71,7 @@ import Testing
             SimulationOptions(devices: 4, learners: 2, ops: 300, seed: seed, faults: Faults(dropRequest: 0.05, dropAnswer: 0.05, duplicate: 0.1, reorder: 0.1), offline: 0.02),
             catalog: catalog, server: SimulatedServer(url: server.url))
         await server.stop()
-        #expect(report.converged, "seed \(seed)")
+        #expect(report.converged, "seed \(seed): \(report.lostDetails) \(report.regressionDetails) \(report.divergenceDetails)")
         #expect(report.events > 0)
     }
 

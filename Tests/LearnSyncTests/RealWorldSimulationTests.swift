@@ -30,8 +30,8 @@ import Testing
             let report = try await Simulation.run(
                 options, catalog: catalog, server: SimulatedServer(url: server.url, clock: clock, setCatalog: { server.setCatalog($0) }))
             #expect(report.lostEvents == 0, "seed \(seed): \(report.lostDetails)")
-            #expect(report.divergentDevices == 0, "seed \(seed): \(report.divergentDevices) divergent")
-            #expect(report.regressions == 0, "seed \(seed): \(report.regressions) regressions")
+            #expect(report.divergentDevices == 0, "seed \(seed): \(report.divergenceDetails)")
+            #expect(report.regressions == 0, "seed \(seed): \(report.regressionDetails)")
             totals.add(report)
         }
         await server.stop()
