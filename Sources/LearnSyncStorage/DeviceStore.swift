@@ -29,11 +29,19 @@ public final class DeviceStore: Sendable {
     package let clock: any WallClock
     let catalogs: Mutex<Catalogs>
 
-    /// The app's bundled catalog and the server's, merged: every version of both.
+    /// The app's bundled catalog and the server's, and both merged (every version of both),
+    /// merged once per change: the catalog is read on every record.
     struct Catalogs: Sendable {
-        var bundled: Catalog
-        var server: Catalog?
-        var merged: Catalog { server.map { bundled.merging($0) } ?? bundled }
+        var bundled: Catalog { didSet { merge() } }
+        var server: Catalog? { didSet { merge() } }
+        private(set) var merged: Catalog
+
+        init(bundled: Catalog) {
+            self.bundled = bundled
+            merged = bundled
+        }
+
+        private mutating func merge() { merged = server.map { bundled.merging($0) } ?? bundled }
     }
 
     /// The courses this store validates and grades events against: the app's bundled catalog
