@@ -10,9 +10,10 @@ extension DeviceStore {
     public func storeServerCatalog(_ server: Catalog) async throws {
         let fingerprint = server.fingerprint
         let data = try server.allVersions.map { course in (course, try JSONEncoder().encode(course)) }
-        let merged = catalogs.withLock { state in
+        let (before, merged) = catalogs.withLock { state in
+            let before = state.merged
             state.server = server
-            return state.merged
+            return (before, state.merged)
         }
         try await write { db in
             try db.execute(sql: "DELETE FROM serverCourse")
@@ -22,17 +23,19 @@ extension DeviceStore {
                     arguments: [course.id.rawValue, course.version, json])
             }
             try db.execute(sql: "UPDATE syncState SET fetchedCatalog = ? WHERE id = 1", arguments: [fingerprint])
-            try Self.rebuildAll(catalog: merged, db)
+            // A server serving what the app bundles (the usual first sync) changes no progress.
+            if merged != before { try Self.rebuildAll(catalog: merged, db) }
         }
     }
 
     /// Replaces the app's bundled catalog (the app was updated) and rebuilds progress.
     public func setBundledCatalog(_ bundled: Catalog) async throws {
-        let merged = catalogs.withLock { state in
+        let (before, merged) = catalogs.withLock { state in
+            let before = state.merged
             state.bundled = bundled
-            return state.merged
+            return (before, state.merged)
         }
-        try await write { db in try Self.rebuildAll(catalog: merged, db) }
+        if merged != before { try await write { db in try Self.rebuildAll(catalog: merged, db) } }
     }
 
     /// The fingerprint of the server catalog stored last, if any.
