@@ -65,7 +65,7 @@ extension DeviceStore {
     private static func record(_ entries: [RecordEntry], catalog: Catalog, clock: any WallClock, _ db: Database) throws -> [ProgressEvent] {
         // The counter and the clock continue from the device row or from this replica's last
         // event, whichever is further: recording writes no device row (one page less per
-        // commit); a sync folds both into the row before it deletes refused events.
+        // commit); a sync folds both into the row before it moves events to another replica id.
         let identity = try db.cachedStatement(
             sql: "SELECT replica, learner, \(nextSeqSQL), \(latestHLCSQL), clockOffset FROM device WHERE id = 1")
         guard let row = try Row.fetchOne(identity) else {
@@ -124,7 +124,7 @@ extension DeviceStore {
     }
 
     /// Folds this replica's newest event into the device row's counter and clock, so they stay
-    /// right when refused events are deleted from the log.
+    /// right when a sync moves events to another replica id.
     static func saveClock(_ db: Database) throws {
         try db.cachedStatement(sql: "UPDATE device SET nextSeq = \(nextSeqSQL), hlc = \(latestHLCSQL) WHERE id = 1").execute()
     }
