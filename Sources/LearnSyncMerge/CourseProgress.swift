@@ -217,19 +217,27 @@ public struct CourseProgress: Codable, Hashable, Sendable {
         if event.isReset { return .rebuild }
         guard let course = catalog[event.course], Self.counts(event.payload, in: course, catalog: catalog) else { return .ignored }
         let hidden = hides(event.id)
-        if !hidden { applyVisible(event, catalog: catalog) }
-        if recordDone(event, catalog: catalog) { certificateEarnedAt = Self.earnedAt(course.certificate, firstDone) }
+        if fold(event, catalog: catalog, hidden: hidden) { certificateEarnedAt = Self.earnedAt(course.certificate, firstDone) }
         return hidden ? .hidden : .applied
     }
 
+    /// Folds one valid, non-reset event in (grading a quiz attempt once): into the visible
+    /// progress unless `hidden`, and into ``firstDone`` either way. Returns whether
+    /// ``firstDone`` moved. The one step that the incremental path and ``ProgressBuilder`` share.
+    mutating func fold(_ event: ProgressEvent, catalog: Catalog, hidden: Bool) -> Bool {
+        let grade: Grade? = if case .quizAttempt = event.payload { Grade(event.payload, course: event.course, catalog: catalog) } else { nil }
+        if !hidden { applyVisible(event, grade: grade) }
+        return recordDone(event, grade: grade)
+    }
+
     /// Notes a completion or passing attempt in ``firstDone``; returns whether it moved.
-    mutating func recordDone(_ event: ProgressEvent, catalog: Catalog) -> Bool {
+    private mutating func recordDone(_ event: ProgressEvent, grade: Grade?) -> Bool {
         let item: ItemID
         switch event.payload {
         case .lessonCompleted(let lesson):
             item = lesson
         case .quizAttempt:
-            guard let grade = Grade(event.payload, course: event.course, catalog: catalog), grade.passed else { return false }
+            guard let grade, grade.passed else { return false }
             item = grade.quiz
         default:
             return false
@@ -260,8 +268,8 @@ public struct CourseProgress: Codable, Hashable, Sendable {
         return (try? course.validate(payload)) != nil
     }
 
-    /// Folds one visible, valid, non-reset event in.
-    mutating func applyVisible(_ event: ProgressEvent, catalog: Catalog) {
+    /// Folds one visible, valid, non-reset event into the visible progress.
+    private mutating func applyVisible(_ event: ProgressEvent, grade: Grade?) {
         let key = event.key
         switch event.payload {
         case .courseReset:
@@ -273,9 +281,7 @@ public struct CourseProgress: Codable, Hashable, Sendable {
         case .timeSpent(let lesson, let seconds):
             lessons[lesson, default: LessonProgress()].secondsSpent += seconds
         case .quizAttempt:
-            if let grade = Grade(event.payload, course: event.course, catalog: catalog) {
-                quizzes[grade.quiz, default: QuizProgress(questionCount: grade.questions)].add(grade)
-            }
+            if let grade { quizzes[grade.quiz, default: QuizProgress(questionCount: grade.questions)].add(grade) }
         case .scenarioChoice(let scenario, let choice):
             if var progress = scenarios[scenario] {
                 progress.choices += 1
@@ -341,8 +347,7 @@ public struct ProgressBuilder {
         guard !event.isReset, let course = catalog[event.course], CourseProgress.counts(event.payload, in: course, catalog: catalog) else {
             return
         }
-        if !progress.hides(event.id) { progress.applyVisible(event, catalog: catalog) }
-        _ = progress.recordDone(event, catalog: catalog)
+        _ = progress.fold(event, catalog: catalog, hidden: progress.hides(event.id))
     }
 
     /// The progress built.

@@ -211,12 +211,7 @@ public final class SQLiteServerStore: ServerStore {
                 db.cachedStatement(sql: "SELECT replica, seq, learner, hlc, course, type, item, answers, choice, amount FROM event WHERE root = ?"),
                 arguments: [root.rawValue])
             var events = [ProgressEvent]()
-            while let row = try rows.next() {
-                events.append(try EventColumns(
-                    replica: row[0], seq: row[1], learner: row[2], hlc: row[3], course: row[4], type: row[5],
-                    item: row[6], answers: row[7], choice: row[8], amount: row[9]
-                ).event())
-            }
+            while let row = try rows.next() { events.append(try Self.event(row, from: 0)) }
             return (root, events)
         }
     }
@@ -264,14 +259,20 @@ public final class SQLiteServerStore: ServerStore {
             let replicaOfRow: String = row[1]
             let seq: Int64 = row[2]
             guard !rules.requesterHolds(replica: replicaOfRow, seq: seq) else { continue }
-            page.append(try EventColumns(
-                replica: replicaOfRow, seq: row[2], learner: row[3], hlc: row[4], course: row[5], type: row[6],
-                item: row[7], answers: row[8], choice: row[9], amount: row[10]
-            ).event())
+            page.append(try Self.event(row, from: 1))
         }
         return FeedPage(
             renewReplica: rules.renewReplica, retimed: rules.retimed, rejected: rules.rejected, events: page, aliases: aliases,
             cursor: next, more: more)
+    }
+
+    /// The event in `row`'s columns `replica, seq, learner, hlc, course, type, item, answers,
+    /// choice, amount`, starting at column `first`.
+    private static func event(_ row: Row, from first: Int) throws -> ProgressEvent {
+        try EventColumns(
+            replica: row[first], seq: row[first + 1], learner: row[first + 2], hlc: row[first + 3], course: row[first + 4],
+            type: row[first + 5], item: row[first + 6], answers: row[first + 7], choice: row[first + 8], amount: row[first + 9]
+        ).event()
     }
 
     static func root(of learner: LearnerID, _ db: Database) throws -> LearnerID {

@@ -304,12 +304,15 @@ extension DeviceStore {
                 for course in rebuildCourses { try progress.rebuild(learner: root, course: course) }
             }
             try progress.flush()
-            // Pulled times move the clock only within a minute of the corrected wall time.
             if let offset = result.clockOffset {
                 try db.execute(sql: "UPDATE device SET clockOffset = ? WHERE id = 1", arguments: [offset])
             }
-            let bound = HLCTimestamp(physicalMilliseconds: now.millisecondsSince1970 + (result.clockOffset ?? 0) + HybridLogicalClock.maxAheadMilliseconds)
-            try db.execute(sql: "UPDATE device SET hlc = max(hlc, ?) WHERE id = 1", arguments: [min(latest, bound).rawValue])
+            // The clock's own rule decides whether a pulled time moves it (within a minute of the
+            // corrected wall time only).
+            let device = try Row.fetchOne(db, sql: "SELECT hlc, clockOffset FROM device WHERE id = 1")
+            var clock = HybridLogicalClock(latest: HLCTimestamp(rawValue: device?[0] ?? 0))
+            clock.receive(latest, now: now.millisecondsSince1970 + (device?[1] ?? 0))
+            try db.execute(sql: "UPDATE device SET hlc = ? WHERE id = 1", arguments: [clock.latest.rawValue])
             try db.execute(
                 sql: "UPDATE syncState SET cursor = ?, lastSyncAt = ? WHERE id = 1",
                 arguments: [cursor, now.millisecondsSince1970])
