@@ -38,9 +38,7 @@ public struct CredentialsRequest: Codable, Hashable, Sendable {
         else {
             throw Problem(code: .invalidRequest, detail: "username must be 3 to 64 characters from a-z, 0-9, '.', '_' and '-'")
         }
-        guard ProtocolLimits.passwordLength.contains(password.count) else {
-            throw Problem(code: .invalidRequest, detail: "password must be 8 to 128 characters")
-        }
+        try validatePassword(password, field: "password")
         if let guest {
             guard guest.learner.isGuest else { throw Problem(code: .invalidRequest, detail: "guest.learner must be a guest id (g-…)") }
             guard ProtocolLimits.secretLength.contains(guest.secret.count) else {
@@ -50,24 +48,41 @@ public struct CredentialsRequest: Codable, Hashable, Sendable {
     }
 }
 
-/// `POST /v1/signout`: revokes the caller's token.
+/// `POST /v1/signout`: revokes the caller's token, or with `everywhere` every token of the
+/// caller's learner (the account and its attached guests): every device must sign in again.
 public struct SignOutRequest: Codable, Hashable, Sendable {
     public var version: Int
+    /// Revoke every token of the learner, not only the caller's.
+    public var everywhere: Bool?
 
-    public init(version: Int = ProtocolVersion.current) { self.version = version }
+    public init(everywhere: Bool? = nil, version: Int = ProtocolVersion.current) {
+        self.version = version
+        self.everywhere = everywhere
+    }
 
-    private enum CodingKeys: String, CodingKey { case version = "protocol" }
+    private enum CodingKeys: String, CodingKey { case version = "protocol", everywhere }
 }
 
 /// The answer to signing out.
 public struct SignOutResponse: Codable, Hashable, Sendable {
     public var version: Int
+    /// Whether the caller's token was live and is now revoked.
     public var revoked: Bool
+    /// How many live tokens were revoked in all (the caller's included).
+    public var sessions: Int?
 
-    public init(revoked: Bool, version: Int = ProtocolVersion.current) {
+    public init(revoked: Bool, sessions: Int? = nil, version: Int = ProtocolVersion.current) {
         self.version = version
         self.revoked = revoked
+        self.sessions = sessions
     }
 
-    private enum CodingKeys: String, CodingKey { case version = "protocol", revoked }
+    private enum CodingKeys: String, CodingKey { case version = "protocol", revoked, sessions }
+}
+
+/// Checks a password's length, the one rule of protocol v1 for passwords.
+func validatePassword(_ password: String, field: String) throws(Problem) {
+    guard ProtocolLimits.passwordLength.contains(password.count) else {
+        throw Problem(code: .invalidRequest, detail: "\(field) must be 8 to 128 characters")
+    }
 }

@@ -62,3 +62,17 @@ public struct CourseReport: Codable, Hashable, Sendable {
         self.certificate = certificate
     }
 }
+
+extension CourseReport {
+    /// Grades a learner's events course by course under `catalog`, with the device's rules: one
+    /// report per course of the catalog that holds any of the events, in catalog order.
+    public static func grade(_ events: [ProgressEvent], catalog: Catalog) -> [CourseReport] {
+        var byCourse = [CourseID: [ProgressEvent]]()
+        for event in events { byCourse[event.course, default: []].append(event) }
+        return catalog.courses.compactMap { course -> CourseReport? in
+            guard let events = byCourse[course.id] else { return nil }
+            let progress = CourseProgress.rebuild(course: course.id, catalog: catalog, from: events)
+            return CourseReport(progress: progress, certificate: progress.certificate(for: course))
+        }
+    }
+}

@@ -35,13 +35,18 @@ public struct SessionResponse: Codable, Hashable, Sendable {
     public var token: String
     /// When the token stops working, in milliseconds since 1970.
     public var expiresAt: Int64
+    /// True when the server had deleted the device's guest after its retention period without a
+    /// sync and registered it again now: the server holds none of its events, so the device
+    /// pushes every event it holds again. Absent otherwise.
+    public var guestExpired: Bool?
 
-    public init(learner: LearnerID, token: String, expiresAt: Int64, version: Int = ProtocolVersion.current) {
+    public init(learner: LearnerID, token: String, expiresAt: Int64, guestExpired: Bool? = nil, version: Int = ProtocolVersion.current) {
         self.version = version
         self.learner = learner
         self.token = token
         self.expiresAt = expiresAt
+        self.guestExpired = guestExpired
     }
 
-    private enum CodingKeys: String, CodingKey { case version = "protocol", learner, token, expiresAt }
+    private enum CodingKeys: String, CodingKey { case version = "protocol", learner, token, expiresAt, guestExpired }
 }

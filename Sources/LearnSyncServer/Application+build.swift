@@ -13,17 +13,40 @@ public struct ServerConfiguration: Sendable {
     public var databasePath: String
     /// The bcrypt cost of new password hashes (12 by default; lower only for simulations).
     public var passwordCost: UInt8
+    /// How long an unattached guest is kept on the server without a sync (default 90 days).
+    public var guestRetention: Duration
+    /// How often the retention sweep runs (default hourly).
+    public var retentionSweepInterval: Duration
+    /// The address learners reach the server at (`https://learn.example.com`), which names
+    /// them and their courses in xAPI exports; by default the request's `Host` over `http`.
+    public var publicURL: String?
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "learnsync-server.sqlite", passwordCost: UInt8 = 12) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "learnsync-server.sqlite", passwordCost: UInt8 = 12,
+        guestRetention: Duration = .seconds(90 * 86_400), retentionSweepInterval: Duration = .seconds(3600), publicURL: String? = nil
+    ) {
         self.host = host
         self.port = port
         self.databasePath = databasePath
         self.passwordCost = passwordCost
+        self.guestRetention = guestRetention
+        self.retentionSweepInterval = retentionSweepInterval
+        self.publicURL = publicURL
+    }
+
+    /// The xAPI home page for a request that arrived with `host` in its `Host` header.
+    func homePage(requestHost: String?) -> String {
+        if let publicURL { return publicURL }
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
+        if let requestHost, !requestHost.isEmpty, requestHost.count <= 255, requestHost.allSatisfy(allowed.contains) {
+            return "http://\(requestHost)"
+        }
+        return "http://\(host):\(port)"
     }
 }
 
 /// Builds the router: the protocol's endpoints over a ``SyncService``.
-public func buildRouter(service: SyncService) -> Router<LearnSyncRequestContext> {
+public func buildRouter(service: SyncService, configuration: ServerConfiguration = ServerConfiguration()) -> Router<LearnSyncRequestContext> {
     let router = Router(context: LearnSyncRequestContext.self)
     router.add(middleware: ProblemMiddleware())
     router.get("/health") { _, _ in "ok" }
@@ -55,8 +78,29 @@ public func buildRouter(service: SyncService) -> Router<LearnSyncRequestContext>
         return try jsonResponse(try await service.signIn(body, address: context.addressKey), status: .ok)
     }
     router.post("/v1/signout") { request, context in
-        _ = try await readJSON(request, SignOutRequest.self)
-        return try jsonResponse(try await service.signOut(authorization: request.headers[.authorization]), status: .ok)
+        let body = try await readJSON(request, SignOutRequest.self)
+        return try jsonResponse(try await service.signOut(body, authorization: request.headers[.authorization]), status: .ok)
+    }
+    router.delete("/v1/account") { request, context in
+        let body = try await readJSON(request, DeleteAccountRequest.self)
+        return try jsonResponse(
+            try await service.deleteAccount(body, authorization: request.headers[.authorization], address: context.addressKey), status: .ok)
+    }
+    router.post("/v1/account/password") { request, context in
+        let body = try await readJSON(request, ChangePasswordRequest.self)
+        return try jsonResponse(
+            try await service.changePassword(body, authorization: request.headers[.authorization], address: context.addressKey), status: .ok)
+    }
+    router.get("/v1/export") { request, _ -> Response in
+        switch request.uri.queryParameters.get("format") ?? "json" {
+        case "json":
+            return try jsonResponse(try await service.export(authorization: request.headers[.authorization]), status: .ok)
+        case "xapi":
+            let homePage = configuration.homePage(requestHost: request.head.authority)
+            return try jsonResponse(try await service.xapiExport(authorization: request.headers[.authorization], homePage: homePage), status: .ok)
+        default:
+            throw Problem(code: .invalidRequest, detail: "format must be json or xapi")
+        }
     }
     return router
 }
@@ -82,10 +126,13 @@ public func buildApplication(
     configuration: ServerConfiguration, service: SyncService, logger: Logger = Logger(label: "learnsync.server"),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    let router = buildRouter(service: service)
+    let router = buildRouter(service: service, configuration: configuration)
+    let retention = RetentionService(
+        service: service, guestRetention: configuration.guestRetention, interval: configuration.retentionSweepInterval, logger: logger)
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "learnsync"),
+        services: [retention],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
 }

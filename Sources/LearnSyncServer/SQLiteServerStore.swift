@@ -5,7 +5,7 @@ import LearnSyncProtocol
 
 /// The embedded server store: one SQLite file in WAL mode through GRDB.
 public final class SQLiteServerStore: ServerStore {
-    private let writer: any DatabaseWriter
+    let writer: any DatabaseWriter
     /// Syncs share transactions under load (see ``GroupCommit``).
     private let syncs: GroupCommit
 
@@ -13,6 +13,8 @@ public final class SQLiteServerStore: ServerStore {
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // Deleted rows (erasure, expiry) are overwritten in the file, not left in free pages.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
         do {
             writer = try DatabasePool(path: path, configuration: configuration)
             try ServerSchema.migrator.migrate(writer)
@@ -35,10 +37,11 @@ public final class SQLiteServerStore: ServerStore {
 
     public func registerGuest(_ claim: GuestClaim, session: NewSession) async throws -> AttachOutcome {
         try await writer.write { db in
-            guard try Self.claimGuest(claim, db) else { return .wrongGuestSecret }
+            let claimed = try Self.claimGuest(claim, now: session.createdAt, db)
+            guard claimed == .attached || claimed == .restarted else { return claimed }
             guard try Self.root(of: claim.learner, db) == claim.learner else { return .attachedElsewhere }
             try Self.insert(session, for: claim.learner, db)
-            return .attached
+            return claimed
         }
     }
 
@@ -63,7 +66,7 @@ public final class SQLiteServerStore: ServerStore {
                 }
                 try db.execute(
                     sql: "INSERT INTO learner (id, username, passwordHash, createdAt) VALUES (?, ?, ?, ?)",
-                    arguments: [id.rawValue, username, passwordHash, Self.now()])
+                    arguments: [id.rawValue, username, passwordHash, session.createdAt])
                 return try Self.attach(guest, to: id, session: session, db)
             }
         }
@@ -85,8 +88,10 @@ public final class SQLiteServerStore: ServerStore {
     /// Inside a write: attaches the guest (if any), then stores the session. On any refusal the
     /// transaction is rolled back by throwing, so nothing of the request remains.
     private static func attach(_ guest: GuestClaim?, to account: LearnerID, session: NewSession, _ db: Database) throws -> AttachOutcome {
+        var outcome = AttachOutcome.attached
         if let guest {
-            guard try claimGuest(guest, db) else { throw Refusal(outcome: .wrongGuestSecret) }
+            outcome = try claimGuest(guest, now: session.createdAt, db)
+            guard outcome == .attached || outcome == .restarted else { throw Refusal(outcome: outcome) }
             let current = try root(of: guest.learner, db)
             if current != account {
                 guard current == guest.learner else { throw Refusal(outcome: .attachedElsewhere) }
@@ -103,18 +108,27 @@ public final class SQLiteServerStore: ServerStore {
             }
         }
         try insert(session, for: account, db)
-        return .attached
+        return outcome
     }
 
-    /// Registers an unknown guest with its secret, or checks a known guest's secret.
-    private static func claimGuest(_ claim: GuestClaim, _ db: Database) throws -> Bool {
+    /// Registers an unknown guest with its secret (again, after it expired: `.restarted`), or
+    /// checks a known guest's secret and marks it seen. An erased guest stays erased.
+    private static func claimGuest(_ claim: GuestClaim, now: Int64, _ db: Database) throws -> AttachOutcome {
         if let existing = try String.fetchOne(db, sql: "SELECT secretHash FROM learner WHERE id = ?", arguments: [claim.learner.rawValue]) {
-            return constantTimeEquals(existing, claim.secretHash)
+            guard constantTimeEquals(existing, claim.secretHash) else { return .wrongGuestSecret }
+            try db.execute(sql: "UPDATE learner SET lastSeenAt = ? WHERE id = ?", arguments: [now, claim.learner.rawValue])
+            return .attached
+        }
+        var outcome = AttachOutcome.attached
+        if let reason = try String.fetchOne(db, sql: "SELECT reason FROM tombstone WHERE learner = ?", arguments: [claim.learner.rawValue]) {
+            guard reason == Tombstone.Reason.expired.rawValue else { return .erased }
+            try db.execute(sql: "DELETE FROM tombstone WHERE learner = ?", arguments: [claim.learner.rawValue])
+            outcome = .restarted
         }
         try db.execute(
-            sql: "INSERT INTO learner (id, secretHash, createdAt) VALUES (?, ?, ?)",
-            arguments: [claim.learner.rawValue, claim.secretHash, now()])
-        return true
+            sql: "INSERT INTO learner (id, secretHash, createdAt, lastSeenAt) VALUES (?, ?, ?, ?)",
+            arguments: [claim.learner.rawValue, claim.secretHash, now, now])
+        return outcome
     }
 
     private static func insert(_ session: NewSession, for learner: LearnerID, _ db: Database) throws {
@@ -131,8 +145,6 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
-    private static func now() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
-
     public func session(tokenHash: String, now: Int64) async throws -> SessionRecord? {
         try await writer.read { db in
             let row = try Row.fetchOne(
@@ -147,16 +159,20 @@ public final class SQLiteServerStore: ServerStore {
     ) async throws -> FeedPage? {
         guard !events.isEmpty else {
             // A pull stores nothing: it reads a snapshot beside the writer.
-            return try await writer.read { db in
-                guard let root = try Self.root(tokenHash: tokenHash, now: now, db) else { return nil }
+            let (page, staleGuest) = try await writer.read { db -> (FeedPage?, LearnerID?) in
+                guard let root = try Self.root(tokenHash: tokenHash, now: now, db) else { return (nil, nil) }
                 let held = try Self.replicaState(replica, db)
                 var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
                 rules.check(owner: held?.ownerRoot, storedLastSeq: held?.lastSeq ?? 0)
-                return try Self.page(of: root, aliases: Self.aliases(of: root, db), after: cursor, limit: limit, rules: rules, db)
+                let page = try Self.page(of: root, aliases: Self.aliases(of: root, db), after: cursor, limit: limit, rules: rules, db)
+                return (page, try Self.guestSeenBefore(root, now - Self.seenGranularity, db) ? root : nil)
             }
+            if let staleGuest { try await writer.write { db in try Self.markSeen(staleGuest, now: now, db) } }
+            return page
         }
         return try await syncs.write { db in
             guard let root = try Self.root(tokenHash: tokenHash, now: now, db) else { return nil }
+            if try Self.guestSeenBefore(root, now - Self.seenGranularity, db) { try Self.markSeen(root, now: now, db) }
             let aliases = try Self.aliases(of: root, db)
             let held = try Self.replicaState(replica, db)
             var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
@@ -172,7 +188,8 @@ public final class SQLiteServerStore: ServerStore {
                 """)
             var stored: Int64 = 0
             for event in events {
-                guard rules.admit(event, isMember: members.contains(event.learner)) else { continue }
+                guard try rules.admit(event, isMember: members.contains(event.learner), isErased: { try Self.isErased(event.learner, db) })
+                else { continue }
                 let c = EventColumns(event)
                 let hlc = rules.storedTime(of: event)
                 insert.setUncheckedArguments([
@@ -207,13 +224,36 @@ public final class SQLiteServerStore: ServerStore {
     public func learnerEvents(tokenHash: String, now: Int64) async throws -> (learner: LearnerID, events: [ProgressEvent])? {
         try await writer.read { db in
             guard let root = try Self.root(tokenHash: tokenHash, now: now, db) else { return nil }
-            let rows = try Row.fetchCursor(
-                db.cachedStatement(sql: "SELECT replica, seq, learner, hlc, course, type, item, answers, choice, amount FROM event WHERE root = ?"),
-                arguments: [root.rawValue])
-            var events = [ProgressEvent]()
-            while let row = try rows.next() { events.append(try Self.event(row, from: 0)) }
-            return (root, events)
+            return (root, try Self.events(of: root, db))
         }
+    }
+
+    /// Every event in `root`'s feed, in feed order.
+    static func events(of root: LearnerID, _ db: Database) throws -> [ProgressEvent] {
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT replica, seq, learner, hlc, course, type, item, answers, choice, amount FROM event WHERE root = ? ORDER BY feed"),
+            arguments: [root.rawValue])
+        var events = [ProgressEvent]()
+        while let row = try rows.next() { events.append(try Self.event(row, from: 0)) }
+        return events
+    }
+
+    /// How often a guest's `lastSeenAt` is written: at most once an hour, so a pull stays a read.
+    static let seenGranularity: Int64 = 3_600_000
+
+    /// Whether `learner` is an unattached guest last seen before `time`.
+    private static func guestSeenBefore(_ learner: LearnerID, _ time: Int64, _ db: Database) throws -> Bool {
+        guard learner.isGuest else { return false }
+        let seen = try Int64.fetchOne(db.cachedStatement(sql: "SELECT lastSeenAt FROM learner WHERE id = ?"), arguments: [learner.rawValue])
+        return (seen ?? .max) < time
+    }
+
+    private static func markSeen(_ guest: LearnerID, now: Int64, _ db: Database) throws {
+        try db.execute(sql: "UPDATE learner SET lastSeenAt = max(lastSeenAt, ?) WHERE id = ?", arguments: [now, guest.rawValue])
+    }
+
+    static func isErased(_ learner: LearnerID, _ db: Database) throws -> Bool {
+        try String.fetchOne(db, sql: "SELECT reason FROM tombstone WHERE learner = ?", arguments: [learner.rawValue]) == Tombstone.Reason.erased.rawValue
     }
 
     /// The root of a replica's owner and the highest counter stored under it, if it is known.
@@ -227,7 +267,7 @@ public final class SQLiteServerStore: ServerStore {
 
     /// The feed root (the account, for an attached guest) of a live session's learner, in one
     /// statement; nil when the token is unknown, expired or revoked.
-    private static func root(tokenHash: String, now: Int64, _ db: Database) throws -> LearnerID? {
+    static func root(tokenHash: String, now: Int64, _ db: Database) throws -> LearnerID? {
         let statement = try db.cachedStatement(sql: """
             SELECT COALESCE(alias.account, session.learner) FROM session LEFT JOIN alias ON alias.guest = session.learner
             WHERE session.tokenHash = ? AND session.revoked = 0 AND session.expiresAt > ?

@@ -63,6 +63,27 @@ enum ServerSchema {
                 ALTER TABLE event ADD COLUMN sentHLC INTEGER;
                 """)
         }
+        migrator.registerMigration("v3: erasure, guest expiry") { db in
+            try db.execute(sql: """
+                -- When an unattached guest last registered or synced (to the hour): guests idle for
+                -- longer than the retention period are deleted. Not kept for accounts.
+                ALTER TABLE learner ADD COLUMN lastSeenAt INTEGER;
+                UPDATE learner SET lastSeenAt = createdAt WHERE username IS NULL;
+                CREATE INDEX learner_idle_guests ON learner(lastSeenAt) WHERE username IS NULL;
+                CREATE INDEX replica_by_owner ON replica(owner);
+                -- What is left of an erased or expired learner: its random id, why and when.
+                CREATE TABLE tombstone (
+                    learner TEXT PRIMARY KEY NOT NULL,
+                    reason TEXT NOT NULL,
+                    at INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                -- The token hashes of erased learners, so that their devices are told.
+                CREATE TABLE erasedSession (
+                    tokenHash TEXT PRIMARY KEY NOT NULL,
+                    learner TEXT NOT NULL
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

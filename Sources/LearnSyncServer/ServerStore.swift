@@ -38,6 +38,93 @@ public enum AttachOutcome: Hashable, Sendable {
     case attachedElsewhere
     /// Sign up only: the username is taken.
     case usernameTaken
+    /// Attached or registered now, but the guest had been deleted after its retention period:
+    /// the server holds none of its events, and the device pushes them again.
+    case restarted
+    /// The guest was erased with its account: nothing changed.
+    case erased
+}
+
+/// What is left of a learner the server deleted: its random id, why and when.
+public struct Tombstone: Hashable, Sendable {
+    public enum Reason: String, Hashable, Sendable {
+        /// The learner erased their account (or guest): nothing of it may come back.
+        case erased
+        /// An unattached guest went unsynced for longer than the retention period.
+        case expired
+    }
+
+    public var learner: LearnerID
+    public var reason: Reason
+    /// When, in milliseconds since 1970.
+    public var at: Int64
+
+    public init(learner: LearnerID, reason: Reason, at: Int64) {
+        self.learner = learner
+        self.reason = reason
+        self.at = at
+    }
+}
+
+/// A learner's sign-in record: the account's username and password hash, nil for a guest.
+public struct LearnerCredentials: Hashable, Sendable {
+    public var username: String?
+    public var passwordHash: String?
+
+    public init(username: String?, passwordHash: String?) {
+        self.username = username
+        self.passwordHash = passwordHash
+    }
+}
+
+/// What an erasure removed.
+public struct ErasureReceipt: Hashable, Sendable {
+    public var guests: Int
+    public var events: Int
+
+    public init(guests: Int, events: Int) {
+        self.guests = guests
+        self.events = events
+    }
+}
+
+/// Everything a store holds about one learner (the account and its attached guests), for export.
+public struct LearnerRecord: Sendable {
+    public var learner: LearnerID
+    public var username: String?
+    public var createdAt: Int64
+    public var guests: [(id: LearnerID, createdAt: Int64)]
+    /// Expiry times of the live sessions.
+    public var sessions: [Int64]
+    public var events: [ProgressEvent]
+
+    public init(
+        learner: LearnerID, username: String?, createdAt: Int64, guests: [(id: LearnerID, createdAt: Int64)], sessions: [Int64],
+        events: [ProgressEvent]
+    ) {
+        self.learner = learner
+        self.username = username
+        self.createdAt = createdAt
+        self.guests = guests
+        self.sessions = sessions
+        self.events = events
+    }
+}
+
+/// What one retention sweep deleted.
+public struct SweepReport: Hashable, Sendable {
+    /// Unattached guests idle past the retention period, deleted with their events.
+    public var expiredGuests = 0
+    /// Their events.
+    public var events = 0
+    /// Expired and revoked sessions.
+    public var sessions = 0
+
+    public init(expiredGuests: Int = 0, events: Int = 0, sessions: Int = 0) {
+        self.expiredGuests = expiredGuests
+        self.events = events
+        self.sessions = sessions
+    }
 }
 
 /// A guest to attach, with the hash of its device secret.
@@ -54,10 +141,13 @@ public struct GuestClaim: Hashable, Sendable {
 /// A new session to store.
 public struct NewSession: Hashable, Sendable {
     public var tokenHash: String
+    /// The server's time when it was made, in milliseconds since 1970: the request's time.
+    public var createdAt: Int64
     public var expiresAt: Int64
 
-    public init(tokenHash: String, expiresAt: Int64) {
+    public init(tokenHash: String, createdAt: Int64, expiresAt: Int64) {
         self.tokenHash = tokenHash
+        self.createdAt = createdAt
         self.expiresAt = expiresAt
     }
 }
@@ -109,4 +199,37 @@ public protocol ServerStore: Sendable {
     /// Every event of the live session's learner (the account and its guests), for the server's
     /// own grading; nil when the token is unknown, expired or revoked.
     func learnerEvents(tokenHash: String, now: Int64) async throws -> (learner: LearnerID, events: [ProgressEvent])?
+
+    // MARK: The data lifecycle (docs/PRIVACY.md)
+
+    /// The username and password hash of a learner; nil when the learner is unknown.
+    func credentials(of learner: LearnerID) async throws -> LearnerCredentials?
+
+    /// Why a token that no longer authenticates stopped working, if its learner was erased.
+    func tombstone(tokenHash: String) async throws -> Tombstone?
+
+    /// Erases `learner` (an account, or an unattached guest) in one transaction: the learner, its
+    /// attached guests, their events, aliases, replica records and sessions. What remains is a
+    /// tombstone per learner id (`erased`, with the time) and the hashes of their tokens, so
+    /// that their devices are told `learner-erased`; nothing else. Events pushed later under
+    /// those ids are refused and resurrect nothing.
+    /// - Returns: nil when the learner is unknown (erased already).
+    func erase(_ learner: LearnerID, now: Int64) async throws -> ErasureReceipt?
+
+    /// Everything held about the live session's learner; nil when the token is unknown, expired
+    /// or revoked.
+    func record(tokenHash: String, now: Int64) async throws -> LearnerRecord?
+
+    /// Replaces an account's password hash, revokes every session of the account and its guests
+    /// and stores `session`: all or nothing.
+    func setPassword(_ account: LearnerID, passwordHash: String, session: NewSession) async throws
+
+    /// Revokes every live session of `learner` and its attached guests; returns how many.
+    func revokeAll(_ learner: LearnerID) async throws -> Int
+
+    /// Deletes, in transactions of at most `batch` guests, every unattached guest that neither
+    /// registered nor synced since `idleSince` (with its events, replica records and sessions;
+    /// a tombstone `expired` remains so that its device is told), and every expired or revoked
+    /// session.
+    func sweep(idleSince: Int64, now: Int64, batch: Int) async throws -> SweepReport
 }

@@ -37,14 +37,18 @@ struct SyncRules {
         }
     }
 
-    /// Whether to try storing `event`; a refusal is recorded.
-    mutating func admit(_ event: ProgressEvent, isMember: Bool) -> Bool {
+    /// Whether to try storing `event`; a refusal is recorded. `isErased` is asked only for an
+    /// event of another learner: an erased learner's events are refused `erased-learner`.
+    mutating func admit(_ event: ProgressEvent, isMember: Bool, isErased: () throws -> Bool) rethrows -> Bool {
         if refuseRest {
             rejected.append(Rejection(id: event.id, code: .replicaConflict, reason: Self.conflictReason))
             return false
         }
         guard isMember else {
-            rejected.append(Rejection(id: event.id, code: .foreignLearner, reason: "the event's learner is not the caller"))
+            rejected.append(
+                try isErased()
+                    ? Rejection(id: event.id, code: .erasedLearner, reason: "the event's learner was erased")
+                    : Rejection(id: event.id, code: .foreignLearner, reason: "the event's learner is not the caller"))
             return false
         }
         return true

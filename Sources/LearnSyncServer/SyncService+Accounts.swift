@@ -23,37 +23,54 @@ extension SyncService {
             }
         }
         try check(outcome)
-        return SessionResponse(learner: account, token: token, expiresAt: session.expiresAt)
+        return SessionResponse(learner: account, token: token, expiresAt: session.expiresAt, guestExpired: outcome == .restarted ? true : nil)
     }
 
     /// `POST /v1/sessions`: checks the password (rate-limited per username and per address),
     /// attaches the device's guest if proven, and returns a new token for the account.
     public func signIn(_ request: CredentialsRequest, address: String) async throws -> SessionResponse {
         try request.validate()
-        let now = clock.millisecondsSince1970()
-        let usernameKey = "u:" + request.username, addressKey = "a:" + address
-        if let wait = usernameFailures.retryAfter(usernameKey, now: now) ?? addressFailures.retryAfter(addressKey, now: now) {
-            throw Problem(code: .rateLimited, detail: "too many failed sign-ins; try again in \(wait) seconds", retryAfter: wait)
-        }
+        try checkRateLimit(username: request.username, address: address)
         let account = try await store.account(username: request.username)
-        // Verify against a decoy when the username is unknown, so timing reveals nothing.
-        let verified = Bcrypt.verify(request.password, hash: account?.passwordHash ?? decoyHash)
-        guard let account, verified else {
-            usernameFailures.fail(usernameKey, now: now)
-            addressFailures.fail(addressKey, now: now)
-            throw Problem(code: .unauthorized, detail: "wrong username or password")
-        }
-        usernameFailures.reset(usernameKey)
+        try verifyPassword(request.password, hash: account?.passwordHash, username: request.username, address: address)
+        guard let account else { throw Problem(code: .unauthorized, detail: "wrong username or password") }
         let (token, session) = newSession()
-        try check(try await store.signIn(account.id, guest: claim(request.guest), session: session))
-        return SessionResponse(learner: account.id, token: token, expiresAt: session.expiresAt)
+        let outcome = try await store.signIn(account.id, guest: claim(request.guest), session: session)
+        try check(outcome)
+        return SessionResponse(learner: account.id, token: token, expiresAt: session.expiresAt, guestExpired: outcome == .restarted ? true : nil)
     }
 
-    /// `POST /v1/signout`: revokes the caller's token.
-    public func signOut(authorization: String?) async throws -> SignOutResponse {
+    /// `POST /v1/signout`: revokes the caller's token, or with `everywhere` every token of the
+    /// caller's learner and its attached guests.
+    public func signOut(_ request: SignOutRequest = SignOutRequest(), authorization: String?) async throws -> SignOutResponse {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
-        _ = try await session(tokenHash: tokenHash)
-        return SignOutResponse(revoked: try await store.revoke(tokenHash: tokenHash))
+        let session = try await session(tokenHash: tokenHash)
+        guard request.everywhere == true else { return SignOutResponse(revoked: try await store.revoke(tokenHash: tokenHash), sessions: nil) }
+        let count = try await store.revokeAll(session.learner)
+        return SignOutResponse(revoked: count > 0, sessions: count)
+    }
+
+    /// Refuses at once while a username or an address has too many recent failures.
+    func checkRateLimit(username: String, address: String) throws(Problem) {
+        let now = clock.millisecondsSince1970()
+        if let wait = usernameFailures.retryAfter("u:" + username, now: now) ?? addressFailures.retryAfter("a:" + address, now: now) {
+            throw Problem(code: .rateLimited, detail: "too many failed sign-ins; try again in \(wait) seconds", retryAfter: wait)
+        }
+    }
+
+    /// Checks a password against an account's bcrypt hash (against a decoy when there is no
+    /// account, so timing reveals nothing) and counts a failure against the username and the
+    /// address. Callers check the rate limit first.
+    /// - Throws: ``Problem`` `unauthorized`.
+    func verifyPassword(_ password: String, hash: String?, username: String, address: String) throws(Problem) {
+        let verified = Bcrypt.verify(password, hash: hash ?? decoyHash)
+        guard hash != nil, verified else {
+            let now = clock.millisecondsSince1970()
+            usernameFailures.fail("u:" + username, now: now)
+            addressFailures.fail("a:" + address, now: now)
+            throw Problem(code: .unauthorized, detail: "wrong username or password")
+        }
+        usernameFailures.reset("u:" + username)
     }
 
     private func claim(_ proof: GuestProof?) -> GuestClaim? {
@@ -66,6 +83,8 @@ extension SyncService {
         case .usernameTaken: throw Problem(code: .conflict, detail: "this username is taken")
         case .attachedElsewhere: throw Problem(code: .guestAttached, detail: "this guest is already attached to another account")
         case .wrongGuestSecret: throw Problem(code: .forbidden, detail: "the guest's device secret does not match")
+        case .erased: throw Self.erasedGuest
+        case .restarted: return
         }
     }
 }

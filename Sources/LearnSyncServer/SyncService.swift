@@ -67,16 +67,10 @@ public struct SyncService: Sendable {
     public func progress(authorization: String?) async throws -> ProgressResponse {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
         guard let held = try await store.learnerEvents(tokenHash: tokenHash, now: clock.millisecondsSince1970()) else {
-            throw Self.unknownToken
+            throw try await refusal(forToken: tokenHash)
         }
         let current = catalogs.current
-        var byCourse = [CourseID: [ProgressEvent]]()
-        for event in held.events { byCourse[event.course, default: []].append(event) }
-        let reports = current.catalog.courses.compactMap { course -> CourseReport? in
-            guard let events = byCourse[course.id] else { return nil }
-            let progress = CourseProgress.rebuild(course: course.id, catalog: current.catalog, from: events)
-            return CourseReport(progress: progress, certificate: progress.certificate(for: course))
-        }
+        let reports = CourseReport.grade(held.events, catalog: current.catalog)
         return ProgressResponse(learner: held.learner, catalog: current.fingerprint, courses: reports)
     }
 
@@ -88,21 +82,36 @@ public struct SyncService: Sendable {
         switch try await store.registerGuest(GuestClaim(learner: request.learner, secretHash: Credentials.hash(request.secret)), session: session) {
         case .attached:
             return SessionResponse(learner: request.learner, token: token, expiresAt: session.expiresAt)
+        case .restarted:
+            return SessionResponse(learner: request.learner, token: token, expiresAt: session.expiresAt, guestExpired: true)
         case .attachedElsewhere:
             throw Problem(code: .guestAttached, detail: "this guest is attached to an account: sign in to it")
+        case .erased:
+            throw Self.erasedGuest
         case .wrongGuestSecret, .usernameTaken:
             throw Problem(code: .conflict, detail: "this guest id is registered with another device secret")
         }
     }
 
+    static let erasedGuest = Problem(code: .learnerErased, detail: "this guest was erased with its account: start over as a new guest")
+
     /// The live session of a token hash.
     /// - Throws: ``Problem`` `unauthorized` when the token is unknown, expired or revoked (one
-    ///   answer for all, so tokens cannot be probed).
+    ///   answer for all, so tokens cannot be probed), `learner-erased` when its learner was erased.
     func session(tokenHash: String) async throws -> SessionRecord {
         guard let session = try await store.session(tokenHash: tokenHash, now: clock.millisecondsSince1970()) else {
-            throw Self.unknownToken
+            throw try await refusal(forToken: tokenHash)
         }
         return session
+    }
+
+    /// The answer to a token that does not authenticate: `learner-erased` (410) when its learner
+    /// was erased, else `unauthorized`.
+    func refusal(forToken tokenHash: String) async throws -> Problem {
+        guard let tombstone = try await store.tombstone(tokenHash: tokenHash) else { return Self.unknownToken }
+        return Problem(
+            code: .learnerErased,
+            detail: "this learner's data was erased on \(XAPIExport.timestamp(tombstone.at)): nothing of it is kept or accepted; start over as a new guest")
     }
 
     /// The token of an `Authorization: Bearer <token>` header.
@@ -137,7 +146,7 @@ public struct SyncService: Sendable {
         guard let page = try await store.sync(
             tokenHash: tokenHash, now: now, replica: request.replica, lastSeq: request.lastSeq, events: accepted,
             cursor: request.cursor, limit: request.pageSize)
-        else { throw Self.unknownToken }
+        else { throw try await refusal(forToken: tokenHash) }
         return SyncResponse(
             time: clock.millisecondsSince1970(), catalog: current.fingerprint, renewReplica: page.renewReplica, retimed: page.retimed,
             rejected: rejected + page.rejected, events: page.events, aliases: page.aliases, cursor: page.cursor, more: page.more)
@@ -145,8 +154,8 @@ public struct SyncService: Sendable {
 
     /// A new random token and the session record that stores only its hash.
     func newSession() -> (token: String, session: NewSession) {
-        let token = Credentials.newToken()
-        return (token, NewSession(tokenHash: Credentials.hash(token), expiresAt: clock.millisecondsSince1970() + tokenLifetime))
+        let token = Credentials.newToken(), now = clock.millisecondsSince1970()
+        return (token, NewSession(tokenHash: Credentials.hash(token), createdAt: now, expiresAt: now + tokenLifetime))
     }
 
     private func judge(_ event: ProgressEvent, replica: ReplicaID, catalog: Catalog) -> Rejection? {

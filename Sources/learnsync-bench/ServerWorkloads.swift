@@ -33,7 +33,7 @@ struct ServerWorkloads {
         let store = try SQLiteServerStore(path: folder.appendingPathComponent("attach.sqlite").path)
         let service = SyncService(store: store, catalog: catalog, passwordCost: 4)
         func session(_ token: String) -> NewSession {
-            NewSession(tokenHash: SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined(), expiresAt: .max)
+            NewSession(tokenHash: SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined(), createdAt: 0, expiresAt: .max)
         }
         let account = LearnerID.newAccount()
         _ = try await store.createAccount(account, username: "bench", passwordHash: "x", guest: nil, session: session("t0"))

@@ -1,0 +1,41 @@
+public import Logging
+public import ServiceLifecycle
+
+/// Runs the retention sweep (``SyncService/sweep(guestRetention:)``) at start and then every
+/// `interval`, in the server's service group: unattached guests idle past the retention period
+/// are deleted with their events, and expired or revoked sessions with them. Stops on graceful
+/// shutdown; a failed sweep is logged and tried again at the next interval.
+public struct RetentionService: Service {
+    let service: SyncService
+    let guestRetention: Duration
+    let interval: Duration
+    let logger: Logger
+
+    public init(service: SyncService, guestRetention: Duration, interval: Duration = .seconds(3600), logger: Logger) {
+        self.service = service
+        self.guestRetention = guestRetention
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let retention = guestRetention.components.seconds * 1000 + guestRetention.components.attoseconds / 1_000_000_000_000_000
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                let report = try await service.sweep(guestRetention: retention)
+                if report != SweepReport() {
+                    logger.notice(
+                        "retention sweep",
+                        metadata: ["expiredGuests": "\(report.expiredGuests)", "events": "\(report.events)", "sessions": "\(report.sessions)"])
+                }
+            } catch {
+                logger.error("retention sweep failed", metadata: ["error": "\(error)"])
+            }
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return  // cancelled or shutting down
+            }
+        }
+    }
+}

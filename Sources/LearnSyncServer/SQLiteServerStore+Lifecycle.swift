@@ -1,0 +1,128 @@
+import GRDB
+public import LearnSyncModels
+import LearnSyncProtocol
+
+/// Erasure, export, password changes and retention on the embedded store (docs/PRIVACY.md).
+extension SQLiteServerStore {
+    public func credentials(of learner: LearnerID) async throws -> LearnerCredentials? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT username, passwordHash FROM learner WHERE id = ?", arguments: [learner.rawValue])
+                .map { LearnerCredentials(username: $0[0], passwordHash: $0[1]) }
+        }
+    }
+
+    public func tombstone(tokenHash: String) async throws -> Tombstone? {
+        try await writer.read { db in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT tombstone.learner, tombstone.reason, tombstone.at FROM erasedSession JOIN tombstone USING (learner) WHERE tokenHash = ?",
+                arguments: [tokenHash]
+            ).flatMap { row in
+                Tombstone.Reason(rawValue: row[1]).map { Tombstone(learner: LearnerID(unchecked: row[0]), reason: $0, at: row[2]) }
+            }
+        }
+    }
+
+    public func erase(_ learner: LearnerID, now: Int64) async throws -> ErasureReceipt? {
+        try await writer.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM learner WHERE id = ?)", arguments: [learner.rawValue]) == true
+            else { return nil }
+            let root = try Self.root(of: learner, db)
+            let members = [root] + (try Self.aliases(of: root, db).map(\.guest))
+            try db.execute(sql: "DELETE FROM event WHERE root = ?", arguments: [root.rawValue])
+            let events = db.changesCount
+            for member in members {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO erasedSession (tokenHash, learner) SELECT tokenHash, learner FROM session WHERE learner = ?",
+                    arguments: [member.rawValue])
+                try Self.delete(member, reason: .erased, now: now, db)
+            }
+            try db.execute(sql: "DELETE FROM alias WHERE account = ?", arguments: [root.rawValue])
+            return ErasureReceipt(guests: members.count - 1, events: events)
+        }
+    }
+
+    public func record(tokenHash: String, now: Int64) async throws -> LearnerRecord? {
+        try await writer.read { db in
+            guard let root = try Self.root(tokenHash: tokenHash, now: now, db),
+                  let row = try Row.fetchOne(db, sql: "SELECT username, createdAt FROM learner WHERE id = ?", arguments: [root.rawValue])
+            else { return nil }
+            let guests = try Row.fetchAll(
+                db, sql: "SELECT learner.id, learner.createdAt FROM alias JOIN learner ON learner.id = alias.guest WHERE alias.account = ? ORDER BY learner.id",
+                arguments: [root.rawValue]
+            ).map { (id: LearnerID(unchecked: $0[0]), createdAt: $0[1] as Int64) }
+            let members = [root.rawValue] + guests.map(\.id.rawValue)
+            var arguments = StatementArguments(members)
+            arguments += [now]
+            let sessions = try Int64.fetchAll(
+                db, sql: "SELECT expiresAt FROM session WHERE learner IN (\(databaseQuestionMarks(count: members.count))) AND revoked = 0 AND expiresAt > ? ORDER BY expiresAt",
+                arguments: arguments)
+            return LearnerRecord(
+                learner: root, username: row[0], createdAt: row[1], guests: guests, sessions: sessions, events: try Self.events(of: root, db))
+        }
+    }
+
+    public func setPassword(_ account: LearnerID, passwordHash: String, session: NewSession) async throws {
+        try await writer.write { db in
+            try db.execute(sql: "UPDATE learner SET passwordHash = ? WHERE id = ?", arguments: [passwordHash, account.rawValue])
+            _ = try Self.revokeSessions(of: account, db)
+            try db.execute(
+                sql: "INSERT INTO session (tokenHash, learner, expiresAt) VALUES (?, ?, ?)",
+                arguments: [session.tokenHash, account.rawValue, session.expiresAt])
+        }
+    }
+
+    public func revokeAll(_ learner: LearnerID) async throws -> Int {
+        try await writer.write { db in try Self.revokeSessions(of: Self.root(of: learner, db), db) }
+    }
+
+    public func sweep(idleSince: Int64, now: Int64, batch: Int) async throws -> SweepReport {
+        var report = SweepReport()
+        while true {
+            // Short transactions, so syncs wait at most one batch.
+            let (guests, events) = try await writer.write { db -> (Int, Int) in
+                let idle = try String.fetchAll(
+                    db, sql: """
+                        SELECT id FROM learner WHERE username IS NULL AND lastSeenAt < ?
+                        AND NOT EXISTS (SELECT 1 FROM alias WHERE alias.guest = learner.id) LIMIT ?
+                        """,
+                    arguments: [idleSince, batch])
+                var events = 0
+                for guest in idle {
+                    try db.execute(sql: "DELETE FROM event WHERE root = ?", arguments: [guest])
+                    events += db.changesCount
+                    try Self.delete(LearnerID(unchecked: guest), reason: .expired, now: now, db)
+                }
+                return (idle.count, events)
+            }
+            report.expiredGuests += guests
+            report.events += events
+            if guests < batch { break }
+        }
+        report.sessions = try await writer.write { db in
+            try db.execute(sql: "DELETE FROM session WHERE expiresAt <= ? OR revoked = 1", arguments: [now])
+            return db.changesCount
+        }
+        return report
+    }
+
+    /// Deletes one learner's row, sessions and replica records, leaving a tombstone.
+    private static func delete(_ learner: LearnerID, reason: Tombstone.Reason, now: Int64, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM session WHERE learner = ?", arguments: [learner.rawValue])
+        try db.execute(sql: "DELETE FROM replica WHERE owner = ?", arguments: [learner.rawValue])
+        try db.execute(sql: "DELETE FROM learner WHERE id = ?", arguments: [learner.rawValue])
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO tombstone (learner, reason, at) VALUES (?, ?, ?)", arguments: [learner.rawValue, reason.rawValue, now])
+    }
+
+    /// Revokes the live sessions of a root learner and its guests; returns how many.
+    private static func revokeSessions(of root: LearnerID, _ db: Database) throws -> Int {
+        try db.execute(
+            sql: """
+                UPDATE session SET revoked = 1 WHERE revoked = 0
+                AND (learner = ? OR learner IN (SELECT guest FROM alias WHERE account = ?))
+                """,
+            arguments: [root.rawValue, root.rawValue])
+        return db.changesCount
+    }
+}

@@ -1,0 +1,77 @@
+import HummingbirdBcrypt
+public import LearnSyncModels
+public import LearnSyncProtocol
+
+/// The learner's data lifecycle: erasure, export, password change and guest expiry
+/// (docs/PRIVACY.md).
+extension SyncService {
+    /// `DELETE /v1/account`: erases the caller's learner (an account with its attached guests, or
+    /// an unattached guest) in one transaction. An account's password must be entered again.
+    /// - Throws: ``Problem`` `invalid-request` (no password for an account), `unauthorized` (wrong
+    ///   password or token), `rate-limited`, `learner-erased` (erased already).
+    public func deleteAccount(_ request: DeleteAccountRequest, authorization: String?, address: String) async throws -> DeleteAccountResponse {
+        let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
+        try request.validate()
+        let learner = try await session(tokenHash: tokenHash).learner
+        guard let credentials = try await store.credentials(of: learner) else { throw try await refusal(forToken: tokenHash) }
+        if let username = credentials.username {
+            guard let password = request.password else {
+                throw Problem(code: .invalidRequest, detail: "enter the account's password to erase it")
+            }
+            try await checkPassword(password, of: credentials, username: username, address: address)
+        }
+        let now = clock.millisecondsSince1970()
+        guard let receipt = try await store.erase(learner, now: now) else { throw try await refusal(forToken: tokenHash) }
+        return DeleteAccountResponse(learner: learner, erasedAt: now, guests: receipt.guests, events: receipt.events)
+    }
+
+    /// `POST /v1/account/password`: checks the current password, stores the new one's hash,
+    /// revokes every token of the account and returns a new one for the caller.
+    /// - Throws: ``Problem`` `forbidden` for a guest (it has no password), `unauthorized`,
+    ///   `rate-limited`, `invalid-request`.
+    public func changePassword(_ request: ChangePasswordRequest, authorization: String?, address: String) async throws -> SessionResponse {
+        let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
+        try request.validate()
+        let learner = try await session(tokenHash: tokenHash).learner
+        guard let credentials = try await store.credentials(of: learner), let username = credentials.username else {
+            throw Problem(code: .forbidden, detail: "a guest has no password: sign up to make an account")
+        }
+        try await checkPassword(request.password, of: credentials, username: username, address: address)
+        let hash = Bcrypt.hash(request.newPassword, cost: passwordCost)
+        let (token, session) = newSession()
+        try await store.setPassword(learner, passwordHash: hash, session: session)
+        return SessionResponse(learner: learner, token: token, expiresAt: session.expiresAt)
+    }
+
+    /// `GET /v1/export`: everything the server holds about the caller: the account and its
+    /// guests, live token expiries, every event, and the progress graded from them.
+    public func export(authorization: String?) async throws -> ExportDocument {
+        let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
+        let now = clock.millisecondsSince1970()
+        guard let record = try await store.record(tokenHash: tokenHash, now: now) else { throw try await refusal(forToken: tokenHash) }
+        return ExportDocument(
+            source: .server, exportedAt: now,
+            learner: .init(id: record.learner, username: record.username, createdAt: record.createdAt),
+            guests: record.guests.map { .init(id: $0.id, createdAt: $0.createdAt) }, sessions: record.sessions, events: record.events,
+            progress: CourseReport.grade(record.events, catalog: catalog))
+    }
+
+    /// `GET /v1/export?format=xapi`: the export as xAPI 1.0.3 statements, with `homePage` as the
+    /// actor's account system and the base of activity ids.
+    public func xapiExport(authorization: String?, homePage: String) async throws -> XAPIStatementResult {
+        let document = try await export(authorization: authorization)
+        return XAPIStatementResult(statements: XAPIExport.statements(of: document, catalog: catalog, homePage: homePage))
+    }
+
+    /// Deletes unattached guests that neither registered nor synced for `guestRetention`
+    /// milliseconds, with their events, and every expired or revoked session.
+    public func sweep(guestRetention: Int64) async throws -> SweepReport {
+        let now = clock.millisecondsSince1970()
+        return try await store.sweep(idleSince: now - guestRetention, now: now, batch: 500)
+    }
+
+    private func checkPassword(_ password: String, of credentials: LearnerCredentials, username: String, address: String) async throws {
+        try checkRateLimit(username: username, address: address)
+        try verifyPassword(password, hash: credentials.passwordHash, username: username, address: address)
+    }
+}
