@@ -33,12 +33,15 @@ extension LearnSyncClient {
     /// A guest's progress that is on the server but in no account cannot be reclaimed after
     /// signing out: that needs `force`.
     ///
-    /// - Parameter force: sign out even if pending events cannot be synced, or the guest's
-    ///   progress is in no account (it is lost to this learner).
+    /// - Parameters:
+    ///   - force: sign out even if pending events cannot be synced, or the guest's progress is in
+    ///     no account (it is lost to this learner).
+    ///   - everywhere: revoke every token of the account, so every device must sign in again
+    ///     (they keep what they hold); this one signs out as well.
     /// - Throws: ``SyncError`` `notSynced` when events are pending, the sync failed and `force`
-    ///   is false; `guestNotClaimed` when the device's guest has progress and `force` is false.
-    ///   Nothing is removed then.
-    public func signOut(force: Bool = false) async throws {
+    ///   is false; `guestNotClaimed` when the device's guest has progress and `force` is false;
+    ///   any failure to revoke with `everywhere`. Nothing is removed then.
+    public func signOut(force: Bool = false, everywhere: Bool = false) async throws {
         if !force, try await store.identity().learner.isGuest, try await store.hasLocalEvents() {
             throw SyncError(
                 .guestNotClaimed,
@@ -53,7 +56,11 @@ extension LearnSyncClient {
                 }
             }
             if let token = try await store.syncState().token {
-                let _: SignOutResponse? = try? await exchange(transport, path: "/v1/signout", body: SignOutRequest(), token: token)
+                if everywhere {
+                    let _: SignOutResponse = try await exchange(transport, path: "/v1/signout", body: SignOutRequest(everywhere: true), token: token)
+                } else {
+                    let _: SignOutResponse? = try? await exchange(transport, path: "/v1/signout", body: SignOutRequest(), token: token)
+                }
             }
         } else if try await store.pendingCount() > 0, !force {
             throw SyncError(.notSynced, "events are pending and no server is configured; sign out with force to drop them")
@@ -92,12 +99,13 @@ extension LearnSyncClient {
         // token and keeps everything on the device.
         let guest = identity.learner.isGuest ? GuestProof(learner: identity.learner, secret: try await store.deviceSecret()) : nil
         let request = CredentialsRequest(username: username, password: password, guest: guest)
-        let session: SessionResponse = try await withRetries {
-            try await exchange(transport, path: path, body: request, token: nil)
+        let session: SessionResponse = try await startingOverIfErased {
+            try await withRetries { try await exchange(transport, path: path, body: request, token: nil) }
         }
         guard identity.learner.isGuest || session.learner == identity.learner else {
             throw SyncError(.refused, "this device is signed in to another account: sign out first")
         }
+        if session.guestExpired == true { try await resendAfterExpiry() }
         try await store.attach(to: session.learner, token: session.token)
         try await sync()
         return session.learner

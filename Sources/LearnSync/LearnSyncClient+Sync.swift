@@ -17,6 +17,10 @@ public struct SyncReport: Hashable, Sendable {
     public var moved = 0
     /// Failed tries that were retried.
     public var retries = 0
+    /// The server had deleted this device's guest after its retention period without a sync:
+    /// the guest was registered again and every event pushed again (see
+    /// ``LearnSyncClient/notice()``).
+    public var guestExpired = false
 }
 
 extension LearnSyncClient {
@@ -27,13 +31,18 @@ extension LearnSyncClient {
     /// the server ignores the duplicate. The first sync registers the device's guest learner.
     ///
     /// - Throws: ``SyncError``: `noServer`, `unreachable` (after the retry policy), `unauthorized`,
-    ///   `refused` (with the server's ``Problem``) or `badAnswer`.
+    ///   `refused` (with the server's ``Problem``), `badAnswer`, or `learnerErased` (the learner
+    ///   was erased: the device removed its data and is a new guest now).
     @discardableResult
     public func sync() async throws -> SyncReport {
+        try await startingOverIfErased { try await syncRounds() }
+    }
+
+    private func syncRounds() async throws -> SyncReport {
         guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
-        var token = try await ensureToken(transport)
-        var machine = SyncStateMachine(maxAttempts: retry.maxAttempts, baseDelay: retry.baseDelay, maxDelay: retry.maxDelay)
         var report = SyncReport()
+        var token = try await ensureToken(transport, report: &report)
+        var machine = SyncStateMachine(maxAttempts: retry.maxAttempts, baseDelay: retry.baseDelay, maxDelay: retry.maxDelay)
         var lastFailure: SyncError?
         var action = machine.start()
         var reauthenticated = false
@@ -54,7 +63,7 @@ extension LearnSyncClient {
                 } catch let error as SyncError where error.code == .unauthorized && !reauthenticated {
                     // A guest's token expired: register again with the device secret, once.
                     reauthenticated = true
-                    guard let fresh = try await renewGuestToken(transport) else {
+                    guard let fresh = try await renewGuestToken(transport, report: &report) else {
                         lastFailure = error
                         action = machine.receive(.permanentFailure)
                         break
@@ -113,8 +122,22 @@ extension LearnSyncClient {
     /// - Throws: ``SyncError``.
     public func serverProgress() async throws -> ProgressResponse {
         guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
-        let token = try await ensureToken(transport)
-        return try await exchange(transport, path: "/v1/progress", body: nil as Data?, token: token, method: "GET")
+        return try await startingOverIfErased {
+            var report = SyncReport()
+            let token = try await ensureToken(transport, report: &report)
+            return try await exchange(transport, path: "/v1/progress", body: nil as Data?, token: token, method: "GET")
+        }
+    }
+
+    /// Runs `body`; if the server answers that the learner was erased, removes the learner's data
+    /// from the device, which starts over as a new guest, and rethrows.
+    func startingOverIfErased<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as SyncError where error.code == .learnerErased {
+            try await store.wipe(notice: DeviceNotice(kind: .learnerErased, at: Date(), message: error.message))
+            throw error
+        }
     }
 
     /// Server time minus device time: the server's clock read halfway through the round trip.
@@ -129,23 +152,35 @@ extension LearnSyncClient {
     }
 
     /// The stored token, or a new one from registering this device's guest.
-    func ensureToken(_ transport: any SyncTransport) async throws -> String {
+    func ensureToken(_ transport: any SyncTransport, report: inout SyncReport) async throws -> String {
         if let token = try await store.syncState().token { return token }
-        guard let token = try await renewGuestToken(transport) else {
+        guard let token = try await renewGuestToken(transport, report: &report) else {
             throw SyncError(.unauthorized, "this device is signed in to an account but has no token: sign in again")
         }
         return token
     }
 
     /// Registers (again) the device's guest learner and stores the new token; nil when the
-    /// device's learner is an account, which needs a sign-in instead.
-    func renewGuestToken(_ transport: any SyncTransport) async throws -> String? {
+    /// device's learner is an account, which needs a sign-in instead. When the server had let
+    /// the guest expire, every event goes back to the outbox.
+    func renewGuestToken(_ transport: any SyncTransport, report: inout SyncReport) async throws -> String? {
         let learner = try await store.identity().learner
         guard learner.isGuest else { return nil }
         let request = RegisterGuestRequest(learner: learner, secret: try await store.deviceSecret())
         let session: SessionResponse = try await exchange(transport, path: "/v1/guests", body: request, token: nil)
+        if session.guestExpired == true {
+            try await resendAfterExpiry()
+            report.guestExpired = true
+        }
         try await store.setToken(session.token)
         return session.token
+    }
+
+    /// The server had deleted this device's guest: push everything again, and say so.
+    func resendAfterExpiry() async throws {
+        try await store.resendAll(notice: DeviceNotice(
+            kind: .guestExpired, at: Date(),
+            message: "the server had deleted this guest's progress after a long time without a sync; the device sent it all again"))
     }
 
     /// Sends one JSON request and decodes the answer, mapping every failure to ``SyncError``.
@@ -164,6 +199,12 @@ extension LearnSyncClient {
         guard (200...299).contains(response.status) else {
             let problem = try? WireCoding.decode(Problem.self, from: response.body)
             let detail = problem?.detail ?? "HTTP \(response.status)"
+            if problem?.knownCode == .learnerErased {
+                throw SyncError(
+                    .learnerErased,
+                    "this learner's data was erased from the server (\(detail)); the device removed it too and is a new guest now",
+                    problem: problem)
+            }
             if problem?.knownCode == .guestAttached {
                 throw SyncError(
                     .guestAttachedElsewhere,

@@ -5,7 +5,7 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     /// What went wrong. New codes may be added without breaking users.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case noServer, unreachable, unauthorized, refused, badAnswer, notSynced, guestNotClaimed, guestAttachedElsewhere
+            case noServer, unreachable, unauthorized, refused, badAnswer, notSynced, guestNotClaimed, guestAttachedElsewhere, learnerErased
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -28,6 +28,10 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         /// This device's guest was attached to an account by a sign-in whose answer was lost:
         /// sign in to that account, or sign out with `force` to start over as a new guest.
         public static let guestAttachedElsewhere = Code(.guestAttachedElsewhere)
+        /// The learner's account (or guest) was erased, from this device or another: the device
+        /// removed the learner's data and now records as a new guest (see
+        /// ``LearnSyncClient/notice()``).
+        public static let learnerErased = Code(.learnerErased)
 
         public var description: String { base.rawValue }
     }

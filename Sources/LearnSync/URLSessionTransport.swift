@@ -26,7 +26,7 @@ public struct URLSessionTransport: SyncTransport {
     }()
 
     public func send(_ request: TransportRequest) async throws -> TransportResponse {
-        var urlRequest = URLRequest(url: baseURL.appendingPathComponent(request.path), timeoutInterval: timeout)
+        var urlRequest = URLRequest(url: url(for: request.path), timeoutInterval: timeout)
         urlRequest.httpMethod = request.method
         urlRequest.httpBody = request.body
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
@@ -35,5 +35,14 @@ public struct URLSessionTransport: SyncTransport {
             throw URLError(.badServerResponse)
         }
         return TransportResponse(status: http.statusCode, body: data)
+    }
+
+    /// The base URL with `path` appended, keeping a query (`/v1/export?format=xapi`) a query.
+    func url(for path: String) -> URL {
+        let parts = path.split(separator: "?", maxSplits: 1)
+        let url = baseURL.appendingPathComponent(String(parts.first ?? ""))
+        guard parts.count == 2, var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return url }
+        components.percentEncodedQuery = String(parts[1])
+        return components.url ?? url
     }
 }

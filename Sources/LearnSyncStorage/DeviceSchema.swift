@@ -106,6 +106,14 @@ enum DeviceSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3: why the device started over") { db in
+            try db.execute(sql: """
+                -- The last thing the learner must be told about their data on the server (their
+                -- account was erased, their guest expired), with when it happened.
+                ALTER TABLE syncState ADD COLUMN notice TEXT;
+                ALTER TABLE syncState ADD COLUMN noticeAt INTEGER;
+                """)
+        }
         return migrator
     }
 }

@@ -36,8 +36,9 @@ extension DeviceStore {
 
     /// Removes every learner's data from the device (events, outbox, progress, aliases, refused
     /// events, token, secret, cursor) and starts over as a new guest on a new replica, keeping
-    /// only the server address. Used when signing out of a shared device.
-    public func wipe() async throws {
+    /// only the server address. Used when signing out of a shared device, and with a `notice`
+    /// when the learner was erased.
+    public func wipe(notice: DeviceNotice? = nil) async throws {
         // Deleted content is overwritten in the file, not left in free pages.
         try await database { try await writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA secure_delete = ON") } }
         try await write { db in
@@ -45,6 +46,7 @@ extension DeviceStore {
                 DELETE FROM event; DELETE FROM refusal; DELETE FROM movedEvent; DELETE FROM alias; DELETE FROM progress;
                 UPDATE syncState SET token = NULL, cursor = 0, lastSyncAt = NULL WHERE id = 1;
                 """)
+            try Self.store(notice, db)
             try db.execute(sql: "UPDATE syncState SET secret = ? WHERE id = 1", arguments: [Self.newSecret()])
             try db.execute(
                 sql: "UPDATE device SET replica = ?, learner = ?, nextSeq = 1, hlc = 0 WHERE id = 1",

@@ -1,0 +1,84 @@
+import Foundation
+import LearnSyncModels
+public import LearnSyncProtocol
+import LearnSyncStorage
+
+/// The learner's control over their data: erase it, take it out, change the password.
+extension LearnSyncClient {
+    /// Erases the learner from the server for good: an account with every attached guest, all
+    /// their events and tokens (or this device's guest), then removes it from this device, which
+    /// starts over as a new guest. Other devices of the learner do the same at their next sync.
+    ///
+    /// - Parameter password: the account's password, entered again; nil for a guest.
+    /// - Returns: what the server removed.
+    /// - Throws: ``SyncError``: `unauthorized` (wrong password, or the token expired: sign in
+    ///   first), `refused` (a missing password, `rate-limited`), `unreachable`, `noServer`, or
+    ///   `learnerErased` (erased already: the device was wiped). Nothing is removed from the
+    ///   device unless the server erased the learner.
+    @discardableResult
+    public func deleteAccount(password: String?) async throws -> DeleteAccountResponse {
+        guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
+        return try await startingOverIfErased {
+            var report = SyncReport()
+            let token = try await ensureToken(transport, report: &report)
+            let erased: DeleteAccountResponse = try await exchange(
+                transport, path: "/v1/account", body: DeleteAccountRequest(password: password), token: token, method: "DELETE")
+            try await store.wipe(notice: DeviceNotice(
+                kind: .learnerErased, at: Date(),
+                message: "you erased this learner (\(erased.learner)) from the server: \(erased.events) events, \(erased.guests) attached guests"))
+            return erased
+        }
+    }
+
+    /// Changes the account's password. Every token of the account is revoked, so other devices
+    /// sign in again with the new password; this device gets a new token.
+    /// - Throws: ``SyncError``: `unauthorized` (wrong current password), `refused` (a guest, a
+    ///   password out of bounds, `rate-limited`), `unreachable`, `noServer`.
+    public func changePassword(current: String, new: String) async throws {
+        guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
+        guard let token = try await store.syncState().token, !(try await store.identity().learner.isGuest) else {
+            throw SyncError(.refused, "sign in to an account first: a guest has no password")
+        }
+        let session: SessionResponse = try await startingOverIfErased {
+            try await exchange(transport, path: "/v1/account/password", body: ChangePasswordRequest(password: current, newPassword: new), token: token)
+        }
+        try await store.setToken(session.token)
+    }
+
+    /// Everything this device holds about its learner, readable offline: the learner and its
+    /// known guests, every event in the log (held and refused ones included) and the progress
+    /// graded from them with the device's catalog.
+    public func exportData() async throws -> ExportDocument {
+        let learner = try await store.identity().learner
+        let events = try await store.allEvents()
+        return ExportDocument(
+            source: .device, exportedAt: store.clock.millisecondsSince1970(), learner: .init(id: learner),
+            guests: try await store.guests(of: learner).map { .init(id: $0) }, sessions: [], events: events,
+            progress: CourseReport.grade(events, catalog: catalog))
+    }
+
+    /// Everything the server holds about the learner (`GET /v1/export`).
+    /// - Throws: ``SyncError``.
+    public func serverExport() async throws -> ExportDocument {
+        try await serverExport(format: "json")
+    }
+
+    /// The server's export as xAPI 1.0.3 statements (`GET /v1/export?format=xapi`), named with
+    /// the server's address.
+    /// - Throws: ``SyncError``.
+    public func serverStatements() async throws -> XAPIStatementResult {
+        try await serverExport(format: "xapi")
+    }
+
+    private func serverExport<Answer: Decodable>(format: String) async throws -> Answer {
+        guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
+        return try await startingOverIfErased {
+            var report = SyncReport()
+            let token = try await ensureToken(transport, report: &report)
+            return try await exchange(transport, path: "/v1/export?format=\(format)", body: nil as Data?, token: token, method: "GET")
+        }
+    }
+
+    /// The last notice about the learner's data (erased, or a guest expired on the server).
+    public func notice() async throws -> DeviceNotice? { try await store.notice() }
+}
