@@ -202,7 +202,7 @@ extension LearnSyncClient {
             if problem?.knownCode == .learnerErased {
                 throw SyncError(
                     .learnerErased,
-                    "this learner's data was erased from the server (\(detail)); the device removed it too and is a new guest now",
+                    "this learner's data was erased from the server (\(detail)); this device removed its copy too and is a new guest now",
                     problem: problem)
             }
             if problem?.knownCode == .guestAttached {

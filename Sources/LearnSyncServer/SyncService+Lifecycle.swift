@@ -1,5 +1,5 @@
 import HummingbirdBcrypt
-public import LearnSyncModels
+import LearnSyncModels
 public import LearnSyncProtocol
 
 /// The learner's data lifecycle: erasure, export, password change and guest expiry

@@ -93,7 +93,7 @@ public struct SyncService: Sendable {
         }
     }
 
-    static let erasedGuest = Problem(code: .learnerErased, detail: "this guest was erased with its account: start over as a new guest")
+    static let erasedGuest = Problem(code: .learnerErased, detail: "this guest was erased with its account; nothing of it is kept or accepted")
 
     /// The live session of a token hash.
     /// - Throws: ``Problem`` `unauthorized` when the token is unknown, expired or revoked (one
@@ -111,7 +111,7 @@ public struct SyncService: Sendable {
         guard let tombstone = try await store.tombstone(tokenHash: tokenHash) else { return Self.unknownToken }
         return Problem(
             code: .learnerErased,
-            detail: "this learner's data was erased on \(XAPIExport.timestamp(tombstone.at)): nothing of it is kept or accepted; start over as a new guest")
+            detail: "erased on \(XAPIExport.timestamp(tombstone.at)); nothing of it is kept or accepted")
     }
 
     /// The token of an `Authorization: Bearer <token>` header.

@@ -14,16 +14,7 @@ struct CredentialOptions: ParsableArguments {
     @Flag(help: "Read the password from the first line of standard input instead of a prompt.")
     var passwordStdin = false
 
-    func password() throws -> String {
-        if passwordStdin {
-            guard let line = readLine(strippingNewline: true), !line.isEmpty else {
-                throw ValidationError("no password on standard input")
-            }
-            return line
-        }
-        guard let pointer = getpass("Password: ") else { throw ValidationError("could not read the password") }
-        return String(cString: pointer)
-    }
+    func password() throws -> String { try readPassword(fromStdin: passwordStdin, prompt: "Password: ") }
 
     /// Signs up or in on `device` and prints what happened.
     func authenticate(_ device: DeviceOptions, signUp: Bool) async throws {
@@ -60,10 +51,24 @@ struct LogoutCommand: AsyncParsableCommand {
     @OptionGroup var device: DeviceOptions
     @Flag(help: "Sign out even if pending events cannot be synced, or a guest's progress is in no account (it is lost to you).")
     var force = false
+    @Flag(help: "Revoke every token of the account: every device must sign in again (they keep their data).")
+    var everywhere = false
 
     func run() async throws {
         let client = try await device.client()
-        try await client.signOut(force: force)
-        print("signed out; this device is now a new guest with no data")
+        try await client.signOut(force: force, everywhere: everywhere)
+        print("signed out\(everywhere ? " everywhere" : ""); this device is now a new guest with no data")
     }
+}
+
+/// Reads one password: the next line of standard input, or a prompt with echo off.
+func readPassword(fromStdin: Bool, prompt: String) throws -> String {
+    if fromStdin {
+        guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+            throw ValidationError("no password on standard input")
+        }
+        return line
+    }
+    guard let pointer = getpass(prompt) else { throw ValidationError("could not read the password") }
+    return String(cString: pointer)
 }

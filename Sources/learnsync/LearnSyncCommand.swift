@@ -19,7 +19,7 @@ struct LearnSyncCommand: AsyncParsableCommand {
             """,
         subcommands: [
             DemoCommand.self, ServeCommand.self, CoursesCommand.self, RecordCommand.self, ProgressCommand.self,
-            SyncCommand.self, SignUpCommand.self, LoginCommand.self, LogoutCommand.self, StatusCommand.self,
+            SyncCommand.self, SignUpCommand.self, LoginCommand.self, LogoutCommand.self, AccountCommand.self, ExportCommand.self, StatusCommand.self,
             SimulateCommand.self, ScenarioCommand.self,
         ])
 }

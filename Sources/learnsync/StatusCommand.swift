@@ -18,6 +18,8 @@ struct StatusCommand: AsyncParsableCommand {
         var pending: Int
         var rejected: [Refused]
         var lastSync: String?
+        /// What the learner must be told about their data on the server, if anything.
+        var notice: String?
     }
 
     struct Refused: Encodable {
@@ -37,7 +39,8 @@ struct StatusCommand: AsyncParsableCommand {
             server: state.server?.absoluteString, signedIn: state.token != nil && !identity.learner.isGuest,
             pending: try await client.pendingCount(),
             rejected: try await client.rejectedEvents().map { Refused(event: "\($0.event.id)", code: $0.code, reason: $0.reason, willRetry: $0.willRetry) },
-            lastSync: state.lastSyncAt.map { ISO8601DateFormatter().string(from: $0) })
+            lastSync: state.lastSyncAt.map { ISO8601DateFormatter().string(from: $0) },
+            notice: try await client.notice().map { "\(ISO8601DateFormatter().string(from: $0.at)): \($0.message)" })
         if output.json { return try Output.printJSON(status) }
         print(Output.table(["", ""], [
             ["learner", "\(status.learner) (\(status.isGuest ? "guest" : "account"))"],
@@ -47,6 +50,7 @@ struct StatusCommand: AsyncParsableCommand {
             ["refused", "\(status.rejected.count) (kept on this device and counted in its progress)"],
             ["last sync", status.lastSync ?? "never"],
         ]))
+        if let notice = status.notice { print("notice: \(notice)") }
         for refused in status.rejected {
             let fate = refused.willRetry ? "held until the server's catalog changes" : "refused for good"
             print("refused \(refused.event): \(refused.code): \(refused.reason) (\(fate))")

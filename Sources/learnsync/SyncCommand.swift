@@ -14,11 +14,15 @@ struct SyncCommand: AsyncParsableCommand {
         let client = try await device.client(server: try server.map(serverURL))
         let report = try await client.sync()
         if output.json { return try Output.printJSON(SyncReportJSON(report)) }
+        if report.guestExpired, let notice = try await client.notice() { print("notice: \(notice.message)") }
         print("synced: \(report.rounds) round(s), pushed \(report.pushed), pulled \(report.pulled), rejected \(report.rejected), retries \(report.retries)")
     }
 }
 
 struct SyncReportJSON: Encodable {
     var rounds, pushed, pulled, rejected, retries: Int
-    init(_ r: SyncReport) { (rounds, pushed, pulled, rejected, retries) = (r.rounds, r.pushed, r.pulled, r.rejected, r.retries) }
+    var guestExpired: Bool
+    init(_ r: SyncReport) {
+        (rounds, pushed, pulled, rejected, retries, guestExpired) = (r.rounds, r.pushed, r.pulled, r.rejected, r.retries, r.guestExpired)
+    }
 }

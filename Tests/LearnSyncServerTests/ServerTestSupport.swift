@@ -14,8 +14,12 @@ struct TestServer {
     let router: Router<LearnSyncRequestContext>
 
     init() throws {
+        try self.init(store: try SQLiteServerStore())
+    }
+
+    init(store: any ServerStore) throws {
         catalog = try SampleCatalog.load()
-        service = SyncService(store: try SQLiteServerStore(), catalog: catalog, clock: clock, passwordCost: 4)
+        service = SyncService(store: store, catalog: catalog, clock: clock, passwordCost: 4)
         router = buildRouter(service: service)
     }
 
@@ -36,6 +40,30 @@ extension TestClientProtocol {
         try await post(path, try JSONEncoder().encode(json), token: token)
     }
 
+    func delete<T: Encodable>(_ path: String, json: T, token: String?) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await executeRequest(uri: path, method: .delete, headers: headers, body: ByteBuffer(bytes: try JSONEncoder().encode(json)))
+    }
+
+    func get(_ path: String, token: String?) async throws -> TestResponse {
+        var headers: HTTPFields = [:]
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        return try await executeRequest(uri: path, method: .get, headers: headers, body: nil)
+    }
+
+    /// Signs up (attaching `guest` if given) and returns the account and its token.
+    func signUp(_ username: String, password: String = "a long password", guest: GuestProof? = nil) async throws -> (LearnerID, String) {
+        let response = try await post("/v1/accounts", json: CredentialsRequest(username: username, password: password, guest: guest))
+        let session = try JSONDecoder().decode(SessionResponse.self, from: Data(response.body.readableBytesView))
+        return (session.learner, session.token)
+    }
+
+    /// Signs in (attaching `guest` if given) and returns the answer.
+    func signIn(_ username: String, password: String = "a long password", guest: GuestProof? = nil) async throws -> TestResponse {
+        try await post("/v1/sessions", json: CredentialsRequest(username: username, password: password, guest: guest))
+    }
+
     /// Registers a new guest and returns its id and token.
     func registerGuest(_ learner: LearnerID = .newGuest(), secret: String = "a-device-secret-of-enough-length") async throws -> (LearnerID, String) {
         let response = try await post("/v1/guests", json: RegisterGuestRequest(learner: learner, secret: secret))
@@ -52,6 +80,8 @@ extension TestClientProtocol {
 
 extension TestResponse {
     var problem: Problem? { try? JSONDecoder().decode(Problem.self, from: Data(body.readableBytesView)) }
+
+    func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONDecoder().decode(type, from: Data(body.readableBytesView)) }
 }
 
 /// Events of one learner and replica for tests.
