@@ -124,5 +124,27 @@ import Testing
         let unknown = try cli(["record", "lesson", "--device", phone, "--course", "customer-privacy", "--lesson", "nope", "--started"])
         #expect(unknown.status != 0)
         #expect(unknown.err.contains("unknown lesson"))
+
+        // Export: to a file only its owner reads, as JSON from the server and xAPI from the device.
+        let exportFile = folder.appendingPathComponent("export.json").path
+        let export = try cli(["export", "--device", phone, "--from", "server", "--output", exportFile])
+        #expect(export.status == 0, "\(export.err)")
+        let document = try JSONDecoder().decode(ExportDocument.self, from: Data(contentsOf: URL(fileURLWithPath: exportFile)))
+        #expect(document.learner.username == "exe-user" && document.events.count == 2)
+        let permissions = try FileManager.default.attributesOfItem(atPath: exportFile)[.posixPermissions] as? Int
+        #expect(permissions == 0o600)
+        let xapi = try cli(["export", "--device", phone, "--format", "xapi"])
+        #expect(try JSONDecoder().decode(XAPIStatementResult.self, from: Data(xapi.out.utf8)).statements.count == 2)
+        #expect(try cli(["export", "--device", phone, "--format", "csv"]).status != 0)
+
+        // Erasure from the phone; the tablet learns it at its next sync and says why.
+        let wrongErase = try cli(["account", "delete", "--device", phone, "--password-stdin"], stdin: "not the password\n")
+        #expect(wrongErase.status != 0)
+        let erase = try cli(["account", "delete", "--device", phone, "--password-stdin"], stdin: "a long password\n")
+        #expect(erase.status == 0, "\(erase.err)")
+        #expect(erase.out.contains("erased"))
+        let told = try cli(["sync", "--device", tablet])
+        #expect(told.status != 0 && told.err.contains("erased"), "\(told.err)")
+        #expect(try cli(["status", "--device", tablet]).out.contains("notice: "))
     }
 }
