@@ -57,6 +57,35 @@ import Testing
         }
     }
 
+    @Test(arguments: Caller.allCases)
+    func exportAndErasureActOnlyOnTheCallersOwnData(_ caller: Caller) async throws {
+        let server = try TestServer()
+        let clock = server.clock
+        try await server.test { client in
+            let tokens = try await Self.tokens(client, clock: clock)
+            var events = EventFactory(learner: tokens.owner)
+            let event = try events.make(.lessonCompleted(lesson: "keep-secure"), at: clock.millisecondsSince1970())
+            _ = try await client.sync(SyncRequest(replica: events.replica, lastSeq: 1, cursor: 0, events: [event]), token: tokens.ownFresh)
+
+            let export = try await client.get("/v1/export", token: tokens.token(for: caller))
+            let erase = try await client.delete("/v1/account", json: DeleteAccountRequest(password: caller == .otherGuest ? nil : "a long password"), token: tokens.token(for: caller))
+            switch caller {
+            case .own:
+                #expect(try export.decode(ExportDocument.self).events == [event])
+                #expect(erase.status == .ok)
+            case .otherAccount, .otherGuest:
+                let theirs = try export.decode(ExportDocument.self)
+                #expect(theirs.learner.id != tokens.owner && theirs.events.isEmpty)
+                #expect(erase.status == .ok, "they erase themselves, no one else")
+            case .none, .expired, .revoked:
+                #expect(export.status == .unauthorized && erase.status == .unauthorized)
+            }
+            // The owner's data survives anything but the owner's own erasure.
+            let owner = try await client.get("/v1/export", token: tokens.ownFresh)
+            #expect(owner.status == (caller == .own ? .gone : .ok), "\(caller)")
+        }
+    }
+
     @Test func aGuestCannotBeAttachedWithoutItsSecretNorToTwoAccounts() async throws {
         let server = try TestServer()
         try await server.test { client in
