@@ -155,6 +155,7 @@ struct Run {
         case "signup": try await client.signUp(username: step.username ?? "", password: step.password ?? "")
         case "login": try await client.signIn(username: step.username ?? "", password: step.password ?? "")
         case "logout": try await client.signOut(force: step.force ?? false)
+        case "delete-account": try await client.deleteAccount(password: step.password)
         case "offline": device.link.setOffline(true)
         case "online": device.link.setOffline(false)
         case "clock": device.clock.setOffset(milliseconds: Int64(step.offsetMinutes ?? 0) * 60_000)

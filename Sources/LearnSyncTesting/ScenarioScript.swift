@@ -13,9 +13,9 @@ public struct ScenarioScript: Decodable, Sendable {
 /// One step: an action of a device (or of the server), optionally expecting an error, or an
 /// expectation about a device.
 public struct ScenarioStep: Decodable, Sendable {
-    /// `record`, `sync`, `signup`, `login`, `logout`, `offline`, `online`, `clock`,
-    /// `server-clock`, `server-catalog`, `app-catalog`, `backup`, `restore`, `clone`,
-    /// `restart-server` or `expect`.
+    /// `record`, `sync`, `signup`, `login`, `logout`, `delete-account` (with `password`),
+    /// `offline`, `online`, `clock`, `server-clock`, `server-catalog`, `app-catalog`, `backup`,
+    /// `restore`, `clone`, `restart-server` or `expect`.
     public var action: String
     public var device: String?
     /// For `clone`: the device copied.

@@ -22,6 +22,10 @@ import Testing
         try roundTrip(CredentialsRequest.self, "signin-request.json")
         try roundTrip(Problem.self, "problem-unsupported-version.json")
         try roundTrip(Problem.self, "problem-unauthorized.json")
+        try roundTrip(Problem.self, "problem-learner-erased.json")
+        try roundTrip(SessionResponse.self, "session-response-guest-expired.json")
+        try roundTrip(DeleteAccountRequest.self, "delete-account-request.json")
+        try roundTrip(DeleteAccountResponse.self, "delete-account-response.json")
     }
 
     @Test func theServerAnswersTheGoldenRequests() async throws {
