@@ -8,6 +8,7 @@ extension LearnSyncClient {
     /// Erases the learner from the server for good: an account with every attached guest, all
     /// their events and tokens (or this device's guest), then removes it from this device, which
     /// starts over as a new guest. Other devices of the learner do the same at their next sync.
+    /// A guest that never synced has nothing on a server and is erased on the device only.
     ///
     /// - Parameter password: the account's password, entered again; nil for a guest.
     /// - Returns: what the server removed.
@@ -18,6 +19,14 @@ extension LearnSyncClient {
     @discardableResult
     public func deleteAccount(password: String?) async throws -> DeleteAccountResponse {
         guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
+        let learner = try await store.identity().learner
+        if learner.isGuest, try await store.syncState().token == nil {
+            // A guest that never registered has nothing on any server: erase it here only.
+            let events = try await store.allEvents().count
+            try await store.wipe(notice: DeviceNotice(
+                kind: .learnerErased, at: Date(), message: "you erased this guest (\(learner)): \(events) events, never synced"))
+            return DeleteAccountResponse(learner: learner, erasedAt: store.clock.millisecondsSince1970(), guests: 0, events: events)
+        }
         return try await startingOverIfErased {
             var report = SyncReport()
             let token = try await ensureToken(transport, report: &report)

@@ -134,6 +134,21 @@ import Testing
         }
     }
 
+    @Test func aGuestThatNeverSyncedIsErasedWithoutTellingTheServer() async throws {
+        let world = try World()
+        try await world.run { client in
+            let phone = try world.device(client)
+            let guest = try await phone.identity().learner
+            try await phone.complete(world.course.lessons.prefix(2), in: world.course)
+            let erased = try await phone.deleteAccount(password: nil)
+            #expect(erased.learner == guest && erased.events == 2)
+            #expect(try await phone.hasNoData())
+            #expect(try await phone.identity().learner != guest)
+            // The server never heard of it: registering it now is a first registration.
+            #expect(try await world.service.store.credentials(of: guest) == nil)
+        }
+    }
+
     @Test func aDeviceExportsWhatItHoldsOffline() async throws {
         let world = try World()
         let offline = LearnSyncClient(store: try DeviceStore.inMemory(catalog: world.catalog, clock: world.clock), transport: nil)
