@@ -42,6 +42,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
     case unauthorized = "unauthorized"
     case forbidden = "forbidden"
     case notFound = "not-found"
+    case methodNotAllowed = "method-not-allowed"
     case conflict = "conflict"
     case guestAttached = "guest-attached"
     case rateLimited = "rate-limited"
@@ -57,6 +58,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
         case .unauthorized: 401
         case .forbidden: 403
         case .notFound: 404
+        case .methodNotAllowed: 405
         case .conflict, .guestAttached: 409
         case .learnerErased: 410
         case .rateLimited: 429
@@ -76,6 +78,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
         case .unauthorized: "Missing, unknown, expired or revoked token, or wrong credentials"
         case .forbidden: "The caller may not act on this learner"
         case .notFound: "No such resource"
+        case .methodNotAllowed: "The resource does not take this method"
         case .conflict: "The request conflicts with the server's state"
         case .guestAttached: "This device's guest is attached to an account"
         case .learnerErased: "The learner's data was erased"

@@ -48,7 +48,7 @@ public struct ServerConfiguration: Sendable {
 /// Builds the router: the protocol's endpoints over a ``SyncService``.
 public func buildRouter(service: SyncService, configuration: ServerConfiguration = ServerConfiguration()) -> Router<LearnSyncRequestContext> {
     let router = Router(context: LearnSyncRequestContext.self)
-    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: ProblemMiddleware(allowed: Endpoints.methods))
     router.get("/health") { _, _ in "ok" }
     router.post("/v1/guests") { request, context in
         let body = try await readJSON(request, RegisterGuestRequest.self)
@@ -137,10 +137,32 @@ public func buildApplication(
         logger: logger)
 }
 
+/// The protocol's endpoints and their methods: the router registers these, and any other method
+/// on one of these paths gets `405 method-not-allowed` with `Allow`.
+enum Endpoints {
+    static let methods: [String: [HTTPRequest.Method]] = [
+        "/health": [.get], "/v1/guests": [.post], "/v1/sync": [.post], "/v1/catalog": [.get], "/v1/progress": [.get],
+        "/v1/accounts": [.post], "/v1/sessions": [.post], "/v1/signout": [.post], "/v1/account": [.delete],
+        "/v1/account/password": [.post], "/v1/export": [.get],
+    ]
+}
+
+/// Whether a `Content-Type` is JSON as the protocol takes it: `application/json`, with no
+/// parameter but `charset=utf-8`.
+func isJSONMediaType(_ value: String?) -> Bool {
+    guard let value else { return false }
+    let parts = value.split(separator: ";", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+    guard parts.first == "application/json" else { return false }
+    return parts.dropFirst().allSatisfy { parameter in
+        let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        return pair.count == 2 && pair[0] == "charset" && (pair[1] == "utf-8" || pair[1] == "\"utf-8\"")
+    }
+}
+
 /// Reads a JSON body within the protocol's size limit and decodes it, version first.
 func readJSON<T: Decodable>(_ request: Request, _ type: T.Type) async throws -> T {
-    if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
-        throw Problem(code: .unsupportedMediaType, detail: "send Content-Type: application/json")
+    guard isJSONMediaType(request.headers[.contentType]) else {
+        throw Problem(code: .unsupportedMediaType, detail: "send Content-Type: application/json (UTF-8)")
     }
     if let length = request.headers[.contentLength].flatMap(Int.init), length > ProtocolLimits.maxBodyBytes {
         throw Problem(code: .bodyTooLarge, detail: "the body must be at most \(ProtocolLimits.maxBodyBytes) bytes")

@@ -2,11 +2,17 @@ import Foundation
 public import Hummingbird
 import LearnSyncProtocol
 import Logging
+import NIOCore
 
 /// Turns every error into an RFC 9457 problem answer (`application/problem+json`) and logs the
 /// request's outcome without tokens, passwords or bodies.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+    /// The methods each endpoint takes, so that another method gets 405 with `Allow`.
+    let allowed: [String: [HTTPRequest.Method]]
+
+    public init() { allowed = [:] }
+
+    init(allowed: [String: [HTTPRequest.Method]]) { self.allowed = allowed }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -14,7 +20,14 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.debug("request", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)"])
             return response
         } catch {
-            let problem = Self.problem(for: error)
+            var problem = Self.problem(for: error)
+            if problem.knownCode == .notFound, let methods = allowed[request.uri.path], !methods.contains(request.method) {
+                problem = Problem(code: .methodNotAllowed, detail: "\(request.uri.path) takes \(methods.map(\.rawValue).joined(separator: ", "))")
+                var response = Self.response(problem)
+                response.headers[.allow] = methods.map(\.rawValue).joined(separator: ", ")
+                context.logger.info("request refused", metadata: ["path": "\(request.uri.path)", "problem": "\(problem.code)"])
+                return response
+            }
             if problem.status >= 500 {
                 context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(type(of: error))"])
             } else {
@@ -28,12 +41,15 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let problem as Problem:
             return problem
+        case is NIOTooManyBytesError:
+            // A body sent without Content-Length (chunked) that grew past the limit while read.
+            return Problem(code: .bodyTooLarge, detail: "the body must be at most \(ProtocolLimits.maxBodyBytes) bytes")
         case let error as HTTPError where error.status == .contentTooLarge:
             return Problem(code: .bodyTooLarge, detail: "the body must be at most \(ProtocolLimits.maxBodyBytes) bytes")
         case let error as HTTPError where error.status == .notFound:
             return Problem(code: .notFound, detail: "no such endpoint")
         case let error as HTTPError where error.status == .methodNotAllowed:
-            return Problem(code: .notFound, detail: "no such endpoint for this method")
+            return Problem(code: .methodNotAllowed, detail: "this endpoint does not take this method")
         default:
             return Problem(code: .internalError, detail: "the server could not complete the request")
         }
