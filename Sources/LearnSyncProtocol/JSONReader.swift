@@ -1,10 +1,11 @@
-/// A strict, allocation-light JSON reader for the sync messages (RFC 8259): objects, arrays,
-/// strings with every escape, integers, booleans and null. It reads values in place, so a
-/// message decodes without building an intermediate tree; unknown object keys are skipped.
-struct JSONReader {
+/// The one JSON reader of every request (RFC 8259): objects, arrays, strings with every escape,
+/// integers, booleans and null. It reads values in place, so a message decodes without building
+/// an intermediate tree. Unknown object keys are skipped; a key given twice in one object is
+/// refused, and so is any number that is not an integer.
+package struct JSONReader {
     /// Why reading stopped: the path to the value (`events[3].seq`) and what was wrong with it,
     /// never the value itself.
-    struct Failure: Error {
+    package struct Failure: Error {
         var path: [String]
         var message: String
 
@@ -25,6 +26,8 @@ struct JSONReader {
     private let bytes: [UInt8]
     private var index = 0
     private var depth = 0
+    /// The keys read so far in the open object at each depth (reused, so no allocation per object).
+    private var keys: [[String]] = []
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
@@ -44,6 +47,8 @@ struct JSONReader {
     /// Reads an object, calling `field` with each key; `field` must read (or skip) its value.
     mutating func object(_ field: (inout JSONReader, String) throws(Failure) -> Void) throws(Failure) {
         try open(UInt8(ascii: "{"), "expected an object")
+        while keys.count < depth { keys.append([]) }
+        keys[depth - 1].removeAll(keepingCapacity: true)
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             index += 1
@@ -54,6 +59,8 @@ struct JSONReader {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw fail("expected a field name") }
             let key = try string()
+            guard !keys[depth - 1].contains(key) else { throw fail("the field \"\(key)\" is given twice") }
+            keys[depth - 1].append(key)
             skipWhitespace()
             guard next() == UInt8(ascii: ":") else { throw fail("expected ':' after a field name") }
             do {

@@ -1,6 +1,6 @@
 /// Writes compact JSON straight into a byte buffer, for the sync messages. Strings are escaped
 /// as RFC 8259 requires (quote, backslash, control characters); everything else is copied.
-struct JSONWriter {
+package struct JSONWriter {
     private(set) var bytes: [UInt8] = []
     /// Whether the next member of the current object or array needs a comma first.
     private var needsComma = false

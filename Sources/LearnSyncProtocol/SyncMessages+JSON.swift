@@ -1,10 +1,11 @@
 import LearnSyncModels
 
 /// A message with a hand-written JSON form, which ``WireCoding`` uses instead of Foundation's
-/// coders: the sync messages carry up to a thousand events each way, and Foundation's
-/// `JSONEncoder`/`JSONDecoder` were a quarter of a sync's CPU time. The form is the same JSON
-/// the `Codable` conformance reads and writes (the tests hold both to the golden files).
-protocol WireMessage {
+/// coders: every request is read by the one strict ``JSONReader``, and the sync messages, which
+/// carry up to a thousand events each way, are written without Foundation's `JSONEncoder` (a
+/// quarter of a sync's CPU time). The form is the same JSON the `Codable` conformance reads and
+/// writes (the tests hold both to the golden files).
+package protocol WireMessage {
     /// The message's `protocol` field.
     var version: Int { get }
     /// Reads the message (its version is checked by the caller).
@@ -121,7 +122,7 @@ extension ProgressEvent {
 }
 
 extension SyncRequest: WireMessage {
-    static func read(_ reader: inout JSONReader) throws(JSONReader.Failure) -> SyncRequest {
+    package static func read(_ reader: inout JSONReader) throws(JSONReader.Failure) -> SyncRequest {
         var version: Int?, replica: ReplicaID?, lastSeq: Int64?, cursor: Int64?, limit: Int?
         var events = [ProgressEvent]()
         // Events are read after the object when `replica` follows them (it normally leads).
@@ -168,7 +169,7 @@ extension SyncRequest: WireMessage {
         return events
     }
 
-    func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) {
         writer.object { w in
             w.key("protocol")
             w.int(version)
@@ -191,7 +192,7 @@ extension SyncRequest: WireMessage {
 }
 
 extension SyncResponse: WireMessage {
-    static func read(_ reader: inout JSONReader) throws(JSONReader.Failure) -> SyncResponse {
+    package static func read(_ reader: inout JSONReader) throws(JSONReader.Failure) -> SyncResponse {
         var version: Int?, cursor: Int64?, more: Bool?, time: Int64?, catalog: String?, renewReplica: Bool?
         var rejected: [Rejection]?, events: [ProgressEvent]?, aliases: [Alias]?, retimed: [Retimed]?
         try reader.object { reader, key throws(JSONReader.Failure) in
@@ -229,7 +230,7 @@ extension SyncResponse: WireMessage {
             more: try reader.required(more, "more"), version: try reader.required(version, "protocol"))
     }
 
-    func write(to writer: inout JSONWriter) {
+    package func write(to writer: inout JSONWriter) {
         writer.object { w in
             w.key("protocol")
             w.int(version)

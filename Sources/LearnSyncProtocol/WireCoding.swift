@@ -2,30 +2,24 @@ public import Foundation
 
 /// Encodes and decodes protocol messages, turning every decoding failure into a ``Problem``.
 public enum WireCoding {
-    /// Decodes a request body, judging its `protocol` version before its shape: a body of an
-    /// unsupported version gets `unsupported-version` whatever else it holds.
+    /// Decodes a request body with the one strict reader, judging its `protocol` version
+    /// before its shape: a body of an unsupported version gets `unsupported-version` whatever
+    /// else it holds. The version is checked after reading, and looked up alone only when the
+    /// body did not read.
     ///
-    /// - Throws: a ``Problem`` `malformed-json` (not JSON, or not of the expected shape; the
-    ///   detail names the field, never its value) or `unsupported-version`.
-    public static func decodeRequest<T: Decodable>(_ type: T.Type, from data: Data) throws(Problem) -> T {
-        guard let message = wireMessage(type) else {
-            guard let version = envelopeVersion(data) else {
-                throw Problem(code: .malformedJSON, detail: "the body must be a JSON object with a \"protocol\" number")
-            }
-            try checkSupported(version)
-            return try decode(type, from: data)
-        }
-        // One pass for the sync messages: the version is checked after reading, and looked up
-        // alone only when the body did not read.
-        let value: any WireMessage
+    /// - Throws: a ``Problem`` `malformed-json` (not JSON, a key given twice, a number that is not
+    ///   an integer, or not of the expected shape; the detail names the field, never its value)
+    ///   or `unsupported-version`.
+    package static func decodeRequest<T: WireMessage>(_ type: T.Type, from data: Data) throws(Problem) -> T {
+        let value: T
         do {
-            value = try fastDecode(message, from: data)
+            value = try read(type, from: data)
         } catch {
             if let version = envelopeVersion(data) { try checkSupported(version) }
             throw error
         }
         try checkSupported(value.version)
-        return value as! T
+        return value
     }
 
     private static func checkSupported(_ version: Int) throws(Problem) {
@@ -39,8 +33,8 @@ public enum WireCoding {
 
     /// Decodes a message with no version check (answers, golden files).
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(Problem) -> T {
-        if let message = wireMessage(type) {
-            return try fastDecode(message, from: data) as! T
+        if let message = type as? any WireMessage.Type, let value = try read(message, from: data) as? T {
+            return value
         }
         do {
             return try JSONDecoder().decode(type, from: data)
@@ -51,8 +45,7 @@ public enum WireCoding {
 
     /// Encodes a message as compact JSON.
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
-        let message: (any WireMessage)? = (value as? SyncRequest) ?? (value as? SyncResponse)
-        if let message {
+        if let message = value as? any WireMessage {
             var writer = JSONWriter(capacity: 1024)
             message.write(to: &writer)
             return Data(writer.bytes)
@@ -60,14 +53,7 @@ public enum WireCoding {
         return try JSONEncoder().encode(value)
     }
 
-    /// The hand-written form of `type`, if it has one.
-    private static func wireMessage<T>(_ type: T.Type) -> (any (WireMessage & Decodable).Type)? {
-        if type == SyncRequest.self { return SyncRequest.self }
-        if type == SyncResponse.self { return SyncResponse.self }
-        return nil
-    }
-
-    private static func fastDecode(_ type: any (WireMessage & Decodable).Type, from data: Data) throws(Problem) -> any WireMessage {
+    private static func read<M: WireMessage>(_ type: M.Type, from data: Data) throws(Problem) -> M {
         do {
             return try JSONReader.read(Array(data)) { reader throws(JSONReader.Failure) in try type.read(&reader) }
         } catch {
@@ -77,7 +63,13 @@ public enum WireCoding {
 
     /// The body's `protocol` number, if it is a JSON object that has one.
     private static func envelopeVersion(_ data: Data) -> Int? {
-        (try? JSONDecoder().decode(VersionEnvelope.self, from: data))?.version
+        var version: Int?
+        _ = try? JSONReader.read(Array(data)) { reader throws(JSONReader.Failure) in
+            try reader.object { reader, key throws(JSONReader.Failure) in
+                if key == "protocol" { version = try reader.int() } else { try reader.skip() }
+            }
+        }
+        return version
     }
 
     private static func describe(_ error: any Error, fallback: String) -> String {

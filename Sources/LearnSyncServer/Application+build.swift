@@ -160,7 +160,7 @@ func isJSONMediaType(_ value: String?) -> Bool {
 }
 
 /// Reads a JSON body within the protocol's size limit and decodes it, version first.
-func readJSON<T: Decodable>(_ request: Request, _ type: T.Type) async throws -> T {
+func readJSON<T: WireMessage>(_ request: Request, _ type: T.Type) async throws -> T {
     guard isJSONMediaType(request.headers[.contentType]) else {
         throw Problem(code: .unsupportedMediaType, detail: "send Content-Type: application/json (UTF-8)")
     }

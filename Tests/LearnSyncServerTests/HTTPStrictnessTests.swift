@@ -73,3 +73,49 @@ import Testing
         }
     }
 }
+
+/// One reader for every request: the same answer to the same fault, whatever the endpoint.
+@Suite struct OneJSONReaderTests {
+    static let bodies: [(path: String, body: String)] = [
+        ("/v1/guests", #"{"protocol": 1, "learner": "g-duplicate", "secret": "a-device-secret-of-enough-length"}"#),
+        ("/v1/accounts", #"{"protocol": 1, "username": "dupe-user", "password": "a long password"}"#),
+        ("/v1/sessions", #"{"protocol": 1, "username": "dupe-user", "password": "a long password"}"#),
+        ("/v1/sync", #"{"protocol": 1, "replica": "r1", "lastSeq": 0, "cursor": 0, "events": []}"#),
+        ("/v1/signout", #"{"protocol": 1}"#),
+        ("/v1/account/password", #"{"protocol": 1, "password": "a long password", "newPassword": "another password"}"#),
+    ]
+
+    @Test(arguments: bodies.map(\.path))
+    func duplicateKeysAndNonIntegerNumbersAreRefusedEverywhere(_ path: String) async throws {
+        let body = try #require(Self.bodies.first { $0.path == path }?.body)
+        let server = try TestServer()
+        try await server.test { client in
+            let (_, token) = try await client.registerGuest()
+            let faults = [
+                body.replacingOccurrences(of: #"{"protocol": 1"#, with: #"{"protocol": 1, "protocol": 1"#),
+                body.replacingOccurrences(of: #"{"protocol": 1"#, with: #"{"protocol": 1.0"#),
+                body.replacingOccurrences(of: #"{"protocol": 1"#, with: #"{"protocol": 1e0"#),
+            ]
+            for fault in faults {
+                let response = try await client.post(path, Data(fault.utf8), token: token)
+                #expect(response.status == .badRequest, "\(path): \(fault)")
+                #expect(response.problem?.code == "malformed-json", "\(path): \(fault)")
+            }
+            // A duplicate inside a nested object too.
+            if path == "/v1/sessions" {
+                let nested = #"{"protocol": 1, "username": "dupe-user", "password": "a long password", "guest": {"learner": "g-a", "learner": "g-b", "secret": "a-device-secret-of-enough-length"}}"#
+                #expect(try await client.post(path, Data(nested.utf8)).problem?.code == "malformed-json")
+            }
+        }
+    }
+
+    @Test func theVersionIsJudgedFirstOnEveryEndpoint() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            for (path, body) in Self.bodies {
+                let response = try await client.post(path, Data(body.replacingOccurrences(of: #""protocol": 1"#, with: #""protocol": 2"#).utf8))
+                #expect(response.problem?.code == "unsupported-version", "\(path)")
+            }
+        }
+    }
+}
