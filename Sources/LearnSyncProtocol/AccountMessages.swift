@@ -80,9 +80,7 @@ public struct SignOutResponse: Codable, Hashable, Sendable {
     private enum CodingKeys: String, CodingKey { case version = "protocol", revoked, sessions }
 }
 
-/// Checks a password's length, the one rule of protocol v1 for passwords.
+/// Checks a request's password field against ``PasswordRule``.
 func validatePassword(_ password: String, field: String) throws(Problem) {
-    guard ProtocolLimits.passwordLength.contains(password.count) else {
-        throw Problem(code: .invalidRequest, detail: "\(field) must be 8 to 128 characters")
-    }
+    try PasswordRule.check(password, field: field)
 }

@@ -25,8 +25,6 @@ public enum ProtocolLimits {
     public static let maxClockAheadMilliseconds: Int64 = HybridLogicalClock.maxAheadMilliseconds
     /// Usernames: 3 to 64 characters from `[a-z0-9._-]` (nothing else is asked of a learner).
     public static let usernameLength = 3...64
-    /// Passwords: 8 to 128 characters.
-    public static let passwordLength = 8...128
     /// A guest's device secret: 16 to 128 characters.
     public static let secretLength = 16...128
 }

@@ -1,4 +1,3 @@
-import HummingbirdBcrypt
 import LearnSyncModels
 public import LearnSyncProtocol
 
@@ -10,8 +9,9 @@ extension SyncService {
     /// a sign-in, so the retry succeeds; with another password the username is taken.
     public func signUp(_ request: CredentialsRequest, address: String) async throws -> SessionResponse {
         try request.validate()
+        try attempts.signUp(address: address, now: clock.millisecondsSince1970())
         let account = LearnerID.newAccount()
-        let hash = Bcrypt.hash(request.password, cost: passwordCost)
+        let hash = try await hasher.hash(request.password)
         let (token, session) = newSession()
         let outcome = try await store.createAccount(
             account, username: request.username, passwordHash: hash, guest: claim(request.guest), session: session)
@@ -30,10 +30,9 @@ extension SyncService {
     /// attaches the device's guest if proven, and returns a new token for the account.
     public func signIn(_ request: CredentialsRequest, address: String) async throws -> SessionResponse {
         try request.validate()
-        try checkRateLimit(username: request.username, address: address)
         let account = try await store.account(username: request.username)
-        try verifyPassword(request.password, hash: account?.passwordHash, username: request.username, address: address)
-        guard let account else { throw Problem(code: .unauthorized, detail: "wrong username or password") }
+        try await checkPassword(request.password, hash: account?.passwordHash, username: request.username, address: address)
+        guard let account else { throw Self.wrongPassword }
         let (token, session) = newSession()
         let outcome = try await store.signIn(account.id, guest: claim(request.guest), session: session)
         try check(outcome)
@@ -50,28 +49,19 @@ extension SyncService {
         return SignOutResponse(revoked: count > 0, sessions: count)
     }
 
-    /// Refuses at once while a username or an address has too many recent failures.
-    func checkRateLimit(username: String, address: String) throws(Problem) {
-        let now = clock.millisecondsSince1970()
-        if let wait = usernameFailures.retryAfter("u:" + username, now: now) ?? addressFailures.retryAfter("a:" + address, now: now) {
-            throw Problem(code: .rateLimited, detail: "too many failed sign-ins; try again in \(wait) seconds", retryAfter: wait)
+    /// Checks a password against an account's bcrypt hash (against a decoy when there is no
+    /// account, so timing reveals nothing), as one throttled attempt of the username from the
+    /// address (``PasswordAttempts``).
+    /// - Throws: ``Problem`` `unauthorized` or `rate-limited`.
+    func checkPassword(_ password: String, hash: String?, username: String, address: String) async throws {
+        let clock = clock
+        let right = try await attempts.attempt(username: username, address: address, now: { clock.millisecondsSince1970() }) {
+            try await hasher.verify(password, hash: hash, decoy: decoyHash)
         }
+        guard right else { throw Self.wrongPassword }
     }
 
-    /// Checks a password against an account's bcrypt hash (against a decoy when there is no
-    /// account, so timing reveals nothing) and counts a failure against the username and the
-    /// address. Callers check the rate limit first.
-    /// - Throws: ``Problem`` `unauthorized`.
-    func verifyPassword(_ password: String, hash: String?, username: String, address: String) throws(Problem) {
-        let verified = Bcrypt.verify(password, hash: hash ?? decoyHash)
-        guard hash != nil, verified else {
-            let now = clock.millisecondsSince1970()
-            usernameFailures.fail("u:" + username, now: now)
-            addressFailures.fail("a:" + address, now: now)
-            throw Problem(code: .unauthorized, detail: "wrong username or password")
-        }
-        usernameFailures.reset("u:" + username)
-    }
+    static let wrongPassword = Problem(code: .unauthorized, detail: "wrong username or password")
 
     private func claim(_ proof: GuestProof?) -> GuestClaim? {
         proof.map { GuestClaim(learner: $0.learner, secretHash: Credentials.hash($0.secret)) }

@@ -1,4 +1,3 @@
-import HummingbirdBcrypt
 import LearnSyncModels
 public import LearnSyncProtocol
 
@@ -18,7 +17,7 @@ extension SyncService {
             guard let password = request.password else {
                 throw Problem(code: .invalidRequest, detail: "enter the account's password to erase it")
             }
-            try await checkPassword(password, of: credentials, username: username, address: address)
+            try await checkPassword(password, hash: credentials.passwordHash, username: username, address: address)
         }
         let now = clock.millisecondsSince1970()
         guard let receipt = try await store.erase(learner, now: now) else { throw try await refusal(forToken: tokenHash) }
@@ -36,8 +35,8 @@ extension SyncService {
         guard let credentials = try await store.credentials(of: learner), let username = credentials.username else {
             throw Problem(code: .forbidden, detail: "a guest has no password: sign up to make an account")
         }
-        try await checkPassword(request.password, of: credentials, username: username, address: address)
-        let hash = Bcrypt.hash(request.newPassword, cost: passwordCost)
+        try await checkPassword(request.password, hash: credentials.passwordHash, username: username, address: address)
+        let hash = try await hasher.hash(request.newPassword)
         let (token, session) = newSession()
         try await store.setPassword(learner, passwordHash: hash, session: session)
         return SessionResponse(learner: learner, token: token, expiresAt: session.expiresAt)
@@ -68,10 +67,5 @@ extension SyncService {
     public func sweep(guestRetention: Int64) async throws -> SweepReport {
         let now = clock.millisecondsSince1970()
         return try await store.sweep(idleSince: now - guestRetention, now: now, batch: 500)
-    }
-
-    private func checkPassword(_ password: String, of credentials: LearnerCredentials, username: String, address: String) async throws {
-        try checkRateLimit(username: username, address: address)
-        try verifyPassword(password, hash: credentials.passwordHash, username: username, address: address)
     }
 }

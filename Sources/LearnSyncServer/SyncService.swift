@@ -14,26 +14,32 @@ public struct SyncService: Sendable {
     /// How long a token lives, in milliseconds (default 30 days).
     public let tokenLifetime: Int64
     /// The bcrypt cost of password hashes (default 12; tests use 4, the minimum).
-    public let passwordCost: UInt8
-    let usernameFailures: LoginRateLimiter
-    let addressFailures: LoginRateLimiter
+    public var passwordCost: UInt8 { hasher.cost }
+    /// bcrypt, off the event loops and bounded.
+    let hasher: PasswordHasher
+    /// The throttles of password checks and sign-ups.
+    let attempts: PasswordAttempts
     /// A hash to verify against when the username is unknown, so both cases take the same time.
     let decoyHash: String
 
     /// - Parameters:
-    ///   - loginAttempts: failed sign-ins allowed per username in 15 minutes (5 times as many
-    ///     per address).
+    ///   - loginAttempts: failed sign-ins per username before each further one waits (1 s,
+    ///     doubling, at most 30 s); five times as many per address (at most 60 s).
+    ///   - passwordConcurrency: bcrypt runs at most this many at once (default: half the cores,
+    ///     at least one), with at most `passwordQueue` more waiting; beyond, `rate-limited`.
     public init(
         store: any ServerStore, catalog: Catalog, clock: any WallClock = SystemWallClock(),
-        tokenLifetime: Int64 = 30 * 24 * 3600 * 1000, passwordCost: UInt8 = 12, loginAttempts: Int = 5
+        tokenLifetime: Int64 = 30 * 24 * 3600 * 1000, passwordCost: UInt8 = 12, loginAttempts: Int = 5,
+        passwordConcurrency: Int? = nil, passwordQueue: Int = 64
     ) {
         self.store = store
         catalogs = CatalogHolder(catalog)
         self.clock = clock
         self.tokenLifetime = tokenLifetime
-        self.passwordCost = passwordCost
-        usernameFailures = LoginRateLimiter(limit: loginAttempts, windowMilliseconds: 15 * 60_000)
-        addressFailures = LoginRateLimiter(limit: loginAttempts * 5, windowMilliseconds: 15 * 60_000)
+        hasher = PasswordHasher(
+            cost: passwordCost, concurrency: passwordConcurrency ?? max(1, ProcessInfo.processInfo.activeProcessorCount / 2),
+            queue: passwordQueue)
+        attempts = PasswordAttempts(freeFailures: loginAttempts)
         decoyHash = Bcrypt.hash(IdentifierRules.randomToken(), cost: passwordCost)
     }
 

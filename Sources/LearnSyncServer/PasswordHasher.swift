@@ -1,0 +1,93 @@
+import HummingbirdBcrypt
+import LearnSyncProtocol
+import NIOPosix
+import Synchronization
+
+/// Runs bcrypt off the event loops, on NIO's shared thread pool, at most `concurrency` at once
+/// with at most `queue` more waiting; beyond that a request is refused `rate-limited` at once.
+/// A flood of sign-ins and sign-ups then costs a bounded share of the CPU, and syncs and health
+/// checks keep their latency. Passwords are hashed and checked in ``PasswordRule``'s NFC form.
+final class PasswordHasher: Sendable {
+    let cost: UInt8
+    private let gate: Gate
+
+    init(cost: UInt8, concurrency: Int, queue: Int) {
+        self.cost = cost
+        gate = Gate(limit: concurrency, queue: queue)
+    }
+
+    func hash(_ password: String) async throws -> String {
+        let cost = cost, normalized = PasswordRule.normalized(password)
+        return try await gate.run { Bcrypt.hash(normalized, cost: cost) }
+    }
+
+    /// Whether `password` matches `hash`; with no hash, checks against `decoy` so that an
+    /// unknown username takes as long as a known one, and answers false.
+    func verify(_ password: String, hash: String?, decoy: String) async throws -> Bool {
+        let normalized = PasswordRule.normalized(password)
+        let verified = try await gate.run { Bcrypt.verify(normalized, hash: hash ?? decoy) }
+        return hash != nil && verified
+    }
+
+    /// Admits at most `limit` jobs at once and `queue` waiting.
+    final class Gate: Sendable {
+        private struct State {
+            var running = 0
+            var waiting: [CheckedContinuation<Void, Never>] = []
+        }
+
+        private let limit: Int
+        private let queue: Int
+        private let state = Mutex(State())
+
+        init(limit: Int, queue: Int) {
+            self.limit = max(1, limit)
+            self.queue = queue
+        }
+
+        func run<T: Sendable>(_ job: @escaping @Sendable () -> T) async throws -> T {
+            try await enter()
+            defer { leave() }
+            return try await NIOThreadPool.singleton.runIfActive(job)
+        }
+
+        private func enter() async throws(Problem) {
+            enum Admission { case now, wait, refuse }
+            let admission = state.withLock { state -> Admission in
+                if state.running < limit {
+                    state.running += 1
+                    return .now
+                }
+                return state.waiting.count < queue ? .wait : .refuse
+            }
+            switch admission {
+            case .now: return
+            case .refuse: throw Problem(code: .rateLimited, detail: "the server is busy checking passwords; try again in 1 second", retryAfter: 1)
+            case .wait:
+                await withCheckedContinuation { continuation in
+                    let admitted = state.withLock { state -> Bool in
+                        if state.running < limit {
+                            state.running += 1
+                            return true
+                        }
+                        state.waiting.append(continuation)
+                        return false
+                    }
+                    if admitted { continuation.resume() }
+                }
+            }
+        }
+
+        /// Hands the slot to the first waiter, or frees it.
+        private func leave() {
+            let next = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard !state.waiting.isEmpty else {
+                    state.running -= 1
+                    return nil
+                }
+                return state.waiting.removeFirst()
+            }
+            next?.resume()
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncServer
+import LearnSyncTesting
+import Testing
+
+/// Guessing is counted before bcrypt, slowed without locking out the owner, and bounded in CPU;
+/// one password rule holds byte for byte.
+@Suite struct PasswordDefenseTests {
+    @Test func parallelGuessesCannotOutrunTheLimit() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            _ = try await client.signUp("target")
+            let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                for index in 0..<30 {
+                    group.addTask { try await client.signIn("target", password: "wrong guess \(index)").status }
+                }
+                return try await group.reduce(into: [HTTPResponse.Status]()) { $0.append($1) }
+            }
+            let checked = statuses.filter { $0 == .unauthorized }.count
+            #expect(checked <= 5, "only 5 guesses may reach bcrypt, \(checked) did")
+            #expect(statuses.filter { $0 == .tooManyRequests }.count == 30 - checked)
+        }
+    }
+
+    @Test func theRightPasswordWaitsAtMostThirtySecondsUnderAttack() async throws {
+        let server = try TestServer()
+        let clock = server.clock
+        try await server.test { client in
+            _ = try await client.signUp("owner")
+            var longestWait = 0
+            // An attacker guesses as fast as the throttle lets it, 20 times.
+            for guess in 0..<20 {
+                let response = try await client.signIn("owner", password: "guess number \(guess)")
+                if response.status == .tooManyRequests {
+                    let wait = try #require(response.problem?.retryAfter)
+                    #expect(response.headers[.retryAfter] == "\(wait)")
+                    longestWait = max(longestWait, wait)
+                    clock.advance(milliseconds: Int64(wait) * 1000)
+                }
+            }
+            #expect(longestWait <= 30 && longestWait >= 16, "the delay doubles up to 30 s: \(longestWait)")
+            // The owner arrives: at most one wait of at most 30 s, then in.
+            var response = try await client.signIn("owner")
+            if response.status == .tooManyRequests {
+                let wait = try #require(response.problem?.retryAfter)
+                #expect(wait <= 30)
+                clock.advance(milliseconds: Int64(wait) * 1000)
+                response = try await client.signIn("owner")
+            }
+            #expect(response.status == .ok)
+            // Success forgets the username's failures.
+            #expect(try await client.signIn("owner", password: "one more wrong one").status == .unauthorized)
+        }
+    }
+
+    @Test func signUpsAreLimitedPerAddress() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            var statuses = [HTTPResponse.Status]()
+            for index in 0..<22 {
+                statuses.append(try await client.post(
+                    "/v1/accounts", json: CredentialsRequest(username: "farm-\(index)", password: "a long password", guest: nil)).status)
+            }
+            #expect(statuses.prefix(20).allSatisfy { $0 == .created })
+            #expect(statuses.suffix(2).allSatisfy { $0 == .tooManyRequests })
+        }
+    }
+
+    @Test func bcryptIsBoundedAndRefusesBeyondItsQueue() async throws {
+        let service = SyncService(
+            store: try SQLiteServerStore(), catalog: try SampleCatalog.load(), passwordCost: 10, passwordConcurrency: 1, passwordQueue: 2)
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for index in 0..<12 {
+                group.addTask {
+                    do {
+                        _ = try await service.signIn(CredentialsRequest(username: "nobody-\(index)", password: "a long password", guest: nil), address: "10.0.0.\(index)")
+                        return "ok"
+                    } catch let problem as Problem {
+                        return problem.detail.contains("busy") ? "busy" : problem.code
+                    } catch {
+                        return "error"
+                    }
+                }
+            }
+            return await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == "busy" }.count >= 6, "\(outcomes)")
+        #expect(outcomes.filter { $0 == "unauthorized" }.count >= 3, "\(outcomes)")
+    }
+
+    @Test func onePasswordRuleHoldsByteForByte() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            // Composed at sign-up, decomposed at sign-in: the same password.
+            let composed = "caf\u{E9} au lait", decomposed = "cafe\u{301} au lait"
+            #expect(try await client.post("/v1/accounts", json: CredentialsRequest(username: "unicode", password: composed, guest: nil)).status == .created)
+            #expect(try await client.signIn("unicode", password: decomposed).status == .ok)
+            // What bcrypt would silently cut is refused instead.
+            for (password, why) in [
+                ("a long password\u{0}and the rest", "NUL"), ("tab\tinside password", "control"),
+                (String(repeating: "a", count: 73), "73 bytes"), (String(repeating: "\u{E9}", count: 37), "74 bytes"), ("ab\u{20AC}x", "6 bytes"),
+            ] {
+                let response = try await client.post("/v1/accounts", json: CredentialsRequest(username: "rules", password: password, guest: nil))
+                #expect(response.status == .badRequest && response.problem?.code == "invalid-request", "\(why)")
+                #expect(response.problem?.detail.contains(password) == false)
+            }
+            #expect(try await client.post("/v1/accounts", json: CredentialsRequest(username: "rules", password: String(repeating: "a", count: 72), guest: nil)).status == .created)
+            #expect(try await client.post("/v1/accounts", json: CredentialsRequest(username: "multibyte", password: String(repeating: "\u{E9}", count: 36), guest: nil)).status == .created)
+        }
+    }
+}
