@@ -1,8 +1,11 @@
 import Foundation
+import HTTPTypes
 public import Hummingbird
+import HummingbirdCore
 public import LearnSyncModels
 import LearnSyncProtocol
 public import Logging
+import NIOCore
 
 /// Where and how to run the server.
 public struct ServerConfiguration: Sendable {
@@ -20,10 +23,24 @@ public struct ServerConfiguration: Sendable {
     /// The address learners reach the server at (`https://learn.example.com`), which names
     /// them and their courses in xAPI exports; by default the request's `Host` over `http`.
     public var publicURL: String?
+    /// How long a connection may take to send a request's head, from the moment it is ready
+    /// for one (opened, or the previous answer sent; default 30 s).
+    public var headTimeout: Duration = .seconds(30)
+    /// How long a request's body may take after its head (default 60 s).
+    public var bodyTimeout: Duration = .seconds(60)
+    /// Most connections open at once; more wait in the listen backlog (default 2048).
+    public var maxConnections = 2048
+    /// Sign-ups one client address may make in 15 minutes (default 20).
+    public var signUpsPerAddress = 20
+    /// Addresses of reverse proxies in front of the server. A request from one of them is
+    /// counted (sign-in throttling) under the last address of `X-Forwarded-For` that is not a
+    /// trusted proxy; any other request under its peer address, whatever it claims.
+    public var trustedProxies: Set<String>
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "learnsync-server.sqlite", passwordCost: UInt8 = 12,
-        guestRetention: Duration = .seconds(90 * 86_400), retentionSweepInterval: Duration = .seconds(3600), publicURL: String? = nil
+        guestRetention: Duration = .seconds(90 * 86_400), retentionSweepInterval: Duration = .seconds(3600), publicURL: String? = nil,
+        trustedProxies: Set<String> = []
     ) {
         self.host = host
         self.port = port
@@ -32,6 +49,7 @@ public struct ServerConfiguration: Sendable {
         self.guestRetention = guestRetention
         self.retentionSweepInterval = retentionSweepInterval
         self.publicURL = publicURL
+        self.trustedProxies = trustedProxies
     }
 
     /// The xAPI home page for a request that arrived with `host` in its `Host` header.
@@ -71,11 +89,11 @@ public func buildRouter(service: SyncService, configuration: ServerConfiguration
     }
     router.post("/v1/accounts") { request, context in
         let body = try await readJSON(request, CredentialsRequest.self)
-        return try jsonResponse(try await service.signUp(body, address: context.addressKey), status: .created)
+        return try jsonResponse(try await service.signUp(body, address: clientAddress(request, context, configuration)), status: .created)
     }
     router.post("/v1/sessions") { request, context in
         let body = try await readJSON(request, CredentialsRequest.self)
-        return try jsonResponse(try await service.signIn(body, address: context.addressKey), status: .ok)
+        return try jsonResponse(try await service.signIn(body, address: clientAddress(request, context, configuration)), status: .ok)
     }
     router.post("/v1/signout") { request, context in
         let body = try await readJSON(request, SignOutRequest.self)
@@ -84,12 +102,12 @@ public func buildRouter(service: SyncService, configuration: ServerConfiguration
     router.delete("/v1/account") { request, context in
         let body = try await readJSON(request, DeleteAccountRequest.self)
         return try jsonResponse(
-            try await service.deleteAccount(body, authorization: request.headers[.authorization], address: context.addressKey), status: .ok)
+            try await service.deleteAccount(body, authorization: request.headers[.authorization], address: clientAddress(request, context, configuration)), status: .ok)
     }
     router.post("/v1/account/password") { request, context in
         let body = try await readJSON(request, ChangePasswordRequest.self)
         return try jsonResponse(
-            try await service.changePassword(body, authorization: request.headers[.authorization], address: context.addressKey), status: .ok)
+            try await service.changePassword(body, authorization: request.headers[.authorization], address: clientAddress(request, context, configuration)), status: .ok)
     }
     router.get("/v1/export") { request, _ -> Response in
         switch request.uri.queryParameters.get("format") ?? "json" {
@@ -117,7 +135,8 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let store = try store ?? SQLiteServerStore(path: configuration.databasePath)
-    let service = SyncService(store: store, catalog: catalog, passwordCost: configuration.passwordCost)
+    let service = SyncService(
+        store: store, catalog: catalog, passwordCost: configuration.passwordCost, signUpsPerAddress: configuration.signUpsPerAddress)
     return buildApplication(configuration: configuration, service: service, logger: logger, onServerRunning: onServerRunning)
 }
 
@@ -129,12 +148,35 @@ public func buildApplication(
     let router = buildRouter(service: service, configuration: configuration)
     let retention = RetentionService(
         service: service, guestRetention: configuration.guestRetention, interval: configuration.retentionSweepInterval, logger: logger)
+    let head = TimeAmount(configuration.headTimeout), body = TimeAmount(configuration.bodyTimeout)
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "learnsync"),
+        server: .http1(configuration: .init(
+            additionalChannelHandlers: [RequestDeadlineHandler(headTimeout: head, bodyTimeout: body)], idleTimeout: head + body)),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: "learnsync",
+            availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
         services: [retention],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
+}
+
+/// The client address a request is counted under (see ``ServerConfiguration/trustedProxies``).
+func clientAddress(_ request: Request, _ context: LearnSyncRequestContext, _ configuration: ServerConfiguration) -> String {
+    clientAddress(
+        peer: context.addressKey, forwardedFor: request.headers[values: .xForwardedFor].joined(separator: ","),
+        trusted: configuration.trustedProxies)
+}
+
+/// The peer, or for a trusted proxy the last `X-Forwarded-For` hop that is not a trusted proxy.
+package func clientAddress(peer: String, forwardedFor: String, trusted: Set<String>) -> String {
+    guard trusted.contains(peer) else { return peer }
+    let hops = forwardedFor.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    return hops.last { !trusted.contains($0) } ?? peer
+}
+
+extension HTTPField.Name {
+    static let xForwardedFor = Self("X-Forwarded-For")!
 }
 
 /// The protocol's endpoints and their methods: the router registers these, and any other method

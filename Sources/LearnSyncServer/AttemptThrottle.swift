@@ -74,13 +74,13 @@ struct PasswordAttempts: Sendable {
     let usernames: AttemptThrottle
     /// Failed sign-ins per client address (25 free: a school behind one address shares it).
     let addresses: AttemptThrottle
-    /// Sign-ups per client address (20 free per 15 minutes, each counted as a "failure").
+    /// Sign-ups per client address (`signUps` free per 15 minutes, each counted as a "failure").
     let signUps: AttemptThrottle
 
-    init(freeFailures: Int) {
+    init(freeFailures: Int, signUps: Int) {
         usernames = AttemptThrottle(.init(free: freeFailures, maxDelay: 30_000))
         addresses = AttemptThrottle(.init(free: freeFailures * 5, maxDelay: 60_000))
-        signUps = AttemptThrottle(.init(free: 20, maxDelay: 60_000))
+        self.signUps = AttemptThrottle(.init(free: signUps, maxDelay: 60_000))
     }
 
     /// Runs `check` (which returns whether the password was right) as one attempt of `username`

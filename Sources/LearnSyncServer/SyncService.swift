@@ -25,11 +25,12 @@ public struct SyncService: Sendable {
     /// - Parameters:
     ///   - loginAttempts: failed sign-ins per username before each further one waits (1 s,
     ///     doubling, at most 30 s); five times as many per address (at most 60 s).
+    ///   - signUpsPerAddress: sign-ups one address may make in 15 minutes.
     ///   - passwordConcurrency: bcrypt runs at most this many at once (default: half the cores,
     ///     at least one), with at most `passwordQueue` more waiting; beyond, `rate-limited`.
     public init(
         store: any ServerStore, catalog: Catalog, clock: any WallClock = SystemWallClock(),
-        tokenLifetime: Int64 = 30 * 24 * 3600 * 1000, passwordCost: UInt8 = 12, loginAttempts: Int = 5,
+        tokenLifetime: Int64 = 30 * 24 * 3600 * 1000, passwordCost: UInt8 = 12, loginAttempts: Int = 5, signUpsPerAddress: Int = 20,
         passwordConcurrency: Int? = nil, passwordQueue: Int = 64
     ) {
         self.store = store
@@ -39,7 +40,7 @@ public struct SyncService: Sendable {
         hasher = PasswordHasher(
             cost: passwordCost, concurrency: passwordConcurrency ?? max(1, ProcessInfo.processInfo.activeProcessorCount / 2),
             queue: passwordQueue)
-        attempts = PasswordAttempts(freeFailures: loginAttempts)
+        attempts = PasswordAttempts(freeFailures: loginAttempts, signUps: signUpsPerAddress)
         decoyHash = Bcrypt.hash(IdentifierRules.randomToken(), cost: passwordCost)
     }
 

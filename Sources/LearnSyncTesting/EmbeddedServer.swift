@@ -1,7 +1,7 @@
 public import Foundation
 import Hummingbird
 public import LearnSyncModels
-import LearnSyncServer
+public import LearnSyncServer
 import Logging
 import ServiceLifecycle
 
@@ -23,16 +23,23 @@ public final class EmbeddedServer: Sendable {
     }
 
     /// Starts a server on `databasePath` and returns once it listens.
-    /// - Parameter clock: the server's wall clock (a skewed one in simulations).
+    /// - Parameters:
+    ///   - clock: the server's wall clock (a skewed one in simulations).
+    ///   - configure: changes to the configuration (timeouts, connection limit).
     public static func start(
-        databasePath: String, catalog: Catalog, passwordCost: UInt8 = 12, clock: any WallClock = SystemWallClock()
+        databasePath: String, catalog: Catalog, passwordCost: UInt8 = 12, clock: any WallClock = SystemWallClock(),
+        configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> EmbeddedServer {
         var logger = Logger(label: "learnsync.embedded")
         logger.logLevel = .warning
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, databasePath: databasePath, passwordCost: passwordCost)
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, databasePath: databasePath, passwordCost: passwordCost)
+        // Every device of an embedded server signs up from the loopback address.
+        configuration.signUpsPerAddress = 100_000
+        configure(&configuration)
         let service = SyncService(
-            store: try SQLiteServerStore(path: databasePath), catalog: catalog, clock: clock, passwordCost: passwordCost)
+            store: try SQLiteServerStore(path: databasePath), catalog: catalog, clock: clock, passwordCost: passwordCost,
+            signUpsPerAddress: configuration.signUpsPerAddress)
         let app = buildApplication(configuration: configuration, service: service, logger: logger, onServerRunning: { continuation.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task {

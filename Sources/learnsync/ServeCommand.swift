@@ -15,12 +15,24 @@ struct ServeCommand: AsyncParsableCommand {
     var guestRetention = 90
     @Option(help: ArgumentHelp("The address learners reach the server at, naming them in xAPI exports (default: http://HOST from the request).", valueName: "url"))
     var publicURL: String?
+    @Option(help: ArgumentHelp("A reverse proxy's address, trusted to name the client in X-Forwarded-For (repeatable).", valueName: "ip"))
+    var trustedProxy: [String] = []
+    @Option(help: ArgumentHelp("Seconds a connection may take to send a request's head.", valueName: "seconds")) var headTimeout = 30
+    @Option(help: ArgumentHelp("Seconds a request's body may take after its head.", valueName: "seconds")) var bodyTimeout = 60
+    @Option(help: "Most connections open at once (more wait in the backlog).") var maxConnections = 2048
+    @Option(help: "Sign-ups one client address may make in 15 minutes.") var signUpsPerAddress = 20
     @OptionGroup var catalog: CatalogOptions
 
     func validate() throws {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         guard (1...36_500).contains(guestRetention) else { throw ValidationError("--guest-retention must be 1 to 36500 days") }
+        guard (1...3600).contains(headTimeout), (1...3600).contains(bodyTimeout) else {
+            throw ValidationError("--head-timeout and --body-timeout must be 1 to 3600 seconds")
+        }
+        guard maxConnections >= 1, signUpsPerAddress >= 1 else {
+            throw ValidationError("--max-connections and --sign-ups-per-address must be at least 1")
+        }
         if let publicURL { _ = try serverURL(publicURL) }
     }
 
@@ -28,11 +40,15 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "learnsync.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let host = host
+        var configuration = ServerConfiguration(
+            host: host, port: port, databasePath: database, guestRetention: .seconds(guestRetention * 86_400),
+            publicURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }, trustedProxies: Set(trustedProxy))
+        configuration.headTimeout = .seconds(headTimeout)
+        configuration.bodyTimeout = .seconds(bodyTimeout)
+        configuration.maxConnections = maxConnections
+        configuration.signUpsPerAddress = signUpsPerAddress
         let app = try await buildApplication(
-            configuration: ServerConfiguration(
-                host: host, port: port, databasePath: database, guestRetention: .seconds(guestRetention * 86_400),
-                publicURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }),
-            catalog: try catalog.load(), logger: logger,
+            configuration: configuration, catalog: try catalog.load(), logger: logger,
             onServerRunning: { [logger] port in logger.notice("LearnSync server listening on http://\(host):\(port)") })
         try await app.runService()
     }

@@ -113,3 +113,13 @@ import Testing
         }
     }
 }
+
+@Suite struct ClientAddressTests {
+    @Test func onlyATrustedProxyNamesTheClient() {
+        let trusted: Set<String> = ["10.0.0.1", "10.0.0.2"]
+        #expect(clientAddress(peer: "203.0.113.9", forwardedFor: "1.2.3.4", trusted: trusted) == "203.0.113.9", "an untrusted peer's claim is ignored")
+        #expect(clientAddress(peer: "10.0.0.1", forwardedFor: "1.2.3.4", trusted: trusted) == "1.2.3.4")
+        #expect(clientAddress(peer: "10.0.0.1", forwardedFor: "6.6.6.6, 1.2.3.4, 10.0.0.2", trusted: trusted) == "1.2.3.4", "the last hop not a proxy; earlier hops are the client's claims")
+        #expect(clientAddress(peer: "10.0.0.1", forwardedFor: "", trusted: trusted) == "10.0.0.1")
+    }
+}

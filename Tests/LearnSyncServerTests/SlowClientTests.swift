@@ -1,0 +1,91 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LearnSyncServer
+import LearnSyncTesting
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Slow clients on a real loopback server: half-sent heads and bodies are cut off, and the
+/// connection limit keeps the server answering others.
+@Suite(.serialized) struct SlowClientTests {
+    /// A raw TCP connection to the server, for sending partial requests.
+    final class RawConnection {
+        let socket: Int32
+
+        init(port: Int) throws {
+            socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard connected == 0 else { throw ServerError("connect failed") }
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        }
+
+        func send(_ text: String) {
+            _ = text.withCString { Glibc.send(socket, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        }
+
+        /// Seconds until the server closes the connection (reads return 0), or nil after 5 s.
+        func secondsUntilClosed() -> Double? {
+            let start = Date()
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = recv(socket, &buffer, buffer.count, 0)
+                if count == 0 || (count < 0 && errno == ECONNRESET) { return Date().timeIntervalSince(start) }
+                if count < 0 { return nil }
+            }
+        }
+
+        deinit { close(socket) }
+    }
+
+    static func start(_ folder: String) async throws -> EmbeddedServer {
+        try await EmbeddedServer.start(
+            databasePath: folder + "/slow-\(UUID().uuidString).sqlite", catalog: try SampleCatalog.load(), passwordCost: 4
+        ) { configuration in
+            configuration.headTimeout = .milliseconds(400)
+            configuration.bodyTimeout = .milliseconds(400)
+            configuration.maxConnections = 8
+        }
+    }
+
+    @Test func halfSentHeadsAndBodiesAreCutOff() async throws {
+        let server = try await Self.start(NSTemporaryDirectory())
+        defer { Task { await server.stop() } }
+        let port = server.url.port!
+        let head = try RawConnection(port: port)
+        head.send("POST /v1/sync HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: app")
+        let body = try RawConnection(port: port)
+        body.send("POST /v1/guests HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"protocol\": 1,")
+        for (what, connection) in [("head", head), ("body", body)] {
+            let closed = connection.secondsUntilClosed()
+            #expect(closed != nil && closed! < 2, "a half-sent \(what) was not cut off")
+        }
+    }
+
+    @Test func slowClientsCannotStarveOthers() async throws {
+        let server = try await Self.start(NSTemporaryDirectory())
+        defer { Task { await server.stop() } }
+        // Three times as many half-open connections as the server takes at once.
+        let slow = try (0..<24).map { _ in try RawConnection(port: server.url.port!) }
+        for connection in slow { connection.send("GET /health HTTP/1.1\r\nHo") }
+        let start = Date()
+        var request = URLRequest(url: server.url.appendingPathComponent("health"), timeoutInterval: 10)
+        request.httpMethod = "GET"
+        let (data, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 200 && String(decoding: data, as: UTF8.self) == "ok")
+        let waited = Date().timeIntervalSince(start)
+        print("SlowClientTests: /health answered after \(String(format: "%.2f", waited)) s beside 24 slow connections (limit 8)")
+        #expect(waited < 5)
+        _ = slow.count
+    }
+}
