@@ -35,9 +35,15 @@ public final class LearnSyncClient: Sendable {
         self.sleep = sleep
     }
 
-    /// Opens the store file at `path` and syncs with `server` over HTTP (if given).
-    public convenience init(path: String, catalog: Catalog, server: URL?) throws {
-        self.init(store: try DeviceStore(path: path, catalog: catalog), transport: server.map { URLSessionTransport(baseURL: $0) })
+    /// Opens the store file at `path` (created 0600) and syncs with `server` over HTTP (if given).
+    /// A token belongs to the server that issued it: changing `server` drops it.
+    /// - Parameter allowInsecureHTTP: allow plain `http://` to a host other than this machine.
+    /// - Throws: ``StorageError``, or ``SyncError`` `refused` for plain `http://` to another host.
+    public convenience init(path: String, catalog: Catalog, server: URL?, allowInsecureHTTP: Bool = false) async throws {
+        if let server { try URLSessionTransport.checkSecure(server, allowInsecureHTTP: allowInsecureHTTP) }
+        let store = try DeviceStore(path: path, catalog: catalog)
+        if let server { try await store.setServer(server) }
+        self.init(store: store, transport: server.map { URLSessionTransport(baseURL: $0) })
     }
 
     /// The course catalog.

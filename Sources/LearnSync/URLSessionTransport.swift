@@ -15,6 +15,17 @@ public struct URLSessionTransport: SyncTransport {
         self.timeout = timeout
     }
 
+    /// Refuses plain `http://` to any host but this machine (`localhost`, `127.0.0.0/8`, `::1`):
+    /// passwords and tokens would cross the network in the clear.
+    /// - Throws: ``SyncError`` `refused`.
+    public static func checkSecure(_ url: URL, allowInsecureHTTP: Bool = false) throws {
+        guard url.scheme?.lowercased() == "http", !allowInsecureHTTP else { return }
+        let host = (url.host ?? "").lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        guard host == "localhost" || host == "::1" || host.hasPrefix("127.") else {
+            throw SyncError(.refused, "plain http:// to \(host) would send passwords and tokens in the clear")
+        }
+    }
+
     /// One session for every transport: no cache (sync answers are never reused, and learner
     /// data must not linger in a cache), no cookies.
     private static let session: URLSession = {

@@ -16,6 +16,7 @@ public final class SQLiteServerStore: ServerStore {
         // Deleted rows (erasure, expiry) are overwritten in the file, not left in free pages.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
         do {
+            try PrivateFile.prepare(path)
             writer = try DatabasePool(path: path, configuration: configuration)
             try ServerSchema.migrator.migrate(writer)
             syncs = GroupCommit(writer: writer)

@@ -52,10 +52,19 @@ extension DeviceStore {
                 sql: "UPDATE device SET replica = ?, learner = ?, nextSeq = 1, hlc = 0 WHERE id = 1",
                 arguments: [ReplicaID.random().rawValue, LearnerID.newGuest().rawValue])
         }
-        // Rewrite the file, then empty the WAL, which still holds the old pages until then.
-        try await database { try await writer.writeWithoutTransaction { db in
-            try db.execute(sql: "VACUUM")
-            try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
-        } }
+        // Rewrite the file, then empty the WAL, which still holds the old pages until then. A
+        // connection that keeps reading the file holds those pages: then the wipe fails loudly
+        // rather than leave the learner's data in the file while reporting success.
+        do {
+            try await writer.writeWithoutTransaction { db in
+                try db.execute(sql: "VACUUM")
+                _ = try db.checkpoint(.truncate)
+            }
+        } catch {
+            throw StorageError(
+                .busy,
+                "the learner's data is gone from the store's tables, but another connection reading the device file keeps old copies in it: close it and sign out again",
+                cause: error)
+        }
     }
 }

@@ -123,14 +123,15 @@ extension DeviceStore {
             secret: row?["secret"])
     }
 
-    /// Sets the server and token this device syncs with. A new server starts from cursor 0.
-    public func setServer(_ server: URL, token: String?) async throws {
+    /// Sets the server this device syncs with. A token belongs to the server that issued it: a
+    /// new server gets none (a guest registers there, an account signs in there), starts from
+    /// cursor 0, and is sent every event again, since it holds none of them.
+    public func setServer(_ server: URL) async throws {
         try await write { db in
-            let current = try Self.syncState(db)
-            let cursor = current.server == server ? current.cursor : 0
+            guard try Self.syncState(db).server != server else { return }
             try db.execute(
-                sql: "UPDATE syncState SET server = ?, token = ?, cursor = ? WHERE id = 1",
-                arguments: [server.absoluteString, token, cursor])
+                sql: "UPDATE syncState SET server = ?, token = NULL, cursor = 0 WHERE id = 1", arguments: [server.absoluteString])
+            try db.execute(sql: "UPDATE event SET pending = 1 WHERE pending = 0")
         }
     }
 

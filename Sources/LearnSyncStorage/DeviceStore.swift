@@ -59,6 +59,7 @@ public final class DeviceStore: Sendable {
     public convenience init(path: String, catalog: Catalog, clock: any WallClock = SystemWallClock()) throws {
         let writer: DatabasePool
         do {
+            try PrivateFile.prepare(path)
             writer = try DatabasePool(path: path, configuration: Self.configuration)
         } catch {
             throw StorageError(.database, "cannot open the device store", cause: error)

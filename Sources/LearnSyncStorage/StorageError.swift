@@ -4,7 +4,7 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
     /// What went wrong. New codes may be added without breaking users.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case invalidEvent, database, notFound, signedOut
+            case invalidEvent, database, notFound, signedOut, busy
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -17,6 +17,8 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         public static let notFound = Code(.notFound)
         /// The store has no learner: it was erased or signed out and not set up again.
         public static let signedOut = Code(.signedOut)
+        /// Another connection holds the database file: the operation could not finish.
+        public static let busy = Code(.busy)
 
         public var description: String { base.rawValue }
     }

@@ -74,8 +74,8 @@ struct ServerWorkloads {
     func endToEnd() async throws -> Row {
         let count = quick ? 20_000 : 100_000
         let server = try await EmbeddedServer.start(databasePath: folder.appendingPathComponent("e2e.sqlite").path, catalog: catalog, passwordCost: 4)
-        let a = try LearnSyncClient(path: folder.appendingPathComponent("e2e-a.sqlite").path, catalog: catalog, server: server.url)
-        let b = try LearnSyncClient(path: folder.appendingPathComponent("e2e-b.sqlite").path, catalog: catalog, server: server.url)
+        let a = try await LearnSyncClient(path: folder.appendingPathComponent("e2e-a.sqlite").path, catalog: catalog, server: server.url)
+        let b = try await LearnSyncClient(path: folder.appendingPathComponent("e2e-b.sqlite").path, catalog: catalog, server: server.url)
         try await a.signUp(username: "e2e", password: "bench password")
         try await b.signIn(username: "e2e", password: "bench password")
         var generator = SeededGenerator(seed: 14)

@@ -9,7 +9,8 @@ import Darwin
 
 /// Username, password source and server, shared by signup and login.
 struct CredentialOptions: ParsableArguments {
-    @Option(help: "The server URL.") var server: String
+    @Option(help: "The server URL (https://, or http:// to this machine).") var server: String
+    @Flag(help: "Allow plain http:// to another host: passwords and tokens cross the network in the clear.") var insecure = false
     @Option(help: "The username (a-z, 0-9, '.', '_', '-').") var username: String
     @Flag(help: "Read the password from the first line of standard input instead of a prompt.")
     var passwordStdin = false
@@ -18,7 +19,7 @@ struct CredentialOptions: ParsableArguments {
 
     /// Signs up or in on `device` and prints what happened.
     func authenticate(_ device: DeviceOptions, signUp: Bool) async throws {
-        let client = try await device.client(server: try serverURL(server))
+        let client = try await device.client(server: try serverURL(server, insecure: insecure))
         let password = try password()
         let account = signUp
             ? try await client.signUp(username: username, password: password)

@@ -29,8 +29,8 @@ struct DemoCommand: AsyncParsableCommand {
         let url = server.url
         step("Server", "embedded LearnSync server on \(url) (SQLite in a temporary folder)")
 
-        let phone = try LearnSyncClient(path: folder.appendingPathComponent("phone.sqlite").path, catalog: catalog, server: url)
-        let tablet = try LearnSyncClient(path: folder.appendingPathComponent("tablet.sqlite").path, catalog: catalog, server: url)
+        let phone = try await LearnSyncClient(path: folder.appendingPathComponent("phone.sqlite").path, catalog: catalog, server: url)
+        let tablet = try await LearnSyncClient(path: folder.appendingPathComponent("tablet.sqlite").path, catalog: catalog, server: url)
         let lessons = course.lessons
         let half = lessons.count / 2
 

@@ -15,7 +15,7 @@ struct DeviceOptions: ParsableArguments {
         let path = device ?? ProcessInfo.processInfo.environment["LEARNSYNC_DEVICE"]
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".learnsync/device").path
         let url = URL(fileURLWithPath: path, isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try PrivateFile.folder(url.path)
         return url
     }
 
@@ -24,7 +24,7 @@ struct DeviceOptions: ParsableArguments {
         let store = try DeviceStore(path: try folder().appendingPathComponent("device.sqlite").path, catalog: try catalog.load())
         let state = try await store.syncState()
         let url = server ?? state.server
-        if let server, server != state.server { try await store.setServer(server, token: state.token) }
+        if let server { try await store.setServer(server) }
         return LearnSyncClient(store: store, transport: url.map { URLSessionTransport(baseURL: $0) })
     }
 }
@@ -48,10 +48,15 @@ struct OutputOptions: ParsableArguments {
     var json = false
 }
 
-/// Parses a server URL option.
-func serverURL(_ text: String) throws -> URL {
+/// Parses a server URL option: `https://`, or `http://` to this machine only unless `insecure`.
+func serverURL(_ text: String, insecure: Bool = false) throws -> URL {
     guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
         throw ValidationError("--server must be an http(s) URL, like http://127.0.0.1:8080")
+    }
+    do {
+        try URLSessionTransport.checkSecure(url, allowInsecureHTTP: insecure)
+    } catch {
+        throw ValidationError("\(error): use https://, or --insecure to send passwords and tokens in the clear")
     }
     return url
 }

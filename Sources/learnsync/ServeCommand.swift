@@ -33,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxConnections >= 1, signUpsPerAddress >= 1 else {
             throw ValidationError("--max-connections and --sign-ups-per-address must be at least 1")
         }
-        if let publicURL { _ = try serverURL(publicURL) }
+        if let publicURL { _ = try serverURL(publicURL, insecure: true) }
     }
 
     func run() async throws {

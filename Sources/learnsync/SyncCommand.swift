@@ -7,11 +7,12 @@ struct SyncCommand: AsyncParsableCommand {
         commandName: "sync", abstract: "Push pending events and pull new ones until both are done.")
 
     @OptionGroup var device: DeviceOptions
-    @Option(help: "The server URL (remembered for next time).") var server: String?
+    @Option(help: "The server URL (remembered for next time; a new server needs a new sign-in).") var server: String?
+    @Flag(help: "Allow plain http:// to another host: passwords and tokens cross the network in the clear.") var insecure = false
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
-        let client = try await device.client(server: try server.map(serverURL))
+        let client = try await device.client(server: try server.map { try serverURL($0, insecure: insecure) })
         let report = try await client.sync()
         if output.json { return try Output.printJSON(SyncReportJSON(report)) }
         if report.guestExpired, let notice = try await client.notice() { print("notice: \(notice.message)") }

@@ -90,6 +90,8 @@ import Testing
         }
         // secure_delete overwrote the freed rows: the username and the replica ids are gone from
         // the file itself, not only from the tables.
+        let mode = try FileManager.default.attributesOfItem(atPath: world.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "the server database is its owner's only")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: world.path))
         for secret in ["erasable-user"] + learner.replicas.map(\.rawValue) {
             #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) is still in the database file")

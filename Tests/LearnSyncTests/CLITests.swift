@@ -50,6 +50,13 @@ import Testing
         await #expect(throws: (any Error).self) {
             try await run(["sync", "--device", device, "--server", "ftp://nowhere"])
         }
+        // Plain http:// only to this machine, unless told --insecure.
+        await #expect(throws: (any Error).self) {
+            try await run(["sync", "--device", device, "--server", "http://learn.example.com"])
+        }
+        await #expect(throws: (any Error).self) {
+            try await run(["signup", "--device", device, "--server", "http://10.1.2.3:8080", "--username", "x-user", "--password-stdin"])
+        }
     }
 
     @Test func shippedScenariosPass() async throws {

@@ -18,8 +18,8 @@ import Testing
         let server = try await EmbeddedServer.start(databasePath: folder.appendingPathComponent("server.sqlite").path, catalog: catalog, passwordCost: 4)
         let url = server.url
 
-        let a = try LearnSyncClient(path: folder.appendingPathComponent("a.sqlite").path, catalog: catalog, server: url)
-        let b = try LearnSyncClient(path: folder.appendingPathComponent("b.sqlite").path, catalog: catalog, server: url)
+        let a = try await LearnSyncClient(path: folder.appendingPathComponent("a.sqlite").path, catalog: catalog, server: url)
+        let b = try await LearnSyncClient(path: folder.appendingPathComponent("b.sqlite").path, catalog: catalog, server: url)
         try await a.complete(course.lessons.prefix(5), in: course)
         try await b.passQuiz(in: course)
         try await b.signUp(username: "loopback", password: "a long password")
