@@ -99,11 +99,11 @@ public final class SQLiteServerStore: ServerStore {
                 try db.execute(sql: "INSERT INTO alias (guest, account) VALUES (?, ?)", arguments: [guest.learner.rawValue, account.rawValue])
                 // Move the guest's events to the end of the account's feed, so that every device
                 // of the account pulls them after its cursor.
-                let maxFeed = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(feed), 0) FROM event") ?? 0
-                if let minGuest = try Int64.fetchOne(db, sql: "SELECT MIN(feed) FROM event WHERE root = ?", arguments: [guest.learner.rawValue]) {
+                let last = try lastPosition(of: account, db)
+                if let minGuest = try Int64.fetchOne(db, sql: "SELECT MIN(pos) FROM event WHERE root = ?", arguments: [guest.learner.rawValue]) {
                     try db.execute(
-                        sql: "UPDATE event SET root = ?, feed = feed + ? WHERE root = ?",
-                        arguments: [account.rawValue, maxFeed - minGuest + 1, guest.learner.rawValue])
+                        sql: "UPDATE event SET root = ?, pos = pos + ? WHERE root = ?",
+                        arguments: [account.rawValue, last - minGuest + 1, guest.learner.rawValue])
                 }
                 try db.execute(sql: "UPDATE session SET revoked = 1 WHERE learner = ?", arguments: [guest.learner.rawValue])
             }
@@ -180,9 +180,10 @@ public final class SQLiteServerStore: ServerStore {
             rules.check(owner: held?.ownerRoot, storedLastSeq: held?.lastSeq ?? 0)
             let members = Set([root] + aliases.map(\.guest))
             let insert = try db.cachedStatement(sql: """
-                INSERT INTO event (root, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sentHLC)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (replica, seq) DO NOTHING
+                INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sentHLC)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (replica, seq) DO NOTHING
                 """)
+            var position = try Self.lastPosition(of: root, db) + 1
             let existing = try db.cachedStatement(sql: """
                 SELECT learner, hlc, COALESCE(sentHLC, hlc), course, type, item, answers, choice, amount
                 FROM event WHERE replica = ? AND seq = ?
@@ -194,11 +195,12 @@ public final class SQLiteServerStore: ServerStore {
                 let c = EventColumns(event)
                 let hlc = rules.storedTime(of: event)
                 insert.setUncheckedArguments([
-                    root.rawValue, c.replica, c.seq, c.learner, hlc.rawValue, c.course, c.type, c.item, c.answers, c.choice, c.amount,
-                    hlc == event.timestamp ? nil : c.hlc,
+                    root.rawValue, position, c.replica, c.seq, c.learner, hlc.rawValue, c.course, c.type, c.item, c.answers, c.choice,
+                    c.amount, hlc == event.timestamp ? nil : c.hlc,
                 ])
                 try insert.execute()
                 if db.changesCount > 0 {
+                    position += 1
                     rules.stored(event, at: hlc)
                     stored = max(stored, c.seq)
                     continue
@@ -229,10 +231,15 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
+    /// The last position in `root`'s feed (0 when empty).
+    static func lastPosition(of root: LearnerID, _ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(pos), 0) FROM event WHERE root = ?"), arguments: [root.rawValue]) ?? 0
+    }
+
     /// Every event in `root`'s feed, in feed order.
     static func events(of root: LearnerID, _ db: Database) throws -> [ProgressEvent] {
         let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT replica, seq, learner, hlc, course, type, item, answers, choice, amount FROM event WHERE root = ? ORDER BY feed"),
+            db.cachedStatement(sql: "SELECT replica, seq, learner, hlc, course, type, item, answers, choice, amount FROM event WHERE root = ? ORDER BY pos"),
             arguments: [root.rawValue])
         var events = [ProgressEvent]()
         while let row = try rows.next() { events.append(try Self.event(row, from: 0)) }
@@ -283,8 +290,8 @@ public final class SQLiteServerStore: ServerStore {
         of root: LearnerID, aliases: [Alias], after cursor: Int64, limit: Int, rules: SyncRules, _ db: Database
     ) throws -> FeedPage {
         let statement = try db.cachedStatement(sql: """
-            SELECT feed, replica, seq, learner, hlc, course, type, item, answers, choice, amount
-            FROM event WHERE root = ? AND feed > ? ORDER BY feed LIMIT ?
+            SELECT pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount
+            FROM event WHERE root = ? AND pos > ? ORDER BY pos LIMIT ?
             """)
         statement.setUncheckedArguments([root.rawValue, cursor, limit + 1])
         let rows = try Row.fetchCursor(statement)

@@ -84,6 +84,18 @@ enum ServerSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v4: per-learner feed positions") { db in
+            try db.execute(sql: """
+                -- The cursor is a position in the learner's own feed, not in the server's: it
+                -- tells a device nothing about other learners' activity. Existing rows keep their
+                -- old number as position, so cursors devices hold stay valid; new events of a
+                -- learner take the next position after that learner's last.
+                ALTER TABLE event ADD COLUMN pos INTEGER;
+                UPDATE event SET pos = feed;
+                CREATE UNIQUE INDEX event_by_root_pos ON event(root, pos);
+                DROP INDEX event_feed;
+                """)
+        }
         return migrator
     }
 }

@@ -119,3 +119,28 @@ import Testing
         }
     }
 }
+
+/// A cursor counts the caller's own feed only.
+@Suite struct OpaqueCursorTests {
+    @Test func anotherLearnersActivityDoesNotMoveMyCursor() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            let (me, myToken) = try await client.registerGuest()
+            var mine = EventFactory(learner: me)
+            let first = try await client.sync(
+                SyncRequest(replica: mine.replica, lastSeq: 1, cursor: 0, events: [mine.make(.lessonStarted(lesson: "keep-secure"))]), token: myToken)
+            #expect(first.cursor == 1)
+            // Someone else is busy: 300 events.
+            let (other, otherToken) = try await client.registerGuest()
+            var theirs = EventFactory(learner: other)
+            let events = try (0..<300).map { _ in try theirs.make(.timeSpent(lesson: "keep-secure", seconds: 5)) }
+            _ = try await client.sync(SyncRequest(replica: theirs.replica, lastSeq: 300, cursor: 0, events: events), token: otherToken)
+            let again = try await client.sync(
+                SyncRequest(replica: mine.replica, lastSeq: 2, cursor: first.cursor, events: [mine.make(.lessonCompleted(lesson: "keep-secure"))]),
+                token: myToken)
+            #expect(again.cursor == 2, "my cursor counts my feed only")
+            let theirPull = try await client.sync(SyncRequest(replica: .random(), lastSeq: 0, cursor: 0, events: []), token: otherToken)
+            #expect(theirPull.cursor == 300)
+        }
+    }
+}
