@@ -8,13 +8,13 @@ extension DeviceStore {
     ///
     /// - Throws: ``StorageError`` `invalidEvent` when the device is signed in to another account.
     public func attach(to account: LearnerID, token: String) async throws {
-        let catalog = catalog
+        let catalog = catalog, secrets = secrets
         try await write { db in
             let identity = try Self.identity(db)
             var progress = try ProgressWriter(db: db, catalog: catalog)
             if identity.learner == account {
                 // A new token for the account this device is signed in to.
-                try db.execute(sql: "UPDATE syncState SET token = ? WHERE id = 1", arguments: [token])
+                try secrets.setSecret(token, for: .token)
                 return
             }
             if identity.learner.isGuest {
@@ -22,8 +22,11 @@ extension DeviceStore {
             } else {
                 throw StorageError(.invalidEvent, "this device is signed in to another account: sign out first")
             }
+            // The token is stored first: should the transaction then fail, the device is still the
+            // guest, which the account's token may act for.
+            try secrets.setSecret(token, for: .token)
             try db.execute(sql: "UPDATE device SET learner = ? WHERE id = 1", arguments: [account.rawValue])
-            try db.execute(sql: "UPDATE syncState SET token = ?, cursor = 0 WHERE id = 1", arguments: [token])
+            try db.execute(sql: "UPDATE syncState SET cursor = 0 WHERE id = 1")
             try progress.rebuild(learner: account)
             try progress.flush()
         }
@@ -41,13 +44,15 @@ extension DeviceStore {
     public func wipe(notice: DeviceNotice? = nil) async throws {
         // Deleted content is overwritten in the file, not left in free pages.
         try await database { try await writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA secure_delete = ON") } }
+        let secrets = secrets
         try await write { db in
             try db.execute(sql: """
                 DELETE FROM event; DELETE FROM refusal; DELETE FROM movedEvent; DELETE FROM alias; DELETE FROM progress;
-                UPDATE syncState SET token = NULL, cursor = 0, lastSyncAt = NULL WHERE id = 1;
+                UPDATE syncState SET token = NULL, secret = NULL, cursor = 0, lastSyncAt = NULL WHERE id = 1;
                 """)
             try Self.store(notice, db)
-            try db.execute(sql: "UPDATE syncState SET secret = ? WHERE id = 1", arguments: [Self.newSecret()])
+            try secrets.setSecret(nil, for: .token)
+            try secrets.setSecret(Self.newSecret(), for: .deviceSecret)
             try db.execute(
                 sql: "UPDATE device SET replica = ?, learner = ?, nextSeq = 1, hlc = 0 WHERE id = 1",
                 arguments: [ReplicaID.random().rawValue, LearnerID.newGuest().rawValue])

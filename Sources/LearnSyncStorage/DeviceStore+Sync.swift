@@ -110,42 +110,50 @@ enum EventState: Int {
 extension DeviceStore {
     /// The server link, token and cursor.
     public func syncState() async throws -> SyncState {
-        try await read { db in try Self.syncState(db) }
+        var state = try await read { db in try Self.syncState(db) }
+        try database {
+            state.token = try secrets.secret(.token)
+            state.secret = try secrets.secret(.deviceSecret)
+        }
+        return state
     }
 
+    /// The server link and cursor (the credentials are in the secret store).
     static func syncState(_ db: Database) throws -> SyncState {
-        let row = try Row.fetchOne(db, sql: "SELECT server, token, secret, cursor, lastSyncAt FROM syncState WHERE id = 1")
+        let row = try Row.fetchOne(db, sql: "SELECT server, cursor, lastSyncAt FROM syncState WHERE id = 1")
         return SyncState(
             server: (row?["server"] as String?).flatMap(URL.init(string:)),
-            token: row?["token"],
+            token: nil,
             cursor: row?["cursor"] ?? 0,
             lastSyncAt: (row?["lastSyncAt"] as Int64?).map { Date(timeIntervalSince1970: Double($0) / 1000) },
-            secret: row?["secret"])
+            secret: nil)
     }
 
     /// Sets the server this device syncs with. A token belongs to the server that issued it: a
     /// new server gets none (a guest registers there, an account signs in there), starts from
     /// cursor 0, and is sent every event again, since it holds none of them.
     public func setServer(_ server: URL) async throws {
+        let secrets = secrets
         try await write { db in
             guard try Self.syncState(db).server != server else { return }
-            try db.execute(
-                sql: "UPDATE syncState SET server = ?, token = NULL, cursor = 0 WHERE id = 1", arguments: [server.absoluteString])
+            try secrets.setSecret(nil, for: .token)
+            try db.execute(sql: "UPDATE syncState SET server = ?, cursor = 0 WHERE id = 1", arguments: [server.absoluteString])
             try db.execute(sql: "UPDATE event SET pending = 1 WHERE pending = 0")
         }
     }
 
     /// Stores a new token (after registering, signing up or signing in).
     public func setToken(_ token: String?) async throws {
-        try await write { db in try db.execute(sql: "UPDATE syncState SET token = ? WHERE id = 1", arguments: [token]) }
+        try database { try secrets.setSecret(token, for: .token) }
     }
 
     /// This device's guest secret, made (128 random bits) and stored on first use.
     public func deviceSecret() async throws -> String {
-        try await write { db in
-            if let secret = try String.fetchOne(db, sql: "SELECT secret FROM syncState WHERE id = 1") { return secret }
+        let secrets = secrets
+        return try await write { _ in
+            if let secret = try secrets.secret(.deviceSecret) { return secret }
             let secret = Self.newSecret()
-            try db.execute(sql: "UPDATE syncState SET secret = ? WHERE id = 1", arguments: [secret])
+            try secrets.setSecret(secret, for: .deviceSecret)
             return secret
         }
     }

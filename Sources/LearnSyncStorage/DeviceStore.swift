@@ -28,6 +28,8 @@ public final class DeviceStore: Sendable {
     let writer: any DatabaseWriter
     package let clock: any WallClock
     let catalogs: Mutex<Catalogs>
+    /// The bearer token and guest secret, kept apart from the event log.
+    let secrets: any SecretStore
 
     /// The app's bundled catalog and the server's, and both merged (every version of both),
     /// merged once per change: the catalog is read on every record.
@@ -55,22 +57,28 @@ public final class DeviceStore: Sendable {
     ///   - catalog: the app's bundled courses, the offline default; versions fetched from the
     ///     server are stored and merged in.
     ///   - clock: wall time for the hybrid logical clock.
+    ///   - secrets: where the token and the guest secret are kept (default: the file
+    ///     `<path>.secrets`, mode 0600; an iOS app passes a Keychain-backed store).
     /// - Throws: ``StorageError`` with code `database` when the file cannot be opened or migrated.
-    public convenience init(path: String, catalog: Catalog, clock: any WallClock = SystemWallClock()) throws {
+    public convenience init(
+        path: String, catalog: Catalog, clock: any WallClock = SystemWallClock(), secrets: (any SecretStore)? = nil
+    ) throws {
         let writer: DatabasePool
+        let store: any SecretStore
         do {
             try PrivateFile.prepare(path)
             writer = try DatabasePool(path: path, configuration: Self.configuration)
+            store = try secrets ?? FileSecretStore(path: path + ".secrets")
         } catch {
             throw StorageError(.database, "cannot open the device store", cause: error)
         }
-        try self.init(writer: writer, catalog: catalog, clock: clock)
+        try self.init(writer: writer, catalog: catalog, clock: clock, secrets: store)
     }
 
     /// A store in memory, for tests and previews; it is gone when released.
     public static func inMemory(catalog: Catalog, clock: any WallClock = SystemWallClock()) throws -> DeviceStore {
         do {
-            return try DeviceStore(writer: DatabaseQueue(configuration: configuration), catalog: catalog, clock: clock)
+            return try DeviceStore(writer: DatabaseQueue(configuration: configuration), catalog: catalog, clock: clock, secrets: MemorySecretStore())
         } catch let error as StorageError {
             throw error
         } catch {
@@ -85,7 +93,10 @@ public final class DeviceStore: Sendable {
             let copy = try DatabaseQueue(configuration: Self.configuration)
             try writer.backup(to: copy)
             let bundled = catalogs.withLock { $0.bundled }
-            return try DeviceStore(writer: copy, catalog: bundled, clock: clock ?? self.clock)
+            // A backup or a clone holds the same credentials: it proves the same guest.
+            let copiedSecrets = MemorySecretStore()
+            for name in SecretName.allCases { try copiedSecrets.setSecret(secrets.secret(name), for: name) }
+            return try DeviceStore(writer: copy, catalog: bundled, clock: clock ?? self.clock, secrets: copiedSecrets)
         }
     }
 
@@ -95,22 +106,30 @@ public final class DeviceStore: Sendable {
         return configuration
     }
 
-    private init(writer: any DatabaseWriter, catalog: Catalog, clock: any WallClock) throws {
+    private init(writer: any DatabaseWriter, catalog: Catalog, clock: any WallClock, secrets: any SecretStore) throws {
         self.writer = writer
         self.clock = clock
+        self.secrets = secrets
         catalogs = Mutex(Catalogs(bundled: catalog))
         try database {
             try DeviceSchema.migrator.migrate(writer)
             let server = try writer.read { db in try Self.storedServerCatalog(db) }
             catalogs.withLock { $0.server = server }
             try writer.write { db in
+                // Credentials of a store made before the secret store move there.
+                if let row = try Row.fetchOne(db, sql: "SELECT token, secret FROM syncState WHERE id = 1 AND (token IS NOT NULL OR secret IS NOT NULL)") {
+                    if let token: String = row[0] { try secrets.setSecret(token, for: .token) }
+                    if let secret: String = row[1] { try secrets.setSecret(secret, for: .deviceSecret) }
+                    try db.execute(sql: "UPDATE syncState SET token = NULL, secret = NULL WHERE id = 1")
+                }
                 if try Row.fetchOne(db, sql: "SELECT 1 FROM device") == nil {
                     try db.execute(
                         sql: "INSERT INTO device (id, replica, learner, nextSeq, hlc) VALUES (1, ?, ?, 1, 0)",
                         arguments: [ReplicaID.random().rawValue, LearnerID.newGuest().rawValue])
                     // The guest's secret is made with the guest: a clone of this device proves
                     // the same guest.
-                    try db.execute(sql: "UPDATE syncState SET secret = ? WHERE id = 1", arguments: [Self.newSecret()])
+                    try secrets.setSecret(Self.newSecret(), for: .deviceSecret)
+                    try secrets.setSecret(nil, for: .token)
                 }
             }
         }

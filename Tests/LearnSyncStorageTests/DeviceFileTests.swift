@@ -56,4 +56,41 @@ import Testing
             #expect(bytes.range(of: Data("a-token-that-must-not-stay-in-the-file".utf8)) == nil, "\(file)")
         }
     }
+
+    @Test func credentialsLiveInTheSecretStoreNotInTheDatabase() async throws {
+        let path = folder.appendingPathComponent("secrets.sqlite").path
+        let store = try DeviceStore(path: path, catalog: try SampleCatalog.load())
+        try await store.setToken("bearer-token-kept-apart")
+        let secret = try await store.deviceSecret()
+        let database = try Data(contentsOf: URL(fileURLWithPath: path)) + ((try? Data(contentsOf: URL(fileURLWithPath: path + "-wal"))) ?? Data())
+        #expect(database.range(of: Data("bearer-token-kept-apart".utf8)) == nil)
+        #expect(database.range(of: Data(secret.utf8)) == nil)
+        #expect(try mode(path + ".secrets") == 0o600)
+        // Reopened, the device still has them.
+        let reopened = try DeviceStore(path: path, catalog: try SampleCatalog.load())
+        #expect(try await reopened.syncState().token == "bearer-token-kept-apart")
+        #expect(try await reopened.deviceSecret() == secret)
+    }
+
+    @Test func anAppPlugsInItsOwnSecretStoreAndOldFilesMoveTheirs() async throws {
+        let path = folder.appendingPathComponent("keychain.sqlite").path
+        // A file from before the secret store: the credentials sit in the database.
+        do {
+            let old = try DeviceStore(path: path, catalog: try SampleCatalog.load(), secrets: MemorySecretStore())
+            try await old.setToken(nil)
+        }
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in try db.execute(sql: "UPDATE syncState SET token = 'old-token', secret = 'old-secret-of-enough-length'") }
+        try queue.close()
+        let keychain = MemorySecretStore()
+        let store = try DeviceStore(path: path, catalog: try SampleCatalog.load(), secrets: keychain)
+        #expect(try keychain.secret(.token) == "old-token")
+        #expect(try keychain.secret(.deviceSecret) == "old-secret-of-enough-length")
+        #expect(try await store.syncState().token == "old-token")
+        let leftover = try DatabaseQueue(path: path).read { db in try Row.fetchOne(db, sql: "SELECT token, secret FROM syncState") }
+        #expect(leftover?[0] as String? == nil && leftover?[1] as String? == nil)
+        try await store.wipe()
+        #expect(try keychain.secret(.token) == nil)
+        #expect(try keychain.secret(.deviceSecret) != "old-secret-of-enough-length")
+    }
 }

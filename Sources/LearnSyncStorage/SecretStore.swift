@@ -1,0 +1,73 @@
+import Foundation
+import LearnSyncModels
+import Synchronization
+
+/// The credentials a device keeps apart from its learning data.
+public enum SecretName: String, CaseIterable, Sendable {
+    /// The bearer token of the server the device syncs with.
+    case token
+    /// The random secret that proves the device's guest.
+    case deviceSecret
+}
+
+/// Where a device keeps its bearer token and guest secret, apart from the event log: a file
+/// readable by its owner only by default (``FileSecretStore``); an iOS app plugs in the
+/// Keychain by conforming a type that calls `SecItemCopyMatching` / `SecItemAdd`.
+///
+/// Calls are synchronous and short; a store that cannot keep a secret throws, and the device
+/// store's operation fails with it.
+public protocol SecretStore: Sendable {
+    /// The stored value of `name`, or nil.
+    func secret(_ name: SecretName) throws -> String?
+    /// Stores `value` under `name`, or removes it when nil.
+    func setSecret(_ value: String?, for name: SecretName) throws
+}
+
+/// Secrets in a JSON file of mode 0600, replaced atomically (written beside, then renamed).
+public final class FileSecretStore: SecretStore {
+    public let path: String
+    /// Serializes writers of this process; other processes see whole files only.
+    private let lock = Mutex(())
+
+    public init(path: String) throws {
+        self.path = path
+        try PrivateFile.folder((path as NSString).deletingLastPathComponent)
+    }
+
+    public func secret(_ name: SecretName) throws -> String? {
+        try lock.withLock { _ in try read()[name.rawValue] }
+    }
+
+    public func setSecret(_ value: String?, for name: SecretName) throws {
+        try lock.withLock { _ in
+            var secrets = try read()
+            secrets[name.rawValue] = value
+            let data = try JSONEncoder().encode(secrets)
+            let temporary = path + ".new"
+            guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
+                throw StorageError(.database, "cannot write the secret store")
+            }
+            guard rename(temporary, path) == 0 else { throw StorageError(.database, "cannot replace the secret store") }
+        }
+    }
+
+    private func read() throws -> [String: String] {
+        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
+        do {
+            return try JSONDecoder().decode([String: String].self, from: data)
+        } catch {
+            throw StorageError(.database, "the secret store is unreadable", cause: error)
+        }
+    }
+}
+
+/// Secrets in memory, for in-memory stores, snapshots and tests.
+public final class MemorySecretStore: SecretStore {
+    private let secrets = Mutex<[SecretName: String]>([:])
+
+    public init() {}
+
+    public func secret(_ name: SecretName) throws -> String? { secrets.withLock { $0[name] } }
+
+    public func setSecret(_ value: String?, for name: SecretName) throws { secrets.withLock { $0[name] = value } }
+}
