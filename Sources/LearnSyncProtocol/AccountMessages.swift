@@ -41,7 +41,7 @@ public struct CredentialsRequest: Codable, Hashable, Sendable {
         try validatePassword(password, field: "password")
         if let guest {
             guard guest.learner.isGuest else { throw Problem(code: .invalidRequest, detail: "guest.learner must be a guest id (g-…)") }
-            guard ProtocolLimits.secretLength.contains(guest.secret.count) else {
+            guard ProtocolLimits.secretLength.contains(guest.secret.unicodeScalars.count) else {
                 throw Problem(code: .invalidRequest, detail: "guest.secret must be 16 to 128 characters")
             }
         }

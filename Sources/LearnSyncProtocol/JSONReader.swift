@@ -1,7 +1,8 @@
 /// The one JSON reader of every request (RFC 8259): objects, arrays, strings with every escape,
 /// integers, booleans and null. It reads values in place, so a message decodes without building
 /// an intermediate tree. Unknown object keys are skipped; a key given twice in one object is
-/// refused, and so is any number that is not an integer.
+/// refused. Where an integer is expected, any JSON number whose value is whole is one (`2`,
+/// `2.0`, `2e0`, as JSON Schema counts integers); a fraction is refused.
 package struct JSONReader {
     /// Why reading stopped: the path to the value (`events[3].seq`) and what was wrong with it,
     /// never the value itself.
@@ -180,10 +181,57 @@ package struct JSONReader {
         }
         guard index > start else { throw fail("expected an integer") }
         guard index - start == 1 || bytes[start] != UInt8(ascii: "0") else { throw fail("expected an integer without leading zeros") }
-        if let byte = peek(), byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
-            throw fail("expected an integer")
+        guard let byte = peek(), byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") else { return value }
+        return try wholeNumber(integerPart: value, negative: negative)
+    }
+
+    /// The rest of a number with a fraction or an exponent, which is an integer as JSON Schema
+    /// counts them when its value is whole (`2.0`, `1e3`, `1.5e1`); `1.5` is refused.
+    private mutating func wholeNumber(integerPart: Int64, negative: Bool) throws(Failure) -> Int64 {
+        var fraction = [Int64]()
+        if peek() == UInt8(ascii: ".") {
+            index += 1
+            while let byte = peek(), byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                fraction.append(Int64(byte - UInt8(ascii: "0")))
+                index += 1
+            }
+            guard !fraction.isEmpty else { throw fail("expected digits after '.'") }
         }
-        return value
+        var exponent = 0
+        if let byte = peek(), byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
+            index += 1
+            let negativeExponent = peek() == UInt8(ascii: "-")
+            if peek() == UInt8(ascii: "-") || peek() == UInt8(ascii: "+") { index += 1 }
+            let digitsStart = index
+            while let byte = peek(), byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                guard exponent < 100_000 else { throw fail("integer out of range") }
+                exponent = exponent * 10 + Int(byte - UInt8(ascii: "0"))
+                index += 1
+            }
+            guard index > digitsStart else { throw fail("expected digits in the exponent") }
+            if negativeExponent { exponent = -exponent }
+        }
+        while fraction.last == 0 { fraction.removeLast() }
+        var mantissa = integerPart
+        for digit in fraction {
+            let (times, overflow1) = mantissa.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = negative ? times.subtractingReportingOverflow(digit) : times.addingReportingOverflow(digit)
+            guard !overflow1, !overflow2 else { throw fail("integer out of range") }
+            mantissa = sum
+        }
+        var shift = exponent - fraction.count
+        while shift > 0, mantissa != 0 {
+            let (times, overflow) = mantissa.multipliedReportingOverflow(by: 10)
+            guard !overflow else { throw fail("integer out of range") }
+            mantissa = times
+            shift -= 1
+        }
+        while shift < 0, mantissa != 0 {
+            guard mantissa % 10 == 0 else { throw fail("expected an integer") }
+            mantissa /= 10
+            shift += 1
+        }
+        return mantissa
     }
 
     mutating func int() throws(Failure) -> Int {

@@ -1,17 +1,18 @@
 import Foundation
 
-/// The one rule for passwords, which holds byte for byte wherever a password is taken (sign-up,
-/// sign-in, erasure, a password change):
+/// The one rule for passwords, which holds wherever a password is taken (sign-up, sign-in,
+/// erasure, a password change), counted as JSON Schema counts string lengths:
 ///
-/// - A password is compared and hashed in Unicode NFC, so the same characters typed as composed
-///   or decomposed (`é` as one scalar or as `e` and a combining accent) are the same password.
-/// - Its NFC form is 8 to 72 UTF-8 bytes. bcrypt reads 72 bytes; a longer password is refused,
-///   never cut short without a word.
-/// - It holds no control character (U+0000–U+001F, U+007F): bcrypt's C string would end at NUL,
-///   and the rest would be ignored.
+/// - 8 to 128 Unicode scalars (code points);
+/// - no control character (U+0000–U+001F, U+007F): C code would end at NUL and ignore the rest;
+/// - compared in Unicode NFC, so the same characters typed composed or decomposed (`é` as one
+///   scalar or as `e` and a combining accent) are the same password.
+///
+/// The server hashes SHA-256 of the NFC form with bcrypt, so every scalar counts: nothing is cut
+/// at bcrypt's 72 bytes.
 public enum PasswordRule {
-    /// Bytes of a password's NFC form.
-    public static let bytes = 8...72
+    /// Unicode scalars in a password.
+    public static let length = 8...128
 
     /// The form a password is hashed and checked in.
     public static func normalized(_ password: String) -> String {
@@ -24,8 +25,8 @@ public enum PasswordRule {
         guard !password.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
             throw Problem(code: .invalidRequest, detail: "\(field) must not hold control characters")
         }
-        guard bytes.contains(normalized(password).utf8.count) else {
-            throw Problem(code: .invalidRequest, detail: "\(field) must be \(bytes.lowerBound) to \(bytes.upperBound) bytes of UTF-8 (in NFC)")
+        guard length.contains(password.unicodeScalars.count) else {
+            throw Problem(code: .invalidRequest, detail: "\(field) must be \(length.lowerBound) to \(length.upperBound) characters")
         }
     }
 }

@@ -20,7 +20,7 @@ public struct RegisterGuestRequest: Codable, Hashable, Sendable {
 
     public func validate() throws(Problem) {
         guard learner.isGuest else { throw Problem(code: .invalidRequest, detail: "learner must be a guest id (g-…)") }
-        guard ProtocolLimits.secretLength.contains(secret.count) else {
+        guard ProtocolLimits.secretLength.contains(secret.unicodeScalars.count) else {
             throw Problem(code: .invalidRequest, detail: "secret must be \(ProtocolLimits.secretLength.lowerBound) to \(ProtocolLimits.secretLength.upperBound) characters")
         }
     }

@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import HummingbirdBcrypt
 import LearnSyncProtocol
 import NIOPosix
@@ -16,17 +18,28 @@ final class PasswordHasher: Sendable {
         gate = Gate(limit: concurrency, queue: queue)
     }
 
+    /// Marks hashes of the pre-hashed form; older hashes are bcrypt of the password itself.
+    static let scheme = "sha256-bcrypt:"
+
     func hash(_ password: String) async throws -> String {
-        let cost = cost, normalized = PasswordRule.normalized(password)
-        return try await gate.run { Bcrypt.hash(normalized, cost: cost) }
+        let cost = cost, input = Self.prehash(password)
+        return try await gate.run { Self.scheme + Bcrypt.hash(input, cost: cost) }
     }
 
     /// Whether `password` matches `hash`; with no hash, checks against `decoy` so that an
     /// unknown username takes as long as a known one, and answers false.
     func verify(_ password: String, hash: String?, decoy: String) async throws -> Bool {
-        let normalized = PasswordRule.normalized(password)
-        let verified = try await gate.run { Bcrypt.verify(normalized, hash: hash ?? decoy) }
+        let stored = hash ?? decoy
+        let input = stored.hasPrefix(Self.scheme) ? Self.prehash(password) : PasswordRule.normalized(password)
+        let bcrypt = String(stored.dropFirst(stored.hasPrefix(Self.scheme) ? Self.scheme.count : 0))
+        let verified = try await gate.run { Bcrypt.verify(input, hash: bcrypt) }
         return hash != nil && verified
+    }
+
+    /// What bcrypt hashes: base64 of SHA-256 of the NFC form, 44 bytes, so no password is cut
+    /// at bcrypt's 72 and none carries a NUL.
+    static func prehash(_ password: String) -> String {
+        Data(SHA256.hash(data: Data(PasswordRule.normalized(password).utf8))).base64EncodedString()
     }
 
     /// Admits at most `limit` jobs at once and `queue` waiting.

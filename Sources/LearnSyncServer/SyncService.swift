@@ -41,7 +41,7 @@ public struct SyncService: Sendable {
             cost: passwordCost, concurrency: passwordConcurrency ?? max(1, ProcessInfo.processInfo.activeProcessorCount / 2),
             queue: passwordQueue)
         attempts = PasswordAttempts(freeFailures: loginAttempts, signUps: signUpsPerAddress)
-        decoyHash = Bcrypt.hash(IdentifierRules.randomToken(), cost: passwordCost)
+        decoyHash = PasswordHasher.scheme + Bcrypt.hash(PasswordHasher.prehash(IdentifierRules.randomToken()), cost: passwordCost)
     }
 
     /// The catalog events are checked and graded against, with its fingerprint.

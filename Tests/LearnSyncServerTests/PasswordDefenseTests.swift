@@ -99,17 +99,20 @@ import Testing
             let composed = "caf\u{E9} au lait", decomposed = "cafe\u{301} au lait"
             #expect(try await client.post("/v1/accounts", json: CredentialsRequest(username: "unicode", password: composed, guest: nil)).status == .created)
             #expect(try await client.signIn("unicode", password: decomposed).status == .ok)
-            // What bcrypt would silently cut is refused instead.
+            // What C or bcrypt would silently cut is refused, or counted whole.
             for (password, why) in [
                 ("a long password\u{0}and the rest", "NUL"), ("tab\tinside password", "control"),
-                (String(repeating: "a", count: 73), "73 bytes"), (String(repeating: "\u{E9}", count: 37), "74 bytes"), ("ab\u{20AC}x", "6 bytes"),
+                (String(repeating: "a", count: 129), "129 characters"), ("ab\u{20AC}x\u{1F600}", "5 characters"),
             ] {
                 let response = try await client.post("/v1/accounts", json: CredentialsRequest(username: "rules", password: password, guest: nil))
                 #expect(response.status == .badRequest && response.problem?.code == "invalid-request", "\(why)")
                 #expect(response.problem?.detail.contains(password) == false)
             }
-            #expect(try await client.post("/v1/accounts", json: CredentialsRequest(username: "rules", password: String(repeating: "a", count: 72), guest: nil)).status == .created)
-            #expect(try await client.post("/v1/accounts", json: CredentialsRequest(username: "multibyte", password: String(repeating: "\u{E9}", count: 36), guest: nil)).status == .created)
+            // Passwords that differ only after bcrypt's 72 bytes are different passwords.
+            let long = String(repeating: "\u{E9}", count: 100)
+            #expect(try await client.post("/v1/accounts", json: CredentialsRequest(username: "multibyte", password: long + "a", guest: nil)).status == .created)
+            #expect(try await client.signIn("multibyte", password: long + "b").status == .unauthorized)
+            #expect(try await client.signIn("multibyte", password: long + "a").status == .ok)
         }
     }
 }

@@ -93,6 +93,18 @@ import Testing
         }
     }
 
+    @Test(arguments: [("2", 2), ("2.0", 2), ("2e0", 2), ("1e3", 1000), ("1.5e1", 15), ("1500e-2", 15), ("0.0", 0), ("9.223372036854775807e18", Int64.max)])
+    func wholeNumbersAreIntegersAsJSONSchemaCountsThem(_ number: String, _ value: Int64) throws {
+        let body = #"{"protocol":1.0,"replica":"r","lastSeq":0,"cursor":"# + number + #","events":[]}"#
+        #expect(try WireCoding.decodeRequest(SyncRequest.self, from: Data(body.utf8)).cursor == value)
+    }
+
+    @Test(arguments: ["1.5", "1.25e1", "15e-1", "1e19", "1.", "1e", "1e+"])
+    func fractionsAndBrokenNumbersAreRefused(_ number: String) {
+        let body = #"{"protocol":1,"replica":"r","lastSeq":0,"cursor":"# + number + #","events":[]}"#
+        #expect(throws: Problem.self) { try WireCoding.decodeRequest(SyncRequest.self, from: Data(body.utf8)) }
+    }
+
     @Test func theVersionIsJudgedBeforeTheShape() {
         let body = #"{"protocol":2,"replica":"r","cursor":"not a number"}"#
         #expect(throws: Problem.self) { try WireCoding.decodeRequest(SyncRequest.self, from: Data(body.utf8)) }
