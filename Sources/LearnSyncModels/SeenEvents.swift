@@ -75,33 +75,35 @@ public struct SeenEvents: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { text }
 
-    /// Reads the text form.
-    /// - Throws: ``ModelError`` `invalidEvent` when it is malformed, ranges overlap or are out of
-    ///   order, or it holds more than ``maxRanges`` ranges.
+    /// Reads the text form: replicas separated by `;`, each `replica:runs` with runs
+    /// `low-high` separated by `,`, counters from 1. Replicas and runs may come in any order and
+    /// overlap; the set is what they name together (the text this type writes is sorted and
+    /// merged). A run written high to low names the same counters.
+    /// - Throws: ``ModelError`` `invalidEvent` when it is malformed or names counter 0, or
+    ///   `outOfRange` when it holds more than ``maxRanges`` runs.
     public init(text: String) throws(ModelError) {
-        let invalid = ModelError(.invalidEvent, "seen must be \"replica:from-to,…;…\" with increasing ranges")
+        let invalid = ModelError(.invalidEvent, "seen must be \"replica:from-to,…;…\" with counters from 1")
         guard !text.isEmpty else { return }
         var count = 0
-        var previous: ReplicaID?
+        var runs = [ReplicaID: [ClosedRange<Int64>]]()
         for part in text.split(separator: ";", omittingEmptySubsequences: false) {
             let halves = part.split(separator: ":", omittingEmptySubsequences: false)
             guard halves.count == 2 else { throw invalid }
             let replica = try ReplicaID(validating: String(halves[0]))
-            guard previous.map({ $0 < replica }) ?? true else { throw invalid }
-            previous = replica
-            var last: Int64 = 0
             for pair in halves[1].split(separator: ",", omittingEmptySubsequences: false) {
                 let bounds = pair.split(separator: "-", omittingEmptySubsequences: false)
-                guard bounds.count == 2, let low = Int64(bounds[0]), let high = Int64(bounds[1]),
-                      low > last + 1 || (last == 0 && low >= 1), low <= high
-                else { throw invalid }
+                guard bounds.count == 2, let first = Int64(bounds[0]), let second = Int64(bounds[1]), min(first, second) >= 1 else {
+                    throw invalid
+                }
                 count += 1
                 guard count <= Self.maxRanges else {
                     throw ModelError(.outOfRange, "seen may hold at most \(Self.maxRanges) ranges")
                 }
-                ranges[replica, default: []].append(low...high)
-                last = high
+                runs[replica, default: []].append(min(first, second)...max(first, second))
             }
+        }
+        for (replica, list) in runs {
+            for range in list.sorted(by: { $0.lowerBound < $1.lowerBound }) { insert(replica, range) }
         }
     }
 }

@@ -21,6 +21,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds a request's body may take after its head.", valueName: "seconds")) var bodyTimeout = 60
     @Option(help: "Most connections open at once (more wait in the backlog).") var maxConnections = 2048
     @Option(help: "Sign-ups one client address may make in 15 minutes.") var signUpsPerAddress = 20
+    @Option(help: "The bcrypt cost of new password hashes (4 to 31; lower than 12 only for tests).") var passwordCost = 12
     @OptionGroup var catalog: CatalogOptions
 
     func validate() throws {
@@ -30,6 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (1...3600).contains(headTimeout), (1...3600).contains(bodyTimeout) else {
             throw ValidationError("--head-timeout and --body-timeout must be 1 to 3600 seconds")
         }
+        guard (4...31).contains(passwordCost) else { throw ValidationError("--password-cost must be 4 to 31") }
         guard maxConnections >= 1, signUpsPerAddress >= 1 else {
             throw ValidationError("--max-connections and --sign-ups-per-address must be at least 1")
         }
@@ -41,7 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let host = host
         var configuration = ServerConfiguration(
-            host: host, port: port, databasePath: database, guestRetention: .seconds(guestRetention * 86_400),
+            host: host, port: port, databasePath: database, passwordCost: UInt8(passwordCost),
+            guestRetention: .seconds(guestRetention * 86_400),
             publicURL: publicURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }, trustedProxies: Set(trustedProxy))
         configuration.headTimeout = .seconds(headTimeout)
         configuration.bodyTimeout = .seconds(bodyTimeout)

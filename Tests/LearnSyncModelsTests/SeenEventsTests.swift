@@ -15,9 +15,17 @@ import Testing
         #expect(try SeenEvents(text: "").isEmpty)
     }
 
-    @Test(arguments: ["a", "a:", "a:0-1", "a:3-2", "a:1-2,2-3", "a:1-2,3-4", "b:1-1;a:1-1", "a:1-1;a:2-2", "a b:1-1", "a:x-1"])
+    @Test(arguments: ["a", "a:", "a:0-1", "a:1-", "a:1-2-3", "a b:1-1", "a:x-1", ":1-1", "a:1-1;"])
     func malformedTextIsRefused(_ text: String) {
         #expect(throws: ModelError.self) { try SeenEvents(text: text) }
+    }
+
+    @Test(arguments: [
+        ("a:3-2", "a:2-3"), ("a:1-2,2-3", "a:1-3"), ("a:1-2,3-4", "a:1-4"), ("b:1-1;a:1-1", "a:1-1;b:1-1"),
+        ("a:1-1;a:2-2", "a:1-2"), ("a:7-9,1-2,2-4", "a:1-4,7-9"),
+    ])
+    func anyOrderAndOverlapNameTheSameSet(_ text: String, _ canonical: String) throws {
+        #expect(try SeenEvents(text: text).text == canonical)
     }
 
     @Test func aThousandRangesAtMost() throws {
