@@ -123,7 +123,7 @@ public struct SyncService: Sendable {
 
     /// The token of an `Authorization: Bearer <token>` header.
     static func bearerToken(_ authorization: String?) throws(Problem) -> String {
-        guard let authorization, authorization.hasPrefix("Bearer "), authorization.utf8.count > 7 else {
+        guard let authorization, authorization.hasPrefix("Bearer "), (8...1024).contains(authorization.utf8.count) else {
             throw Problem(code: .unauthorized, detail: "send Authorization: Bearer <token>")
         }
         return String(authorization.dropFirst(7))

@@ -51,6 +51,7 @@ await step("bytes per event") { try server.bytesPerEvent() }
 await step("end to end") { try await server.endToEnd() }
 await step("concurrent clients") { try await load.concurrentClients() }
 await step("small syncs without HTTP") { try await load.smallSyncsWithoutHTTP() }
+await step("password guessing") { try await GuessingWorkload(catalog: catalog, folder: folder, quick: quick).syncLatencyUnderGuessing() }
 await step("memory") { try await load.memory() }
 rows.append(Row(
     workload: "peak memory of this benchmark process", measure: "RSS", value: String(format: "%.0f MB", Double(Measure.peakRSS()) / 1e6),
