@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import LearnSync
 import LearnSyncServer
 import LearnSyncTesting
@@ -28,13 +31,18 @@ struct GuessingWorkload {
         let outcomes = try await withThrowingTaskGroup(of: [Int: Int].self) { group in
             for guesser in 0..<guessers {
                 group.addTask {
+                    // Its own session: URLSession's per-host connection limit must not queue the
+                    // device's syncs behind the guesses in this one process.
+                    let session = URLSession(configuration: .ephemeral)
+                    var request = URLRequest(url: server.url.appendingPathComponent("v1/sessions"))
+                    request.httpMethod = "POST"
+                    request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                    request.setValue("198.51.100.\(guesser)", forHTTPHeaderField: "X-Forwarded-For")
+                    request.httpBody = try WireCoding.encode(CredentialsRequest(username: "victim-\(guesser)", password: "not the password", guest: nil))
                     var statuses = [Int: Int]()
-                    let body = try WireCoding.encode(CredentialsRequest(username: "victim-\(guesser)", password: "not the password", guest: nil))
                     while !stop.passed {
-                        let answer = try await transport.send(TransportRequest(
-                            path: "/v1/sessions",
-                            headers: ["Content-Type": "application/json", "X-Forwarded-For": "198.51.100.\(guesser)"], body: body))
-                        statuses[answer.status, default: 0] += 1
+                        let (_, response) = try await session.data(for: request)
+                        statuses[(response as? HTTPURLResponse)?.statusCode ?? 0, default: 0] += 1
                     }
                     return statuses
                 }
@@ -49,7 +57,7 @@ struct GuessingWorkload {
         let checked = outcomes[401] ?? 0, busy = outcomes[429] ?? 0
         return Row(
             workload: "small syncs while \(guessers) clients guess passwords (bcrypt cost 12, \(Int(seconds)) s)", measure: "sync p99",
-            value: String(format: "%.1f ms (%d guesses checked, %d refused busy)", loudP99 * 1000, checked, busy),
+            value: String(format: "%.1f ms (%d guesses checked by bcrypt, %d answered 429)", loudP99 * 1000, checked, busy),
             baseline: String(format: "%.1f ms (no guessing)", quiet.p99 * 1000),
             ratio: String(format: "%.2f×", loudP99 / quiet.p99), target: "p99 < 50 ms", met: loudP99 < 0.05)
     }
