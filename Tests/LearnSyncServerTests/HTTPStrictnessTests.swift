@@ -144,3 +144,14 @@ import Testing
         }
     }
 }
+
+@Suite struct OversizedCredentialTests {
+    @Test func aHugeBearerHeaderGetsAProblemNotABareError() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            let response = try await client.get("/v1/progress", token: String(repeating: "A", count: 4096))
+            #expect(response.status == .unauthorized && response.problem?.code == "unauthorized")
+            #expect(response.headers[.contentType] == "application/problem+json")
+        }
+    }
+}
