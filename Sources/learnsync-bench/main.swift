@@ -48,7 +48,7 @@ await step("progress codec") { try await device.progressCodec() }
 await step("read progress") { try await device.readProgress() }
 await step("attach") { try await server.attach() }
 await step("bytes per event") { try server.bytesPerEvent() }
-await step("end to end") { try await server.endToEnd() }
+await steps("end to end") { try await server.endToEnd() }
 await step("concurrent clients") { try await load.concurrentClients() }
 await step("small syncs without HTTP") { try await load.smallSyncsWithoutHTTP() }
 await step("password guessing") { try await GuessingWorkload(catalog: catalog, folder: folder, quick: quick).syncLatencyUnderGuessing() }
