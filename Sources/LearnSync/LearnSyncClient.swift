@@ -9,7 +9,7 @@ public import LearnSyncStorage
 ///
 /// ```swift
 /// let catalog = try Catalog.load(from: coursesURL)
-/// let client = try LearnSyncClient(
+/// let client = try await LearnSyncClient(
 ///     path: documents.appendingPathComponent("learnsync.sqlite").path,
 ///     catalog: catalog,
 ///     server: URL(string: "https://learn.example.com")!)
