@@ -38,7 +38,7 @@ public struct CredentialsRequest: Codable, Hashable, Sendable {
         else {
             throw Problem(code: .invalidRequest, detail: "username must be 3 to 64 characters from a-z, 0-9, '.', '_' and '-'")
         }
-        try validatePassword(password, field: "password")
+        try PasswordRule.check(password, field: "password")
         if let guest {
             guard guest.learner.isGuest else { throw Problem(code: .invalidRequest, detail: "guest.learner must be a guest id (g-…)") }
             guard ProtocolLimits.secretLength.contains(guest.secret.unicodeScalars.count) else {
@@ -78,9 +78,4 @@ public struct SignOutResponse: Codable, Hashable, Sendable {
     }
 
     private enum CodingKeys: String, CodingKey { case version = "protocol", revoked, sessions }
-}
-
-/// Checks a request's password field against ``PasswordRule``.
-func validatePassword(_ password: String, field: String) throws(Problem) {
-    try PasswordRule.check(password, field: field)
 }

@@ -19,7 +19,7 @@ public struct DeleteAccountRequest: Codable, Hashable, Sendable {
     private enum CodingKeys: String, CodingKey { case version = "protocol", password }
 
     public func validate() throws(Problem) {
-        if let password { try validatePassword(password, field: "password") }
+        if let password { try PasswordRule.check(password, field: "password") }
     }
 }
 
@@ -64,8 +64,8 @@ public struct ChangePasswordRequest: Codable, Hashable, Sendable {
     private enum CodingKeys: String, CodingKey { case version = "protocol", password, newPassword }
 
     public func validate() throws(Problem) {
-        try validatePassword(password, field: "password")
-        try validatePassword(newPassword, field: "newPassword")
+        try PasswordRule.check(password, field: "password")
+        try PasswordRule.check(newPassword, field: "newPassword")
     }
 }
 

@@ -181,8 +181,8 @@ extension HTTPField.Name {
 
 /// The protocol's endpoints and their methods: the router registers these, and any other method
 /// on one of these paths gets `405 method-not-allowed` with `Allow`.
-enum Endpoints {
-    static let methods: [String: [HTTPRequest.Method]] = [
+package enum Endpoints {
+    package static let methods: [String: [HTTPRequest.Method]] = [
         "/health": [.get], "/v1/guests": [.post], "/v1/sync": [.post], "/v1/catalog": [.get], "/v1/progress": [.get],
         "/v1/accounts": [.post], "/v1/sessions": [.post], "/v1/signout": [.post], "/v1/account": [.delete],
         "/v1/account/password": [.post], "/v1/export": [.get],

@@ -24,10 +24,12 @@ public protocol SecretStore: Sendable {
 }
 
 /// Secrets in a JSON file of mode 0600, replaced atomically (written beside, then renamed).
+/// The file is read once and kept in memory (a sync round reads the token), and every change is
+/// written through: one process owns a device's files.
 public final class FileSecretStore: SecretStore {
     public let path: String
-    /// Serializes writers of this process; other processes see whole files only.
-    private let lock = Mutex(())
+    /// The file's contents once read; writers of this process are serialized by the lock.
+    private let cache = Mutex<[String: String]?>(nil)
 
     public init(path: String) throws {
         self.path = path
@@ -35,12 +37,13 @@ public final class FileSecretStore: SecretStore {
     }
 
     public func secret(_ name: SecretName) throws -> String? {
-        try lock.withLock { _ in try read()[name.rawValue] }
+        try cache.withLock { cache in try Self.loaded(&cache, path)[name.rawValue] }
     }
 
     public func setSecret(_ value: String?, for name: SecretName) throws {
-        try lock.withLock { _ in
-            var secrets = try read()
+        try cache.withLock { cache in
+            var secrets = try Self.loaded(&cache, path)
+            guard secrets[name.rawValue] != value else { return }
             secrets[name.rawValue] = value
             let data = try JSONEncoder().encode(secrets)
             let temporary = path + ".new"
@@ -48,16 +51,22 @@ public final class FileSecretStore: SecretStore {
                 throw StorageError(.database, "cannot write the secret store")
             }
             guard rename(temporary, path) == 0 else { throw StorageError(.database, "cannot replace the secret store") }
+            cache = secrets
         }
     }
 
-    private func read() throws -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: path) else { return [:] }
-        do {
-            return try JSONDecoder().decode([String: String].self, from: data)
-        } catch {
-            throw StorageError(.database, "the secret store is unreadable", cause: error)
+    private static func loaded(_ cache: inout [String: String]?, _ path: String) throws -> [String: String] {
+        if let cache { return cache }
+        var secrets = [String: String]()
+        if let data = FileManager.default.contents(atPath: path) {
+            do {
+                secrets = try JSONDecoder().decode([String: String].self, from: data)
+            } catch {
+                throw StorageError(.database, "the secret store is unreadable", cause: error)
+            }
         }
+        cache = secrets
+        return secrets
     }
 }
 

@@ -67,13 +67,13 @@ struct ExportCommand: AsyncParsableCommand {
         let client = try await device.client()
         let data: Data
         switch (from, format) {
-        case (.server, .json): data = try Self.encode(try await client.serverExport())
-        case (.server, .xapi): data = try Self.encode(try await client.serverStatements())
-        case (.device, .json): data = try Self.encode(try await client.exportData())
+        case (.server, .json): data = try Output.json(try await client.serverExport())
+        case (.server, .xapi): data = try Output.json(try await client.serverStatements())
+        case (.device, .json): data = try Output.json(try await client.exportData())
         case (.device, .xapi):
             let homePage = try await client.store.syncState().server.map(\.absoluteString) ?? "http://localhost"
             let statements = XAPIExport.statements(of: try await client.exportData(), catalog: client.catalog, homePage: homePage)
-            data = try Self.encode(XAPIStatementResult(statements: statements))
+            data = try Output.json(XAPIStatementResult(statements: statements))
         }
         guard let output else {
             FileHandle.standardOutput.write(data)
@@ -84,11 +84,5 @@ struct ExportCommand: AsyncParsableCommand {
             throw ValidationError("cannot write \(output)")
         }
         print("wrote \(data.count) bytes to \(output)")
-    }
-
-    private static func encode<T: Encodable>(_ value: T) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(value)
     }
 }

@@ -4,9 +4,14 @@ import LearnSync
 /// Renders progress for people (tables) and scripts (JSON).
 enum Output {
     static func printJSON<T: Encodable>(_ value: T) throws {
+        print(String(decoding: try json(value), as: UTF8.self))
+    }
+
+    /// JSON for people and scripts alike: indented, keys sorted, slashes as they are.
+    static func json<T: Encodable>(_ value: T) throws -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(value)
     }
 
     /// A plain text table with a header row.

@@ -155,3 +155,22 @@ import Testing
         }
     }
 }
+
+/// The table that answers 405 names exactly the routes the router serves.
+@Suite struct EndpointTableTests {
+    @Test func everyListedMethodIsRoutedAndNoOtherEndpointExists() async throws {
+        let server = try TestServer()
+        try await server.test { client in
+            for (path, methods) in Endpoints.methods {
+                for method in methods {
+                    let response = try await client.executeRequest(uri: path, method: method, headers: [:], body: nil)
+                    #expect(response.status != .notFound && response.status != .methodNotAllowed, "\(method) \(path) is listed but not routed")
+                }
+            }
+        }
+        // Every endpoint the docs name is in the table.
+        let documented = try String(contentsOf: DocumentationTests.docs.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+            .split(separator: "\n").filter { $0.hasPrefix("  /") }.map { String($0.dropFirst(2).dropLast()) }
+        #expect(Set(documented) == Set(Endpoints.methods.keys))
+    }
+}
