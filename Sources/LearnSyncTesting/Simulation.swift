@@ -125,8 +125,24 @@ private struct SimDevice {
     let learner: Int
     /// The catalog version the app has (index into the versions).
     var appVersion: Int
-    /// Backups taken now and then, to restore from.
-    var backups: [DeviceStore] = []
+    /// Backups taken now and then, to restore from, with the recorded events each held.
+    var backups: [(store: DeviceStore, tracked: Set<EventID>)] = []
+    /// The recorded events this device's store holds, under their current ids. A store moves
+    /// events to a new replica id after a clone or a restore, and a restored store may record
+    /// again under ids its lost timeline had used, so ids are followed per store, as they move.
+    var tracked: Set<EventID> = []
+
+    /// Follows the moves this device's store made since the last look.
+    mutating func followMoves() async throws {
+        let moved = try await client.store.movedEvents()
+        guard !moved.isEmpty else { return }
+        tracked = Set(tracked.map { id in
+            var id = id
+            var hops = 0
+            while let next = moved[id], hops < 100 { id = next; hops += 1 }
+            return id
+        })
+    }
 }
 
 /// What a device shows, to tell a regression.
@@ -144,9 +160,9 @@ private struct World {
     var devices: [SimDevice] = []
     var serverVersion = 0
     var accountExists = Set<Int>()
-    /// Event ids recorded, per learner, as recorded (moves are followed at the end).
-    var recorded = [Int: Set<EventID>]()
-    var destroyed = Set<EventID>()
+    /// Recorded events, per learner, that reached the server from a store later replaced by a
+    /// restore, under the ids they had there.
+    var settled = [Int: Set<EventID>]()
     var report: SimulationReport
     let runID: String
     let start = Date()
@@ -231,7 +247,8 @@ private struct World {
         }
         if Int.random(in: 0..<15, using: &generator) == 0 {
             let index = Int.random(in: 0..<devices.count, using: &generator)
-            devices[index].backups.append(try devices[index].client.store.snapshot())
+            try await devices[index].followMoves()
+            devices[index].backups.append((try devices[index].client.store.snapshot(), devices[index].tracked))
         }
         if clonesLeft > 0, Int.random(in: 0..<max(1, remainingOps / clonesLeft), using: &generator) == 0 {
             clonesLeft -= 1
@@ -239,11 +256,14 @@ private struct World {
             if Bool.random(using: &generator), let backup = devices[index].backups.randomElement(using: &generator) {
                 try await restore(index, from: backup)
             } else {
+                try await devices[index].followMoves()
                 let original = devices[index]
                 let clock = OffsetWallClock()
                 clock.setOffset(milliseconds: Int64.random(in: -options.clockSkewSeconds...options.clockSkewSeconds, using: &generator) * 1000)
-                devices.append(try makeDevice(
-                    store: try original.client.store.snapshot(clock: clock), clock: clock, learner: original.learner, appVersion: original.appVersion))
+                var clone = try makeDevice(
+                    store: try original.client.store.snapshot(clock: clock), clock: clock, learner: original.learner, appVersion: original.appVersion)
+                clone.tracked = original.tracked
+                devices.append(clone)
                 report.clonesMade += 1
             }
         }
@@ -251,14 +271,18 @@ private struct World {
 
     /// The phone is restored from an older backup: what only it held since is gone with the
     /// restore itself (not expected anywhere); what it synced comes back from the server.
-    mutating func restore(_ index: Int, from backup: DeviceStore) async throws {
+    mutating func restore(_ index: Int, from backup: (store: DeviceStore, tracked: Set<EventID>)) async throws {
+        try await devices[index].followMoves()
         let device = devices[index]
-        let unsynced = try await device.client.store.pendingEvents(limit: .max).map(\.id)
-            + (try await device.client.rejectedEvents().map(\.event.id))
-        destroyed.formUnion(unsynced)
-        report.destroyedByRestore += unsynced.count
+        let unsynced = Set(try await device.client.store.pendingEvents(limit: .max).map(\.id)
+            + (try await device.client.rejectedEvents().map(\.event.id)))
+        let destroyed = device.tracked.intersection(unsynced)
+        settled[device.learner, default: []].formUnion(device.tracked.subtracting(unsynced))
+        report.destroyedByRestore += destroyed.count
+        report.movedEvents += try await device.client.store.movedEvents().count
+        devices[index].tracked = backup.tracked
         devices[index].client = LearnSyncClient(
-            store: try backup.snapshot(clock: device.clock), transport: device.link,
+            store: try backup.store.snapshot(clock: device.clock), transport: device.link,
             retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(20)))
         report.restores += 1
     }
@@ -270,7 +294,7 @@ private struct World {
             ? .courseReset() : RandomStudy.payload(in: course, resets: false, using: &generator)
         let event = try await client.record(payload, in: course.id)
         if event.isReset { report.resets += 1 }
-        recorded[devices[index].learner, default: []].insert(event.id)
+        devices[index].tracked.insert(event.id)
         report.events += 1
     }
 
@@ -363,14 +387,9 @@ private struct World {
     }
 
     mutating func judge() async throws {
-        var moved = [EventID: EventID]()
-        for device in devices { moved.merge(try await device.client.store.movedEvents()) { first, _ in first } }
-        report.movedEvents = moved.count
-        func final(_ id: EventID) -> EventID {
-            var id = id
-            var hops = 0
-            while let next = moved[id], hops < 100 { id = next; hops += 1 }
-            return id
+        for index in devices.indices {
+            try await devices[index].followMoves()
+            report.movedEvents += try await devices[index].client.store.movedEvents().count
         }
         for learner in 0..<report.learners {
             let group = devices.filter { $0.learner == learner }.map(\.client)
@@ -382,7 +401,7 @@ private struct World {
                 report.divergentDevices += 1
                 report.divergenceDetails.append("learner \(learner)'s first device differs from the server's grading")
             }
-            let expected = Set(recorded[learner, default: []].subtracting(destroyed).map(final))
+            let expected = devices.filter { $0.learner == learner }.reduce(settled[learner, default: []]) { $0.union($1.tracked) }
             for client in group {
                 var held = Set<EventID>()
                 for course in client.catalog.courses { held.formUnion(try await client.store.events(in: course.id).map(\.id)) }
