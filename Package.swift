@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "LearnSyncStorage", targets: ["LearnSyncStorage"]),
         .library(name: "LearnSyncProtocol", targets: ["LearnSyncProtocol"]),
         .library(name: "LearnSyncServer", targets: ["LearnSyncServer"]),
+        .library(name: "LearnSyncPostgres", targets: ["LearnSyncPostgres"]),
         .library(name: "LearnSyncTesting", targets: ["LearnSyncTesting"]),
         .executable(name: "learnsync", targets: ["learnsync"]),
     ],
@@ -35,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .target(name: "LearnSyncModels", swiftSettings: swiftSettings),
@@ -69,9 +72,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "LearnSyncPostgres",
+            dependencies: [
+                "LearnSyncModels", "LearnSyncProtocol", "LearnSyncServer",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LearnSyncTesting",
             dependencies: [
-                "LearnSync", "LearnSyncServer",
+                "LearnSync", "LearnSyncServer", "LearnSyncPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -83,7 +97,7 @@ let package = Package(
         .executableTarget(
             name: "learnsync",
             dependencies: [
-                "LearnSync", "LearnSyncServer", "LearnSyncTesting",
+                "LearnSync", "LearnSyncServer", "LearnSyncPostgres", "LearnSyncTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -92,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "learnsync-bench",
             dependencies: [
-                "LearnSync", "LearnSyncServer", "LearnSyncTesting",
+                "LearnSync", "LearnSyncServer", "LearnSyncPostgres", "LearnSyncTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -112,7 +126,7 @@ let package = Package(
         .testTarget(
             name: "LearnSyncServerTests",
             dependencies: [
-                "LearnSyncServer", "LearnSyncTesting", "LearnSync",
+                "LearnSyncServer", "LearnSyncPostgres", "LearnSyncTesting", "LearnSync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -149,16 +149,20 @@ public func buildApplication(
     let retention = RetentionService(
         service: service, guestRetention: configuration.guestRetention, interval: configuration.retentionSweepInterval, logger: logger)
     let head = TimeAmount(configuration.headTimeout), body = TimeAmount(configuration.bodyTimeout)
-    return Application(
+    // A store with a connection pool runs first and stops last, after requests in flight.
+    let backed = service.store as? any ServiceBackedStore
+    var app = Application(
         router: router,
         server: .http1(configuration: .init(
             additionalChannelHandlers: [RequestDeadlineHandler(headTimeout: head, bodyTimeout: body)], idleTimeout: head + body)),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "learnsync",
             availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
-        services: [retention],
+        services: (backed.map { [$0] } ?? []) + [retention],
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
+    if let backed { app.beforeServerStarts { try await backed.prepare() } }
+    return app
 }
 
 /// The client address a request is counted under (see ``ServerConfiguration/trustedProxies``).

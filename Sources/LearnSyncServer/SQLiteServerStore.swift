@@ -247,7 +247,7 @@ public final class SQLiteServerStore: ServerStore {
     }
 
     /// How often a guest's `lastSeenAt` is written: at most once an hour, so a pull stays a read.
-    static let seenGranularity: Int64 = 3_600_000
+    package static let seenGranularity: Int64 = 3_600_000
 
     /// Whether `learner` is an unattached guest last seen before `time`.
     private static func guestSeenBefore(_ learner: LearnerID, _ time: Int64, _ db: Database) throws -> Bool {
@@ -293,25 +293,13 @@ public final class SQLiteServerStore: ServerStore {
             SELECT pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount
             FROM event WHERE root = ? AND pos > ? ORDER BY pos LIMIT ?
             """)
-        statement.setUncheckedArguments([root.rawValue, cursor, limit + 1])
+        var builder = FeedPageBuilder(rules: rules, after: cursor, limit: limit)
+        statement.setUncheckedArguments([root.rawValue, cursor, builder.rowsToRead])
         let rows = try Row.fetchCursor(statement)
-        var page = [ProgressEvent]()
-        var next = cursor, count = 0, more = false
         while let row = try rows.next() {
-            guard count < limit else {
-                more = true
-                break
-            }
-            count += 1
-            next = row[0]
-            let replicaOfRow: String = row[1]
-            let seq: Int64 = row[2]
-            guard !rules.requesterHolds(replica: replicaOfRow, seq: seq) else { continue }
-            page.append(try Self.event(row, from: 1))
+            guard try builder.add(position: row[0], replica: row[1], seq: row[2], event: { try Self.event(row, from: 1) }) else { break }
         }
-        return FeedPage(
-            renewReplica: rules.renewReplica, retimed: rules.retimed, rejected: rules.rejected, events: page, aliases: aliases,
-            cursor: next, more: more)
+        return builder.page(aliases: aliases)
     }
 
     /// The event in `row`'s columns `replica, seq, learner, hlc, course, type, item, answers,
@@ -342,7 +330,7 @@ struct Refusal: Error {
 }
 
 /// Compares two hashes without leaking, through timing, where they first differ.
-func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+package func constantTimeEquals(_ a: String, _ b: String) -> Bool {
     let x = Array(a.utf8), y = Array(b.utf8)
     guard x.count == y.count else { return false }
     return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0

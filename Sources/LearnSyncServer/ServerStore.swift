@@ -1,5 +1,6 @@
 public import LearnSyncModels
 public import LearnSyncProtocol
+public import ServiceLifecycle
 
 /// A bearer token's record: only the token's SHA-256 hash is stored.
 public struct SessionRecord: Hashable, Sendable {
@@ -232,4 +233,12 @@ public protocol ServerStore: Sendable {
     /// a tombstone `expired` remains so that its device is told), and every expired or revoked
     /// session.
     func sweep(idleSince: Int64, now: Int64, batch: Int) async throws -> SweepReport
+}
+
+/// A store that runs beside the HTTP server: a connection pool to run in the server's service
+/// group, and migrations to run before the server takes its first request.
+/// ``buildApplication(configuration:service:logger:onServerRunning:)`` does both.
+public protocol ServiceBackedStore: ServerStore, Service {
+    /// Makes the store ready (runs pending migrations); called while the service runs.
+    func prepare() async throws
 }

@@ -1,24 +1,24 @@
-import LearnSyncModels
-import LearnSyncProtocol
+package import LearnSyncModels
+package import LearnSyncProtocol
 
 /// The per-request rules of storing pushed events, kept by every ``ServerStore``: replica
 /// ownership, detection of restored and cloned devices, collisions, and clock bounds. The store
 /// runs the SQL; this decides.
-struct SyncRules {
-    let root: LearnerID
-    let replica: ReplicaID
-    let lastSeq: Int64
+package struct SyncRules {
+    package let root: LearnerID
+    package let replica: ReplicaID
+    package let lastSeq: Int64
     /// The latest time an event may be stored at: the server's clock plus one minute.
-    let horizon: HLCTimestamp
-    let now: Int64
-    private(set) var renewReplica = false
-    private(set) var retimed: [Retimed] = []
-    private(set) var rejected: [Rejection] = []
+    package let horizon: HLCTimestamp
+    package let now: Int64
+    package private(set) var renewReplica = false
+    package private(set) var retimed: [Retimed] = []
+    package private(set) var rejected: [Rejection] = []
     /// Every later event of the request is refused: the replica is another learner's, or an
     /// event collided.
     private var refuseRest = false
 
-    init(root: LearnerID, replica: ReplicaID, lastSeq: Int64, now: Int64) {
+    package init(root: LearnerID, replica: ReplicaID, lastSeq: Int64, now: Int64) {
         self.root = root
         self.replica = replica
         self.lastSeq = lastSeq
@@ -28,7 +28,7 @@ struct SyncRules {
 
     /// Judges the replica before any event: another learner's replica id refuses every event;
     /// a stored counter beyond the device's `lastSeq` means the device was restored or cloned.
-    mutating func check(owner: LearnerID?, storedLastSeq: Int64) {
+    package mutating func check(owner: LearnerID?, storedLastSeq: Int64) {
         if let owner, owner != root {
             refuseRest = true
             renewReplica = true
@@ -39,7 +39,7 @@ struct SyncRules {
 
     /// Whether to try storing `event`; a refusal is recorded. `isErased` is asked only for an
     /// event of another learner: an erased learner's events are refused `erased-learner`.
-    mutating func admit(_ event: ProgressEvent, isMember: Bool, isErased: () throws -> Bool) rethrows -> Bool {
+    package mutating func admit(_ event: ProgressEvent, isMember: Bool, isErased: () throws -> Bool) rethrows -> Bool {
         if refuseRest {
             rejected.append(Rejection(id: event.id, code: .replicaConflict, reason: Self.conflictReason))
             return false
@@ -55,18 +55,18 @@ struct SyncRules {
     }
 
     /// The time to store `event` at: its own, or the server's when it runs more than a minute ahead.
-    func storedTime(of event: ProgressEvent) -> HLCTimestamp {
+    package func storedTime(of event: ProgressEvent) -> HLCTimestamp {
         event.timestamp <= horizon ? event.timestamp : HLCTimestamp(physicalMilliseconds: now)
     }
 
     /// `event` was stored new at `time`.
-    mutating func stored(_ event: ProgressEvent, at time: HLCTimestamp) {
+    package mutating func stored(_ event: ProgressEvent, at time: HLCTimestamp) {
         if time != event.timestamp { retimed.append(Retimed(seq: event.id.seq, hlc: time)) }
     }
 
     /// `event`'s id was stored already: the same event (a re-send, answered again with its stored
     /// time) or another (a collision, which refuses it and every later event of the request).
-    mutating func duplicate(_ event: ProgressEvent, same: Bool, storedAt time: HLCTimestamp) {
+    package mutating func duplicate(_ event: ProgressEvent, same: Bool, storedAt time: HLCTimestamp) {
         if same {
             if time != event.timestamp { retimed.append(Retimed(seq: event.id.seq, hlc: time)) }
         } else {
@@ -78,9 +78,49 @@ struct SyncRules {
 
     /// Whether the requester already holds this feed row: its own replica's events up to its
     /// `lastSeq`. A restored or cloned device is sent the rest.
-    func requesterHolds(replica other: String, seq: Int64) -> Bool {
+    package func requesterHolds(replica other: String, seq: Int64) -> Bool {
         !renewReplica && other == replica.rawValue && seq <= lastSeq
     }
 
     private static let conflictReason = "another event is stored under this id or replica: push it again under a new replica id"
+}
+
+/// Builds one page of a learner's feed from its rows in position order, leaving out what the
+/// requesting replica holds (the cursor still moves past them): the one paging rule of every
+/// ``ServerStore``.
+package struct FeedPageBuilder {
+    private let rules: SyncRules
+    private let limit: Int
+    private var events: [ProgressEvent] = []
+    private var next: Int64
+    private var count = 0
+    private var more = false
+
+    package init(rules: SyncRules, after cursor: Int64, limit: Int) {
+        self.rules = rules
+        self.limit = limit
+        next = cursor
+    }
+
+    /// How many rows to read: one more than the page, to tell whether more follow.
+    package var rowsToRead: Int { limit + 1 }
+
+    /// Adds the row at `position`; `event` decodes it, only when the requester lacks it.
+    /// - Returns: false once the page is full (stop reading).
+    package mutating func add(position: Int64, replica: String, seq: Int64, event: () throws -> ProgressEvent) rethrows -> Bool {
+        guard count < limit else {
+            more = true
+            return false
+        }
+        count += 1
+        next = position
+        if !rules.requesterHolds(replica: replica, seq: seq) { events.append(try event()) }
+        return true
+    }
+
+    package func page(aliases: [Alias]) -> FeedPage {
+        FeedPage(
+            renewReplica: rules.renewReplica, retimed: rules.retimed, rejected: rules.rejected, events: events, aliases: aliases,
+            cursor: next, more: more)
+    }
 }

@@ -1,6 +1,7 @@
 public import Foundation
 import Hummingbird
 public import LearnSyncModels
+public import LearnSyncPostgres
 public import LearnSyncServer
 import Logging
 import ServiceLifecycle
@@ -22,7 +23,7 @@ public final class EmbeddedServer: Sendable {
         self.task = task
     }
 
-    /// Starts a server on `databasePath` and returns once it listens.
+    /// Starts a server on the SQLite file `databasePath` and returns once it listens.
     /// - Parameters:
     ///   - clock: the server's wall clock (a skewed one in simulations).
     ///   - configure: changes to the configuration (timeouts, connection limit).
@@ -30,15 +31,24 @@ public final class EmbeddedServer: Sendable {
         databasePath: String, catalog: Catalog, passwordCost: UInt8 = 12, clock: any WallClock = SystemWallClock(),
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> EmbeddedServer {
+        try await start(database: .sqlite(path: databasePath), catalog: catalog, passwordCost: passwordCost, clock: clock, configure: configure)
+    }
+
+    /// Starts a server on `database` (SQLite or PostgreSQL, migrated first) and returns once it
+    /// listens.
+    public static func start(
+        database: ServerDatabase, catalog: Catalog, passwordCost: UInt8 = 12, clock: any WallClock = SystemWallClock(),
+        configure: (inout ServerConfiguration) -> Void = { _ in }
+    ) async throws -> EmbeddedServer {
         var logger = Logger(label: "learnsync.embedded")
         logger.logLevel = .warning
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, databasePath: databasePath, passwordCost: passwordCost)
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, passwordCost: passwordCost)
         // Every device of an embedded server signs up from the loopback address.
         configuration.signUpsPerAddress = 100_000
         configure(&configuration)
         let service = SyncService(
-            store: try SQLiteServerStore(path: databasePath), catalog: catalog, clock: clock, passwordCost: passwordCost,
+            store: try database.openStore(logger: logger), catalog: catalog, clock: clock, passwordCost: passwordCost,
             signUpsPerAddress: configuration.signUpsPerAddress)
         let app = buildApplication(configuration: configuration, service: service, logger: logger, onServerRunning: { continuation.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
@@ -48,7 +58,7 @@ public final class EmbeddedServer: Sendable {
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else {
-            _ = await task.result
+            if case .failure(let error) = await task.result { throw ServerError("the embedded server did not start: \(error)", cause: error) }
             throw ServerError("the embedded server did not start")
         }
         return EmbeddedServer(url: URL(string: "http://127.0.0.1:\(port)")!, service: service, group: group, task: task)

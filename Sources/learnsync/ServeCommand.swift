@@ -1,15 +1,23 @@
 import ArgumentParser
 import Hummingbird
+import LearnSyncPostgres
 import LearnSyncServer
 import Logging
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "serve", abstract: "Run the sync server on an embedded SQLite database (stops cleanly on Ctrl-C or SIGTERM).")
+        commandName: "serve", abstract: "Run the sync server on an embedded SQLite file or on PostgreSQL (stops cleanly on Ctrl-C or SIGTERM).",
+        discussion: """
+            --database takes a file path (SQLite, created if missing; one server process) or a PostgreSQL URL \
+            postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require][&host=SOCKET-DIR], \
+            which several server processes may share. The password may come from PGPASSWORD instead.
+            """)
 
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The TCP port (0 picks a free one).") var port = 8080
-    @Option(help: "The SQLite database file (created if missing).") var database = "./learnsync-server.sqlite"
+    @Option(help: ArgumentHelp("A SQLite file (created if missing) or a postgres:// URL.", valueName: "path-or-url"))
+    var database = "./learnsync-server.sqlite"
+    @Option(help: "Most PostgreSQL connections this process opens.") var databaseConnections = 16
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: ArgumentHelp("Delete guests that never attached to an account after this many days without a sync.", valueName: "days"))
     var guestRetention = 90
@@ -36,6 +44,12 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--max-connections and --sign-ups-per-address must be at least 1")
         }
         if let publicURL { _ = try serverURL(publicURL, insecure: true) }
+        guard (1...1000).contains(databaseConnections) else { throw ValidationError("--database-connections must be 1 to 1000") }
+        do {
+            _ = try ServerDatabase(database)
+        } catch {
+            throw ValidationError("--database: \(error)")
+        }
     }
 
     func run() async throws {
@@ -50,8 +64,14 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.bodyTimeout = .seconds(bodyTimeout)
         configuration.maxConnections = maxConnections
         configuration.signUpsPerAddress = signUpsPerAddress
+        var database = try ServerDatabase(database)
+        if case .postgres(var location) = database {
+            location.maxConnections = databaseConnections
+            database = .postgres(location)
+        }
+        logger.notice("LearnSync server database: \(database)")
         let app = try await buildApplication(
-            configuration: configuration, catalog: try catalog.load(), logger: logger,
+            configuration: configuration, catalog: try catalog.load(), store: try database.openStore(logger: logger), logger: logger,
             onServerRunning: { [logger] port in logger.notice("LearnSync server listening on http://\(host):\(port)") })
         try await app.runService()
     }

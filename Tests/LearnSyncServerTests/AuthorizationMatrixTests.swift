@@ -13,9 +13,9 @@ import Testing
         case own, otherAccount, otherGuest, none, expired, revoked
     }
 
-    @Test(arguments: Caller.allCases)
-    func syncActsOnlyForTheTokensOwner(_ caller: Caller) async throws {
-        let server = try TestServer()
+    @Test(arguments: Caller.allCases, StoreKind.all)
+    func syncActsOnlyForTheTokensOwner(_ caller: Caller, _ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         let clock = server.clock
         try await server.test { client in
             let tokens = try await Self.tokens(client, clock: clock)
@@ -39,9 +39,9 @@ import Testing
         }
     }
 
-    @Test(arguments: Caller.allCases)
-    func signOutRevokesOnlyTheCallersToken(_ caller: Caller) async throws {
-        let server = try TestServer()
+    @Test(arguments: Caller.allCases, StoreKind.all)
+    func signOutRevokesOnlyTheCallersToken(_ caller: Caller, _ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         let clock = server.clock
         try await server.test { client in
             let tokens = try await Self.tokens(client, clock: clock)
@@ -57,9 +57,9 @@ import Testing
         }
     }
 
-    @Test(arguments: Caller.allCases)
-    func exportAndErasureActOnlyOnTheCallersOwnData(_ caller: Caller) async throws {
-        let server = try TestServer()
+    @Test(arguments: Caller.allCases, StoreKind.all)
+    func exportAndErasureActOnlyOnTheCallersOwnData(_ caller: Caller, _ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         let clock = server.clock
         try await server.test { client in
             let tokens = try await Self.tokens(client, clock: clock)
@@ -86,8 +86,8 @@ import Testing
         }
     }
 
-    @Test func aGuestCannotBeAttachedWithoutItsSecretNorToTwoAccounts() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.all) func aGuestCannotBeAttachedWithoutItsSecretNorToTwoAccounts(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             let guest = LearnerID.newGuest()
             let secret = "the-real-device-secret"
@@ -113,8 +113,8 @@ import Testing
         }
     }
 
-    @Test func signUpRejectsBadCredentialsShapes() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.all) func signUpRejectsBadCredentialsShapes(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             for (username, password) in [("ab", "a long password"), ("UPPER", "a long password"), ("ok-name", "short"), ("has space", "a long password")] {
                 let response = try await client.post("/v1/accounts", json: CredentialsRequest(username: username, password: password, guest: nil))

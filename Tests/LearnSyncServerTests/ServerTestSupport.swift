@@ -5,19 +5,48 @@ import LearnSyncModels
 import LearnSyncProtocol
 import LearnSyncServer
 import LearnSyncTesting
+import Testing
 
-/// A server on an in-memory store with the sample catalog, and helpers to call it.
+/// The stores every conformance test runs against: SQLite always, PostgreSQL unless the run
+/// was asked to skip it (`LEARNSYNC_SKIP_POSTGRES=1`, announced once).
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+
+    static let all: [StoreKind] = {
+        guard TestPostgres.isSkipped else { return allCases }
+        print("PostgreSQL store tests skipped: LEARNSYNC_SKIP_POSTGRES=1")
+        return [.sqlite]
+    }()
+
+    var testDescription: String { rawValue }
+}
+
+/// A server on a fresh store with the sample catalog, and helpers to call it.
 struct TestServer {
     let catalog: Catalog
     let clock = ManualWallClock(millisecondsSince1970: 1_767_225_600_000 + 3_600_000)
     let service: SyncService
     let router: Router<LearnSyncRequestContext>
+    /// Keeps a PostgreSQL store's connection pool running.
+    private let running: RunningPostgresStore?
 
     init() throws {
         try self.init(store: try SQLiteServerStore())
     }
 
-    init(store: any ServerStore) throws {
+    /// A server on an in-memory SQLite store, or on a fresh PostgreSQL database.
+    init(_ kind: StoreKind, label: String = #function) async throws {
+        switch kind {
+        case .sqlite:
+            try self.init(store: try SQLiteServerStore())
+        case .postgres:
+            let running = try await RunningPostgresStore(label)
+            try self.init(store: running.store, running: running)
+        }
+    }
+
+    init(store: any ServerStore, running: RunningPostgresStore? = nil) throws {
+        self.running = running
         catalog = try SampleCatalog.load()
         service = SyncService(store: store, catalog: catalog, clock: clock, passwordCost: 4)
         router = buildRouter(service: service)

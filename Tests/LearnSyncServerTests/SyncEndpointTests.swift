@@ -9,10 +9,9 @@ import LearnSyncTesting
 import Testing
 
 @Suite struct SyncEndpointTests {
-    let server: TestServer
-    init() throws { server = try TestServer() }
 
-    @Test func registersGuestsIdempotentlyWithTheirSecret() async throws {
+    @Test(arguments: StoreKind.all) func registersGuestsIdempotentlyWithTheirSecret(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             let learner = LearnerID.newGuest()
             let request = RegisterGuestRequest(learner: learner, secret: "the-secret-of-this-device")
@@ -30,7 +29,8 @@ import Testing
         }
     }
 
-    @Test func syncNeedsAValidBearerToken() async throws {
+    @Test(arguments: StoreKind.all) func syncNeedsAValidBearerToken(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             let body = try JSONEncoder().encode(SyncRequest(replica: .random(), lastSeq: 0, cursor: 0, events: []))
             for token in [nil, "not-a-token", ""] as [String?] {
@@ -42,7 +42,8 @@ import Testing
         }
     }
 
-    @Test func storesEventsIdempotentlyAndRejectsBadOnesOneByOne() async throws {
+    @Test(arguments: StoreKind.all) func storesEventsIdempotentlyAndRejectsBadOnesOneByOne(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         let now = server.clock.millisecondsSince1970()
         let fingerprint = server.catalog.fingerprint
         try await server.test { client in
@@ -83,7 +84,8 @@ import Testing
         }
     }
 
-    @Test func reorderedBatchesStoreTheSameFeed() async throws {
+    @Test(arguments: StoreKind.all) func reorderedBatchesStoreTheSameFeed(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             let (learner, token) = try await client.registerGuest()
             var events = EventFactory(learner: learner)
@@ -100,7 +102,8 @@ import Testing
         }
     }
 
-    @Test func pullsInPagesWithACursor() async throws {
+    @Test(arguments: StoreKind.all) func pullsInPagesWithACursor(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             let (learner, token) = try await client.registerGuest()
             var events = EventFactory(learner: learner)
@@ -126,7 +129,8 @@ import Testing
         }
     }
 
-    @Test func everyMalformedRequestGetsItsProblemAndChangesNothing() async throws {
+    @Test(arguments: StoreKind.all) func everyMalformedRequestGetsItsProblemAndChangesNothing(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             let (_, token) = try await client.registerGuest()
             for file in try Golden.malformed() {
@@ -140,7 +144,8 @@ import Testing
         }
     }
 
-    @Test func unsupportedVersionNamesTheSupportedOnes() async throws {
+    @Test(arguments: StoreKind.all) func unsupportedVersionNamesTheSupportedOnes(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             let response = try await client.post("/v1/guests", Data(#"{"protocol": 7}"#.utf8))
             #expect(response.problem?.supportedVersions == [1])
@@ -148,7 +153,8 @@ import Testing
         }
     }
 
-    @Test func limitsAreEnforcedBeforeWork() async throws {
+    @Test(arguments: StoreKind.all) func limitsAreEnforcedBeforeWork(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             let (learner, token) = try await client.registerGuest()
             var events = EventFactory(learner: learner)
@@ -166,7 +172,8 @@ import Testing
         }
     }
 
-    @Test func unknownEndpointsAreProblemsToo() async throws {
+    @Test(arguments: StoreKind.all) func unknownEndpointsAreProblemsToo(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             let response = try await client.executeRequest(uri: "/v1/nothing", method: .get, headers: [:], body: nil)
             #expect(response.status == .notFound)
@@ -179,11 +186,9 @@ import Testing
 /// server's counter (restored) or colliding with another device's event (cloned) is told to take
 /// a new id, and nothing is acknowledged that was not stored.
 @Suite struct ReplicaIdentityTests {
-    let server: TestServer
 
-    init() throws { server = try TestServer() }
-
-    @Test func anotherLearnerCannotClaimAReplica() async throws {
+    @Test(arguments: StoreKind.all) func anotherLearnerCannotClaimAReplica(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             let (owner, ownerToken) = try await client.registerGuest()
             var events = EventFactory(learner: owner)
@@ -204,7 +209,8 @@ import Testing
         }
     }
 
-    @Test func aCollidingEventAndEveryLaterOneAreRefusedAndARestoreIsDetected() async throws {
+    @Test(arguments: StoreKind.all) func aCollidingEventAndEveryLaterOneAreRefusedAndARestoreIsDetected(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             let (learner, token) = try await client.registerGuest()
             var original = EventFactory(learner: learner)
@@ -228,7 +234,8 @@ import Testing
         }
     }
 
-    @Test func theCatalogIsServedWithAnETagAndTheServerGradesProgress() async throws {
+    @Test(arguments: StoreKind.all) func theCatalogIsServedWithAnETagAndTheServerGradesProgress(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         let catalog = server.catalog
         try await server.test { client in
             let served = try await client.executeRequest(uri: "/v1/catalog", method: .get, headers: [:], body: nil)

@@ -1,0 +1,110 @@
+import Foundation
+import NIOSSL
+package import PostgresNIO
+
+/// Where a PostgreSQL database is and how to reach it, read from a connection URL:
+///
+/// ```
+/// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require][&host=/socket/dir]
+/// ```
+///
+/// `postgresql://` works too. The password may also come from `PGPASSWORD` (kept out of the
+/// process list). A `host` query parameter naming a directory connects over the Unix socket
+/// `DIR/.s.PGSQL.PORT`, as libpq does. `sslmode` defaults to `prefer` (TLS when the server
+/// offers it); `require` refuses a server without TLS.
+public struct PostgresLocation: Sendable, CustomStringConvertible {
+    public enum TLSMode: String, Sendable {
+        case disable, prefer, require
+    }
+
+    public var host: String
+    public var port: Int
+    /// A Unix socket to connect through instead of TCP.
+    public var socketPath: String?
+    public var username: String
+    public var password: String?
+    public var database: String
+    public var tls: TLSMode
+    /// Most connections the pool of one server process opens.
+    public var maxConnections = 16
+
+    /// Whether `string` names a PostgreSQL database rather than a SQLite file.
+    public static func isURL(_ string: String) -> Bool {
+        string.hasPrefix("postgres://") || string.hasPrefix("postgresql://")
+    }
+
+    /// Reads a connection URL.
+    /// - Throws: ``PostgresLocationError`` naming what is wrong.
+    public init(url string: String, environment: [String: String]? = nil) throws(PostgresLocationError) {
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        guard Self.isURL(string), let components = URLComponents(string: string) else {
+            throw PostgresLocationError("expected postgres://USER@HOST:PORT/DATABASE, got \(Self.redacted(string))")
+        }
+        guard let user = components.percentEncodedUser.flatMap({ $0.removingPercentEncoding }), !user.isEmpty else {
+            throw PostgresLocationError("the PostgreSQL URL names no user (postgres://USER@HOST/DATABASE)")
+        }
+        username = user
+        password = components.percentEncodedPassword.flatMap { $0.removingPercentEncoding } ?? environment["PGPASSWORD"]
+        host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost"
+        port = components.port ?? 5432
+        guard (1...65_535).contains(port) else { throw PostgresLocationError("the PostgreSQL port must be 1 to 65535") }
+        let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        database = path.isEmpty ? user : (path.removingPercentEncoding ?? path)
+        tls = .prefer
+        for item in components.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                guard let mode = item.value.flatMap(TLSMode.init(rawValue:)) else {
+                    throw PostgresLocationError("sslmode must be disable, prefer or require")
+                }
+                tls = mode
+            case "host":
+                guard let directory = item.value, directory.hasPrefix("/") else {
+                    throw PostgresLocationError("the host parameter must be a socket directory (an absolute path)")
+                }
+                socketPath = "\(directory)/.s.PGSQL.\(port)"
+            default:
+                throw PostgresLocationError("unknown PostgreSQL URL parameter \(item.name) (known: sslmode, host)")
+            }
+        }
+    }
+
+    /// The URL without its password.
+    public var description: String {
+        let place = socketPath.map { "?host=\(($0 as NSString).deletingLastPathComponent)" } ?? ""
+        return "postgres://\(username)@\(host):\(port)/\(database)\(place)"
+    }
+
+    /// The client configuration of this location.
+    package var clientConfiguration: PostgresClient.Configuration {
+        var configuration: PostgresClient.Configuration
+        if let socketPath {
+            configuration = .init(unixSocketPath: socketPath, username: username, password: password, database: database)
+        } else {
+            let tlsConfiguration: PostgresClient.Configuration.TLS = switch tls {
+            case .disable: .disable
+            case .prefer: .prefer(.makeClientConfiguration())
+            case .require: .require(.makeClientConfiguration())
+            }
+            configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: tlsConfiguration)
+        }
+        configuration.options.maximumConnections = maxConnections
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+
+    private static func redacted(_ string: String) -> String {
+        guard var components = URLComponents(string: string), components.password != nil else { return string }
+        components.password = "***"
+        return components.string ?? "(unreadable)"
+    }
+}
+
+/// A PostgreSQL URL that cannot be used, and why.
+public struct PostgresLocationError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,105 @@
+import LearnSyncServer
+import Logging
+import PostgresNIO
+
+/// The PostgreSQL database's versioned migrations. Never edit a shipped migration; add one.
+///
+/// Every server process runs them at start, under a transaction-level advisory lock: when
+/// several start at once, one migrates and the others find it done. A database migrated by a
+/// newer server (a version this one does not know) is refused rather than used.
+enum PostgresSchema {
+    struct Migration {
+        let version: Int
+        let name: String
+        let statements: [String]
+    }
+
+    /// The lock key of migrations (any constant; "LSYN" in ASCII).
+    static let lockKey: Int64 = 0x4C53_594E
+
+    static let migrations: [Migration] = [
+        Migration(version: 1, name: "learners, sessions, aliases, per-learner feeds, replicas, tombstones", statements: [
+            // Guests hold only a hash of their device secret; accounts a username and a bcrypt
+            // password hash. `last_seen_at` (guests only, to the hour) drives guest expiry.
+            """
+            CREATE TABLE learner (
+                id TEXT PRIMARY KEY,
+                secret_hash TEXT,
+                username TEXT UNIQUE,
+                password_hash TEXT,
+                created_at BIGINT NOT NULL,
+                last_seen_at BIGINT
+            )
+            """,
+            "CREATE INDEX learner_idle_guests ON learner (last_seen_at) WHERE username IS NULL",
+            // Bearer tokens, by SHA-256 hash only.
+            """
+            CREATE TABLE session (
+                token_hash TEXT PRIMARY KEY,
+                learner TEXT NOT NULL REFERENCES learner (id) ON DELETE CASCADE,
+                expires_at BIGINT NOT NULL,
+                revoked BOOLEAN NOT NULL DEFAULT FALSE
+            )
+            """,
+            "CREATE INDEX session_by_learner ON session (learner)",
+            "CREATE TABLE alias (guest TEXT PRIMARY KEY, account TEXT NOT NULL)",
+            "CREATE INDEX alias_by_account ON alias (account)",
+            // The feeds: `root` is the learner whose feed holds the event (the account once a
+            // guest is attached), `pos` its position there, the cursor. Positions are given
+            // under the root learner's row lock and committed before the next writer of that
+            // feed takes it, so a reader never sees a later position without the earlier ones.
+            """
+            CREATE TABLE event (
+                root TEXT NOT NULL,
+                pos BIGINT NOT NULL,
+                replica TEXT NOT NULL,
+                seq BIGINT NOT NULL,
+                learner TEXT NOT NULL,
+                hlc BIGINT NOT NULL,
+                course TEXT NOT NULL,
+                type TEXT NOT NULL,
+                item TEXT,
+                answers TEXT,
+                choice TEXT,
+                amount BIGINT,
+                sent_hlc BIGINT,
+                PRIMARY KEY (root, pos),
+                UNIQUE (replica, seq)
+            )
+            """,
+            // Who owns each replica id and the highest counter stored under it.
+            "CREATE TABLE replica (id TEXT PRIMARY KEY, owner TEXT NOT NULL, last_seq BIGINT NOT NULL)",
+            "CREATE INDEX replica_by_owner ON replica (owner)",
+            // What is left of an erased or expired learner, and the token hashes of erased ones.
+            "CREATE TABLE tombstone (learner TEXT PRIMARY KEY, reason TEXT NOT NULL, at BIGINT NOT NULL)",
+            "CREATE TABLE erased_session (token_hash TEXT PRIMARY KEY, learner TEXT NOT NULL)",
+        ]),
+    ]
+
+    /// Runs the pending migrations in one transaction.
+    static func migrate(_ client: PostgresClient, logger: Logger) async throws {
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+            try await connection.query("""
+                CREATE TABLE IF NOT EXISTS learnsync_migration (
+                    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+                """, logger: logger)
+            var applied = Set<Int>()
+            for try await version in try await connection.query("SELECT version FROM learnsync_migration", logger: logger).decode(Int.self) {
+                applied.insert(version)
+            }
+            let known = migrations.last?.version ?? 0
+            if let newest = applied.max(), newest > known {
+                throw ServerError("the PostgreSQL database is at schema version \(newest), newer than this server knows (\(known)): upgrade the server")
+            }
+            for migration in migrations where !applied.contains(migration.version) {
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query(
+                    "INSERT INTO learnsync_migration (version, name) VALUES (\(migration.version), \(migration.name))", logger: logger)
+                logger.notice("migrated the PostgreSQL database", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+public import LearnSyncModels
+import LearnSyncProtocol
+public import LearnSyncServer
+import Logging
+import PostgresNIO
+
+/// Erasure, export, password changes and retention on PostgreSQL (docs/PRIVACY.md).
+extension PostgresServerStore {
+    public func credentials(of learner: LearnerID) async throws -> LearnerCredentials? {
+        try await client.withConnection { c in
+            try await c.row(
+                "SELECT username, password_hash FROM learner WHERE id = \(learner.rawValue)", as: (String?, String?).self, logger: logger
+            ).map { LearnerCredentials(username: $0.0, passwordHash: $0.1) }
+        }
+    }
+
+    public func tombstone(tokenHash: String) async throws -> Tombstone? {
+        try await client.withConnection { c in
+            try await c.row(
+                """
+                SELECT tombstone.learner, tombstone.reason, tombstone.at FROM erased_session
+                JOIN tombstone ON tombstone.learner = erased_session.learner WHERE erased_session.token_hash = \(tokenHash)
+                """, as: (String, String, Int64).self, logger: logger
+            ).flatMap { row in Tombstone.Reason(rawValue: row.1).map { Tombstone(learner: LearnerID(unchecked: row.0), reason: $0, at: row.2) } }
+        }
+    }
+
+    public func erase(_ learner: LearnerID, now: Int64) async throws -> ErasureReceipt? {
+        let logger = logger
+        return try await transaction { c in
+            guard try await c.count("SELECT 1 FROM learner WHERE id = \(learner.rawValue) FOR UPDATE", logger: logger) == 1 else { return nil }
+            let root = try await Self.root(of: learner, c, logger)
+            // The root's lock stops its syncs; its guests' rows are locked as they are deleted.
+            try await c.execute("SELECT 1 FROM learner WHERE id = \(root.rawValue) FOR UPDATE", logger: logger)
+            let members = [root] + (try await Self.aliases(of: root, c, logger)).map(\.guest)
+            let events = try await c.count("DELETE FROM event WHERE root = \(root.rawValue) RETURNING 1", logger: logger)
+            for member in members {
+                try await c.execute(
+                    """
+                    INSERT INTO erased_session (token_hash, learner) SELECT token_hash, learner FROM session WHERE learner = \(member.rawValue)
+                    ON CONFLICT (token_hash) DO NOTHING
+                    """, logger: logger)
+                try await Self.delete(member, reason: .erased, now: now, c, logger)
+            }
+            try await c.execute("DELETE FROM alias WHERE account = \(root.rawValue)", logger: logger)
+            return ErasureReceipt(guests: members.count - 1, events: events)
+        }
+    }
+
+    public func record(tokenHash: String, now: Int64) async throws -> LearnerRecord? {
+        let logger = logger
+        return try await transaction(readOnly: true) { c in
+            guard let root = try await Self.root(tokenHash: tokenHash, now: now, c, logger),
+                  let row = try await c.row(
+                      "SELECT username, created_at FROM learner WHERE id = \(root.rawValue)", as: (String?, Int64).self, logger: logger)
+            else { return nil }
+            let guests = try await c.rows(
+                """
+                SELECT learner.id, learner.created_at FROM alias JOIN learner ON learner.id = alias.guest
+                WHERE alias.account = \(root.rawValue) ORDER BY learner.id COLLATE "C"
+                """, as: (String, Int64).self, logger: logger
+            ).map { (id: LearnerID(unchecked: $0.0), createdAt: $0.1) }
+            let members = [root.rawValue] + guests.map(\.id.rawValue)
+            let sessions = try await c.rows(
+                "SELECT expires_at FROM session WHERE learner = ANY(\(members)) AND NOT revoked AND expires_at > \(now) ORDER BY expires_at",
+                as: Int64.self, logger: logger)
+            return LearnerRecord(
+                learner: root, username: row.0, createdAt: row.1, guests: guests, sessions: sessions,
+                events: try await Self.events(of: root, c, logger))
+        }
+    }
+
+    public func setPassword(_ account: LearnerID, passwordHash: String, session: NewSession) async throws {
+        let logger = logger
+        try await transaction { c in
+            try await c.execute("UPDATE learner SET password_hash = \(passwordHash) WHERE id = \(account.rawValue)", logger: logger)
+            _ = try await Self.revokeSessions(of: account, c, logger)
+            try await Self.insert(session, for: account, c, logger)
+        }
+    }
+
+    public func revokeAll(_ learner: LearnerID) async throws -> Int {
+        let logger = logger
+        return try await transaction { c in try await Self.revokeSessions(of: Self.root(of: learner, c, logger), c, logger) }
+    }
+
+    public func sweep(idleSince: Int64, now: Int64, batch: Int) async throws -> SweepReport {
+        let logger = logger
+        var report = SweepReport()
+        while true {
+            // Short transactions, so syncs wait at most one batch. Guests another process is
+            // sweeping, or syncing, are skipped (their rows are locked).
+            let (guests, events) = try await transaction { c -> (Int, Int) in
+                let idle = try await c.rows(
+                    """
+                    SELECT id FROM learner WHERE username IS NULL AND last_seen_at < \(idleSince)
+                    AND NOT EXISTS (SELECT 1 FROM alias WHERE alias.guest = learner.id) LIMIT \(Int64(batch)) FOR UPDATE SKIP LOCKED
+                    """, as: String.self, logger: logger)
+                var events = 0
+                for guest in idle {
+                    events += try await c.count("DELETE FROM event WHERE root = \(guest) RETURNING 1", logger: logger)
+                    try await Self.delete(LearnerID(unchecked: guest), reason: .expired, now: now, c, logger)
+                }
+                return (idle.count, events)
+            }
+            report.expiredGuests += guests
+            report.events += events
+            if guests < batch { break }
+        }
+        report.sessions = try await client.withConnection { c in
+            try await c.count("DELETE FROM session WHERE expires_at <= \(now) OR revoked RETURNING 1", logger: logger)
+        }
+        return report
+    }
+
+    /// Deletes one learner's row, sessions and replica records, leaving a tombstone.
+    private static func delete(_ learner: LearnerID, reason: Tombstone.Reason, now: Int64, _ c: PostgresConnection, _ logger: Logger) async throws {
+        let id = learner.rawValue
+        try await c.execute("DELETE FROM session WHERE learner = \(id)", logger: logger)
+        try await c.execute("DELETE FROM replica WHERE owner = \(id)", logger: logger)
+        try await c.execute("DELETE FROM learner WHERE id = \(id)", logger: logger)
+        try await c.execute(
+            """
+            INSERT INTO tombstone (learner, reason, at) VALUES (\(id), \(reason.rawValue), \(now))
+            ON CONFLICT (learner) DO UPDATE SET reason = excluded.reason, at = excluded.at
+            """, logger: logger)
+    }
+
+    /// Revokes the live sessions of a root learner and its guests; returns how many.
+    private static func revokeSessions(of root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> Int {
+        try await c.count(
+            """
+            UPDATE session SET revoked = TRUE WHERE NOT revoked
+            AND (learner = \(root.rawValue) OR learner IN (SELECT guest FROM alias WHERE account = \(root.rawValue))) RETURNING 1
+            """, logger: logger)
+    }
+}

@@ -1,0 +1,255 @@
+public import LearnSyncModels
+import LearnSyncProtocol
+public import LearnSyncServer
+public import Logging
+import PostgresNIO
+import ServiceLifecycle
+
+/// The server store on PostgreSQL, for several server processes sharing one database.
+///
+/// It keeps the same rules as ``SQLiteServerStore`` (one conformance suite runs against both).
+/// Where SQLite has one writer, this store takes row locks: a sync locks its learner's row (so
+/// feed positions are given, and committed, one writer at a time per learner) and then the
+/// replica's row (so a replica's events are judged against everything stored under it).
+/// Transactions that meet a deadlock or a serialization failure are run again.
+///
+/// It is a `Service`: run it in the server's service group, which runs its connection pool,
+/// and call ``prepare()`` (the migrations) before the first request.
+public final class PostgresServerStore: ServerStore, ServiceBackedStore {
+    let client: PostgresClient
+    let logger: Logger
+    /// The database this store uses.
+    public let location: PostgresLocation
+
+    /// A store on `location`; nothing connects until the store runs.
+    public init(location: PostgresLocation, logger: Logger = Logger(label: "learnsync.postgres")) {
+        self.location = location
+        self.logger = logger
+        client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
+    }
+
+    /// Runs the connection pool until the service group shuts down (after the HTTP server, so
+    /// that requests in flight finish).
+    public func run() async throws {
+        await cancelWhenGracefulShutdown { await self.client.run() }
+    }
+
+    /// Runs the pending migrations (under an advisory lock: one process of several migrates).
+    public func prepare() async throws {
+        do {
+            try await PostgresSchema.migrate(client, logger: logger)
+        } catch let error as ServerError {
+            throw error
+        } catch {
+            throw ServerError("cannot prepare the PostgreSQL database at \(location): \(String(reflecting: error))", cause: error)
+        }
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a transaction, again (up to 5 times) when PostgreSQL ends it with a
+    /// deadlock or a serialization failure. A thrown error rolls everything back.
+    func transaction<T: Sendable>(
+        readOnly: Bool = false, _ body: @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await client.withConnection { connection in
+                    try await connection.execute(
+                        readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", logger: logger)
+                    do {
+                        let value = try await body(connection)
+                        try await connection.execute("COMMIT", logger: logger)
+                        return value
+                    } catch {
+                        try? await connection.execute("ROLLBACK", logger: logger)
+                        throw error
+                    }
+                }
+            } catch let error as PSQLError where attempt < 5 && Self.isRetryable(error) {
+                logger.debug("transaction retried", metadata: ["sqlState": "\(error.serverInfo?[.sqlState] ?? "")"])
+                try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 << attempt))))
+            }
+        }
+    }
+
+    /// Deadlock detected, serialization failure.
+    static func isRetryable(_ error: PSQLError) -> Bool {
+        guard let state = error.serverInfo?[.sqlState] else { return false }
+        return state == "40P01" || state == "40001"
+    }
+
+    // MARK: Guests and accounts
+
+    public func registerGuest(_ claim: GuestClaim, session: NewSession) async throws -> AttachOutcome {
+        let logger = logger
+        return try await transaction { c in
+            let claimed = try await Self.claimGuest(claim, now: session.createdAt, c, logger)
+            guard claimed == .attached || claimed == .restarted else { return claimed }
+            guard try await Self.root(of: claim.learner, c, logger) == claim.learner else { return .attachedElsewhere }
+            try await Self.insert(session, for: claim.learner, c, logger)
+            return claimed
+        }
+    }
+
+    public func account(username: String) async throws -> (id: LearnerID, passwordHash: String)? {
+        try await client.withConnection { c in
+            try await c.row("SELECT id, password_hash FROM learner WHERE username = \(username)", as: (String, String).self, logger: logger)
+                .map { (LearnerID(unchecked: $0.0), $0.1) }
+        }
+    }
+
+    public func createAccount(_ id: LearnerID, username: String, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
+        let logger = logger
+        return try await refusing {
+            try await transaction { c in
+                // The unique username decides between two processes signing up the same name.
+                let created = try await c.count(
+                    """
+                    INSERT INTO learner (id, username, password_hash, created_at) VALUES (\(id.rawValue), \(username), \(passwordHash), \(session.createdAt))
+                    ON CONFLICT (username) DO NOTHING RETURNING 1
+                    """, logger: logger)
+                guard created == 1 else { return .usernameTaken }
+                return try await Self.attach(guest, to: id, session: session, c, logger)
+            }
+        }
+    }
+
+    public func signIn(_ account: LearnerID, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
+        let logger = logger
+        return try await refusing {
+            try await transaction { c in try await Self.attach(guest, to: account, session: session, c, logger) }
+        }
+    }
+
+    public func revoke(tokenHash: String) async throws -> Bool {
+        try await client.withConnection { c in
+            try await c.count(
+                "UPDATE session SET revoked = TRUE WHERE token_hash = \(tokenHash) AND NOT revoked RETURNING 1", logger: logger) > 0
+        }
+    }
+
+    public func session(tokenHash: String, now: Int64) async throws -> SessionRecord? {
+        try await client.withConnection { c in
+            try await c.row(
+                "SELECT learner, expires_at FROM session WHERE token_hash = \(tokenHash) AND NOT revoked AND expires_at > \(now)",
+                as: (String, Int64).self, logger: logger
+            ).map { SessionRecord(learner: LearnerID(unchecked: $0.0), expiresAt: $0.1) }
+        }
+    }
+
+    /// Attaches the guest (if any), then stores the session. A refusal throws, rolling back.
+    private static func attach(
+        _ guest: GuestClaim?, to account: LearnerID, session: NewSession, _ c: PostgresConnection, _ logger: Logger
+    ) async throws -> AttachOutcome {
+        var outcome = AttachOutcome.attached
+        if let guest {
+            outcome = try await claimGuest(guest, now: session.createdAt, c, logger)
+            guard outcome == .attached || outcome == .restarted else { throw Refusal(outcome: outcome) }
+            let current = try await root(of: guest.learner, c, logger)
+            if current != account {
+                guard current == guest.learner else { throw Refusal(outcome: .attachedElsewhere) }
+                // The guest's row is locked (claimGuest); the account's feed is written next.
+                try await c.execute("SELECT 1 FROM learner WHERE id = \(account.rawValue) FOR UPDATE", logger: logger)
+                try await c.execute("INSERT INTO alias (guest, account) VALUES (\(guest.learner.rawValue), \(account.rawValue))", logger: logger)
+                // The guest's events go to the end of the account's feed, so that every device
+                // of the account pulls them after its cursor.
+                let last = try await lastPosition(of: account, c, logger)
+                if let first = try await c.value("SELECT MIN(pos) FROM event WHERE root = \(guest.learner.rawValue)", as: Int64?.self, logger: logger) ?? nil {
+                    try await c.execute(
+                        "UPDATE event SET root = \(account.rawValue), pos = pos + \(last - first + 1) WHERE root = \(guest.learner.rawValue)",
+                        logger: logger)
+                }
+                try await c.execute("UPDATE session SET revoked = TRUE WHERE learner = \(guest.learner.rawValue)", logger: logger)
+            }
+        }
+        try await insert(session, for: account, c, logger)
+        return outcome
+    }
+
+    /// Registers an unknown guest with its secret (again, after it expired: `.restarted`), or
+    /// checks a known guest's secret and marks it seen; the guest's row stays locked until the
+    /// transaction ends. An erased guest stays erased.
+    static func claimGuest(_ claim: GuestClaim, now: Int64, _ c: PostgresConnection, _ logger: Logger) async throws -> AttachOutcome {
+        let id = claim.learner.rawValue
+        while true {
+            if let existing = try await c.row("SELECT secret_hash FROM learner WHERE id = \(id) FOR UPDATE", as: String?.self, logger: logger) {
+                guard let existing, constantTimeEquals(existing, claim.secretHash) else { return .wrongGuestSecret }
+                try await c.execute("UPDATE learner SET last_seen_at = \(now) WHERE id = \(id)", logger: logger)
+                return .attached
+            }
+            var outcome = AttachOutcome.attached
+            if let reason = try await c.value("SELECT reason FROM tombstone WHERE learner = \(id) FOR UPDATE", as: String.self, logger: logger) {
+                guard reason == Tombstone.Reason.expired.rawValue else { return .erased }
+                try await c.execute("DELETE FROM tombstone WHERE learner = \(id)", logger: logger)
+                outcome = .restarted
+            }
+            let inserted = try await c.count(
+                """
+                INSERT INTO learner (id, secret_hash, created_at, last_seen_at) VALUES (\(id), \(claim.secretHash), \(now), \(now))
+                ON CONFLICT (id) DO NOTHING RETURNING 1
+                """, logger: logger)
+            // Another process registered the same guest meanwhile: check its secret instead.
+            if inserted == 1 { return outcome }
+        }
+    }
+
+    static func insert(_ session: NewSession, for learner: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws {
+        try await c.execute(
+            "INSERT INTO session (token_hash, learner, expires_at) VALUES (\(session.tokenHash), \(learner.rawValue), \(session.expiresAt))",
+            logger: logger)
+    }
+
+    private func refusing(_ body: () async throws -> AttachOutcome) async throws -> AttachOutcome {
+        do {
+            return try await body()
+        } catch let refusal as Refusal {
+            return refusal.outcome
+        }
+    }
+
+    // MARK: Shared lookups
+
+    /// The feed root (the account, for an attached guest) of a live session's learner.
+    static func root(tokenHash: String, now: Int64, _ c: PostgresConnection, _ logger: Logger) async throws -> LearnerID? {
+        try await c.value(
+            """
+            SELECT COALESCE(alias.account, session.learner) FROM session LEFT JOIN alias ON alias.guest = session.learner
+            WHERE session.token_hash = \(tokenHash) AND NOT session.revoked AND session.expires_at > \(now)
+            """, as: String.self, logger: logger
+        ).map { LearnerID(unchecked: $0) }
+    }
+
+    static func root(of learner: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> LearnerID {
+        try await c.value("SELECT account FROM alias WHERE guest = \(learner.rawValue)", as: String.self, logger: logger)
+            .map { LearnerID(unchecked: $0) } ?? learner
+    }
+
+    /// The guests attached to `root`, in byte order of their ids (as SQLite orders them).
+    static func aliases(of root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> [Alias] {
+        try await c.rows("SELECT guest FROM alias WHERE account = \(root.rawValue) ORDER BY guest COLLATE \"C\"", as: String.self, logger: logger)
+            .map { Alias(guest: LearnerID(unchecked: $0), account: root) }
+    }
+
+    /// The last position in `root`'s feed (0 when empty).
+    static func lastPosition(of root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+        try await c.value("SELECT COALESCE(MAX(pos), 0)::BIGINT FROM event WHERE root = \(root.rawValue)", as: Int64.self, logger: logger) ?? 0
+    }
+
+    /// Every event in `root`'s feed, in feed order.
+    static func events(of root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> [ProgressEvent] {
+        try await c.rows(
+            """
+            SELECT replica, seq, learner, hlc, course, type, item, answers, choice, amount FROM event
+            WHERE root = \(root.rawValue) ORDER BY pos
+            """, as: EventRowColumns.self, logger: logger
+        ).map { try EventColumns(row: $0).event() }
+    }
+}
+
+/// Thrown inside a transaction to roll it back and report an ``AttachOutcome``.
+struct Refusal: Error {
+    var outcome: AttachOutcome
+}

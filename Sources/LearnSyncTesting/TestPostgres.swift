@@ -1,0 +1,109 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+public import LearnSyncPostgres
+import LearnSyncServer
+import Logging
+import Synchronization
+
+/// The PostgreSQL server of a test run, started by the tests themselves.
+///
+/// `LEARNSYNC_POSTGRES_URL` names a running server to use (its user must be allowed to create
+/// databases); otherwise the first test that needs one starts a throwaway cluster with
+/// `Tools/postgres` (durability off, a free loopback port, as an unprivileged user) and it is
+/// stopped when the test process exits. Tests skip PostgreSQL only when asked:
+/// `LEARNSYNC_SKIP_POSTGRES=1`. A machine without PostgreSQL fails them, saying so.
+public enum TestPostgres {
+    /// Whether the run was asked to skip PostgreSQL (`LEARNSYNC_SKIP_POSTGRES=1`).
+    public static let isSkipped = ProcessInfo.processInfo.environment["LEARNSYNC_SKIP_POSTGRES"] == "1"
+
+    /// The server's administrative URL (its `postgres` database).
+    public static func server() async throws -> String {
+        try await cluster.value
+    }
+
+    /// A new, empty database on the server, named after `label`.
+    public static func freshDatabase(_ label: String) async throws -> PostgresLocation {
+        let admin = try await server()
+        let name = "t_" + label.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(30) + "_" + UUID().uuidString.prefix(8).lowercased()
+        try run(["psql", admin, "-q", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])
+        var components = URLComponents(string: admin)!
+        components.path = "/" + name
+        return try PostgresLocation(url: components.string!)
+    }
+
+    private static let cluster = Task<String, any Error> {
+        if let url = ProcessInfo.processInfo.environment["LEARNSYNC_POSTGRES_URL"], !url.isEmpty { return url }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-pg-\(getpid())").path
+        let url = try run([toolPath(), "start", directory, "auto"], environment: ["LEARNSYNC_POSTGRES_FAST": "1"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        started.withLock { $0 = directory }
+        atexit {
+            guard let directory = TestPostgres.started.withLock({ $0 }) else { return }
+            _ = try? TestPostgres.run([TestPostgres.toolPath(), "stop", directory])
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        return url
+    }
+
+    private static let started = Mutex<String?>(nil)
+
+    /// `Tools/postgres` of this package: tests run from the package's root.
+    private static func toolPath() -> String {
+        let fromRoot = FileManager.default.currentDirectoryPath + "/Tools/postgres"
+        if FileManager.default.isExecutableFile(atPath: fromRoot) { return fromRoot }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Tools/postgres").path
+    }
+
+    /// Runs a command and returns what it printed; a failure throws with its error output.
+    /// (`posix_spawn` and `waitpid`: Foundation's `Process.waitUntilExit` can miss the exit of a
+    /// child started from a concurrency thread and wait forever.)
+    @discardableResult
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("out").path, errors = folder.appendingPathComponent("err").path
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0)=\($1)" }
+        var argv = arguments.map { strdup($0) } + [nil]
+        var envp = variables.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid = pid_t()
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, &envp)
+        guard spawned == 0 else { throw ServerError("cannot run \(arguments[0]): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        guard status == 0 else {
+            let complaint = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            throw ServerError("\(arguments.prefix(2).joined(separator: " ")) failed (status \(status)): \(complaint)")
+        }
+        return printed
+    }
+}
+
+/// A PostgreSQL store on a fresh database, its connection pool running and migrated, for tests
+/// that drive a store without a server's service group. The pool stops when this is released.
+public final class RunningPostgresStore: Sendable {
+    public let store: PostgresServerStore
+    private let task: Task<Void, any Error>
+
+    public init(_ label: String) async throws {
+        var logger = Logger(label: "learnsync.test.postgres")
+        logger.logLevel = .warning
+        store = PostgresServerStore(location: try await TestPostgres.freshDatabase(label), logger: logger)
+        let store = store
+        task = Task { try await store.run() }
+        try await store.prepare()
+    }
+
+    deinit { task.cancel() }
+}
