@@ -33,6 +33,11 @@ public enum TestPostgres {
         return try PostgresLocation(url: components.string!)
     }
 
+    /// Runs one SQL statement with `psql` and returns what it printed (unaligned, no headers).
+    public static func query(_ location: PostgresLocation, _ sql: String) throws -> String {
+        try run(["psql", location.description, "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-c", sql]).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     private static let cluster = Task<String, any Error> {
         if let url = ProcessInfo.processInfo.environment["LEARNSYNC_POSTGRES_URL"], !url.isEmpty { return url }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-pg-\(getpid())").path

@@ -14,8 +14,8 @@ import Testing
     static let day: Int64 = 86_400_000
     static let retention = 90 * day
 
-    @Test func idleUnattachedGuestsExpireAndComeBackWhenTheyRegisterAgain() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.all) func idleUnattachedGuestsExpireAndComeBackWhenTheyRegisterAgain(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         let clock = server.clock, service = server.service
         try await server.test { client in
             let (idle, idleToken) = try await client.registerGuest()
@@ -54,9 +54,10 @@ import Testing
         }
     }
 
-    @Test func theRetentionServiceSweepsInTheServersServiceGroup() async throws {
+    @Test(arguments: StoreKind.all) func theRetentionServiceSweepsInTheServersServiceGroup(_ store: StoreKind) async throws {
         let clock = ManualWallClock()
-        let store = try SQLiteServerStore()
+        let (store, pool) = try await store.makeStore()
+        defer { withExtendedLifetime(pool) {} }
         let service = SyncService(store: store, catalog: try SampleCatalog.load(), clock: clock, passwordCost: 4)
         let guest = LearnerID.newGuest()
         _ = try await service.registerGuest(RegisterGuestRequest(learner: guest, secret: "a-device-secret-of-enough-length"))
@@ -77,8 +78,8 @@ import Testing
         #expect(again.guestExpired == true)
     }
 
-    @Test func exportHoldsTheCallersDataOnlyAsJSONAndXAPI() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.all) func exportHoldsTheCallersDataOnlyAsJSONAndXAPI(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         let course = server.catalog[SampleCatalog.courseID]!
         try await server.test { client in
             let (guest, guestToken) = try await client.registerGuest()
@@ -111,8 +112,8 @@ import Testing
         }
     }
 
-    @Test func changingThePasswordRevokesEveryTokenAndNeedsTheOldOne() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.all) func changingThePasswordRevokesEveryTokenAndNeedsTheOldOne(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             let (_, first) = try await client.signUp("changer")
             let second = try await client.signIn("changer").decode(SessionResponse.self).token
@@ -136,8 +137,8 @@ import Testing
         }
     }
 
-    @Test func signOutEverywhereRevokesEveryTokenOfTheAccount() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.all) func signOutEverywhereRevokesEveryTokenOfTheAccount(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             let (_, first) = try await client.signUp("everywhere")
             let second = try await client.signIn("everywhere").decode(SessionResponse.self).token

@@ -13,18 +13,39 @@ import Testing
 @Suite struct ErasureTests {
     static let secret = "a-device-secret-of-enough-length"
 
-    /// A file-backed server holding one account with two attached guests and their events.
+    /// A server on a SQLite file or a PostgreSQL database, to hold one account with two attached
+    /// guests and their events.
     struct Populated {
         let folder: URL
-        let store: SQLiteServerStore
+        let sqlite: SQLiteServerStore?
+        let postgres: RunningPostgresStore?
         let server: TestServer
         var path: String { folder.appendingPathComponent("server.sqlite").path }
 
-        init() throws {
+        init(_ kind: StoreKind, label: String = #function) async throws {
             folder = FileManager.default.temporaryDirectory.appendingPathComponent("erasure-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            store = try SQLiteServerStore(path: folder.appendingPathComponent("server.sqlite").path)
-            server = try TestServer(store: store)
+            switch kind {
+            case .sqlite:
+                let store = try SQLiteServerStore(path: folder.appendingPathComponent("server.sqlite").path)
+                (sqlite, postgres) = (store, nil)
+                server = try TestServer(store: store)
+            case .postgres:
+                let running = try await RunningPostgresStore(label)
+                (sqlite, postgres) = (nil, running)
+                server = try TestServer(store: running.store, running: running)
+            }
+        }
+
+        /// How many rows each table holds, read from the database itself.
+        func rowCounts(_ tables: [String]) async throws -> [Int] {
+            if let postgres {
+                return try tables.map { table in
+                    Int(try TestPostgres.query(postgres.store.location, "SELECT COUNT(*) FROM \(table)")) ?? -1
+                }
+            }
+            let queue = try DatabaseQueue(path: path)
+            return try await queue.read { db in try tables.map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? -1 } }
         }
     }
 
@@ -56,8 +77,8 @@ import Testing
         return Learner(account: account, token: token, guests: guests, replicas: replicas)
     }
 
-    @Test func erasureNeedsThePasswordAndChangesNothingWithoutIt() async throws {
-        let world = try Populated()
+    @Test(arguments: StoreKind.all) func erasureNeedsThePasswordAndChangesNothingWithoutIt(_ store: StoreKind) async throws {
+        let world = try await Populated(store)
         try await world.server.test { client in
             let learner = try await Self.populate(client, username: "erin")
             let before = try await client.get("/v1/export", token: learner.token).decode(ExportDocument.self)
@@ -74,10 +95,17 @@ import Testing
         }
     }
 
+    @Test(arguments: StoreKind.all) func erasureLeavesOnlyTombstones(_ store: StoreKind) async throws {
+        let world = try await Populated(store)
+        _ = try await world.populateAndErase(username: "erasable-user")
+        #expect(try await world.rowCounts(["learner", "session", "alias", "event", "replica"]) == [0, 0, 0, 0, 0])
+        #expect(try await world.rowCounts(["tombstone"]) == [3])
+    }
+
     @Test func erasureLeavesOnlyTombstonesAndNoTraceInTheFile() async throws {
-        let world = try Populated()
+        let world = try await Populated(.sqlite)
         let learner = try await world.populateAndErase(username: "erasable-user")
-        try await world.store.checkpoint()
+        try await world.sqlite!.checkpoint()
         let queue = try DatabaseQueue(path: world.path)
         try await queue.read { db in
             for table in ["learner", "session", "alias", "event", "replica"] {
@@ -98,8 +126,8 @@ import Testing
         }
     }
 
-    @Test func nothingOfAnErasedLearnerComesBack() async throws {
-        let world = try Populated()
+    @Test(arguments: StoreKind.all) func nothingOfAnErasedLearnerComesBack(_ store: StoreKind) async throws {
+        let world = try await Populated(store)
         try await world.server.test { client in
             let learner = try await Self.populate(client, username: "gone")
             let (other, otherToken) = try await client.signUp("stays")
@@ -138,8 +166,8 @@ import Testing
         }
     }
 
-    @Test func erasureDuringOtherDevicesSyncs() async throws {
-        let world = try Populated()
+    @Test(arguments: StoreKind.all) func erasureDuringOtherDevicesSyncs(_ store: StoreKind) async throws {
+        let world = try await Populated(store)
         try await world.server.test { client in
             let learner = try await Self.populate(client, username: "racing")
             let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
@@ -161,15 +189,12 @@ import Testing
             #expect(statuses.allSatisfy { $0 == .ok || $0 == .gone })
             #expect(statuses.filter { $0 == .ok }.count >= 1)
         }
-        let queue = try DatabaseQueue(path: world.path)
-        let counts = try await queue.read { db in
-            try ["event", "replica", "learner"].map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? -1 }
-        }
+        let counts = try await world.rowCounts(["event", "replica", "learner"])
         #expect(counts == [0, 0, 0])
     }
 
-    @Test func aGuestErasesItselfWithItsToken() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.all) func aGuestErasesItselfWithItsToken(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             let (guest, token) = try await client.registerGuest(secret: Self.secret)
             var factory = EventFactory(learner: guest)

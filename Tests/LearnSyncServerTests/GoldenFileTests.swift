@@ -28,8 +28,8 @@ import Testing
         try roundTrip(DeleteAccountResponse.self, "delete-account-response.json")
     }
 
-    @Test func theServerAnswersTheGoldenRequests() async throws {
-        let server = try TestServer()
+    @Test(arguments: StoreKind.all) func theServerAnswersTheGoldenRequests(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
         try await server.test { client in
             let register = try await client.post("/v1/guests", Golden.data("register-guest-request.json"))
             #expect(register.status == .ok)

@@ -19,6 +19,18 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }()
 
     var testDescription: String { rawValue }
+
+    /// A fresh store of this kind: SQLite in memory, or PostgreSQL on a new database with its
+    /// pool running for as long as the second value lives.
+    func makeStore(label: String = #function) async throws -> (any ServerStore, RunningPostgresStore?) {
+        switch self {
+        case .sqlite:
+            return (try SQLiteServerStore(), nil)
+        case .postgres:
+            let running = try await RunningPostgresStore(label)
+            return (running.store, running)
+        }
+    }
 }
 
 /// A server on a fresh store with the sample catalog, and helpers to call it.
@@ -36,13 +48,8 @@ struct TestServer {
 
     /// A server on an in-memory SQLite store, or on a fresh PostgreSQL database.
     init(_ kind: StoreKind, label: String = #function) async throws {
-        switch kind {
-        case .sqlite:
-            try self.init(store: try SQLiteServerStore())
-        case .postgres:
-            let running = try await RunningPostgresStore(label)
-            try self.init(store: running.store, running: running)
-        }
+        let (store, running) = try await kind.makeStore(label: label)
+        try self.init(store: store, running: running)
     }
 
     init(store: any ServerStore, running: RunningPostgresStore? = nil) throws {
