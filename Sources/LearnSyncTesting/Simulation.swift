@@ -40,14 +40,25 @@ public struct SimulationOptions: Sendable {
 
 /// The server a simulation talks to, and the handles it has on it.
 public struct SimulatedServer: Sendable {
-    public var url: URL
+    /// A new transport to the server, for each device.
+    public var transport: @Sendable () -> any SyncTransport
     /// The server's clock, to skew; nil leaves the server's clock alone.
     public var clock: OffsetWallClock?
     /// Replaces the server's catalog; nil when the server cannot be upgraded from here.
     public var setCatalog: (@Sendable (Catalog) -> Void)?
 
+    /// One server at `url`.
     public init(url: URL, clock: OffsetWallClock? = nil, setCatalog: (@Sendable (Catalog) -> Void)? = nil) {
-        self.url = url
+        self.init(transport: { URLSessionTransport(baseURL: url) }, clock: clock, setCatalog: setCatalog)
+    }
+
+    /// Several server processes on one database, behind a load balancer.
+    public init(pool: ServerPool) {
+        self.init(transport: { pool.transport })
+    }
+
+    public init(transport: @escaping @Sendable () -> any SyncTransport, clock: OffsetWallClock? = nil, setCatalog: (@Sendable (Catalog) -> Void)? = nil) {
+        self.transport = transport
         self.clock = clock
         self.setCatalog = setCatalog
     }
@@ -186,7 +197,7 @@ private struct World {
     }
 
     mutating func makeDevice(store: DeviceStore, clock: OffsetWallClock, learner: Int, appVersion: Int) throws -> SimDevice {
-        let link = FaultyTransport(URLSessionTransport(baseURL: server.url), faults: options.faults, seed: generator.next())
+        let link = FaultyTransport(server.transport(), faults: options.faults, seed: generator.next())
         let client = LearnSyncClient(
             store: store, transport: link, retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(20)))
         return SimDevice(client: client, link: link, clock: clock, learner: learner, appVersion: appVersion)

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 public import LearnSyncPostgres
 import LearnSyncServer
 import Logging
@@ -62,36 +59,9 @@ public enum TestPostgres {
             .appendingPathComponent("Tools/postgres").path
     }
 
-    /// Runs a command and returns what it printed; a failure throws with its error output.
-    /// (`posix_spawn` and `waitpid`: Foundation's `Process.waitUntilExit` can miss the exit of a
-    /// child started from a concurrency thread and wait forever.)
     @discardableResult
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let output = folder.appendingPathComponent("out").path, errors = folder.appendingPathComponent("err").path
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, errors, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0)=\($1)" }
-        var argv = arguments.map { strdup($0) } + [nil]
-        var envp = variables.map { strdup($0) } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid = pid_t()
-        let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, &envp)
-        guard spawned == 0 else { throw ServerError("cannot run \(arguments[0]): \(String(cString: strerror(spawned)))") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
-        let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-        guard status == 0 else {
-            let complaint = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
-            throw ServerError("\(arguments.prefix(2).joined(separator: " ")) failed (status \(status)): \(complaint)")
-        }
-        return printed
+        try ChildProcess.run(arguments, environment: environment)
     }
 }
 

@@ -30,3 +30,41 @@ public final class OffsetWallClock: WallClock {
 
     public func millisecondsSince1970() -> Int64 { base.millisecondsSince1970() + offset.withLock { $0 } }
 }
+
+/// Server processes behind one address, as a load balancer sees them: each request goes to a
+/// live one, picked at random, so a device's sync rounds (and the retries of one round) land on
+/// different processes. A process taken out (killed) gets no more requests; requests already
+/// on their way to it fail as a connection reset would.
+public final class ServerPool: Sendable {
+    private let state: Mutex<(live: [URL], generator: SeededGenerator)>
+
+    public init(_ urls: [URL], seed: UInt64) {
+        precondition(!urls.isEmpty, "a pool needs a server")
+        state = Mutex((urls, SeededGenerator(seed: seed)))
+    }
+
+    /// The processes that take requests.
+    public var live: [URL] { state.withLock { $0.live } }
+
+    /// Takes a process out of the pool (its health check failed).
+    public func remove(_ url: URL) {
+        state.withLock { state in
+            if state.live.count > 1 { state.live.removeAll { $0 == url } }
+        }
+    }
+
+    /// A transport through the pool.
+    public var transport: any SyncTransport { PooledTransport(pool: self) }
+
+    fileprivate func pick() -> URL {
+        state.withLock { state in state.live.randomElement(using: &state.generator)! }
+    }
+}
+
+private struct PooledTransport: SyncTransport {
+    let pool: ServerPool
+
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
+        try await URLSessionTransport(baseURL: pool.pick()).send(request)
+    }
+}

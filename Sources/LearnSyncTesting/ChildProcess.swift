@@ -1,0 +1,80 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A program run by a test, with its output in files: started with `posix_spawn` and reaped
+/// with `waitpid` (Foundation's `Process.waitUntilExit` can miss the exit of a child started
+/// from a concurrency thread and wait forever), and killable, as a crash would.
+public final class ChildProcess: Sendable {
+    public let pid: Int32
+    /// Where the child's standard output and error go.
+    public let outputPath: String, errorPath: String
+
+    /// Starts `arguments[0]` (found on `PATH`) with `environment` added to this process's.
+    public init(_ arguments: [String], environment: [String: String] = [:], outputPath: String, errorPath: String) throws {
+        self.outputPath = outputPath
+        self.errorPath = errorPath
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0)=\($1)" }
+        var argv = arguments.map { strdup($0) } + [nil]
+        var envp = variables.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: Int32 = 0
+        let spawned = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, &envp)
+        guard spawned == 0 else { throw ChildProcessError(description: "cannot run \(arguments[0]): \(String(cString: strerror(spawned)))") }
+        self.pid = pid
+    }
+
+    /// Kills the child with SIGKILL: no chance to clean up, as a crash or an OOM kill would.
+    public func kill() {
+        _ = Glibc.kill(pid, SIGKILL)
+    }
+
+    /// Asks the child to stop (SIGTERM), as a service manager would.
+    public func terminate() {
+        _ = Glibc.kill(pid, SIGTERM)
+    }
+
+    /// Waits for the child to end and returns its wait status (0: exited with 0).
+    @discardableResult
+    public func wait() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        return status
+    }
+
+    /// What the child wrote to its standard output and error so far.
+    public var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+    public var errors: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
+
+    /// Runs a command to its end and returns what it printed; a failure throws with its errors.
+    @discardableResult
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let child = try ChildProcess(
+            arguments, environment: environment, outputPath: folder.appendingPathComponent("out").path,
+            errorPath: folder.appendingPathComponent("err").path)
+        let status = child.wait()
+        guard status == 0 else {
+            throw ChildProcessError(description: "\(arguments.prefix(2).joined(separator: " ")) failed (status \(status)): \(child.errors)")
+        }
+        return child.output
+    }
+}
+
+/// A child process that could not start or failed.
+public struct ChildProcessError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(description: String) {
+        self.description = description
+    }
+}
