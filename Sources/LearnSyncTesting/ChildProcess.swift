@@ -70,6 +70,16 @@ public final class ChildProcess: Sendable {
     }
 }
 
+extension ChildProcess {
+    /// ``run(_:environment:)`` on a thread of its own, so that waiting for the child blocks no
+    /// thread of Swift's concurrency pool (two on a two-core machine).
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try run(arguments, environment: environment) }) }
+        }
+    }
+}
+
 /// A child process that could not start or failed.
 public struct ChildProcessError: Error, CustomStringConvertible {
     public var description: String

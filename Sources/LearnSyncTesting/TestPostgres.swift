@@ -24,21 +24,21 @@ public enum TestPostgres {
     public static func freshDatabase(_ label: String) async throws -> PostgresLocation {
         let admin = try await server()
         let name = "t_" + label.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(30) + "_" + UUID().uuidString.prefix(8).lowercased()
-        try run(["psql", admin, "-q", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])
+        _ = try await ChildProcess.run(["psql", admin, "-q", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])
         var components = URLComponents(string: admin)!
         components.path = "/" + name
         return try PostgresLocation(url: components.string!)
     }
 
     /// Runs one SQL statement with `psql` and returns what it printed (unaligned, no headers).
-    public static func query(_ location: PostgresLocation, _ sql: String) throws -> String {
-        try run(["psql", location.description, "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-c", sql]).trimmingCharacters(in: .whitespacesAndNewlines)
+    public static func query(_ location: PostgresLocation, _ sql: String) async throws -> String {
+        try await ChildProcess.run(["psql", location.description, "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-c", sql]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private static let cluster = Task<String, any Error> {
         if let url = ProcessInfo.processInfo.environment["LEARNSYNC_POSTGRES_URL"], !url.isEmpty { return url }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-pg-\(getpid())").path
-        let url = try run([toolPath(), "start", directory, "auto"], environment: ["LEARNSYNC_POSTGRES_FAST": "1"])
+        let url = try await ChildProcess.run([toolPath(), "start", directory, "auto"], environment: ["LEARNSYNC_POSTGRES_FAST": "1"])
             .trimmingCharacters(in: .whitespacesAndNewlines)
         started.withLock { $0 = directory }
         atexit {

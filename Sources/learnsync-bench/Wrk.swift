@@ -1,5 +1,6 @@
 import Foundation
 import LearnSync
+import LearnSyncTesting
 
 /// Drives HTTP load from a separate process with `wrk` (Debian's package), so the load
 /// generator's own cost stays out of the server's latency figures.
@@ -67,19 +68,15 @@ enum Wrk {
         guard let executable else {
             throw BenchError("wrk is not installed (Tools/bench installs it: apt-get install wrk)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [
-            "-t", String(threads), "-c", String(connections), "-d", "\(seconds)s", "--latency",
-            "-s", script.path, url.absoluteString, "--", path,
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let report = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else { throw BenchError("wrk failed:\n\(report)") }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-wrk-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let child = try ChildProcess(
+            [executable, "-t", String(threads), "-c", String(connections), "-d", "\(seconds)s", "--latency", "-s", script.path, url.absoluteString, "--", path],
+            outputPath: folder.appendingPathComponent("out").path, errorPath: folder.appendingPathComponent("err").path)
+        let status = child.wait()
+        let report = child.output
+        guard status == 0 else { throw BenchError("wrk failed:\n\(report)\(child.errors)") }
         return try parse(report)
     }
 

@@ -50,6 +50,7 @@ await step("attach") { try await server.attach() }
 await step("bytes per event") { try server.bytesPerEvent() }
 await steps("end to end") { try await server.endToEnd() }
 await step("concurrent clients") { try await load.concurrentClients() }
+await steps("postgres") { try await PostgresWorkloads(catalog: catalog, folder: folder, quick: quick).rows() }
 await step("small syncs without HTTP") { try await load.smallSyncsWithoutHTTP() }
 await step("password guessing") { try await GuessingWorkload(catalog: catalog, folder: folder, quick: quick).syncLatencyUnderGuessing() }
 await step("memory") { try await load.memory() }

@@ -40,9 +40,9 @@ import Testing
         /// How many rows each table holds, read from the database itself.
         func rowCounts(_ tables: [String]) async throws -> [Int] {
             if let postgres {
-                return try tables.map { table in
-                    Int(try TestPostgres.query(postgres.store.location, "SELECT COUNT(*) FROM \(table)")) ?? -1
-                }
+                var counts = [Int]()
+                for table in tables { counts.append(Int(try await TestPostgres.query(postgres.store.location, "SELECT COUNT(*) FROM \(table)")) ?? -1) }
+                return counts
             }
             let queue = try DatabaseQueue(path: path)
             return try await queue.read { db in try tables.map { try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \($0)") ?? -1 } }

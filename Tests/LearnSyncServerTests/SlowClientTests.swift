@@ -13,7 +13,7 @@ import Glibc
 /// connection limit keeps the server answering others.
 @Suite(.serialized) struct SlowClientTests {
     /// A raw TCP connection to the server, for sending partial requests.
-    final class RawConnection {
+    final class RawConnection: Sendable {
         let socket: Int32
 
         init(port: Int) throws {
@@ -67,7 +67,11 @@ import Glibc
         let body = try RawConnection(port: port)
         body.send("POST /v1/guests HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"protocol\": 1,")
         for (what, connection) in [("head", head), ("body", body)] {
-            let closed = connection.secondsUntilClosed()
+            // Waited for on a thread of its own: a blocking read on the concurrency pool would
+            // stall the tests running beside it.
+            let closed = await withCheckedContinuation { continuation in
+                Thread.detachNewThread { continuation.resume(returning: connection.secondsUntilClosed()) }
+            }
             #expect(closed != nil && closed! < 2, "a half-sent \(what) was not cut off")
         }
     }

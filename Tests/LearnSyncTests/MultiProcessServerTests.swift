@@ -11,38 +11,6 @@ import Testing
 /// `LEARNSYNC_SEED=<seed>` replays a run.
 @Suite(.serialized, .enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
 struct MultiProcessServerTests {
-    /// A `learnsync serve` process and the address it listens on.
-    struct ServerProcess {
-        let child: ChildProcess
-        let url: URL
-    }
-
-    static func startServers(_ count: Int, database: String, folder: URL) async throws -> [ServerProcess] {
-        let binary = try CLITests.builtExecutable()
-        var servers = [ServerProcess]()
-        for index in 0..<count {
-            let child = try ChildProcess(
-                [binary.path, "serve", "--database", database, "--port", "0", "--password-cost", "4", "--sign-ups-per-address", "1000000",
-                 "--database-connections", "8", "--log-level", "notice"],
-                outputPath: folder.appendingPathComponent("server-\(index).out").path,
-                errorPath: folder.appendingPathComponent("server-\(index).err").path)
-            var url: URL?
-            for _ in 0..<600 where url == nil {
-                try await Task.sleep(for: .milliseconds(50))
-                let log = child.output + child.errors
-                if let range = log.range(of: #"listening on http://127\.0\.0\.1:[0-9]+"#, options: .regularExpression) {
-                    url = URL(string: String(log[range].dropFirst("listening on ".count)))
-                }
-            }
-            guard let url else {
-                child.kill()
-                throw ChildProcessError(description: "server \(index) did not start: \(child.errors)")
-            }
-            servers.append(ServerProcess(child: child, url: url))
-        }
-        return servers
-    }
-
     @Test func threeProcessesOnOneDatabaseLoseAndDuplicateNothingWhenOneIsKilled() async throws {
         let seed = SeededGenerator.seedFromEnvironment()
         print("MultiProcessServerTests seed: \(seed)")
@@ -53,7 +21,8 @@ struct MultiProcessServerTests {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-multiprocess-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let servers = try await Self.startServers(3, database: location.description, folder: folder)
+        let servers = try await ServerProcess.start(
+            3, binary: try CLITests.builtExecutable(), database: location.description, folder: folder, arguments: ["--database-connections", "8"])
         defer {
             for server in servers {
                 server.child.kill()
@@ -129,7 +98,7 @@ struct MultiProcessServerTests {
             recorded.formUnion(held[0])
             #expect(try await Convergence.disagreesWithServer(group[0]) == false)
         }
-        let stored = try TestPostgres.query(location, "SELECT COUNT(*), COUNT(DISTINCT (replica, seq)) FROM event")
+        let stored = try await TestPostgres.query(location, "SELECT COUNT(*), COUNT(DISTINCT (replica, seq)) FROM event")
         #expect(stored == "\(recorded.count)|\(recorded.count)", "every event stored once")
 
         // The real world on the survivors: lost, duplicated and reordered requests, offline
