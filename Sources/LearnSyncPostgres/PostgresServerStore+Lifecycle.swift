@@ -85,6 +85,8 @@ extension PostgresServerStore {
     }
 
     public func sweep(idleSince: Int64, now: Int64, batch: Int) async throws -> SweepReport {
+        // The retention service starts with the server, maybe before the migrations ended.
+        try await prepare()
         let logger = logger
         var report = SweepReport()
         while true {

@@ -4,6 +4,7 @@ public import LearnSyncServer
 public import Logging
 import PostgresNIO
 import ServiceLifecycle
+import Synchronization
 
 /// The server store on PostgreSQL, for several server processes sharing one database.
 ///
@@ -20,6 +21,7 @@ public final class PostgresServerStore: ServerStore, ServiceBackedStore {
     let logger: Logger
     /// The database this store uses.
     public let location: PostgresLocation
+    private let migration = Mutex<Task<Void, any Error>?>(nil)
 
     /// A store on `location`; nothing connects until the store runs.
     public init(location: PostgresLocation, logger: Logger = Logger(label: "learnsync.postgres")) {
@@ -34,15 +36,25 @@ public final class PostgresServerStore: ServerStore, ServiceBackedStore {
         await cancelWhenGracefulShutdown { await self.client.run() }
     }
 
-    /// Runs the pending migrations (under an advisory lock: one process of several migrates).
+    /// Runs the pending migrations (under an advisory lock: one process of several migrates),
+    /// once; later calls wait for that run and share its outcome.
     public func prepare() async throws {
-        do {
-            try await PostgresSchema.migrate(client, logger: logger)
-        } catch let error as ServerError {
-            throw error
-        } catch {
-            throw ServerError("cannot prepare the PostgreSQL database at \(location): \(String(reflecting: error))", cause: error)
+        let migration = migration.withLock { running in
+            if let running { return running }
+            let (client, logger, location) = (client, logger, location)
+            let task = Task {
+                do {
+                    try await PostgresSchema.migrate(client, logger: logger)
+                } catch let error as ServerError {
+                    throw error
+                } catch {
+                    throw ServerError("cannot prepare the PostgreSQL database at \(location): \(String(reflecting: error))", cause: error)
+                }
+            }
+            running = task
+            return task
         }
+        try await migration.value
     }
 
     // MARK: Transactions
