@@ -49,7 +49,8 @@ extension PostgresServerStore {
                 """, as: (String, Int64).self, logger: logger)
             var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
             rules.check(owner: held.map { LearnerID(unchecked: $0.0) }, storedLastSeq: held?.1 ?? 0)
-            let members = Set([root] + (try await Self.aliases(of: root, c, logger)).map(\.guest))
+            let aliases = try await Self.aliases(of: root, c, logger)
+            let members = Set([root] + aliases.map(\.guest))
             var existing = try await Self.stored(replica, seqs: events.map(\.id.seq), c, logger)
             let strangers: [String] = Array(Set(events.map(\.learner).filter { !members.contains($0) }.map(\.rawValue)))
             let erased: Set<String> = strangers.isEmpty
@@ -81,7 +82,7 @@ extension PostgresServerStore {
                 try await c.execute(
                     "UPDATE replica SET last_seq = GREATEST(last_seq, \(highest)) WHERE id = \(replica.rawValue)", logger: logger)
             }
-            return try await Self.page(of: root, after: cursor, limit: limit, rules: rules, c, logger)
+            return try await Self.page(of: root, after: cursor, limit: limit, rules: rules, aliases: aliases, c, logger)
         }
     }
 
@@ -163,7 +164,8 @@ extension PostgresServerStore {
 
     /// The next page of `root`'s feed after `cursor` (``FeedPageBuilder``).
     private static func page(
-        of root: LearnerID, after cursor: Int64, limit: Int, rules: SyncRules, _ c: PostgresConnection, _ logger: Logger
+        of root: LearnerID, after cursor: Int64, limit: Int, rules: SyncRules, aliases: [Alias]? = nil, _ c: PostgresConnection,
+        _ logger: Logger
     ) async throws -> FeedPage {
         var builder = FeedPageBuilder(rules: rules, after: cursor, limit: limit)
         let rows = try await c.query(
@@ -178,6 +180,7 @@ extension PostgresServerStore {
                 try EventColumns(row: (row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10)).event()
             }
         }
-        return builder.page(aliases: try await aliases(of: root, c, logger))
+        if let aliases { return builder.page(aliases: aliases) }
+        return builder.page(aliases: try await Self.aliases(of: root, c, logger))
     }
 }
