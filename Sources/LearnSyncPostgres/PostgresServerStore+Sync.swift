@@ -22,7 +22,7 @@ extension PostgresServerStore {
                 var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
                 rules.check(owner: held.map { LearnerID(unchecked: $0.0) }, storedLastSeq: held?.1 ?? 0)
                 let page = try await Self.page(of: root, after: cursor, limit: limit, rules: rules, c, logger)
-                let stale = try await Self.guestSeenBefore(root, now - SQLiteServerStore.seenGranularity, c, logger)
+                let stale = try await Self.guestSeenBefore(root, now - SyncRules.seenGranularity, c, logger)
                 return (page, stale ? root : nil)
             }
             if let staleGuest {
@@ -34,8 +34,8 @@ extension PostgresServerStore {
             return page
         }
         return try await transaction { c in
-            guard let root = try await Self.lockRoot(tokenHash: tokenHash, now: now, c, logger) else { return nil }
-            if try await Self.guestSeenBefore(root, now - SQLiteServerStore.seenGranularity, c, logger) {
+            guard let (root, lastSeen) = try await Self.lockRoot(tokenHash: tokenHash, now: now, c, logger) else { return nil }
+            if root.isGuest, let lastSeen, lastSeen < now - SyncRules.seenGranularity {
                 try await c.execute("UPDATE learner SET last_seen_at = GREATEST(last_seen_at, \(now)) WHERE id = \(root.rawValue)", logger: logger)
             }
             // The replica's row, created for this learner if new, is locked: every event stored
@@ -95,14 +95,19 @@ extension PostgresServerStore {
     }
 
     /// Finds the live session's feed root and locks its row, so that positions in its feed are
-    /// given by one writer at a time. An attachment that moved the learner to an account while
-    /// this waited is seen after the lock (the account is locked instead).
-    private static func lockRoot(tokenHash: String, now: Int64, _ c: PostgresConnection, _ logger: Logger) async throws -> LearnerID? {
-        var locked = Set<LearnerID>()
+    /// given by one writer at a time; returns it with its last-seen time (kept for guests). An
+    /// attachment that moved the learner to an account while this waited is seen after the
+    /// lock (the account is locked instead).
+    private static func lockRoot(
+        tokenHash: String, now: Int64, _ c: PostgresConnection, _ logger: Logger
+    ) async throws -> (LearnerID, lastSeen: Int64?)? {
+        var locked = [LearnerID: Int64?]()
         while let root = try await root(tokenHash: tokenHash, now: now, c, logger) {
-            if locked.contains(root) { return root }
-            guard try await c.count("SELECT 1 FROM learner WHERE id = \(root.rawValue) FOR UPDATE", logger: logger) == 1 else { return nil }
-            locked.insert(root)
+            if let lastSeen = locked[root] { return (root, lastSeen) }
+            guard let row = try await c.row(
+                "SELECT last_seen_at FROM learner WHERE id = \(root.rawValue) FOR UPDATE", as: Int64?.self, logger: logger)
+            else { return nil }
+            locked[root] = row
         }
         return nil
     }

@@ -16,7 +16,7 @@ import Synchronization
 ///
 /// It is a `Service`: run it in the server's service group, which runs its connection pool,
 /// and call ``prepare()`` (the migrations) before the first request.
-public final class PostgresServerStore: ServerStore, ServiceBackedStore {
+public final class PostgresServerStore: ServiceBackedStore {
     let client: PostgresClient
     let logger: Logger
     /// The database this store uses.
@@ -115,7 +115,7 @@ public final class PostgresServerStore: ServerStore, ServiceBackedStore {
 
     public func createAccount(_ id: LearnerID, username: String, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
         let logger = logger
-        return try await refusing {
+        return try await AttachRefusal.catching {
             try await transaction { c in
                 // The unique username decides between two processes signing up the same name.
                 let created = try await c.count(
@@ -131,7 +131,7 @@ public final class PostgresServerStore: ServerStore, ServiceBackedStore {
 
     public func signIn(_ account: LearnerID, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
         let logger = logger
-        return try await refusing {
+        return try await AttachRefusal.catching {
             try await transaction { c in try await Self.attach(guest, to: account, session: session, c, logger) }
         }
     }
@@ -159,10 +159,10 @@ public final class PostgresServerStore: ServerStore, ServiceBackedStore {
         var outcome = AttachOutcome.attached
         if let guest {
             outcome = try await claimGuest(guest, now: session.createdAt, c, logger)
-            guard outcome == .attached || outcome == .restarted else { throw Refusal(outcome: outcome) }
+            guard outcome == .attached || outcome == .restarted else { throw AttachRefusal(outcome) }
             let current = try await root(of: guest.learner, c, logger)
             if current != account {
-                guard current == guest.learner else { throw Refusal(outcome: .attachedElsewhere) }
+                guard current == guest.learner else { throw AttachRefusal(.attachedElsewhere) }
                 // The guest's row is locked (claimGuest); the account's feed is written next.
                 try await c.execute("SELECT 1 FROM learner WHERE id = \(account.rawValue) FOR UPDATE", logger: logger)
                 try await c.execute("INSERT INTO alias (guest, account) VALUES (\(guest.learner.rawValue), \(account.rawValue))", logger: logger)
@@ -214,14 +214,6 @@ public final class PostgresServerStore: ServerStore, ServiceBackedStore {
             logger: logger)
     }
 
-    private func refusing(_ body: () async throws -> AttachOutcome) async throws -> AttachOutcome {
-        do {
-            return try await body()
-        } catch let refusal as Refusal {
-            return refusal.outcome
-        }
-    }
-
     // MARK: Shared lookups
 
     /// The feed root (the account, for an attached guest) of a live session's learner.
@@ -259,9 +251,4 @@ public final class PostgresServerStore: ServerStore, ServiceBackedStore {
             """, as: EventRowColumns.self, logger: logger
         ).map { try EventColumns(row: $0).event() }
     }
-}
-
-/// Thrown inside a transaction to roll it back and report an ``AttachOutcome``.
-struct Refusal: Error {
-    var outcome: AttachOutcome
 }

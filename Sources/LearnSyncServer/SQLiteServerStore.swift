@@ -60,7 +60,7 @@ public final class SQLiteServerStore: ServerStore {
     }
 
     public func createAccount(_ id: LearnerID, username: String, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
-        try await refusing {
+        try await AttachRefusal.catching {
             try await writer.write { db in
                 guard try Row.fetchOne(db, sql: "SELECT 1 FROM learner WHERE username = ?", arguments: [username]) == nil else {
                     return .usernameTaken
@@ -74,7 +74,7 @@ public final class SQLiteServerStore: ServerStore {
     }
 
     public func signIn(_ account: LearnerID, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
-        try await refusing {
+        try await AttachRefusal.catching {
             try await writer.write { db in try Self.attach(guest, to: account, session: session, db) }
         }
     }
@@ -92,10 +92,10 @@ public final class SQLiteServerStore: ServerStore {
         var outcome = AttachOutcome.attached
         if let guest {
             outcome = try claimGuest(guest, now: session.createdAt, db)
-            guard outcome == .attached || outcome == .restarted else { throw Refusal(outcome: outcome) }
+            guard outcome == .attached || outcome == .restarted else { throw AttachRefusal(outcome) }
             let current = try root(of: guest.learner, db)
             if current != account {
-                guard current == guest.learner else { throw Refusal(outcome: .attachedElsewhere) }
+                guard current == guest.learner else { throw AttachRefusal(.attachedElsewhere) }
                 try db.execute(sql: "INSERT INTO alias (guest, account) VALUES (?, ?)", arguments: [guest.learner.rawValue, account.rawValue])
                 // Move the guest's events to the end of the account's feed, so that every device
                 // of the account pulls them after its cursor.
@@ -138,14 +138,6 @@ public final class SQLiteServerStore: ServerStore {
             arguments: [session.tokenHash, learner.rawValue, session.expiresAt])
     }
 
-    private func refusing(_ body: () async throws -> AttachOutcome) async throws -> AttachOutcome {
-        do {
-            return try await body()
-        } catch let refusal as Refusal {
-            return refusal.outcome
-        }
-    }
-
     public func session(tokenHash: String, now: Int64) async throws -> SessionRecord? {
         try await writer.read { db in
             let row = try Row.fetchOne(
@@ -166,14 +158,14 @@ public final class SQLiteServerStore: ServerStore {
                 var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
                 rules.check(owner: held?.ownerRoot, storedLastSeq: held?.lastSeq ?? 0)
                 let page = try Self.page(of: root, aliases: Self.aliases(of: root, db), after: cursor, limit: limit, rules: rules, db)
-                return (page, try Self.guestSeenBefore(root, now - Self.seenGranularity, db) ? root : nil)
+                return (page, try Self.guestSeenBefore(root, now - SyncRules.seenGranularity, db) ? root : nil)
             }
             if let staleGuest { try await writer.write { db in try Self.markSeen(staleGuest, now: now, db) } }
             return page
         }
         return try await syncs.write { db in
             guard let root = try Self.root(tokenHash: tokenHash, now: now, db) else { return nil }
-            if try Self.guestSeenBefore(root, now - Self.seenGranularity, db) { try Self.markSeen(root, now: now, db) }
+            if try Self.guestSeenBefore(root, now - SyncRules.seenGranularity, db) { try Self.markSeen(root, now: now, db) }
             let aliases = try Self.aliases(of: root, db)
             let held = try Self.replicaState(replica, db)
             var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
@@ -245,9 +237,6 @@ public final class SQLiteServerStore: ServerStore {
         while let row = try rows.next() { events.append(try Self.event(row, from: 0)) }
         return events
     }
-
-    /// How often a guest's `lastSeenAt` is written: at most once an hour, so a pull stays a read.
-    package static let seenGranularity: Int64 = 3_600_000
 
     /// Whether `learner` is an unattached guest last seen before `time`.
     private static func guestSeenBefore(_ learner: LearnerID, _ time: Int64, _ db: Database) throws -> Bool {
@@ -322,16 +311,4 @@ public final class SQLiteServerStore: ServerStore {
             db.cachedStatement(sql: "SELECT guest FROM alias WHERE account = ? ORDER BY guest"), arguments: [root.rawValue]
         ).map { Alias(guest: LearnerID(unchecked: $0), account: root) }
     }
-}
-
-/// Thrown inside a write transaction to roll it back and report an ``AttachOutcome``.
-struct Refusal: Error {
-    var outcome: AttachOutcome
-}
-
-/// Compares two hashes without leaking, through timing, where they first differ.
-package func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-    let x = Array(a.utf8), y = Array(b.utf8)
-    guard x.count == y.count else { return false }
-    return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
 }

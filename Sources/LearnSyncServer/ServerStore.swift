@@ -242,3 +242,28 @@ public protocol ServiceBackedStore: ServerStore, Service {
     /// Makes the store ready (runs pending migrations); called while the service runs.
     func prepare() async throws
 }
+
+/// Thrown inside a store's transaction to roll it back and report an ``AttachOutcome``.
+package struct AttachRefusal: Error {
+    package var outcome: AttachOutcome
+
+    package init(_ outcome: AttachOutcome) {
+        self.outcome = outcome
+    }
+
+    /// Runs `body`, a transaction that throws a refusal to roll back, and returns its outcome.
+    package static func catching(_ body: () async throws -> AttachOutcome) async throws -> AttachOutcome {
+        do {
+            return try await body()
+        } catch let refusal as AttachRefusal {
+            return refusal.outcome
+        }
+    }
+}
+
+/// Compares two hashes without leaking, through timing, where they first differ.
+package func constantTimeEquals(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    guard x.count == y.count else { return false }
+    return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+}

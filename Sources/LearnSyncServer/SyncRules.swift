@@ -82,6 +82,10 @@ package struct SyncRules {
         !renewReplica && other == replica.rawValue && seq <= lastSeq
     }
 
+    /// How often a guest's last-seen time is written: at most once an hour, so a pull stays a
+    /// read (guest expiry counts days).
+    package static let seenGranularity: Int64 = 3_600_000
+
     private static let conflictReason = "another event is stored under this id or replica: push it again under a new replica id"
 }
 

@@ -71,12 +71,18 @@ public final class ChildProcess: Sendable {
 }
 
 extension ChildProcess {
-    /// ``run(_:environment:)`` on a thread of its own, so that waiting for the child blocks no
-    /// thread of Swift's concurrency pool (two on a two-core machine).
+    /// ``run(_:environment:)`` off the concurrency pool (``onOwnThread(_:)``).
     public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(with: Result { try run(arguments, environment: environment) }) }
-        }
+        try await onOwnThread { try run(arguments, environment: environment) }
+    }
+}
+
+/// Runs blocking work (waiting for a child process, a blocking read) on a thread of its own, so
+/// that it blocks no thread of Swift's concurrency pool (two on a two-core machine) and starves
+/// nothing running beside it.
+public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
 }
 

@@ -43,7 +43,7 @@ public enum TestPostgres {
         started.withLock { $0 = directory }
         atexit {
             guard let directory = TestPostgres.started.withLock({ $0 }) else { return }
-            _ = try? TestPostgres.run([TestPostgres.toolPath(), "stop", directory])
+            _ = try? ChildProcess.run([TestPostgres.toolPath(), "stop", directory])
             try? FileManager.default.removeItem(atPath: directory)
         }
         return url
@@ -57,11 +57,6 @@ public enum TestPostgres {
         if FileManager.default.isExecutableFile(atPath: fromRoot) { return fromRoot }
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Tools/postgres").path
-    }
-
-    @discardableResult
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
-        try ChildProcess.run(arguments, environment: environment)
     }
 }
 

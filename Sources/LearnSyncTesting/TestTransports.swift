@@ -43,9 +43,6 @@ public final class ServerPool: Sendable {
         state = Mutex((urls, SeededGenerator(seed: seed)))
     }
 
-    /// The processes that take requests.
-    public var live: [URL] { state.withLock { $0.live } }
-
     /// Takes a process out of the pool (its health check failed).
     public func remove(_ url: URL) {
         state.withLock { state in

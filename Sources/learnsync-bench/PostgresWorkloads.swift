@@ -42,7 +42,7 @@ struct PostgresWorkloads {
     /// The bare Hummingbird endpoint answering `answer` (a small sync's bytes), 64 connections.
     private func bareBaseline(answer: Data, script: URL) async throws -> (String, Double) {
         let bare = try await BareServer.start(answer: answer)
-        let result = try await onThread { [quick] in try Wrk.run(url: bare.url, path: "/bare", connections: 64, seconds: quick ? 4 : 10, script: script) }
+        let result = try await onOwnThread { [quick] in try Wrk.run(url: bare.url, path: "/bare", connections: 64, seconds: quick ? 4 : 10, script: script) }
         await bare.stop()
         return (Self.describe(result) + " (bare Hummingbird, same bytes)", result.rate)
     }
@@ -78,7 +78,7 @@ struct PostgresWorkloads {
         }
         let results = try await withThrowingTaskGroup(of: Wrk.Result.self) { group in
             for (url, script) in runs {
-                group.addTask { try await onThread { try Wrk.run(url: url, path: "/v1/sync", connections: share, seconds: seconds, script: script) } }
+                group.addTask { try await onOwnThread { try Wrk.run(url: url, path: "/v1/sync", connections: share, seconds: seconds, script: script) } }
             }
             return try await group.reduce(into: [Wrk.Result]()) { $0.append($1) }
         }
@@ -98,13 +98,7 @@ struct PostgresWorkloads {
         let b = LearnSyncClient(store: try DeviceStore(path: folder.appendingPathComponent("pg-b-\(processes).sqlite").path, catalog: catalog), transport: pool.transport)
         try await a.signUp(username: "e2e-\(processes)", password: "bench password")
         try await b.signIn(username: "e2e-\(processes)", password: "bench password")
-        var generator = SeededGenerator(seed: 14)
-        var recorded = [ProgressEvent]()
-        for _ in 0..<(count / 1000) {
-            recorded += try await a.store.record((0..<1000).map { _ in
-                RecordEntry(course: course.id, payload: RandomStudy.payload(in: course, resets: false, using: &generator))
-            })
-        }
+        let recorded = try await ServerWorkloads.record(count, on: a, in: course)
         var push = 0.0
         let total = try await Measure.time {
             push = try await Measure.time { try await a.sync() }
@@ -122,12 +116,5 @@ struct PostgresWorkloads {
 
     static func describe(_ result: Wrk.Result) -> String {
         String(format: "%.0f req/s, p50 %.1f ms, p99 %.1f ms", result.rate, result.p50 * 1000, result.p99 * 1000)
-    }
-}
-
-/// Runs blocking work (waiting for a child process) on its own thread, off the concurrency pool.
-func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
 }

@@ -80,13 +80,7 @@ struct ServerWorkloads {
         let b = try await LearnSyncClient(path: folder.appendingPathComponent("e2e-b.sqlite").path, catalog: catalog, server: server.url)
         try await a.signUp(username: "e2e", password: "bench password")
         try await b.signIn(username: "e2e", password: "bench password")
-        var generator = SeededGenerator(seed: 14)
-        var recorded = [ProgressEvent]()
-        for _ in 0..<(count / 1000) {
-            recorded += try await a.store.record((0..<1000).map { _ in
-                RecordEntry(course: course.id, payload: RandomStudy.payload(in: course, resets: false, using: &generator))
-            })
-        }
+        let recorded = try await Self.record(count, on: a, in: course)
         var push = 0.0
         let ours = try await Measure.time {
             push = try await Measure.time { try await a.sync() }
@@ -111,6 +105,19 @@ struct ServerWorkloads {
                 ratio: String(format: "%.2f×", rate / baseRate), target: "≥ 0.3×", met: rate / baseRate >= 0.3),
             incremental, coldOpen,
         ]
+    }
+
+    /// Records `count` random study events on `device`, in batches of 1,000 (the same events
+    /// every run: seed 14).
+    static func record(_ count: Int, on device: LearnSyncClient, in course: Course) async throws -> [ProgressEvent] {
+        var generator = SeededGenerator(seed: 14)
+        var recorded = [ProgressEvent]()
+        for _ in 0..<(count / 1000) {
+            recorded += try await device.store.record((0..<1000).map { _ in
+                RecordEntry(course: course.id, payload: RandomStudy.payload(in: course, resets: false, using: &generator))
+            })
+        }
+        return recorded
     }
 
     /// The end-to-end baseline: Foundation JSON encode + decode and a raw SQLite insert of the

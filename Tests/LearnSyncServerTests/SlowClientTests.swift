@@ -69,9 +69,7 @@ import Glibc
         for (what, connection) in [("head", head), ("body", body)] {
             // Waited for on a thread of its own: a blocking read on the concurrency pool would
             // stall the tests running beside it.
-            let closed = await withCheckedContinuation { continuation in
-                Thread.detachNewThread { continuation.resume(returning: connection.secondsUntilClosed()) }
-            }
+            let closed = try await onOwnThread { connection.secondsUntilClosed() }
             #expect(closed != nil && closed! < 2, "a half-sent \(what) was not cut off")
         }
     }
