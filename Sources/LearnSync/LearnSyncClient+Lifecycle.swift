@@ -79,12 +79,12 @@ extension LearnSyncClient {
         try await serverExport(format: "xapi")
     }
 
-    private func serverExport<Answer: Decodable>(format: String) async throws -> Answer {
+    private func serverExport<Answer: WireCodable>(format: String) async throws -> Answer {
         guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
         return try await startingOverIfErased {
             var report = SyncReport()
             let token = try await ensureToken(transport, report: &report)
-            return try await exchange(transport, path: "/v1/export?format=\(format)", body: nil as Data?, token: token, method: "GET")
+            return try await fetch(transport, path: "/v1/export?format=\(format)", token: token)
         }
     }
 

@@ -125,7 +125,7 @@ extension LearnSyncClient {
         return try await startingOverIfErased {
             var report = SyncReport()
             let token = try await ensureToken(transport, report: &report)
-            return try await exchange(transport, path: "/v1/progress", body: nil as Data?, token: token, method: "GET")
+            return try await fetch(transport, path: "/v1/progress", token: token)
         }
     }
 
@@ -147,7 +147,7 @@ extension LearnSyncClient {
 
     /// Fetches the server's catalog (`GET /v1/catalog`) and stores it beside the bundled one.
     func fetchCatalog(_ transport: any SyncTransport) async throws {
-        let response: CatalogResponse = try await exchange(transport, path: "/v1/catalog", body: nil as Data?, token: nil, method: "GET")
+        let response: CatalogResponse = try await fetch(transport, path: "/v1/catalog", token: nil)
         try await store.storeServerCatalog(try response.catalog())
     }
 
@@ -184,15 +184,31 @@ extension LearnSyncClient {
     }
 
     /// Sends one JSON request and decodes the answer, mapping every failure to ``SyncError``.
-    func exchange<Body: Encodable, Answer: Decodable>(
-        _ transport: any SyncTransport, path: String, body: Body?, token: String?, method: String = "POST"
+    func exchange<Answer: WireCodable>(
+        _ transport: any SyncTransport, path: String, body: some WireCodable, token: String?, method: String = "POST"
+    ) async throws -> Answer {
+        let data: Data
+        do {
+            data = try WireCoding.encode(body)
+        } catch {
+            throw SyncError(.badAnswer, "the request could not be written", cause: error)
+        }
+        return try await send(transport, method: method, path: path, body: data, token: token)
+    }
+
+    /// Sends a `GET` and decodes the answer, mapping every failure to ``SyncError``.
+    func fetch<Answer: WireCodable>(_ transport: any SyncTransport, path: String, token: String?) async throws -> Answer {
+        try await send(transport, method: "GET", path: path, body: nil, token: token)
+    }
+
+    private func send<Answer: WireCodable>(
+        _ transport: any SyncTransport, method: String, path: String, body: Data?, token: String?
     ) async throws -> Answer {
         var headers = body == nil ? [:] : ["Content-Type": "application/json"]
         if let token { headers["Authorization"] = "Bearer \(token)" }
         let response: TransportResponse
         do {
-            let data = try body.map { try WireCoding.encode($0) } ?? Data()
-            response = try await transport.send(TransportRequest(method: method, path: path, headers: headers, body: data))
+            response = try await transport.send(TransportRequest(method: method, path: path, headers: headers, body: body ?? Data()))
         } catch {
             throw SyncError(.unreachable, "the server did not answer", cause: error)
         }
@@ -217,7 +233,7 @@ extension LearnSyncClient {
             default: throw SyncError(.refused, "the server refused the request: \(detail)", problem: problem)
             }
         }
-        do {
+        do throws(Problem) {
             return try WireCoding.decode(Answer.self, from: response.body)
         } catch {
             throw SyncError(.badAnswer, "the server's answer could not be read: \(error.detail)", problem: error)

@@ -178,14 +178,7 @@ extension ProgressEvent: Codable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try self.init(from: decoder, replica: nil)
-    }
-
-    /// Decodes an event whose `replica` field may be left out: `replica` stands in for it (events
-    /// pushed in a sync request carry the request's replica once, not in every event).
-    public init(from decoder: any Decoder, replica defaultReplica: ReplicaID?) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let replica = try c.decodeIfPresent(ReplicaID.self, forKey: .replica) ?? defaultReplica
         do {
             let payload = try EventPayload(
                 type: try c.decode(String.self, forKey: .type),
@@ -197,7 +190,7 @@ extension ProgressEvent: Codable {
                 version: try c.decodeIfPresent(Int.self, forKey: .version),
                 seen: try c.decodeIfPresent(String.self, forKey: .seen))
             try self.init(
-                id: EventID(replica: replica ?? c.decode(ReplicaID.self, forKey: .replica), seq: try c.decode(Int64.self, forKey: .seq)),
+                id: EventID(replica: try c.decode(ReplicaID.self, forKey: .replica), seq: try c.decode(Int64.self, forKey: .seq)),
                 learner: try c.decode(LearnerID.self, forKey: .learner),
                 timestamp: try c.decode(HLCTimestamp.self, forKey: .hlc),
                 course: try c.decode(CourseID.self, forKey: .course),
@@ -208,14 +201,8 @@ extension ProgressEvent: Codable {
     }
 
     public func encode(to encoder: any Encoder) throws {
-        try encode(to: encoder, includingReplica: true)
-    }
-
-    /// Encodes the event, leaving out `replica` when `includingReplica` is false (see
-    /// ``init(from:replica:)``).
-    public func encode(to encoder: any Encoder, includingReplica: Bool) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        if includingReplica { try c.encode(id.replica, forKey: .replica) }
+        try c.encode(id.replica, forKey: .replica)
         try c.encode(id.seq, forKey: .seq)
         try c.encode(learner, forKey: .learner)
         try c.encode(timestamp, forKey: .hlc)

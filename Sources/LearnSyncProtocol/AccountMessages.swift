@@ -1,7 +1,7 @@
 public import LearnSyncModels
 
 /// Proof that the caller owns a guest: its id and its device secret.
-public struct GuestProof: Codable, Hashable, Sendable {
+public struct GuestProof: Hashable, Sendable {
     public var learner: LearnerID
     public var secret: String
 
@@ -15,7 +15,7 @@ public struct GuestProof: Codable, Hashable, Sendable {
 /// nothing else, and optionally the device's guest to attach to the account.
 ///
 /// Attaching is atomic and idempotent: retrying after a lost answer attaches nothing twice.
-public struct CredentialsRequest: Codable, Hashable, Sendable {
+public struct CredentialsRequest: Hashable, Sendable {
     public var version: Int
     public var username: String
     public var password: String
@@ -28,8 +28,6 @@ public struct CredentialsRequest: Codable, Hashable, Sendable {
         self.password = password
         self.guest = guest
     }
-
-    private enum CodingKeys: String, CodingKey { case version = "protocol", username, password, guest }
 
     /// Checks the username's characters and the lengths.
     public func validate() throws(Problem) {
@@ -50,7 +48,7 @@ public struct CredentialsRequest: Codable, Hashable, Sendable {
 
 /// `POST /v1/signout`: revokes the caller's token, or with `everywhere` every token of the
 /// caller's learner (the account and its attached guests): every device must sign in again.
-public struct SignOutRequest: Codable, Hashable, Sendable {
+public struct SignOutRequest: Hashable, Sendable {
     public var version: Int
     /// Revoke every token of the learner, not only the caller's.
     public var everywhere: Bool?
@@ -59,12 +57,10 @@ public struct SignOutRequest: Codable, Hashable, Sendable {
         self.version = version
         self.everywhere = everywhere
     }
-
-    private enum CodingKeys: String, CodingKey { case version = "protocol", everywhere }
 }
 
 /// The answer to signing out.
-public struct SignOutResponse: Codable, Hashable, Sendable {
+public struct SignOutResponse: Codable, WireCodable, Hashable, Sendable {
     public var version: Int
     /// Whether the caller's token was live and is now revoked.
     public var revoked: Bool

@@ -4,7 +4,7 @@ public import LearnSyncModels
 /// `GET /v1/catalog`: every version of every course the server knows. The answer carries an
 /// `ETag` (the catalog's ``Catalog/fingerprint``); a request with `If-None-Match` naming it gets
 /// 304 with no body.
-public struct CatalogResponse: Codable, Hashable, Sendable {
+public struct CatalogResponse: Codable, WireCodable, Hashable, Sendable {
     public var version: Int
     /// The catalog's fingerprint, as in the ETag and in every sync answer's `catalog`.
     public var fingerprint: String
@@ -33,7 +33,7 @@ public struct CatalogResponse: Codable, Hashable, Sendable {
 /// `GET /v1/progress`: the caller's progress as the server derives it from the events it holds
 /// and its own catalog, course by course: the same rules the device applies, so a device that
 /// holds the same events and catalog shows the same.
-public struct ProgressResponse: Codable, Hashable, Sendable {
+public struct ProgressResponse: Codable, WireCodable, Hashable, Sendable {
     public var version: Int
     /// The learner whose progress this is (the account, for an attached guest).
     public var learner: LearnerID

@@ -6,7 +6,7 @@ public import LearnSyncModels
 /// enough); a guest's token is its proof. The server removes the account, its attached guests,
 /// their events, aliases and tokens in one transaction and keeps only a tombstone of random ids
 /// (see `docs/PRIVACY.md`).
-public struct DeleteAccountRequest: Codable, Hashable, Sendable {
+public struct DeleteAccountRequest: Hashable, Sendable {
     public var version: Int
     /// The account's password; absent for a guest.
     public var password: String?
@@ -16,15 +16,13 @@ public struct DeleteAccountRequest: Codable, Hashable, Sendable {
         self.password = password
     }
 
-    private enum CodingKeys: String, CodingKey { case version = "protocol", password }
-
     public func validate() throws(Problem) {
         if let password { try PasswordRule.check(password, field: "password") }
     }
 }
 
 /// What an erasure removed.
-public struct DeleteAccountResponse: Codable, Hashable, Sendable {
+public struct DeleteAccountResponse: Codable, WireCodable, Hashable, Sendable {
     public var version: Int
     /// The erased learner (an account, or an unattached guest).
     public var learner: LearnerID
@@ -49,7 +47,7 @@ public struct DeleteAccountResponse: Codable, Hashable, Sendable {
 /// `POST /v1/account/password`: changes an account's password. Every token of the account is
 /// revoked (other devices sign in again with the new password); the answer carries a new token
 /// for the caller.
-public struct ChangePasswordRequest: Codable, Hashable, Sendable {
+public struct ChangePasswordRequest: Hashable, Sendable {
     public var version: Int
     /// The current password.
     public var password: String
@@ -61,8 +59,6 @@ public struct ChangePasswordRequest: Codable, Hashable, Sendable {
         self.newPassword = newPassword
     }
 
-    private enum CodingKeys: String, CodingKey { case version = "protocol", password, newPassword }
-
     public func validate() throws(Problem) {
         try PasswordRule.check(password, field: "password")
         try PasswordRule.check(newPassword, field: "newPassword")
@@ -71,7 +67,7 @@ public struct ChangePasswordRequest: Codable, Hashable, Sendable {
 
 /// Everything held about one learner, as `GET /v1/export` answers it or as a device holds it:
 /// who (ids, username, when created), every event, and the merged progress.
-public struct ExportDocument: Codable, Hashable, Sendable {
+public struct ExportDocument: Codable, WireCodable, Hashable, Sendable {
     /// Where the data was read.
     public enum Source: String, Codable, Hashable, Sendable {
         /// The server's copy (`GET /v1/export`).

@@ -1,5 +1,5 @@
 /// An RFC 9457 problem detail, the body of every error answer (`application/problem+json`).
-public struct Problem: Codable, Hashable, Sendable, Error, CustomStringConvertible {
+public struct Problem: Codable, WireCodable, Hashable, Sendable, Error, CustomStringConvertible {
     /// A URI reference naming the problem type: `/problems/<code>`.
     public var type: String
     /// A short summary of the problem type.

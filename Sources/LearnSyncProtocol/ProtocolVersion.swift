@@ -28,11 +28,3 @@ public enum ProtocolLimits {
     /// A guest's device secret: 16 to 128 characters.
     public static let secretLength = 16...128
 }
-
-/// The first thing decoded from every request: its protocol version, so that an unsupported
-/// version is answered clearly even when the rest of the body is of another shape.
-public struct VersionEnvelope: Decodable, Sendable {
-    public var version: Int
-
-    private enum CodingKeys: String, CodingKey { case version = "protocol" }
-}

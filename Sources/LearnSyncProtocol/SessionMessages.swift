@@ -4,7 +4,7 @@ public import LearnSyncModels
 ///
 /// The device makes the guest id and a random secret; registering again with the same secret
 /// (after a lost answer, or to get a fresh token) is safe, with another secret it is refused.
-public struct RegisterGuestRequest: Codable, Hashable, Sendable {
+public struct RegisterGuestRequest: Hashable, Sendable {
     public var version: Int
     public var learner: LearnerID
     /// A random secret only this device knows (16 to 128 characters); the server keeps a hash.
@@ -16,8 +16,6 @@ public struct RegisterGuestRequest: Codable, Hashable, Sendable {
         self.secret = secret
     }
 
-    private enum CodingKeys: String, CodingKey { case version = "protocol", learner, secret }
-
     public func validate() throws(Problem) {
         guard learner.isGuest else { throw Problem(code: .invalidRequest, detail: "learner must be a guest id (g-…)") }
         guard ProtocolLimits.secretLength.contains(secret.unicodeScalars.count) else {
@@ -27,7 +25,7 @@ public struct RegisterGuestRequest: Codable, Hashable, Sendable {
 }
 
 /// A bearer token for a learner, the answer to registering, signing up or signing in.
-public struct SessionResponse: Codable, Hashable, Sendable {
+public struct SessionResponse: Codable, WireCodable, Hashable, Sendable {
     public var version: Int
     /// The learner the token acts for.
     public var learner: LearnerID

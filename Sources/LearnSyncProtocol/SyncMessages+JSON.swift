@@ -1,11 +1,10 @@
 import LearnSyncModels
 
-/// A message with a hand-written JSON form, which ``WireCoding`` uses instead of Foundation's
-/// coders: every request is read by the one strict ``JSONReader``, and the sync messages, which
-/// carry up to a thousand events each way, are written without Foundation's `JSONEncoder` (a
-/// quarter of a sync's CPU time). The form is the same JSON the `Codable` conformance reads and
-/// writes (the tests hold both to the golden files).
-package protocol WireMessage {
+/// A message with a hand-written JSON form, its only codec: every request is read by the one
+/// strict ``JSONReader``, and the sync messages, which carry up to a thousand events each way,
+/// are written without Foundation's `JSONEncoder` (a quarter of a sync's CPU time). The golden
+/// files pin the form.
+package protocol WireMessage: WireCodable {
     /// The message's `protocol` field.
     var version: Int { get }
     /// Reads the message (its version is checked by the caller).

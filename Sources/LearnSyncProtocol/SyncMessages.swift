@@ -1,7 +1,7 @@
 public import LearnSyncModels
 
 /// `POST /v1/sync`: push the device's unacknowledged events and pull what it has not seen.
-public struct SyncRequest: Codable, Hashable, Sendable {
+public struct SyncRequest: Hashable, Sendable {
     /// The protocol version (1).
     public var version: Int
     /// The device's replica id; every pushed event must be this replica's (and may leave out its
@@ -29,37 +29,6 @@ public struct SyncRequest: Codable, Hashable, Sendable {
         self.limit = limit
     }
 
-    private enum CodingKeys: String, CodingKey { case version = "protocol", replica, lastSeq, cursor, events, limit }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        version = try c.decode(Int.self, forKey: .version)
-        replica = try c.decode(ReplicaID.self, forKey: .replica)
-        lastSeq = try c.decode(Int64.self, forKey: .lastSeq)
-        cursor = try c.decode(Int64.self, forKey: .cursor)
-        limit = try c.decodeIfPresent(Int.self, forKey: .limit)
-        var list = try c.nestedUnkeyedContainer(forKey: .events)
-        events = []
-        while !list.isAtEnd {
-            events.append(try ProgressEvent(from: list.superDecoder(), replica: replica))
-        }
-    }
-
-    /// Pushed events leave out their `replica` when it is the request's (it always is for an
-    /// event the server accepts), 39 bytes less per event.
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(version, forKey: .version)
-        try c.encode(replica, forKey: .replica)
-        try c.encode(lastSeq, forKey: .lastSeq)
-        try c.encode(cursor, forKey: .cursor)
-        try c.encodeIfPresent(limit, forKey: .limit)
-        var list = c.nestedUnkeyedContainer(forKey: .events)
-        for event in events {
-            try event.encode(to: list.superEncoder(), includingReplica: event.id.replica != replica)
-        }
-    }
-
     /// Checks the request's own rules (not the events' contents, which are judged one by one).
     public func validate() throws(Problem) {
         guard events.count <= ProtocolLimits.maxEventsPerRequest else {
@@ -78,7 +47,7 @@ public struct SyncRequest: Codable, Hashable, Sendable {
 
 /// The answer to ``SyncRequest``. Every pushed event not listed in `rejected` is stored (or was
 /// already): the device may drop it from its outbox.
-public struct SyncResponse: Codable, Hashable, Sendable {
+public struct SyncResponse: Hashable, Sendable {
     public var version: Int
     /// The server's wall time when it answered, in milliseconds since 1970: the device corrects
     /// its clock by the difference.
@@ -119,14 +88,10 @@ public struct SyncResponse: Codable, Hashable, Sendable {
         self.cursor = cursor
         self.more = more
     }
-
-    private enum CodingKeys: String, CodingKey {
-        case version = "protocol", time, catalog, renewReplica, retimed, rejected, events, aliases, cursor, more
-    }
 }
 
 /// A pushed event the server stored with an earlier time.
-public struct Retimed: Codable, Hashable, Sendable {
+public struct Retimed: Hashable, Sendable {
     /// The event's counter (of the request's replica).
     public var seq: Int64
     /// The time the server stored.
@@ -139,7 +104,7 @@ public struct Retimed: Codable, Hashable, Sendable {
 }
 
 /// A pushed event the server refused.
-public struct Rejection: Codable, Hashable, Sendable {
+public struct Rejection: Hashable, Sendable {
     public var replica: ReplicaID
     public var seq: Int64
     /// A stable code: see ``RejectionCode``.
@@ -189,7 +154,7 @@ public enum RejectionCode: String, CaseIterable, Sendable {
 }
 
 /// A guest → account edge.
-public struct Alias: Codable, Hashable, Sendable {
+public struct Alias: Hashable, Sendable {
     public var guest: LearnerID
     public var account: LearnerID
 

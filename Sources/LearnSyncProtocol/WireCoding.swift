@@ -1,7 +1,49 @@
-public import Foundation
+package import Foundation
+
+/// How a protocol message is read and written. Each message has exactly one codec: a
+/// ``WireMessage`` (every request, and the sync answer) is read by the strict ``JSONReader`` and
+/// written by ``JSONWriter``; the other answers are `Codable`. A type that were both would make
+/// these defaults ambiguous, so the compiler keeps it to one.
+package protocol WireCodable {
+    /// Reads the message from a JSON body.
+    /// - Throws: a ``Problem`` `malformed-json` naming the field, never its value.
+    static func wireDecoded(from data: Data) throws(Problem) -> Self
+    /// Writes the message as compact JSON.
+    func wireEncoded() throws -> Data
+}
+
+extension WireCodable where Self: WireMessage {
+    package static func wireDecoded(from data: Data) throws(Problem) -> Self {
+        do {
+            return try JSONReader.read(Array(data)) { reader throws(JSONReader.Failure) in try Self.read(&reader) }
+        } catch {
+            throw Problem(code: .malformedJSON, detail: error.description)
+        }
+    }
+
+    package func wireEncoded() throws -> Data {
+        var writer = JSONWriter(capacity: 1024)
+        write(to: &writer)
+        return Data(writer.bytes)
+    }
+}
+
+extension WireCodable where Self: Decodable {
+    package static func wireDecoded(from data: Data) throws(Problem) -> Self {
+        do {
+            return try JSONDecoder().decode(Self.self, from: data)
+        } catch {
+            throw Problem(code: .malformedJSON, detail: WireCoding.describe(error, fallback: "the body is not valid JSON"))
+        }
+    }
+}
+
+extension WireCodable where Self: Encodable {
+    package func wireEncoded() throws -> Data { try JSONEncoder().encode(self) }
+}
 
 /// Encodes and decodes protocol messages, turning every decoding failure into a ``Problem``.
-public enum WireCoding {
+package enum WireCoding {
     /// Decodes a request body with the one strict reader, judging its `protocol` version
     /// before its shape: a body of an unsupported version gets `unsupported-version` whatever
     /// else it holds. The version is checked after reading, and looked up alone only when the
@@ -13,7 +55,7 @@ public enum WireCoding {
     package static func decodeRequest<T: WireMessage>(_ type: T.Type, from data: Data) throws(Problem) -> T {
         let value: T
         do {
-            value = try read(type, from: data)
+            value = try T.wireDecoded(from: data)
         } catch {
             if let version = envelopeVersion(data) { try checkSupported(version) }
             throw error
@@ -32,33 +74,13 @@ public enum WireCoding {
     }
 
     /// Decodes a message with no version check (answers, golden files).
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(Problem) -> T {
-        if let message = type as? any WireMessage.Type, let value = try read(message, from: data) as? T {
-            return value
-        }
-        do {
-            return try JSONDecoder().decode(type, from: data)
-        } catch {
-            throw Problem(code: .malformedJSON, detail: describe(error, fallback: "the body is not valid JSON"))
-        }
+    package static func decode<T: WireCodable>(_ type: T.Type, from data: Data) throws(Problem) -> T {
+        try T.wireDecoded(from: data)
     }
 
     /// Encodes a message as compact JSON.
-    public static func encode<T: Encodable>(_ value: T) throws -> Data {
-        if let message = value as? any WireMessage {
-            var writer = JSONWriter(capacity: 1024)
-            message.write(to: &writer)
-            return Data(writer.bytes)
-        }
-        return try JSONEncoder().encode(value)
-    }
-
-    private static func read<M: WireMessage>(_ type: M.Type, from data: Data) throws(Problem) -> M {
-        do {
-            return try JSONReader.read(Array(data)) { reader throws(JSONReader.Failure) in try type.read(&reader) }
-        } catch {
-            throw Problem(code: .malformedJSON, detail: error.description)
-        }
+    package static func encode<T: WireCodable>(_ value: T) throws -> Data {
+        try value.wireEncoded()
     }
 
     /// The body's `protocol` number, if it is a JSON object that has one.
@@ -72,7 +94,8 @@ public enum WireCoding {
         return version
     }
 
-    private static func describe(_ error: any Error, fallback: String) -> String {
+    /// A decoding error as a detail naming the field, never its value.
+    static func describe(_ error: any Error, fallback: String) -> String {
         guard let error = error as? DecodingError else { return fallback }
         func path(_ context: DecodingError.Context) -> String {
             let joined = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")

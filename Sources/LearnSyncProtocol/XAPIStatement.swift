@@ -98,7 +98,7 @@ public struct XAPIStatement: Codable, Hashable, Sendable {
 }
 
 /// A list of statements in the shape an xAPI Learning Record Store answers (`StatementResult`).
-public struct XAPIStatementResult: Codable, Hashable, Sendable {
+public struct XAPIStatementResult: Codable, WireCodable, Hashable, Sendable {
     public var statements: [XAPIStatement]
     /// Always empty: the export is complete.
     public var more: String

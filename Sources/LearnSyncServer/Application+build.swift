@@ -217,7 +217,7 @@ func readJSON<T: WireMessage>(_ request: Request, _ type: T.Type) async throws -
     return try WireCoding.decodeRequest(type, from: Data(buffer.readableBytesView))
 }
 
-func jsonResponse<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
+func jsonResponse<T: WireCodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
     let data = try WireCoding.encode(value)
     return Response(
         status: status, headers: [.contentType: "application/json"],

@@ -27,7 +27,7 @@ import Testing
             case .own:
                 #expect(response.status == .ok)
             case .otherAccount, .otherGuest:
-                let answer = try JSONDecoder().decode(SyncResponse.self, from: Data(response.body.readableBytesView))
+                let answer = try WireCoding.decode(SyncResponse.self, from: Data(response.body.readableBytesView))
                 #expect(answer.rejected.map(\.code) == ["foreign-learner"])
             case .none, .expired, .revoked:
                 #expect(response.status == .unauthorized)
@@ -141,12 +141,12 @@ import Testing
 
     static func signUp(_ client: any TestClientProtocol, _ username: String) async throws -> SessionResponse {
         let response = try await client.post("/v1/accounts", json: CredentialsRequest(username: username, password: "a long password", guest: nil))
-        return try JSONDecoder().decode(SessionResponse.self, from: Data(response.body.readableBytesView))
+        return try WireCoding.decode(SessionResponse.self, from: Data(response.body.readableBytesView))
     }
 
     static func signIn(_ client: any TestClientProtocol, _ username: String) async throws -> SessionResponse {
         let response = try await client.post("/v1/sessions", json: CredentialsRequest(username: username, password: "a long password", guest: nil))
-        return try JSONDecoder().decode(SessionResponse.self, from: Data(response.body.readableBytesView))
+        return try WireCoding.decode(SessionResponse.self, from: Data(response.body.readableBytesView))
     }
 
     /// The owner's tokens in every state, plus other learners' tokens.

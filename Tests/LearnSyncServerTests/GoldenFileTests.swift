@@ -8,10 +8,10 @@ import Testing
 
 /// The golden files decode and re-encode to the same JSON, and the server answers them.
 @Suite struct GoldenFileTests {
-    func roundTrip<T: Codable>(_ type: T.Type, _ name: String) throws {
+    func roundTrip<T: WireCodable>(_ type: T.Type, _ name: String) throws {
         let data = try Golden.data(name)
-        let value = try JSONDecoder().decode(type, from: data)
-        #expect(try Golden.sameJSON(JSONEncoder().encode(value), data), "\(name)")
+        let value = try WireCoding.decode(type, from: data)
+        #expect(try Golden.sameJSON(WireCoding.encode(value), data), "\(name)")
     }
 
     @Test func everyGoldenFileRoundTrips() throws {
@@ -33,13 +33,13 @@ import Testing
         try await server.test { client in
             let register = try await client.post("/v1/guests", Golden.data("register-guest-request.json"))
             #expect(register.status == .ok)
-            let session = try JSONDecoder().decode(SessionResponse.self, from: Data(register.body.readableBytesView))
+            let session = try WireCoding.decode(SessionResponse.self, from: Data(register.body.readableBytesView))
             let sync = try await client.post("/v1/sync", Golden.data("sync-request.json"), token: session.token)
             #expect(sync.status == .ok)
-            let answer = try JSONDecoder().decode(SyncResponse.self, from: Data(sync.body.readableBytesView))
+            let answer = try WireCoding.decode(SyncResponse.self, from: Data(sync.body.readableBytesView))
             #expect(answer.rejected.isEmpty)
             #expect(answer.more == false)
-            let problem = try JSONDecoder().decode(Problem.self, from: Golden.data("problem-unsupported-version.json"))
+            let problem = try WireCoding.decode(Problem.self, from: Golden.data("problem-unsupported-version.json"))
             let versioned = try await client.post("/v1/sync", Data(#"{"protocol": 2}"#.utf8), token: session.token)
             #expect(versioned.problem == problem)
         }

@@ -10,7 +10,7 @@ import Testing
 /// Media types, body sizes and methods: every refusal is a problem answer and changes nothing.
 @Suite struct HTTPStrictnessTests {
     static func guestBody(_ learner: LearnerID) throws -> Data {
-        try JSONEncoder().encode(RegisterGuestRequest(learner: learner, secret: "a-device-secret-of-enough-length"))
+        try WireCoding.encode(RegisterGuestRequest(learner: learner, secret: "a-device-secret-of-enough-length"))
     }
 
     @Test(arguments: [

@@ -72,14 +72,14 @@ extension TestClientProtocol {
         return try await executeRequest(uri: path, method: .post, headers: headers, body: ByteBuffer(bytes: body))
     }
 
-    func post<T: Encodable>(_ path: String, json: T, token: String? = nil) async throws -> TestResponse {
-        try await post(path, try JSONEncoder().encode(json), token: token)
+    func post<T: WireCodable>(_ path: String, json: T, token: String? = nil) async throws -> TestResponse {
+        try await post(path, try WireCoding.encode(json), token: token)
     }
 
-    func delete<T: Encodable>(_ path: String, json: T, token: String?) async throws -> TestResponse {
+    func delete<T: WireCodable>(_ path: String, json: T, token: String?) async throws -> TestResponse {
         var headers: HTTPFields = [.contentType: "application/json"]
         if let token { headers[.authorization] = "Bearer \(token)" }
-        return try await executeRequest(uri: path, method: .delete, headers: headers, body: ByteBuffer(bytes: try JSONEncoder().encode(json)))
+        return try await executeRequest(uri: path, method: .delete, headers: headers, body: ByteBuffer(bytes: try WireCoding.encode(json)))
     }
 
     func get(_ path: String, token: String?) async throws -> TestResponse {
@@ -91,7 +91,7 @@ extension TestClientProtocol {
     /// Signs up (attaching `guest` if given) and returns the account and its token.
     func signUp(_ username: String, password: String = "a long password", guest: GuestProof? = nil) async throws -> (LearnerID, String) {
         let response = try await post("/v1/accounts", json: CredentialsRequest(username: username, password: password, guest: guest))
-        let session = try JSONDecoder().decode(SessionResponse.self, from: Data(response.body.readableBytesView))
+        let session = try WireCoding.decode(SessionResponse.self, from: Data(response.body.readableBytesView))
         return (session.learner, session.token)
     }
 
@@ -103,21 +103,21 @@ extension TestClientProtocol {
     /// Registers a new guest and returns its id and token.
     func registerGuest(_ learner: LearnerID = .newGuest(), secret: String = "a-device-secret-of-enough-length") async throws -> (LearnerID, String) {
         let response = try await post("/v1/guests", json: RegisterGuestRequest(learner: learner, secret: secret))
-        let session = try JSONDecoder().decode(SessionResponse.self, from: Data(response.body.readableBytesView))
+        let session = try WireCoding.decode(SessionResponse.self, from: Data(response.body.readableBytesView))
         return (learner, session.token)
     }
 
     func sync(_ request: SyncRequest, token: String) async throws -> SyncResponse {
         let response = try await post("/v1/sync", json: request, token: token)
         guard response.status == .ok else { throw Problem(code: .internalError, detail: "HTTP \(response.status.code): \(String(buffer: response.body))") }
-        return try JSONDecoder().decode(SyncResponse.self, from: Data(response.body.readableBytesView))
+        return try WireCoding.decode(SyncResponse.self, from: Data(response.body.readableBytesView))
     }
 }
 
 extension TestResponse {
-    var problem: Problem? { try? JSONDecoder().decode(Problem.self, from: Data(body.readableBytesView)) }
+    var problem: Problem? { try? WireCoding.decode(Problem.self, from: Data(body.readableBytesView)) }
 
-    func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONDecoder().decode(type, from: Data(body.readableBytesView)) }
+    func decode<T: WireCodable>(_ type: T.Type) throws -> T { try WireCoding.decode(type, from: Data(body.readableBytesView)) }
 }
 
 /// Events of one learner and replica for tests.

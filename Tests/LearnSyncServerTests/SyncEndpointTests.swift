@@ -32,7 +32,7 @@ import Testing
     @Test(arguments: StoreKind.all) func syncNeedsAValidBearerToken(_ store: StoreKind) async throws {
         let server = try await TestServer(store)
         try await server.test { client in
-            let body = try JSONEncoder().encode(SyncRequest(replica: .random(), lastSeq: 0, cursor: 0, events: []))
+            let body = try WireCoding.encode(SyncRequest(replica: .random(), lastSeq: 0, cursor: 0, events: []))
             for token in [nil, "not-a-token", ""] as [String?] {
                 let response = try await client.post("/v1/sync", body, token: token)
                 #expect(response.status == .unauthorized)
@@ -241,7 +241,7 @@ import Testing
             let served = try await client.executeRequest(uri: "/v1/catalog", method: .get, headers: [:], body: nil)
             #expect(served.status == .ok)
             let etag = try #require(served.headers[.eTag])
-            let body = try JSONDecoder().decode(CatalogResponse.self, from: Data(served.body.readableBytesView))
+            let body = try WireCoding.decode(CatalogResponse.self, from: Data(served.body.readableBytesView))
             #expect(try body.catalog() == catalog)
             let unchanged = try await client.executeRequest(uri: "/v1/catalog", method: .get, headers: [.ifNoneMatch: etag], body: nil)
             #expect(unchanged.status == .notModified && unchanged.body.readableBytes == 0)
@@ -254,7 +254,7 @@ import Testing
             batch.append(try events.make(.quizAttempt(quiz: quiz.id, answers: quiz.questions.map(\.answer), version: 1)))
             _ = try await client.sync(SyncRequest(replica: events.replica, lastSeq: events.seq, cursor: 0, events: batch), token: token)
             let graded = try await client.executeRequest(uri: "/v1/progress", method: .get, headers: [.authorization: "Bearer \(token)"], body: nil)
-            let report = try JSONDecoder().decode(ProgressResponse.self, from: Data(graded.body.readableBytesView))
+            let report = try WireCoding.decode(ProgressResponse.self, from: Data(graded.body.readableBytesView))
             #expect(report.courses.count == 1)
             #expect(report.courses[0].certificate.isEarned)
             #expect(report.courses[0].progress == CourseProgress.rebuild(course: course.id, catalog: catalog, from: batch))

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LearnSyncProtocol
 import LearnSync
 import LearnSyncTesting
 import Testing
@@ -142,12 +143,12 @@ import Testing
         let exportFile = folder.appendingPathComponent("export.json").path
         let export = try cli(["export", "--device", phone, "--from", "server", "--output", exportFile])
         #expect(export.status == 0, "\(export.err)")
-        let document = try JSONDecoder().decode(ExportDocument.self, from: Data(contentsOf: URL(fileURLWithPath: exportFile)))
+        let document = try WireCoding.decode(ExportDocument.self, from: Data(contentsOf: URL(fileURLWithPath: exportFile)))
         #expect(document.learner.username == "exe-user" && document.events.count == 2)
         let permissions = try FileManager.default.attributesOfItem(atPath: exportFile)[.posixPermissions] as? Int
         #expect(permissions == 0o600)
         let xapi = try cli(["export", "--device", phone, "--format", "xapi"])
-        #expect(try JSONDecoder().decode(XAPIStatementResult.self, from: Data(xapi.out.utf8)).statements.count == 2)
+        #expect(try WireCoding.decode(XAPIStatementResult.self, from: Data(xapi.out.utf8)).statements.count == 2)
         #expect(try cli(["export", "--device", phone, "--format", "csv"]).status != 0)
 
         // Erasure from the phone; the tablet learns it at its next sync and says why.

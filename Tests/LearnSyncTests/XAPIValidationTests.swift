@@ -1,4 +1,5 @@
 import Foundation
+import LearnSyncProtocol
 import LearnSync
 import LearnSyncServer
 import LearnSyncTesting
@@ -16,7 +17,7 @@ struct XAPIValidationTests {
         let python = ProcessInfo.processInfo.environment["LEARNSYNC_PYTHON"] ?? root.appendingPathComponent(".venv/bin/python").path
         try #require(FileManager.default.isExecutableFile(atPath: python), "run Tools/setup to install the xAPI validators into .venv")
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("xapi-\(UUID().uuidString).json")
-        try JSONEncoder().encode(XAPIStatementResult(statements: statements)).write(to: file)
+        try WireCoding.encode(XAPIStatementResult(statements: statements)).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
