@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "LearnSyncProtocol", targets: ["LearnSyncProtocol"]),
         .library(name: "LearnSyncServer", targets: ["LearnSyncServer"]),
         .library(name: "LearnSyncPostgres", targets: ["LearnSyncPostgres"]),
+        .library(name: "LearnSyncTestSupport", targets: ["LearnSyncTestSupport"]),
         .library(name: "LearnSyncTesting", targets: ["LearnSyncTesting"]),
         .executable(name: "learnsync", targets: ["learnsync"]),
     ],
@@ -82,10 +83,21 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Client-only test support: clocks, faulty transports, seeded generators, convergence
+        // checks, the simulator and the sample course. No server code.
+        .target(
+            name: "LearnSyncTestSupport",
+            dependencies: ["LearnSync", "LearnSyncModels", "LearnSyncMerge", "LearnSyncStorage", "LearnSyncProtocol"],
+            resources: [.embedInCode("Resources/customer-privacy.json")],
+            swiftSettings: swiftSettings
+        ),
+        // Server-backed test helpers: embedded and multi-process servers, PostgreSQL clusters, and
+        // the scenario runner (it starts embedded servers).
         .target(
             name: "LearnSyncTesting",
             dependencies: [
-                "LearnSync", "LearnSyncServer", "LearnSyncPostgres",
+                "LearnSync", "LearnSyncTestSupport", "LearnSyncModels", "LearnSyncMerge", "LearnSyncStorage", "LearnSyncProtocol",
+                "LearnSyncServer", "LearnSyncPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -97,7 +109,8 @@ let package = Package(
         .executableTarget(
             name: "learnsync",
             dependencies: [
-                "LearnSync", "LearnSyncServer", "LearnSyncPostgres", "LearnSyncTesting",
+                "LearnSync", "LearnSyncModels", "LearnSyncMerge", "LearnSyncStorage", "LearnSyncProtocol", "LearnSyncServer",
+                "LearnSyncPostgres", "LearnSyncTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -106,7 +119,8 @@ let package = Package(
         .executableTarget(
             name: "learnsync-bench",
             dependencies: [
-                "LearnSync", "LearnSyncServer", "LearnSyncPostgres", "LearnSyncTesting",
+                "LearnSync", "LearnSyncModels", "LearnSyncMerge", "LearnSyncStorage", "LearnSyncProtocol", "LearnSyncServer",
+                "LearnSyncPostgres", "LearnSyncTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -116,11 +130,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "LearnSyncModelsTests", dependencies: ["LearnSyncModels", "LearnSyncTesting"], swiftSettings: testSettings),
-        .testTarget(name: "LearnSyncMergeTests", dependencies: ["LearnSyncMerge", "LearnSyncTesting"], swiftSettings: testSettings),
+        // The public API as an app meets it: `import LearnSync` only, member imports strict.
+        .testTarget(
+            name: "LearnSyncAPITests", dependencies: ["LearnSync"],
+            swiftSettings: testSettings + [.enableUpcomingFeature("MemberImportVisibility")]
+        ),
+        .testTarget(name: "LearnSyncModelsTests", dependencies: ["LearnSyncModels", "LearnSyncTestSupport"], swiftSettings: testSettings),
+        .testTarget(name: "LearnSyncMergeTests", dependencies: ["LearnSyncMerge", "LearnSyncTestSupport"], swiftSettings: testSettings),
         .testTarget(
             name: "LearnSyncStorageTests",
-            dependencies: ["LearnSyncStorage", "LearnSyncTesting", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["LearnSyncStorage", "LearnSyncTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: testSettings
         ),
         .testTarget(
@@ -135,7 +154,8 @@ let package = Package(
         .testTarget(
             name: "LearnSyncTests",
             dependencies: [
-                "LearnSync", "LearnSyncServer", "LearnSyncTesting", "learnsync",
+                "LearnSync", "LearnSyncModels", "LearnSyncMerge", "LearnSyncStorage", "LearnSyncProtocol", "LearnSyncServer",
+                "LearnSyncTesting", "learnsync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -18,13 +18,15 @@ public import LearnSyncStorage
 /// let report = try await client.sync()
 /// ```
 public final class LearnSyncClient: Sendable {
-    /// The device store (event log, outbox, progress).
-    public let store: DeviceStore
+    /// The device store (event log, outbox, progress); the facade is the way in.
+    package let store: DeviceStore
     let transport: (any SyncTransport)?
     let sleep: @Sendable (Duration) async throws -> Void
     let retry: RetryPolicy
 
-    /// Creates a client on an open store. Without a transport the client works offline only.
+    /// Creates a client on an open store (``DeviceStore/init(path:catalog:clock:secrets:)`` with
+    /// a Keychain-backed ``SecretStore``, or ``DeviceStore/inMemory(catalog:clock:)`` for previews)
+    /// and a transport of your own. Without a transport the client works offline only.
     public init(
         store: DeviceStore, transport: (any SyncTransport)?, retry: RetryPolicy = RetryPolicy(),
         sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
@@ -52,15 +54,57 @@ public final class LearnSyncClient: Sendable {
     /// Who this device is and which learner it records for.
     public func identity() async throws -> DeviceIdentity { try await store.identity() }
 
-    /// Records one event for the current learner, saved at once (offline is fine).
+    /// Records one event for the current learner: the event, its place in the outbox and its
+    /// effect on progress commit in one transaction, at once (offline is fine).
+    ///
+    /// ```swift
+    /// try await client.record(.quizAttempt(quiz: "privacy-quiz", answers: answers, version: 1), in: "customer-privacy")
+    /// ```
+    /// - Returns: the event as stored, with its id and hybrid logical time.
+    /// - Throws: ``StorageError`` `invalidEvent` (unknown course or item, value out of range;
+    ///   nothing is written) or `database`.
     @discardableResult
     public func record(_ payload: EventPayload, in course: CourseID) async throws -> ProgressEvent {
         try await store.record(payload, in: course)
     }
 
+    /// Records one event, blocking the calling thread until it is committed: for callers on
+    /// their own thread or queue (it saves two thread hops, but waits while a sync writes a
+    /// page). In async code Swift picks the async form.
+    /// - Throws: ``StorageError``, as the async form.
+    @discardableResult
+    public func record(_ payload: EventPayload, in course: CourseID) throws -> ProgressEvent {
+        try store.record(payload, in: course)
+    }
+
+    /// Records several events in one transaction, in order; one bad entry records nothing.
+    /// - Throws: ``StorageError``, as ``record(_:in:)``.
+    @discardableResult
+    public func record(_ entries: [RecordEntry]) async throws -> [ProgressEvent] {
+        try await store.record(entries)
+    }
+
+    /// Records several events in one transaction, blocking the calling thread.
+    /// - Throws: ``StorageError``, as ``record(_:in:)``.
+    @discardableResult
+    public func record(_ entries: [RecordEntry]) throws -> [ProgressEvent] {
+        try store.record(entries)
+    }
+
+    /// Every event of the current learner (and the guests it includes) in a course, in merge
+    /// order (``EventKey``).
+    public func events(in course: CourseID) async throws -> [ProgressEvent] {
+        try await store.events(in: course)
+    }
+
     /// The current learner's merged progress in a course.
     public func progress(in course: CourseID) async throws -> CourseProgress {
         try await store.progress(in: course)
+    }
+
+    /// The current learner's merged progress in every course of the catalog, in catalog order.
+    public func allProgress() async throws -> [CourseProgress] {
+        try await store.allProgress()
     }
 
     /// Yields the current learner's progress in a course now and after every change.

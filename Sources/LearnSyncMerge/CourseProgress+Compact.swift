@@ -1,5 +1,5 @@
-public import Foundation
-public import LearnSyncModels
+package import Foundation
+package import LearnSyncModels
 
 /// A compact, deterministic text form of ``CourseProgress`` for storage, about ten times faster
 /// to write and read than JSON (it is written on every recorded event).
@@ -11,7 +11,7 @@ public import LearnSyncModels
 /// escaping is needed.
 extension CourseProgress {
     /// The compact form (written straight into bytes: it is encoded on every recorded event).
-    public func compactEncoded() -> Data {
+    package func compactEncoded() -> Data {
         var out = CompactWriter()
         out.text("v2")
         out.separator("|")
@@ -78,7 +78,7 @@ extension CourseProgress {
 
     /// Reads the compact form.
     /// - Throws: ``ModelError`` `invalidEvent` when the data is not a valid compact form.
-    public init(compact data: Data) throws(ModelError) {
+    package init(compact data: Data) throws(ModelError) {
         let invalid = ModelError(.invalidEvent, "stored progress is not in the compact form")
         let parts = String(decoding: data, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
         guard parts.count == 10, parts[0] == "v2", let count = Int(parts[2]) else { throw invalid }

@@ -157,7 +157,7 @@ public struct ResetMark: Hashable, Sendable, Codable {
 }
 
 /// What applying one event did to a ``CourseProgress``.
-public enum ApplyOutcome: Hashable, Sendable {
+package enum ApplyOutcome: Hashable, Sendable {
     /// The event now counts.
     case applied
     /// The event is hidden by a reset that saw it: it counts only towards the certificate.
@@ -213,7 +213,7 @@ public struct CourseProgress: Codable, Hashable, Sendable {
     ///
     /// - Precondition: `event` was not applied before.
     @discardableResult
-    public mutating func apply(_ event: ProgressEvent, catalog: Catalog) -> ApplyOutcome {
+    package mutating func apply(_ event: ProgressEvent, catalog: Catalog) -> ApplyOutcome {
         if event.isReset { return .rebuild }
         guard let course = catalog[event.course], Self.counts(event.payload, in: course, catalog: catalog) else { return .ignored }
         let hidden = hides(event.id)
@@ -312,7 +312,7 @@ public struct CourseProgress: Codable, Hashable, Sendable {
 
     /// Builds progress from any collection of events of one learner and course, in any order and
     /// with duplicates: the result depends only on the set of events and the catalog.
-    public static func rebuild<S: Sequence<ProgressEvent>>(course: CourseID, catalog: Catalog, from events: S) -> CourseProgress {
+    package static func rebuild<S: Sequence<ProgressEvent>>(course: CourseID, catalog: Catalog, from events: S) -> CourseProgress {
         var unique = [EventID: ProgressEvent]()
         for event in events where event.course == course { unique[event.id] = event }
         var builder = ProgressBuilder(course: course, catalog: catalog, resets: unique.values.filter(\.isReset))
@@ -324,12 +324,12 @@ public struct CourseProgress: Codable, Hashable, Sendable {
 /// Builds a course's progress from its events in one pass, any order: the resets first (they
 /// decide what is hidden), then every other event once. Memory holds the progress, never the
 /// events.
-public struct ProgressBuilder {
+package struct ProgressBuilder {
     private var progress: CourseProgress
     private let catalog: Catalog
 
     /// Starts a build with every reset of the learner in this course.
-    public init(course: CourseID, catalog: Catalog, resets: [ProgressEvent]) {
+    package init(course: CourseID, catalog: Catalog, resets: [ProgressEvent]) {
         progress = CourseProgress(course: course)
         self.catalog = catalog
         var marks = [ResetMark]()
@@ -343,7 +343,7 @@ public struct ProgressBuilder {
     }
 
     /// Adds one non-reset event (each event once).
-    public mutating func add(_ event: ProgressEvent) {
+    package mutating func add(_ event: ProgressEvent) {
         guard !event.isReset, let course = catalog[event.course], CourseProgress.counts(event.payload, in: course, catalog: catalog) else {
             return
         }
@@ -351,7 +351,7 @@ public struct ProgressBuilder {
     }
 
     /// The progress built.
-    public func finish() -> CourseProgress {
+    package func finish() -> CourseProgress {
         var result = progress
         if let rule = catalog[result.course]?.certificate {
             result.certificateEarnedAt = CourseProgress.earnedAt(rule, result.firstDone)

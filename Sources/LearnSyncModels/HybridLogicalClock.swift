@@ -57,20 +57,20 @@ public struct SystemWallClock: WallClock {
 /// than ``maxAheadMilliseconds`` ahead, instead of carrying a wrong time forever. Nothing in
 /// the merge depends on one replica's readings only growing: events are ordered per replica by
 /// counter, and resets by what they saw.
-public struct HybridLogicalClock: Hashable, Sendable {
+package struct HybridLogicalClock: Hashable, Sendable {
     /// How far ahead of wall time a reading may run before the clock starts again from wall time
     /// (one minute).
-    public static let maxAheadMilliseconds: Int64 = 60_000
+    package static let maxAheadMilliseconds: Int64 = 60_000
 
     /// The greatest timestamp handed out or received.
-    public private(set) var latest: HLCTimestamp
+    package private(set) var latest: HLCTimestamp
 
-    public init(latest: HLCTimestamp = HLCTimestamp(rawValue: 0)) {
+    package init(latest: HLCTimestamp = HLCTimestamp(rawValue: 0)) {
         self.latest = latest
     }
 
     /// A new timestamp for a local event at wall time `now` (milliseconds since 1970).
-    public mutating func tick(now: Int64) -> HLCTimestamp {
+    package mutating func tick(now: Int64) -> HLCTimestamp {
         let wall = now &* 1000
         let base = latest.physicalMilliseconds > now &+ Self.maxAheadMilliseconds ? 0 : latest.rawValue &+ 1
         latest = HLCTimestamp(rawValue: max(wall, base))
@@ -79,7 +79,7 @@ public struct HybridLogicalClock: Hashable, Sendable {
 
     /// Takes a timestamp seen from another replica into account, so later ticks order after it;
     /// a timestamp more than ``maxAheadMilliseconds`` ahead of `now` is not taken in.
-    public mutating func receive(_ remote: HLCTimestamp, now: Int64) {
+    package mutating func receive(_ remote: HLCTimestamp, now: Int64) {
         if remote > latest, remote.physicalMilliseconds <= now &+ Self.maxAheadMilliseconds { latest = remote }
     }
 }

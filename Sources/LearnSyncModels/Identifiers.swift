@@ -1,10 +1,10 @@
 /// Rules shared by every identifier: 1 to 64 characters from `[A-Za-z0-9._-]`.
-public enum IdentifierRules {
+package enum IdentifierRules {
     /// The longest identifier accepted anywhere (on the device, on the wire, on the server).
-    public static let maxLength = 64
+    package static let maxLength = 64
 
     /// Checks `value` and returns it, or throws ``ModelError/Code/invalidIdentifier``.
-    public static func validate(_ value: String, kind: String) throws(ModelError) -> String {
+    package static func validate(_ value: String, kind: String) throws(ModelError) -> String {
         let utf8 = value.utf8
         guard !utf8.isEmpty else {
             throw ModelError(.invalidIdentifier, "\(kind) must not be empty")
@@ -29,7 +29,7 @@ public enum IdentifierRules {
     }
 
     /// 128 random bits as 26 lowercase base-32 characters (`0-9a-v`).
-    public static func randomToken() -> String {
+    package static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
         var value = (UInt64.random(in: .min ... .max, using: &generator), UInt64.random(in: .min ... .max, using: &generator))
         let alphabet = Array("0123456789abcdefghijklmnopqrstuv".utf8)

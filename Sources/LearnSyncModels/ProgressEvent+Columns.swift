@@ -1,23 +1,23 @@
 /// An event spread over plain columns, the shape both the device's and the server's SQL tables
 /// store (`replica, seq, learner, hlc, course, type, item, answers, choice, amount`).
-public struct EventColumns: Hashable, Sendable {
-    public var replica: String
-    public var seq: Int64
-    public var learner: String
-    public var hlc: Int64
-    public var course: String
+package struct EventColumns: Hashable, Sendable {
+    package var replica: String
+    package var seq: Int64
+    package var learner: String
+    package var hlc: Int64
+    package var course: String
     /// The payload's wire type (``EventPayload/type``).
-    public var type: String
-    public var item: String?
+    package var type: String
+    package var item: String?
     /// Quiz answers, comma-separated (identifiers never hold commas), or a reset's
     /// ``SeenEvents`` text.
-    public var answers: String?
-    public var choice: String?
+    package var answers: String?
+    package var choice: String?
     /// Seconds of a time-spent event, offset of a resume event, or the course version of a quiz
     /// attempt.
-    public var amount: Int?
+    package var amount: Int?
 
-    public init(
+    package init(
         replica: String, seq: Int64, learner: String, hlc: Int64, course: String, type: String,
         item: String?, answers: String?, choice: String?, amount: Int?
     ) {
@@ -34,7 +34,7 @@ public struct EventColumns: Hashable, Sendable {
     }
 
     /// The columns of an event.
-    public init(_ event: ProgressEvent) {
+    package init(_ event: ProgressEvent) {
         replica = event.id.replica.rawValue
         seq = event.id.seq
         learner = event.learner.rawValue
@@ -55,7 +55,7 @@ public struct EventColumns: Hashable, Sendable {
     }
 
     /// The event these columns hold, validated again.
-    public func event() throws(ModelError) -> ProgressEvent {
+    package func event() throws(ModelError) -> ProgressEvent {
         var list: [ItemID]?
         if let answers, type != "course.reset" {
             list = []

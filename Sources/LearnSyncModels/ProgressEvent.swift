@@ -231,7 +231,7 @@ extension ProgressEvent: Codable {
 }
 
 /// What a device does with an event a server refused. It never deletes one.
-public enum RejectionHandling: Hashable, Sendable {
+package enum RejectionHandling: Hashable, Sendable {
     /// Keep it, counted on the device, and push it again once the server's catalog changes.
     case retryWhenCatalogChanges
     /// Give it a new id under a new replica and push it again.

@@ -144,7 +144,7 @@ public enum RejectionCode: String, CaseIterable, Sendable {
     case erasedLearner = "erased-learner"
 
     /// What the device does with an event refused for this reason.
-    public var handling: RejectionHandling {
+    package var handling: RejectionHandling {
         switch self {
         case .unknownCourse, .unknownItem, .unknownVersion: .retryWhenCatalogChanges
         case .replicaConflict: .moveToNewReplica

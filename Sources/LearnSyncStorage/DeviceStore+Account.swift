@@ -1,5 +1,5 @@
 import GRDB
-public import LearnSyncModels
+package import LearnSyncModels
 
 extension DeviceStore {
     /// After signing up or in: the device's guest is attached to `account`, new events are
@@ -7,7 +7,7 @@ extension DeviceStore {
     /// account's whole feed is pulled. One transaction; calling it again changes nothing.
     ///
     /// - Throws: ``StorageError`` `invalidEvent` when the device is signed in to another account.
-    public func attach(to account: LearnerID, token: String) async throws {
+    package func attach(to account: LearnerID, token: String) async throws {
         let catalog = catalog, secrets = secrets
         try await write { db in
             let identity = try Self.identity(db)
@@ -33,7 +33,7 @@ extension DeviceStore {
     }
 
     /// Whether the log holds any event.
-    public func hasLocalEvents() async throws -> Bool {
+    package func hasLocalEvents() async throws -> Bool {
         try await read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM event)") ?? false }
     }
 
@@ -41,7 +41,7 @@ extension DeviceStore {
     /// events, token, secret, cursor) and starts over as a new guest on a new replica, keeping
     /// only the server address. Used when signing out of a shared device, and with a `notice`
     /// when the learner was erased.
-    public func wipe(notice: DeviceNotice? = nil) async throws {
+    package func wipe(notice: DeviceNotice? = nil) async throws {
         // Deleted content is overwritten in the file, not left in free pages.
         try await database { try await writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA secure_delete = ON") } }
         let secrets = secrets

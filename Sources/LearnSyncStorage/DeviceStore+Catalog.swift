@@ -1,13 +1,13 @@
 import Foundation
 import GRDB
-public import LearnSyncModels
+package import LearnSyncModels
 import Synchronization
 
 extension DeviceStore {
     /// Stores the course versions a server serves (`GET /v1/catalog`) beside the bundled
     /// catalog, and rebuilds progress when the merged catalog changed: events pulled for courses,
     /// items or versions this device did not know now count.
-    public func storeServerCatalog(_ server: Catalog) async throws {
+    package func storeServerCatalog(_ server: Catalog) async throws {
         let fingerprint = server.fingerprint
         let data = try server.allVersions.map { course in (course, try JSONEncoder().encode(course)) }
         let (before, merged) = catalogs.withLock { state in
@@ -29,7 +29,7 @@ extension DeviceStore {
     }
 
     /// Replaces the app's bundled catalog (the app was updated) and rebuilds progress.
-    public func setBundledCatalog(_ bundled: Catalog) async throws {
+    package func setBundledCatalog(_ bundled: Catalog) async throws {
         let (before, merged) = catalogs.withLock { state in
             let before = state.merged
             state.bundled = bundled
@@ -39,7 +39,7 @@ extension DeviceStore {
     }
 
     /// The fingerprint of the server catalog stored last, if any.
-    public func fetchedCatalogFingerprint() async throws -> String? {
+    package func fetchedCatalogFingerprint() async throws -> String? {
         try await read { db in try String.fetchOne(db, sql: "SELECT fetchedCatalog FROM syncState WHERE id = 1") }
     }
 

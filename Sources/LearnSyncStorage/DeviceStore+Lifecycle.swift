@@ -1,6 +1,6 @@
 public import Foundation
 import GRDB
-public import LearnSyncModels
+package import LearnSyncModels
 
 /// Something the learner must be told about their data on the server, kept until the next one.
 public struct DeviceNotice: Hashable, Sendable {
@@ -28,7 +28,7 @@ public struct DeviceNotice: Hashable, Sendable {
 
 extension DeviceStore {
     /// The last notice about the learner's data, if any.
-    public func notice() async throws -> DeviceNotice? {
+    package func notice() async throws -> DeviceNotice? {
         try await read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT notice, noticeAt FROM syncState WHERE id = 1"),
                   let text: String = row[0], let at: Int64 = row[1]
@@ -50,7 +50,7 @@ extension DeviceStore {
     /// sync pushes everything again. Nothing of the learner's progress changes.
     /// - Returns: how many events went back to the outbox.
     @discardableResult
-    public func resendAll(notice: DeviceNotice) async throws -> Int {
+    package func resendAll(notice: DeviceNotice) async throws -> Int {
         try await write { db in
             try db.execute(sql: "UPDATE event SET pending = 1 WHERE pending = 0")
             let count = db.changesCount
@@ -61,12 +61,12 @@ extension DeviceStore {
     }
 
     /// Every event in the log, by replica and counter (held and refused ones included).
-    public func allEvents() async throws -> [ProgressEvent] {
+    package func allEvents() async throws -> [ProgressEvent] {
         try await read { db in try EventRow.fetchAll(db, sql: "SELECT \(EventRow.columns) FROM event ORDER BY replica, seq") }
     }
 
     /// The guest ids this device knows are attached to `account`.
-    public func guests(of account: LearnerID) async throws -> [LearnerID] {
+    package func guests(of account: LearnerID) async throws -> [LearnerID] {
         try await read { db in
             try String.fetchAll(db, sql: "SELECT guest FROM alias WHERE account = ? ORDER BY guest", arguments: [account.rawValue])
                 .map { LearnerID(unchecked: $0) }

@@ -1,19 +1,19 @@
 import Foundation
 import GRDB
-public import LearnSyncMerge
-public import LearnSyncModels
+package import LearnSyncMerge
+package import LearnSyncModels
 
 extension DeviceStore {
     /// The current learner's merged progress in a course (empty if nothing was recorded).
     /// Reads one materialized row; it does not replay the log.
-    public func progress(in course: CourseID) async throws -> CourseProgress {
+    package func progress(in course: CourseID) async throws -> CourseProgress {
         try await read { db in
             try Self.fetchProgress(db, learner: Self.currentRoot(db), course: course)
         }
     }
 
     /// The current learner's progress in every course of the catalog, in catalog order.
-    public func allProgress() async throws -> [CourseProgress] {
+    package func allProgress() async throws -> [CourseProgress] {
         let courses = catalog.courses.map(\.id)
         return try await read { db in
             let learner = try Self.currentRoot(db)
@@ -28,7 +28,7 @@ extension DeviceStore {
     ///     render(progress)
     /// }
     /// ```
-    public func observeProgress(in course: CourseID) -> AsyncThrowingStream<CourseProgress, any Error> {
+    package func observeProgress(in course: CourseID) -> AsyncThrowingStream<CourseProgress, any Error> {
         let observation = ValueObservation
             .tracking { db in try Self.fetchProgress(db, learner: Self.currentRoot(db), course: course) }
             .removeDuplicates()
@@ -48,7 +48,7 @@ extension DeviceStore {
 
     /// Every event in the log for a course, of every learner id the current learner includes,
     /// ordered by ``EventKey``.
-    public func events(in course: CourseID) async throws -> [ProgressEvent] {
+    package func events(in course: CourseID) async throws -> [ProgressEvent] {
         try await read { db in
             let learner = try Self.currentRoot(db)
             let members = try ProgressWriter.loadAliases(db).members(of: learner)
@@ -63,7 +63,7 @@ extension DeviceStore {
 
     /// Rebuilds every materialized progress row from the event log. Progress kept incrementally
     /// must equal this; it also repairs progress after the catalog changed.
-    public func rebuildProgress() async throws {
+    package func rebuildProgress() async throws {
         let catalog = catalog
         try await write { db in
             var writer = try ProgressWriter(db: db, catalog: catalog)

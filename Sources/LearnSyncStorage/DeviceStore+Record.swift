@@ -23,7 +23,7 @@ extension DeviceStore {
     /// - Throws: ``StorageError`` with code `invalidEvent` (unknown course or item, value out of
     ///   range; nothing is written) or `database`.
     @discardableResult
-    public func record(_ payload: EventPayload, in course: CourseID) async throws -> ProgressEvent {
+    package func record(_ payload: EventPayload, in course: CourseID) async throws -> ProgressEvent {
         try await record([RecordEntry(course: course, payload: payload)])[0]
     }
 
@@ -32,7 +32,7 @@ extension DeviceStore {
     /// 2-core Linux machine), but waits while a sync writes a page. In async code Swift picks the
     /// async form.
     @discardableResult
-    public func record(_ payload: EventPayload, in course: CourseID) throws -> ProgressEvent {
+    package func record(_ payload: EventPayload, in course: CourseID) throws -> ProgressEvent {
         try record([RecordEntry(course: course, payload: payload)])[0]
     }
 
@@ -40,7 +40,7 @@ extension DeviceStore {
     /// are checked against the catalog first, value ranges when each event is made inside the
     /// transaction, which a failure rolls back).
     @discardableResult
-    public func record(_ entries: [RecordEntry]) async throws -> [ProgressEvent] {
+    package func record(_ entries: [RecordEntry]) async throws -> [ProgressEvent] {
         let catalog = catalog
         try checkItems(entries, catalog)
         let clock = clock
@@ -50,7 +50,7 @@ extension DeviceStore {
     /// Records several events in one transaction, blocking the calling thread until it is
     /// committed (see the blocking `record(_:in:)`).
     @discardableResult
-    public func record(_ entries: [RecordEntry]) throws -> [ProgressEvent] {
+    package func record(_ entries: [RecordEntry]) throws -> [ProgressEvent] {
         let catalog = catalog
         try checkItems(entries, catalog)
         return try writeNow { db in try Self.record(entries, catalog: catalog, clock: clock, db) }

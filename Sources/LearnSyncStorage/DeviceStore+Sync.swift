@@ -1,19 +1,19 @@
-public import Foundation
+package import Foundation
 import GRDB
 public import LearnSyncModels
 
 /// The device's link to a server.
-public struct SyncState: Hashable, Sendable {
+package struct SyncState: Hashable, Sendable {
     /// The server this device syncs with, if one was set.
-    public var server: URL?
+    package var server: URL?
     /// The bearer token for the server (a device secret; never logged).
-    public var token: String?
+    package var token: String?
     /// How far this device has pulled the learner's change feed.
-    public var cursor: Int64
+    package var cursor: Int64
     /// When the last successful sync round finished.
-    public var lastSyncAt: Date?
+    package var lastSyncAt: Date?
     /// The random secret that proves this device owns its guest id (never logged).
-    public var secret: String?
+    package var secret: String?
 }
 
 /// An event a server refused. It stays in the log and keeps counting on this device.
@@ -36,13 +36,13 @@ public struct RejectedEvent: Hashable, Sendable {
 }
 
 /// One pushed event the server refused, and what the device does about it.
-public struct Refusal: Hashable, Sendable {
-    public var id: EventID
-    public var code: String
-    public var reason: String
-    public var handling: RejectionHandling
+package struct Refusal: Hashable, Sendable {
+    package var id: EventID
+    package var code: String
+    package var reason: String
+    package var handling: RejectionHandling
 
-    public init(id: EventID, code: String, reason: String, handling: RejectionHandling) {
+    package init(id: EventID, code: String, reason: String, handling: RejectionHandling) {
         self.id = id
         self.code = code
         self.reason = reason
@@ -51,30 +51,30 @@ public struct Refusal: Hashable, Sendable {
 }
 
 /// What one sync round trip brought back, stored in one transaction.
-public struct SyncRoundResult: Sendable {
+package struct SyncRoundResult: Sendable {
     /// The replica the request named (nil: this device's current one).
-    public var replica: ReplicaID?
+    package var replica: ReplicaID?
     /// The events that were pushed in the request, acknowledged by the answer.
-    public var pushed: [ProgressEvent]
+    package var pushed: [ProgressEvent]
     /// The pushed events the server refused, with reasons: none is deleted.
-    public var refused: [Refusal]
+    package var refused: [Refusal]
     /// Pushed events the server stored at an earlier time (their counter and the stored time).
-    public var retimed: [(seq: Int64, hlc: HLCTimestamp)]
+    package var retimed: [(seq: Int64, hlc: HLCTimestamp)]
     /// The server asks this device to take a new replica id (restored, cloned, or the id is
     /// another learner's).
-    public var renewReplica: Bool
+    package var renewReplica: Bool
     /// Events of the learner that this device had not seen.
-    public var pulled: [ProgressEvent]
+    package var pulled: [ProgressEvent]
     /// Guest → account edges of the learner.
-    public var aliases: [(guest: LearnerID, account: LearnerID)]
+    package var aliases: [(guest: LearnerID, account: LearnerID)]
     /// The new cursor.
-    public var cursor: Int64
+    package var cursor: Int64
     /// The fingerprint of the server's catalog: when it changes, held events are pushed again.
-    public var serverCatalog: String?
+    package var serverCatalog: String?
     /// Server time minus device time, in milliseconds, if measured.
-    public var clockOffset: Int64?
+    package var clockOffset: Int64?
 
-    public init(
+    package init(
         replica: ReplicaID? = nil, pushed: [ProgressEvent], refused: [Refusal] = [], retimed: [(seq: Int64, hlc: HLCTimestamp)] = [], renewReplica: Bool = false,
         pulled: [ProgressEvent], aliases: [(guest: LearnerID, account: LearnerID)], cursor: Int64, serverCatalog: String? = nil,
         clockOffset: Int64? = nil
@@ -93,13 +93,13 @@ public struct SyncRoundResult: Sendable {
 }
 
 /// Outbox events of one replica to push in one request.
-public struct OutboxBatch: Sendable {
+package struct OutboxBatch: Sendable {
     /// The replica the request names.
-    public var replica: ReplicaID
+    package var replica: ReplicaID
     /// The highest counter this device gave under `replica` (the request's `lastSeq`); 0 for a
     /// replica it gave up.
-    public var lastSeq: Int64
-    public var events: [ProgressEvent]
+    package var lastSeq: Int64
+    package var events: [ProgressEvent]
 }
 
 /// Where an event of the log stands (`event.pending`).
@@ -109,7 +109,7 @@ enum EventState: Int {
 
 extension DeviceStore {
     /// The server link, token and cursor.
-    public func syncState() async throws -> SyncState {
+    package func syncState() async throws -> SyncState {
         var state = try await read { db in try Self.syncState(db) }
         try database {
             state.token = try secrets.secret(.token)
@@ -132,7 +132,7 @@ extension DeviceStore {
     /// Sets the server this device syncs with. A token belongs to the server that issued it: a
     /// new server gets none (a guest registers there, an account signs in there), starts from
     /// cursor 0, and is sent every event again, since it holds none of them.
-    public func setServer(_ server: URL) async throws {
+    package func setServer(_ server: URL) async throws {
         let secrets = secrets
         try await write { db in
             guard try Self.syncState(db).server != server else { return }
@@ -143,12 +143,12 @@ extension DeviceStore {
     }
 
     /// Stores a new token (after registering, signing up or signing in).
-    public func setToken(_ token: String?) async throws {
+    package func setToken(_ token: String?) async throws {
         try database { try secrets.setSecret(token, for: .token) }
     }
 
     /// This device's guest secret, made (128 random bits) and stored on first use.
-    public func deviceSecret() async throws -> String {
+    package func deviceSecret() async throws -> String {
         let secrets = secrets
         return try await write { _ in
             if let secret = try secrets.secret(.deviceSecret) { return secret }
@@ -159,7 +159,7 @@ extension DeviceStore {
     }
 
     /// Events of the outbox, by replica and in the order each replica recorded them.
-    public func pendingEvents(limit: Int) async throws -> [ProgressEvent] {
+    package func pendingEvents(limit: Int) async throws -> [ProgressEvent] {
         try await read { db in
             try EventRow.fetchAll(
                 db, sql: "SELECT \(EventRow.columns) FROM event WHERE pending = 1 ORDER BY replica, seq LIMIT ?", arguments: [limit])
@@ -171,7 +171,7 @@ extension DeviceStore {
     /// records with (after a restore or a clone was detected) go first, under their own id: one
     /// of them may be stored already, from a round whose answer was lost, and moving it would
     /// count it twice.
-    public func outboxBatch(limit: Int) async throws -> OutboxBatch {
+    package func outboxBatch(limit: Int) async throws -> OutboxBatch {
         try await read { db in
             let current = try Self.identity(db).replica
             // Two range seeks on the outbox index (a `<>` would scan the whole outbox).
@@ -194,13 +194,13 @@ extension DeviceStore {
     }
 
     /// How many events wait in the outbox.
-    public func pendingCount() async throws -> Int {
+    package func pendingCount() async throws -> Int {
         try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE pending = 1") ?? 0 }
     }
 
     /// The events servers refused, with their reasons: held until the server's catalog changes,
     /// or refused for good. Every one of them is still in the log.
-    public func rejectedEvents() async throws -> [RejectedEvent] {
+    package func rejectedEvents() async throws -> [RejectedEvent] {
         try await read { db in
             try Row.fetchAll(db, sql: """
                 SELECT \(EventRow.columns), refusal.code, refusal.reason, event.pending FROM event
@@ -212,7 +212,7 @@ extension DeviceStore {
     }
 
     /// Where each event this device moved to a new replica id went (old id → new id).
-    public func movedEvents() async throws -> [EventID: EventID] {
+    package func movedEvents() async throws -> [EventID: EventID] {
         try await read { db in
             var moved = [EventID: EventID]()
             for row in try Row.fetchAll(db, sql: "SELECT replica, seq, toReplica, toSeq FROM movedEvent") {
@@ -223,7 +223,7 @@ extension DeviceStore {
     }
 
     /// Server time minus device time, in milliseconds, as measured at the last sync.
-    public func clockOffset() async throws -> Int64 {
+    package func clockOffset() async throws -> Int64 {
         try await read { db in try Int64.fetchOne(db, sql: "SELECT clockOffset FROM device WHERE id = 1") ?? 0 }
     }
 
@@ -237,7 +237,7 @@ extension DeviceStore {
     ///   beyond the round's page). An existence check: counting the outbox on every round of a
     ///   long catch-up made pushing quadratic in the outbox's size.
     @discardableResult
-    public func apply(_ result: SyncRoundResult, now: Date = Date()) async throws -> Bool {
+    package func apply(_ result: SyncRoundResult, now: Date = Date()) async throws -> Bool {
         let catalog = catalog
         return try await write { db in
             try Self.saveClock(db)

@@ -88,7 +88,7 @@ public final class DeviceStore: Sendable {
 
     /// An in-memory copy of this store as it is now: what a backup, or a phone cloned from this
     /// one, holds. Restoring it later is how a device comes back with an old counter.
-    public func snapshot(clock: (any WallClock)? = nil) throws -> DeviceStore {
+    package func snapshot(clock: (any WallClock)? = nil) throws -> DeviceStore {
         try database {
             let copy = try DatabaseQueue(configuration: Self.configuration)
             try writer.backup(to: copy)
@@ -139,7 +139,7 @@ public final class DeviceStore: Sendable {
     static func newSecret() -> String { IdentifierRules.randomToken() + IdentifierRules.randomToken() }
 
     /// This device's replica and current learner.
-    public func identity() async throws -> DeviceIdentity {
+    package func identity() async throws -> DeviceIdentity {
         try await read { db in try Self.identity(db) }
     }
 

@@ -1,5 +1,9 @@
 public import Foundation
 public import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
 
 /// The outcome of one scenario.
 public struct ScenarioResult: Sendable, Encodable {

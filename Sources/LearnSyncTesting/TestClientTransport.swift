@@ -1,5 +1,9 @@
 public import HummingbirdTesting
 public import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
 import Foundation
 import Hummingbird
 import HTTPTypes

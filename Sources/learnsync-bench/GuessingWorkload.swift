@@ -3,6 +3,10 @@ import Foundation
 import FoundationNetworking
 #endif
 import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
 import LearnSyncServer
 import LearnSyncTesting
 

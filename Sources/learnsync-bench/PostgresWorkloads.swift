@@ -1,5 +1,9 @@
 import Foundation
 import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
 import LearnSyncTesting
 
 /// The server on PostgreSQL with 1, 2 and 4 `learnsync serve` processes on one database: the

@@ -2,6 +2,10 @@ import Crypto
 import Foundation
 import Synchronization
 import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
 import LearnSyncServer
 import LearnSyncTesting
 

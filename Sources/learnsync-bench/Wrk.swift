@@ -1,5 +1,9 @@
 import Foundation
 import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
 import LearnSyncTesting
 
 /// Drives HTTP load from a separate process with `wrk` (Debian's package), so the load

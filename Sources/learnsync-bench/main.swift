@@ -1,5 +1,9 @@
 import Foundation
 import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
 import LearnSyncTesting
 
 // learnsync-bench [--quick]: runs every workload in this process and prints one table, each

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
 import LearnSyncTesting
 
 /// Options every device command shares: which device folder, which course catalog.

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
 
 struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,9 @@
 import ArgumentParser
 import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
 
 struct ProgressCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,6 @@
 import LearnSyncMerge
 import LearnSyncModels
-import LearnSyncTesting
+import LearnSyncTestSupport
 import Testing
 
 @Suite struct CourseProgressTests {

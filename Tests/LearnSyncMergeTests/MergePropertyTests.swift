@@ -1,7 +1,7 @@
 import Foundation
 import LearnSyncMerge
 import LearnSyncModels
-import LearnSyncTesting
+import LearnSyncTestSupport
 import Testing
 
 /// Property-based tests of the merge: 1,000 random cases each, seeded; the seed is printed and a

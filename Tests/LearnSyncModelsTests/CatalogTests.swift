@@ -1,6 +1,6 @@
 import Foundation
 import LearnSyncModels
-import LearnSyncTesting
+import LearnSyncTestSupport
 import Testing
 
 @Suite struct CatalogTests {

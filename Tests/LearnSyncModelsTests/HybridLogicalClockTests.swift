@@ -1,5 +1,5 @@
 import LearnSyncModels
-import LearnSyncTesting
+import LearnSyncTestSupport
 import Testing
 
 @Suite struct HybridLogicalClockTests {

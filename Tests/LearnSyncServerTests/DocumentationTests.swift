@@ -6,7 +6,7 @@ import Testing
 /// docs/openapi.yaml and docs/PROTOCOL.md name every endpoint, problem code and rejection code
 /// the server uses.
 @Suite struct DocumentationTests {
-    static let docs = SampleCatalog.fixturesDirectory.deletingLastPathComponent().appendingPathComponent("docs")
+    static let docs = Fixtures.repository.appendingPathComponent("docs")
     static let endpoints = [
         "/health", "/v1/guests", "/v1/sync", "/v1/accounts", "/v1/sessions", "/v1/signout", "/v1/catalog", "/v1/progress",
         "/v1/account", "/v1/account/password", "/v1/export",

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import LearnSyncModels
 import LearnSyncStorage
-import LearnSyncTesting
+import LearnSyncTestSupport
 import Testing
 
 /// What the device file holds and who may read it.

@@ -3,7 +3,7 @@ import GRDB
 import LearnSyncMerge
 import LearnSyncModels
 import LearnSyncStorage
-import LearnSyncTesting
+import LearnSyncTestSupport
 import Testing
 
 @Suite struct DeviceStoreTests {

@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import LearnSyncProtocol
 import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncStorage
 import LearnSyncTesting
 import Testing
 @testable import learnsync
@@ -62,7 +65,7 @@ import Testing
 
     @Test func shippedScenariosPass() async throws {
         let runner = ScenarioRunner(catalog: catalog)
-        let folder = SampleCatalog.fixturesDirectory.appendingPathComponent("scenarios")
+        let folder = Fixtures.directory.appendingPathComponent("scenarios")
         let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil).filter { $0.pathExtension == "json" }
         #expect(files.count >= 8)
         for file in files {
@@ -88,7 +91,7 @@ import Testing
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("learnsync")
         let binary = FileManager.default.isExecutableFile(atPath: executable.path)
             ? executable
-            : SampleCatalog.fixturesDirectory.deletingLastPathComponent().appendingPathComponent(".build/debug/learnsync")
+            : Fixtures.repository.appendingPathComponent(".build/debug/learnsync")
         try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the learnsync product first")
         return binary
     }

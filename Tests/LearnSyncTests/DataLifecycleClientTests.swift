@@ -1,5 +1,9 @@
 import Foundation
 import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
 import LearnSyncServer
 import LearnSyncTesting
 import Testing

@@ -1,6 +1,10 @@
 import Foundation
 import HummingbirdTesting
 import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
 import LearnSyncServer
 import LearnSyncTesting
 import Testing

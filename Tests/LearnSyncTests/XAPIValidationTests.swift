@@ -1,6 +1,9 @@
 import Foundation
 import LearnSyncProtocol
 import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncStorage
 import LearnSyncServer
 import LearnSyncTesting
 import Testing
@@ -10,7 +13,7 @@ import Testing
 /// `.venv` by `Tools/setup`. Skipped only with `LEARNSYNC_SKIP_XAPI_VALIDATION=1`.
 @Suite(.disabled(if: ProcessInfo.processInfo.environment["LEARNSYNC_SKIP_XAPI_VALIDATION"] == "1", "LEARNSYNC_SKIP_XAPI_VALIDATION=1"))
 struct XAPIValidationTests {
-    static let root = SampleCatalog.fixturesDirectory.deletingLastPathComponent()
+    static let root = Fixtures.repository
 
     /// Runs the validators on `statements`; returns their report, failing the test on any failure.
     static func validate(_ statements: [XAPIStatement], label: String) throws {

@@ -1,4 +1,7 @@
 public import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncProtocol
 import LearnSyncStorage
 
 /// Checks that devices converged: each shows the same progress in every course of the catalog.

@@ -3,7 +3,7 @@ public import Foundation
 /// The protocol's golden files in `Fixtures/protocol/`, shared by client and server tests.
 public enum Golden {
     /// The folder of golden files.
-    public static var directory: URL { SampleCatalog.fixturesDirectory.appendingPathComponent("protocol") }
+    public static var directory: URL { Fixtures.directory.appendingPathComponent("protocol") }
 
     /// The bytes of a golden file, e.g. `sync-request.json`.
     public static func data(_ name: String) throws -> Data {

@@ -1,4 +1,8 @@
 public import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
 import Synchronization
 
 /// Faults to inject, as probabilities from 0 to 1.

@@ -1,5 +1,8 @@
 public import Foundation
 public import LearnSync
+import LearnSyncMerge
+import LearnSyncProtocol
+import LearnSyncStorage
 public import LearnSyncModels
 import Synchronization
 

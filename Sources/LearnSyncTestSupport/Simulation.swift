@@ -1,5 +1,9 @@
 public import Foundation
 public import LearnSync
+import LearnSyncMerge
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
 
 /// How a simulation runs, and which real-world faults it injects.
 public struct SimulationOptions: Sendable {
