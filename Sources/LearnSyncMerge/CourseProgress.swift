@@ -1,6 +1,7 @@
 public import LearnSyncModels
 
 /// How far a learner got in a lesson: merged by max, so a merge never un-completes a lesson.
+/// In JSON it is a string: `"not-started"`, `"started"` or `"completed"`.
 public enum LessonStatus: Int, Comparable, Codable, Sendable, CustomStringConvertible {
     case notStarted = 0, started = 1, completed = 2
 
@@ -12,6 +13,34 @@ public enum LessonStatus: Int, Comparable, Codable, Sendable, CustomStringConver
         case .started: "started"
         case .completed: "completed"
         }
+    }
+
+    /// The JSON name.
+    var name: String {
+        switch self {
+        case .notStarted: "not-started"
+        case .started: "started"
+        case .completed: "completed"
+        }
+    }
+
+    /// Reads the JSON name; also the number an older server wrote (0, 1, 2).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Int.self), let status = LessonStatus(rawValue: number) {
+            self = status
+            return
+        }
+        let name = try container.decode(String.self)
+        guard let status = [LessonStatus.notStarted, .started, .completed].first(where: { $0.name == name }) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "unknown lesson status")
+        }
+        self = status
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(name)
     }
 }
 

@@ -16,7 +16,10 @@ struct LearnSyncCommand: AsyncParsableCommand {
               learnsync record lesson --course customer-privacy --lesson keep-secure --completed
               learnsync sync --server http://127.0.0.1:8080
               learnsync progress
-            """,
+
+            Shell completions: learnsync --generate-completion-script bash|zsh|fish
+
+            """ + ExitCodes.help,
         subcommands: [
             DemoCommand.self, ServeCommand.self, CoursesCommand.self, RecordCommand.self, ProgressCommand.self,
             SyncCommand.self, SignUpCommand.self, LoginCommand.self, LogoutCommand.self, AccountCommand.self, ExportCommand.self, StatusCommand.self,

@@ -10,15 +10,14 @@ struct ProgressCommand: AsyncParsableCommand {
         commandName: "progress", abstract: "Show the learner's merged progress per course and certificate status.")
 
     @OptionGroup var device: DeviceOptions
-    @Option(help: "Only this course.") var course: String?
+    @Option(help: "Only this course.", transform: courseID) var course: CourseID?
     @OptionGroup var output: OutputOptions
 
     func run() async throws {
         let client = try await device.client()
         var courses = client.catalog.courses
         if let course {
-            let id = try CourseID(validating: course)
-            guard let found = client.catalog[id] else { throw ValidationError("unknown course \(course); see `learnsync courses`") }
+            guard let found = client.catalog[course] else { throw ValidationError("unknown course \(course); see `learnsync courses`") }
             courses = [found]
         }
         var reports = [ProgressReport]()

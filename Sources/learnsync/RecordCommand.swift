@@ -13,8 +13,8 @@ struct RecordCommand: AsyncParsableCommand {
     struct Lesson: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A lesson was started or completed.")
         @OptionGroup var device: DeviceOptions
-        @Option(help: "The course id.") var course: String
-        @Option(help: "The lesson id.") var lesson: String
+        @Option(help: "The course id.", transform: courseID) var course: CourseID
+        @Option(help: "The lesson id.", transform: itemID) var lesson: ItemID
         @Flag(help: "The lesson was opened.") var started = false
         @Flag(help: "The lesson was finished.") var completed = false
 
@@ -23,59 +23,57 @@ struct RecordCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let id = try ItemID(validating: lesson)
-            try await record(device, course, completed ? .lessonCompleted(lesson: id) : .lessonStarted(lesson: id))
+            try await record(device, course, completed ? .lessonCompleted(lesson: lesson) : .lessonStarted(lesson: lesson))
         }
     }
 
     struct Quiz: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A quiz attempt: one option id per question, in order.")
         @OptionGroup var device: DeviceOptions
-        @Option(help: "The course id.") var course: String
-        @Option(help: "The quiz id.") var quiz: String
-        @Option(help: ArgumentHelp("The chosen option ids, comma-separated, e.g. b,b,a.", valueName: "A1,A2,…")) var answers: String
+        @Option(help: "The course id.", transform: courseID) var course: CourseID
+        @Option(help: "The quiz id.", transform: itemID) var quiz: ItemID
+        @Option(help: ArgumentHelp("The chosen option ids, comma-separated, e.g. b,b,a.", valueName: "A1,A2,…"), transform: itemIDs) var answers: [ItemID]
 
         func run() async throws {
-            let list = try answers.split(separator: ",").map { try ItemID(validating: String($0)) }
-            try await record(device, course, .quizAttempt(quiz: try ItemID(validating: quiz), answers: list))
+            try await record(device, course, .quizAttempt(quiz: quiz, answers: answers))
         }
     }
 
     struct Scenario: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "A choice in a live scenario.")
         @OptionGroup var device: DeviceOptions
-        @Option(help: "The course id.") var course: String
-        @Option(help: "The scenario id.") var scenario: String
-        @Option(help: "The chosen option id.") var choice: String
+        @Option(help: "The course id.", transform: courseID) var course: CourseID
+        @Option(help: "The scenario id.", transform: itemID) var scenario: ItemID
+        @Option(help: "The chosen option id.", transform: itemID) var choice: ItemID
 
         func run() async throws {
-            try await record(device, course, .scenarioChoice(scenario: try ItemID(validating: scenario), choice: try ItemID(validating: choice)))
+            try await record(device, course, .scenarioChoice(scenario: scenario, choice: choice))
         }
     }
 
     struct Time: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Seconds spent in a lesson.")
         @OptionGroup var device: DeviceOptions
-        @Option(help: "The course id.") var course: String
-        @Option(help: "The lesson id.") var lesson: String
+        @Option(help: "The course id.", transform: courseID) var course: CourseID
+        @Option(help: "The lesson id.", transform: itemID) var lesson: ItemID
         @Option(help: "Seconds spent (1 to 86400).") var seconds: Int
 
         func run() async throws {
-            try await record(device, course, .timeSpent(lesson: try ItemID(validating: lesson), seconds: seconds))
+            try await record(device, course, .timeSpent(lesson: lesson, seconds: seconds))
         }
     }
 
     struct Reset: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Retake a course: hides its earlier progress.")
         @OptionGroup var device: DeviceOptions
-        @Option(help: "The course id.") var course: String
+        @Option(help: "The course id.", transform: courseID) var course: CourseID
 
         func run() async throws { try await record(device, course, .courseReset()) }
     }
 }
 
-private func record(_ device: DeviceOptions, _ course: String, _ payload: EventPayload) async throws {
+private func record(_ device: DeviceOptions, _ course: CourseID, _ payload: EventPayload) async throws {
     let client = try await device.client()
-    let event = try await client.record(payload, in: try CourseID(validating: course))
+    let event = try await client.record(payload, in: course)
     print("recorded \(payload.type) as event \(event.id) (pending sync: \(try await client.pendingCount()))")
 }

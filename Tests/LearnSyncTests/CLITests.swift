@@ -135,11 +135,11 @@ import Testing
         #expect(status.out.contains("\"pending\" : 0"))
 
         let wrong = try cli(["login", "--device", folder.appendingPathComponent("exe-x").path, "--server", url, "--username", "exe-user", "--password-stdin"], stdin: "wrong password\n")
-        #expect(wrong.status != 0)
+        #expect(wrong.status == 65, "a wrong password is refused")
         #expect(wrong.err.split(separator: "\n").count == 1, "one line on stderr: \(wrong.err)")
         #expect(!wrong.err.contains("wrong password"))
         let unknown = try cli(["record", "lesson", "--device", phone, "--course", "customer-privacy", "--lesson", "nope", "--started"])
-        #expect(unknown.status != 0)
+        #expect(unknown.status == 65)
         #expect(unknown.err.contains("unknown lesson"))
 
         // Export: to a file only its owner reads, as JSON from the server and xAPI from the device.
@@ -152,16 +152,16 @@ import Testing
         #expect(permissions == 0o600)
         let xapi = try cli(["export", "--device", phone, "--format", "xapi"])
         #expect(try WireCoding.decode(XAPIStatementResult.self, from: Data(xapi.out.utf8)).statements.count == 2)
-        #expect(try cli(["export", "--device", phone, "--format", "csv"]).status != 0)
+        #expect(try cli(["export", "--device", phone, "--format", "csv"]).status == 64)
 
         // Erasure from the phone; the tablet learns it at its next sync and says why.
         let wrongErase = try cli(["account", "delete", "--device", phone, "--password-stdin"], stdin: "not the password\n")
-        #expect(wrongErase.status != 0)
+        #expect(wrongErase.status == 65)
         let erase = try cli(["account", "delete", "--device", phone, "--password-stdin"], stdin: "a long password\n")
         #expect(erase.status == 0, "\(erase.err)")
         #expect(erase.out.contains("erased"))
         let told = try cli(["sync", "--device", tablet])
-        #expect(told.status != 0 && told.err.contains("erased"), "\(told.err)")
+        #expect(told.status == 65 && told.err.contains("erased"), "\(told.err)")
         #expect(try cli(["status", "--device", tablet]).out.contains("notice: "))
     }
 }

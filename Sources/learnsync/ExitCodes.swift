@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import LearnSync
+import LearnSyncStorage
+
+/// `learnsync`'s exit codes (sysexits.h values where one fits), documented in the README and in
+/// `learnsync --help`.
+enum ExitCodes {
+    /// A check failed: a scenario, a simulation or the demo did not converge; or an unexpected error.
+    static let failed: Int32 = 1
+    /// A usage error: a bad option or id, no server configured (ArgumentParser's own code).
+    static let usage: Int32 = 64
+    /// Refused: the server refused the request (wrong password, erased learner, ...), or the
+    /// device refused an event (unknown course or item).
+    static let refused: Int32 = 65
+    /// The server did not answer, after the retries.
+    static let unreachable: Int32 = 69
+    /// The device's files could not be read or written.
+    static let storage: Int32 = 74
+    /// The device file is busy (another process holds it): try again.
+    static let busy: Int32 = 75
+    /// The server answered something that is not the protocol.
+    static let badAnswer: Int32 = 76
+
+    static let help = """
+        Exit codes: 0 done; 1 a check failed (scenario, simulation, demo); 64 usage error; \
+        65 refused (by the server, or an event the catalog does not know); 69 server unreachable; \
+        74 device storage error; 75 device busy, try again; 76 the server's answer was not the protocol.
+        """
+
+    /// The exit code for an error a command threw; nil for ArgumentParser's own errors and exit codes.
+    static func code(for error: any Error) -> Int32? {
+        switch error {
+        case let error as SyncError:
+            switch error.code {
+            case .noServer: usage
+            case .unreachable: unreachable
+            case .badAnswer: badAnswer
+            default: refused
+            }
+        case let error as StorageError:
+            switch error.code {
+            case .invalidEvent, .notFound, .signedOut: refused
+            case .busy: busy
+            default: storage
+            }
+        default: nil
+        }
+    }
+}
+
+extension LearnSyncCommand {
+    /// Runs the command; an error of the sync or the device store prints one line on standard
+    /// error and exits with its own code (see ``ExitCodes``).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            guard let code = ExitCodes.code(for: error) else { exit(withError: error) }
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            exit(withError: ExitCode(code))
+        }
+    }
+}

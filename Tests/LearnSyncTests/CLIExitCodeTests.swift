@@ -1,0 +1,53 @@
+import Foundation
+import LearnSyncTesting
+import Testing
+
+/// The built `learnsync`, copied out of the source tree and run from `/`: it still has its sample
+/// course, prints enums as strings in JSON, and exits with the documented code for each failure.
+@Suite struct CLIExitCodeTests {
+    let folder: URL
+    let binary: String
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-exit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        binary = folder.appendingPathComponent("learnsync").path
+        try FileManager.default.copyItem(atPath: try CLITests.builtExecutable().path, toPath: binary)
+    }
+
+    /// Runs the copied binary from `/` and returns its exit code and output.
+    func cli(_ arguments: [String]) async throws -> (code: Int32, out: String, err: String) {
+        let quoted = ([binary] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let child = try ChildProcess(
+            ["/bin/sh", "-c", "cd / && exec env -u LEARNSYNC_CATALOG -u LEARNSYNC_DEVICE \(quoted)"],
+            outputPath: folder.appendingPathComponent("out").path, errorPath: folder.appendingPathComponent("err").path)
+        let status = try await onOwnThread { child.wait() }
+        return ((status >> 8) & 0xff, child.output, child.errors)
+    }
+
+    @Test func aCopiedBinaryWorksFromAnyFolderWithDocumentedExitCodes() async throws {
+        let device = folder.appendingPathComponent("device").path
+        let courses = try await cli(["courses", "--json"])
+        #expect(courses.code == 0, "\(courses.err)")
+        #expect(courses.out.contains("\"customer-privacy\""))
+
+        let recorded = try await cli(["record", "lesson", "--device", device, "--course", "customer-privacy", "--lesson", "keep-secure", "--completed"])
+        #expect(recorded.code == 0, "\(recorded.err)")
+        let progress = try await cli(["progress", "--device", device, "--course", "customer-privacy", "--json"])
+        #expect(progress.out.contains(#""status" : "completed""#), "enums are strings in JSON")
+        #expect(!progress.out.contains(#""status" : 2"#))
+
+        // Usage errors, caught while parsing: a bad id gets the usage help.
+        let badID = try await cli(["record", "lesson", "--device", device, "--course", "no spaces", "--lesson", "x", "--started"])
+        #expect(badID.code == 64)
+        #expect(badID.err.contains("Usage:"))
+        #expect(try await cli(["sync", "--device", device]).code == 64, "no server configured")
+        // Refused: an item the catalog does not know.
+        let unknown = try await cli(["record", "lesson", "--device", device, "--course", "customer-privacy", "--lesson", "nope", "--started"])
+        #expect(unknown.code == 65)
+        #expect(unknown.err.split(separator: "\n").count == 1, "one line: \(unknown.err)")
+        // Unreachable: nothing listens on port 1.
+        let unreachable = try await cli(["sync", "--device", device, "--server", "http://127.0.0.1:1"])
+        #expect(unreachable.code == 69, "\(unreachable.err)")
+    }
+}
