@@ -57,11 +57,16 @@ extension LearnSyncClient {
                     throw SyncError(.notSynced, "pending events could not be synced; sign out with force to drop them", cause: error)
                 }
             }
-            if let token = try await store.syncState().token {
+            if try await store.syncState().token != nil {
+                let signOut = { (token: String?) async throws -> SignOutResponse in
+                    try await self.exchange(transport, path: "/v1/signout", body: SignOutRequest(everywhere: everywhere ? true : nil), token: token)
+                }
                 if everywhere {
-                    let _: SignOutResponse = try await exchange(transport, path: "/v1/signout", body: SignOutRequest(everywhere: true), token: token)
+                    _ = try await request(transport, signOut)
                 } else {
-                    let _: SignOutResponse? = try? await exchange(transport, path: "/v1/signout", body: SignOutRequest(), token: token)
+                    // Signing out of this device only: the device forgets its token whatever the
+                    // server answers; an unrevoked token expires by itself.
+                    _ = try? await request(transport, signOut)
                 }
             }
         } else if try await store.pendingCount() > 0, !force {
@@ -70,39 +75,15 @@ extension LearnSyncClient {
         try await store.wipe()
     }
 
-    /// Runs one request under the retry policy: transient failures (no answer, 5xx, 429) are
-    /// retried with backoff; anything else is thrown at once.
-    func withRetries<T>(_ body: () async throws -> T) async throws -> T {
-        var machine = SyncStateMachine(maxAttempts: retry.maxAttempts, baseDelay: retry.baseDelay, maxDelay: retry.maxDelay)
-        var action = machine.start()
-        var lastFailure: SyncError?
-        while true {
-            switch action {
-            case .sendRound:
-                do {
-                    return try await body()
-                } catch let error as SyncError where error.code == .unreachable {
-                    lastFailure = error
-                    action = machine.receive(.transientFailure(retryAfter: error.problem?.retryAfter.map { .seconds($0) }))
-                }
-            case .sleep(let duration):
-                try await sleep(duration)
-                action = machine.wake()
-            case .finish, .fail:
-                throw lastFailure ?? SyncError(.unreachable, "the server did not answer")
-            }
-        }
-    }
-
     private func authenticate(path: String, username: String, password: String) async throws -> LearnerID {
-        guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
+        let transport = try requireTransport()
         let identity = try await store.identity()
         // Signed in already: signing in again to the same account renews an expired or revoked
         // token and keeps everything on the device.
         let guest = identity.learner.isGuest ? GuestProof(learner: identity.learner, secret: try await store.deviceSecret()) : nil
         let request = CredentialsRequest(username: username, password: password, guest: guest)
         let session: SessionResponse = try await startingOverIfErased {
-            try await withRetries { try await exchange(transport, path: path, body: request, token: nil) }
+            try await self.request(transport, token: false) { _ in try await exchange(transport, path: path, body: request, token: nil) }
         }
         guard identity.learner.isGuest || session.learner == identity.learner else {
             throw SyncError(.refused, "this device is signed in to another account: sign out first")

@@ -18,7 +18,7 @@ extension LearnSyncClient {
     ///   device unless the server erased the learner.
     @discardableResult
     public func deleteAccount(password: String?) async throws -> DeleteAccountResponse {
-        guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
+        let transport = try requireTransport()
         let learner = try await store.identity().learner
         if learner.isGuest, try await store.syncState().token == nil {
             // A guest that never registered has nothing on any server: erase it here only.
@@ -28,10 +28,9 @@ extension LearnSyncClient {
             return DeleteAccountResponse(learner: learner, erasedAt: store.clock.millisecondsSince1970(), guests: 0, events: events)
         }
         return try await startingOverIfErased {
-            var report = SyncReport()
-            let token = try await ensureToken(transport, report: &report)
-            let erased: DeleteAccountResponse = try await exchange(
-                transport, path: "/v1/account", body: DeleteAccountRequest(password: password), token: token, method: "DELETE")
+            let erased: DeleteAccountResponse = try await request(transport) { token in
+                try await exchange(transport, path: "/v1/account", body: DeleteAccountRequest(password: password), token: token, method: "DELETE")
+            }
             try await store.wipe(notice: DeviceNotice(
                 kind: .learnerErased, at: Date(),
                 message: "you erased this learner (\(erased.learner)) from the server: \(erased.events) events, \(erased.guests) attached guests"))
@@ -44,12 +43,14 @@ extension LearnSyncClient {
     /// - Throws: ``SyncError``: `unauthorized` (wrong current password), `refused` (a guest, a
     ///   password out of bounds, `rate-limited`), `unreachable`, `noServer`.
     public func changePassword(current: String, new: String) async throws {
-        guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
-        guard let token = try await store.syncState().token, !(try await store.identity().learner.isGuest) else {
+        let transport = try requireTransport()
+        guard try await store.syncState().token != nil, !(try await store.identity().learner.isGuest) else {
             throw SyncError(.refused, "sign in to an account first: a guest has no password")
         }
         let session: SessionResponse = try await startingOverIfErased {
-            try await exchange(transport, path: "/v1/account/password", body: ChangePasswordRequest(password: current, newPassword: new), token: token)
+            try await request(transport) { token in
+                try await exchange(transport, path: "/v1/account/password", body: ChangePasswordRequest(password: current, newPassword: new), token: token)
+            }
         }
         try await store.setToken(session.token)
     }
@@ -80,11 +81,9 @@ extension LearnSyncClient {
     }
 
     private func serverExport<Answer: WireCodable>(format: String) async throws -> Answer {
-        guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
+        let transport = try requireTransport()
         return try await startingOverIfErased {
-            var report = SyncReport()
-            let token = try await ensureToken(transport, report: &report)
-            return try await fetch(transport, path: "/v1/export?format=\(format)", token: token)
+            try await request(transport) { token in try await fetch(transport, path: "/v1/export?format=\(format)", token: token) }
         }
     }
 

@@ -29,62 +29,31 @@ extension LearnSyncClient {
     /// An event leaves the outbox only once the answer acknowledging it is stored, in the same
     /// transaction as the new cursor; a lost answer just means the next round re-sends it, and
     /// the server ignores the duplicate. The first sync registers the device's guest learner.
+    /// Rounds that get no answer, a 5xx or a 429 are retried under ``RetryPolicy`` (waiting at
+    /// least the server's `Retry-After`); a guest whose token was refused registers again, once.
     ///
-    /// - Throws: ``SyncError``: `noServer`, `unreachable` (after the retry policy), `unauthorized`,
-    ///   `refused` (with the server's ``Problem``), `badAnswer`, or `learnerErased` (the learner
-    ///   was erased: the device removed its data and is a new guest now).
+    /// - Parameter progress: called after every answered round with the running report.
+    /// - Throws: ``SyncError``: `noServer`, `unreachable` (after the retry policy),
+    ///   `rateLimited`, `unauthorized`, `refused` (with the server's ``Problem``), `badAnswer`,
+    ///   or `learnerErased` (the learner was erased: the device removed its data and is a new
+    ///   guest now); ``StorageError`` when the device's own file fails (`database`, `busy`).
     @discardableResult
-    public func sync() async throws -> SyncReport {
-        try await startingOverIfErased { try await syncRounds() }
-    }
-
-    private func syncRounds() async throws -> SyncReport {
-        guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
-        var report = SyncReport()
-        var token = try await ensureToken(transport, report: &report)
-        var machine = SyncStateMachine(maxAttempts: retry.maxAttempts, baseDelay: retry.baseDelay, maxDelay: retry.maxDelay)
-        var lastFailure: SyncError?
-        var action = machine.start()
-        var reauthenticated = false
-        while true {
-            switch action {
-            case .finish:
-                return report
-            case .fail:
-                throw lastFailure ?? SyncError(.unreachable, "sync gave up")
-            case .sleep(let duration):
-                report.retries += 1
-                try await sleep(duration)
-                action = machine.wake()
-            case .sendRound:
-                do {
-                    let (more, pending) = try await round(transport, token: token, report: &report)
-                    action = machine.receive(.answered(more: more, pending: pending))
-                } catch let error as SyncError where error.code == .unauthorized && !reauthenticated {
-                    // A guest's token expired: register again with the device secret, once.
-                    reauthenticated = true
-                    guard let fresh = try await renewGuestToken(transport, report: &report) else {
-                        lastFailure = error
-                        action = machine.receive(.permanentFailure)
-                        break
-                    }
-                    token = fresh
-                    action = .sendRound
-                } catch let error as SyncError where error.code == .unreachable {
-                    lastFailure = error
-                    let retryAfter = error.problem?.retryAfter.map { Duration.seconds($0) }
-                    action = machine.receive(.transientFailure(retryAfter: retryAfter))
-                } catch let error as SyncError {
-                    lastFailure = error
-                    action = machine.receive(.permanentFailure)
-                }
+    public func sync(progress: (@Sendable (SyncReport) -> Void)? = nil) async throws -> SyncReport {
+        let transport = try requireTransport()
+        return try await startingOverIfErased {
+            var report = SyncReport()
+            try await drive(transport, token: true, report: &report) { token, report in
+                let more = try await round(transport, token: token ?? "", report: &report)
+                progress?(report)
+                return ((), more)
             }
+            return report
         }
     }
 
     /// One round trip: push up to a batch of outbox events, pull one page, store the answer;
     /// then fetch the server's catalog if it changed.
-    private func round(_ transport: any SyncTransport, token: String, report: inout SyncReport) async throws -> (more: Bool, pending: Bool) {
+    private func round(_ transport: any SyncTransport, token: String, report: inout SyncReport) async throws -> Bool {
         let state = try await store.syncState()
         let batch = try await store.outboxBatch(limit: ProtocolLimits.maxEventsPerRequest)
         let pending = batch.events
@@ -113,19 +82,17 @@ extension LearnSyncClient {
         report.rejected += refused.filter { $0.handling != .moveToNewReplica }.count
         report.moved += refused.filter { $0.handling == .moveToNewReplica }.count
         report.pulled += response.events.count
-        // A new replica id or a held event pushed again means another round.
-        return (response.more || response.renewReplica, stillPending)
+        // More to pull, a new replica id, or events still in the outbox mean another round.
+        return response.more || response.renewReplica || stillPending
     }
 
     /// The learner's progress and certificates as the server grades them from the events it
     /// holds (`GET /v1/progress`): a check that the device and the server agree.
     /// - Throws: ``SyncError``.
     public func serverProgress() async throws -> ProgressResponse {
-        guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
+        let transport = try requireTransport()
         return try await startingOverIfErased {
-            var report = SyncReport()
-            let token = try await ensureToken(transport, report: &report)
-            return try await fetch(transport, path: "/v1/progress", token: token)
+            try await request(transport) { token in try await fetch(transport, path: "/v1/progress", token: token) }
         }
     }
 
@@ -227,9 +194,12 @@ extension LearnSyncClient {
                     "this device's guest progress was attached to an account by an earlier sign-in whose answer was lost: sign in to that account, or sign out with force to start over as a new guest",
                     problem: problem)
             }
+            let retryAfter = response.header("Retry-After").flatMap(Int.init).map { Duration.seconds($0) }
+                ?? problem?.retryAfter.map { Duration.seconds($0) }
             switch response.status {
             case 401: throw SyncError(.unauthorized, "the server refused the credentials: \(detail)", problem: problem)
-            case 500...: throw SyncError(.unreachable, "the server could not answer: \(detail)", problem: problem)
+            case 429: throw SyncError(.rateLimited, "the server asks to wait: \(detail)", problem: problem, retryAfter: retryAfter)
+            case 500...: throw SyncError(.unreachable, "the server could not answer: \(detail)", problem: problem, retryAfter: retryAfter)
             default: throw SyncError(.refused, "the server refused the request: \(detail)", problem: problem)
             }
         }

@@ -5,7 +5,7 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     /// What went wrong. New codes may be added without breaking users.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case noServer, unreachable, unauthorized, refused, badAnswer, notSynced, guestNotClaimed, guestAttachedElsewhere, learnerErased
+            case noServer, unreachable, rateLimited, unauthorized, refused, badAnswer, notSynced, guestNotClaimed, guestAttachedElsewhere, learnerErased
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -14,6 +14,9 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
         public static let noServer = Code(.noServer)
         /// No answer after every retry (offline, timeouts, server errors).
         public static let unreachable = Code(.unreachable)
+        /// The server asked to wait (429) longer than the retry policy waits, or still did after
+        /// every retry; ``SyncError/retryAfter`` says how long.
+        public static let rateLimited = Code(.rateLimited)
         /// The server refused the credentials or token (sign in again).
         public static let unauthorized = Code(.unauthorized)
         /// The server refused the request; see ``SyncError/problem``.
@@ -42,12 +45,17 @@ public struct SyncError: Error, Sendable, CustomStringConvertible {
     public var problem: Problem?
     /// The underlying error (transport or storage), if any.
     public var cause: (any Error & Sendable)?
+    /// How long the server asked to wait before trying again (`Retry-After`), if it said.
+    public var retryAfter: Duration?
 
-    public init(_ code: Code, _ message: String, problem: Problem? = nil, cause: (any Error & Sendable)? = nil) {
+    public init(
+        _ code: Code, _ message: String, problem: Problem? = nil, cause: (any Error & Sendable)? = nil, retryAfter: Duration? = nil
+    ) {
         self.code = code
         self.message = message
         self.problem = problem
         self.cause = cause
+        self.retryAfter = retryAfter
     }
 
     public var description: String { message }

@@ -1,86 +1,117 @@
-/// The sync loop's decisions, free of I/O: the owner (``LearnSyncClient``) performs the actions
-/// and feeds the outcomes back.
+/// The one state machine behind every call that talks to the server: a sync's rounds, a sign-in
+/// or sign-up, and the renewal of a guest's token. It decides; ``LearnSyncClient`` performs the
+/// actions and feeds the outcomes back (`LearnSyncClient.drive`).
 ///
 /// ```
-/// start ─▶ send round ─▶ answer: more or outbox not empty ─▶ send round
-///                     ├▶ answer: all done ─────────────────▶ finish
-///                     ├▶ no answer / 5xx / 429 ─▶ sleep (exponential backoff) ─▶ send round
-///                     │                        └▶ after maxAttempts ─▶ fail(unreachable)
-///                     └▶ 401 ─▶ fail(unauthorized);  other 4xx ─▶ fail(refused)
+/// start ─▶ send ─▶ answered, more to do ─────────────────▶ send
+///               ├▶ answered, done ───────────────────────▶ finish
+///               ├▶ no answer, 5xx, 429 ─▶ sleep (backoff, or the server's Retry-After) ─▶ send
+///               │                      └▶ after maxAttempts, or Retry-After > maxDelay ─▶ fail
+///               ├▶ 401, a guest's token may be renewed ─▶ renewToken ─▶ renewed ─▶ send
+///               │                                                    └▶ renewal failed ─▶ fail
+///               └▶ 401 again or otherwise; any other refusal ─▶ fail
 /// ```
 struct SyncStateMachine {
     enum State: Equatable {
         case idle
         case sending(failures: Int)
+        case sleeping(failures: Int)
+        case renewing
         case finished
         case failed
     }
 
-    enum Outcome {
-        /// An answer was stored; `more` when the server has more to pull, `pending` when the
-        /// outbox still holds events.
-        case answered(more: Bool, pending: Bool)
-        /// No usable answer (transport error, 5xx, 429); `retryAfter` from the server, if any.
+    enum Outcome: Equatable {
+        /// An answer was stored; `more` when another round is needed (more to pull, the outbox
+        /// not empty, a new replica id).
+        case answered(more: Bool)
+        /// No usable answer (no answer, 5xx, 429); `retryAfter` when the server said how long.
         case transientFailure(retryAfter: Duration?)
+        /// The token was refused (401).
+        case unauthorized
         /// A final refusal.
         case permanentFailure
+        /// The renewal asked for by ``Action/renewToken`` stored a new token, or could not.
+        case renewed(Bool)
     }
 
     enum Action: Equatable {
-        case sendRound
+        case send
         case sleep(Duration)
+        case renewToken
         case finish
         case fail
     }
 
-    /// How many failed tries in a row before giving up.
-    var maxAttempts: Int = 5
-    var baseDelay: Duration = .milliseconds(200)
-    var maxDelay: Duration = .seconds(10)
+    let policy: RetryPolicy
+    /// Whether a refused token may be renewed (once per run): a guest's can, by registering
+    /// again with the device secret; an account's needs the password.
+    let renewsToken: Bool
     /// A bound on rounds, so a misbehaving server cannot keep a device looping.
-    var maxRounds: Int = 100_000
+    var maxRounds = 100_000
 
     private(set) var state: State = .idle
     private(set) var rounds = 0
+    private var renewedOnce = false
+
+    init(policy: RetryPolicy = RetryPolicy(), renewsToken: Bool = false) {
+        self.policy = policy
+        self.renewsToken = renewsToken
+    }
 
     mutating func start() -> Action {
-        state = .sending(failures: 0)
         rounds = 1
-        return .sendRound
+        return send(failures: 0)
     }
 
     mutating func receive(_ outcome: Outcome) -> Action {
-        guard case .sending(let failures) = state else { return state == .finished ? .finish : .fail }
-        switch outcome {
-        case .answered(let more, let pending):
-            guard more || pending else {
-                state = .finished
-                return .finish
-            }
-            guard rounds < maxRounds else {
-                state = .failed
-                return .fail
-            }
+        switch (state, outcome) {
+        case (.sending, .answered(let more)):
+            guard more else { return finish() }
+            guard rounds < maxRounds else { return fail() }
             rounds += 1
-            state = .sending(failures: 0)
-            return .sendRound
-        case .transientFailure(let retryAfter):
-            guard failures + 1 < maxAttempts else {
-                state = .failed
-                return .fail
-            }
-            state = .sending(failures: failures + 1)
-            let backoff = min(baseDelay * (1 << failures), maxDelay)
+            return send(failures: 0)
+        case (.sending(let failures), .transientFailure(let retryAfter)):
+            guard failures + 1 < policy.maxAttempts else { return fail() }
+            if let retryAfter, retryAfter > policy.maxDelay { return fail() }
+            state = .sleeping(failures: failures + 1)
+            let backoff = min(policy.baseDelay * (1 << min(failures, 30)), policy.maxDelay)
             return .sleep(max(backoff, retryAfter ?? .zero))
-        case .permanentFailure:
-            state = .failed
-            return .fail
+        case (.sending, .unauthorized):
+            guard renewsToken, !renewedOnce else { return fail() }
+            renewedOnce = true
+            state = .renewing
+            return .renewToken
+        case (.renewing, .renewed(let stored)):
+            return stored ? send(failures: 0) : fail()
+        case (.sending, .permanentFailure), (.renewing, .permanentFailure), (.renewing, .transientFailure), (.renewing, .unauthorized):
+            return fail()
+        case (.finished, _):
+            return .finish
+        default:
+            return fail()
         }
     }
 
-    /// Called after a sleep: try the round again.
+    /// Called after a sleep: try again.
     mutating func wake() -> Action {
+        guard case .sleeping(let failures) = state else { return fail() }
         rounds += 1
-        return .sendRound
+        return send(failures: failures)
+    }
+
+    private mutating func send(failures: Int) -> Action {
+        state = .sending(failures: failures)
+        return .send
+    }
+
+    private mutating func finish() -> Action {
+        state = .finished
+        return .finish
+    }
+
+    private mutating func fail() -> Action {
+        state = .failed
+        return .fail
     }
 }

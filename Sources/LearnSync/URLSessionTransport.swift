@@ -45,7 +45,9 @@ public struct URLSessionTransport: SyncTransport {
         guard let http = response as? HTTPURLResponse else {
             throw URLError(.badServerResponse)
         }
-        return TransportResponse(status: http.statusCode, body: data)
+        var headers = [String: String]()
+        for case let (name as String, value as String) in http.allHeaderFields { headers[name] = value }
+        return TransportResponse(status: http.statusCode, body: data, headers: headers)
     }
 
     /// The base URL with `path` appended, keeping a query (`/v1/export?format=xapi`) a query.

@@ -31,6 +31,8 @@ public struct TestClientTransport: SyncTransport {
         let response = try await client.executeRequest(
             uri: request.path, method: HTTPRequest.Method(rawValue: request.method) ?? .post, headers: headers,
             body: ByteBuffer(bytes: request.body))
-        return TransportResponse(status: Int(response.status.code), body: Data(response.body.readableBytesView))
+        var answerHeaders = [String: String]()
+        for field in response.headers { answerHeaders[field.name.canonicalName] = field.value }
+        return TransportResponse(status: Int(response.status.code), body: Data(response.body.readableBytesView), headers: answerHeaders)
     }
 }

@@ -17,7 +17,8 @@ enum ExitCodes {
     static let unreachable: Int32 = 69
     /// The device's files could not be read or written.
     static let storage: Int32 = 74
-    /// The device file is busy (another process holds it): try again.
+    /// Try again later: the device file is busy (another process holds it), or the server asked
+    /// to wait longer than the retries do.
     static let busy: Int32 = 75
     /// The server answered something that is not the protocol.
     static let badAnswer: Int32 = 76
@@ -25,7 +26,7 @@ enum ExitCodes {
     static let help = """
         Exit codes: 0 done; 1 a check failed (scenario, simulation, demo); 64 usage error; \
         65 refused (by the server, or an event the catalog does not know); 69 server unreachable; \
-        74 device storage error; 75 device busy, try again; 76 the server's answer was not the protocol.
+        74 device storage error; 75 try again later (device busy, or the server asked to wait); 76 the server's answer was not the protocol.
         """
 
     /// The exit code for an error a command threw; nil for ArgumentParser's own errors and exit codes.
@@ -35,6 +36,7 @@ enum ExitCodes {
             switch error.code {
             case .noServer: usage
             case .unreachable: unreachable
+            case .rateLimited: busy
             case .badAnswer: badAnswer
             default: refused
             }

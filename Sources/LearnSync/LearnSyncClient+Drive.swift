@@ -1,0 +1,75 @@
+import Foundation
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
+
+extension LearnSyncClient {
+    /// Runs `step` under the one ``SyncStateMachine`` until it is done: every call that talks to
+    /// the server goes through here (sync rounds, sign-in and sign-up, the lifecycle calls), so
+    /// retries, `Retry-After` and the renewal of a guest's token follow one set of rules.
+    ///
+    /// `step` makes one request with the current token (nil for calls that need none) and says
+    /// whether another round is needed. Only ``SyncError``s reach the machine; anything else (a
+    /// ``StorageError`` of the device's own file) is thrown at once.
+    func drive<T>(
+        _ transport: any SyncTransport, token needsToken: Bool, report: inout SyncReport,
+        _ step: (_ token: String?, _ report: inout SyncReport) async throws -> (value: T, more: Bool)
+    ) async throws -> T {
+        let renewsToken = needsToken ? try await store.identity().learner.isGuest : false
+        var machine = SyncStateMachine(policy: retry, renewsToken: renewsToken)
+        var action = machine.start()
+        var lastFailure: SyncError?
+        var value: T?
+        while true {
+            switch action {
+            case .finish:
+                guard let value else { throw SyncError(.badAnswer, "the sync finished without an answer") }
+                return value
+            case .fail:
+                throw lastFailure ?? SyncError(.unreachable, "the server did not answer")
+            case .sleep(let duration):
+                report.retries += 1
+                try await sleep(duration)
+                action = machine.wake()
+            case .renewToken:
+                do {
+                    action = machine.receive(.renewed(try await renewGuestToken(transport, report: &report) != nil))
+                } catch let error as SyncError {
+                    lastFailure = error
+                    action = machine.receive(.permanentFailure)
+                }
+            case .send:
+                do {
+                    let token = needsToken ? try await ensureToken(transport, report: &report) : nil
+                    let answer = try await step(token, &report)
+                    value = answer.value
+                    action = machine.receive(.answered(more: answer.more))
+                } catch let error as SyncError {
+                    lastFailure = error
+                    action = machine.receive(Self.outcome(of: error))
+                }
+            }
+        }
+    }
+
+    /// One request under the state machine, with the current token.
+    func request<T>(_ transport: any SyncTransport, token needsToken: Bool = true, _ body: (_ token: String?) async throws -> T) async throws -> T {
+        var report = SyncReport()
+        return try await drive(transport, token: needsToken, report: &report) { token, _ in (try await body(token), false) }
+    }
+
+    /// What a failure means to the state machine.
+    static func outcome(of error: SyncError) -> SyncStateMachine.Outcome {
+        switch error.code {
+        case .unreachable, .rateLimited: .transientFailure(retryAfter: error.retryAfter)
+        case .unauthorized: .unauthorized
+        default: .permanentFailure
+        }
+    }
+
+    /// The configured transport, or ``SyncError`` `noServer`.
+    func requireTransport() throws -> any SyncTransport {
+        guard let transport else { throw SyncError(.noServer, "no server is configured for this device") }
+        return transport
+    }
+}
