@@ -36,6 +36,8 @@ public struct ServerConfiguration: Sendable {
     /// counted (sign-in throttling) under the last address of `X-Forwarded-For` that is not a
     /// trusted proxy; any other request under its peer address, whatever it claims.
     public var trustedProxies: Set<String>
+    /// Where to publish metrics (nil: nowhere, and no per-request metrics are kept).
+    public var metrics: MetricsExport?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "learnsync-server.sqlite", passwordCost: UInt8 = 12,
@@ -66,6 +68,7 @@ public struct ServerConfiguration: Sendable {
 /// Builds the router: the protocol's endpoints over a ``SyncService``.
 public func buildRouter(service: SyncService, configuration: ServerConfiguration = ServerConfiguration()) -> Router<LearnSyncRequestContext> {
     let router = Router(context: LearnSyncRequestContext.self)
+    if configuration.metrics != nil { router.add(middleware: MetricsMiddleware()) }
     router.add(middleware: ProblemMiddleware(allowed: Endpoints.methods))
     router.get("/health") { _, _ in "ok" }
     router.post("/v1/guests") { request, context in
@@ -132,18 +135,24 @@ public func buildRouter(service: SyncService, configuration: ServerConfiguration
 public func buildApplication(
     configuration: ServerConfiguration, catalog: Catalog, store: (any ServerStore)? = nil,
     logger: Logger = Logger(label: "learnsync.server"),
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+    onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
     let store = try store ?? SQLiteServerStore(path: configuration.databasePath)
     let service = SyncService(
         store: store, catalog: catalog, passwordCost: configuration.passwordCost, signUpsPerAddress: configuration.signUpsPerAddress)
-    return buildApplication(configuration: configuration, service: service, logger: logger, onServerRunning: onServerRunning)
+    return buildApplication(
+        configuration: configuration, service: service, logger: logger, onServerRunning: onServerRunning, onMetricsRunning: onMetricsRunning)
 }
 
 /// Builds the server application around a ready ``SyncService`` (its store, catalog and clock).
+///
+/// With ``ServerConfiguration/metrics``, the metrics listener runs beside it in its service
+/// group; `onMetricsRunning` gets its port.
 public func buildApplication(
     configuration: ServerConfiguration, service: SyncService, logger: Logger = Logger(label: "learnsync.server"),
-    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
+    onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = buildRouter(service: service, configuration: configuration)
     let retention = RetentionService(
@@ -158,7 +167,8 @@ public func buildApplication(
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "learnsync",
             availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
-        services: (backed.map { [$0] } ?? []) + [retention],
+        services: (backed.map { [$0] } ?? []) + [retention]
+            + (configuration.metrics.map { [$0.application(logger: logger, onRunning: onMetricsRunning)] } ?? []),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     if let backed { app.beforeServerStarts { try await backed.prepare() } }

@@ -1,11 +1,13 @@
 import Foundation
+import HTTPTypes
 public import Hummingbird
 import LearnSyncProtocol
 import Logging
 import NIOCore
 
-/// Turns every error into an RFC 9457 problem answer (`application/problem+json`) and logs the
-/// request's outcome without tokens, passwords or bodies.
+/// Turns every error into an RFC 9457 problem answer (`application/problem+json`), logs the
+/// request's outcome without tokens, passwords or bodies, and names the request in an
+/// `X-Request-ID` header: the `hb.request.id` its log lines carry.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The methods each endpoint takes, so that another method gets 405 with `Allow`.
     let allowed: [String: [HTTPRequest.Method]]
@@ -15,6 +17,13 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     init(allowed: [String: [HTTPRequest.Method]]) { self.allowed = allowed }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response = try await answer(request, context: context, next: next)
+        // The id every log line of this request carries (`hb.request.id`), for support.
+        response.headers[.xRequestID] = context.id
+        return response
+    }
+
+    private func answer(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             let response = try await next(request, context)
             context.logger.debug("request", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)"])
@@ -63,4 +72,8 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             status: HTTPResponse.Status(code: problem.status), headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
+}
+
+extension HTTPField.Name {
+    static let xRequestID = Self("X-Request-ID")!
 }

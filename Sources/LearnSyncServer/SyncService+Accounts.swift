@@ -55,10 +55,19 @@ extension SyncService {
     /// - Throws: ``Problem`` `unauthorized` or `rate-limited`.
     func checkPassword(_ password: String, hash: String?, username: String, address: String) async throws {
         let clock = clock
-        let right = try await attempts.attempt(username: username, address: address, now: { clock.millisecondsSince1970() }) {
-            try await hasher.verify(password, hash: hash, decoy: decoyHash)
+        let right: Bool
+        do {
+            right = try await attempts.attempt(username: username, address: address, now: { clock.millisecondsSince1970() }) {
+                try await hasher.verify(password, hash: hash, decoy: decoyHash)
+            }
+        } catch let problem as Problem where problem.knownCode == .rateLimited {
+            metrics.throttledAttempt()
+            throw problem
         }
-        guard right else { throw Self.wrongPassword }
+        guard right else {
+            metrics.signInFailed()
+            throw Self.wrongPassword
+        }
     }
 
     static let wrongPassword = Problem(code: .unauthorized, detail: "wrong username or password")

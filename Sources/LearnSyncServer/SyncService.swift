@@ -21,6 +21,8 @@ public struct SyncService: Sendable {
     let attempts: PasswordAttempts
     /// A hash to verify against when the username is unknown, so both cases take the same time.
     let decoyHash: String
+    /// Counters and timers for the process's metrics backend, if one was bootstrapped.
+    let metrics = ServerMetrics()
 
     /// - Parameters:
     ///   - loginAttempts: failed sign-ins per username before each further one waits (1 s,
@@ -150,10 +152,14 @@ public struct SyncService: Sendable {
                 accepted.append(event)
             }
         }
+        let started = ContinuousClock.now
         guard let page = try await store.sync(
             tokenHash: tokenHash, now: now, replica: request.replica, lastSeq: request.lastSeq, events: accepted,
             cursor: request.cursor, limit: request.pageSize)
         else { throw try await refusal(forToken: tokenHash) }
+        metrics.synced(
+            accepted: accepted.count - page.rejected.count, refused: rejected + page.rejected, pulled: page.events.count,
+            storeTime: ContinuousClock.now - started)
         return SyncResponse(
             time: clock.millisecondsSince1970(), catalog: current.fingerprint, renewReplica: page.renewReplica, retimed: page.retimed,
             rejected: rejected + page.rejected, events: page.events, aliases: page.aliases, cursor: page.cursor, more: page.more)

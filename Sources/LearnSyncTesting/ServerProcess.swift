@@ -36,6 +36,13 @@ public struct ServerProcess: Sendable {
         return servers
     }
 
+    /// The metrics address the process logged (with `--metrics-port`), once it listens.
+    public var metricsURL: URL? {
+        let log = child.output + child.errors
+        guard let range = log.range(of: #"metrics at http://127\.0\.0\.1:[0-9]+/metrics"#, options: .regularExpression) else { return nil }
+        return URL(string: String(log[range].dropFirst("metrics at ".count)))
+    }
+
     /// Stops the process gracefully (SIGTERM) and waits for it.
     public func stop() {
         child.terminate()

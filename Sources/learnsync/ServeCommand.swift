@@ -30,9 +30,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most connections open at once (more wait in the backlog).") var maxConnections = 2048
     @Option(help: "Sign-ups one client address may make in 15 minutes.") var signUpsPerAddress = 20
     @Option(help: "The bcrypt cost of new password hashes (4 to 31; lower than 12 only for tests).") var passwordCost = 12
+    @Option(help: ArgumentHelp(
+        "Publish Prometheus metrics at http://HOST:PORT/metrics, a listener of its own (0 picks a free port; default: none).",
+        valueName: "port"))
+    var metricsPort: Int?
     @OptionGroup var catalog: CatalogOptions
 
     func validate() throws {
+        if let metricsPort, !(0...65_535).contains(metricsPort) { throw ValidationError("--metrics-port must be 0 to 65535") }
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0 to 65535") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         guard (1...36_500).contains(guestRetention) else { throw ValidationError("--guest-retention must be 1 to 36500 days") }
@@ -64,6 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.bodyTimeout = .seconds(bodyTimeout)
         configuration.maxConnections = maxConnections
         configuration.signUpsPerAddress = signUpsPerAddress
+        configuration.metrics = metricsPort.map { MetricsExport.prometheus(host: host, port: $0) }
         var database = try ServerDatabase(database)
         if case .postgres(var location) = database {
             location.maxConnections = databaseConnections
@@ -72,7 +78,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.notice("LearnSync server database: \(database)")
         let app = try await buildApplication(
             configuration: configuration, catalog: try catalog.load(), store: try database.openStore(logger: logger), logger: logger,
-            onServerRunning: { [logger] port in logger.notice("LearnSync server listening on http://\(host):\(port)") })
+            onServerRunning: { [logger] port in logger.notice("LearnSync server listening on http://\(host):\(port)") },
+            onMetricsRunning: { [logger] port in logger.notice("LearnSync metrics at http://\(host):\(port)/metrics") })
         try await app.runService()
     }
 }

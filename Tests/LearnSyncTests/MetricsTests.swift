@@ -1,0 +1,47 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LearnSync
+import LearnSyncModels
+import LearnSyncTesting
+import Testing
+
+/// A real `learnsync serve --metrics-port 0` on loopback: its Prometheus listener counts what
+/// devices do, and every answer names its request with the id the log lines carry.
+@Suite struct MetricsTests {
+    @Test func aServerPublishesPrometheusMetricsAndRequestIDs() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-metrics-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let server = try await ServerProcess.start(
+            1, binary: try CLITests.builtExecutable(), database: folder.appendingPathComponent("server.sqlite").path, folder: folder,
+            arguments: ["--metrics-port", "0", "--log-level", "debug"])[0]
+        defer { server.stop() }
+        var metricsURL: URL?
+        for _ in 0..<100 where metricsURL == nil {
+            metricsURL = server.metricsURL
+            if metricsURL == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let metrics = try #require(metricsURL, "the metrics listener logs its address")
+
+        let catalog = try SampleCatalog.load()
+        let device = try await LearnSyncClient(path: folder.appendingPathComponent("phone.sqlite").path, catalog: catalog, server: server.url)
+        try await device.record(.lessonCompleted(lesson: "keep-secure"), in: SampleCatalog.courseID)
+        try await device.sync()
+        await #expect(throws: SyncError.self) { try await device.signIn(username: "nobody-here", password: "a wrong password") }
+
+        let (health, answer) = try await URLSession.shared.data(from: server.url.appendingPathComponent("health"))
+        #expect(String(decoding: health, as: UTF8.self) == "ok")
+        let requestID = try #require((answer as? HTTPURLResponse)?.value(forHTTPHeaderField: "X-Request-ID"))
+        #expect(requestID.count == 32)
+        #expect(server.child.output.contains("hb.request.id=\(requestID)") || server.child.errors.contains("hb.request.id=\(requestID)"))
+
+        let text = String(decoding: try await URLSession.shared.data(from: metrics).0, as: UTF8.self)
+        #expect(text.contains("learnsync_sync_rounds_total 1"), "\(text.prefix(2000))")
+        #expect(text.contains("learnsync_events_accepted_total 1"))
+        #expect(text.contains("learnsync_signin_failures_total 1"))
+        #expect(text.contains(#"hb_requests{http_route="/v1/sync",http_request_method="POST",http_response_status_code="200"} 1"#))
+        #expect(text.contains("http_server_request_duration_bucket"), "latency histograms")
+        #expect(!text.contains(try await device.identity().learner.rawValue), "no learner in any label")
+    }
+}
