@@ -40,7 +40,7 @@ extension LearnSyncClient {
     ///     (they keep what they hold); this one signs out as well.
     /// - Throws: ``SyncError`` `notSynced` when events are pending, the sync failed and `force`
     ///   is false; `guestNotClaimed` when the device's guest has progress and `force` is false;
-    ///   any failure to revoke with `everywhere`. Nothing is removed then. ``StorageError``
+    ///   any failure to revoke with `everywhere`. Nothing is removed then. `StorageError`
     ///   `busy` when another connection reading the device file keeps old copies of the data in
     ///   it: the data is gone from the store, and signing out again clears the file.
     public func signOut(force: Bool = false, everywhere: Bool = false) async throws {

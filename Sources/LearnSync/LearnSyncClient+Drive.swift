@@ -10,7 +10,7 @@ extension LearnSyncClient {
     ///
     /// `step` makes one request with the current token (nil for calls that need none) and says
     /// whether another round is needed. Only ``SyncError``s reach the machine; anything else (a
-    /// ``StorageError`` of the device's own file) is thrown at once.
+    /// `StorageError` of the device's own file) is thrown at once.
     func drive<T>(
         _ transport: any SyncTransport, token needsToken: Bool, report: inout SyncReport,
         _ step: (_ token: String?, _ report: inout SyncReport) async throws -> (value: T, more: Bool)

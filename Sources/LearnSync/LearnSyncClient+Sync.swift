@@ -34,9 +34,9 @@ extension LearnSyncClient {
     ///
     /// - Parameter progress: called after every answered round with the running report.
     /// - Throws: ``SyncError``: `noServer`, `unreachable` (after the retry policy),
-    ///   `rateLimited`, `unauthorized`, `refused` (with the server's ``Problem``), `badAnswer`,
+    ///   `rateLimited`, `unauthorized`, `refused` (with the server's `Problem`), `badAnswer`,
     ///   or `learnerErased` (the learner was erased: the device removed its data and is a new
-    ///   guest now); ``StorageError`` when the device's own file fails (`database`, `busy`).
+    ///   guest now); `StorageError` when the device's own file fails (`database`, `busy`).
     @discardableResult
     public func sync(progress: (@Sendable (SyncReport) -> Void)? = nil) async throws -> SyncReport {
         let transport = try requireTransport()

@@ -24,8 +24,8 @@ public final class LearnSyncClient: Sendable {
     let sleep: @Sendable (Duration) async throws -> Void
     let retry: RetryPolicy
 
-    /// Creates a client on an open store (``DeviceStore/init(path:catalog:clock:secrets:)`` with
-    /// a Keychain-backed ``SecretStore``, or ``DeviceStore/inMemory(catalog:clock:)`` for previews)
+    /// Creates a client on an open store (`DeviceStore.init(path:catalog:clock:secrets:)` with
+    /// a Keychain-backed `SecretStore`, or `DeviceStore.inMemory(catalog:clock:)` for previews)
     /// and a transport of your own. Without a transport the client works offline only.
     public init(
         store: DeviceStore, transport: (any SyncTransport)?, retry: RetryPolicy = RetryPolicy(),
@@ -39,8 +39,12 @@ public final class LearnSyncClient: Sendable {
 
     /// Opens the store file at `path` (created 0600) and syncs with `server` over HTTP (if given).
     /// A token belongs to the server that issued it: changing `server` drops it.
-    /// - Parameter allowInsecureHTTP: allow plain `http://` to a host other than this machine.
-    /// - Throws: ``StorageError``, or ``SyncError`` `refused` for plain `http://` to another host.
+    /// - Parameters:
+    ///   - path: the SQLite file; its folder must exist.
+    ///   - catalog: the app's bundled courses.
+    ///   - server: the sync server, or nil to work offline only.
+    ///   - allowInsecureHTTP: allow plain `http://` to a host other than this machine.
+    /// - Throws: `StorageError`, or ``SyncError`` `refused` for plain `http://` to another host.
     public convenience init(path: String, catalog: Catalog, server: URL?, allowInsecureHTTP: Bool = false) async throws {
         if let server { try URLSessionTransport.checkSecure(server, allowInsecureHTTP: allowInsecureHTTP) }
         let store = try DeviceStore(path: path, catalog: catalog)
@@ -61,7 +65,7 @@ public final class LearnSyncClient: Sendable {
     /// try await client.record(.quizAttempt(quiz: "privacy-quiz", answers: answers, version: 1), in: "customer-privacy")
     /// ```
     /// - Returns: the event as stored, with its id and hybrid logical time.
-    /// - Throws: ``StorageError`` `invalidEvent` (unknown course or item, value out of range;
+    /// - Throws: `StorageError` `invalidEvent` (unknown course or item, value out of range;
     ///   nothing is written) or `database`.
     @discardableResult
     public func record(_ payload: EventPayload, in course: CourseID) async throws -> ProgressEvent {
@@ -71,28 +75,28 @@ public final class LearnSyncClient: Sendable {
     /// Records one event, blocking the calling thread until it is committed: for callers on
     /// their own thread or queue (it saves two thread hops, but waits while a sync writes a
     /// page). In async code Swift picks the async form.
-    /// - Throws: ``StorageError``, as the async form.
+    /// - Throws: `StorageError`, as the async form.
     @discardableResult
     public func record(_ payload: EventPayload, in course: CourseID) throws -> ProgressEvent {
         try store.record(payload, in: course)
     }
 
     /// Records several events in one transaction, in order; one bad entry records nothing.
-    /// - Throws: ``StorageError``, as ``record(_:in:)``.
+    /// - Throws: `StorageError`, as `record(_:in:)`.
     @discardableResult
     public func record(_ entries: [RecordEntry]) async throws -> [ProgressEvent] {
         try await store.record(entries)
     }
 
     /// Records several events in one transaction, blocking the calling thread.
-    /// - Throws: ``StorageError``, as ``record(_:in:)``.
+    /// - Throws: `StorageError`, as `record(_:in:)`.
     @discardableResult
     public func record(_ entries: [RecordEntry]) throws -> [ProgressEvent] {
         try store.record(entries)
     }
 
     /// Every event of the current learner (and the guests it includes) in a course, in merge
-    /// order (``EventKey``).
+    /// order (`EventKey`).
     public func events(in course: CourseID) async throws -> [ProgressEvent] {
         try await store.events(in: course)
     }

@@ -85,7 +85,7 @@ struct PasswordAttempts: Sendable {
 
     /// Runs `check` (which returns whether the password was right) as one attempt of `username`
     /// from `address`, reserved before it runs.
-    /// - Throws: ``Problem`` `rate-limited` with `retryAfter` when either key must wait.
+    /// - Throws: `Problem` `rate-limited` with `retryAfter` when either key must wait.
     func attempt(username: String, address: String, now: @Sendable () -> Int64, _ check: () async throws -> Bool) async throws -> Bool {
         let start = now()
         if let wait = usernames.begin(username, now: start) { throw Self.limited(wait) }
@@ -104,7 +104,7 @@ struct PasswordAttempts: Sendable {
     }
 
     /// Counts a sign-up from `address`.
-    /// - Throws: ``Problem`` `rate-limited` when the address made too many.
+    /// - Throws: `Problem` `rate-limited` when the address made too many.
     func signUp(address: String, now: Int64) throws(Problem) {
         if let wait = signUps.begin(address, now: now) { throw Self.limited(wait) }
         signUps.end(address, failed: true, now: now, forgetOnSuccess: false)

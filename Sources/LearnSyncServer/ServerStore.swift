@@ -17,7 +17,7 @@ public struct SessionRecord: Hashable, Sendable {
 
 /// What one sync stores and answers, computed in one transaction.
 public struct FeedPage: Sendable {
-    /// The requesting replica should take a new id (see ``SyncResponse/renewReplica``).
+    /// The requesting replica should take a new id (see `SyncResponse.renewReplica`).
     public var renewReplica: Bool
     /// Pushed events stored at an earlier time than they carried.
     public var retimed: [Retimed]
@@ -185,7 +185,7 @@ public protocol ServerStore: Sendable {
     /// of the learner's feed after `cursor`, excluding the events `replica` has (its own up to
     /// `lastSeq`).
     ///
-    /// The rules every store keeps (``SyncRules``): events whose learner is neither the caller's
+    /// The rules every store keeps (`SyncRules`): events whose learner is neither the caller's
     /// account nor one of its guests are refused; a replica id belongs to the learner that first
     /// pushed under it, and another learner's pushes under it are refused `replica-conflict`; an
     /// event whose id is stored with other content is refused `replica-conflict`, and so is every
@@ -237,7 +237,7 @@ public protocol ServerStore: Sendable {
 
 /// A store that runs beside the HTTP server: a connection pool to run in the server's service
 /// group, and migrations to run before the server takes its first request.
-/// ``buildApplication(configuration:service:logger:onServerRunning:)`` does both.
+/// ``buildApplication(configuration:service:logger:onServerRunning:onMetricsRunning:)`` does both.
 public protocol ServiceBackedStore: ServerStore, Service {
     /// Makes the store ready (runs pending migrations); called while the service runs.
     func prepare() async throws

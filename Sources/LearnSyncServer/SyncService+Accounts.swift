@@ -52,7 +52,7 @@ extension SyncService {
     /// Checks a password against an account's bcrypt hash (against a decoy when there is no
     /// account, so timing reveals nothing), as one throttled attempt of the username from the
     /// address (``PasswordAttempts``).
-    /// - Throws: ``Problem`` `unauthorized` or `rate-limited`.
+    /// - Throws: `Problem` `unauthorized` or `rate-limited`.
     func checkPassword(_ password: String, hash: String?, username: String, address: String) async throws {
         let clock = clock
         let right: Bool

@@ -6,7 +6,7 @@ public import LearnSyncProtocol
 extension SyncService {
     /// `DELETE /v1/account`: erases the caller's learner (an account with its attached guests, or
     /// an unattached guest) in one transaction. An account's password must be entered again.
-    /// - Throws: ``Problem`` `invalid-request` (no password for an account), `unauthorized` (wrong
+    /// - Throws: `Problem` `invalid-request` (no password for an account), `unauthorized` (wrong
     ///   password or token), `rate-limited`, `learner-erased` (erased already).
     public func deleteAccount(_ request: DeleteAccountRequest, authorization: String?, address: String) async throws -> DeleteAccountResponse {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
@@ -26,7 +26,7 @@ extension SyncService {
 
     /// `POST /v1/account/password`: checks the current password, stores the new one's hash,
     /// revokes every token of the account and returns a new one for the caller.
-    /// - Throws: ``Problem`` `forbidden` for a guest (it has no password), `unauthorized`,
+    /// - Throws: `Problem` `forbidden` for a guest (it has no password), `unauthorized`,
     ///   `rate-limited`, `invalid-request`.
     public func changePassword(_ request: ChangePasswordRequest, authorization: String?, address: String) async throws -> SessionResponse {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))

@@ -25,11 +25,17 @@ public struct SyncService: Sendable {
     let metrics = ServerMetrics()
 
     /// - Parameters:
+    ///   - store: where learners, sessions and events are kept.
+    ///   - catalog: the courses events are checked and graded against.
+    ///   - clock: wall time (tokens, last-seen times, the time sync answers carry).
+    ///   - tokenLifetime: how long a token lives, in milliseconds (30 days).
+    ///   - passwordCost: the bcrypt cost of new password hashes (12; 4 only for tests).
     ///   - loginAttempts: failed sign-ins per username before each further one waits (1 s,
     ///     doubling, at most 30 s); five times as many per address (at most 60 s).
     ///   - signUpsPerAddress: sign-ups one address may make in 15 minutes.
     ///   - passwordConcurrency: bcrypt runs at most this many at once (default: half the cores,
     ///     at least one), with at most `passwordQueue` more waiting; beyond, `rate-limited`.
+    ///   - passwordQueue: password checks that may wait for bcrypt.
     public init(
         store: any ServerStore, catalog: Catalog, clock: any WallClock = SystemWallClock(),
         tokenLifetime: Int64 = 30 * 24 * 3600 * 1000, passwordCost: UInt8 = 12, loginAttempts: Int = 5, signUpsPerAddress: Int = 20,
@@ -105,7 +111,7 @@ public struct SyncService: Sendable {
     static let erasedGuest = Problem(code: .learnerErased, detail: "this guest was erased with its account; nothing of it is kept or accepted")
 
     /// The live session of a token hash.
-    /// - Throws: ``Problem`` `unauthorized` when the token is unknown, expired or revoked (one
+    /// - Throws: `Problem` `unauthorized` when the token is unknown, expired or revoked (one
     ///   answer for all, so tokens cannot be probed), `learner-erased` when its learner was erased.
     func session(tokenHash: String) async throws -> SessionRecord {
         guard let session = try await store.session(tokenHash: tokenHash, now: clock.millisecondsSince1970()) else {
@@ -136,7 +142,7 @@ public struct SyncService: Sendable {
     /// `POST /v1/sync`: stores the acceptable pushed events and answers the next page of the
     /// caller's feed. A refused event never blocks the others. The token is checked in the same
     /// transaction that stores the events, so a token revoked meanwhile stores nothing.
-    /// - Throws: ``Problem`` `unauthorized` (nothing stored), or a request-level problem.
+    /// - Throws: `Problem` `unauthorized` (nothing stored), or a request-level problem.
     public func sync(_ request: SyncRequest, authorization: String?) async throws -> SyncResponse {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
         try request.validate()
