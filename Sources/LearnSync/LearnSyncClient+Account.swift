@@ -27,8 +27,10 @@ extension LearnSyncClient {
         try await authenticate(path: "/v1/sessions", username: username, password: password)
     }
 
-    /// Signs out: syncs what is pending, revokes the token, and removes the account's data from
-    /// the device, which starts over as a new guest.
+    /// Signs out: syncs what is pending, asks the server to revoke the token, and removes the
+    /// account's data from the device, which starts over as a new guest. The revocation is best
+    /// effort (a device signing out offline still signs out; a token the server did not revoke
+    /// expires by itself) unless `everywhere` is set, which must succeed.
     ///
     /// A guest's progress that is on the server but in no account cannot be reclaimed after
     /// signing out: that needs `force`.

@@ -17,7 +17,11 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = try await device.client(server: try server.map { try serverURL($0, insecure: insecure) })
-        let report = try await client.sync()
+        let bar = isatty(STDOUT_FILENO) == 1 && !output.json ? ProgressBar(pending: try await client.pendingCount()) : nil
+        var progress: (@Sendable (SyncReport) -> Void)?
+        if let bar { progress = { report in bar.show(report) } }
+        let report = try await client.sync(progress: progress)
+        bar?.finish()
         if output.json { return try Output.printJSON(SyncReportJSON(report)) }
         if report.guestExpired, let notice = try await client.notice() { print("notice: \(notice.message)") }
         print("synced: \(report.rounds) round(s), pushed \(report.pushed), pulled \(report.pulled), rejected \(report.rejected), retries \(report.retries)")
@@ -30,4 +34,19 @@ struct SyncReportJSON: Encodable {
     init(_ r: SyncReport) {
         (rounds, pushed, pulled, rejected, retries, guestExpired) = (r.rounds, r.pushed, r.pulled, r.rejected, r.retries, r.guestExpired)
     }
+}
+
+/// A progress line on a terminal, redrawn after every sync round: a bar for the push (the
+/// outbox's size is known), counts for the pull (the server's is not).
+struct ProgressBar: Sendable {
+    let pending: Int
+    let width = 30
+
+    func show(_ report: SyncReport) {
+        let done = pending == 0 ? width : min(width, report.pushed * width / pending)
+        let bar = String(repeating: "#", count: done) + String(repeating: "-", count: width - done)
+        FileHandle.standardOutput.write(Data("\r[\(bar)] pushed \(report.pushed)/\(pending), pulled \(report.pulled), round \(report.rounds)".utf8))
+    }
+
+    func finish() { FileHandle.standardOutput.write(Data("\n".utf8)) }
 }
