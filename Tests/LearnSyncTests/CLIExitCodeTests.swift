@@ -12,7 +12,9 @@ import Testing
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-exit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         binary = folder.appendingPathComponent("learnsync").path
-        try FileManager.default.copyItem(atPath: try CLITests.builtExecutable().path, toPath: binary)
+        // Copied by `cp`, not in this process: a file this process holds open for writing could
+        // leak into a child another test spawns meanwhile, and exec would then fail with ETXTBSY.
+        try ChildProcess.run(["cp", try CLITests.builtExecutable().path, binary])
     }
 
     /// Runs the copied binary from `/` and returns its exit code and output.
