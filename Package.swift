@@ -8,6 +8,10 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// The client's modules: `LearnSync` re-exports only chosen types, so targets inside the package
+/// that use the plumbing (`package` declarations) depend on these directly.
+let clientModules: [Target.Dependency] = ["LearnSync", "LearnSyncModels", "LearnSyncMerge", "LearnSyncStorage", "LearnSyncProtocol"]
+
 /// Tests import what they use without the member-visibility ceremony.
 let testSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
@@ -94,7 +98,7 @@ let package = Package(
         // checks, the simulator and the sample course. No server code.
         .target(
             name: "LearnSyncTestSupport",
-            dependencies: ["LearnSync", "LearnSyncModels", "LearnSyncMerge", "LearnSyncStorage", "LearnSyncProtocol"],
+            dependencies: clientModules,
             resources: [.embedInCode("Resources/customer-privacy.json")],
             swiftSettings: swiftSettings
         ),
@@ -103,30 +107,30 @@ let package = Package(
         .target(
             name: "LearnSyncTesting",
             dependencies: [
-                "LearnSync", "LearnSyncTestSupport", "LearnSyncModels", "LearnSyncMerge", "LearnSyncStorage", "LearnSyncProtocol",
+                "LearnSyncTestSupport",
                 "LearnSyncServer", "LearnSyncPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
+            ] + clientModules,
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "learnsync",
             dependencies: [
-                "LearnSync", "LearnSyncModels", "LearnSyncMerge", "LearnSyncStorage", "LearnSyncProtocol", "LearnSyncServer",
+                "LearnSyncServer",
                 "LearnSyncPostgres", "LearnSyncTesting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-            ],
+            ] + clientModules,
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "learnsync-bench",
             dependencies: [
-                "LearnSync", "LearnSyncModels", "LearnSyncMerge", "LearnSyncStorage", "LearnSyncProtocol", "LearnSyncServer",
+                "LearnSyncServer",
                 "LearnSyncPostgres", "LearnSyncTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -134,7 +138,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            ] + clientModules,
             swiftSettings: swiftSettings
         ),
         // The public API as an app meets it: `import LearnSync` only, member imports strict.
@@ -161,11 +165,11 @@ let package = Package(
         .testTarget(
             name: "LearnSyncTests",
             dependencies: [
-                "LearnSync", "LearnSyncModels", "LearnSyncMerge", "LearnSyncStorage", "LearnSyncProtocol", "LearnSyncServer",
+                "LearnSyncServer",
                 "LearnSyncTesting", "learnsync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
-            ],
+            ] + clientModules,
             swiftSettings: testSettings
         ),
     ]

@@ -15,11 +15,14 @@ extension LearnSyncClient {
         _ transport: any SyncTransport, token needsToken: Bool, report: inout SyncReport,
         _ step: (_ token: String?, _ report: inout SyncReport) async throws -> (value: T, more: Bool)
     ) async throws -> T {
-        let renewsToken = needsToken ? try await store.identity().learner.isGuest : false
-        var machine = SyncStateMachine(policy: retry, renewsToken: renewsToken)
+        // Only a call that sends a token may renew it; for an account, `renewGuestToken` finds
+        // nothing to renew and the 401 stands.
+        var machine = SyncStateMachine(policy: retry, renewsToken: needsToken)
         var action = machine.start()
         var lastFailure: SyncError?
         var value: T?
+        // Read once per call, not per round; a renewal replaces it.
+        var token: String?
         while true {
             switch action {
             case .finish:
@@ -33,14 +36,15 @@ extension LearnSyncClient {
                 action = machine.wake()
             case .renewToken:
                 do {
-                    action = machine.receive(.renewed(try await renewGuestToken(transport, report: &report) != nil))
+                    token = try await renewGuestToken(transport, report: &report)
+                    action = machine.receive(.renewed(token != nil))
                 } catch let error as SyncError {
                     lastFailure = error
                     action = machine.receive(.permanentFailure)
                 }
             case .send:
                 do {
-                    let token = needsToken ? try await ensureToken(transport, report: &report) : nil
+                    if needsToken, token == nil { token = try await ensureToken(transport, report: &report) }
                     let answer = try await step(token, &report)
                     value = answer.value
                     action = machine.receive(.answered(more: answer.more))

@@ -43,7 +43,7 @@ extension LearnSyncClient {
         return try await startingOverIfErased {
             var report = SyncReport()
             try await drive(transport, token: true, report: &report) { token, report in
-                let more = try await round(transport, token: token ?? "", report: &report)
+                let more = try await round(transport, token: token, report: &report)
                 progress?(report)
                 return ((), more)
             }
@@ -53,7 +53,7 @@ extension LearnSyncClient {
 
     /// One round trip: push up to a batch of outbox events, pull one page, store the answer;
     /// then fetch the server's catalog if it changed.
-    private func round(_ transport: any SyncTransport, token: String, report: inout SyncReport) async throws -> Bool {
+    private func round(_ transport: any SyncTransport, token: String?, report: inout SyncReport) async throws -> Bool {
         let state = try await store.syncState()
         let batch = try await store.outboxBatch(limit: ProtocolLimits.maxEventsPerRequest)
         let pending = batch.events

@@ -7,7 +7,7 @@
 ///               ├▶ answered, done ───────────────────────▶ finish
 ///               ├▶ no answer, 5xx, 429 ─▶ sleep (backoff, or the server's Retry-After) ─▶ send
 ///               │                      └▶ after maxAttempts, or Retry-After > maxDelay ─▶ fail
-///               ├▶ 401, a guest's token may be renewed ─▶ renewToken ─▶ renewed ─▶ send
+///               ├▶ 401 on a call with a token ───────────▶ renewToken ─▶ renewed ─▶ send
 ///               │                                                    └▶ renewal failed ─▶ fail
 ///               └▶ 401 again or otherwise; any other refusal ─▶ fail
 /// ```
@@ -44,8 +44,9 @@ struct SyncStateMachine {
     }
 
     let policy: RetryPolicy
-    /// Whether a refused token may be renewed (once per run): a guest's can, by registering
-    /// again with the device secret; an account's needs the password.
+    /// Whether a refused token may be renewed (once per run): true for calls that send a token.
+    /// Only a guest's can be (by registering again with the device secret); for an account the
+    /// renewal reports `renewed(false)` and the run fails. A sign-in's 401 is a wrong password.
     let renewsToken: Bool
     /// A bound on rounds, so a misbehaving server cannot keep a device looping.
     var maxRounds = 100_000

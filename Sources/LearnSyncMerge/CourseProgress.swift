@@ -2,20 +2,12 @@ public import LearnSyncModels
 
 /// How far a learner got in a lesson: merged by max, so a merge never un-completes a lesson.
 /// In JSON it is a string: `"not-started"`, `"started"` or `"completed"`.
-public enum LessonStatus: Int, Comparable, Codable, Sendable, CustomStringConvertible {
+public enum LessonStatus: Int, CaseIterable, Comparable, Codable, Sendable, CustomStringConvertible {
     case notStarted = 0, started = 1, completed = 2
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
-    public var description: String {
-        switch self {
-        case .notStarted: "not started"
-        case .started: "started"
-        case .completed: "completed"
-        }
-    }
-
-    /// The JSON name.
+    /// The JSON name: `not-started`, `started`, `completed`.
     var name: String {
         switch self {
         case .notStarted: "not-started"
@@ -24,18 +16,20 @@ public enum LessonStatus: Int, Comparable, Codable, Sendable, CustomStringConver
         }
     }
 
+    public var description: String { self == .notStarted ? "not started" : name }
+
     /// Reads the JSON name; also the number an older server wrote (0, 1, 2).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        if let number = try? container.decode(Int.self), let status = LessonStatus(rawValue: number) {
-            self = status
-            return
+        let found: LessonStatus?
+        if let number = try? container.decode(Int.self) {
+            found = LessonStatus(rawValue: number)
+        } else {
+            let name = try container.decode(String.self)
+            found = Self.allCases.first { $0.name == name }
         }
-        let name = try container.decode(String.self)
-        guard let status = [LessonStatus.notStarted, .started, .completed].first(where: { $0.name == name }) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "unknown lesson status")
-        }
-        self = status
+        guard let found else { throw DecodingError.dataCorruptedError(in: container, debugDescription: "unknown lesson status") }
+        self = found
     }
 
     public func encode(to encoder: any Encoder) throws {
