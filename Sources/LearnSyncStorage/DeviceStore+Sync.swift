@@ -162,7 +162,7 @@ extension DeviceStore {
     package func pendingEvents(limit: Int) async throws -> [ProgressEvent] {
         try await read { db in
             try EventRow.fetchAll(
-                db, sql: "SELECT \(EventRow.columns) FROM event WHERE pending = 1 ORDER BY replica, seq LIMIT ?", arguments: [limit])
+                db, sql: "SELECT \(EventRow.columns) FROM event INDEXED BY event_outbox WHERE pending = 1 ORDER BY replica, seq LIMIT ?", arguments: [limit])
         }
     }
 
@@ -180,8 +180,10 @@ extension DeviceStore {
                 ?? String.fetchOne(
                     db.cachedStatement(sql: "SELECT replica FROM event WHERE pending = 1 AND replica > ? LIMIT 1"), arguments: [current.rawValue])
             let replica = older.map { ReplicaID(unchecked: $0) } ?? current
+            // Named index: without statistics SQLite picks the primary key, which walks every
+            // acknowledged event of the replica first (quadratic over a long push).
             let events = try EventRow.fetchAll(
-                db, sql: "SELECT \(EventRow.columns) FROM event WHERE pending = 1 AND replica = ? ORDER BY seq LIMIT ?",
+                db, sql: "SELECT \(EventRow.columns) FROM event INDEXED BY event_outbox WHERE pending = 1 AND replica = ? ORDER BY seq LIMIT ?",
                 arguments: [replica.rawValue, limit])
             // Under a replica it gave up, the device claims none of the feed: it may hold events
             // of a clone under that id, and not all of them; the server sends every one again
