@@ -249,12 +249,7 @@ extension DeviceStore {
             let replica = result.replica ?? identity.replica
             var rebuildCourses = Set<CourseID>()
 
-            let ack = try db.cachedStatement(sql: "UPDATE event SET pending = 0 WHERE replica = ? AND seq = ? AND pending = 1")
-            let refusedIDs = Set(result.refused.map(\.id))
-            for event in result.pushed where !refusedIDs.contains(event.id) {
-                ack.setUncheckedArguments([event.id.replica.rawValue, event.id.seq])
-                try ack.execute()
-            }
+            try Self.acknowledge(result.pushed, except: result.refused, db)
             for entry in result.retimed {
                 try db.execute(
                     sql: "UPDATE event SET hlc = ? WHERE replica = ? AND seq = ?",
@@ -329,6 +324,43 @@ extension DeviceStore {
                 arguments: [cursor, now.millisecondsSince1970])
             return try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM event WHERE pending = 1)")) ?? false
         }
+    }
+
+    /// Takes the pushed events the answer accepted out of the outbox, in one range update per
+    /// run of pushed counters between refusals. A range is taken only when the outbox holds
+    /// exactly the run's events in it (read from the index): another sync, or a resend, may have
+    /// put events back into the outbox since this batch was read, and those were not pushed;
+    /// then each event is acknowledged by its id.
+    private static func acknowledge(_ pushed: [ProgressEvent], except refused: [Refusal], _ db: Database) throws {
+        let outbox = try db.cachedStatement(sql: """
+            SELECT seq FROM event INDEXED BY event_outbox WHERE pending = 1 AND replica = ? AND seq BETWEEN ? AND ? ORDER BY seq
+            """)
+        let range = try db.cachedStatement(sql: """
+            UPDATE event INDEXED BY event_outbox SET pending = 0 WHERE pending = 1 AND replica = ? AND seq BETWEEN ? AND ?
+            """)
+        let single = try db.cachedStatement(sql: "UPDATE event SET pending = 0 WHERE replica = ? AND seq = ? AND pending = 1")
+        func acknowledge(_ run: ArraySlice<ProgressEvent>) throws {
+            guard let first = run.first?.id, let last = run.last?.id else { return }
+            let arguments: StatementArguments = [first.replica.rawValue, first.seq, last.seq]
+            if try Int64.fetchAll(outbox, arguments: arguments).elementsEqual(run.lazy.map(\.id.seq)) {
+                try range.execute(arguments: arguments)
+            } else {
+                for event in run { try single.execute(arguments: [event.id.replica.rawValue, event.id.seq]) }
+            }
+        }
+        let refusedIDs = Set(refused.map(\.id))
+        var start = pushed.startIndex
+        for index in pushed.indices {
+            let id = pushed[index].id
+            if refusedIDs.contains(id) {
+                try acknowledge(pushed[start..<index])
+                start = index + 1
+            } else if index > start, pushed[index - 1].id.replica != id.replica || pushed[index - 1].id.seq >= id.seq {
+                try acknowledge(pushed[start..<index])
+                start = index
+            }
+        }
+        try acknowledge(pushed[start...])
     }
 
     /// Moves this device's unacknowledged events of `replica` from counter `seq` on to another

@@ -148,6 +148,33 @@ import Testing
         #expect(try await store.pendingEvents(limit: 10).map(\.id).contains(mine[1].id))
     }
 
+    /// An answer acknowledges exactly the events its request pushed: not an event that came back
+    /// into the outbox meanwhile (a held event after a catalog change, seen by another sync)
+    /// inside the pushed counters' range, and not a refused one.
+    @Test func anAnswerAcknowledgesOnlyWhatWasPushed() async throws {
+        let store = try DeviceStore.inMemory(catalog: catalog)
+        let lessons = course.lessons.map(\.id)
+        let events = try await store.record(lessons.prefix(5).map { RecordEntry(course: course.id, payload: .lessonStarted(lesson: $0)) })
+        // The third is held for a catalog change; the batch pushes the other four.
+        try await store.apply(SyncRoundResult(
+            pushed: [events[2]],
+            refused: [Refusal(id: events[2].id, code: "unknown-item", reason: "test", handling: .retryWhenCatalogChanges)],
+            pulled: [], aliases: [], cursor: 0, serverCatalog: "v1"))
+        let batch = try await store.outboxBatch(limit: 10).events
+        #expect(batch.map(\.id) == [events[0], events[1], events[3], events[4]].map(\.id))
+        // Another sync sees a new catalog: the held event is back in the outbox, unpushed.
+        try await store.apply(SyncRoundResult(pushed: [], pulled: [], aliases: [], cursor: 0, serverCatalog: "v2"))
+        // This batch's answer accepts all but the last.
+        try await store.apply(SyncRoundResult(
+            pushed: batch, refused: [Refusal(id: events[4].id, code: "unknown-item", reason: "test", handling: .retryWhenCatalogChanges)],
+            pulled: [], aliases: [], cursor: 0, serverCatalog: "v2"))
+        #expect(try await store.pendingEvents(limit: 10).map(\.id) == [events[2].id])
+        #expect(try await store.rejectedEvents().map(\.event.id) == [events[4].id])
+        // Without interference, a batch is acknowledged as a whole.
+        try await store.apply(SyncRoundResult(pushed: [events[2]], pulled: [], aliases: [], cursor: 0, serverCatalog: "v2"))
+        #expect(try await store.pendingCount() == 0)
+    }
+
     /// Recording writes no counter row: the next id comes from the replica's last event; refused
     /// events stay in the log, so no id is ever used twice and no work is lost.
     @Test func idsAndTimesNeverRepeatAndRefusedEventsStay() async throws {
