@@ -42,8 +42,11 @@ extension LearnSyncClient {
         let transport = try requireTransport()
         return try await startingOverIfErased {
             var report = SyncReport()
+            // The next round's request, sent before this round's answer is stored.
+            var ahead: RoundInFlight?
+            defer { ahead?.answer.cancel() }
             try await drive(transport, token: true, report: &report) { token, report in
-                let more = try await round(transport, token: token, report: &report)
+                let more = try await round(transport, token: token, ahead: &ahead, report: &report)
                 progress?(report)
                 return ((), more)
             }
@@ -51,16 +54,57 @@ extension LearnSyncClient {
         }
     }
 
+    /// A sync request on its way: what it pushes, and its answer with the device's clock read
+    /// when it was sent and when the answer came.
+    struct RoundInFlight {
+        let batch: OutboxBatch
+        let answer: Task<(response: SyncResponse, sent: Int64, received: Int64), any Error>
+    }
+
+    /// Sends one round's request without waiting for its answer.
+    private func send(_ batch: OutboxBatch, cursor: Int64, _ transport: any SyncTransport, token: String?) -> RoundInFlight {
+        let request = SyncRequest(replica: batch.replica, lastSeq: batch.lastSeq, cursor: cursor, events: batch.events)
+        return RoundInFlight(batch: batch, answer: Task {
+            let sent = store.clock.millisecondsSince1970()
+            let response: SyncResponse = try await exchange(transport, path: "/v1/sync", body: request, token: token)
+            return (response, sent, store.clock.millisecondsSince1970())
+        })
+    }
+
     /// One round trip: push up to a batch of outbox events, pull one page, store the answer;
     /// then fetch the server's catalog if it changed.
-    private func round(_ transport: any SyncTransport, token: String?, report: inout SyncReport) async throws -> Bool {
-        let state = try await store.syncState()
-        let batch = try await store.outboxBatch(limit: ProtocolLimits.maxEventsPerRequest)
-        let pending = batch.events
-        let request = SyncRequest(replica: batch.replica, lastSeq: batch.lastSeq, cursor: state.cursor, events: pending)
-        let sent = store.clock.millisecondsSince1970()
-        let response: SyncResponse = try await exchange(transport, path: "/v1/sync", body: request, token: token)
-        let received = store.clock.millisecondsSince1970()
+    ///
+    /// Rounds are pipelined: when an answer leaves nothing to decide first (no refusal, no new
+    /// replica id, no event of the pushing replica pulled back, the catalog the device has) and
+    /// there is more to push or pull, the next
+    /// request goes out before this answer is stored, so the device stores one page while the
+    /// server works on the next. Requests still go one at a time, in order. If storing fails,
+    /// the request ahead is cancelled: its events stay in the outbox and its page is pulled
+    /// again, as after a lost answer.
+    private func round(_ transport: any SyncTransport, token: String?, ahead: inout RoundInFlight?, report: inout SyncReport) async throws -> Bool {
+        let inFlight: RoundInFlight
+        if let next = ahead {
+            inFlight = next
+            ahead = nil
+        } else {
+            let cursor = try await store.syncState().cursor
+            inFlight = send(try await store.outboxBatch(limit: ProtocolLimits.maxEventsPerRequest), cursor: cursor, transport, token: token)
+        }
+        let batch = inFlight.batch, pending = batch.events
+        // While the server works: the batch after this one, and the catalog the device fetched.
+        async let nextBatch = store.outboxBatch(
+            limit: ProtocolLimits.maxEventsPerRequest, after: pending.last?.id ?? EventID(replica: batch.replica, seq: .max))
+        async let fetchedCatalog = store.fetchedCatalogFingerprint()
+        let (response, sent, received) = try await inFlight.answer.value
+        let catalogChanged = try await fetchedCatalog != response.catalog
+        let following = try await nextBatch
+        // Storing this answer must not move the device's events or cursor: no refusal, no new
+        // replica id, no pulled event under the pushing replica's id (a collision moves events).
+        if response.more || !following.events.isEmpty, response.rejected.isEmpty, !response.renewReplica, !catalogChanged,
+            !response.events.contains(where: { $0.id.replica == batch.replica })
+        {
+            ahead = send(following, cursor: response.cursor, transport, token: token)
+        }
         let refused = response.rejected.map { rejection in
             Refusal(
                 id: rejection.id, code: rejection.code, reason: rejection.reason,
@@ -73,7 +117,7 @@ extension LearnSyncClient {
                 aliases: response.aliases.map { (guest: $0.guest, account: $0.account) }, cursor: response.cursor,
                 serverCatalog: response.catalog, clockOffset: Self.clockOffset(server: response.time, sent: sent, received: received)),
             now: Date(timeIntervalSince1970: Double(received) / 1000))
-        if try await store.fetchedCatalogFingerprint() != response.catalog {
+        if catalogChanged {
             try await fetchCatalog(transport)
             stillPending = try await store.pendingCount() > 0
         }
@@ -83,7 +127,7 @@ extension LearnSyncClient {
         report.moved += refused.filter { $0.handling == .moveToNewReplica }.count
         report.pulled += response.events.count
         // More to pull, a new replica id, or events still in the outbox mean another round.
-        return response.more || response.renewReplica || stillPending
+        return response.more || response.renewReplica || stillPending || ahead != nil
     }
 
     /// The learner's progress and certificates as the server grades them from the events it

@@ -171,24 +171,33 @@ extension DeviceStore {
     /// records with (after a restore or a clone was detected) go first, under their own id: one
     /// of them may be stored already, from a round whose answer was lost, and moving it would
     /// count it twice.
-    package func outboxBatch(limit: Int) async throws -> OutboxBatch {
+    ///
+    /// With `after`, the batch that follows one still in flight: the same replica's outbox events
+    /// after that counter (none when the replica is neither this device's current one nor one it
+    /// gave up, that is, when another sync moved it meanwhile).
+    package func outboxBatch(limit: Int, after: EventID? = nil) async throws -> OutboxBatch {
         try await read { db in
             let current = try Self.identity(db).replica
-            // Two range seeks on the outbox index (a `<>` would scan the whole outbox).
-            let older = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT replica FROM event WHERE pending = 1 AND replica < ? LIMIT 1"), arguments: [current.rawValue])
-                ?? String.fetchOne(
-                    db.cachedStatement(sql: "SELECT replica FROM event WHERE pending = 1 AND replica > ? LIMIT 1"), arguments: [current.rawValue])
-            let replica = older.map { ReplicaID(unchecked: $0) } ?? current
+            let replica: ReplicaID
+            if let after {
+                replica = after.replica
+            } else {
+                // Two range seeks on the outbox index (a `<>` would scan the whole outbox).
+                let older = try String.fetchOne(
+                    db.cachedStatement(sql: "SELECT replica FROM event WHERE pending = 1 AND replica < ? LIMIT 1"), arguments: [current.rawValue])
+                    ?? String.fetchOne(
+                        db.cachedStatement(sql: "SELECT replica FROM event WHERE pending = 1 AND replica > ? LIMIT 1"), arguments: [current.rawValue])
+                replica = older.map { ReplicaID(unchecked: $0) } ?? current
+            }
             // Named index: without statistics SQLite picks the primary key, which walks every
             // acknowledged event of the replica first (quadratic over a long push).
             let events = try EventRow.fetchAll(
-                db, sql: "SELECT \(EventRow.columns) FROM event INDEXED BY event_outbox WHERE pending = 1 AND replica = ? ORDER BY seq LIMIT ?",
-                arguments: [replica.rawValue, limit])
+                db, sql: "SELECT \(EventRow.columns) FROM event INDEXED BY event_outbox WHERE pending = 1 AND replica = ? AND seq > ? ORDER BY seq LIMIT ?",
+                arguments: [replica.rawValue, after?.seq ?? 0, limit])
             // Under a replica it gave up, the device claims none of the feed: it may hold events
             // of a clone under that id, and not all of them; the server sends every one again
             // (duplicates are ignored) rather than leave out some it lacks.
-            let lastSeq = older == nil
+            let lastSeq = replica == current
                 ? try Int64.fetchOne(db, sql: "SELECT \(Self.nextSeqSQL) - 1 FROM device WHERE id = 1") ?? 0
                 : 0
             return OutboxBatch(replica: replica, lastSeq: lastSeq, events: events)

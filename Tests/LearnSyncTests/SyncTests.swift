@@ -86,6 +86,49 @@ import Testing
         }
     }
 
+    /// Rounds are pipelined (the next request leaves before an answer is stored): under lost,
+    /// duplicated and reordered exchanges, with events recorded while the sync runs, and after
+    /// a sync cancelled midway, every event arrives once.
+    @Test(arguments: [11, 12, 13] as [UInt64])
+    func pipelinedRoundsLoseNothingUnderFaults(seed: UInt64) async throws {
+        print("pipelinedRoundsLoseNothingUnderFaults seed \(seed)")
+        let world = world
+        try await world.run { client in
+            let faults = Faults(dropRequest: 0.15, dropAnswer: 0.15, duplicate: 0.15, reorder: 0.15)
+            let faultyA = FaultyTransport(TestClientTransport(client), faults: faults, seed: seed)
+            let faultyB = FaultyTransport(TestClientTransport(client), faults: faults, seed: seed + 100)
+            let a = LearnSyncClient(
+                store: try DeviceStore.inMemory(catalog: world.catalog, clock: world.clock), transport: faultyA,
+                retry: RetryPolicy(maxAttempts: 50, baseDelay: .milliseconds(1)), sleep: { _ in })
+            let b = LearnSyncClient(
+                store: try DeviceStore.inMemory(catalog: world.catalog, clock: world.clock), transport: faultyB,
+                retry: RetryPolicy(maxAttempts: 50, baseDelay: .milliseconds(1)), sleep: { _ in })
+            try await a.signUp(username: "pipelined", password: "a long password")
+            func entries(_ count: Int) -> [RecordEntry] {
+                (0..<count).map { RecordEntry(course: world.course.id, payload: .timeSpent(lesson: world.course.lessons[$0 % 9].id, seconds: 1)) }
+            }
+            try await a.store.record(entries(1_700))
+            // A sync cancelled while its rounds are in flight leaves nothing half done.
+            let cancelled = Task { try await a.sync() }
+            try await Task.sleep(for: .milliseconds(5))
+            cancelled.cancel()
+            _ = try? await cancelled.value
+            // Events recorded while a sync runs go in a later round or the next sync.
+            async let recording: Void = { for _ in 0..<20 { _ = try await a.store.record(entries(10)) } }()
+            let report = try await a.sync()
+            try await recording
+            try await a.sync()
+            #expect(report.rounds >= 4)
+            #expect(try await a.pendingCount() == 0)
+            try await b.signIn(username: "pipelined", password: "a long password")
+            try await b.sync()
+            #expect(try await b.progress(in: world.course.id).secondsSpent == 1_900)
+            #expect(try await b.store.events(in: world.course.id).count == 1_900)
+            #expect(try await Convergence.divergentDevices([a, b]) == [])
+            #expect(faultyA.counts.total > 0 && faultyB.counts.total > 0)
+        }
+    }
+
     @Test func refusedEventsStayCountedAndAreReported() async throws {
         let world = world
         try await world.run { client in
