@@ -87,16 +87,15 @@ extension LearnSyncClient {
             inFlight = next
             ahead = nil
         } else {
-            let cursor = try await store.syncState().cursor
-            inFlight = send(try await store.outboxBatch(limit: ProtocolLimits.maxEventsPerRequest), cursor: cursor, transport, token: token)
+            let batch = try await store.outboxBatch(limit: ProtocolLimits.maxEventsPerRequest)
+            inFlight = send(batch, cursor: batch.cursor, transport, token: token)
         }
         let batch = inFlight.batch, pending = batch.events
-        // While the server works: the batch after this one, and the catalog the device fetched.
+        // While the server works: the batch after this one.
         async let nextBatch = store.outboxBatch(
             limit: ProtocolLimits.maxEventsPerRequest, after: pending.last?.id ?? EventID(replica: batch.replica, seq: .max))
-        async let fetchedCatalog = store.fetchedCatalogFingerprint()
         let (response, sent, received) = try await inFlight.answer.value
-        let catalogChanged = try await fetchedCatalog != response.catalog
+        let catalogChanged = batch.fetchedCatalog != response.catalog
         let following = try await nextBatch
         // Storing this answer must not move the device's events or cursor: no refusal, no new
         // replica id, no pulled event under the pushing replica's id (a collision moves events).

@@ -82,9 +82,14 @@ final class GroupCommit: Sendable {
                 return queue.jobs
             }
             do {
-                try db.inTransaction(.immediate) {
-                    for job in group { job.run(db) }
-                    return .commit
+                // Cached statements: GRDB's `inTransaction` parses `BEGIN` and `COMMIT` every time.
+                try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
+                for job in group { job.run(db) }
+                do {
+                    try db.cachedStatement(sql: "COMMIT").execute()
+                } catch {
+                    if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
+                    throw error
                 }
                 for job in group { job.finish(nil) }
             } catch {

@@ -205,12 +205,10 @@ public final class SQLiteServerStore: ServerStore {
                 rules.duplicate(event, same: same, storedAt: HLCTimestamp(rawValue: row[1]))
             }
             if held == nil || stored > (held?.lastSeq ?? 0) {
-                try db.execute(
-                    sql: """
-                        INSERT INTO replica (id, owner, lastSeq) VALUES (?, ?, ?)
-                        ON CONFLICT (id) DO UPDATE SET lastSeq = max(lastSeq, excluded.lastSeq)
-                        """,
-                    arguments: [replica.rawValue, root.rawValue, stored])
+                try db.cachedStatement(sql: """
+                    INSERT INTO replica (id, owner, lastSeq) VALUES (?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET lastSeq = max(lastSeq, excluded.lastSeq)
+                    """).execute(arguments: [replica.rawValue, root.rawValue, stored])
             }
             return try Self.page(of: root, aliases: aliases, after: cursor, limit: limit, rules: rules, db)
         }

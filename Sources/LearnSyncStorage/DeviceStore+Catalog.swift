@@ -38,11 +38,6 @@ extension DeviceStore {
         if merged != before { try await write { db in try Self.rebuildAll(catalog: merged, db) } }
     }
 
-    /// The fingerprint of the server catalog stored last, if any.
-    package func fetchedCatalogFingerprint() async throws -> String? {
-        try await read { db in try String.fetchOne(db, sql: "SELECT fetchedCatalog FROM syncState WHERE id = 1") }
-    }
-
     static func rebuildAll(catalog: Catalog, _ db: Database) throws {
         var progress = try ProgressWriter(db: db, catalog: catalog)
         try progress.rebuild(learner: currentRoot(db))

@@ -100,6 +100,10 @@ package struct OutboxBatch: Sendable {
     /// replica it gave up.
     package var lastSeq: Int64
     package var events: [ProgressEvent]
+    /// The stored cursor, read with the batch.
+    package var cursor: Int64
+    /// The fingerprint of the server catalog the device fetched last, read with the batch.
+    package var fetchedCatalog: String?
 }
 
 /// Where an event of the log stands (`event.pending`).
@@ -198,9 +202,10 @@ extension DeviceStore {
             // of a clone under that id, and not all of them; the server sends every one again
             // (duplicates are ignored) rather than leave out some it lacks.
             let lastSeq = replica == current
-                ? try Int64.fetchOne(db, sql: "SELECT \(Self.nextSeqSQL) - 1 FROM device WHERE id = 1") ?? 0
+                ? try Int64.fetchOne(db.cachedStatement(sql: "SELECT \(Self.nextSeqSQL) - 1 FROM device WHERE id = 1")) ?? 0
                 : 0
-            return OutboxBatch(replica: replica, lastSeq: lastSeq, events: events)
+            let state = try Row.fetchOne(db.cachedStatement(sql: "SELECT cursor, fetchedCatalog FROM syncState WHERE id = 1"))
+            return OutboxBatch(replica: replica, lastSeq: lastSeq, events: events, cursor: state?[0] ?? 0, fetchedCatalog: state?[1])
         }
     }
 
@@ -268,7 +273,7 @@ extension DeviceStore {
             // A new server catalog: events held for the old one go back to the outbox (those
             // this answer refuses again are held again just below).
             if let serverCatalog = result.serverCatalog {
-                let previous = try String.fetchOne(db, sql: "SELECT serverCatalog FROM syncState WHERE id = 1")
+                let previous = try String.fetchOne(db.cachedStatement(sql: "SELECT serverCatalog FROM syncState WHERE id = 1"))
                 if previous != serverCatalog {
                     try db.execute(sql: "UPDATE event SET pending = 1 WHERE pending = 2")
                     try db.execute(sql: "UPDATE syncState SET serverCatalog = ? WHERE id = 1", arguments: [serverCatalog])
@@ -320,17 +325,16 @@ extension DeviceStore {
             }
             try progress.flush()
             if let offset = result.clockOffset {
-                try db.execute(sql: "UPDATE device SET clockOffset = ? WHERE id = 1", arguments: [offset])
+                try db.cachedStatement(sql: "UPDATE device SET clockOffset = ? WHERE id = 1").execute(arguments: [offset])
             }
             // The clock's own rule decides whether a pulled time moves it (within a minute of the
             // corrected wall time only).
-            let device = try Row.fetchOne(db, sql: "SELECT hlc, clockOffset FROM device WHERE id = 1")
+            let device = try Row.fetchOne(db.cachedStatement(sql: "SELECT hlc, clockOffset FROM device WHERE id = 1"))
             var clock = HybridLogicalClock(latest: HLCTimestamp(rawValue: device?[0] ?? 0))
             clock.receive(latest, now: now.millisecondsSince1970 + (device?[1] ?? 0))
-            try db.execute(sql: "UPDATE device SET hlc = ? WHERE id = 1", arguments: [clock.latest.rawValue])
-            try db.execute(
-                sql: "UPDATE syncState SET cursor = ?, lastSyncAt = ? WHERE id = 1",
-                arguments: [cursor, now.millisecondsSince1970])
+            try db.cachedStatement(sql: "UPDATE device SET hlc = ? WHERE id = 1").execute(arguments: [clock.latest.rawValue])
+            try db.cachedStatement(sql: "UPDATE syncState SET cursor = ?, lastSyncAt = ? WHERE id = 1")
+                .execute(arguments: [cursor, now.millisecondsSince1970])
             return try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM event WHERE pending = 1)")) ?? false
         }
     }
