@@ -221,12 +221,12 @@ extension SyncResponse: WireMessage {
             default: try reader.skip()
             }
         }
+        // Empty lists and false flags may be left out (the server leaves them out).
         return SyncResponse(
             time: try reader.required(time, "time"), catalog: try reader.required(catalog, "catalog"),
-            renewReplica: try reader.required(renewReplica, "renewReplica"), retimed: try reader.required(retimed, "retimed"),
-            rejected: try reader.required(rejected, "rejected"), events: try reader.required(events, "events"),
-            aliases: try reader.required(aliases, "aliases"), cursor: try reader.required(cursor, "cursor"),
-            more: try reader.required(more, "more"), version: try reader.required(version, "protocol"))
+            renewReplica: renewReplica ?? false, retimed: retimed ?? [], rejected: rejected ?? [], events: events ?? [],
+            aliases: aliases ?? [], cursor: try reader.required(cursor, "cursor"), more: more ?? false,
+            version: try reader.required(version, "protocol"))
     }
 
     package func write(to writer: inout JSONWriter) {
@@ -237,29 +237,43 @@ extension SyncResponse: WireMessage {
             w.int(time)
             w.key("catalog")
             w.string(catalog)
-            w.key("renewReplica")
-            w.bool(renewReplica)
-            w.key("retimed")
-            w.array { w in
-                for entry in retimed {
-                    w.object { w in
-                        w.key("seq")
-                        w.int(entry.seq)
-                        w.key("hlc")
-                        w.int(entry.hlc.rawValue)
+            // Empty lists and false flags are left out: most answers carry none of them, and an
+            // incremental sync's answer is mostly envelope.
+            if renewReplica {
+                w.key("renewReplica")
+                w.bool(true)
+            }
+            if !retimed.isEmpty {
+                w.key("retimed")
+                w.array { w in
+                    for entry in retimed {
+                        w.object { w in
+                            w.key("seq")
+                            w.int(entry.seq)
+                            w.key("hlc")
+                            w.int(entry.hlc.rawValue)
+                        }
                     }
                 }
             }
-            w.key("rejected")
-            w.array { w in for rejection in rejected { rejection.write(to: &w) } }
-            w.key("events")
-            w.array { w in for event in events { event.write(to: &w, includingReplica: true) } }
-            w.key("aliases")
-            w.array { w in for alias in aliases { alias.write(to: &w) } }
+            if !rejected.isEmpty {
+                w.key("rejected")
+                w.array { w in for rejection in rejected { rejection.write(to: &w) } }
+            }
+            if !events.isEmpty {
+                w.key("events")
+                w.array { w in for event in events { event.write(to: &w, includingReplica: true) } }
+            }
+            if !aliases.isEmpty {
+                w.key("aliases")
+                w.array { w in for alias in aliases { alias.write(to: &w) } }
+            }
             w.key("cursor")
             w.int(cursor)
-            w.key("more")
-            w.bool(more)
+            if more {
+                w.key("more")
+                w.bool(true)
+            }
         }
     }
 }

@@ -95,6 +95,7 @@ package struct SyncRules {
 package struct FeedPageBuilder {
     private let rules: SyncRules
     private let limit: Int
+    private let cursor: Int64
     private var events: [ProgressEvent] = []
     private var next: Int64
     private var count = 0
@@ -103,6 +104,7 @@ package struct FeedPageBuilder {
     package init(rules: SyncRules, after cursor: Int64, limit: Int) {
         self.rules = rules
         self.limit = limit
+        self.cursor = cursor
         next = cursor
     }
 
@@ -122,9 +124,14 @@ package struct FeedPageBuilder {
         return true
     }
 
+    /// The page, with the aliases the device needs from it: every one when it pulls from the
+    /// start (after signing in, or with a new replica id), else those of the guests whose events
+    /// the page holds. A device needs an alias only to count a guest's events as the account's;
+    /// sending all of them in every answer made them most of an incremental sync's bytes.
     package func page(aliases: [Alias]) -> FeedPage {
-        FeedPage(
-            renewReplica: rules.renewReplica, retimed: rules.retimed, rejected: rules.rejected, events: events, aliases: aliases,
+        let needed = cursor == 0 ? aliases : aliases.filter { alias in events.contains { $0.learner == alias.guest } }
+        return FeedPage(
+            renewReplica: rules.renewReplica, retimed: rules.retimed, rejected: rules.rejected, events: events, aliases: needed,
             cursor: next, more: more)
     }
 }

@@ -29,6 +29,39 @@ import Testing
         }
     }
 
+    /// An answer lists every alias when the device pulls from the start, else only those of the
+    /// guests whose events it carries; empty lists and false flags are left out of the JSON.
+    @Test(arguments: StoreKind.all) func answersCarryTheAliasesTheirEventsNeed(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
+        try await server.test { client in
+            let (guest, guestToken) = try await client.registerGuest()
+            var guestEvents = EventFactory(learner: guest)
+            let early = try guestEvents.make(.lessonStarted(lesson: "keep-secure"))
+            _ = try await client.sync(SyncRequest(replica: guestEvents.replica, lastSeq: 1, cursor: 0, events: [early]), token: guestToken)
+            let (account, token) = try await client.signUp("aliases", guest: GuestProof(learner: guest, secret: "a-device-secret-of-enough-length"))
+            let alias = Alias(guest: guest, account: account)
+            var accountEvents = EventFactory(learner: account)
+            let own = try accountEvents.make(.lessonCompleted(lesson: "keep-secure"))
+            let device = ReplicaID.random()
+            let start = try await client.sync(SyncRequest(replica: device, lastSeq: 0, cursor: 0, events: []), token: token)
+            #expect(start.aliases == [alias])
+            // A page of the account's own events needs no alias; its JSON is the bare envelope.
+            let pushed = try await client.sync(
+                SyncRequest(replica: accountEvents.replica, lastSeq: 1, cursor: start.cursor, events: [own]), token: token)
+            #expect(pushed.aliases.isEmpty)
+            let later = try await client.post(
+                "/v1/sync", json: SyncRequest(replica: device, lastSeq: 0, cursor: start.cursor, events: []), token: token)
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(later.body.readableBytesView)) as? [String: Any])
+            #expect(Set(json.keys) == ["protocol", "time", "catalog", "events", "cursor"])
+            // A guest's event pushed after the attach comes with its alias.
+            let late = try guestEvents.make(.lessonCompleted(lesson: "keep-secure"))
+            _ = try await client.sync(SyncRequest(replica: guestEvents.replica, lastSeq: 2, cursor: 0, events: [late]), token: token)
+            let withGuest = try await client.sync(SyncRequest(replica: device, lastSeq: 0, cursor: pushed.cursor, events: []), token: token)
+            #expect(withGuest.events.map(\.id) == [late.id])
+            #expect(withGuest.aliases == [alias])
+        }
+    }
+
     @Test(arguments: StoreKind.all) func syncNeedsAValidBearerToken(_ store: StoreKind) async throws {
         let server = try await TestServer(store)
         try await server.test { client in

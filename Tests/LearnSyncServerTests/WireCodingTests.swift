@@ -53,10 +53,15 @@ import Testing
             #expect(events.allSatisfy { $0["replica"] == nil }, "pushed events leave out the request's replica; seed \(seed)")
             let responseJSON = try #require(try JSONSerialization.jsonObject(with: WireCoding.encode(response)) as? [String: Any])
             #expect(responseJSON["time"] as? Int64 == response.time, "seed \(seed)")
-            let reasons = try #require(responseJSON["rejected"] as? [[String: Any]]).map { $0["reason"] as? String }
+            // Empty lists and false flags are left out.
+            let reasons = (responseJSON["rejected"] as? [[String: Any]] ?? []).map { $0["reason"] as? String }
             #expect(reasons == response.rejected.map(\.reason), "seed \(seed)")
-            let pulled = try #require(responseJSON["events"] as? [[String: Any]])
+            #expect((responseJSON["rejected"] == nil) == response.rejected.isEmpty, "seed \(seed)")
+            let pulled = responseJSON["events"] as? [[String: Any]] ?? []
             #expect(pulled.map { $0["replica"] as? String } == response.events.map(\.id.replica.rawValue), "seed \(seed)")
+            #expect((responseJSON["events"] == nil) == response.events.isEmpty, "seed \(seed)")
+            #expect(responseJSON["more"] as? Bool == (response.more ? true : nil), "seed \(seed)")
+            #expect(responseJSON["renewReplica"] as? Bool == (response.renewReplica ? true : nil), "seed \(seed)")
         }
     }
 
