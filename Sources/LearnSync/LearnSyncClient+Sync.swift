@@ -62,7 +62,7 @@ extension LearnSyncClient {
     }
 
     /// Sends one round's request without waiting for its answer.
-    private func send(_ batch: OutboxBatch, cursor: Int64, _ transport: any SyncTransport, token: String?) -> RoundInFlight {
+    private func startRound(_ batch: OutboxBatch, cursor: Int64, _ transport: any SyncTransport, token: String?) -> RoundInFlight {
         let request = SyncRequest(replica: batch.replica, lastSeq: batch.lastSeq, cursor: cursor, events: batch.events)
         return RoundInFlight(batch: batch, answer: Task {
             let sent = store.clock.millisecondsSince1970()
@@ -88,12 +88,12 @@ extension LearnSyncClient {
             ahead = nil
         } else {
             let batch = try await store.outboxBatch(limit: ProtocolLimits.maxEventsPerRequest)
-            inFlight = send(batch, cursor: batch.cursor, transport, token: token)
+            inFlight = startRound(batch, cursor: batch.cursor, transport, token: token)
         }
         let batch = inFlight.batch, pending = batch.events
-        // While the server works: the batch after this one.
+        // While the server works: the batch after this one (after a pull, events recorded meanwhile).
         async let nextBatch = store.outboxBatch(
-            limit: ProtocolLimits.maxEventsPerRequest, after: pending.last?.id ?? EventID(replica: batch.replica, seq: .max))
+            limit: ProtocolLimits.maxEventsPerRequest, after: EventID(replica: batch.replica, seq: pending.last?.id.seq ?? 0))
         let (response, sent, received) = try await inFlight.answer.value
         let catalogChanged = batch.fetchedCatalog != response.catalog
         let following = try await nextBatch
@@ -102,7 +102,7 @@ extension LearnSyncClient {
         if response.more || !following.events.isEmpty, response.rejected.isEmpty, !response.renewReplica, !catalogChanged,
             !response.events.contains(where: { $0.id.replica == batch.replica })
         {
-            ahead = send(following, cursor: response.cursor, transport, token: token)
+            ahead = startRound(following, cursor: response.cursor, transport, token: token)
         }
         let refused = response.rejected.map { rejection in
             Refusal(
