@@ -56,7 +56,9 @@ let package = Package(
             dependencies: ["LearnSyncModels", "LearnSyncMerge", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
-        .target(name: "LearnSyncProtocol", dependencies: ["LearnSyncModels", "LearnSyncMerge"], swiftSettings: swiftSettings),
+        // The system zlib (Debian's zlib1g-dev), for gzip bodies on both sides of the protocol.
+        .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        .target(name: "LearnSyncProtocol", dependencies: ["LearnSyncModels", "LearnSyncMerge", "CZlib"], swiftSettings: swiftSettings),
         .target(
             name: "LearnSync",
             dependencies: ["LearnSyncModels", "LearnSyncMerge", "LearnSyncStorage", "LearnSyncProtocol"],

@@ -214,14 +214,10 @@ extension LearnSyncClient {
     private func send<Answer: WireCodable>(
         _ transport: any SyncTransport, method: String, path: String, body: Data?, token: String?
     ) async throws -> Answer {
-        var headers = body == nil ? [:] : ["Content-Type": "application/json"]
+        var headers = ["Accept-Encoding": "gzip"]
+        if body != nil { headers["Content-Type"] = "application/json" }
         if let token { headers["Authorization"] = "Bearer \(token)" }
-        let response: TransportResponse
-        do {
-            response = try await transport.send(TransportRequest(method: method, path: path, headers: headers, body: body ?? Data()))
-        } catch {
-            throw SyncError(.unreachable, "the server did not answer", cause: error)
-        }
+        let response = try await deliver(TransportRequest(method: method, path: path, headers: headers, body: body ?? Data()), over: transport)
         guard (200...299).contains(response.status) else {
             let problem = try? WireCoding.decode(Problem.self, from: response.body)
             let detail = problem?.detail ?? "HTTP \(response.status)"
@@ -252,4 +248,38 @@ extension LearnSyncClient {
             throw SyncError(.badAnswer, "the server's answer could not be read: \(error.detail)", problem: error)
         }
     }
+
+    /// Sends `request` with its body gzip-compressed when that gains (``ContentCoding``), again as
+    /// it is if the server does not take gzip (`415 unsupported-encoding`), and returns the answer
+    /// with its body decoded. URLSession decodes gzip answers itself; other transports may not.
+    private func deliver(_ request: TransportRequest, over transport: any SyncTransport) async throws(SyncError) -> TransportResponse {
+        var compressed = request
+        if request.body.count >= ContentCoding.minimumCompressedBytes, let gzipped = ContentCoding.gzip(request.body) {
+            compressed.body = gzipped
+            compressed.headers["Content-Encoding"] = "gzip"
+        }
+        var response: TransportResponse
+        do {
+            response = try await transport.send(compressed)
+            if compressed.headers["Content-Encoding"] != nil, response.status == 415,
+                (try? WireCoding.decode(Problem.self, from: response.body))?.knownCode == .unsupportedEncoding
+            {
+                response = try await transport.send(request)
+            }
+        } catch {
+            throw SyncError(.unreachable, "the server did not answer", cause: error)
+        }
+        if ContentCoding.looksGzipped(response.body), ContentCoding(contentEncoding: response.header("Content-Encoding")) == .gzip {
+            do {
+                response.body = try ContentCoding.inflate(response.body, limit: Self.maxAnswerBytes)
+            } catch {
+                throw SyncError(.badAnswer, "the server's gzip answer could not be decoded: \(error)")
+            }
+        }
+        return response
+    }
+
+    /// The most bytes a compressed answer may decode to (64 MiB: a learner's whole export of
+    /// 100,000 events is about 15 MB), so that a hostile server cannot exhaust the device's memory.
+    static let maxAnswerBytes = 64 << 20
 }

@@ -39,6 +39,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
     case bodyTooLarge = "body-too-large"
     case tooManyEvents = "too-many-events"
     case unsupportedMediaType = "unsupported-media-type"
+    case unsupportedEncoding = "unsupported-encoding"
     case unauthorized = "unauthorized"
     case forbidden = "forbidden"
     case notFound = "not-found"
@@ -54,7 +55,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
         switch self {
         case .malformedJSON, .invalidRequest, .unsupportedVersion, .tooManyEvents: 400
         case .bodyTooLarge: 413
-        case .unsupportedMediaType: 415
+        case .unsupportedMediaType, .unsupportedEncoding: 415
         case .unauthorized: 401
         case .forbidden: 403
         case .notFound: 404
@@ -75,6 +76,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
         case .bodyTooLarge: "The request body is too large"
         case .tooManyEvents: "Too many events in one request"
         case .unsupportedMediaType: "The body must be application/json"
+        case .unsupportedEncoding: "The body's Content-Encoding must be gzip, deflate or none"
         case .unauthorized: "Missing, unknown, expired or revoked token, or wrong credentials"
         case .forbidden: "The caller may not act on this learner"
         case .notFound: "No such resource"

@@ -73,52 +73,53 @@ public func buildRouter(service: SyncService, configuration: ServerConfiguration
     router.get("/health") { _, _ in "ok" }
     router.post("/v1/guests") { request, context in
         let body = try await readJSON(request, RegisterGuestRequest.self)
-        return try jsonResponse(try await service.registerGuest(body), status: .ok)
+        return try jsonResponse(try await service.registerGuest(body), status: .ok, for: request)
     }
     router.post("/v1/sync") { request, context in
         let body = try await readJSON(request, SyncRequest.self)
-        return try jsonResponse(try await service.sync(body, authorization: request.headers[.authorization]), status: .ok)
+        return try jsonResponse(try await service.sync(body, authorization: request.headers[.authorization]), status: .ok, for: request)
     }
     router.get("/v1/catalog") { request, _ -> Response in
         guard let answer = service.catalogAnswer(ifNoneMatch: request.headers[.ifNoneMatch]) else {
-            return Response(status: .notModified, headers: [.eTag: "\"\(service.catalog.fingerprint)\""])
+            return Response(status: .notModified, headers: [.eTag: "W/\"\(service.catalog.fingerprint)\""])
         }
-        var response = try jsonResponse(answer, status: .ok)
-        response.headers[.eTag] = "\"\(answer.fingerprint)\""
+        var response = try jsonResponse(answer, status: .ok, for: request)
+        // Weak: the same catalog goes out gzip-compressed or not.
+        response.headers[.eTag] = "W/\"\(answer.fingerprint)\""
         return response
     }
     router.get("/v1/progress") { request, _ in
-        try jsonResponse(try await service.progress(authorization: request.headers[.authorization]), status: .ok)
+        try jsonResponse(try await service.progress(authorization: request.headers[.authorization]), status: .ok, for: request)
     }
     router.post("/v1/accounts") { request, context in
         let body = try await readJSON(request, CredentialsRequest.self)
-        return try jsonResponse(try await service.signUp(body, address: clientAddress(request, context, configuration)), status: .created)
+        return try jsonResponse(try await service.signUp(body, address: clientAddress(request, context, configuration)), status: .created, for: request)
     }
     router.post("/v1/sessions") { request, context in
         let body = try await readJSON(request, CredentialsRequest.self)
-        return try jsonResponse(try await service.signIn(body, address: clientAddress(request, context, configuration)), status: .ok)
+        return try jsonResponse(try await service.signIn(body, address: clientAddress(request, context, configuration)), status: .ok, for: request)
     }
     router.post("/v1/signout") { request, context in
         let body = try await readJSON(request, SignOutRequest.self)
-        return try jsonResponse(try await service.signOut(body, authorization: request.headers[.authorization]), status: .ok)
+        return try jsonResponse(try await service.signOut(body, authorization: request.headers[.authorization]), status: .ok, for: request)
     }
     router.delete("/v1/account") { request, context in
         let body = try await readJSON(request, DeleteAccountRequest.self)
         return try jsonResponse(
-            try await service.deleteAccount(body, authorization: request.headers[.authorization], address: clientAddress(request, context, configuration)), status: .ok)
+            try await service.deleteAccount(body, authorization: request.headers[.authorization], address: clientAddress(request, context, configuration)), status: .ok, for: request)
     }
     router.post("/v1/account/password") { request, context in
         let body = try await readJSON(request, ChangePasswordRequest.self)
         return try jsonResponse(
-            try await service.changePassword(body, authorization: request.headers[.authorization], address: clientAddress(request, context, configuration)), status: .ok)
+            try await service.changePassword(body, authorization: request.headers[.authorization], address: clientAddress(request, context, configuration)), status: .ok, for: request)
     }
     router.get("/v1/export") { request, _ -> Response in
         switch request.uri.queryParameters.get("format") ?? "json" {
         case "json":
-            return try jsonResponse(try await service.export(authorization: request.headers[.authorization]), status: .ok)
+            return try jsonResponse(try await service.export(authorization: request.headers[.authorization]), status: .ok, for: request)
         case "xapi":
             let homePage = configuration.homePage(requestHost: request.head.authority)
-            return try jsonResponse(try await service.xapiExport(authorization: request.headers[.authorization], homePage: homePage), status: .ok)
+            return try jsonResponse(try await service.xapiExport(authorization: request.headers[.authorization], homePage: homePage), status: .ok, for: request)
         default:
             throw Problem(code: .invalidRequest, detail: "format must be json or xapi")
         }
@@ -215,21 +216,43 @@ func isJSONMediaType(_ value: String?) -> Bool {
     }
 }
 
-/// Reads a JSON body within the protocol's size limit and decodes it, version first.
+/// Reads a JSON body within the protocol's size limit and decodes it, version first. A body sent
+/// with `Content-Encoding: gzip` or `deflate` is decoded first; the limit holds for both the
+/// bytes sent and the bytes they decode to.
 func readJSON<T: WireMessage>(_ request: Request, _ type: T.Type) async throws -> T {
     guard isJSONMediaType(request.headers[.contentType]) else {
         throw Problem(code: .unsupportedMediaType, detail: "send Content-Type: application/json (UTF-8)")
+    }
+    guard let coding = ContentCoding(contentEncoding: request.headers[.contentEncoding]) else {
+        throw Problem(code: .unsupportedEncoding, detail: "send the body as it is, or with Content-Encoding: gzip or deflate")
     }
     if let length = request.headers[.contentLength].flatMap(Int.init), length > ProtocolLimits.maxBodyBytes {
         throw Problem(code: .bodyTooLarge, detail: "the body must be at most \(ProtocolLimits.maxBodyBytes) bytes")
     }
     let buffer = try await request.body.collect(upTo: ProtocolLimits.maxBodyBytes)
-    return try WireCoding.decodeRequest(type, from: Data(buffer.readableBytesView))
+    var body = Data(buffer.readableBytesView)
+    if coding != .identity {
+        do {
+            body = try ContentCoding.inflate(body, limit: ProtocolLimits.maxBodyBytes)
+        } catch .tooLarge {
+            throw Problem(code: .bodyTooLarge, detail: "the body must decode to at most \(ProtocolLimits.maxBodyBytes) bytes")
+        } catch .malformed(let reason) {
+            throw Problem(code: .malformedJSON, detail: "the \(coding) body could not be decoded: \(reason)")
+        }
+    }
+    return try WireCoding.decodeRequest(type, from: body)
 }
 
-func jsonResponse<T: WireCodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
+/// `value` as a JSON answer, gzip-compressed when the request's `Accept-Encoding` takes gzip and
+/// the body is large enough to gain from it (``ContentCoding/minimumCompressedBytes``).
+func jsonResponse<T: WireCodable>(_ value: T, status: HTTPResponse.Status, for request: Request) throws -> Response {
     let data = try WireCoding.encode(value)
-    return Response(
-        status: status, headers: [.contentType: "application/json"],
-        body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    var headers: HTTPFields = [.contentType: "application/json", .vary: "Accept-Encoding"]
+    if data.count >= ContentCoding.minimumCompressedBytes, ContentCoding.acceptsGzip(request.headers[.acceptEncoding]),
+        let compressed = ContentCoding.gzip(data)
+    {
+        headers[.contentEncoding] = "gzip"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: compressed)))
+    }
+    return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
 }

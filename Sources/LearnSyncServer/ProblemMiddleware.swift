@@ -68,6 +68,8 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         let body = (try? JSONEncoder().encode(problem)) ?? Data()
         var headers: HTTPFields = [.contentType: "application/problem+json"]
         if let retryAfter = problem.retryAfter { headers[.retryAfter] = "\(retryAfter)" }
+        // RFC 7694: the codings a request body may use instead.
+        if problem.knownCode == .unsupportedEncoding { headers[.acceptEncoding] = ContentCoding.accepted }
         return Response(
             status: HTTPResponse.Status(code: problem.status), headers: headers,
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))

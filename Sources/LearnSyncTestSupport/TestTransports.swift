@@ -21,6 +21,31 @@ public final class SwitchableTransport: SyncTransport {
     }
 }
 
+/// Counts the body bytes a transport carries as they go on the wire: a request's body as sent
+/// (compressed if it is), an answer's by its `Content-Length` (URLSession hands over gzip
+/// answers decoded, but keeps the header), or its body when it has none.
+public final class CountingTransport: SyncTransport {
+    private let inner: any SyncTransport
+    private let counted = Mutex((sent: 0, received: 0))
+
+    public init(_ inner: any SyncTransport) { self.inner = inner }
+
+    /// Request body bytes.
+    public var sent: Int { counted.withLock { $0.sent } }
+    /// Answer body bytes.
+    public var received: Int { counted.withLock { $0.received } }
+
+    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+        let response = try await inner.send(request)
+        let received = response.header("Content-Length").flatMap(Int.init) ?? response.body.count
+        counted.withLock {
+            $0.sent += request.body.count
+            $0.received += received
+        }
+        return response
+    }
+}
+
 /// The system clock shifted by an adjustable offset, to play a device whose clock is wrong.
 public final class OffsetWallClock: WallClock {
     private let offset = Mutex<Int64>(0)

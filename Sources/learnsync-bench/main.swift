@@ -51,7 +51,6 @@ await steps("single record") { try await device.singleRecord() }
 await step("progress codec") { try await device.progressCodec() }
 await step("read progress") { try await device.readProgress() }
 await step("attach") { try await server.attach() }
-await step("bytes per event") { try server.bytesPerEvent() }
 await steps("end to end") { try await server.endToEnd() }
 await step("concurrent clients") { try await load.concurrentClients() }
 await steps("postgres") { try await PostgresWorkloads(catalog: catalog, folder: folder, quick: quick).rows() }

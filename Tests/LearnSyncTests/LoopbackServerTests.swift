@@ -33,4 +33,28 @@ import Testing
         #expect(try await b.progress(in: course.id).eventCount == 6)
         await server.stop()
     }
+
+    @Test func largeSyncsTravelGzippedBothWays() async throws {
+        let catalog = try SampleCatalog.load()
+        let course = catalog[SampleCatalog.courseID]!
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-loopback-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try await EmbeddedServer.start(databasePath: folder.appendingPathComponent("server.sqlite").path, catalog: catalog, passwordCost: 4)
+        let wireA = CountingTransport(URLSessionTransport(baseURL: server.url)), wireB = CountingTransport(URLSessionTransport(baseURL: server.url))
+        let a = LearnSyncClient(store: try DeviceStore(path: folder.appendingPathComponent("a.sqlite").path, catalog: catalog), transport: wireA)
+        let b = LearnSyncClient(store: try DeviceStore(path: folder.appendingPathComponent("b.sqlite").path, catalog: catalog), transport: wireB)
+        try await a.signUp(username: "zipped", password: "a long password")
+        try await b.signIn(username: "zipped", password: "a long password")
+        _ = try await a.record(CompressionTests.entries(2_000, in: course))
+        let (pushedUp, pulledDown) = (wireA.sent, wireB.received)
+        try await a.sync()
+        try await b.sync()
+        #expect(try await b.progress(in: course.id).secondsSpent == 4_000)
+        // 2,000 events are about 250 KB of JSON each way; gzip carries them in well under a tenth.
+        let up = wireA.sent - pushedUp, down = wireB.received - pulledDown
+        print("largeSyncsTravelGzippedBothWays: \(up) B up, \(down) B down")
+        #expect(up < 25_000 && down < 25_000, "\(up) B up, \(down) B down")
+        await server.stop()
+    }
 }

@@ -1,0 +1,72 @@
+import Foundation
+import LearnSync
+import LearnSyncModels
+import LearnSyncProtocol
+import LearnSyncStorage
+import LearnSyncTesting
+import Synchronization
+import Testing
+
+/// The client's side of gzip: large pushes go compressed, answers come back compressed and are
+/// read, and a server that takes no compressed bodies still gets every event.
+@Suite struct CompressionTests {
+    /// A server that takes no compressed bodies (an older one, or a proxy's rule).
+    final class RefusesCompressedBodies: SyncTransport {
+        let inner: any SyncTransport
+        let refused = Mutex(0)
+
+        init(inner: any SyncTransport) { self.inner = inner }
+
+        func send(_ request: TransportRequest) async throws -> TransportResponse {
+            guard request.headers["Content-Encoding"] == nil else {
+                refused.withLock { $0 += 1 }
+                let problem = Problem(code: .unsupportedEncoding, detail: "no compressed bodies here")
+                return TransportResponse(status: 415, body: try JSONEncoder().encode(problem))
+            }
+            return try await inner.send(request)
+        }
+    }
+
+    static func entries(_ count: Int, in course: Course) -> [RecordEntry] {
+        (0..<count).map { RecordEntry(course: course.id, payload: .timeSpent(lesson: course.lessons[$0 % 9].id, seconds: 2)) }
+    }
+
+    @Test(arguments: [false, true]) func largePushesGoCompressedUnlessRefused(_ refusing: Bool) async throws {
+        let world = try World()
+        try await world.run { client in
+            let counted = CountingTransport(TestClientTransport(client))
+            let refuser = RefusesCompressedBodies(inner: counted)
+            let a = try world.device(refusing ? refuser : counted)
+            let b = try world.device(client)
+            try await a.signUp(username: "zipped", password: "a long password")
+            _ = try await a.store.record(Self.entries(400, in: world.course))
+            try await a.sync()
+            try await b.signIn(username: "zipped", password: "a long password")
+            try await b.sync()
+            #expect(try await b.progress(in: world.course.id).secondsSpent == 800)
+            // 400 events are about 50 KB of JSON and 3 KB of gzip.
+            let sent = counted.sent
+            #expect(refusing ? sent > 30_000 : sent < 10_000, "sent \(sent) bytes")
+            #expect(refuser.refused.withLock { $0 } == (refusing ? 1 : 0))
+        }
+    }
+
+    @Test func aHostileServersGzipBombIsABadAnswer() async throws {
+        let world = try World()
+        try await world.run { client in
+            let bomb = ContentCoding.gzip(Data(repeating: UInt8(ascii: " "), count: 65 << 20))!
+            struct Bomber: SyncTransport {
+                let inner: any SyncTransport
+                let bomb: Data
+                func send(_ request: TransportRequest) async throws -> TransportResponse {
+                    guard request.path == "/v1/sync" else { return try await inner.send(request) }
+                    return TransportResponse(status: 200, body: bomb, headers: ["Content-Encoding": "gzip"])
+                }
+            }
+            let device = try world.device(Bomber(inner: TestClientTransport(client), bomb: bomb))
+            _ = try await device.record(.timeSpent(lesson: world.course.lessons[0].id, seconds: 1), in: world.course.id)
+            await #expect { try await device.sync() } throws: { ($0 as? SyncError)?.code == .badAnswer }
+            #expect(try await device.pendingCount() == 1)
+        }
+    }
+}
