@@ -61,12 +61,25 @@ extension LearnSyncClient {
         let answer: Task<(response: SyncResponse, sent: Int64, received: Int64), any Error>
     }
 
-    /// Sends one round's request without waiting for its answer.
-    private func startRound(_ batch: OutboxBatch, cursor: Int64, _ transport: any SyncTransport, token: String?) -> RoundInFlight {
-        let request = SyncRequest(replica: batch.replica, lastSeq: batch.lastSeq, cursor: cursor, events: batch.events)
-        return RoundInFlight(batch: batch, answer: Task {
+    /// Sends one round's request without waiting for its answer. A batch whose JSON would pass
+    /// the body limit (unusually large events: long quiz answers, resets naming many runs) is
+    /// cut in half until it fits; the rest goes in the next round.
+    private func startRound(_ batch: OutboxBatch, cursor: Int64, _ transport: any SyncTransport, token: String?) throws -> RoundInFlight {
+        var batch = batch
+        var body: Data
+        while true {
+            let request = SyncRequest(replica: batch.replica, lastSeq: batch.lastSeq, cursor: cursor, events: batch.events)
+            do {
+                body = try WireCoding.encode(request)
+            } catch {
+                throw SyncError(.badAnswer, "the request could not be written", cause: error)
+            }
+            guard body.count > ProtocolLimits.maxBodyBytes, batch.events.count > 1 else { break }
+            batch.events.removeLast(batch.events.count / 2)
+        }
+        return RoundInFlight(batch: batch, answer: Task { [body] in
             let sent = store.clock.millisecondsSince1970()
-            let response: SyncResponse = try await exchange(transport, path: "/v1/sync", body: request, token: token)
+            let response: SyncResponse = try await send(transport, method: "POST", path: "/v1/sync", body: body, token: token)
             return (response, sent, store.clock.millisecondsSince1970())
         })
     }
@@ -88,7 +101,7 @@ extension LearnSyncClient {
             ahead = nil
         } else {
             let batch = try await store.outboxBatch(limit: ProtocolLimits.maxEventsPerRequest)
-            inFlight = startRound(batch, cursor: batch.cursor, transport, token: token)
+            inFlight = try startRound(batch, cursor: batch.cursor, transport, token: token)
         }
         let batch = inFlight.batch, pending = batch.events
         // While the server works: the batch after this one (after a pull, events recorded meanwhile).
@@ -102,7 +115,7 @@ extension LearnSyncClient {
         if response.more || !following.events.isEmpty, response.rejected.isEmpty, !response.renewReplica, !catalogChanged,
             !response.events.contains(where: { $0.id.replica == batch.replica })
         {
-            ahead = startRound(following, cursor: response.cursor, transport, token: token)
+            ahead = try startRound(following, cursor: response.cursor, transport, token: token)
         }
         let refused = response.rejected.map { rejection in
             Refusal(

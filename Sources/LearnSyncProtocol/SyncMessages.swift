@@ -13,9 +13,9 @@ public struct SyncRequest: Hashable, Sendable {
     public var lastSeq: Int64
     /// The last cursor the device stored (0 for a first sync).
     public var cursor: Int64
-    /// Events the server has not acknowledged yet, oldest first (at most 500).
+    /// Events the server has not acknowledged yet, oldest first (at most 2,000, and 1 MiB of JSON).
     public var events: [ProgressEvent]
-    /// Most events to pull in this page (1 to 1000; default 500).
+    /// Most events to pull in this page (1 to 5,000; default 2,000).
     public var limit: Int?
 
     public init(

@@ -21,10 +21,11 @@ struct ServerWorkloads {
         return RandomStudy.events(count: count, catalog: catalog, learners: [learner], replicas: [.random()], resets: false, using: &generator)
     }
 
-    /// Pushes events as one device would, 500 per request, through the service.
+    /// Pushes events as one device would, a full batch per request, through the service.
     func push(_ events: [ProgressEvent], token: String, service: SyncService) async throws {
-        for start in stride(from: 0, to: events.count, by: 500) {
-            let batch = Array(events[start..<min(events.count, start + 500)])
+        let size = ProtocolLimits.maxEventsPerRequest
+        for start in stride(from: 0, to: events.count, by: size) {
+            let batch = Array(events[start..<min(events.count, start + size)])
             _ = try await service.sync(SyncRequest(replica: batch[0].id.replica, lastSeq: batch.last!.id.seq, cursor: .max - 1, events: batch, limit: 1), authorization: "Bearer \(token)")
         }
     }
@@ -134,12 +135,13 @@ struct ServerWorkloads {
     }
 
     /// The end-to-end baseline: Foundation JSON encode + decode and a raw SQLite insert of the
-    /// events, in pages of 500; seconds.
+    /// events, in the protocol's batches; seconds.
     static func rawTransfer(_ recorded: [ProgressEvent], folder: URL) async throws -> Double {
         let raw = try RawSQLite(path: folder.appendingPathComponent("raw-\(UUID().uuidString).sqlite").path)
         return try await Measure.time {
-            for start in stride(from: 0, to: recorded.count, by: 500) {
-                let page = Array(recorded[start..<min(start + 500, recorded.count)])
+            let size = ProtocolLimits.maxEventsPerRequest
+            for start in stride(from: 0, to: recorded.count, by: size) {
+                let page = Array(recorded[start..<min(start + size, recorded.count)])
                 let decoded = try JSONDecoder().decode([ProgressEvent].self, from: JSONEncoder().encode(page))
                 try raw.insert(decoded[...])
             }

@@ -191,7 +191,7 @@ import Testing
         try await server.test { client in
             let (learner, token) = try await client.registerGuest()
             var events = EventFactory(learner: learner)
-            let tooMany = try (0..<501).map { _ in try events.make(.lessonStarted(lesson: "keep-secure")) }
+            let tooMany = try (0...ProtocolLimits.maxEventsPerRequest).map { _ in try events.make(.lessonStarted(lesson: "keep-secure")) }
             let many = try await client.post("/v1/sync", json: SyncRequest(replica: events.replica, lastSeq: 0, cursor: 0, events: tooMany), token: token)
             #expect(many.problem?.code == "too-many-events")
             let huge = Data(repeating: UInt8(ascii: " "), count: ProtocolLimits.maxBodyBytes + 1)

@@ -1,4 +1,7 @@
 import Foundation
+import Hummingbird
+import HummingbirdTesting
+import LearnSyncServer
 import LearnSync
 import LearnSyncMerge
 import LearnSyncModels
@@ -75,14 +78,16 @@ import Testing
         try await world.run { client in
             let a = try world.device(client), b = try world.device(client)
             try await a.signUp(username: "busy", password: "a long password")
-            let entries = (0..<1_200).map { index in
+            // Three batches and three pages' worth.
+            let count = ProtocolLimits.maxEventsPerRequest * 2 + 400
+            let entries = (0..<count).map { index in
                 RecordEntry(course: world.course.id, payload: .timeSpent(lesson: world.course.lessons[index % 9].id, seconds: 1))
             }
             try await a.store.record(entries)
             let pushed = try await a.sync()
             #expect(pushed.rounds >= 3)
             try await b.signIn(username: "busy", password: "a long password")
-            #expect(try await b.progress(in: world.course.id).secondsSpent == 1_200)
+            #expect(try await b.progress(in: world.course.id).secondsSpent == count)
         }
     }
 
@@ -107,7 +112,9 @@ import Testing
             func entries(_ count: Int) -> [RecordEntry] {
                 (0..<count).map { RecordEntry(course: world.course.id, payload: .timeSpent(lesson: world.course.lessons[$0 % 9].id, seconds: 1)) }
             }
-            try await a.store.record(entries(1_700))
+            // Several batches' worth, so that rounds run ahead of each other.
+            let recorded = ProtocolLimits.maxEventsPerRequest * 3 + 200
+            try await a.store.record(entries(recorded))
             // A sync cancelled while its rounds are in flight leaves nothing half done.
             let cancelled = Task { try await a.sync() }
             try await Task.sleep(for: .milliseconds(5))
@@ -122,8 +129,8 @@ import Testing
             #expect(try await a.pendingCount() == 0)
             try await b.signIn(username: "pipelined", password: "a long password")
             try await b.sync()
-            #expect(try await b.progress(in: world.course.id).secondsSpent == 1_900)
-            #expect(try await b.store.events(in: world.course.id).count == 1_900)
+            #expect(try await b.progress(in: world.course.id).secondsSpent == recorded + 200)
+            #expect(try await b.store.events(in: world.course.id).count == recorded + 200)
             #expect(try await Convergence.divergentDevices([a, b]) == [])
             #expect(faultyA.counts.total > 0 && faultyB.counts.total > 0)
         }
@@ -146,6 +153,47 @@ import Testing
             let progress = try await a.progress(in: world.course.id)
             #expect(progress.status(of: "added-lesson-1") == .completed, "kept and counted on the device")
             #expect(progress.status(of: world.course.lessons[0].id) == .started)
+        }
+    }
+}
+
+/// Batches are cut by bytes as well as by count, so large events never meet `413`.
+@Suite struct LargeEventTests {
+    /// A course whose quiz has 100 questions with 60-character option ids: an attempt is about
+    /// 6.5 KB of JSON, so 400 of them are 2.6 MB, more than the 1 MiB body limit.
+    static func bigQuizCatalog() throws -> Catalog {
+        let long = String(repeating: "x", count: 56)
+        let questions = try (0..<100).map { index in
+            try Question(
+                id: ItemID(validating: "question-\(index)"), prompt: "Question \(index)",
+                options: [AnswerOption(id: try ItemID(validating: "a-\(long)"), text: "A"), AnswerOption(id: try ItemID(validating: "b-\(long)"), text: "B")],
+                answer: try ItemID(validating: "a-\(long)"))
+        }
+        let course = try Course(
+            id: try CourseID(validating: "long-quiz"), title: "A long quiz",
+            lessons: [Lesson(id: try ItemID(validating: "intro"), title: "Intro", body: ["Read."])],
+            quizzes: [Quiz(id: try ItemID(validating: "long"), title: "Long", passMark: 50, questions: questions)],
+            certificate: CertificateRule(requiredLessons: [try ItemID(validating: "intro")], requiredQuizzes: []))
+        return try Catalog([course])
+    }
+
+    @Test func aBatchOverTheBodyLimitIsCutToFit() async throws {
+        let catalog = try Self.bigQuizCatalog()
+        let course = catalog.courses[0], quiz = course.quizzes[0]
+        let service = SyncService(store: try SQLiteServerStore(), catalog: catalog, clock: ManualWallClock(), passwordCost: 4)
+        try await Application(router: buildRouter(service: service)).test(.router) { client in
+            let counted = CountingTransport(TestClientTransport(client))
+            let a = LearnSyncClient(store: try DeviceStore.inMemory(catalog: catalog), transport: counted)
+            let b = LearnSyncClient(store: try DeviceStore.inMemory(catalog: catalog), transport: TestClientTransport(client))
+            try await a.signUp(username: "long-quizzes", password: "a long password")
+            let answers = quiz.questions.map(\.answer)
+            _ = try await a.record((0..<400).map { _ in RecordEntry(course: course.id, payload: .quizAttempt(quiz: quiz.id, answers: answers)) })
+            let report = try await a.sync()
+            #expect(report.pushed == 400 && report.rounds >= 3)
+            #expect(try await a.pendingCount() == 0)
+            try await b.signIn(username: "long-quizzes", password: "a long password")
+            try await b.sync()
+            #expect(try await b.progress(in: course.id).quizzes[quiz.id]?.attempts == 400)
         }
     }
 }
