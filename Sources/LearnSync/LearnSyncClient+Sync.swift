@@ -68,12 +68,7 @@ extension LearnSyncClient {
         var batch = batch
         var body: Data
         while true {
-            let request = SyncRequest(replica: batch.replica, lastSeq: batch.lastSeq, cursor: cursor, events: batch.events)
-            do {
-                body = try WireCoding.encode(request)
-            } catch {
-                throw SyncError(.badAnswer, "the request could not be written", cause: error)
-            }
+            body = try encoded(SyncRequest(replica: batch.replica, lastSeq: batch.lastSeq, cursor: cursor, events: batch.events))
             guard body.count > ProtocolLimits.maxBodyBytes, batch.events.count > 1 else { break }
             batch.events.removeLast(batch.events.count / 2)
         }
@@ -210,13 +205,16 @@ extension LearnSyncClient {
     func exchange<Answer: WireCodable>(
         _ transport: any SyncTransport, path: String, body: some WireCodable, token: String?, method: String = "POST"
     ) async throws -> Answer {
-        let data: Data
+        try await send(transport, method: method, path: path, body: try encoded(body), token: token)
+    }
+
+    /// A request's JSON body.
+    private func encoded(_ body: some WireCodable) throws(SyncError) -> Data {
         do {
-            data = try WireCoding.encode(body)
+            return try WireCoding.encode(body)
         } catch {
             throw SyncError(.badAnswer, "the request could not be written", cause: error)
         }
-        return try await send(transport, method: method, path: path, body: data, token: token)
     }
 
     /// Sends a `GET` and decodes the answer, mapping every failure to ``SyncError``.
@@ -292,7 +290,7 @@ extension LearnSyncClient {
         return response
     }
 
-    /// The most bytes a compressed answer may decode to (64 MiB: a learner's whole export of
-    /// 100,000 events is about 15 MB), so that a hostile server cannot exhaust the device's memory.
+    /// The most bytes a compressed answer may decode to (64 MiB; a page of 2,000 events is about
+    /// 340 KB), so that a hostile server cannot exhaust the device's memory with a small body.
     static let maxAnswerBytes = 64 << 20
 }

@@ -44,11 +44,18 @@ package enum ContentCoding: Sendable, Equatable {
     package static let accepted = "gzip, deflate"
 
     /// What the codings' two sides say when the bytes are wrong.
-    package enum Failure: Error, Equatable {
+    package enum Failure: Error, Equatable, CustomStringConvertible {
         /// The decoded body would pass the limit.
         case tooLarge(limit: Int)
         /// Not a gzip or zlib stream, corrupt, truncated, or followed by other bytes.
         case malformed(String)
+
+        package var description: String {
+            switch self {
+            case .tooLarge(let limit): "it decodes to more than \(limit) bytes"
+            case .malformed(let reason): reason
+            }
+        }
     }
 
     /// `data` gzip-compressed at zlib's fastest level (about 6 bytes per sync event in place of
