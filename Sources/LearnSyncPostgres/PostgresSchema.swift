@@ -74,6 +74,13 @@ enum PostgresSchema {
             "CREATE TABLE tombstone (learner TEXT PRIMARY KEY, reason TEXT NOT NULL, at BIGINT NOT NULL)",
             "CREATE TABLE erased_session (token_hash TEXT PRIMARY KEY, learner TEXT NOT NULL)",
         ]),
+        // An attached guest's events stay in its own feed (`root` = the guest), at positions
+        // first_pos...last_pos, and show in the account's feed at those plus pos_offset: a range
+        // reserved after the account's last position when the guest attached. Guests attached
+        // before had their rows moved to the account's feed; their columns stay NULL.
+        Migration(version: 2, name: "attached guests' feeds mapped, not moved", statements: [
+            "ALTER TABLE alias ADD COLUMN pos_offset BIGINT, ADD COLUMN first_pos BIGINT, ADD COLUMN last_pos BIGINT",
+        ]),
     ]
 
     /// Runs the pending migrations in one transaction.

@@ -33,7 +33,11 @@ extension PostgresServerStore {
             // The root's lock stops its syncs; its guests' rows are locked as they are deleted.
             try await c.execute("SELECT 1 FROM learner WHERE id = \(root.rawValue) FOR UPDATE", logger: logger)
             let members = [root] + (try await Self.aliases(of: root, c, logger)).map(\.guest)
-            let events = try await c.count("DELETE FROM event WHERE root = \(root.rawValue) RETURNING 1", logger: logger)
+            // The account's feed, and its guests' own feeds shown in it.
+            var events = 0
+            for member in members {
+                events += try await c.count("DELETE FROM event WHERE root = \(member.rawValue) RETURNING 1", logger: logger)
+            }
             for member in members {
                 try await c.execute(
                     """

@@ -173,17 +173,8 @@ extension PostgresServerStore {
         _ logger: Logger
     ) async throws -> FeedPage {
         var builder = FeedPageBuilder(rules: rules, after: cursor, limit: limit)
-        let rows = try await c.query(
-            """
-            SELECT pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount FROM event
-            WHERE root = \(root.rawValue) AND pos > \(cursor) ORDER BY pos LIMIT \(Int64(builder.rowsToRead))
-            """, logger: logger
-        ).decode((Int64, String, Int64, String, Int64, String, String, String?, String?, String?, Int64?).self)
-        var reading = true
-        for try await row in rows where reading {
-            reading = try builder.add(position: row.0, replica: row.1, seq: row.2) {
-                try EventColumns(row: (row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10)).event()
-            }
+        try await readFeed(of: root, after: cursor, limit: builder.rowsToRead, c, logger) { row, position in
+            try builder.add(position: position, replica: row.0, seq: row.1) { try EventColumns(row: row).event() }
         }
         if let aliases { return builder.page(aliases: aliases) }
         return builder.page(aliases: try await Self.aliases(of: root, c, logger))

@@ -165,15 +165,20 @@ public final class PostgresServerStore: ServiceBackedStore {
                 guard current == guest.learner else { throw AttachRefusal(.attachedElsewhere) }
                 // The guest's row is locked (claimGuest); the account's feed is written next.
                 try await c.execute("SELECT 1 FROM learner WHERE id = \(account.rawValue) FOR UPDATE", logger: logger)
-                try await c.execute("INSERT INTO alias (guest, account) VALUES (\(guest.learner.rawValue), \(account.rawValue))", logger: logger)
-                // The guest's events go to the end of the account's feed, so that every device
-                // of the account pulls them after its cursor.
-                let last = try await lastPosition(of: account, c, logger)
-                if let first = try await c.value("SELECT MIN(pos) FROM event WHERE root = \(guest.learner.rawValue)", as: Int64?.self, logger: logger) ?? nil {
-                    try await c.execute(
-                        "UPDATE event SET root = \(account.rawValue), pos = pos + \(last - first + 1) WHERE root = \(guest.learner.rawValue)",
-                        logger: logger)
+                // The guest's feed shows after the end of the account's, so that every device of
+                // the account pulls it after its cursor; its rows stay where they are.
+                var mapped: MappedFeed?
+                if let range = try await c.row(
+                    "SELECT MIN(pos), MAX(pos) FROM event WHERE root = \(guest.learner.rawValue)", as: (Int64?, Int64?).self, logger: logger),
+                    let first = range.0, let last = range.1
+                {
+                    mapped = MappedFeed(guest: guest.learner, first: first, last: last, after: try await lastPosition(of: account, c, logger))
                 }
+                try await c.execute(
+                    """
+                    INSERT INTO alias (guest, account, pos_offset, first_pos, last_pos)
+                    VALUES (\(guest.learner.rawValue), \(account.rawValue), \(mapped?.offset), \(mapped?.first), \(mapped?.last))
+                    """, logger: logger)
                 try await c.execute("UPDATE session SET revoked = TRUE WHERE learner = \(guest.learner.rawValue)", logger: logger)
             }
         }
@@ -237,18 +242,52 @@ public final class PostgresServerStore: ServiceBackedStore {
             .map { Alias(guest: LearnerID(unchecked: $0), account: root) }
     }
 
-    /// The last position in `root`'s feed (0 when empty).
+    /// The last position in `root`'s feed (0 when empty), attached guests' ranges included.
     static func lastPosition(of root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> Int64 {
-        try await c.value("SELECT COALESCE(MAX(pos), 0)::BIGINT FROM event WHERE root = \(root.rawValue)", as: Int64.self, logger: logger) ?? 0
+        let own = try await c.value("SELECT COALESCE(MAX(pos), 0)::BIGINT FROM event WHERE root = \(root.rawValue)", as: Int64.self, logger: logger) ?? 0
+        return MappedFeed.lastPosition(own: own, mapped: try await mapped(of: root, c, logger))
+    }
+
+    /// The attached guests whose own feeds show in `root`'s.
+    static func mapped(of root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> [MappedFeed] {
+        // Only accounts have guests attached: a guest's feed needs no look.
+        guard !root.isGuest else { return [] }
+        return try await c.rows(
+            "SELECT guest, pos_offset, first_pos, last_pos FROM alias WHERE account = \(root.rawValue) AND pos_offset IS NOT NULL",
+            as: (String, Int64, Int64, Int64).self, logger: logger
+        ).map { MappedFeed(guest: LearnerID(unchecked: $0.0), offset: $0.1, first: $0.2, last: $0.3) }
+    }
+
+    /// Reads `root`'s feed after `cursor` in feed order, `limit` rows at most, handing each row
+    /// and its position in the feed to `body`, until it returns false.
+    static func readFeed(
+        of root: LearnerID, after cursor: Int64, limit: Int, _ c: PostgresConnection, _ logger: Logger,
+        _ body: (EventRowColumns, Int64) throws -> Bool
+    ) async throws {
+        var left = Int64(limit)
+        for read in MappedFeed.reads(of: root, mapped: try await mapped(of: root, c, logger), after: cursor) where left > 0 {
+            let rows = try await c.query(
+                """
+                SELECT pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount FROM event
+                WHERE root = \(read.root.rawValue) AND pos > \(read.after) AND pos <= \(read.through) ORDER BY pos LIMIT \(left)
+                """, logger: logger
+            ).decode((Int64, String, Int64, String, Int64, String, String, String?, String?, String?, Int64?).self)
+            var reading = true
+            for try await row in rows where reading {
+                left -= 1
+                reading = try body((row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10), row.0 + read.offset)
+            }
+            if !reading { return }
+        }
     }
 
     /// Every event in `root`'s feed, in feed order.
     static func events(of root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> [ProgressEvent] {
-        try await c.rows(
-            """
-            SELECT replica, seq, learner, hlc, course, type, item, answers, choice, amount FROM event
-            WHERE root = \(root.rawValue) ORDER BY pos
-            """, as: EventRowColumns.self, logger: logger
-        ).map { try EventColumns(row: $0).event() }
+        var events = [ProgressEvent]()
+        try await readFeed(of: root, after: 0, limit: .max, c, logger) { row, _ in
+            events.append(try EventColumns(row: row).event())
+            return true
+        }
+        return events
     }
 }

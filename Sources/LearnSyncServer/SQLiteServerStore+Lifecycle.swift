@@ -29,8 +29,12 @@ extension SQLiteServerStore {
             else { return nil }
             let root = try Self.root(of: learner, db)
             let members = [root] + (try Self.aliases(of: root, db).map(\.guest))
-            try db.execute(sql: "DELETE FROM event WHERE root = ?", arguments: [root.rawValue])
-            let events = db.changesCount
+            // The account's feed, and its guests' own feeds shown in it.
+            var events = 0
+            for member in members {
+                try db.execute(sql: "DELETE FROM event WHERE root = ?", arguments: [member.rawValue])
+                events += db.changesCount
+            }
             for member in members {
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO erasedSession (tokenHash, learner) SELECT tokenHash, learner FROM session WHERE learner = ?",

@@ -96,15 +96,16 @@ public final class SQLiteServerStore: ServerStore {
             let current = try root(of: guest.learner, db)
             if current != account {
                 guard current == guest.learner else { throw AttachRefusal(.attachedElsewhere) }
-                try db.execute(sql: "INSERT INTO alias (guest, account) VALUES (?, ?)", arguments: [guest.learner.rawValue, account.rawValue])
-                // Move the guest's events to the end of the account's feed, so that every device
-                // of the account pulls them after its cursor.
-                let last = try lastPosition(of: account, db)
-                if let minGuest = try Int64.fetchOne(db, sql: "SELECT MIN(pos) FROM event WHERE root = ?", arguments: [guest.learner.rawValue]) {
-                    try db.execute(
-                        sql: "UPDATE event SET root = ?, pos = pos + ? WHERE root = ?",
-                        arguments: [account.rawValue, last - minGuest + 1, guest.learner.rawValue])
+                // The guest's feed shows after the end of the account's, so that every device of
+                // the account pulls it after its cursor; its rows stay where they are.
+                let range = try Row.fetchOne(db, sql: "SELECT MIN(pos), MAX(pos) FROM event WHERE root = ?", arguments: [guest.learner.rawValue])
+                var mapped: MappedFeed?
+                if let first = range?[0] as Int64?, let last = range?[1] as Int64? {
+                    mapped = MappedFeed(guest: guest.learner, first: first, last: last, after: try lastPosition(of: account, db))
                 }
+                try db.execute(
+                    sql: "INSERT INTO alias (guest, account, posOffset, firstPos, lastPos) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [guest.learner.rawValue, account.rawValue, mapped?.offset, mapped?.first, mapped?.last])
                 try db.execute(sql: "UPDATE session SET revoked = 1 WHERE learner = ?", arguments: [guest.learner.rawValue])
             }
         }
@@ -221,18 +222,48 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
-    /// The last position in `root`'s feed (0 when empty).
+    /// The last position in `root`'s feed (0 when empty), attached guests' ranges included.
     static func lastPosition(of root: LearnerID, _ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(pos), 0) FROM event WHERE root = ?"), arguments: [root.rawValue]) ?? 0
+        let own = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(pos), 0) FROM event WHERE root = ?"), arguments: [root.rawValue]) ?? 0
+        return MappedFeed.lastPosition(own: own, mapped: try mapped(of: root, db))
+    }
+
+    /// The attached guests whose own feeds show in `root`'s.
+    static func mapped(of root: LearnerID, _ db: Database) throws -> [MappedFeed] {
+        // Only accounts have guests attached: a guest's feed needs no look.
+        guard !root.isGuest else { return [] }
+        return try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT guest, posOffset, firstPos, lastPos FROM alias WHERE account = ? AND posOffset IS NOT NULL"),
+            arguments: [root.rawValue]
+        ).map { MappedFeed(guest: LearnerID(unchecked: $0[0]), offset: $0[1], first: $0[2], last: $0[3]) }
+    }
+
+    /// Reads `root`'s feed after `cursor` in feed order, `limit` rows at most, handing each row
+    /// (columns `pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount`)
+    /// and its position in the feed to `body`, until it returns false.
+    static func readFeed(of root: LearnerID, after cursor: Int64, limit: Int, _ db: Database, _ body: (Row, Int64) throws -> Bool) throws {
+        let statement = try db.cachedStatement(sql: """
+            SELECT pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount
+            FROM event WHERE root = ? AND pos > ? AND pos <= ? ORDER BY pos LIMIT ?
+            """)
+        var left = limit
+        for read in MappedFeed.reads(of: root, mapped: try mapped(of: root, db), after: cursor) where left > 0 {
+            statement.setUncheckedArguments([read.root.rawValue, read.after, read.through, left])
+            let rows = try Row.fetchCursor(statement)
+            while let row = try rows.next() {
+                left -= 1
+                guard try body(row, row[0] + read.offset) else { return }
+            }
+        }
     }
 
     /// Every event in `root`'s feed, in feed order.
     static func events(of root: LearnerID, _ db: Database) throws -> [ProgressEvent] {
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT replica, seq, learner, hlc, course, type, item, answers, choice, amount FROM event WHERE root = ? ORDER BY pos"),
-            arguments: [root.rawValue])
         var events = [ProgressEvent]()
-        while let row = try rows.next() { events.append(try Self.event(row, from: 0)) }
+        try readFeed(of: root, after: 0, limit: .max, db) { row, _ in
+            events.append(try Self.event(row, from: 1))
+            return true
+        }
         return events
     }
 
@@ -276,15 +307,9 @@ public final class SQLiteServerStore: ServerStore {
     private static func page(
         of root: LearnerID, aliases: [Alias], after cursor: Int64, limit: Int, rules: SyncRules, _ db: Database
     ) throws -> FeedPage {
-        let statement = try db.cachedStatement(sql: """
-            SELECT pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount
-            FROM event WHERE root = ? AND pos > ? ORDER BY pos LIMIT ?
-            """)
         var builder = FeedPageBuilder(rules: rules, after: cursor, limit: limit)
-        statement.setUncheckedArguments([root.rawValue, cursor, builder.rowsToRead])
-        let rows = try Row.fetchCursor(statement)
-        while let row = try rows.next() {
-            guard try builder.add(position: row[0], replica: row[1], seq: row[2], event: { try Self.event(row, from: 1) }) else { break }
+        try readFeed(of: root, after: cursor, limit: builder.rowsToRead, db) { row, position in
+            try builder.add(position: position, replica: row[1], seq: row[2], event: { try Self.event(row, from: 1) })
         }
         return builder.page(aliases: aliases)
     }

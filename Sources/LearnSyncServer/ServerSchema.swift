@@ -96,6 +96,17 @@ enum ServerSchema {
                 DROP INDEX event_feed;
                 """)
         }
+        migrator.registerMigration("v5: attached guests' feeds mapped, not moved") { db in
+            try db.execute(sql: """
+                -- An attached guest's events stay in its own feed (`root` = the guest), at positions
+                -- firstPos...lastPos, and show in the account's feed at those plus posOffset: a range
+                -- reserved after the account's last position when the guest attached. Guests attached
+                -- before had their rows moved to the account's feed; their columns stay NULL.
+                ALTER TABLE alias ADD COLUMN posOffset INTEGER;
+                ALTER TABLE alias ADD COLUMN firstPos INTEGER;
+                ALTER TABLE alias ADD COLUMN lastPos INTEGER;
+                """)
+        }
         return migrator
     }
 }

@@ -135,3 +135,63 @@ package struct FeedPageBuilder {
             cursor: next, more: more)
     }
 }
+
+/// An attached guest's own feed as its account's feed shows it: the guest's events keep their
+/// rows and positions `first...last`, and appear at `first + offset ... last + offset`, a range
+/// the account's feed reserved after its last position when the guest attached. Attaching moves
+/// no rows, however many events the guest has.
+package struct MappedFeed: Sendable, Equatable {
+    package var guest: LearnerID
+    package var offset: Int64
+    package var first: Int64
+    package var last: Int64
+
+    package init(guest: LearnerID, offset: Int64, first: Int64, last: Int64) {
+        self.guest = guest
+        self.offset = offset
+        self.first = first
+        self.last = last
+    }
+
+    /// The mapping that puts a guest feed holding positions `first...last` right after
+    /// `accountLast`, the account feed's last position.
+    package init(guest: LearnerID, first: Int64, last: Int64, after accountLast: Int64) {
+        self.init(guest: guest, offset: accountLast - first + 1, first: first, last: last)
+    }
+
+    /// The last position this guest's events take in the account's feed.
+    package var mappedLast: Int64 { last + offset }
+}
+
+/// One range read of a stored feed: rows of `root` with positions in `after + 1 ... through`,
+/// shown in the account's feed at their position plus `offset`.
+package struct FeedRead: Sendable, Equatable {
+    package var root: LearnerID
+    package var after: Int64
+    package var through: Int64
+    package var offset: Int64
+}
+
+extension MappedFeed {
+    /// The reads, in feed order, that make up `root`'s feed after `cursor`: the account's own
+    /// rows between the reserved ranges, and each attached guest's rows in its range. Every
+    /// read is one index range of one stored feed, so a page costs what it reads.
+    package static func reads(of root: LearnerID, mapped: [MappedFeed], after cursor: Int64) -> [FeedRead] {
+        var reads = [FeedRead]()
+        var at = cursor
+        for guest in mapped.sorted(by: { $0.first + $0.offset < $1.first + $1.offset }) where guest.mappedLast > at {
+            let start = guest.first + guest.offset
+            if at < start - 1 { reads.append(FeedRead(root: root, after: at, through: start - 1, offset: 0)) }
+            reads.append(FeedRead(root: guest.guest, after: max(at, start - 1) - guest.offset, through: guest.last, offset: guest.offset))
+            at = guest.mappedLast
+        }
+        reads.append(FeedRead(root: root, after: at, through: .max, offset: 0))
+        return reads
+    }
+
+    /// The last position of an account's feed: its own last row's, or the end of the last range
+    /// it reserved for a guest, whichever is later.
+    package static func lastPosition(own: Int64, mapped: [MappedFeed]) -> Int64 {
+        mapped.reduce(own) { max($0, $1.mappedLast) }
+    }
+}
