@@ -53,7 +53,11 @@ let package = Package(
         .target(name: "LearnSyncMerge", dependencies: ["LearnSyncModels"], swiftSettings: swiftSettings),
         .target(
             name: "LearnSyncStorage",
-            dependencies: ["LearnSyncModels", "LearnSyncMerge", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LearnSyncModels", "LearnSyncMerge", .product(name: "GRDB", package: "GRDB.swift"),
+                // The SQLite C API, to bind an event's columns without boxing them (EventRow).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The system zlib (Debian's zlib1g-dev), for gzip bodies on both sides of the protocol.
