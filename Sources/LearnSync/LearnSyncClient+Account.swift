@@ -46,6 +46,10 @@ extension LearnSyncClient {
     ///   `busy` when another connection reading the device file keeps old copies of the data in
     ///   it: the data is gone from the store, and signing out again clears the file.
     public func signOut(force: Bool = false, everywhere: Bool = false) async throws {
+        try await store.syncLock.withLock { try await signOutHoldingLock(force: force, everywhere: everywhere) }
+    }
+
+    private func signOutHoldingLock(force: Bool, everywhere: Bool) async throws {
         if !force, try await store.identity().learner.isGuest, try await store.hasLocalEvents() {
             throw SyncError(
                 .guestNotClaimed,
@@ -53,7 +57,7 @@ extension LearnSyncClient {
         }
         if let transport {
             do {
-                if try await store.pendingCount() > 0 || !force { try await sync() }
+                if try await store.pendingCount() > 0 || !force { try await syncHoldingLock() }
             } catch {
                 if !force {
                     throw SyncError(.notSynced, "pending events could not be synced; sign out with force to drop them", cause: error)
@@ -78,6 +82,10 @@ extension LearnSyncClient {
     }
 
     private func authenticate(path: String, username: String, password: String) async throws -> LearnerID {
+        try await store.syncLock.withLock { try await authenticateHoldingLock(path: path, username: username, password: password) }
+    }
+
+    private func authenticateHoldingLock(path: String, username: String, password: String) async throws -> LearnerID {
         let transport = try requireTransport()
         let identity = try await store.identity()
         // Signed in already: signing in again to the same account renews an expired or revoked
@@ -92,7 +100,7 @@ extension LearnSyncClient {
         }
         if session.guestExpired == true { try await resendAfterExpiry() }
         try await store.attach(to: session.learner, token: session.token)
-        try await sync()
+        try await syncHoldingLock()
         return session.learner
     }
 }

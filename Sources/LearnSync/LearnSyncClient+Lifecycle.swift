@@ -18,6 +18,11 @@ extension LearnSyncClient {
     ///   device unless the server erased the learner.
     @discardableResult
     public func deleteAccount(password: String?) async throws -> DeleteAccountResponse {
+        // Not while a sync runs: an answer stored after the wipe would bring erased data back.
+        try await store.syncLock.withLock { try await deleteAccountHoldingLock(password: password) }
+    }
+
+    private func deleteAccountHoldingLock(password: String?) async throws -> DeleteAccountResponse {
         let transport = try requireTransport()
         let learner = try await store.identity().learner
         if learner.isGuest, try await store.syncState().token == nil {
@@ -43,6 +48,11 @@ extension LearnSyncClient {
     /// - Throws: ``SyncError``: `unauthorized` (wrong current password), `refused` (a guest, a
     ///   password out of bounds, `rate-limited`), `unreachable`, `noServer`.
     public func changePassword(current: String, new: String) async throws {
+        // Not while a sync runs: its token is revoked by the change.
+        try await store.syncLock.withLock { try await changePasswordHoldingLock(current: current, new: new) }
+    }
+
+    private func changePasswordHoldingLock(current: String, new: String) async throws {
         let transport = try requireTransport()
         guard try await store.syncState().token != nil, !(try await store.identity().learner.isGuest) else {
             throw SyncError(.refused, "sign in to an account first: a guest has no password")

@@ -37,8 +37,18 @@ extension LearnSyncClient {
     ///   `rateLimited`, `unauthorized`, `refused` (with the server's `Problem`), `badAnswer`,
     ///   or `learnerErased` (the learner was erased: the device removed its data and is a new
     ///   guest now); `StorageError` when the device's own file fails (`database`, `busy`).
+    ///
+    /// Syncs of one device store take turns: a second call waits for the first to end, then runs
+    /// (pushing what was recorded meanwhile), so the two never push the same events at once.
     @discardableResult
     public func sync(progress: (@Sendable (SyncReport) -> Void)? = nil) async throws -> SyncReport {
+        try await store.syncLock.withLock { try await syncHoldingLock(progress: progress) }
+    }
+
+    /// ``sync(progress:)`` for a caller that holds the store's sync lock already.
+    @discardableResult
+    func syncHoldingLock(progress: (@Sendable (SyncReport) -> Void)? = nil) async throws -> SyncReport {
+        try Task.checkCancellation()
         let transport = try requireTransport()
         return try await startingOverIfErased {
             var report = SyncReport()

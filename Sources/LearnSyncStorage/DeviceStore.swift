@@ -30,6 +30,8 @@ public final class DeviceStore: Sendable {
     let catalogs: Mutex<Catalogs>
     /// The bearer token and guest secret, kept apart from the event log.
     let secrets: any SecretStore
+    /// Syncs, sign-ins and sign-outs through this store take turns (see ``AsyncLock``).
+    package let syncLock = AsyncLock()
 
     /// The app's bundled catalog and the server's, and both merged (every version of both),
     /// merged once per change: the catalog is read on every record.

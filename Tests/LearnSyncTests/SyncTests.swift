@@ -91,6 +91,26 @@ import Testing
         }
     }
 
+    /// Two syncs of one store at once (a timer and a pull-to-refresh, or two clients on one
+    /// store) take turns: every event is pushed once, not once by each.
+    @Test func concurrentSyncsTakeTurns() async throws {
+        let world = world
+        try await world.run { client in
+            let a = try world.device(client)
+            let other = LearnSyncClient(store: a.store, transport: TestClientTransport(client))
+            try await a.signUp(username: "two-syncs", password: "a long password")
+            let count = ProtocolLimits.maxEventsPerRequest + 500
+            try await a.store.record((0..<count).map { index in
+                RecordEntry(course: world.course.id, payload: .timeSpent(lesson: world.course.lessons[index % 9].id, seconds: 1))
+            })
+            async let first = a.sync()
+            async let second = other.sync()
+            let reports = try await [first, second]
+            #expect(reports.map(\.pushed).reduce(0, +) == count, "\(reports.map(\.pushed))")
+            #expect(try await a.pendingCount() == 0)
+        }
+    }
+
     /// Rounds are pipelined (the next request leaves before an answer is stored): under lost,
     /// duplicated and reordered exchanges, with events recorded while the sync runs, and after
     /// a sync cancelled midway, every event arrives once.
