@@ -18,7 +18,7 @@ extension LearnSyncClient {
     ///   device unless the server erased the learner.
     @discardableResult
     public func deleteAccount(password: String?) async throws -> DeleteAccountResponse {
-        // Not while a sync runs: an answer stored after the wipe would bring erased data back.
+        // Not while a sync runs: none of its answers may be stored after the wipe.
         try await store.syncLock.withLock { try await deleteAccountHoldingLock(password: password) }
     }
 
