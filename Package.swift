@@ -53,10 +53,15 @@ let package = Package(
         .target(name: "LearnSyncMerge", dependencies: ["LearnSyncModels"], swiftSettings: swiftSettings),
         .target(
             name: "LearnSyncStorage",
+            dependencies: ["LearnSyncModels", "LearnSyncMerge", "LearnSyncSQLite", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        // What the device and server stores share on GRDB: cached immediate transactions, and
+        // binding an event's columns with SQLite's C API.
+        .target(
+            name: "LearnSyncSQLite",
             dependencies: [
-                "LearnSyncModels", "LearnSyncMerge", .product(name: "GRDB", package: "GRDB.swift"),
-                // The SQLite C API, to bind an event's columns without boxing them (EventRow).
-                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "LearnSyncModels", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -71,7 +76,7 @@ let package = Package(
         .target(
             name: "LearnSyncServer",
             dependencies: [
-                "LearnSyncModels", "LearnSyncMerge", "LearnSyncProtocol",
+                "LearnSyncModels", "LearnSyncMerge", "LearnSyncProtocol", "LearnSyncSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -1,4 +1,5 @@
 import GRDB
+import LearnSyncSQLite
 import Synchronization
 
 /// Runs small write jobs from many concurrent requests in shared transactions (group commit).
@@ -82,15 +83,7 @@ final class GroupCommit: Sendable {
                 return queue.jobs
             }
             do {
-                // Cached statements: GRDB's `inTransaction` parses `BEGIN` and `COMMIT` every time.
-                try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
-                for job in group { job.run(db) }
-                do {
-                    try db.cachedStatement(sql: "COMMIT").execute()
-                } catch {
-                    if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
-                    throw error
-                }
+                try db.immediateTransaction { for job in group { job.run(db) } }
                 for job in group { job.finish(nil) }
             } catch {
                 for job in group { job.finish(error) }

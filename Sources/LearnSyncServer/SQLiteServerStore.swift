@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 public import LearnSyncModels
 import LearnSyncProtocol
+import LearnSyncSQLite
 
 /// The embedded server store: one SQLite file in WAL mode through GRDB.
 public final class SQLiteServerStore: ServerStore {
@@ -187,11 +188,14 @@ public final class SQLiteServerStore: ServerStore {
                 else { continue }
                 let c = EventColumns(event)
                 let hlc = rules.storedTime(of: event)
-                insert.setUncheckedArguments([
-                    root.rawValue, position, c.replica, c.seq, c.learner, hlc.rawValue, c.course, c.type, c.item, c.answers, c.choice,
-                    c.amount, hlc == event.timestamp ? nil : c.hlc,
-                ])
-                try insert.execute()
+                var binding = insert.startBinding()
+                binding.bind(root.rawValue, at: 1)
+                binding.bind(position, at: 2)
+                var storedColumns = c
+                storedColumns.hlc = hlc.rawValue
+                binding.bind(storedColumns, from: 3)
+                binding.bind(hlc == event.timestamp ? nil : c.hlc, at: 13)
+                try binding.execute()
                 if db.changesCount > 0 {
                     position += 1
                     rules.stored(event, at: hlc)

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LearnSyncMerge
+import LearnSyncSQLite
 public import LearnSyncModels
 import Synchronization
 
@@ -179,15 +180,7 @@ public final class DeviceStore: Sendable {
     /// An immediate transaction through cached `BEGIN` and `COMMIT` statements: GRDB's own
     /// transaction wrapper cost about 20 µs per write, a fifth of recording one event.
     private static func transaction<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
-        try db.cachedStatement(sql: "BEGIN IMMEDIATE").execute()
-        do {
-            let value = try body(db)
-            try db.cachedStatement(sql: "COMMIT").execute()
-            return value
-        } catch {
-            if db.isInsideTransaction { try? db.cachedStatement(sql: "ROLLBACK").execute() }
-            throw error
-        }
+        try db.immediateTransaction { try body(db) }
     }
 
     func database<T>(_ body: () throws -> T) throws -> T {

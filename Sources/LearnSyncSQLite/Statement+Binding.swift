@@ -1,0 +1,73 @@
+package import GRDB
+import GRDBSQLite
+package import LearnSyncModels
+
+/// Binding values with SQLite's C API: GRDB's `StatementArguments` boxes each value in an array
+/// of existentials, which was a third of an event insert's time (docs/PERFORMANCE.md, session 8).
+///
+/// ```swift
+/// let statement = try db.cachedStatement(sql: "INSERT INTO t (a, b) VALUES (?, ?)")
+/// var binding = statement.startBinding()
+/// binding.bind("a", at: 1)
+/// binding.bind(Int64(2), at: 2)
+/// try binding.execute()
+/// ```
+package struct DirectBinding {
+    private let statement: Statement
+    private var failure: Int32 = SQLITE_OK
+
+    fileprivate init(_ statement: Statement) {
+        self.statement = statement
+        // Resets the statement and marks its arguments as bound, so that `execute()` runs GRDB's
+        // bookkeeping and steps with the bindings made here (`sqlite3_reset` keeps bindings).
+        statement.setUncheckedArguments([])
+    }
+
+    /// Text (copied by SQLite) or NULL.
+    package mutating func bind(_ text: String?, at index: Int32) {
+        guard let text else { return note(sqlite3_bind_null(statement.sqliteStatement, index)) }
+        note(sqlite3_bind_text(statement.sqliteStatement, index, text, -1, Self.transient))
+    }
+
+    /// An integer or NULL.
+    package mutating func bind(_ value: Int64?, at index: Int32) {
+        guard let value else { return note(sqlite3_bind_null(statement.sqliteStatement, index)) }
+        note(sqlite3_bind_int64(statement.sqliteStatement, index, value))
+    }
+
+    /// An event's columns `replica, seq, learner, hlc, course, type, item, answers, choice,
+    /// amount` at `first` and the nine places after it.
+    package mutating func bind(_ c: EventColumns, from first: Int32) {
+        bind(c.replica, at: first)
+        bind(c.seq, at: first + 1)
+        bind(c.learner, at: first + 2)
+        bind(c.hlc, at: first + 3)
+        bind(c.course, at: first + 4)
+        bind(c.type, at: first + 5)
+        bind(c.item, at: first + 6)
+        bind(c.answers, at: first + 7)
+        bind(c.choice, at: first + 8)
+        bind(c.amount.map(Int64.init), at: first + 9)
+    }
+
+    /// Runs the statement with these bindings; a failed binding (misuse, or a value over
+    /// SQLite's limits) throws instead.
+    package func execute() throws {
+        guard failure == SQLITE_OK else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: failure), message: "a value could not be bound", sql: statement.sql)
+        }
+        try statement.execute()
+    }
+
+    private mutating func note(_ code: Int32) {
+        if failure == SQLITE_OK { failure = code }
+    }
+
+    /// `SQLITE_TRANSIENT`: SQLite copies the bytes before the call returns.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+}
+
+extension Statement {
+    /// Starts binding this statement's parameters directly (see ``DirectBinding``).
+    package func startBinding() -> DirectBinding { DirectBinding(self) }
+}
