@@ -39,7 +39,8 @@ extension LearnSyncClient {
     ///   guest now); `StorageError` when the device's own file fails (`database`, `busy`).
     ///
     /// Syncs of one device store take turns: a second call waits for the first to end, then runs
-    /// (pushing what was recorded meanwhile), so the two never push the same events at once.
+    /// (pushing what was recorded meanwhile), so the two never push the same events at once. Sign-ins,
+    /// sign-outs, password changes and account deletions take turns with syncs too.
     @discardableResult
     public func sync(progress: (@Sendable (SyncReport) -> Void)? = nil) async throws -> SyncReport {
         try await store.syncLock.withLock { try await syncHoldingLock(progress: progress) }
