@@ -9,10 +9,16 @@ public struct URLSessionTransport: SyncTransport {
     public let baseURL: URL
     /// How long to wait for an answer, in seconds.
     public var timeout: TimeInterval
+    /// The most bytes an answer may have once URLSession has decoded it (gzip): past it, the
+    /// download stops and ``send(_:)`` throws `URLError(.dataLengthExceedsMaximum)`. A hostile
+    /// server cannot fill the device's memory with a small compressed body (default 64 MiB; a
+    /// page of 2,000 events is about 340 KB).
+    public var maxAnswerBytes: Int
 
-    public init(baseURL: URL, timeout: TimeInterval = 30) {
+    public init(baseURL: URL, timeout: TimeInterval = 30, maxAnswerBytes: Int = 64 << 20) {
         self.baseURL = baseURL
         self.timeout = timeout
+        self.maxAnswerBytes = maxAnswerBytes
     }
 
     /// Refuses plain `http://` to any host but this machine (`localhost`, `127.0.0.0/8`, `::1`):
@@ -27,13 +33,14 @@ public struct URLSessionTransport: SyncTransport {
     }
 
     /// One session for every transport: no cache (sync answers are never reused, and learner
-    /// data must not linger in a cache), no cookies.
+    /// data must not linger in a cache), no cookies; answers gathered under a cap.
+    private static let downloads = CappedDownloads()
     private static let session: URLSession = {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.urlCache = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.httpCookieStorage = nil
-        return URLSession(configuration: configuration)
+        return URLSession(configuration: configuration, delegate: downloads, delegateQueue: nil)
     }()
 
     public func send(_ request: TransportRequest) async throws -> TransportResponse {
@@ -41,7 +48,7 @@ public struct URLSessionTransport: SyncTransport {
         urlRequest.httpMethod = request.method
         urlRequest.httpBody = request.body
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await Self.session.data(for: urlRequest)
+        let (data, response) = try await Self.downloads.data(for: urlRequest, cap: maxAnswerBytes, on: Self.session)
         guard let http = response as? HTTPURLResponse else {
             throw URLError(.badServerResponse)
         }

@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Hummingbird
+import HummingbirdTesting
 import LearnSync
 import LearnSyncModels
 import LearnSyncProtocol
@@ -67,6 +72,32 @@ import Testing
             _ = try await device.record(.timeSpent(lesson: world.course.lessons[0].id, seconds: 1), in: world.course.id)
             await #expect { try await device.sync() } throws: { ($0 as? SyncError)?.code == .badAnswer }
             #expect(try await device.pendingCount() == 1)
+        }
+    }
+}
+
+/// URLSession decodes gzip answers itself, so its transport caps what they decode to.
+@Suite struct URLSessionCapTests {
+    @Test func aGzipBombOverRealHTTPStopsAtTheCap() async throws {
+        // 32 MiB of spaces: about 140 KB of gzip on the wire.
+        let bomb = ContentCoding.gzip(Data(repeating: UInt8(ascii: " "), count: 32 << 20))!
+        let router = Router()
+        router.get("/bomb") { _, _ in
+            Response(status: .ok, headers: [.contentEncoding: "gzip", .contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: bomb)))
+        }
+        router.get("/small") { _, _ in "{}" }
+        try await Application(router: router).test(.live) { client in
+            let base = URL(string: "http://127.0.0.1:\(try #require(client.port))")!
+            let capped = URLSessionTransport(baseURL: base, maxAnswerBytes: 1 << 20)
+            await #expect(throws: URLError.self) {
+                _ = try await capped.send(TransportRequest(method: "GET", path: "/bomb", body: Data()))
+            }
+            let small = try await capped.send(TransportRequest(method: "GET", path: "/small", body: Data()))
+            #expect(small.status == 200 && small.body == Data("{}".utf8))
+            // Under a cap it fits, the whole decoded answer arrives.
+            let roomy = URLSessionTransport(baseURL: base, maxAnswerBytes: 64 << 20)
+            let whole = try await roomy.send(TransportRequest(method: "GET", path: "/bomb", body: Data()))
+            #expect(whole.body.count == 32 << 20)
         }
     }
 }
