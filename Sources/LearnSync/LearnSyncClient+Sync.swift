@@ -293,15 +293,11 @@ extension LearnSyncClient {
         }
         if ContentCoding.looksGzipped(response.body), ContentCoding(contentEncoding: response.header("Content-Encoding")) == .gzip {
             do {
-                response.body = try ContentCoding.inflate(response.body, limit: Self.maxAnswerBytes)
+                response.body = try ContentCoding.inflate(response.body, limit: ProtocolLimits.maxAnswerBytes)
             } catch {
                 throw SyncError(.badAnswer, "the server's gzip answer could not be decoded: \(error)")
             }
         }
         return response
     }
-
-    /// The most bytes a compressed answer may decode to (64 MiB; a page of 2,000 events is about
-    /// 340 KB), so that a hostile server cannot exhaust the device's memory with a small body.
-    static let maxAnswerBytes = 64 << 20
 }

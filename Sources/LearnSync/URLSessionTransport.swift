@@ -1,4 +1,5 @@
 public import Foundation
+public import LearnSyncProtocol
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -10,12 +11,11 @@ public struct URLSessionTransport: SyncTransport {
     /// How long to wait for an answer, in seconds.
     public var timeout: TimeInterval
     /// The most bytes an answer may have once URLSession has decoded it (gzip): past it, the
-    /// download stops and ``send(_:)`` throws `URLError(.dataLengthExceedsMaximum)`. A hostile
-    /// server cannot fill the device's memory with a small compressed body (default 64 MiB; a
-    /// page of 2,000 events is about 340 KB).
+    /// download stops and ``send(_:)`` throws `URLError(.dataLengthExceedsMaximum)`, so a hostile
+    /// server cannot fill the device's memory with a small compressed body.
     public var maxAnswerBytes: Int
 
-    public init(baseURL: URL, timeout: TimeInterval = 30, maxAnswerBytes: Int = 64 << 20) {
+    public init(baseURL: URL, timeout: TimeInterval = 30, maxAnswerBytes: Int = ProtocolLimits.maxAnswerBytes) {
         self.baseURL = baseURL
         self.timeout = timeout
         self.maxAnswerBytes = maxAnswerBytes

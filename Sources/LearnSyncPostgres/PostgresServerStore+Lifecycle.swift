@@ -32,7 +32,7 @@ extension PostgresServerStore {
             let root = try await Self.root(of: learner, c, logger)
             // The root's lock stops its syncs; its guests' rows are locked as they are deleted.
             try await c.execute("SELECT 1 FROM learner WHERE id = \(root.rawValue) FOR UPDATE", logger: logger)
-            let members = [root] + (try await Self.aliases(of: root, c, logger)).map(\.guest)
+            let members = [root] + (try await Self.attached(to: root, c, logger)).aliases.map(\.guest)
             // The account's feed, and its guests' own feeds shown in it.
             var events = 0
             for member in members {

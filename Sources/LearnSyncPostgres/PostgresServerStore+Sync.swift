@@ -21,7 +21,7 @@ extension PostgresServerStore {
                     """, as: (String, Int64).self, logger: logger)
                 var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
                 rules.check(owner: held.map { LearnerID(unchecked: $0.0) }, storedLastSeq: held?.1 ?? 0)
-                let page = try await Self.page(of: root, after: cursor, limit: limit, rules: rules, c, logger)
+                let page = try await Self.page(of: root, attached: Self.attached(to: root, c, logger), after: cursor, limit: limit, rules: rules, c, logger)
                 let stale = try await Self.guestSeenBefore(root, now - SyncRules.seenGranularity, c, logger)
                 return (page, stale ? root : nil)
             }
@@ -49,15 +49,15 @@ extension PostgresServerStore {
                 """, as: (String, Int64).self, logger: logger)
             var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
             rules.check(owner: held.map { LearnerID(unchecked: $0.0) }, storedLastSeq: held?.1 ?? 0)
-            let aliases = try await Self.aliases(of: root, c, logger)
-            let members = Set([root] + aliases.map(\.guest))
+            let attached = try await Self.attached(to: root, c, logger)
+            let members = attached.members(of: root)
             var existing = try await Self.stored(replica, seqs: events.map(\.id.seq), c, logger)
             let strangers: [String] = Array(Set(events.map(\.learner).filter { !members.contains($0) }.map(\.rawValue)))
             let erased: Set<String> = strangers.isEmpty
                 ? []
                 : Set(try await c.rows(
                     "SELECT learner FROM tombstone WHERE reason = 'erased' AND learner = ANY(\(strangers))", as: String.self, logger: logger))
-            var position = try await Self.lastPosition(of: root, c, logger)
+            var position = try await Self.lastPosition(of: root, mapped: attached.mapped, c, logger)
             var rows: [(position: Int64, columns: EventColumns, sentHLC: Int64?)] = []
             var highest: Int64 = 0
             for event in events {
@@ -82,7 +82,7 @@ extension PostgresServerStore {
                 try await c.execute(
                     "UPDATE replica SET last_seq = GREATEST(last_seq, \(highest)) WHERE id = \(replica.rawValue)", logger: logger)
             }
-            return try await Self.page(of: root, after: cursor, limit: limit, rules: rules, aliases: aliases, c, logger)
+            return try await Self.page(of: root, attached: attached, after: cursor, limit: limit, rules: rules, c, logger)
         }
     }
 
@@ -169,14 +169,13 @@ extension PostgresServerStore {
 
     /// The next page of `root`'s feed after `cursor` (``FeedPageBuilder``).
     private static func page(
-        of root: LearnerID, after cursor: Int64, limit: Int, rules: SyncRules, aliases: [Alias]? = nil, _ c: PostgresConnection,
+        of root: LearnerID, attached: AttachedGuests, after cursor: Int64, limit: Int, rules: SyncRules, _ c: PostgresConnection,
         _ logger: Logger
     ) async throws -> FeedPage {
         var builder = FeedPageBuilder(rules: rules, after: cursor, limit: limit)
-        try await readFeed(of: root, after: cursor, limit: builder.rowsToRead, c, logger) { row, position in
+        try await readFeed(of: root, mapped: attached.mapped, after: cursor, limit: builder.rowsToRead, c, logger) { row, position in
             try builder.add(position: position, replica: row.0, seq: row.1) { try EventColumns(row: row).event() }
         }
-        if let aliases { return builder.page(aliases: aliases) }
-        return builder.page(aliases: try await Self.aliases(of: root, c, logger))
+        return builder.page(aliases: attached.aliases)
     }
 }

@@ -172,7 +172,7 @@ public final class PostgresServerStore: ServiceBackedStore {
                     "SELECT MIN(pos), MAX(pos) FROM event WHERE root = \(guest.learner.rawValue)", as: (Int64?, Int64?).self, logger: logger),
                     let first = range.0, let last = range.1
                 {
-                    mapped = MappedFeed(guest: guest.learner, first: first, last: last, after: try await lastPosition(of: account, c, logger))
+                    mapped = MappedFeed(guest: guest.learner, first: first, last: last, after: try await lastPosition(of: account, mapped: attached(to: account, c, logger).mapped, c, logger))
                 }
                 try await c.execute(
                     """
@@ -236,36 +236,32 @@ public final class PostgresServerStore: ServiceBackedStore {
             .map { LearnerID(unchecked: $0) } ?? learner
     }
 
-    /// The guests attached to `root`, in byte order of their ids (as SQLite orders them).
-    static func aliases(of root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> [Alias] {
-        try await c.rows("SELECT guest FROM alias WHERE account = \(root.rawValue) ORDER BY guest COLLATE \"C\"", as: String.self, logger: logger)
-            .map { Alias(guest: LearnerID(unchecked: $0), account: root) }
+    /// The guests attached to `root`, in one read of its `alias` rows, in byte order of their
+    /// ids (as SQLite orders them).
+    static func attached(to root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> AttachedGuests {
+        // Only accounts have guests attached.
+        guard !root.isGuest else { return .none }
+        let rows = try await c.rows(
+            "SELECT guest, pos_offset, first_pos, last_pos FROM alias WHERE account = \(root.rawValue) ORDER BY guest COLLATE \"C\"",
+            as: (String, Int64?, Int64?, Int64?).self, logger: logger)
+        return AttachedGuests(account: root, rows: rows.map { (guest: $0.0, offset: $0.1, first: $0.2, last: $0.3) })
     }
 
-    /// The last position in `root`'s feed (0 when empty), attached guests' ranges included.
-    static func lastPosition(of root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+    /// The last position in `root`'s feed (0 when empty), the ranges reserved for its attached
+    /// guests (`mapped`) included.
+    static func lastPosition(of root: LearnerID, mapped: [MappedFeed], _ c: PostgresConnection, _ logger: Logger) async throws -> Int64 {
         let own = try await c.value("SELECT COALESCE(MAX(pos), 0)::BIGINT FROM event WHERE root = \(root.rawValue)", as: Int64.self, logger: logger) ?? 0
-        return MappedFeed.lastPosition(own: own, mapped: try await mapped(of: root, c, logger))
-    }
-
-    /// The attached guests whose own feeds show in `root`'s.
-    static func mapped(of root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> [MappedFeed] {
-        // Only accounts have guests attached: a guest's feed needs no look.
-        guard !root.isGuest else { return [] }
-        return try await c.rows(
-            "SELECT guest, pos_offset, first_pos, last_pos FROM alias WHERE account = \(root.rawValue) AND pos_offset IS NOT NULL",
-            as: (String, Int64, Int64, Int64).self, logger: logger
-        ).map { MappedFeed(guest: LearnerID(unchecked: $0.0), offset: $0.1, first: $0.2, last: $0.3) }
+        return MappedFeed.lastPosition(own: own, mapped: mapped)
     }
 
     /// Reads `root`'s feed after `cursor` in feed order, `limit` rows at most, handing each row
     /// and its position in the feed to `body`, until it returns false.
     static func readFeed(
-        of root: LearnerID, after cursor: Int64, limit: Int, _ c: PostgresConnection, _ logger: Logger,
+        of root: LearnerID, mapped: [MappedFeed], after cursor: Int64, limit: Int, _ c: PostgresConnection, _ logger: Logger,
         _ body: (EventRowColumns, Int64) throws -> Bool
     ) async throws {
         var left = Int64(limit)
-        for read in MappedFeed.reads(of: root, mapped: try await mapped(of: root, c, logger), after: cursor) where left > 0 {
+        for read in MappedFeed.reads(of: root, mapped: mapped, after: cursor) where left > 0 {
             let rows = try await c.query(
                 """
                 SELECT pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount FROM event
@@ -284,7 +280,7 @@ public final class PostgresServerStore: ServiceBackedStore {
     /// Every event in `root`'s feed, in feed order.
     static func events(of root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> [ProgressEvent] {
         var events = [ProgressEvent]()
-        try await readFeed(of: root, after: 0, limit: .max, c, logger) { row, _ in
+        try await readFeed(of: root, mapped: attached(to: root, c, logger).mapped, after: 0, limit: .max, c, logger) { row, _ in
             events.append(try EventColumns(row: row).event())
             return true
         }

@@ -13,6 +13,9 @@ public enum ProtocolVersion {
 public enum ProtocolLimits {
     /// Largest request body, in bytes (1 MiB).
     public static let maxBodyBytes = 1 << 20
+    /// Largest answer body a device takes once decoded (gzip), in bytes (64 MiB; a page of 2,000
+    /// events is about 340 KB): a small compressed body cannot fill the device's memory.
+    public static let maxAnswerBytes = 64 << 20
     /// Most events pushed in one sync request. Chosen by measurement (docs/PERFORMANCE.md):
     /// a full sync of 100,000 events took 4.16 s in rounds of 500, 3.58 s of 1,000, 3.07 s of
     /// 2,000 and 2.92 s of 4,000; 2,000 events of the sample course are about 340 KB of JSON

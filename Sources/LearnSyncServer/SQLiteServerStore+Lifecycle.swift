@@ -28,7 +28,7 @@ extension SQLiteServerStore {
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM learner WHERE id = ?)", arguments: [learner.rawValue]) == true
             else { return nil }
             let root = try Self.root(of: learner, db)
-            let members = [root] + (try Self.aliases(of: root, db).map(\.guest))
+            let members = [root] + (try Self.attached(to: root, db).aliases.map(\.guest))
             // The account's feed, and its guests' own feeds shown in it.
             var events = 0
             for member in members {

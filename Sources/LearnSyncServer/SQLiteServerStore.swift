@@ -102,7 +102,8 @@ public final class SQLiteServerStore: ServerStore {
                 let range = try Row.fetchOne(db, sql: "SELECT MIN(pos), MAX(pos) FROM event WHERE root = ?", arguments: [guest.learner.rawValue])
                 var mapped: MappedFeed?
                 if let first = range?[0] as Int64?, let last = range?[1] as Int64? {
-                    mapped = MappedFeed(guest: guest.learner, first: first, last: last, after: try lastPosition(of: account, db))
+                    mapped = MappedFeed(
+                        guest: guest.learner, first: first, last: last, after: try lastPosition(of: account, mapped: attached(to: account, db).mapped, db))
                 }
                 try db.execute(
                     sql: "INSERT INTO alias (guest, account, posOffset, firstPos, lastPos) VALUES (?, ?, ?, ?, ?)",
@@ -159,7 +160,7 @@ public final class SQLiteServerStore: ServerStore {
                 let held = try Self.replicaState(replica, db)
                 var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
                 rules.check(owner: held?.ownerRoot, storedLastSeq: held?.lastSeq ?? 0)
-                let page = try Self.page(of: root, aliases: Self.aliases(of: root, db), after: cursor, limit: limit, rules: rules, db)
+                let page = try Self.page(of: root, attached: Self.attached(to: root, db), after: cursor, limit: limit, rules: rules, db)
                 return (page, try Self.guestSeenBefore(root, now - SyncRules.seenGranularity, db) ? root : nil)
             }
             if let staleGuest { try await writer.write { db in try Self.markSeen(staleGuest, now: now, db) } }
@@ -168,16 +169,16 @@ public final class SQLiteServerStore: ServerStore {
         return try await syncs.write { db in
             guard let root = try Self.root(tokenHash: tokenHash, now: now, db) else { return nil }
             if try Self.guestSeenBefore(root, now - SyncRules.seenGranularity, db) { try Self.markSeen(root, now: now, db) }
-            let aliases = try Self.aliases(of: root, db)
+            let attached = try Self.attached(to: root, db)
             let held = try Self.replicaState(replica, db)
             var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
             rules.check(owner: held?.ownerRoot, storedLastSeq: held?.lastSeq ?? 0)
-            let members = Set([root] + aliases.map(\.guest))
+            let members = attached.members(of: root)
             let insert = try db.cachedStatement(sql: """
                 INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sentHLC)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (replica, seq) DO NOTHING
                 """)
-            var position = try Self.lastPosition(of: root, db) + 1
+            var position = try Self.lastPosition(of: root, mapped: attached.mapped, db) + 1
             let existing = try db.cachedStatement(sql: """
                 SELECT learner, hlc, COALESCE(sentHLC, hlc), course, type, item, answers, choice, amount
                 FROM event WHERE replica = ? AND seq = ?
@@ -215,7 +216,7 @@ public final class SQLiteServerStore: ServerStore {
                     ON CONFLICT (id) DO UPDATE SET lastSeq = max(lastSeq, excluded.lastSeq)
                     """).execute(arguments: [replica.rawValue, root.rawValue, stored])
             }
-            return try Self.page(of: root, aliases: aliases, after: cursor, limit: limit, rules: rules, db)
+            return try Self.page(of: root, attached: attached, after: cursor, limit: limit, rules: rules, db)
         }
     }
 
@@ -226,32 +227,35 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
-    /// The last position in `root`'s feed (0 when empty), attached guests' ranges included.
-    static func lastPosition(of root: LearnerID, _ db: Database) throws -> Int64 {
+    /// The last position in `root`'s feed (0 when empty), the ranges reserved for its attached
+    /// guests (`mapped`) included.
+    static func lastPosition(of root: LearnerID, mapped: [MappedFeed], _ db: Database) throws -> Int64 {
         let own = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(pos), 0) FROM event WHERE root = ?"), arguments: [root.rawValue]) ?? 0
-        return MappedFeed.lastPosition(own: own, mapped: try mapped(of: root, db))
+        return MappedFeed.lastPosition(own: own, mapped: mapped)
     }
 
-    /// The attached guests whose own feeds show in `root`'s.
-    static func mapped(of root: LearnerID, _ db: Database) throws -> [MappedFeed] {
-        // Only accounts have guests attached: a guest's feed needs no look.
-        guard !root.isGuest else { return [] }
-        return try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT guest, posOffset, firstPos, lastPos FROM alias WHERE account = ? AND posOffset IS NOT NULL"),
-            arguments: [root.rawValue]
-        ).map { MappedFeed(guest: LearnerID(unchecked: $0[0]), offset: $0[1], first: $0[2], last: $0[3]) }
+    /// The guests attached to `root`, in one read of its `alias` rows.
+    static func attached(to root: LearnerID, _ db: Database) throws -> AttachedGuests {
+        // Only accounts have guests attached.
+        guard !root.isGuest else { return .none }
+        let rows = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT guest, posOffset, firstPos, lastPos FROM alias WHERE account = ? ORDER BY guest"),
+            arguments: [root.rawValue])
+        return AttachedGuests(account: root, rows: rows.map { ($0[0], $0[1], $0[2], $0[3]) })
     }
 
     /// Reads `root`'s feed after `cursor` in feed order, `limit` rows at most, handing each row
     /// (columns `pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount`)
     /// and its position in the feed to `body`, until it returns false.
-    static func readFeed(of root: LearnerID, after cursor: Int64, limit: Int, _ db: Database, _ body: (Row, Int64) throws -> Bool) throws {
+    static func readFeed(
+        of root: LearnerID, mapped: [MappedFeed], after cursor: Int64, limit: Int, _ db: Database, _ body: (Row, Int64) throws -> Bool
+    ) throws {
         let statement = try db.cachedStatement(sql: """
             SELECT pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount
             FROM event WHERE root = ? AND pos > ? AND pos <= ? ORDER BY pos LIMIT ?
             """)
         var left = limit
-        for read in MappedFeed.reads(of: root, mapped: try mapped(of: root, db), after: cursor) where left > 0 {
+        for read in MappedFeed.reads(of: root, mapped: mapped, after: cursor) where left > 0 {
             statement.setUncheckedArguments([read.root.rawValue, read.after, read.through, left])
             let rows = try Row.fetchCursor(statement)
             while let row = try rows.next() {
@@ -264,7 +268,7 @@ public final class SQLiteServerStore: ServerStore {
     /// Every event in `root`'s feed, in feed order.
     static func events(of root: LearnerID, _ db: Database) throws -> [ProgressEvent] {
         var events = [ProgressEvent]()
-        try readFeed(of: root, after: 0, limit: .max, db) { row, _ in
+        try readFeed(of: root, mapped: attached(to: root, db).mapped, after: 0, limit: .max, db) { row, _ in
             events.append(try Self.event(row, from: 1))
             return true
         }
@@ -309,13 +313,13 @@ public final class SQLiteServerStore: ServerStore {
     /// replica has: its own up to its `lastSeq` (the cursor still moves past them). Rows are read
     /// in place, not copied.
     private static func page(
-        of root: LearnerID, aliases: [Alias], after cursor: Int64, limit: Int, rules: SyncRules, _ db: Database
+        of root: LearnerID, attached: AttachedGuests, after cursor: Int64, limit: Int, rules: SyncRules, _ db: Database
     ) throws -> FeedPage {
         var builder = FeedPageBuilder(rules: rules, after: cursor, limit: limit)
-        try readFeed(of: root, after: cursor, limit: builder.rowsToRead, db) { row, position in
+        try readFeed(of: root, mapped: attached.mapped, after: cursor, limit: builder.rowsToRead, db) { row, position in
             try builder.add(position: position, replica: row[1], seq: row[2], event: { try Self.event(row, from: 1) })
         }
-        return builder.page(aliases: aliases)
+        return builder.page(aliases: attached.aliases)
     }
 
     /// The event in `row`'s columns `replica, seq, learner, hlc, course, type, item, answers,
@@ -331,11 +335,5 @@ public final class SQLiteServerStore: ServerStore {
         let account = try String.fetchOne(
             db.cachedStatement(sql: "SELECT account FROM alias WHERE guest = ?"), arguments: [learner.rawValue])
         return account.map { LearnerID(unchecked: $0) } ?? learner
-    }
-
-    static func aliases(of root: LearnerID, _ db: Database) throws -> [Alias] {
-        try String.fetchAll(
-            db.cachedStatement(sql: "SELECT guest FROM alias WHERE account = ? ORDER BY guest"), arguments: [root.rawValue]
-        ).map { Alias(guest: LearnerID(unchecked: $0), account: root) }
     }
 }

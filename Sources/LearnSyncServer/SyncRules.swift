@@ -163,6 +163,33 @@ package struct MappedFeed: Sendable, Equatable {
     package var mappedLast: Int64 { last + offset }
 }
 
+/// The guests attached to an account, from its `alias` rows read once per request: every one
+/// (for answers' `aliases` and for membership) and where those whose rows stay in their own feed
+/// show in the account's (guests attached before migration v5 / 2 had their rows moved).
+package struct AttachedGuests: Sendable {
+    package var aliases: [Alias] = []
+    package var mapped: [MappedFeed] = []
+
+    /// A guest has none.
+    package static let none = AttachedGuests()
+
+    package init() {}
+
+    /// From rows `guest, offset, first, last` of `account`'s aliases, in the order to answer.
+    package init(account: LearnerID, rows: [(guest: String, offset: Int64?, first: Int64?, last: Int64?)]) {
+        for row in rows {
+            let guest = LearnerID(unchecked: row.guest)
+            aliases.append(Alias(guest: guest, account: account))
+            if let offset = row.offset, let first = row.first, let last = row.last {
+                mapped.append(MappedFeed(guest: guest, offset: offset, first: first, last: last))
+            }
+        }
+    }
+
+    /// The learners whose events belong to the account's feed: the account and its guests.
+    package func members(of account: LearnerID) -> Set<LearnerID> { Set([account] + aliases.map(\.guest)) }
+}
+
 /// One range read of a stored feed: rows of `root` with positions in `after + 1 ... through`,
 /// shown in the account's feed at their position plus `offset`.
 package struct FeedRead: Sendable, Equatable {
