@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(name: "LearnSyncMergeTests", dependencies: ["LearnSyncMerge", "LearnSyncTestSupport"], swiftSettings: testSettings),
         .testTarget(
             name: "LearnSyncStorageTests",
-            dependencies: ["LearnSyncStorage", "LearnSyncTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["LearnSyncStorage", "LearnSyncSQLite", "LearnSyncTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: testSettings
         ),
         .testTarget(

@@ -114,6 +114,26 @@ enum DeviceSchema {
                 ALTER TABLE syncState ADD COLUMN noticeAt INTEGER;
                 """)
         }
+        migrator.registerMigration("v4: the outbox in its own table") { db in
+            try db.execute(sql: """
+                -- The outbox: the ids of events no server has acknowledged yet. Acknowledging a
+                -- batch deletes one range of this small table; flagging each event row instead
+                -- rewrote every row of the batch and its entry in a partial index.
+                CREATE TABLE outbox (
+                    replica TEXT NOT NULL,
+                    seq INTEGER NOT NULL,
+                    PRIMARY KEY (replica, seq)
+                ) WITHOUT ROWID;
+                INSERT INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE pending = 1;
+                -- `event.pending` keeps only what a server said: 0 nothing (stored, or not sent
+                -- yet: see `outbox`), 2 held until the server's catalog changes, 3 refused for good.
+                UPDATE event SET pending = 0 WHERE pending = 1;
+                DROP INDEX event_outbox;
+                -- Held and refused events are few: a partial index finds them and costs nothing
+                -- when an event is recorded or pulled.
+                CREATE INDEX event_refused ON event(replica, seq) WHERE pending <> 0;
+                """)
+        }
         return migrator
     }
 }

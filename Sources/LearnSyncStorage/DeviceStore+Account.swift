@@ -47,7 +47,7 @@ extension DeviceStore {
         let secrets = secrets
         try await write { db in
             try db.execute(sql: """
-                DELETE FROM event; DELETE FROM refusal; DELETE FROM movedEvent; DELETE FROM alias; DELETE FROM progress;
+                DELETE FROM event; DELETE FROM outbox; DELETE FROM refusal; DELETE FROM movedEvent; DELETE FROM alias; DELETE FROM progress;
                 UPDATE syncState SET token = NULL, secret = NULL, cursor = 0, lastSyncAt = NULL WHERE id = 1;
                 """)
             try Self.store(notice, db)

@@ -52,8 +52,7 @@ extension DeviceStore {
     @discardableResult
     package func resendAll(notice: DeviceNotice) async throws -> Int {
         try await write { db in
-            try db.execute(sql: "UPDATE event SET pending = 1 WHERE pending = 0")
-            let count = db.changesCount
+            let count = try Self.resendAll(db)
             try db.execute(sql: "UPDATE syncState SET cursor = 0 WHERE id = 1")
             try Self.store(notice, db)
             return count

@@ -82,15 +82,19 @@ extension DeviceStore {
         var progress = try ProgressWriter(db: db, catalog: catalog)
         var recorded = [ProgressEvent]()
         recorded.reserveCapacity(entries.count)
+        let first = seq
         for entry in entries {
             let event = try ProgressEvent(
                 id: EventID(replica: replica, seq: seq), learner: learner, timestamp: hlc.tick(now: now),
                 course: entry.course, payload: try stamp(entry, catalog: catalog, db))
             seq += 1
-            _ = try EventRow.insert(event, pending: true, in: db)
+            _ = try EventRow.insert(event, pending: false, in: db)
             try progress.apply(event)
             recorded.append(event)
         }
+        // Into the outbox in one statement: a second insert per event cost a tenth of recording.
+        try db.cachedStatement(sql: "INSERT INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE replica = ? AND seq BETWEEN ? AND ?")
+            .execute(arguments: [replica.rawValue, first, seq - 1])
         try progress.flush()
         return recorded
     }

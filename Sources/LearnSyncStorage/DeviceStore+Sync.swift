@@ -106,9 +106,10 @@ package struct OutboxBatch: Sendable {
     package var fetchedCatalog: String?
 }
 
-/// Where an event of the log stands (`event.pending`).
+/// What a server said about an event of the log (`event.pending`). Whether it still waits to be
+/// pushed is the `outbox` table's to say.
 enum EventState: Int {
-    case stored = 0, outbox = 1, held = 2, refused = 3
+    case none = 0, held = 2, refused = 3
 }
 
 extension DeviceStore {
@@ -142,7 +143,7 @@ extension DeviceStore {
             guard try Self.syncState(db).server != server else { return }
             try secrets.setSecret(nil, for: .token)
             try db.execute(sql: "UPDATE syncState SET server = ?, cursor = 0 WHERE id = 1", arguments: [server.absoluteString])
-            try db.execute(sql: "UPDATE event SET pending = 1 WHERE pending = 0")
+            try Self.resendAll(db)
         }
     }
 
@@ -165,8 +166,7 @@ extension DeviceStore {
     /// Events of the outbox, by replica and in the order each replica recorded them.
     package func pendingEvents(limit: Int) async throws -> [ProgressEvent] {
         try await read { db in
-            try EventRow.fetchAll(
-                db, sql: "SELECT \(EventRow.columns) FROM event INDEXED BY event_outbox WHERE pending = 1 ORDER BY replica, seq LIMIT ?", arguments: [limit])
+            try EventRow.fetchAll(db, sql: "\(Self.outboxSQL) ORDER BY outbox.replica, outbox.seq LIMIT ?", arguments: [limit])
         }
     }
 
@@ -186,17 +186,15 @@ extension DeviceStore {
             if let after {
                 replica = after.replica
             } else {
-                // Two range seeks on the outbox index (a `<>` would scan the whole outbox).
+                // Two range seeks on the outbox's key (a `<>` would scan the whole outbox).
                 let older = try String.fetchOne(
-                    db.cachedStatement(sql: "SELECT replica FROM event WHERE pending = 1 AND replica < ? LIMIT 1"), arguments: [current.rawValue])
+                    db.cachedStatement(sql: "SELECT replica FROM outbox WHERE replica < ? LIMIT 1"), arguments: [current.rawValue])
                     ?? String.fetchOne(
-                        db.cachedStatement(sql: "SELECT replica FROM event WHERE pending = 1 AND replica > ? LIMIT 1"), arguments: [current.rawValue])
+                        db.cachedStatement(sql: "SELECT replica FROM outbox WHERE replica > ? LIMIT 1"), arguments: [current.rawValue])
                 replica = older.map { ReplicaID(unchecked: $0) } ?? current
             }
-            // Named index: without statistics SQLite picks the primary key, which walks every
-            // acknowledged event of the replica first (quadratic over a long push).
             let events = try EventRow.fetchAll(
-                db, sql: "SELECT \(EventRow.columns) FROM event INDEXED BY event_outbox WHERE pending = 1 AND replica = ? AND seq > ? ORDER BY seq LIMIT ?",
+                db, sql: "\(Self.outboxSQL) WHERE outbox.replica = ? AND outbox.seq > ? ORDER BY outbox.seq LIMIT ?",
                 arguments: [replica.rawValue, after?.seq ?? 0, limit])
             // Under a replica it gave up, the device claims none of the feed: it may hold events
             // of a clone under that id, and not all of them; the server sends every one again
@@ -209,9 +207,21 @@ extension DeviceStore {
         }
     }
 
+    /// Outbox events, read in the outbox's key order (`CROSS JOIN` keeps SQLite from walking the
+    /// whole log instead).
+    private static let outboxSQL = "SELECT \(EventRow.columns) FROM outbox CROSS JOIN event USING (replica, seq)"
+
     /// How many events wait in the outbox.
     package func pendingCount() async throws -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM event WHERE pending = 1") ?? 0 }
+        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+    }
+
+    /// Puts every event of the log back into the outbox but the held and refused ones (a server
+    /// that holds none of them); returns how many went back.
+    @discardableResult
+    static func resendAll(_ db: Database) throws -> Int {
+        try db.execute(sql: "INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE pending = \(EventState.none.rawValue)")
+        return db.changesCount
     }
 
     /// The events servers refused, with their reasons: held until the server's catalog changes,
@@ -275,7 +285,10 @@ extension DeviceStore {
             if let serverCatalog = result.serverCatalog {
                 let previous = try String.fetchOne(db.cachedStatement(sql: "SELECT serverCatalog FROM syncState WHERE id = 1"))
                 if previous != serverCatalog {
-                    try db.execute(sql: "UPDATE event SET pending = 1 WHERE pending = 2")
+                    try db.execute(sql: """
+                        INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE pending = \(EventState.held.rawValue);
+                        UPDATE event SET pending = \(EventState.none.rawValue) WHERE pending = \(EventState.held.rawValue)
+                        """)
                     try db.execute(sql: "UPDATE syncState SET serverCatalog = ? WHERE id = 1", arguments: [serverCatalog])
                 }
             }
@@ -286,9 +299,9 @@ extension DeviceStore {
                     if refusal.id.replica == replica { moveFrom = min(moveFrom ?? refusal.id.seq, refusal.id.seq) }
                 case .retryWhenCatalogChanges, .refusedForGood:
                     let state: EventState = refusal.handling == .refusedForGood ? .refused : .held
-                    try db.execute(
-                        sql: "UPDATE event SET pending = ? WHERE replica = ? AND seq = ?",
-                        arguments: [state.rawValue, refusal.id.replica.rawValue, refusal.id.seq])
+                    let id: StatementArguments = [refusal.id.replica.rawValue, refusal.id.seq]
+                    try db.execute(sql: "UPDATE event SET pending = ? WHERE replica = ? AND seq = ?", arguments: [state.rawValue] + id)
+                    try db.execute(sql: "DELETE FROM outbox WHERE replica = ? AND seq = ?", arguments: id)
                     try db.execute(
                         sql: "INSERT OR REPLACE INTO refusal (replica, seq, code, reason) VALUES (?, ?, ?, ?)",
                         arguments: [refusal.id.replica.rawValue, refusal.id.seq, refusal.code, refusal.reason])
@@ -335,23 +348,19 @@ extension DeviceStore {
             try db.cachedStatement(sql: "UPDATE device SET hlc = ? WHERE id = 1").execute(arguments: [clock.latest.rawValue])
             try db.cachedStatement(sql: "UPDATE syncState SET cursor = ?, lastSyncAt = ? WHERE id = 1")
                 .execute(arguments: [cursor, now.millisecondsSince1970])
-            return try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM event WHERE pending = 1)")) ?? false
+            return try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM outbox)")) ?? false
         }
     }
 
-    /// Takes the pushed events the answer accepted out of the outbox, in one range update per
+    /// Takes the pushed events the answer accepted out of the outbox, in one range delete per
     /// run of pushed counters between refusals. A range is taken only when the outbox holds
     /// exactly the run's events in it (read from the index): another sync, or a resend, may have
     /// put events back into the outbox since this batch was read, and those were not pushed;
     /// then each event is acknowledged by its id.
     private static func acknowledge(_ pushed: [ProgressEvent], except refused: [Refusal], _ db: Database) throws {
-        let outbox = try db.cachedStatement(sql: """
-            SELECT seq FROM event INDEXED BY event_outbox WHERE pending = 1 AND replica = ? AND seq BETWEEN ? AND ? ORDER BY seq
-            """)
-        let range = try db.cachedStatement(sql: """
-            UPDATE event INDEXED BY event_outbox SET pending = 0 WHERE pending = 1 AND replica = ? AND seq BETWEEN ? AND ?
-            """)
-        let single = try db.cachedStatement(sql: "UPDATE event SET pending = 0 WHERE replica = ? AND seq = ? AND pending = 1")
+        let outbox = try db.cachedStatement(sql: "SELECT seq FROM outbox WHERE replica = ? AND seq BETWEEN ? AND ? ORDER BY seq")
+        let range = try db.cachedStatement(sql: "DELETE FROM outbox WHERE replica = ? AND seq BETWEEN ? AND ?")
+        let single = try db.cachedStatement(sql: "DELETE FROM outbox WHERE replica = ? AND seq = ?")
         func acknowledge(_ run: ArraySlice<ProgressEvent>) throws {
             guard let first = run.first?.id, let last = run.last?.id else { return }
             let arguments: StatementArguments = [first.replica.rawValue, first.seq, last.seq]
@@ -385,7 +394,7 @@ extension DeviceStore {
         let newReplica = renewing ? ReplicaID.random() : try identity(db).replica
         let firstSeq: Int64 = renewing ? 1 : try Int64.fetchOne(db, sql: "SELECT \(nextSeqSQL) FROM device WHERE id = 1") ?? 1
         let moving = try EventRow.fetchAll(
-            db, sql: "SELECT \(EventRow.columns) FROM event WHERE replica = ? AND seq >= ? AND pending <> 0 ORDER BY seq",
+            db, sql: "SELECT \(EventRow.columns) FROM event WHERE replica = ? AND seq >= ? AND \(EventRow.unacknowledgedSQL) ORDER BY seq",
             arguments: [replica.rawValue, from])
         var map = [Int64: Int64]()
         for (index, event) in moving.enumerated() { map[event.id.seq] = firstSeq + Int64(index) }
@@ -397,8 +406,9 @@ extension DeviceStore {
                 seen.rename(replica, movedTo: newReplica, moved: map)
                 payload = .courseReset(seen: seen)
             }
-            try db.execute(sql: "DELETE FROM event WHERE replica = ? AND seq = ?", arguments: [replica.rawValue, event.id.seq])
-            try db.execute(sql: "DELETE FROM refusal WHERE replica = ? AND seq = ?", arguments: [replica.rawValue, event.id.seq])
+            for table in ["event", "outbox", "refusal"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE replica = ? AND seq = ?", arguments: [replica.rawValue, event.id.seq])
+            }
             let moved = try ProgressEvent(
                 id: EventID(replica: newReplica, seq: to), learner: event.learner, timestamp: event.timestamp, course: event.course,
                 payload: payload)
@@ -410,7 +420,7 @@ extension DeviceStore {
         }
         // Unacknowledged resets that stay under the old id may name moved events too.
         for reset in try EventRow.fetchAll(
-            db, sql: "SELECT \(EventRow.columns) FROM event WHERE type = 'course.reset' AND pending <> 0 AND replica <> ?",
+            db, sql: "SELECT \(EventRow.columns) FROM event WHERE type = 'course.reset' AND \(EventRow.unacknowledgedSQL) AND replica <> ?",
             arguments: [newReplica.rawValue])
         {
             guard case .courseReset(var seen) = reset.payload else { continue }

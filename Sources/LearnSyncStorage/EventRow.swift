@@ -6,16 +6,29 @@ import LearnSyncModels
 enum EventRow {
     static let columns = "replica, seq, learner, hlc, course, type, item, answers, choice, amount"
     /// Built once: the statement cache is keyed by the SQL text, which is hashed on each lookup.
-    private static let insertSQL = "INSERT OR IGNORE INTO event (\(columns), pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    private static let insertSQL = "INSERT OR IGNORE INTO event (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
-    /// Inserts an event unless its id is already there; returns whether it was new.
+    /// Inserts an event unless its id is already there, and puts a new one in the outbox when
+    /// it is `pending` (recorded here, not yet pushed); returns whether it was new.
     static func insert(_ event: ProgressEvent, pending: Bool, in db: Database) throws -> Bool {
+        let columns = EventColumns(event)
         var binding = try db.cachedStatement(sql: insertSQL).startBinding()
-        binding.bind(EventColumns(event), from: 1)
-        binding.bind(pending ? 1 : 0, at: 11)
+        binding.bind(columns, from: 1)
         try binding.execute()
-        return db.changesCount > 0
+        guard db.changesCount > 0 else { return false }
+        if pending {
+            var outbox = try db.cachedStatement(sql: "INSERT INTO outbox (replica, seq) VALUES (?, ?)").startBinding()
+            outbox.bind(columns.replica, at: 1)
+            outbox.bind(columns.seq, at: 2)
+            try outbox.execute()
+        }
+        return true
     }
+
+    /// SQL true for a row of the `event` table that is still this device's alone: in the
+    /// outbox, held or refused.
+    static let unacknowledgedSQL =
+        "(event.pending <> 0 OR EXISTS (SELECT 1 FROM outbox WHERE outbox.replica = event.replica AND outbox.seq = event.seq))"
 
     /// Decodes a row selected with ``columns``.
     static func decode(_ row: Row) throws -> ProgressEvent {
@@ -35,11 +48,17 @@ enum EventRow {
     /// Whether the event under `id` is still this device's alone (in the outbox, held or refused).
     static func isUnacknowledged(_ db: Database, id: EventID) throws -> Bool {
         try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT pending <> 0 FROM event WHERE replica = ? AND seq = ?"), arguments: [id.replica.rawValue, id.seq]
+            db.cachedStatement(sql: "SELECT \(unacknowledgedSQL) FROM event WHERE replica = ? AND seq = ?"), arguments: [id.replica.rawValue, id.seq]
         ) ?? false
     }
 
+    /// The events a statement selecting ``columns`` finds. Rows are decoded in place, from a
+    /// cursor: `Row.fetchAll` copies each row into boxed values first and then decodes them
+    /// through the generic path, twice the cost of reading an outbox batch.
     static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments = []) throws -> [ProgressEvent] {
-        try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(decode)
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
+        var events = [ProgressEvent]()
+        while let row = try rows.next() { events.append(try decode(row)) }
+        return events
     }
 }

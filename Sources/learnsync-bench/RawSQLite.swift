@@ -2,11 +2,12 @@ import Foundation
 import GRDBSQLite
 import LearnSyncModels
 
-/// The baseline: the SQLite C API writing the same rows into the same table with the same
-/// durability (WAL, synchronous=NORMAL) as the device store.
+/// The baseline: the SQLite C API writing the same rows into the same tables with the same
+/// durability (WAL, synchronous=NORMAL) as the device store: each event and its outbox entry.
 final class RawSQLite {
     private var db: OpaquePointer?
     private var insert: OpaquePointer?
+    private var outbox: OpaquePointer?
 
     init(path: String) throws {
         guard sqlite3_open(path, &db) == SQLITE_OK else { throw BenchError("cannot open \(path)") }
@@ -17,15 +18,19 @@ final class RawSQLite {
                 course TEXT NOT NULL, type TEXT NOT NULL, item TEXT, answers TEXT, choice TEXT, amount INTEGER,
                 pending INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (replica, seq)) WITHOUT ROWID;
             CREATE INDEX event_by_course ON event(course, hlc);
-            CREATE INDEX event_outbox ON event(replica, seq) WHERE pending = 1;
+            CREATE INDEX event_refused ON event(replica, seq) WHERE pending <> 0;
+            CREATE TABLE outbox (replica TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (replica, seq)) WITHOUT ROWID;
             """)
-        guard sqlite3_prepare_v2(db, "INSERT INTO event VALUES (?,?,?,?,?,?,?,?,?,?,1)", -1, &insert, nil) == SQLITE_OK else {
+        guard sqlite3_prepare_v2(db, "INSERT INTO event VALUES (?,?,?,?,?,?,?,?,?,?,0)", -1, &insert, nil) == SQLITE_OK,
+            sqlite3_prepare_v2(db, "INSERT INTO outbox VALUES (?,?)", -1, &outbox, nil) == SQLITE_OK
+        else {
             throw BenchError("prepare failed")
         }
     }
 
     deinit {
         sqlite3_finalize(insert)
+        sqlite3_finalize(outbox)
         sqlite3_close(db)
     }
 
@@ -35,25 +40,30 @@ final class RawSQLite {
         }
     }
 
-    /// Inserts events in one transaction.
-    func insert(_ events: ArraySlice<ProgressEvent>) throws {
+    /// Inserts events in one transaction, each with its outbox entry when `outbox` (as the device
+    /// records them; pulled events have none).
+    func insert(_ events: ArraySlice<ProgressEvent>, outbox inOutbox: Bool = true) throws {
         try exec("BEGIN")
         for event in events {
             let c = EventColumns(event)
-            bind(1, c.replica); sqlite3_bind_int64(insert, 2, c.seq); bind(3, c.learner)
-            sqlite3_bind_int64(insert, 4, c.hlc); bind(5, c.course); bind(6, c.type); bind(7, c.item)
-            bind(8, c.answers); bind(9, c.choice)
+            bind(insert, 1, c.replica); sqlite3_bind_int64(insert, 2, c.seq); bind(insert, 3, c.learner)
+            sqlite3_bind_int64(insert, 4, c.hlc); bind(insert, 5, c.course); bind(insert, 6, c.type); bind(insert, 7, c.item)
+            bind(insert, 8, c.answers); bind(insert, 9, c.choice)
             if let amount = c.amount { sqlite3_bind_int64(insert, 10, Int64(amount)) } else { sqlite3_bind_null(insert, 10) }
             guard sqlite3_step(insert) == SQLITE_DONE else { throw BenchError("insert failed") }
             sqlite3_reset(insert)
+            guard inOutbox else { continue }
+            bind(outbox, 1, c.replica); sqlite3_bind_int64(outbox, 2, c.seq)
+            guard sqlite3_step(outbox) == SQLITE_DONE else { throw BenchError("outbox insert failed") }
+            sqlite3_reset(outbox)
         }
         try exec("COMMIT")
     }
 
-    private func bind(_ index: Int32, _ text: String?) {
-        guard let text else { sqlite3_bind_null(insert, index); return }
+    private func bind(_ statement: OpaquePointer?, _ index: Int32, _ text: String?) {
+        guard let text else { sqlite3_bind_null(statement, index); return }
         let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-        sqlite3_bind_text(insert, index, text, -1, transient)
+        sqlite3_bind_text(statement, index, text, -1, transient)
     }
 }
 

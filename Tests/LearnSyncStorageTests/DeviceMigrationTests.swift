@@ -1,0 +1,66 @@
+import Foundation
+import GRDB
+import LearnSyncModels
+@testable import LearnSyncStorage
+import LearnSyncTestSupport
+import Testing
+
+/// A store file written by an older version opens with everything where it was.
+@Suite struct DeviceMigrationTests {
+    /// A v3 file (the outbox as a flag on each event) holding a pushed event, two outbox events
+    /// and a held one: after the v4 migration the outbox holds exactly the two, in order; the
+    /// held event is still reported and comes back when the server's catalog changes.
+    @Test func theOutboxFlagBecomesTheOutboxTable() async throws {
+        let catalog = try SampleCatalog.load()
+        let course = catalog[SampleCatalog.courseID]!
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("device.sqlite").path
+
+        let replica = ReplicaID.random(), learner = LearnerID.newGuest()
+        let lesson = course.lessons[0].id
+        let events = try (1...4).map { seq in
+            try ProgressEvent(
+                id: EventID(replica: replica, seq: Int64(seq)), learner: learner,
+                timestamp: HLCTimestamp(physicalMilliseconds: 1_800_000_000_000 + Int64(seq)), course: course.id,
+                payload: .timeSpent(lesson: lesson, seconds: seq))
+        }
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try DeviceSchema.migrator.migrate(queue, upTo: "v3: why the device started over")
+            try await queue.write { db in
+                try db.execute(
+                    sql: "INSERT INTO device (id, replica, learner, nextSeq, hlc) VALUES (1, ?, ?, 5, 0)",
+                    arguments: [replica.rawValue, learner.rawValue])
+                // Pushed and acknowledged, in the outbox, held by the server, in the outbox.
+                for (event, pending) in zip(events, [0, 1, 2, 1]) {
+                    let c = EventColumns(event)
+                    try db.execute(
+                        sql: "INSERT INTO event (replica, seq, learner, hlc, course, type, item, amount, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        arguments: [c.replica, c.seq, c.learner, c.hlc, c.course, c.type, c.item, c.amount, pending])
+                }
+                try db.execute(
+                    sql: "INSERT INTO refusal (replica, seq, code, reason) VALUES (?, 3, 'unknown-item', 'not in the server catalog')",
+                    arguments: [replica.rawValue])
+                try db.execute(sql: "UPDATE syncState SET serverCatalog = 'old' WHERE id = 1")
+            }
+        }
+
+        let store = try DeviceStore(path: path, catalog: catalog)
+        #expect(try await store.pendingCount() == 2)
+        #expect(try await store.outboxBatch(limit: 10).events == [events[1], events[3]])
+        #expect(try await store.rejectedEvents().map(\.event) == [events[2]])
+        #expect(try await store.allEvents() == events)
+        #expect(try await store.progress(in: course.id).secondsSpent == 0, "progress is rebuilt by the app, not by the migration")
+        try await store.rebuildProgress()
+        #expect(try await store.progress(in: course.id).secondsSpent == 10, "every event of the log counts, the held one too")
+
+        // The server acknowledges both; then its catalog changes and the held event goes back.
+        try await store.apply(SyncRoundResult(pushed: [events[1], events[3]], pulled: [], aliases: [], cursor: 4))
+        #expect(try await store.pendingCount() == 0)
+        try await store.apply(SyncRoundResult(pushed: [], pulled: [], aliases: [], cursor: 4, serverCatalog: "new"))
+        #expect(try await store.outboxBatch(limit: 10).events == [events[2]])
+        #expect(try await store.rejectedEvents().isEmpty)
+    }
+}
