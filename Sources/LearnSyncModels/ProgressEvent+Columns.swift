@@ -54,19 +54,20 @@ package struct EventColumns: Hashable, Sendable {
         }
     }
 
-    /// The event these columns hold, validated again.
+    /// The event these columns hold, read back from a store. The payload's shape and values are
+    /// checked again; the identifiers are taken as they are: columns are only ever made from an
+    /// event (``init(_:)``), whose identifiers were validated when it was made or decoded, and
+    /// validating them again was an eighth of reading a page of the feed.
     package func event() throws(ModelError) -> ProgressEvent {
         var list: [ItemID]?
         if let answers, type != "course.reset" {
-            list = []
-            for part in answers.split(separator: ",") { list?.append(try ItemID(validating: String(part))) }
+            list = answers.split(separator: ",").map { ItemID(unchecked: String($0)) }
         }
         let payload = try EventPayload(
-            type: type, item: try item.map { value throws(ModelError) in try ItemID(validating: value) }, answers: list,
-            choice: try choice.map { value throws(ModelError) in try ItemID(validating: value) }, seconds: amount, offset: amount,
-            version: amount, seen: type == "course.reset" ? (answers ?? "") : nil)
+            type: type, item: item.map(ItemID.init(unchecked:)), answers: list, choice: choice.map(ItemID.init(unchecked:)),
+            seconds: amount, offset: amount, version: amount, seen: type == "course.reset" ? (answers ?? "") : nil)
         return try ProgressEvent(
-            id: EventID(replica: try ReplicaID(validating: replica), seq: seq), learner: try LearnerID(validating: learner),
-            timestamp: HLCTimestamp(rawValue: hlc), course: try CourseID(validating: course), payload: payload)
+            id: EventID(replica: ReplicaID(unchecked: replica), seq: seq), learner: LearnerID(unchecked: learner),
+            timestamp: HLCTimestamp(rawValue: hlc), course: CourseID(unchecked: course), payload: payload)
     }
 }

@@ -326,7 +326,8 @@ extension DeviceStore {
                 if try progress.hasEvents(of: edge.guest) { needsRebuild = true }
             }
             var latest = HLCTimestamp(rawValue: 0)
-            for event in result.pulled where try EventRow.insert(event, pending: false, in: db) {
+            let log = try EventRow.Inserter(db)
+            for event in result.pulled where try log.insert(event) {
                 latest = max(latest, event.timestamp)
                 if !needsRebuild { try progress.apply(event) }
             }
@@ -412,7 +413,8 @@ extension DeviceStore {
             let moved = try ProgressEvent(
                 id: EventID(replica: newReplica, seq: to), learner: event.learner, timestamp: event.timestamp, course: event.course,
                 payload: payload)
-            _ = try EventRow.insert(moved, pending: true, in: db)
+            guard try EventRow.Inserter(db).insert(moved) else { throw StorageError(.database, "the moved event's new id \(moved.id) is taken") }
+            try EventRow.enqueue(moved.id, db)
             try db.execute(
                 sql: "INSERT OR REPLACE INTO movedEvent (replica, seq, toReplica, toSeq) VALUES (?, ?, ?, ?)",
                 arguments: [replica.rawValue, event.id.seq, newReplica.rawValue, to])

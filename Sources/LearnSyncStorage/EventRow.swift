@@ -5,24 +5,33 @@ import LearnSyncModels
 /// Reads and writes ``ProgressEvent`` rows of the `event` table through ``EventColumns``.
 enum EventRow {
     static let columns = "replica, seq, learner, hlc, course, type, item, answers, choice, amount"
-    /// Built once: the statement cache is keyed by the SQL text, which is hashed on each lookup.
-    private static let insertSQL = "INSERT OR IGNORE INTO event (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
-    /// Inserts an event unless its id is already there, and puts a new one in the outbox when
-    /// it is `pending` (recorded here, not yet pushed); returns whether it was new.
-    static func insert(_ event: ProgressEvent, pending: Bool, in db: Database) throws -> Bool {
-        let columns = EventColumns(event)
-        var binding = try db.cachedStatement(sql: insertSQL).startBinding()
-        binding.bind(columns, from: 1)
-        try binding.execute()
-        guard db.changesCount > 0 else { return false }
-        if pending {
-            var outbox = try db.cachedStatement(sql: "INSERT INTO outbox (replica, seq) VALUES (?, ?)").startBinding()
-            outbox.bind(columns.replica, at: 1)
-            outbox.bind(columns.seq, at: 2)
-            try outbox.execute()
+    /// Inserts events into the log through one prepared statement, looked up once: the
+    /// statement cache hashes the SQL text on every lookup.
+    struct Inserter {
+        private let db: Database
+        private let statement: Statement
+
+        init(_ db: Database) throws {
+            self.db = db
+            statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO event (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         }
-        return true
+
+        /// Inserts an event unless its id is already there; returns whether it was new.
+        func insert(_ event: ProgressEvent) throws -> Bool {
+            var binding = statement.startBinding()
+            binding.bind(EventColumns(event), from: 1)
+            try binding.execute()
+            return db.changesCount > 0
+        }
+    }
+
+    /// Puts an event of the log in the outbox.
+    static func enqueue(_ id: EventID, _ db: Database) throws {
+        var outbox = try db.cachedStatement(sql: "INSERT INTO outbox (replica, seq) VALUES (?, ?)").startBinding()
+        outbox.bind(id.replica.rawValue, at: 1)
+        outbox.bind(id.seq, at: 2)
+        try outbox.execute()
     }
 
     /// SQL true for a row of the `event` table that is still this device's alone: in the

@@ -36,11 +36,12 @@ struct ProgressWriter {
     mutating func apply(_ event: ProgressEvent) throws {
         guard catalog[event.course] != nil else { return }
         let key = Key(learner: aliases.root(of: event.learner), course: event.course)
-        var progress = try load(key)
-        if progress.apply(event, catalog: catalog) == .rebuild {
-            progress = try build(key)
+        if cache[key] == nil { cache[key] = try DeviceStore.fetchProgress(db, learner: key.learner, course: key.course) }
+        // Applied in place: a copy taken out of the cache and put back was copied whole on
+        // every event (copy on write), a fifth of storing a pulled page.
+        if cache[key]!.apply(event, catalog: catalog) == .rebuild {
+            cache[key] = try build(key)
         }
-        cache[key] = progress
         dirty.insert(key)
     }
 
@@ -121,12 +122,5 @@ struct ProgressWriter {
             // Content-keyed, so remembering before the commit is safe even if it rolls back.
             ProgressDecodeCache.remember(progress, as: state)
         }
-    }
-
-    private mutating func load(_ key: Key) throws -> CourseProgress {
-        if let cached = cache[key] { return cached }
-        let loaded = try DeviceStore.fetchProgress(db, learner: key.learner, course: key.course)
-        cache[key] = loaded
-        return loaded
     }
 }

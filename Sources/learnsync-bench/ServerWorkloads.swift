@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import LearnSync
 import LearnSyncMerge
@@ -37,24 +36,21 @@ struct ServerWorkloads {
         let guestCount = quick ? 2_000 : 10_000, accountCount = quick ? 20_000 : 100_000
         let store = try SQLiteServerStore(path: folder.appendingPathComponent("attach.sqlite").path)
         let service = SyncService(store: store, catalog: catalog, passwordCost: 4)
-        func session(_ token: String) -> NewSession {
-            NewSession(tokenHash: SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined(), createdAt: 0, expiresAt: .max)
-        }
         let account = LearnerID.newAccount()
-        _ = try await store.createAccount(account, username: "bench", passwordHash: "x", guest: nil, session: session("t0"))
+        _ = try await store.createAccount(account, username: "bench", passwordHash: "x", guest: nil, session: .bench("t0"))
         try await push(events(accountCount, learner: account, seed: 10), token: "t0", service: service)
 
         let guest = GuestClaim(learner: .newGuest(), secretHash: "s")
-        _ = try await store.registerGuest(guest, session: session("t1"))
+        _ = try await store.registerGuest(guest, session: .bench("t1"))
         try await push(events(guestCount, learner: guest.learner, seed: 11), token: "t1", service: service)
         // Both measurements start from an empty WAL, so that neither pays for the other's checkpoint.
         try await store.checkpoint()
         let attachTime = try await Measure.time {
-            guard try await store.signIn(account, guest: guest, session: session("t2")) == .attached else { throw BenchError("attach refused") }
+            guard try await store.signIn(account, guest: guest, session: .bench("t2")) == .attached else { throw BenchError("attach refused") }
         }
         // Baseline: the same number of events pushed by a fresh guest, in the same database.
         let other = GuestClaim(learner: .newGuest(), secretHash: "s")
-        _ = try await store.registerGuest(other, session: session("t3"))
+        _ = try await store.registerGuest(other, session: .bench("t3"))
         let otherEvents = events(guestCount, learner: other.learner, seed: 12)
         try await store.checkpoint()
         let pushTime = try await Measure.time { try await push(otherEvents, token: "t3", service: service) }
@@ -99,12 +95,16 @@ struct ServerWorkloads {
 
         let baseline = try await Self.rawTransfer(recorded, folder: folder)
         let rate = Double(count) / ours, baseRate = Double(count) / baseline
+        let stages = try await SyncStages(catalog: catalog, folder: folder).measure(recorded)
         return [
             Row(
                 workload: "\(count) events: device A → server → device B, loopback HTTP", measure: "events/s",
                 value: Measure.format(rate, "events/s") + String(format: " (%.2f s: push %.2f s, pull %.2f s)", ours, push, ours - push),
                 baseline: Measure.format(baseRate, "events/s") + " (JSON encode+decode + raw insert)",
                 ratio: String(format: "%.2f×", rate / baseRate), target: "≤ 1.5 s", met: ours <= 1.5),
+            Row(
+                workload: "split of that sync: each stage alone, in turn, on the same events", measure: "seconds",
+                value: stages.summary, baseline: "-", ratio: "-", target: "-", met: nil),
             Row(
                 workload: "bytes on the wire per event in that sync, gzip negotiated (Accept-Encoding / Content-Encoding)", measure: "body bytes",
                 value: String(format: "%.1f B up (push), %.1f B down (pull)", up, down),
