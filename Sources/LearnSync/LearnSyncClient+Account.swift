@@ -63,7 +63,7 @@ extension LearnSyncClient {
                     throw SyncError(.notSynced, "pending events could not be synced; sign out with force to drop them", cause: error)
                 }
             }
-            if try await store.syncState().token != nil {
+            if try store.token() != nil {
                 let signOut = { (token: String?) async throws -> SignOutResponse in
                     try await self.exchange(transport, path: "/v1/signout", body: SignOutRequest(everywhere: everywhere ? true : nil), token: token)
                 }

@@ -25,7 +25,7 @@ extension LearnSyncClient {
     private func deleteAccountHoldingLock(password: String?) async throws -> DeleteAccountResponse {
         let transport = try requireTransport()
         let learner = try await store.identity().learner
-        if learner.isGuest, try await store.syncState().token == nil {
+        if learner.isGuest, try store.token() == nil {
             // A guest that never registered has nothing on any server: erase it here only.
             let events = try await store.allEvents().count
             try await store.wipe(notice: DeviceNotice(
@@ -54,7 +54,7 @@ extension LearnSyncClient {
 
     private func changePasswordHoldingLock(current: String, new: String) async throws {
         let transport = try requireTransport()
-        guard try await store.syncState().token != nil, !(try await store.identity().learner.isGuest) else {
+        guard try store.token() != nil, !(try await store.identity().learner.isGuest) else {
             throw SyncError(.refused, "sign in to an account first: a guest has no password")
         }
         let session: SessionResponse = try await startingOverIfErased {

@@ -106,7 +106,7 @@ extension LearnSyncClient {
             inFlight = next
             ahead = nil
         } else {
-            let batch = try await store.outboxBatch(limit: ProtocolLimits.maxEventsPerRequest)
+            let batch = try store.outboxBatch(limit: ProtocolLimits.maxEventsPerRequest)
             inFlight = try startRound(batch, cursor: batch.cursor, transport, token: token)
         }
         let batch = inFlight.batch, pending = batch.events
@@ -182,7 +182,7 @@ extension LearnSyncClient {
 
     /// The stored token, or a new one from registering this device's guest.
     func ensureToken(_ transport: any SyncTransport, report: inout SyncReport) async throws -> String {
-        if let token = try await store.syncState().token { return token }
+        if let token = try store.token() { return token }
         guard let token = try await renewGuestToken(transport, report: &report) else {
             throw SyncError(.unauthorized, "this device is signed in to an account but has no token: sign in again")
         }

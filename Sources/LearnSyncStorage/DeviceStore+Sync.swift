@@ -147,6 +147,12 @@ extension DeviceStore {
         }
     }
 
+    /// The bearer token for the server, if the device has one (from the secret store, without
+    /// reading the database).
+    package func token() throws -> String? {
+        try database { try secrets.secret(.token) }
+    }
+
     /// Stores a new token (after registering, signing up or signing in).
     package func setToken(_ token: String?) async throws {
         try database { try secrets.setSecret(token, for: .token) }
@@ -179,8 +185,8 @@ extension DeviceStore {
     /// With `after`, the batch that follows one still in flight: the same replica's outbox events
     /// after that counter (none when the replica is neither this device's current one nor one it
     /// gave up, that is, when another sync moved it meanwhile).
-    package func outboxBatch(limit: Int, after: EventID? = nil) async throws -> OutboxBatch {
-        try await read { db in
+    package func outboxBatch(limit: Int, after: EventID? = nil) throws -> OutboxBatch {
+        try readNow { db in
             let current = try Self.identity(db).replica
             let replica: ReplicaID
             if let after {

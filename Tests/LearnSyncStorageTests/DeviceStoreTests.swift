@@ -160,7 +160,7 @@ import Testing
             pushed: [events[2]],
             refused: [Refusal(id: events[2].id, code: "unknown-item", reason: "test", handling: .retryWhenCatalogChanges)],
             pulled: [], aliases: [], cursor: 0, serverCatalog: "v1"))
-        let batch = try await store.outboxBatch(limit: 10).events
+        let batch = try store.outboxBatch(limit: 10).events
         #expect(batch.map(\.id) == [events[0], events[1], events[3], events[4]].map(\.id))
         // Another sync sees a new catalog: the held event is back in the outbox, unpushed.
         try await store.apply(SyncRoundResult(pushed: [], pulled: [], aliases: [], cursor: 0, serverCatalog: "v2"))
