@@ -74,7 +74,7 @@ extension PostgresServerStore {
                 position += 1
                 rows.append((position, storedColumns, time == event.timestamp ? nil : columns.hlc))
                 existing[columns.seq] = (columns, time)
-                rules.stored(event, at: time)
+                rules.stored(event, at: time, position: position)
                 highest = max(highest, columns.seq)
             }
             try await Self.insert(rows, root: root, c, logger)
@@ -173,7 +173,7 @@ extension PostgresServerStore {
         _ logger: Logger
     ) async throws -> FeedPage {
         var builder = FeedPageBuilder(rules: rules, after: cursor, limit: limit)
-        try await readFeed(of: root, mapped: attached.mapped, after: cursor, limit: builder.rowsToRead, c, logger) { row, position in
+        try await readFeed(of: root, mapped: attached.mapped, after: builder.readsAfter, limit: builder.rowsToRead, c, logger) { row, position in
             try builder.add(position: position, replica: row.0, seq: row.1) { try EventColumns(row: row).event() }
         }
         return builder.page(aliases: attached.aliases)

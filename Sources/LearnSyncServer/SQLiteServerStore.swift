@@ -198,8 +198,8 @@ public final class SQLiteServerStore: ServerStore {
                 binding.bind(hlc == event.timestamp ? nil : c.hlc, at: 13)
                 try binding.execute()
                 if db.changesCount > 0 {
+                    rules.stored(event, at: hlc, position: position)
                     position += 1
-                    rules.stored(event, at: hlc)
                     stored = max(stored, c.seq)
                     continue
                 }
@@ -316,7 +316,7 @@ public final class SQLiteServerStore: ServerStore {
         of root: LearnerID, attached: AttachedGuests, after cursor: Int64, limit: Int, rules: SyncRules, _ db: Database
     ) throws -> FeedPage {
         var builder = FeedPageBuilder(rules: rules, after: cursor, limit: limit)
-        try readFeed(of: root, mapped: attached.mapped, after: cursor, limit: builder.rowsToRead, db) { row, position in
+        try readFeed(of: root, mapped: attached.mapped, after: builder.readsAfter, limit: builder.rowsToRead, db) { row, position in
             try builder.add(position: position, replica: row[1], seq: row[2], event: { try Self.event(row, from: 1) })
         }
         return builder.page(aliases: attached.aliases)

@@ -17,6 +17,10 @@ package struct SyncRules {
     /// Every later event of the request is refused: the replica is another learner's, or an
     /// event collided.
     private var refuseRest = false
+    /// The feed positions this request stored its new events at (consecutive: each takes the
+    /// next), and whether they are all the requester's own, up to its `lastSeq`.
+    private var storedRun: (first: Int64, last: Int64)?
+    private var storedRunIsOwn = true
 
     package init(root: LearnerID, replica: ReplicaID, lastSeq: Int64, now: Int64) {
         self.root = root
@@ -59,9 +63,21 @@ package struct SyncRules {
         event.timestamp <= horizon ? event.timestamp : HLCTimestamp(physicalMilliseconds: now)
     }
 
-    /// `event` was stored new at `time`.
-    package mutating func stored(_ event: ProgressEvent, at time: HLCTimestamp) {
+    /// `event` was stored new at `time`, at feed position `position` (the one after the
+    /// request's previous new event).
+    package mutating func stored(_ event: ProgressEvent, at time: HLCTimestamp, position: Int64) {
         if time != event.timestamp { retimed.append(Retimed(seq: event.id.seq, hlc: time)) }
+        storedRun = (storedRun?.first ?? position, position)
+        if event.id.replica != replica || event.id.seq > lastSeq { storedRunIsOwn = false }
+    }
+
+    /// Where the answer's page starts reading the feed: after `cursor`, or after the events this
+    /// request stored when they come right after `cursor` and the requester holds them all (the
+    /// usual push). The page would read each of them only to leave it out, and the cursor moves
+    /// past them either way; reading them was a tenth of the server's time in a long push.
+    package func pageStart(after cursor: Int64) -> Int64 {
+        guard let run = storedRun, run.first == cursor + 1, storedRunIsOwn, !renewReplica else { return cursor }
+        return run.last
     }
 
     /// `event`'s id was stored already: the same event (a re-send, answered again with its stored
@@ -105,8 +121,11 @@ package struct FeedPageBuilder {
         self.rules = rules
         self.limit = limit
         self.cursor = cursor
-        next = cursor
+        next = rules.pageStart(after: cursor)
     }
+
+    /// The position to read the feed after (``SyncRules/pageStart(after:)``).
+    package var readsAfter: Int64 { next }
 
     /// How many rows to read: one more than the page, to tell whether more follow.
     package var rowsToRead: Int { limit + 1 }

@@ -90,7 +90,9 @@ extension DeviceStore {
                 id: EventID(replica: replica, seq: seq), learner: learner, timestamp: hlc.tick(now: now),
                 course: entry.course, payload: try stamp(entry, catalog: catalog, db))
             seq += 1
-            _ = try log.insert(event)
+            // The counter continues past every event of this replica, so the id is free; if it
+            // were not, the new event would be dropped in silence.
+            guard try log.insert(event) else { throw StorageError(.database, "the new event's id \(event.id) is taken") }
             try progress.apply(event)
             recorded.append(event)
         }

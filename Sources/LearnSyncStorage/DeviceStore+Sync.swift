@@ -361,7 +361,7 @@ extension DeviceStore {
 
     /// Takes the pushed events the answer accepted out of the outbox, in one range delete per
     /// run of pushed counters between refusals. A range is taken only when the outbox holds
-    /// exactly the run's events in it (read from the index): another sync, or a resend, may have
+    /// exactly the run's events in it (read from its key): another sync, or a resend, may have
     /// put events back into the outbox since this batch was read, and those were not pushed;
     /// then each event is acknowledged by its id.
     private static func acknowledge(_ pushed: [ProgressEvent], except refused: [Refusal], _ db: Database) throws {
