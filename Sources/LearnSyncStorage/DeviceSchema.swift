@@ -134,6 +134,12 @@ enum DeviceSchema {
                 CREATE INDEX event_refused ON event(replica, seq) WHERE pending <> 0;
                 """)
         }
+        migrator.registerMigration("v5: no index by course") { db in
+            // Only rebuilding a course's progress (after a reset, an attach or a catalog
+            // change) looked events up by course; every recorded and pulled event paid for the
+            // index. A rebuild scans the log instead.
+            try db.execute(sql: "DROP INDEX event_by_course")
+        }
         return migrator
     }
 }

@@ -89,6 +89,22 @@ struct DeviceWorkloads {
         return [row("blocking call", blocking, target: true), row("async call, two thread hops", async, target: false)]
     }
 
+    /// Reset a course with 100,000 events in the log: the reset names every event the device
+    /// holds and the course's progress is rebuilt from the log (the rare write that reads it all).
+    func resetCourse() async throws -> Row {
+        let count = quick ? 20_000 : 100_000
+        let store = try DeviceStore(path: folder.appendingPathComponent("reset.sqlite").path, catalog: catalog)
+        let all = entries(count, seed: 5)
+        for start in stride(from: 0, to: count, by: 1000) { try await store.record(Array(all[start..<start + 1000])) }
+        var times = [Double]()
+        for _ in 0..<5 {
+            times.append(try await Measure.time { try await store.record(.courseReset(), in: course.id) })
+        }
+        return Row(
+            workload: "reset a course with \(count) events in the log (the progress is rebuilt from the log)", measure: "median latency",
+            value: Measure.format(Measure.median(times), "ms"), baseline: "-", ratio: "-", target: "-", met: nil)
+    }
+
     /// Read one course's progress with 10,000 events in the log.
     func readProgress() async throws -> Row {
         let store = try DeviceStore(path: folder.appendingPathComponent("read.sqlite").path, catalog: catalog)

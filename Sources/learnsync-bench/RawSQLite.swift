@@ -3,26 +3,38 @@ import GRDBSQLite
 import LearnSyncModels
 
 /// The baseline: the SQLite C API writing the same rows into the same tables with the same
-/// durability (WAL, synchronous=NORMAL) as the device store: each event and its outbox entry.
+/// durability (WAL, synchronous=NORMAL) as the device store (each event and its outbox entry),
+/// or, with `server`, as the server's SQLite store (each event at the next feed position).
 final class RawSQLite {
     private var db: OpaquePointer?
     private var insert: OpaquePointer?
     private var outbox: OpaquePointer?
+    private let server: Bool
+    private var position: Int64 = 0
 
-    init(path: String) throws {
+    init(path: String, server: Bool = false) throws {
+        self.server = server
         guard sqlite3_open(path, &db) == SQLITE_OK else { throw BenchError("cannot open \(path)") }
         try exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;")
-        try exec("""
+        try exec(server ? """
+            CREATE TABLE event (
+                feed INTEGER PRIMARY KEY AUTOINCREMENT, root TEXT NOT NULL, replica TEXT NOT NULL, seq INTEGER NOT NULL,
+                learner TEXT NOT NULL, hlc INTEGER NOT NULL, course TEXT NOT NULL, type TEXT NOT NULL, item TEXT, answers TEXT,
+                choice TEXT, amount INTEGER, sentHLC INTEGER, pos INTEGER, UNIQUE (replica, seq));
+            CREATE UNIQUE INDEX event_by_root_pos ON event(root, pos);
+            """ : """
             CREATE TABLE event (
                 replica TEXT NOT NULL, seq INTEGER NOT NULL, learner TEXT NOT NULL, hlc INTEGER NOT NULL,
                 course TEXT NOT NULL, type TEXT NOT NULL, item TEXT, answers TEXT, choice TEXT, amount INTEGER,
                 pending INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (replica, seq)) WITHOUT ROWID;
-            CREATE INDEX event_by_course ON event(course, hlc);
             CREATE INDEX event_refused ON event(replica, seq) WHERE pending <> 0;
             CREATE TABLE outbox (replica TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (replica, seq)) WITHOUT ROWID;
             """)
-        guard sqlite3_prepare_v2(db, "INSERT INTO event VALUES (?,?,?,?,?,?,?,?,?,?,0)", -1, &insert, nil) == SQLITE_OK,
-            sqlite3_prepare_v2(db, "INSERT INTO outbox VALUES (?,?)", -1, &outbox, nil) == SQLITE_OK
+        let insertSQL = server
+            ? "INSERT INTO event (replica, seq, learner, hlc, course, type, item, answers, choice, amount, root, pos) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
+            : "INSERT INTO event VALUES (?,?,?,?,?,?,?,?,?,?,0)"
+        guard sqlite3_prepare_v2(db, insertSQL, -1, &insert, nil) == SQLITE_OK,
+            sqlite3_prepare_v2(db, server ? "SELECT 1" : "INSERT INTO outbox VALUES (?,?)", -1, &outbox, nil) == SQLITE_OK
         else {
             throw BenchError("prepare failed")
         }
@@ -50,9 +62,14 @@ final class RawSQLite {
             sqlite3_bind_int64(insert, 4, c.hlc); bind(insert, 5, c.course); bind(insert, 6, c.type); bind(insert, 7, c.item)
             bind(insert, 8, c.answers); bind(insert, 9, c.choice)
             if let amount = c.amount { sqlite3_bind_int64(insert, 10, Int64(amount)) } else { sqlite3_bind_null(insert, 10) }
+            if server {
+                position += 1
+                bind(insert, 11, c.learner)
+                sqlite3_bind_int64(insert, 12, position)
+            }
             guard sqlite3_step(insert) == SQLITE_DONE else { throw BenchError("insert failed") }
             sqlite3_reset(insert)
-            guard inOutbox else { continue }
+            guard inOutbox, !server else { continue }
             bind(outbox, 1, c.replica); sqlite3_bind_int64(outbox, 2, c.seq)
             guard sqlite3_step(outbox) == SQLITE_DONE else { throw BenchError("outbox insert failed") }
             sqlite3_reset(outbox)

@@ -15,8 +15,8 @@ struct SyncStages {
     /// Seconds per stage, in the order of a sync.
     struct Split {
         var encode = 0.0, serverDecode = 0.0, serverInsert = 0.0, serverPages = 0.0, deviceDecode = 0.0, deviceInsert = 0.0
-        /// Raw SQLite inserting the same events into a table like the server's and one like the
-        /// device's: what durable storage at both ends costs without any of the rest.
+        /// Raw SQLite inserting the same events into the server's table and the device's, with
+        /// their indexes: what durable storage at both ends costs without any of the rest.
         var rawInserts = 0.0
 
         var total: Double { encode + serverDecode + serverInsert + serverPages + deviceDecode + deviceInsert }
@@ -90,7 +90,7 @@ struct SyncStages {
         let pulled = responses.reduce(0) { $0 + $1.events.count }
         guard pulled == events.count else { throw BenchError("the stages pulled \(pulled) events, expected \(events.count)") }
 
-        let serverRaw = try RawSQLite(path: folder.appendingPathComponent("stages-raw-\(UUID().uuidString).sqlite").path)
+        let serverRaw = try RawSQLite(path: folder.appendingPathComponent("stages-raw-\(UUID().uuidString).sqlite").path, server: true)
         let deviceRaw = try RawSQLite(path: folder.appendingPathComponent("stages-raw-\(UUID().uuidString).sqlite").path)
         split.rawInserts = try await Measure.time {
             for batch in batches {

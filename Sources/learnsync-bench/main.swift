@@ -50,6 +50,7 @@ await step("batch record") { try await device.batchRecord() }
 await steps("single record") { try await device.singleRecord() }
 await step("progress codec") { try await device.progressCodec() }
 await step("read progress") { try await device.readProgress() }
+await step("reset course") { try await device.resetCourse() }
 await step("attach") { try await server.attach() }
 await steps("end to end") { try await server.endToEnd() }
 await step("concurrent clients") { try await load.concurrentClients() }
