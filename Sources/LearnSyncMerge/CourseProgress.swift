@@ -244,19 +244,41 @@ public struct CourseProgress: Codable, Hashable, Sendable {
         return hidden ? .hidden : .applied
     }
 
+    /// Moves an applied event to an earlier time: a server stored it at its own clock because the
+    /// device's ran ahead. Only the times of progress move (``firstDone`` and the certificate);
+    /// `.rebuild` when that is not enough: the event is the current choice of a scenario or the
+    /// resume point (an earlier time may make another event the latest), or it moves later.
+    ///
+    /// - Precondition: `event`, with its old time, was applied before.
+    package mutating func retime(_ event: ProgressEvent, to time: HLCTimestamp, catalog: Catalog) -> ApplyOutcome {
+        guard time <= event.timestamp else { return .rebuild }
+        guard !event.isReset, let course = catalog[event.course], Self.counts(event.payload, in: course, catalog: catalog) else { return .ignored }
+        switch event.payload {
+        case .scenarioChoice(let scenario, _) where scenarios[scenario]?.currentKey == event.key:
+            return .rebuild
+        case .resumePosition where resume?.key == event.key:
+            return .rebuild
+        default:
+            break
+        }
+        let grade: Grade? = if case .quizAttempt = event.payload { Grade(event.payload, course: event.course, catalog: catalog) } else { nil }
+        if recordDone(event.payload, at: time, grade: grade) { certificateEarnedAt = Self.earnedAt(course.certificate, firstDone) }
+        return hides(event.id) ? .hidden : .applied
+    }
+
     /// Folds one valid, non-reset event in (grading a quiz attempt once): into the visible
     /// progress unless `hidden`, and into ``firstDone`` either way. Returns whether
     /// ``firstDone`` moved. The one step that the incremental path and ``ProgressBuilder`` share.
     mutating func fold(_ event: ProgressEvent, catalog: Catalog, hidden: Bool) -> Bool {
         let grade: Grade? = if case .quizAttempt = event.payload { Grade(event.payload, course: event.course, catalog: catalog) } else { nil }
         if !hidden { applyVisible(event, grade: grade) }
-        return recordDone(event, grade: grade)
+        return recordDone(event.payload, at: event.timestamp, grade: grade)
     }
 
     /// Notes a completion or passing attempt in ``firstDone``; returns whether it moved.
-    private mutating func recordDone(_ event: ProgressEvent, grade: Grade?) -> Bool {
+    private mutating func recordDone(_ payload: EventPayload, at time: HLCTimestamp, grade: Grade?) -> Bool {
         let item: ItemID
-        switch event.payload {
+        switch payload {
         case .lessonCompleted(let lesson):
             item = lesson
         case .quizAttempt:
@@ -265,8 +287,8 @@ public struct CourseProgress: Codable, Hashable, Sendable {
         default:
             return false
         }
-        if let done = firstDone[item], done <= event.timestamp { return false }
-        firstDone[item] = event.timestamp
+        if let done = firstDone[item], done <= time { return false }
+        firstDone[item] = time
         return true
     }
 

@@ -1,5 +1,6 @@
 package import Foundation
 import GRDB
+import LearnSyncSQLite
 public import LearnSyncModels
 
 /// The device's link to a server.
@@ -280,11 +281,19 @@ extension DeviceStore {
             var rebuildCourses = Set<CourseID>()
 
             try Self.acknowledge(result.pushed, except: result.refused, db)
+            // A retimed event's progress follows it in place; rebuilding the course from the log
+            // in every round made a long push from a phone whose clock ran ahead quadratic.
+            let pushed = Dictionary(result.pushed.map { ($0.id.seq, $0) }, uniquingKeysWith: { first, _ in first })
+            let retime = try db.cachedStatement(sql: "UPDATE event SET hlc = ? WHERE replica = ? AND seq = ?")
             for entry in result.retimed {
-                try db.execute(
-                    sql: "UPDATE event SET hlc = ? WHERE replica = ? AND seq = ?",
-                    arguments: [entry.hlc.rawValue, replica.rawValue, entry.seq])
-                if let event = result.pushed.first(where: { $0.id.seq == entry.seq }) { rebuildCourses.insert(event.course) }
+                var binding = retime.startBinding()
+                binding.bind(entry.hlc.rawValue, at: 1)
+                binding.bind(replica.rawValue, at: 2)
+                binding.bind(entry.seq, at: 3)
+                try binding.execute()
+                if let event = pushed[entry.seq], !rebuildCourses.contains(event.course), try !progress.retime(event, to: entry.hlc) {
+                    rebuildCourses.insert(event.course)
+                }
             }
             // A new server catalog: events held for the old one go back to the outbox (those
             // this answer refuses again are held again just below).

@@ -45,6 +45,17 @@ struct ProgressWriter {
         dirty.insert(key)
     }
 
+    /// Moves an applied event of the log to the earlier time a server stored it at; returns false
+    /// when the course's progress must be rebuilt from the log instead (``CourseProgress/retime(_:to:catalog:)``).
+    mutating func retime(_ event: ProgressEvent, to time: HLCTimestamp) throws -> Bool {
+        guard catalog[event.course] != nil else { return true }
+        let key = Key(learner: aliases.root(of: event.learner), course: event.course)
+        if cache[key] == nil { cache[key] = try DeviceStore.fetchProgress(db, learner: key.learner, course: key.course) }
+        guard cache[key]!.retime(event, to: time, catalog: catalog) != .rebuild else { return false }
+        dirty.insert(key)
+        return true
+    }
+
     /// Rebuilds one course of one learner from the log (after a reset, or an event's time changed).
     mutating func rebuild(learner root: LearnerID, course: CourseID) throws {
         guard catalog[course] != nil else { return }

@@ -114,6 +114,29 @@ struct ServerWorkloads {
         ]
     }
 
+    /// A phone that recorded offline with its clock ten minutes ahead pushes its events: the
+    /// server stores each at its own time, and the device moves them in its progress. Against
+    /// the same push from a phone whose clock is right.
+    func clockAhead() async throws -> Row {
+        let count = quick ? 10_000 : 30_000
+        var times = [Double]()
+        for ahead in [600_000, 0] as [Int64] {
+            let server = try await EmbeddedServer.start(
+                databasePath: folder.appendingPathComponent("ahead-\(ahead).sqlite").path, catalog: catalog, passwordCost: 4)
+            let clock = ManualWallClock(millisecondsSince1970: SystemWallClock().millisecondsSince1970() + ahead)
+            let store = try DeviceStore(path: folder.appendingPathComponent("ahead-device-\(ahead).sqlite").path, catalog: catalog, clock: clock)
+            let phone = LearnSyncClient(store: store, transport: URLSessionTransport(baseURL: server.url))
+            try await store.setServer(server.url)
+            _ = try await Self.record(count, on: phone, in: course)
+            times.append(try await Measure.time { try await phone.sync() })
+            await server.stop()
+        }
+        return Row(
+            workload: "push \(count) events recorded offline on a phone whose clock runs 10 minutes ahead (each stored at the server's time)",
+            measure: "seconds", value: Measure.format(times[0], "s"), baseline: Measure.format(times[1], "s") + " (the same, clock right)",
+            ratio: String(format: "%.2f×", times[0] / times[1]), target: "-", met: nil)
+    }
+
     /// Bytes per event of the JSON of a 500-event push, uncompressed.
     static func jsonBytesPerEvent(_ events: [ProgressEvent]) throws -> Double {
         let sample = Array(events.prefix(500))

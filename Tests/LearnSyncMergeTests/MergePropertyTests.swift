@@ -62,6 +62,30 @@ import Testing
         }
     }
 
+    /// A server stores an event at an earlier time than the device's (its clock ran ahead): the
+    /// device moves it in its progress in place, or rebuilds when told to, and gets what
+    /// rebuilding from the retimed log gives.
+    @Test func retimingInPlaceEqualsRebuildingFromTheLog() throws {
+        try forEachCase("retime") { generator, seed in
+            let course = SampleCatalog.courseID
+            func build(_ log: [ProgressEvent]) -> CourseProgress {
+                var builder = ProgressBuilder(course: course, catalog: catalog, resets: log.filter(\.isReset))
+                for event in log where !event.isReset { builder.add(event) }
+                return builder.finish()
+            }
+            var log = randomEvents(&generator).filter { $0.course == course }
+            var progress = build(log), rebuild = false
+            for index in log.indices where Bool.random(using: &generator) {
+                let old = log[index]
+                let time = HLCTimestamp(rawValue: Int64.random(in: 1...old.timestamp.rawValue, using: &generator))
+                log[index] = try ProgressEvent(id: old.id, learner: old.learner, timestamp: time, course: course, payload: old.payload)
+                if progress.retime(old, to: time, catalog: catalog) == .rebuild { rebuild = true }
+            }
+            if rebuild { progress = build(log) }
+            #expect(progress == build(log), "case seed \(seed)")
+        }
+    }
+
     @Test func mergeIsCommutative() throws {
         try forEachCase("commutative") { generator, seed in
             let events = randomEvents(&generator)
