@@ -2,6 +2,7 @@ import Foundation
 import LearnSyncModels
 public import LearnSyncProtocol
 import LearnSyncStorage
+import Synchronization
 
 /// What one `sync()` did.
 public struct SyncReport: Hashable, Sendable {
@@ -272,11 +273,14 @@ extension LearnSyncClient {
     }
 
     /// Sends `request` with its body gzip-compressed when that gains (``ContentCoding``), again as
-    /// it is if the server does not take gzip (`415 unsupported-encoding`), and returns the answer
-    /// with its body decoded. URLSession decodes gzip answers itself; other transports may not.
+    /// it is if the server does not take gzip (`415 unsupported-encoding`, remembered for this
+    /// client's later requests), and returns the answer with its body decoded. URLSession decodes
+    /// gzip answers itself; other transports may not.
     private func deliver(_ request: TransportRequest, over transport: any SyncTransport) async throws(SyncError) -> TransportResponse {
         var compressed = request
-        if request.body.count >= ContentCoding.minimumCompressedBytes, let gzipped = ContentCoding.gzip(request.body) {
+        if request.body.count >= ContentCoding.minimumCompressedBytes, !serverRefusesGzip.load(ordering: .relaxed),
+            let gzipped = ContentCoding.gzip(request.body)
+        {
             compressed.body = gzipped
             compressed.headers["Content-Encoding"] = "gzip"
         }
@@ -286,6 +290,7 @@ extension LearnSyncClient {
             if compressed.headers["Content-Encoding"] != nil, response.status == 415,
                 (try? WireCoding.decode(Problem.self, from: response.body))?.knownCode == .unsupportedEncoding
             {
+                serverRefusesGzip.store(true, ordering: .relaxed)
                 response = try await transport.send(request)
             }
         } catch {

@@ -2,6 +2,7 @@ public import Foundation
 public import LearnSyncMerge
 public import LearnSyncModels
 public import LearnSyncStorage
+import Synchronization
 
 /// The facade app developers use: record what the learner does, read and observe progress, and
 /// sync with a server. Everything is saved on the device first; `sync()` can run whenever the
@@ -23,6 +24,9 @@ public final class LearnSyncClient: Sendable {
     let transport: (any SyncTransport)?
     let sleep: @Sendable (Duration) async throws -> Void
     let retry: RetryPolicy
+    /// Set once the server answered a compressed request `415 unsupported-encoding`: later
+    /// requests go as they are instead of being sent twice.
+    let serverRefusesGzip = Atomic<Bool>(false)
 
     /// Creates a client on an open store (`DeviceStore.init(path:catalog:clock:secrets:)` with
     /// a Keychain-backed `SecretStore`, or `DeviceStore.inMemory(catalog:clock:)` for previews)

@@ -52,6 +52,9 @@ import Testing
             // 400 events are about 50 KB of JSON and 3 KB of gzip.
             let sent = counted.sent
             #expect(refusing ? sent > 30_000 : sent < 10_000, "sent \(sent) bytes")
+            // A refusal is remembered: the next large push goes as it is, once.
+            _ = try await a.store.record(Self.entries(400, in: world.course))
+            try await a.sync()
             #expect(refuser.refused.withLock { $0 } == (refusing ? 1 : 0))
         }
     }
