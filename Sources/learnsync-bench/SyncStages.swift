@@ -49,6 +49,7 @@ struct SyncStages {
                 requests.append(try WireCoding.decodeRequest(SyncRequest.self, from: json))
             }
         }
+        bodies = []
 
         let store = try SQLiteServerStore(path: folder.appendingPathComponent("stages-\(UUID().uuidString).sqlite").path)
         let service = SyncService(store: store, catalog: catalog, passwordCost: 4)
@@ -61,6 +62,7 @@ struct SyncStages {
                 _ = try await service.sync(request, authorization: "Bearer s")
             }
         }
+        requests = []
 
         var answers = [Data]()
         split.serverPages = try await Measure.time {
@@ -81,6 +83,7 @@ struct SyncStages {
                 responses.append(try WireCoding.decode(SyncResponse.self, from: json))
             }
         }
+        answers = []
         let device = try DeviceStore(path: folder.appendingPathComponent("stages-\(UUID().uuidString).sqlite").path, catalog: catalog)
         split.deviceInsert = try await Measure.time {
             for response in responses {
