@@ -261,7 +261,7 @@ public struct CourseProgress: Codable, Hashable, Sendable {
         default:
             break
         }
-        let grade: Grade? = if case .quizAttempt = event.payload { Grade(event.payload, course: event.course, catalog: catalog) } else { nil }
+        let grade = Self.grade(of: event, catalog: catalog)
         if recordDone(event.payload, at: time, grade: grade) { certificateEarnedAt = Self.earnedAt(course.certificate, firstDone) }
         return hides(event.id) ? .hidden : .applied
     }
@@ -270,9 +270,14 @@ public struct CourseProgress: Codable, Hashable, Sendable {
     /// progress unless `hidden`, and into ``firstDone`` either way. Returns whether
     /// ``firstDone`` moved. The one step that the incremental path and ``ProgressBuilder`` share.
     mutating func fold(_ event: ProgressEvent, catalog: Catalog, hidden: Bool) -> Bool {
-        let grade: Grade? = if case .quizAttempt = event.payload { Grade(event.payload, course: event.course, catalog: catalog) } else { nil }
+        let grade = Self.grade(of: event, catalog: catalog)
         if !hidden { applyVisible(event, grade: grade) }
         return recordDone(event.payload, at: event.timestamp, grade: grade)
+    }
+
+    /// A quiz attempt's grade under the version it names; nil for other events.
+    private static func grade(of event: ProgressEvent, catalog: Catalog) -> Grade? {
+        if case .quizAttempt = event.payload { Grade(event.payload, course: event.course, catalog: catalog) } else { nil }
     }
 
     /// Notes a completion or passing attempt in ``firstDone``; returns whether it moved.

@@ -168,8 +168,9 @@ public final class DeviceStore: Sendable {
     }
 
     /// A read on the calling thread, for the short reads of a sync round: the async form's two
-    /// thread hops cost about 110 µs on a 2-core Linux machine, twice the read itself. Readers
-    /// never wait for the writer (WAL), so this blocks only for the read.
+    /// thread hops cost about 110 µs on a 2-core Linux machine, twice the read itself. A file
+    /// store's readers never wait for its writer (WAL), so this blocks only for the read (an
+    /// in-memory store's reads wait for its writes).
     func readNow<T>(_ body: (Database) throws -> T) throws -> T {
         try database { try writer.read(body) }
     }

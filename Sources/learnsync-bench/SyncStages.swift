@@ -44,10 +44,7 @@ struct SyncStages {
         }
         var requests = [SyncRequest]()
         split.serverDecode = try await Measure.time {
-            for body in bodies {
-                let json = ContentCoding.looksGzipped(body) ? try ContentCoding.inflate(body, limit: ProtocolLimits.maxBodyBytes) : body
-                requests.append(try WireCoding.decodeRequest(SyncRequest.self, from: json))
-            }
+            for body in bodies { requests.append(try WireCoding.decodeRequest(SyncRequest.self, from: Self.inflated(body, limit: ProtocolLimits.maxBodyBytes))) }
         }
         bodies = []
 
@@ -78,10 +75,7 @@ struct SyncStages {
         }
         var responses = [SyncResponse]()
         split.deviceDecode = try await Measure.time {
-            for answer in answers {
-                let json = ContentCoding.looksGzipped(answer) ? try ContentCoding.inflate(answer, limit: ProtocolLimits.maxAnswerBytes) : answer
-                responses.append(try WireCoding.decode(SyncResponse.self, from: json))
-            }
+            for answer in answers { responses.append(try WireCoding.decode(SyncResponse.self, from: Self.inflated(answer, limit: ProtocolLimits.maxAnswerBytes))) }
         }
         answers = []
         let device = try DeviceStore(path: folder.appendingPathComponent("stages-\(UUID().uuidString).sqlite").path, catalog: catalog)
@@ -102,6 +96,11 @@ struct SyncStages {
             }
         }
         return split
+    }
+
+    /// A body as its receiver decodes it: inflated when gzipped, within `limit`.
+    private static func inflated(_ body: Data, limit: Int) throws -> Data {
+        ContentCoding.looksGzipped(body) ? try ContentCoding.inflate(body, limit: limit) : body
     }
 }
 
