@@ -101,7 +101,7 @@ struct ServerWorkloads {
                 workload: "\(count) events: device A → server → device B, loopback HTTP", measure: "events/s",
                 value: Measure.format(rate, "events/s") + String(format: " (%.2f s: push %.2f s, pull %.2f s)", ours, push, ours - push),
                 baseline: Measure.format(baseRate, "events/s") + " (JSON encode+decode + raw insert)",
-                ratio: String(format: "%.2f×", rate / baseRate), target: "≤ 1.5 s", met: ours <= 1.5),
+                ratio: String(format: "%.2f×", rate / baseRate), target: "≤ 1.5 s (100,000 events)", met: quick ? nil : ours <= 1.5),
             Row(
                 workload: "split of that sync: each stage alone, in turn, on the same events", measure: "seconds",
                 value: stages.summary, baseline: "-", ratio: "-", target: "-", met: nil),
