@@ -55,8 +55,8 @@ package struct EventColumns: Hashable, Sendable {
     }
 
     /// The event these columns hold, read back from a store. The payload's shape and values are
-    /// checked again; the identifiers are taken as they are: columns are only ever made from an
-    /// event (``init(_:)``), whose identifiers were validated when it was made or decoded, and
+    /// checked again; the identifiers are taken as they are: the stores write columns only from
+    /// events (``init(_:)``), whose identifiers were validated when they were made or decoded, and
     /// validating them again was an eighth of reading a page of the feed.
     package func event() throws(ModelError) -> ProgressEvent {
         var list: [ItemID]?

@@ -114,6 +114,8 @@ package struct FeedPageBuilder {
     private let cursor: Int64
     private var events: [ProgressEvent] = []
     private var next: Int64
+    /// The position to read the feed after (``SyncRules/pageStart(after:)``).
+    package let readsAfter: Int64
     private var count = 0
     private var more = false
 
@@ -121,11 +123,9 @@ package struct FeedPageBuilder {
         self.rules = rules
         self.limit = limit
         self.cursor = cursor
-        next = rules.pageStart(after: cursor)
+        readsAfter = rules.pageStart(after: cursor)
+        next = readsAfter
     }
-
-    /// The position to read the feed after (``SyncRules/pageStart(after:)``).
-    package var readsAfter: Int64 { next }
 
     /// How many rows to read: one more than the page, to tell whether more follow.
     package var rowsToRead: Int { limit + 1 }

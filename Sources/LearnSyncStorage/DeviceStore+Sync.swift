@@ -281,19 +281,8 @@ extension DeviceStore {
             var rebuildCourses = Set<CourseID>()
 
             try Self.acknowledge(result.pushed, except: result.refused, db)
-            // A retimed event's progress follows it in place; rebuilding the course from the log
-            // in every round made a long push from a phone whose clock ran ahead quadratic.
-            let pushed = Dictionary(result.pushed.map { ($0.id.seq, $0) }, uniquingKeysWith: { first, _ in first })
-            let retime = try db.cachedStatement(sql: "UPDATE event SET hlc = ? WHERE replica = ? AND seq = ?")
-            for entry in result.retimed {
-                var binding = retime.startBinding()
-                binding.bind(entry.hlc.rawValue, at: 1)
-                binding.bind(replica.rawValue, at: 2)
-                binding.bind(entry.seq, at: 3)
-                try binding.execute()
-                if let event = pushed[entry.seq], !rebuildCourses.contains(event.course), try !progress.retime(event, to: entry.hlc) {
-                    rebuildCourses.insert(event.course)
-                }
+            if !result.retimed.isEmpty {
+                rebuildCourses = try Self.retime(result.retimed, of: result.pushed, replica: replica, &progress, db)
             }
             // A new server catalog: events held for the old one go back to the outbox (those
             // this answer refuses again are held again just below).
@@ -368,6 +357,29 @@ extension DeviceStore {
         }
     }
 
+    /// Gives pushed events the times the server stored them at. Their progress follows in place
+    /// (rebuilding the course from the log in every round made a long push from a phone whose
+    /// clock ran ahead quadratic); returns the courses that must be rebuilt instead.
+    private static func retime(
+        _ retimed: [(seq: Int64, hlc: HLCTimestamp)], of pushed: [ProgressEvent], replica: ReplicaID, _ progress: inout ProgressWriter,
+        _ db: Database
+    ) throws -> Set<CourseID> {
+        let pushed = Dictionary(pushed.map { ($0.id.seq, $0) }, uniquingKeysWith: { first, _ in first })
+        let update = try db.cachedStatement(sql: "UPDATE event SET hlc = ? WHERE replica = ? AND seq = ?")
+        var rebuild = Set<CourseID>()
+        for entry in retimed {
+            var binding = update.startBinding()
+            binding.bind(entry.hlc.rawValue, at: 1)
+            binding.bind(replica.rawValue, at: 2)
+            binding.bind(entry.seq, at: 3)
+            try binding.execute()
+            if let event = pushed[entry.seq], !rebuild.contains(event.course), try !progress.retime(event, to: entry.hlc) {
+                rebuild.insert(event.course)
+            }
+        }
+        return rebuild
+    }
+
     /// Takes the pushed events the answer accepted out of the outbox, in one range delete per
     /// run of pushed counters between refusals. A range is taken only when the outbox holds
     /// exactly the run's events in it (read from its key): another sync, or a resend, may have
@@ -415,6 +427,7 @@ extension DeviceStore {
         var map = [Int64: Int64]()
         for (index, event) in moving.enumerated() { map[event.id.seq] = firstSeq + Int64(index) }
         var courses = Set<CourseID>()
+        let log = try EventRow.Inserter(db)
         for event in moving {
             let to = map[event.id.seq]!
             var payload = event.payload
@@ -428,7 +441,7 @@ extension DeviceStore {
             let moved = try ProgressEvent(
                 id: EventID(replica: newReplica, seq: to), learner: event.learner, timestamp: event.timestamp, course: event.course,
                 payload: payload)
-            guard try EventRow.Inserter(db).insert(moved) else { throw StorageError(.database, "the moved event's new id \(moved.id) is taken") }
+            guard try log.insert(moved) else { throw StorageError(.database, "the moved event's new id \(moved.id) is taken") }
             try EventRow.enqueue(moved.id, db)
             try db.execute(
                 sql: "INSERT OR REPLACE INTO movedEvent (replica, seq, toReplica, toSeq) VALUES (?, ?, ?, ?)",

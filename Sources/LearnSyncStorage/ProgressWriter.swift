@@ -36,7 +36,7 @@ struct ProgressWriter {
     mutating func apply(_ event: ProgressEvent) throws {
         guard catalog[event.course] != nil else { return }
         let key = Key(learner: aliases.root(of: event.learner), course: event.course)
-        if cache[key] == nil { cache[key] = try DeviceStore.fetchProgress(db, learner: key.learner, course: key.course) }
+        try load(key)
         // Applied in place: a copy taken out of the cache and put back was copied whole on
         // every event (copy on write), a fifth of storing a pulled page.
         if cache[key]!.apply(event, catalog: catalog) == .rebuild {
@@ -50,7 +50,7 @@ struct ProgressWriter {
     mutating func retime(_ event: ProgressEvent, to time: HLCTimestamp) throws -> Bool {
         guard catalog[event.course] != nil else { return true }
         let key = Key(learner: aliases.root(of: event.learner), course: event.course)
-        if cache[key] == nil { cache[key] = try DeviceStore.fetchProgress(db, learner: key.learner, course: key.course) }
+        try load(key)
         guard cache[key]!.retime(event, to: time, catalog: catalog) != .rebuild else { return false }
         dirty.insert(key)
         return true
@@ -133,5 +133,10 @@ struct ProgressWriter {
             // Content-keyed, so remembering before the commit is safe even if it rolls back.
             ProgressDecodeCache.remember(progress, as: state)
         }
+    }
+
+    /// Reads a progress row into the cache unless it is there, to be changed in place.
+    private mutating func load(_ key: Key) throws {
+        if cache[key] == nil { cache[key] = try DeviceStore.fetchProgress(db, learner: key.learner, course: key.course) }
     }
 }

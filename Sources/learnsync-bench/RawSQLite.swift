@@ -34,7 +34,7 @@ final class RawSQLite {
             ? "INSERT INTO event (replica, seq, learner, hlc, course, type, item, answers, choice, amount, root, pos) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
             : "INSERT INTO event VALUES (?,?,?,?,?,?,?,?,?,?,0)"
         guard sqlite3_prepare_v2(db, insertSQL, -1, &insert, nil) == SQLITE_OK,
-            sqlite3_prepare_v2(db, server ? "SELECT 1" : "INSERT INTO outbox VALUES (?,?)", -1, &outbox, nil) == SQLITE_OK
+            server || sqlite3_prepare_v2(db, "INSERT INTO outbox VALUES (?,?)", -1, &outbox, nil) == SQLITE_OK
         else {
             throw BenchError("prepare failed")
         }
@@ -69,7 +69,7 @@ final class RawSQLite {
             }
             guard sqlite3_step(insert) == SQLITE_DONE else { throw BenchError("insert failed") }
             sqlite3_reset(insert)
-            guard inOutbox, !server else { continue }
+            guard inOutbox, let outbox else { continue }
             bind(outbox, 1, c.replica); sqlite3_bind_int64(outbox, 2, c.seq)
             guard sqlite3_step(outbox) == SQLITE_DONE else { throw BenchError("outbox insert failed") }
             sqlite3_reset(outbox)
