@@ -9,6 +9,8 @@ public final class SQLiteServerStore: ServerStore {
     let writer: any DatabaseWriter
     /// Syncs share transactions under load (see ``GroupCommit``).
     private let syncs: GroupCommit
+    /// Checkpoints the file's write-ahead log off the writer (nil in memory).
+    private let checkpointer: BackgroundCheckpointer?
 
     /// Opens or creates the database file and runs pending migrations.
     public init(path: String) throws {
@@ -21,6 +23,9 @@ public final class SQLiteServerStore: ServerStore {
             writer = try DatabasePool(path: path, configuration: configuration)
             try ServerSchema.migrator.migrate(writer)
             syncs = GroupCommit(writer: writer)
+            let checkpointer = try BackgroundCheckpointer(path: path)
+            writer.writeWithoutTransaction { db in checkpointer.install(on: db) }
+            self.checkpointer = checkpointer
         } catch {
             throw ServerError("cannot open the server database", cause: error)
         }
@@ -32,9 +37,15 @@ public final class SQLiteServerStore: ServerStore {
             writer = try DatabaseQueue()
             try ServerSchema.migrator.migrate(writer)
             syncs = GroupCommit(writer: writer)
+            checkpointer = nil
         } catch {
             throw ServerError("cannot open an in-memory server database", cause: error)
         }
+    }
+
+    deinit {
+        // The writer's hook holds the checkpointer unretained: close the writer first.
+        if checkpointer != nil { try? (writer as? DatabasePool)?.close() }
     }
 
     public func registerGuest(_ claim: GuestClaim, session: NewSession) async throws -> AttachOutcome {
