@@ -48,12 +48,12 @@ import Glibc
         deinit { close(socket) }
     }
 
-    static func start(_ folder: String) async throws -> EmbeddedServer {
+    static func start(_ folder: String, bodyTimeout: Duration = .milliseconds(400)) async throws -> EmbeddedServer {
         try await EmbeddedServer.start(
             databasePath: folder + "/slow-\(UUID().uuidString).sqlite", catalog: try SampleCatalog.load(), passwordCost: 4
         ) { configuration in
             configuration.headTimeout = .milliseconds(400)
-            configuration.bodyTimeout = .milliseconds(400)
+            configuration.bodyTimeout = bodyTimeout
             configuration.maxConnections = 8
         }
     }
@@ -72,6 +72,21 @@ import Glibc
             let closed = try await onOwnThread { connection.secondsUntilClosed() }
             #expect(closed != nil && closed! < 2, "a half-sent \(what) was not cut off")
         }
+    }
+
+    /// After an answer, the next head must come within the head timeout, even when the body
+    /// timeout before it was longer (the connection's one timer is moved earlier).
+    @Test func aConnectionIdleAfterItsAnswerIsClosed() async throws {
+        let server = try await Self.start(NSTemporaryDirectory(), bodyTimeout: .seconds(3))
+        defer { Task { await server.stop() } }
+        let connection = try RawConnection(port: server.url.port!)
+        connection.send("POST /v1/guests HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n")
+        // Past the head timeout, within the body timeout: the body is still welcome.
+        try await Task.sleep(for: .milliseconds(600))
+        connection.send("{}")
+        // The answer (a problem: the body is not a registration) arrives, then the close.
+        let closed = try await onOwnThread { connection.secondsUntilClosed() }
+        #expect(closed != nil && closed! < 1.5, "an idle connection was closed after \(closed.map { "\($0) s" } ?? "more than 5 s"), not after the 0.4 s head timeout")
     }
 
     @Test func slowClientsCannotStarveOthers() async throws {
