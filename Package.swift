@@ -168,6 +168,7 @@ let package = Package(
             name: "LearnSyncServerTests",
             dependencies: [
                 "LearnSyncServer", "LearnSyncPostgres", "LearnSyncTesting", "LearnSync",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],

@@ -184,50 +184,18 @@ public final class SQLiteServerStore: ServerStore {
             let held = try Self.replicaState(replica, db)
             var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
             rules.check(owner: held?.ownerRoot, storedLastSeq: held?.lastSeq ?? 0)
-            let members = attached.members(of: root)
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sentHLC)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (replica, seq) DO NOTHING
-                """)
-            var position = try Self.lastPosition(of: root, mapped: attached.mapped, db) + 1
-            let existing = try db.cachedStatement(sql: """
-                SELECT learner, hlc, COALESCE(sentHLC, hlc), course, type, item, answers, choice, amount
-                FROM event WHERE replica = ? AND seq = ?
-                """)
-            var stored: Int64 = 0
-            for event in events {
-                guard try rules.admit(event, isMember: members.contains(event.learner), isErased: { try Self.isErased(event.learner, db) })
-                else { continue }
-                let c = EventColumns(event)
-                let hlc = rules.storedTime(of: event)
-                var binding = insert.startBinding()
-                binding.bind(root.rawValue, at: 1)
-                binding.bind(position, at: 2)
-                var storedColumns = c
-                storedColumns.hlc = hlc.rawValue
-                binding.bind(storedColumns, from: 3)
-                binding.bind(hlc == event.timestamp ? nil : c.hlc, at: 13)
-                try binding.execute()
-                if db.changesCount > 0 {
-                    rules.stored(event, at: hlc, position: position)
-                    position += 1
-                    stored = max(stored, c.seq)
-                    continue
-                }
-                existing.setUncheckedArguments([c.replica, c.seq])
-                guard let row = try Row.fetchOne(existing) else { continue }
-                let same = EventColumns(
-                    replica: c.replica, seq: c.seq, learner: row[0], hlc: row[2], course: row[3], type: row[4], item: row[5],
-                    answers: row[6], choice: row[7], amount: row[8]) == c
-                rules.duplicate(event, same: same, storedAt: HLCTimestamp(rawValue: row[1]))
-            }
+            var push = PushWriter(
+                root: root, replica: replica, storedLastSeq: held?.lastSeq ?? 0, members: attached.members(of: root), rules: rules,
+                position: try Self.lastPosition(of: root, mapped: attached.mapped, db) + 1)
+            try push.store(events, db)
+            let stored = push.stored
             if held == nil || stored > (held?.lastSeq ?? 0) {
                 try db.cachedStatement(sql: """
                     INSERT INTO replica (id, owner, lastSeq) VALUES (?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET lastSeq = max(lastSeq, excluded.lastSeq)
                     """).execute(arguments: [replica.rawValue, root.rawValue, stored])
             }
-            return try Self.page(of: root, attached: attached, after: cursor, limit: limit, rules: rules, db)
+            return try Self.page(of: root, attached: attached, after: cursor, limit: limit, rules: push.rules, db)
         }
     }
 

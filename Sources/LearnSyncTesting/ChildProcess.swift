@@ -21,6 +21,10 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // Nothing else of this process's: a descriptor opened without close-on-exec (SwiftNIO
+        // accepts connections that way on Linux) would otherwise stay open in the child, and a
+        // connection the server closed would stay open as long as the child runs.
+        _ = Self.closeFrom?(&actions, 3)
         let variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0)=\($1)" }
         var argv = arguments.map { strdup($0) } + [nil]
         var envp = variables.map { strdup($0) } + [nil]
@@ -30,6 +34,11 @@ public final class ChildProcess: Sendable {
         guard spawned == 0 else { throw ChildProcessError(description: "cannot run \(arguments[0]): \(String(cString: strerror(spawned)))") }
         self.pid = pid
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34 and later), which Swift's Glibc
+    /// module does not declare.
+    private static let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? =
+        dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self) }
 
     /// Kills the child with SIGKILL: no chance to clean up, as a crash or an OOM kill would.
     public func kill() {

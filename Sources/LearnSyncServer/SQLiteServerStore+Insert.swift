@@ -1,0 +1,140 @@
+import GRDB
+import LearnSyncModels
+import LearnSyncSQLite
+
+/// Storing a push's events in the embedded store, inside the sync's transaction.
+///
+/// Events the replica has never pushed (counters past the highest it has stored) go in
+/// multi-row `INSERT`s of up to ``rowsPerInsert`` rows: one statement step per run instead of
+/// one per event, which halved the cost per row of the bare insert. Should such a run meet a
+/// stored id after all (a database from before the replica table, or one event twice in a
+/// request), the run is rolled back and stored one event at a time, where every duplicate is
+/// judged; so is every event a device sends again.
+extension SQLiteServerStore {
+    /// Rows per multi-row `INSERT` (13 parameters each).
+    static let rowsPerInsert = 64
+
+    /// What storing a push needs to know and keeps track of.
+    struct PushWriter {
+        let root: LearnerID
+        let replica: ReplicaID
+        /// The highest counter stored under the replica before this request: events past it
+        /// are new.
+        let storedLastSeq: Int64
+        let members: Set<LearnerID>
+        var rules: SyncRules
+        /// The feed position the next new event takes.
+        var position: Int64
+        /// The highest counter this request stored.
+        var stored: Int64 = 0
+
+        /// Stores `events` in order, judging each by the rules.
+        mutating func store(_ events: [ProgressEvent], _ db: Database) throws {
+            var start = events.startIndex
+            while start < events.endIndex {
+                let end = min(start + SQLiteServerStore.rowsPerInsert, events.endIndex)
+                let run = events[start..<end]
+                if try !storeNew(run, db) {
+                    for event in run { try storeOne(event, db) }
+                }
+                start = end
+            }
+        }
+
+        /// Stores `run` in one statement when every event of it is new; false when it is not
+        /// (nothing of the run is stored then, and the rules are as before).
+        private mutating func storeNew(_ run: ArraySlice<ProgressEvent>, _ db: Database) throws -> Bool {
+            guard run.count > 1, run.allSatisfy({ $0.id.replica == replica && $0.id.seq > storedLastSeq }) else { return false }
+            let before = rules
+            var admitted = [ProgressEvent]()
+            admitted.reserveCapacity(run.count)
+            for event in run where try rules.admit(event, isMember: members.contains(event.learner), isErased: { try SQLiteServerStore.isErased(event.learner, db) }) {
+                admitted.append(event)
+            }
+            guard !admitted.isEmpty else { return true }
+            try db.cachedStatement(sql: "SAVEPOINT run").execute()
+            let statement = try db.cachedStatement(sql: SQLiteServerStore.insertSQL(rows: admitted.count))
+            var binding = statement.startBinding()
+            var times = [HLCTimestamp]()
+            times.reserveCapacity(admitted.count)
+            for (row, event) in admitted.enumerated() {
+                let time = rules.storedTime(of: event)
+                bind(event, at: time, position: position + Int64(row), into: &binding, from: Int32(row) * 13 + 1)
+                times.append(time)
+            }
+            try binding.execute()
+            guard db.changesCount == admitted.count else {
+                try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT run").execute()
+                try db.cachedStatement(sql: "RELEASE SAVEPOINT run").execute()
+                rules = before
+                return false
+            }
+            try db.cachedStatement(sql: "RELEASE SAVEPOINT run").execute()
+            for (event, time) in zip(admitted, times) {
+                rules.stored(event, at: time, position: position)
+                position += 1
+                stored = max(stored, event.id.seq)
+            }
+            return true
+        }
+
+        /// Stores one event, or judges the one stored under its id.
+        private mutating func storeOne(_ event: ProgressEvent, _ db: Database) throws {
+            guard try rules.admit(event, isMember: members.contains(event.learner), isErased: { try SQLiteServerStore.isErased(event.learner, db) })
+            else { return }
+            let time = rules.storedTime(of: event)
+            var binding = try db.cachedStatement(sql: SQLiteServerStore.insertSQL(rows: 1)).startBinding()
+            bind(event, at: time, position: position, into: &binding, from: 1)
+            try binding.execute()
+            if db.changesCount > 0 {
+                rules.stored(event, at: time, position: position)
+                position += 1
+                stored = max(stored, event.id.seq)
+                return
+            }
+            let c = EventColumns(event)
+            let existing = try db.cachedStatement(sql: """
+                SELECT learner, hlc, COALESCE(sentHLC, hlc), course, type, item, answers, choice, amount
+                FROM event WHERE replica = ? AND seq = ?
+                """)
+            existing.setUncheckedArguments([c.replica, c.seq])
+            guard let row = try Row.fetchOne(existing) else { return }
+            let same = EventColumns(
+                replica: c.replica, seq: c.seq, learner: row[0], hlc: row[2], course: row[3], type: row[4], item: row[5],
+                answers: row[6], choice: row[7], amount: row[8]) == c
+            rules.duplicate(event, same: same, storedAt: HLCTimestamp(rawValue: row[1]))
+        }
+
+        /// Binds one row's 13 columns from parameter `first`: the event stored at `time`, with
+        /// the time it was sent in `sentHLC` when that differs.
+        private func bind(_ event: ProgressEvent, at time: HLCTimestamp, position: Int64, into binding: inout DirectBinding, from first: Int32) {
+            var columns = EventColumns(event)
+            let sent = columns.hlc
+            columns.hlc = time.rawValue
+            binding.bind(root.rawValue, at: first)
+            binding.bind(position, at: first + 1)
+            binding.bind(columns, from: first + 2)
+            binding.bind(time == event.timestamp ? nil : sent, at: first + 12)
+        }
+    }
+
+    /// The `INSERT` of `rows` events, each with its root and position.
+    static func insertSQL(rows: Int) -> String {
+        switch rows {
+        case 1: oneRowInsertSQL
+        case rowsPerInsert: fullInsertSQL
+        default: makeInsertSQL(rows: rows)
+        }
+    }
+
+    private static let oneRowInsertSQL = makeInsertSQL(rows: 1)
+    private static let fullInsertSQL = makeInsertSQL(rows: rowsPerInsert)
+
+    private static func makeInsertSQL(rows: Int) -> String {
+        let row = "(" + Array(repeating: "?", count: 13).joined(separator: ", ") + ")"
+        return """
+            INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sentHLC)
+            VALUES \(Array(repeating: row, count: rows).joined(separator: ", ")) ON CONFLICT (replica, seq) DO NOTHING
+            """
+    }
+}
