@@ -5,15 +5,11 @@ import LearnSyncSQLite
 /// Storing a push's events in the embedded store, inside the sync's transaction.
 ///
 /// Events the replica has never pushed (counters past the highest it has stored) go in
-/// multi-row `INSERT`s of up to ``rowsPerInsert`` rows: one statement step per run instead of
-/// one per event, which halved the cost per row of the bare insert. Should such a run meet a
-/// stored id after all (a database from before the replica table, or one event twice in a
-/// request), the run is rolled back and stored one event at a time, where every duplicate is
-/// judged; so is every event a device sends again.
+/// multi-row `INSERT`s (``MultiRowInsert``). Should such a run meet a stored id after all (a
+/// database from before the replica table, or one event twice in a request), the run is rolled
+/// back and stored one event at a time, where every duplicate is judged; so is every event a
+/// device sends again.
 extension SQLiteServerStore {
-    /// Rows per multi-row `INSERT` (13 parameters each).
-    static let rowsPerInsert = 64
-
     /// What storing a push needs to know and keeps track of.
     struct PushWriter {
         let root: LearnerID
@@ -32,7 +28,7 @@ extension SQLiteServerStore {
         mutating func store(_ events: [ProgressEvent], _ db: Database) throws {
             var start = events.startIndex
             while start < events.endIndex {
-                let end = min(start + SQLiteServerStore.rowsPerInsert, events.endIndex)
+                let end = min(start + SQLiteServerStore.eventInsert.maxRows, events.endIndex)
                 let run = events[start..<end]
                 if try !storeNew(run, db) {
                     for event in run { try storeOne(event, db) }
@@ -52,24 +48,15 @@ extension SQLiteServerStore {
                 admitted.append(event)
             }
             guard !admitted.isEmpty else { return true }
-            try db.cachedStatement(sql: "SAVEPOINT run").execute()
-            let statement = try db.cachedStatement(sql: SQLiteServerStore.insertSQL(rows: admitted.count))
-            var binding = statement.startBinding()
-            var times = [HLCTimestamp]()
-            times.reserveCapacity(admitted.count)
-            for (row, event) in admitted.enumerated() {
-                let time = rules.storedTime(of: event)
-                bind(event, at: time, position: position + Int64(row), into: &binding, from: Int32(row) * 13 + 1)
-                times.append(time)
+            let times = admitted.map { rules.storedTime(of: $0) }
+            let first = position
+            let allNew = try SQLiteServerStore.eventInsert.insertIfAllNew(rows: admitted.count, db) { binding, row, parameter in
+                bind(admitted[row], at: times[row], position: first + Int64(row), into: &binding, from: parameter)
             }
-            try binding.execute()
-            guard db.changesCount == admitted.count else {
-                try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT run").execute()
-                try db.cachedStatement(sql: "RELEASE SAVEPOINT run").execute()
+            guard allNew else {
                 rules = before
                 return false
             }
-            try db.cachedStatement(sql: "RELEASE SAVEPOINT run").execute()
             for (event, time) in zip(admitted, times) {
                 rules.stored(event, at: time, position: position)
                 position += 1
@@ -83,7 +70,7 @@ extension SQLiteServerStore {
             guard try rules.admit(event, isMember: members.contains(event.learner), isErased: { try SQLiteServerStore.isErased(event.learner, db) })
             else { return }
             let time = rules.storedTime(of: event)
-            var binding = try db.cachedStatement(sql: SQLiteServerStore.insertSQL(rows: 1)).startBinding()
+            var binding = try db.cachedStatement(sql: SQLiteServerStore.eventInsert.sql(rows: 1)).startBinding()
             bind(event, at: time, position: position, into: &binding, from: 1)
             try binding.execute()
             if db.changesCount > 0 {
@@ -118,23 +105,8 @@ extension SQLiteServerStore {
         }
     }
 
-    /// The `INSERT` of `rows` events, each with its root and position.
-    static func insertSQL(rows: Int) -> String {
-        switch rows {
-        case 1: oneRowInsertSQL
-        case rowsPerInsert: fullInsertSQL
-        default: makeInsertSQL(rows: rows)
-        }
-    }
-
-    private static let oneRowInsertSQL = makeInsertSQL(rows: 1)
-    private static let fullInsertSQL = makeInsertSQL(rows: rowsPerInsert)
-
-    private static func makeInsertSQL(rows: Int) -> String {
-        let row = "(" + Array(repeating: "?", count: 13).joined(separator: ", ") + ")"
-        return """
-            INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sentHLC)
-            VALUES \(Array(repeating: row, count: rows).joined(separator: ", ")) ON CONFLICT (replica, seq) DO NOTHING
-            """
-    }
+    /// The `INSERT` of events, each with its root and position.
+    static let eventInsert = MultiRowInsert(
+        head: "INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sentHLC)", columns: 13,
+        tail: "ON CONFLICT (replica, seq) DO NOTHING")
 }

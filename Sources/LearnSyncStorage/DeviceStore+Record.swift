@@ -85,17 +85,25 @@ extension DeviceStore {
         recorded.reserveCapacity(entries.count)
         let first = seq
         let log = try EventRow.Inserter(db)
-        for entry in entries {
-            let event = try ProgressEvent(
-                id: EventID(replica: replica, seq: seq), learner: learner, timestamp: hlc.tick(now: now),
-                course: entry.course, payload: try stamp(entry, catalog: catalog, db))
-            seq += 1
-            // The counter continues past every event of this replica, so the id is free; if it
-            // were not, the new event would be dropped in silence.
-            guard try log.insert(event) else { throw StorageError(.database, "the new event's id \(event.id) is taken") }
-            try progress.apply(event)
-            recorded.append(event)
+        var logged = 0
+        /// Puts the events recorded since the last call in the log, and their effect on progress.
+        func logRecorded() throws {
+            let new = try log.insert(recorded[logged...])
+            // The counter continues past every event of this replica, so the ids are free; if
+            // one were not, its event would be dropped in silence.
+            guard new.count == recorded.count - logged else { throw StorageError(.database, "a new event's id is taken") }
+            try progress.apply(logged: new)
+            logged = recorded.count
         }
+        for entry in entries {
+            // A reset names the events the log holds: those recorded before it go in first.
+            if case .courseReset = entry.payload { try logRecorded() }
+            recorded.append(try ProgressEvent(
+                id: EventID(replica: replica, seq: seq), learner: learner, timestamp: hlc.tick(now: now),
+                course: entry.course, payload: try stamp(entry, catalog: catalog, db)))
+            seq += 1
+        }
+        try logRecorded()
         // Into the outbox in one statement: a second insert per event cost a tenth of recording.
         var outbox = try db.cachedStatement(sql: "INSERT INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE replica = ? AND seq BETWEEN ? AND ?")
             .startBinding()

@@ -330,11 +330,9 @@ extension DeviceStore {
                 if try progress.hasEvents(of: edge.guest) { needsRebuild = true }
             }
             var latest = HLCTimestamp(rawValue: 0)
-            let log = try EventRow.Inserter(db)
-            for event in result.pulled where try log.insert(event) {
-                latest = max(latest, event.timestamp)
-                if !needsRebuild { try progress.apply(event) }
-            }
+            let new = try EventRow.Inserter(db).insert(result.pulled)
+            for event in new { latest = max(latest, event.timestamp) }
+            if !needsRebuild { try progress.apply(logged: new) }
             let root = try Self.currentRoot(db)
             if needsRebuild {
                 try progress.rebuild(learner: root)

@@ -6,15 +6,17 @@ import LearnSyncModels
 enum EventRow {
     static let columns = "replica, seq, learner, hlc, course, type, item, answers, choice, amount"
 
-    /// Inserts events into the log through one prepared statement, looked up once: the
-    /// statement cache hashes the SQL text on every lookup.
+    /// Inserts events into the log: one event through one prepared statement, looked up once
+    /// (the statement cache hashes the SQL text on every lookup), or many in multi-row
+    /// statements (``MultiRowInsert``).
     struct Inserter {
         private let db: Database
         private let statement: Statement
+        static let multiRow = MultiRowInsert(head: "INSERT OR IGNORE INTO event (\(columns))", columns: 10)
 
         init(_ db: Database) throws {
             self.db = db
-            statement = try db.cachedStatement(sql: "INSERT OR IGNORE INTO event (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            statement = try db.cachedStatement(sql: Self.multiRow.sql(rows: 1))
         }
 
         /// Inserts an event unless its id is already there; returns whether it was new.
@@ -23,6 +25,28 @@ enum EventRow {
             binding.bind(EventColumns(event), from: 1)
             try binding.execute()
             return db.changesCount > 0
+        }
+
+        /// Inserts `events` in order, each unless its id is already there, and returns those
+        /// that were new. Runs of events go in one statement when all of them are new, else one
+        /// at a time.
+        func insert(_ events: some Collection<ProgressEvent>) throws -> [ProgressEvent] {
+            var new = [ProgressEvent]()
+            new.reserveCapacity(events.count)
+            var rest = events[...]
+            while !rest.isEmpty {
+                let run = rest.prefix(Self.multiRow.maxRows)
+                rest = rest.dropFirst(run.count)
+                if run.count > 1 {
+                    let columns = run.map(EventColumns.init)
+                    if try Self.multiRow.insertIfAllNew(rows: run.count, db, bind: { binding, row, first in binding.bind(columns[row], from: first) }) {
+                        new.append(contentsOf: run)
+                        continue
+                    }
+                }
+                for event in run where try insert(event) { new.append(event) }
+            }
+            return new
         }
     }
 

@@ -34,15 +34,26 @@ struct ProgressWriter {
     /// Applies an event just inserted into the log (never one applied before). Events the
     /// catalog does not know are kept in the log but do not count until it does.
     mutating func apply(_ event: ProgressEvent) throws {
-        guard catalog[event.course] != nil else { return }
-        let key = Key(learner: aliases.root(of: event.learner), course: event.course)
-        try load(key)
-        // Applied in place: a copy taken out of the cache and put back was copied whole on
-        // every event (copy on write), a fifth of storing a pulled page.
-        if cache[key]!.apply(event, catalog: catalog) == .rebuild {
-            cache[key] = try build(key)
+        try apply(logged: CollectionOfOne(event))
+    }
+
+    /// Applies events the log holds already, in order. A course whose progress must be rebuilt
+    /// (``CourseProgress/apply(_:catalog:)``) is rebuilt from the log, which holds the later
+    /// of `events` too: those of that course are in it then, and skipped.
+    mutating func apply(logged events: some Collection<ProgressEvent>) throws {
+        var rebuilt = Set<Key>()
+        for event in events where catalog[event.course] != nil {
+            let key = Key(learner: aliases.root(of: event.learner), course: event.course)
+            guard !rebuilt.contains(key) else { continue }
+            try load(key)
+            // Applied in place: a copy taken out of the cache and put back was copied whole on
+            // every event (copy on write), a fifth of storing a pulled page.
+            if cache[key]!.apply(event, catalog: catalog) == .rebuild {
+                cache[key] = try build(key)
+                rebuilt.insert(key)
+            }
+            dirty.insert(key)
         }
-        dirty.insert(key)
     }
 
     /// Moves an applied event of the log to the earlier time a server stored it at; returns false
