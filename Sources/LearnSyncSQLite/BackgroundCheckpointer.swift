@@ -27,11 +27,11 @@ package final class BackgroundCheckpointer: Sendable {
     package let limit: Int32
     private let connection: DatabaseQueue
     private let queue = DispatchQueue(label: "learnsync.checkpoint", qos: .utility)
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     private struct State {
         /// The log's size at which the next background checkpoint starts.
-        var next: Int32 = 0
+        var next: Int32
         /// The log's size at the last commit (it shrinks when the log starts over).
         var last: Int32 = 0
         var running = false
@@ -48,7 +48,7 @@ package final class BackgroundCheckpointer: Sendable {
         // A passive checkpoint never waits; a busy one is skipped and retried after more pages.
         configuration.busyMode = .immediateError
         connection = try DatabaseQueue(path: path, configuration: configuration)
-        state.withLock { $0.next = interval }
+        state = Mutex(State(next: interval))
     }
 
     /// Makes this checkpointer run `db`'s checkpoints. Call it on the one connection that

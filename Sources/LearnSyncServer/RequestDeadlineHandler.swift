@@ -18,7 +18,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var deadline: NIODeadline?
     /// The one timer, and when it fires. Arming only moves `deadline`, and a timer that fires
     /// early schedules itself again: scheduling and cancelling a task for every request and
-    /// every answer was an eighth of the event loops' time in small syncs.
+    /// every answer was an eighth of the event-loop and concurrency-pool threads' samples in
+    /// small syncs.
     private var timer: (task: Scheduled<Void>, at: NIODeadline)?
 
     init(headTimeout: TimeAmount, bodyTimeout: TimeAmount) {

@@ -23,6 +23,19 @@ extension SQLiteServerStore {
         var position: Int64
         /// The highest counter this request stored.
         var stored: Int64 = 0
+        /// The one-row insert and the read of a stored event, each looked up at its first use in
+        /// this push: the statement cache hashes the SQL text on every lookup.
+        private var oneRow: Statement?
+        private var storedEvent: Statement?
+
+        init(root: LearnerID, replica: ReplicaID, storedLastSeq: Int64, members: Set<LearnerID>, rules: SyncRules, position: Int64) {
+            self.root = root
+            self.replica = replica
+            self.storedLastSeq = storedLastSeq
+            self.members = members
+            self.rules = rules
+            self.position = position
+        }
 
         /// Stores `events` in order, judging each by the rules.
         mutating func store(_ events: [ProgressEvent], _ db: Database) throws {
@@ -70,7 +83,8 @@ extension SQLiteServerStore {
             guard try rules.admit(event, isMember: members.contains(event.learner), isErased: { try SQLiteServerStore.isErased(event.learner, db) })
             else { return }
             let time = rules.storedTime(of: event)
-            var binding = try db.cachedStatement(sql: SQLiteServerStore.eventInsert.sql(rows: 1)).startBinding()
+            if oneRow == nil { oneRow = try db.cachedStatement(sql: SQLiteServerStore.eventInsert.sql(rows: 1)) }
+            var binding = oneRow!.startBinding()
             bind(event, at: time, position: position, into: &binding, from: 1)
             try binding.execute()
             if db.changesCount > 0 {
@@ -80,12 +94,14 @@ extension SQLiteServerStore {
                 return
             }
             let c = EventColumns(event)
-            let existing = try db.cachedStatement(sql: """
-                SELECT learner, hlc, COALESCE(sentHLC, hlc), course, type, item, answers, choice, amount
-                FROM event WHERE replica = ? AND seq = ?
-                """)
-            existing.setUncheckedArguments([c.replica, c.seq])
-            guard let row = try Row.fetchOne(existing) else { return }
+            if storedEvent == nil {
+                storedEvent = try db.cachedStatement(sql: """
+                    SELECT learner, hlc, COALESCE(sentHLC, hlc), course, type, item, answers, choice, amount
+                    FROM event WHERE replica = ? AND seq = ?
+                    """)
+            }
+            storedEvent!.setUncheckedArguments([c.replica, c.seq])
+            guard let row = try Row.fetchOne(storedEvent!) else { return }
             let same = EventColumns(
                 replica: c.replica, seq: c.seq, learner: row[0], hlc: row[2], course: row[3], type: row[4], item: row[5],
                 answers: row[6], choice: row[7], amount: row[8]) == c

@@ -31,15 +31,10 @@ struct ProgressWriter {
         return aliases
     }
 
-    /// Applies an event just inserted into the log (never one applied before). Events the
-    /// catalog does not know are kept in the log but do not count until it does.
-    mutating func apply(_ event: ProgressEvent) throws {
-        try apply(logged: CollectionOfOne(event))
-    }
-
-    /// Applies events the log holds already, in order. A course whose progress must be rebuilt
-    /// (``CourseProgress/apply(_:catalog:)``) is rebuilt from the log, which holds the later
-    /// of `events` too: those of that course are in it then, and skipped.
+    /// Applies events just inserted into the log (never applied before), in order. A course whose
+    /// progress must be rebuilt (``CourseProgress/apply(_:catalog:)``) is rebuilt from the log,
+    /// which holds the later of `events` too: those of that course are in it then, and skipped.
+    /// Events the catalog does not know are kept in the log but do not count until it does.
     mutating func apply(logged events: some Collection<ProgressEvent>) throws {
         var rebuilt = Set<Key>()
         for event in events where catalog[event.course] != nil {
