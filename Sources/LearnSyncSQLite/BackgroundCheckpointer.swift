@@ -16,7 +16,8 @@ import Synchronization
 /// SQLite starts the log over only when a write begins after a checkpoint has caught up with
 /// all of it, so a writer that never pauses outruns the background checkpoints and the log
 /// grows. At `limit` pages the writer therefore checkpoints in its commit, as SQLite would have
-/// done at 1,000; most pages are copied by then, and the log starts over.
+/// done at 1,000, after waiting for a background checkpoint that is still running; most pages
+/// are copied by then, and the log starts over.
 ///
 /// Durability does not change: with `synchronous = NORMAL` the log is flushed by each
 /// checkpoint, and the checkpoints still come every `interval` pages.
@@ -64,7 +65,11 @@ package final class BackgroundCheckpointer: Sendable {
     /// After a commit on the writer (the WAL hook).
     private func committed(logPages pages: Int32, _ db: OpaquePointer?, _ name: UnsafePointer<CChar>?) {
         if pages >= limit {
-            // The same call as SQLite's automatic checkpoint; a failure leaves it to the next commit.
+            // A passive checkpoint skips while another holds the checkpoint lock, and a writer
+            // that never pauses would then outrun every background checkpoint; so the writer
+            // first waits for the one running here (the queue is serial), then runs the same
+            // call as SQLite's automatic checkpoint. A failure leaves it to the next commit.
+            queue.sync {}
             sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
         }
         let start = state.withLock { state in
