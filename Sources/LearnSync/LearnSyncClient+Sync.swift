@@ -73,20 +73,40 @@ extension LearnSyncClient {
         let answer: Task<(response: SyncResponse, sent: Int64, received: Int64), any Error>
     }
 
-    /// Sends one round's request without waiting for its answer. A batch whose JSON would pass
-    /// the body limit (unusually large events: long quiz answers, resets naming many runs) is
-    /// cut in half until it fits; the rest goes in the next round.
-    private func startRound(_ batch: OutboxBatch, cursor: Int64, _ transport: any SyncTransport, token: String?) throws -> RoundInFlight {
+    /// A sync request written but for its cursor, which the answer before it brings: its JSON
+    /// and, when it goes gzip-compressed, that JSON compressed so far (``ContentCoding/GzipStart``).
+    /// Writing it while that answer is on its way leaves a few bytes of work between the answer
+    /// and the next request.
+    struct DraftRound: Sendable {
+        let batch: OutboxBatch
+        let start: Data
+        let gzipStart: ContentCoding.GzipStart?
+    }
+
+    /// Writes `batch` as a request but for its cursor. A batch whose JSON would pass the body
+    /// limit (unusually large events: long quiz answers, resets naming many runs) is cut in half
+    /// until it fits; the rest goes in the next round.
+    private func draft(_ batch: OutboxBatch) -> DraftRound {
         var batch = batch
-        var body: Data
+        var start: Data
+        let endBytes = SyncRequest.encodedEnd(cursor: .max).count
         while true {
-            body = try encoded(SyncRequest(replica: batch.replica, lastSeq: batch.lastSeq, cursor: cursor, events: batch.events))
-            guard body.count > ProtocolLimits.maxBodyBytes, batch.events.count > 1 else { break }
+            start = SyncRequest(replica: batch.replica, lastSeq: batch.lastSeq, cursor: 0, events: batch.events).encodedStart()
+            guard start.count + endBytes > ProtocolLimits.maxBodyBytes, batch.events.count > 1 else { break }
             batch.events.removeLast(batch.events.count / 2)
         }
-        return RoundInFlight(batch: batch, answer: Task { [body] in
+        let gzipStart = gzipsBody(ofBytes: start.count + endBytes) ? ContentCoding.GzipStart(start) : nil
+        return DraftRound(batch: batch, start: start, gzipStart: gzipStart)
+    }
+
+    /// Sends one round's request without waiting for its answer.
+    private func startRound(_ draft: DraftRound, cursor: Int64, _ transport: any SyncTransport, token: String?) -> RoundInFlight {
+        let end = SyncRequest.encodedEnd(cursor: cursor)
+        let body = draft.start + end
+        let gzipped = draft.gzipStart?.finished(with: end)
+        return RoundInFlight(batch: draft.batch, answer: Task {
             let sent = store.clock.millisecondsSince1970()
-            let response: SyncResponse = try await send(transport, method: "POST", path: "/v1/sync", body: body, token: token)
+            let response: SyncResponse = try await send(transport, method: "POST", path: "/v1/sync", body: body, gzipped: gzipped, token: token)
             return (response, sent, store.clock.millisecondsSince1970())
         })
     }
@@ -108,21 +128,22 @@ extension LearnSyncClient {
             ahead = nil
         } else {
             let batch = try store.outboxBatch(limit: ProtocolLimits.maxEventsPerRequest)
-            inFlight = try startRound(batch, cursor: batch.cursor, transport, token: token)
+            inFlight = startRound(draft(batch), cursor: batch.cursor, transport, token: token)
         }
         let batch = inFlight.batch, pending = batch.events
-        // While the server works: the batch after this one (after a pull, events recorded meanwhile).
-        async let nextBatch = store.outboxBatch(
-            limit: ProtocolLimits.maxEventsPerRequest, after: EventID(replica: batch.replica, seq: pending.last?.id.seq ?? 0))
+        // While the server works: the request after this one (after a pull, events recorded
+        // meanwhile), written but for the cursor this answer brings.
+        async let nextDraft = draft(try store.outboxBatch(
+            limit: ProtocolLimits.maxEventsPerRequest, after: EventID(replica: batch.replica, seq: pending.last?.id.seq ?? 0)))
         let (response, sent, received) = try await inFlight.answer.value
         let catalogChanged = batch.fetchedCatalog != response.catalog
-        let following = try await nextBatch
+        let following = try await nextDraft
         // Storing this answer must not move the device's events or cursor: no refusal, no new
         // replica id, no pulled event under the pushing replica's id (a collision moves events).
-        if response.more || !following.events.isEmpty, response.rejected.isEmpty, !response.renewReplica, !catalogChanged,
+        if response.more || !following.batch.events.isEmpty, response.rejected.isEmpty, !response.renewReplica, !catalogChanged,
             !response.events.contains(where: { $0.id.replica == batch.replica })
         {
-            ahead = try startRound(following, cursor: response.cursor, transport, token: token)
+            ahead = startRound(following, cursor: response.cursor, transport, token: token)
         }
         let refused = response.rejected.map { rejection in
             Refusal(
@@ -234,13 +255,15 @@ extension LearnSyncClient {
         try await send(transport, method: "GET", path: path, body: nil, token: token)
     }
 
+    /// Sends a request and decodes the answer; `gzipped` is `body` compressed already.
     private func send<Answer: WireCodable>(
-        _ transport: any SyncTransport, method: String, path: String, body: Data?, token: String?
+        _ transport: any SyncTransport, method: String, path: String, body: Data?, gzipped: Data? = nil, token: String?
     ) async throws -> Answer {
         var headers = ["Accept-Encoding": "gzip"]
         if body != nil { headers["Content-Type"] = "application/json" }
         if let token { headers["Authorization"] = "Bearer \(token)" }
-        let response = try await deliver(TransportRequest(method: method, path: path, headers: headers, body: body ?? Data()), over: transport)
+        let request = TransportRequest(method: method, path: path, headers: headers, body: body ?? Data())
+        let response = try await deliver(request, gzipped: gzipped, over: transport)
         guard (200...299).contains(response.status) else {
             let problem = try? WireCoding.decode(Problem.self, from: response.body)
             let detail = problem?.detail ?? "HTTP \(response.status)"
@@ -272,15 +295,20 @@ extension LearnSyncClient {
         }
     }
 
-    /// Sends `request` with its body gzip-compressed when that gains (``ContentCoding``), again as
-    /// it is if the server does not take gzip (`415 unsupported-encoding`, remembered for this
-    /// client's later requests), and returns the answer with its body decoded. URLSession decodes
-    /// gzip answers itself; other transports may not.
-    private func deliver(_ request: TransportRequest, over transport: any SyncTransport) async throws(SyncError) -> TransportResponse {
+    /// Whether a request body of `count` bytes goes gzip-compressed: when that gains
+    /// (``ContentCoding/minimumCompressedBytes``) and the server has not refused gzip.
+    private func gzipsBody(ofBytes count: Int) -> Bool {
+        count >= ContentCoding.minimumCompressedBytes && !serverRefusesGzip.load(ordering: .relaxed)
+    }
+
+    /// Sends `request` with its body gzip-compressed when that gains (`gzipped`, when the caller
+    /// compressed it already), again as it is if the server does not take gzip (`415
+    /// unsupported-encoding`, remembered for this client's later requests), and returns the
+    /// answer with its body decoded. URLSession decodes gzip answers itself; other transports
+    /// may not.
+    private func deliver(_ request: TransportRequest, gzipped: Data?, over transport: any SyncTransport) async throws(SyncError) -> TransportResponse {
         var compressed = request
-        if request.body.count >= ContentCoding.minimumCompressedBytes, !serverRefusesGzip.load(ordering: .relaxed),
-            let gzipped = ContentCoding.gzip(request.body)
-        {
+        if gzipsBody(ofBytes: request.body.count), let gzipped = gzipped ?? ContentCoding.gzip(request.body) {
             compressed.body = gzipped
             compressed.headers["Content-Encoding"] = "gzip"
         }

@@ -61,23 +61,75 @@ package enum ContentCoding: Sendable, Equatable {
     /// `data` gzip-compressed at zlib's fastest level (about 6 bytes per sync event in place of
     /// 140, at a few hundred MB/s), or nil if zlib could not start (out of memory).
     package static func gzip(_ data: Data) -> Data? {
+        GzipStart(Data())?.finished(with: data)
+    }
+
+    /// A gzip body whose start is compressed before its end is known, so that the end (a sync
+    /// request's cursor, known only when the previous answer arrives) costs a few bytes of work.
+    ///
+    /// The start is a raw deflate stream flushed to a byte boundary with no final block
+    /// (`Z_SYNC_FLUSH`); the end is a second raw deflate stream that ends the data. A decoder
+    /// reads the two as one stream of blocks, and the gzip trailer's CRC-32 of the whole is
+    /// combined from the two parts' (`crc32_combine`): the body is one ordinary gzip member.
+    package struct GzipStart: Sendable {
+        /// The start, deflated and flushed (empty for an empty start).
+        private let deflated: Data
+        private let crc: UInt
+        private let count: Int
+
+        /// Compresses `start`; nil if zlib could not start (out of memory).
+        package init?(_ start: Data) {
+            guard let deflated = start.isEmpty ? Data() : ContentCoding.rawDeflate(start, flush: Z_SYNC_FLUSH) else { return nil }
+            self.deflated = deflated
+            self.crc = ContentCoding.crc32(of: start)
+            self.count = start.count
+        }
+
+        /// The gzip body of the start followed by `end`; nil if zlib could not start.
+        package func finished(with end: Data) -> Data? {
+            guard let last = ContentCoding.rawDeflate(end, flush: Z_FINISH) else { return nil }
+            // RFC 1952: magic, deflate, no flags, no time, fastest level (XFL 4), unknown system.
+            var body = Data([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 4, 255])
+            body.reserveCapacity(body.count + deflated.count + last.count + 8)
+            body.append(deflated)
+            body.append(last)
+            let total = UInt32(truncatingIfNeeded: count + end.count)
+            let whole = UInt32(truncatingIfNeeded: crc32_combine(crc, ContentCoding.crc32(of: end), off_t(end.count)))
+            for value in [whole, total] { withUnsafeBytes(of: value.littleEndian) { body.append(contentsOf: $0) } }
+            return body
+        }
+    }
+
+    /// `data` as a raw deflate stream (no header, no trailer) at zlib's fastest level, ended by
+    /// `flush`: `Z_FINISH` ends the stream, `Z_SYNC_FLUSH` leaves it open at a byte boundary.
+    private static func rawDeflate(_ data: Data, flush: Int32) -> Data? {
         var stream = z_stream()
-        // 15 bits of window, +16 for the gzip wrapper.
-        guard CZlib_deflateInit2(&stream, Z_BEST_SPEED, 15 + 16) == Z_OK else { return nil }
+        // 15 bits of window, negative for no zlib wrapper.
+        guard CZlib_deflateInit2(&stream, Z_BEST_SPEED, -15) == Z_OK else { return nil }
         defer { deflateEnd(&stream) }
-        var output = Data(count: Int(deflateBound(&stream, uLong(data.count))))
+        // deflateBound covers Z_FINISH; a sync flush adds an empty stored block (5 bytes).
+        var output = Data(count: Int(deflateBound(&stream, uLong(data.count))) + 16)
         let status = data.withUnsafeBytes { input in
             output.withUnsafeMutableBytes { out in
                 stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
                 stream.avail_in = uInt(input.count)
                 stream.next_out = out.baseAddress?.assumingMemoryBound(to: Bytef.self)
                 stream.avail_out = uInt(out.count)
-                return CZlib.deflate(&stream, Z_FINISH)
+                return CZlib.deflate(&stream, flush)
             }
         }
-        guard status == Z_STREAM_END else { return nil }
+        // A sync flush is complete when all input is taken and output room is left (zlib's manual).
+        let complete = flush == Z_FINISH ? status == Z_STREAM_END : status == Z_OK && stream.avail_in == 0 && stream.avail_out > 0
+        guard complete else { return nil }
         output.count = Int(stream.total_out)
         return output
+    }
+
+    /// The CRC-32 that gzip's trailer holds.
+    private static func crc32(of data: Data) -> UInt {
+        data.withUnsafeBytes { bytes in
+            CZlib.crc32(0, bytes.baseAddress?.assumingMemoryBound(to: Bytef.self), uInt(bytes.count))
+        }
     }
 
     /// Whether `data` starts as a gzip stream does (1f 8b). JSON never does, so a body that was

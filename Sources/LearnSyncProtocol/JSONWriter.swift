@@ -18,10 +18,35 @@ package struct JSONWriter {
     }
 
     private mutating func container(_ open: Unicode.Scalar, _ close: Unicode.Scalar, _ body: (inout JSONWriter) -> Void) {
+        opening(open)
+        body(&self)
+        closing(close)
+    }
+
+    /// Opens an object whose members, and the `}` of ``closingObject()``, may be written by
+    /// another writer: a message written in two parts.
+    mutating func openingObject() {
+        opening("{")
+    }
+
+    /// Ends an object opened by ``openingObject()`` in a writer made with ``init(afterMembers:)``.
+    mutating func closingObject() {
+        closing("}")
+    }
+
+    /// A writer that goes on with an object whose members so far another writer wrote.
+    init(afterMembers capacity: Int) {
+        self.init(capacity: capacity)
+        needsComma = true
+    }
+
+    private mutating func opening(_ open: Unicode.Scalar) {
         separate()
         bytes.append(UInt8(ascii: open))
         needsComma = false
-        body(&self)
+    }
+
+    private mutating func closing(_ close: Unicode.Scalar) {
         bytes.append(UInt8(ascii: close))
         needsComma = true
     }

@@ -1,3 +1,4 @@
+package import Foundation
 import LearnSyncModels
 
 /// A message with a hand-written JSON form, its only codec: every request is read by the one
@@ -168,25 +169,51 @@ extension SyncRequest: WireMessage {
         return events
     }
 
+    /// Writes the cursor last, so that a client can write a request before it knows the cursor
+    /// (``encodedStart()``, ``encodedEnd(cursor:)``).
     package func write(to writer: inout JSONWriter) {
-        writer.object { w in
-            w.key("protocol")
-            w.int(version)
-            w.key("replica")
-            w.string(replica.rawValue)
-            w.key("lastSeq")
-            w.int(lastSeq)
-            w.key("cursor")
-            w.int(cursor)
-            if let limit {
-                w.key("limit")
-                w.int(limit)
-            }
-            w.key("events")
-            w.array { w in
-                for event in events { event.write(to: &w, includingReplica: event.id.replica != replica) }
-            }
+        writeStart(to: &writer)
+        Self.writeEnd(cursor: cursor, to: &writer)
+    }
+
+    /// This request's JSON but for its cursor: ``encodedStart()`` followed by
+    /// ``encodedEnd(cursor:)`` is the whole request with that cursor. A client writes its next
+    /// request while the answer that brings the cursor is on its way.
+    package func encodedStart() -> Data {
+        var writer = JSONWriter(capacity: 64 + events.count * 160)
+        writeStart(to: &writer)
+        return Data(writer.bytes)
+    }
+
+    /// The end of a request that ``encodedStart()`` began: its cursor and the closing brace.
+    package static func encodedEnd(cursor: Int64) -> Data {
+        var writer = JSONWriter(afterMembers: 32)
+        writeEnd(cursor: cursor, to: &writer)
+        return Data(writer.bytes)
+    }
+
+    private func writeStart(to w: inout JSONWriter) {
+        w.openingObject()
+        w.key("protocol")
+        w.int(version)
+        w.key("replica")
+        w.string(replica.rawValue)
+        w.key("lastSeq")
+        w.int(lastSeq)
+        if let limit {
+            w.key("limit")
+            w.int(limit)
         }
+        w.key("events")
+        w.array { w in
+            for event in events { event.write(to: &w, includingReplica: event.id.replica != replica) }
+        }
+    }
+
+    private static func writeEnd(cursor: Int64, to w: inout JSONWriter) {
+        w.key("cursor")
+        w.int(cursor)
+        w.closingObject()
     }
 }
 

@@ -22,6 +22,31 @@ import Testing
         #expect(try ContentCoding.inflate(compressed, limit: size) == data)
     }
 
+    /// A body compressed in two parts (``ContentCoding/GzipStart``) is one gzip member whose
+    /// trailer zlib checks: the CRC-32 and length of the whole.
+    @Test(arguments: [0, 1, 5_000, 300_000])
+    func aGzipBodyFinishedLaterIsOneGzipMember(_ size: Int) throws {
+        let seed = SeededGenerator.seedFromEnvironment()
+        print("aGzipBodyFinishedLaterIsOneGzipMember seed: \(seed)")
+        var generator = SeededGenerator(seed: seed)
+        // JSON-like text compresses; random bytes do not: both must come back.
+        let text = Data(String(repeating: #"{"seq":12,"learner":"g-1","type":"lesson.completed"},"#, count: size / 50 + 1).utf8.prefix(size))
+        let noise = Data((0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        for data in [text, noise] {
+            let split = Int.random(in: 0...data.count, using: &generator)
+            let start = try #require(ContentCoding.GzipStart(data.prefix(split)))
+            let body = try #require(start.finished(with: data.suffix(from: split)))
+            #expect(ContentCoding.looksGzipped(body))
+            #expect(try ContentCoding.inflate(body, limit: data.count) == data, "split at \(split); seed \(seed)")
+            // The trailer is checked: a wrong CRC or length is refused.
+            for offset in [8, 4] {
+                var wrong = body
+                wrong[wrong.count - offset] ^= 0x01
+                #expect(throws: ContentCoding.Failure.self, "seed \(seed)") { try ContentCoding.inflate(wrong, limit: data.count + 1) }
+            }
+        }
+    }
+
     @Test func theZlibFormatOfDeflateIsReadToo() throws {
         let data = Data(String(repeating: #"{"seq": 1, "type": "lesson.completed"}"#, count: 100).utf8)
         #expect(try ContentCoding.inflate(Self.zlib(data), limit: data.count) == data)

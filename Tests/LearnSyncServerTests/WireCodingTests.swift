@@ -65,6 +65,22 @@ import Testing
         }
     }
 
+    /// A client writes its next request before the cursor is known: the two parts make the
+    /// whole request, with any cursor.
+    @Test func aRequestWrittenInTwoPartsIsTheWholeRequest() throws {
+        let seed = SeededGenerator.seedFromEnvironment()
+        print("WireCodingTests two parts seed: \(seed)")
+        var generator = SeededGenerator(seed: seed)
+        for cursor in [0, 1, 9, 10, 1_234_567, Int64.max] {
+            var (request, _) = randomMessages(&generator)
+            request.cursor = cursor
+            let parts = request.encodedStart() + SyncRequest.encodedEnd(cursor: cursor)
+            #expect(parts == (try WireCoding.encode(request)), "seed \(seed)")
+            #expect(try WireCoding.decodeRequest(SyncRequest.self, from: parts) == request, "seed \(seed)")
+            #expect((try JSONSerialization.jsonObject(with: parts) as? [String: Any])?["cursor"] as? Int64 == cursor, "seed \(seed)")
+        }
+    }
+
     @Test func pushedEventsLeaveOutTheRequestsReplica() throws {
         let request = try WireCoding.decode(SyncRequest.self, from: Golden.data("sync-request.json"))
         #expect(request.events.count == 7)
