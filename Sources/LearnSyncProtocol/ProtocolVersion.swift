@@ -24,7 +24,8 @@ public enum ProtocolLimits {
     public static let maxEventsPerRequest = 2000
     /// Events per pulled page when the request does not ask for fewer (as for pushes).
     public static let defaultPageSize = 2000
-    /// Most events per pulled page a request may ask for.
+    /// Most events per pulled page a request may ask for. The client library asks for it when it
+    /// pushes nothing: a pull is read beside the server's writer.
     public static let maxPageSize = 5000
     /// How far ahead of the server's clock an event's time may be before the server stores it
     /// at the server's time (`retimed`), in milliseconds: one minute. No event is refused for

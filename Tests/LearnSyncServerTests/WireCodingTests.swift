@@ -109,6 +109,7 @@ import Testing
         (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":0,"events":[{"seq":1}]}"#, "events[0]: missing field \"type\""),
         (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":0,"events":[{"seq":1,"learner":"g-1","hlc":5,"course":"c","type":"lesson.started"}]}"#, "events[0]: missing field \"item\" for a lesson.started event"),
         (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":0,"events":[{"seq":1,"learner":"g 1","hlc":5,"course":"c","type":"course.reset","seen":""}]}"#, "events[0].learner: learner id may only use letters, digits, '.', '_' and '-'"),
+        (#"{"protocol":1,"replica":"r"#, "replica: unterminated string"),
         (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":0}"#, "missing field \"events\""),
         (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":0,"events":[]} x"#, "unexpected text after the JSON value"),
         (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":0,"events":[],}"#, "expected a field name"),
