@@ -209,8 +209,13 @@ public final class SQLiteServerStore: ServerStore {
     /// The last position in `root`'s feed (0 when empty), the ranges reserved for its attached
     /// guests (`mapped`) included.
     static func lastPosition(of root: LearnerID, mapped: [MappedFeed], _ db: Database) throws -> Int64 {
-        let own = try Int64.fetchOne(db.cachedStatement(sql: "SELECT COALESCE(MAX(pos), 0) FROM event WHERE root = ?"), arguments: [root.rawValue]) ?? 0
+        let own = try Int64.fetchOne(db.cachedStatement(sql: "SELECT \(ownLastPositionSQL(of: "?"))"), arguments: [root.rawValue]) ?? 0
         return MappedFeed.lastPosition(own: own, mapped: mapped)
+    }
+
+    /// The last position in a root's own feed, 0 when empty (`root`: an SQL expression).
+    fileprivate static func ownLastPositionSQL(of root: String) -> String {
+        "(SELECT COALESCE(MAX(pos), 0) FROM event WHERE event.root = \(root))"
     }
 
     /// The guests attached to `root`, in one read of its `alias` rows.
@@ -254,7 +259,7 @@ public final class SQLiteServerStore: ServerStore {
         return events
     }
 
-    /// Whether `learner` is an unattached guest last seen before `time`.
+    /// Moves a guest's last-seen time to `now` (never back).
     private static func markSeen(_ guest: LearnerID, now: Int64, _ db: Database) throws {
         try db.execute(sql: "UPDATE learner SET lastSeenAt = max(lastSeenAt, ?) WHERE id = ?", arguments: [now, guest.rawValue])
     }
@@ -323,7 +328,7 @@ struct SyncHead {
     init?(tokenHash: String, now: Int64, replica: ReplicaID, _ db: Database) throws {
         let statement = try db.cachedStatement(sql: """
             SELECT head.root, learner.lastSeenAt, COALESCE(alias.account, replica.owner), replica.lastSeq,
-                (SELECT COALESCE(MAX(pos), 0) FROM event WHERE event.root = head.root)
+                \(SQLiteServerStore.ownLastPositionSQL(of: "head.root"))
             FROM (\(SQLiteServerStore.rootSQL)) AS head
             LEFT JOIN learner ON learner.id = head.root
             LEFT JOIN replica ON replica.id = ?

@@ -25,6 +25,8 @@ import Testing
         func send(_ request: TransportRequest) async throws -> TransportResponse {
             guard request.headers["Content-Encoding"] == nil else {
                 refused.withLock { $0 += 1 }
+                // Slow to refuse: the client has written and compressed its next request by then.
+                try await Task.sleep(for: .milliseconds(100))
                 let problem = Problem(code: .unsupportedEncoding, detail: "no compressed bodies here")
                 return TransportResponse(status: 415, body: try JSONEncoder().encode(problem))
             }
@@ -45,7 +47,7 @@ import Testing
             let b = try world.device(client)
             try await a.signUp(username: "zipped", password: "a long password")
             // Three rounds: the requests after the first are written and compressed while the
-            // answer before them is awaited, so the second may be compressed before the refusal
+            // answer before them is awaited, so the second is compressed before the slow refusal
             // comes; it must still go as it is.
             let count = ProtocolLimits.maxEventsPerRequest * 2 + 500
             _ = try await a.store.record(Self.entries(count, in: world.course))
