@@ -174,7 +174,7 @@ extension PostgresServerStore {
     ) async throws -> FeedPage {
         var builder = FeedPageBuilder(rules: rules, after: cursor, limit: limit)
         try await readFeed(of: root, mapped: attached.mapped, after: builder.readsAfter, limit: builder.rowsToRead, c, logger) { row, position in
-            try builder.add(position: position, replica: row.0, seq: row.1) { try EventColumns(row: row).event() }
+            try builder.add(position: position, seq: row.1, isReplica: { $0 == row.0 }) { try EventColumns(row: row).event() }
         }
         return builder.page(aliases: attached.aliases)
     }

@@ -13,7 +13,7 @@ package import LearnSyncModels
 /// try binding.execute()
 /// ```
 package struct DirectBinding {
-    private let statement: Statement
+    let statement: Statement
     private var failure: Int32 = SQLITE_OK
 
     fileprivate init(_ statement: Statement) {
@@ -62,10 +62,15 @@ package struct DirectBinding {
     /// Runs the statement with these bindings; a failed binding (misuse, or a value over
     /// SQLite's limits) throws instead.
     package func execute() throws {
+        try checkBindings()
+        try statement.execute()
+    }
+
+    /// Throws when a binding failed.
+    func checkBindings() throws {
         guard failure == SQLITE_OK else {
             throw DatabaseError(resultCode: ResultCode(rawValue: failure), message: "a value could not be bound", sql: statement.sql)
         }
-        try statement.execute()
     }
 
     private mutating func note(_ code: Int32) {

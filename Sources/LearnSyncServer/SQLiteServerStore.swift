@@ -190,10 +190,14 @@ public final class SQLiteServerStore: ServerStore {
             try push.store(events, db)
             let stored = push.stored
             if head.replicaOwner == nil || stored > head.storedLastSeq {
-                try db.cachedStatement(sql: """
+                var binding = try db.cachedStatement(sql: """
                     INSERT INTO replica (id, owner, lastSeq) VALUES (?, ?, ?)
                     ON CONFLICT (id) DO UPDATE SET lastSeq = max(lastSeq, excluded.lastSeq)
-                    """).execute(arguments: [replica.rawValue, root.rawValue, stored])
+                    """).startBinding()
+                binding.bind(replica.rawValue, at: 1)
+                binding.bind(root.rawValue, at: 2)
+                binding.bind(stored, at: 3)
+                try binding.execute()
             }
             return try Self.page(of: root, attached: attached, after: cursor, limit: limit, rules: push.rules, db)
         }
@@ -232,7 +236,7 @@ public final class SQLiteServerStore: ServerStore {
     /// (columns `pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount`)
     /// and its position in the feed to `body`, until it returns false.
     static func readFeed(
-        of root: LearnerID, mapped: [MappedFeed], after cursor: Int64, limit: Int, _ db: Database, _ body: (Row, Int64) throws -> Bool
+        of root: LearnerID, mapped: [MappedFeed], after cursor: Int64, limit: Int, _ db: Database, _ body: (DirectRow, Int64) throws -> Bool
     ) throws {
         let statement = try db.cachedStatement(sql: """
             SELECT pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount
@@ -240,12 +244,18 @@ public final class SQLiteServerStore: ServerStore {
             """)
         var left = limit
         for read in MappedFeed.reads(of: root, mapped: mapped, after: cursor) where left > 0 {
-            statement.setUncheckedArguments([read.root.rawValue, read.after, read.through, left])
-            let rows = try Row.fetchCursor(statement)
-            while let row = try rows.next() {
+            var binding = statement.startBinding()
+            binding.bind(read.root.rawValue, at: 1)
+            binding.bind(read.after, at: 2)
+            binding.bind(read.through, at: 3)
+            binding.bind(Int64(left), at: 4)
+            var stopped = false
+            try binding.forEachRow { row in
                 left -= 1
-                guard try body(row, row[0] + read.offset) else { return }
+                stopped = try !body(row, row.int64(0) + read.offset)
+                return !stopped
             }
+            if stopped { return }
         }
     }
 
@@ -289,17 +299,18 @@ public final class SQLiteServerStore: ServerStore {
     ) throws -> FeedPage {
         var builder = FeedPageBuilder(rules: rules, after: cursor, limit: limit)
         try readFeed(of: root, mapped: attached.mapped, after: builder.readsAfter, limit: builder.rowsToRead, db) { row, position in
-            try builder.add(position: position, replica: row[1], seq: row[2], event: { try Self.event(row, from: 1) })
+            try builder.add(position: position, seq: row.int64(2), isReplica: { row.text(1, equals: $0) }, event: { try Self.event(row, from: 1) })
         }
         return builder.page(aliases: attached.aliases)
     }
 
     /// The event in `row`'s columns `replica, seq, learner, hlc, course, type, item, answers,
     /// choice, amount`, starting at column `first`.
-    private static func event(_ row: Row, from first: Int) throws -> ProgressEvent {
+    private static func event(_ row: DirectRow, from first: Int32) throws -> ProgressEvent {
         try EventColumns(
-            replica: row[first], seq: row[first + 1], learner: row[first + 2], hlc: row[first + 3], course: row[first + 4],
-            type: row[first + 5], item: row[first + 6], answers: row[first + 7], choice: row[first + 8], amount: row[first + 9]
+            replica: row.text(first), seq: row.int64(first + 1), learner: row.text(first + 2), hlc: row.int64(first + 3),
+            course: row.text(first + 4), type: row.text(first + 5), item: row.optionalText(first + 6), answers: row.optionalText(first + 7),
+            choice: row.optionalText(first + 8), amount: row.optionalInt64(first + 9).map { Int($0) }
         ).event()
     }
 
@@ -334,12 +345,19 @@ struct SyncHead {
             LEFT JOIN replica ON replica.id = ?
             LEFT JOIN alias ON alias.guest = replica.owner
             """)
-        guard let row = try Row.fetchOne(statement, arguments: [tokenHash, now, replica.rawValue]) else { return nil }
-        root = LearnerID(unchecked: row[0])
-        lastSeenAt = row[1]
-        replicaOwner = (row[2] as String?).map { LearnerID(unchecked: $0) }
-        storedLastSeq = row[3] ?? 0
-        ownLastPosition = row[4]
+        var binding = statement.startBinding()
+        binding.bind(tokenHash, at: 1)
+        binding.bind(now, at: 2)
+        binding.bind(replica.rawValue, at: 3)
+        var head: (LearnerID, Int64?, LearnerID?, Int64, Int64)?
+        try binding.forEachRow { row in
+            head = (
+                LearnerID(unchecked: row.text(0)), row.optionalInt64(1), row.optionalText(2).map { LearnerID(unchecked: $0) },
+                row.int64(3), row.int64(4))
+            return false
+        }
+        guard let head else { return nil }
+        (root, lastSeenAt, replicaOwner, storedLastSeq, ownLastPosition) = head
     }
 
     /// Whether the root is a guest last seen before `time` (its last-seen time is then moved).

@@ -92,10 +92,12 @@ package struct SyncRules {
         }
     }
 
-    /// Whether the requester already holds this feed row: its own replica's events up to its
-    /// `lastSeq`. A restored or cloned device is sent the rest.
-    package func requesterHolds(replica other: String, seq: Int64) -> Bool {
-        !renewReplica && other == replica.rawValue && seq <= lastSeq
+    /// Whether the requester already holds the feed row of event `seq` of a replica: its own
+    /// replica's events up to its `lastSeq`. `isReplica` tells whether the row's replica is the
+    /// given id (asked last, so that a store can compare the row's bytes in place). A restored or
+    /// cloned device is sent the rest.
+    package func requesterHolds(seq: Int64, isReplica: (String) -> Bool) -> Bool {
+        !renewReplica && seq <= lastSeq && isReplica(replica.rawValue)
     }
 
     /// How often a guest's last-seen time is written: at most once an hour, so a pull stays a
@@ -130,16 +132,17 @@ package struct FeedPageBuilder {
     /// How many rows to read: one more than the page, to tell whether more follow.
     package var rowsToRead: Int { limit + 1 }
 
-    /// Adds the row at `position`; `event` decodes it, only when the requester lacks it.
+    /// Adds the row at `position`, event `seq` of the replica `isReplica` accepts; `event`
+    /// decodes it, only when the requester lacks it.
     /// - Returns: false once the page is full (stop reading).
-    package mutating func add(position: Int64, replica: String, seq: Int64, event: () throws -> ProgressEvent) rethrows -> Bool {
+    package mutating func add(position: Int64, seq: Int64, isReplica: (String) -> Bool, event: () throws -> ProgressEvent) rethrows -> Bool {
         guard count < limit else {
             more = true
             return false
         }
         count += 1
         next = position
-        if !rules.requesterHolds(replica: replica, seq: seq) { events.append(try event()) }
+        if !rules.requesterHolds(seq: seq, isReplica: isReplica) { events.append(try event()) }
         return true
     }
 

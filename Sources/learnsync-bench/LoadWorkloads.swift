@@ -49,7 +49,9 @@ struct LoadWorkloads {
         await bare.stop()
         let ratio = ours.rate / baseline.rate
         func describe(_ result: Wrk.Result) -> String {
-            String(format: "%.0f req/s, p50 %.1f ms, p99 %.1f ms", result.rate, result.p50 * 1000, result.p99 * 1000)
+            String(
+                format: "%.0f req/s, p50 %.1f ms, p99 %.1f ms, server CPU %.0f µs/req", result.rate, result.p50 * 1000, result.p99 * 1000,
+                result.serverCPUPerRequest * 1e6)
         }
         return Row(
             workload: "server: \(connections) concurrent clients doing small syncs (wrk, \(seconds) s)", measure: "req/s, p99",

@@ -91,7 +91,7 @@ struct PostgresWorkloads {
         let ratio = rate / bareRate
         return Row(
             workload: "PostgreSQL, \(servers.count) server process\(servers.count == 1 ? "" : "es"): \(connections) concurrent clients doing small syncs (wrk, \(seconds) s)",
-            measure: "req/s, p99", value: Self.describe(Wrk.Result(rate: rate, p50: p50, p99: p99)), baseline: bareText,
+            measure: "req/s, p99", value: Self.describe(Wrk.Result(rate: rate, p50: p50, p99: p99, requests: results.map(\.requests).reduce(0, +))), baseline: bareText,
             ratio: String(format: "%.2f×", ratio), target: "-", met: nil)
     }
 

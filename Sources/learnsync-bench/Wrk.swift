@@ -21,6 +21,10 @@ enum Wrk {
         var rate: Double
         var p50: Double
         var p99: Double
+        /// Requests answered in the run.
+        var requests: Int
+        /// CPU time the server (this process) spent per request during the run, in seconds.
+        var serverCPUPerRequest = 0.0
     }
 
     static let threads = 2
@@ -75,30 +79,36 @@ enum Wrk {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-wrk-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
+        let cpu = Measure.processCPU()
         let child = try ChildProcess(
             [executable, "-t", String(threads), "-c", String(connections), "-d", "\(seconds)s", "--latency", "-s", script.path, url.absoluteString, "--", path],
             outputPath: folder.appendingPathComponent("out").path, errorPath: folder.appendingPathComponent("err").path)
         let status = child.wait()
+        let serverCPU = Measure.processCPU() - cpu
         let report = child.output
         guard status == 0 else { throw BenchError("wrk failed:\n\(report)\(child.errors)") }
-        return try parse(report)
+        var result = try parse(report)
+        result.serverCPUPerRequest = serverCPU / Double(max(result.requests, 1))
+        return result
     }
 
-    /// Reads requests/s and the 50th and 99th latency percentiles from wrk's `--latency` report;
-    /// any error or non-2xx answer fails the run.
+    /// Reads requests/s, the requests answered and the 50th and 99th latency percentiles from
+    /// wrk's `--latency` report; any error or non-2xx answer fails the run.
     static func parse(_ report: String) throws -> Result {
-        var rate: Double?, p50: Double?, p99: Double?
+        var rate: Double?, p50: Double?, p99: Double?, requests: Int?
         for line in report.split(separator: "\n") {
             let words = line.split(separator: " ")
             if line.contains("Non-2xx") || line.contains("Socket errors") {
                 throw BenchError("wrk saw failures: \(line.trimmingCharacters(in: .whitespaces))\n\(report)")
             }
             if words.first == "Requests/sec:", words.count == 2 { rate = Double(words[1]) }
+            // "  123456 requests in 10.00s, 45.67MB read"
+            if words.count >= 3, words[1] == "requests", words[2] == "in" { requests = Int(words[0]) }
             if words.count == 2, words[0] == "50%" { p50 = seconds(words[1]) }
             if words.count == 2, words[0] == "99%" { p99 = seconds(words[1]) }
         }
-        guard let rate, let p50, let p99 else { throw BenchError("could not read wrk's report:\n\(report)") }
-        return Result(rate: rate, p50: p50, p99: p99)
+        guard let rate, let p50, let p99, let requests else { throw BenchError("could not read wrk's report:\n\(report)") }
+        return Result(rate: rate, p50: p50, p99: p99, requests: requests)
     }
 
     /// wrk prints durations as `812.00us`, `3.41ms` or `1.20s`.
