@@ -4,12 +4,13 @@ package import GRDB
 ///
 /// One statement step per run of rows instead of one per row halved the cost per row of
 /// inserting events (docs/PERFORMANCE.md, session 10). The statement must skip rows whose key
-/// is taken (`INSERT OR IGNORE`, or `ON CONFLICT … DO NOTHING`); when any row is skipped, the
-/// whole run is rolled back and the caller stores its rows one at a time, judging each.
+/// is taken (`INSERT OR IGNORE`, or `ON CONFLICT … DO NOTHING`); when some rows are skipped and
+/// some not, the whole run is rolled back and the caller stores its rows one at a time, judging
+/// each. A run whose keys were all taken changed nothing, which the caller learns as well.
 ///
 /// ```swift
 /// let insert = MultiRowInsert(head: "INSERT OR IGNORE INTO t (a, b)", columns: 2)
-/// let allNew = try insert.insertIfAllNew(rows: values.count, db) { binding, row, first in
+/// let outcome = try insert.insertIfAllNew(rows: values.count, db) { binding, row, first in
 ///     binding.bind(values[row].a, at: first)
 ///     binding.bind(values[row].b, at: first + 1)
 /// }
@@ -48,22 +49,35 @@ package struct MultiRowInsert: Sendable {
         }
     }
 
-    /// Inserts `rows` rows in one statement if none of them is there yet, and returns true;
-    /// otherwise inserts none of them and returns false. `bind` binds row `row`'s columns from
-    /// parameter `first`.
-    package func insertIfAllNew(rows: Int, _ db: Database, bind: (inout DirectBinding, _ row: Int, _ first: Int32) -> Void) throws -> Bool {
+    /// What ``insertIfAllNew(rows:_:bind:)`` did with a run.
+    package enum Outcome: Sendable, Equatable {
+        /// Every row was new and is inserted.
+        case allNew
+        /// Every row's key was taken: nothing changed.
+        case noneNew
+        /// Some rows were new and some not: nothing is inserted.
+        case someNew
+    }
+
+    /// Inserts `rows` rows in one statement if none of them is there yet; otherwise inserts
+    /// none of them. `bind` binds row `row`'s columns from parameter `first`.
+    package func insertIfAllNew(rows: Int, _ db: Database, bind: (inout DirectBinding, _ row: Int, _ first: Int32) -> Void) throws -> Outcome {
         precondition((1...maxRows).contains(rows), "between 1 and \(maxRows) rows")
         // A one-row statement inserts all or nothing by itself.
         if rows > 1 { try db.cachedStatement(sql: "SAVEPOINT run").execute() }
         var binding = try db.cachedStatement(sql: sql(rows: rows)).startBinding()
         for row in 0..<rows { bind(&binding, row, Int32(row) * columns + 1) }
         try binding.execute()
-        let allNew = db.changesCount == rows
+        let outcome: Outcome = switch db.changesCount {
+        case rows: .allNew
+        case 0: .noneNew
+        default: .someNew
+        }
         if rows > 1 {
-            if !allNew { try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT run").execute() }
+            if outcome == .someNew { try db.cachedStatement(sql: "ROLLBACK TO SAVEPOINT run").execute() }
             try db.cachedStatement(sql: "RELEASE SAVEPOINT run").execute()
         }
-        return allNew
+        return outcome
     }
 
     private static func sql(_ head: String, _ columns: Int32, rows: Int, _ tail: String) -> String {

@@ -63,10 +63,11 @@ extension SQLiteServerStore {
             guard !admitted.isEmpty else { return true }
             let times = admitted.map { rules.storedTime(of: $0) }
             let first = position
-            let allNew = try SQLiteServerStore.eventInsert.insertIfAllNew(rows: admitted.count, db) { binding, row, parameter in
+            let outcome = try SQLiteServerStore.eventInsert.insertIfAllNew(rows: admitted.count, db) { binding, row, parameter in
                 bind(admitted[row], at: times[row], position: first + Int64(row), into: &binding, from: parameter)
             }
-            guard allNew else {
+            // Every stored id is judged (a re-send or a collision), one event at a time.
+            guard outcome == .allNew else {
                 rules = before
                 return false
             }

@@ -218,7 +218,7 @@ public final class SQLiteServerStore: ServerStore {
     }
 
     /// The last position in a root's own feed, 0 when empty (`root`: an SQL expression).
-    fileprivate static func ownLastPositionSQL(of root: String) -> String {
+    static func ownLastPositionSQL(of root: String) -> String {
         "(SELECT COALESCE(MAX(pos), 0) FROM event WHERE event.root = \(root))"
     }
 
@@ -286,7 +286,7 @@ public final class SQLiteServerStore: ServerStore {
     }
 
     /// The root of a live session's learner (arguments: token hash, now).
-    fileprivate static let rootSQL = """
+    static let rootSQL = """
         SELECT COALESCE(alias.account, session.learner) AS root FROM session LEFT JOIN alias ON alias.guest = session.learner
         WHERE session.tokenHash = ? AND session.revoked = 0 AND session.expiresAt > ?
         """
@@ -318,50 +318,5 @@ public final class SQLiteServerStore: ServerStore {
         let account = try String.fetchOne(
             db.cachedStatement(sql: "SELECT account FROM alias WHERE guest = ?"), arguments: [learner.rawValue])
         return account.map { LearnerID(unchecked: $0) } ?? learner
-    }
-}
-
-/// What a sync reads before it stores or pages anything, in one statement: the session's root,
-/// that learner's last-seen time, the requesting replica's owner and highest stored counter,
-/// and the root's last feed position. (Four statements before: a fifth of the writer's time
-/// in a small sync.)
-struct SyncHead {
-    let root: LearnerID
-    let lastSeenAt: Int64?
-    /// The root of the replica's owner, nil for a replica the server does not know.
-    let replicaOwner: LearnerID?
-    /// The highest counter stored under the replica (0 when unknown).
-    let storedLastSeq: Int64
-    /// The last position in the root's own feed (0 when empty), attached guests' feeds aside.
-    let ownLastPosition: Int64
-
-    /// Nil when the token is unknown, expired or revoked.
-    init?(tokenHash: String, now: Int64, replica: ReplicaID, _ db: Database) throws {
-        let statement = try db.cachedStatement(sql: """
-            SELECT head.root, learner.lastSeenAt, COALESCE(alias.account, replica.owner), replica.lastSeq,
-                \(SQLiteServerStore.ownLastPositionSQL(of: "head.root"))
-            FROM (\(SQLiteServerStore.rootSQL)) AS head
-            LEFT JOIN learner ON learner.id = head.root
-            LEFT JOIN replica ON replica.id = ?
-            LEFT JOIN alias ON alias.guest = replica.owner
-            """)
-        var binding = statement.startBinding()
-        binding.bind(tokenHash, at: 1)
-        binding.bind(now, at: 2)
-        binding.bind(replica.rawValue, at: 3)
-        var head: (LearnerID, Int64?, LearnerID?, Int64, Int64)?
-        try binding.forEachRow { row in
-            head = (
-                LearnerID(unchecked: row.text(0)), row.optionalInt64(1), row.optionalText(2).map { LearnerID(unchecked: $0) },
-                row.int64(3), row.int64(4))
-            return false
-        }
-        guard let head else { return nil }
-        (root, lastSeenAt, replicaOwner, storedLastSeq, ownLastPosition) = head
-    }
-
-    /// Whether the root is a guest last seen before `time` (its last-seen time is then moved).
-    func guestSeenBefore(_ time: Int64) -> Bool {
-        root.isGuest && (lastSeenAt ?? .max) < time
     }
 }

@@ -28,8 +28,9 @@ enum EventRow {
         }
 
         /// Inserts `events` in order, each unless its id is already there, and returns those
-        /// that were new. Runs of events go in one statement when all of them are new, else one
-        /// at a time.
+        /// that were new. Runs of events go in one statement when all of them are new; a run
+        /// whose ids are all there already (a restored device pulling its own events again)
+        /// changes nothing; any other run goes one event at a time.
         func insert(_ events: some Collection<ProgressEvent>) throws -> [ProgressEvent] {
             var new = [ProgressEvent]()
             new.reserveCapacity(events.count)
@@ -39,9 +40,14 @@ enum EventRow {
                 rest = rest.dropFirst(run.count)
                 if run.count > 1 {
                     let columns = run.map(EventColumns.init)
-                    if try Self.multiRow.insertIfAllNew(rows: run.count, db, bind: { binding, row, first in binding.bind(columns[row], from: first) }) {
+                    switch try Self.multiRow.insertIfAllNew(rows: run.count, db, bind: { binding, row, first in binding.bind(columns[row], from: first) }) {
+                    case .allNew:
                         new.append(contentsOf: run)
                         continue
+                    case .noneNew:
+                        continue
+                    case .someNew:
+                        break
                     }
                 }
                 for event in run where try insert(event) { new.append(event) }
