@@ -14,11 +14,7 @@ extension PostgresServerStore {
             // A pull stores nothing: it reads one snapshot.
             let (page, staleGuest) = try await transaction(readOnly: true) { c -> (FeedPage?, LearnerID?) in
                 guard let root = try await Self.root(tokenHash: tokenHash, now: now, c, logger) else { return (nil, nil) }
-                let held = try await c.row(
-                    """
-                    SELECT COALESCE(alias.account, replica.owner), replica.last_seq FROM replica
-                    LEFT JOIN alias ON alias.guest = replica.owner WHERE replica.id = \(replica.rawValue)
-                    """, as: (String, Int64).self, logger: logger)
+                let held = try await c.row(ReplicaHeld.self, replica.rawValue, as: (String, Int64).self, logger: logger)
                 var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
                 rules.check(owner: held.map { LearnerID(unchecked: $0.0) }, storedLastSeq: held?.1 ?? 0)
                 let page = try await Self.page(of: root, attached: Self.attached(to: root, c, logger), after: cursor, limit: limit, rules: rules, c, logger)
@@ -40,13 +36,7 @@ extension PostgresServerStore {
             }
             // The replica's row, created for this learner if new, is locked: every event stored
             // under the replica id is visible to the checks below until the commit.
-            let held = try await c.row(
-                """
-                WITH r AS (
-                    INSERT INTO replica (id, owner, last_seq) VALUES (\(replica.rawValue), \(root.rawValue), 0)
-                    ON CONFLICT (id) DO UPDATE SET last_seq = replica.last_seq RETURNING owner, last_seq)
-                SELECT COALESCE(alias.account, r.owner), r.last_seq FROM r LEFT JOIN alias ON alias.guest = r.owner
-                """, as: (String, Int64).self, logger: logger)
+            let held = try await c.row(ReplicaLocked.self, replica.rawValue, root.rawValue, as: (String, Int64).self, logger: logger)
             var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
             rules.check(owner: held.map { LearnerID(unchecked: $0.0) }, storedLastSeq: held?.1 ?? 0)
             let attached = try await Self.attached(to: root, c, logger)
@@ -79,8 +69,7 @@ extension PostgresServerStore {
             }
             try await Self.insert(rows, root: root, c, logger)
             if highest > (held?.1 ?? 0) {
-                try await c.execute(
-                    "UPDATE replica SET last_seq = GREATEST(last_seq, \(highest)) WHERE id = \(replica.rawValue)", logger: logger)
+                try await c.execute(ReplicaLastSeq.self, highest, replica.rawValue, logger: logger)
             }
             return try await Self.page(of: root, attached: attached, after: cursor, limit: limit, rules: rules, c, logger)
         }
@@ -104,9 +93,7 @@ extension PostgresServerStore {
         var locked = [LearnerID: Int64?]()
         while let root = try await root(tokenHash: tokenHash, now: now, c, logger) {
             if let lastSeen = locked[root] { return (root, lastSeen) }
-            guard let row = try await c.row(
-                "SELECT last_seen_at FROM learner WHERE id = \(root.rawValue) FOR UPDATE", as: Int64?.self, logger: logger)
-            else { return nil }
+            guard let row = try await c.row(LockLearner.self, root.rawValue, as: Int64?.self, logger: logger) else { return nil }
             locked[root] = row
         }
         return nil
@@ -115,7 +102,7 @@ extension PostgresServerStore {
     /// Whether `learner` is an unattached guest last seen before `time`.
     private static func guestSeenBefore(_ learner: LearnerID, _ time: Int64, _ c: PostgresConnection, _ logger: Logger) async throws -> Bool {
         guard learner.isGuest else { return false }
-        let seen = try await c.value("SELECT last_seen_at FROM learner WHERE id = \(learner.rawValue)", as: Int64?.self, logger: logger) ?? nil
+        let seen: Int64? = try await c.row(LastSeen.self, learner.rawValue, as: Int64?.self, logger: logger) ?? nil
         return (seen ?? .max) < time
     }
 
@@ -126,10 +113,8 @@ extension PostgresServerStore {
     ) async throws -> [Int64: (columns: EventColumns, storedAt: HLCTimestamp)] {
         var stored = [Int64: (columns: EventColumns, storedAt: HLCTimestamp)]()
         let rows = try await c.rows(
-            """
-            SELECT hlc, replica, seq, learner, COALESCE(sent_hlc, hlc), course, type, item, answers, choice, amount FROM event
-            WHERE replica = \(replica.rawValue) AND seq = ANY(\(seqs))
-            """, as: (Int64, String, Int64, String, Int64, String, String, String?, String?, String?, Int64?).self, logger: logger)
+            StoredEvents.self, replica.rawValue, seqs,
+            as: (Int64, String, Int64, String, Int64, String, String, String?, String?, String?, Int64?).self, logger: logger)
         for row in rows {
             let columns = EventColumns(row: (row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10))
             stored[columns.seq] = (columns, HLCTimestamp(rawValue: row.0))
@@ -177,5 +162,45 @@ extension PostgresServerStore {
             try builder.add(position: position, seq: row.1, isReplica: { $0 == row.0 }) { try EventColumns(row: row).event() }
         }
         return builder.page(aliases: attached.aliases)
+    }
+
+    // The statements every sync runs, prepared (``PreparedQuery``).
+
+    /// The owner (its root) and stored counter of a replica.
+    private enum ReplicaHeld: PreparedQuery {
+        static let sql = """
+            SELECT COALESCE(alias.account, replica.owner), replica.last_seq FROM replica
+            LEFT JOIN alias ON alias.guest = replica.owner WHERE replica.id = $1
+            """
+    }
+
+    /// The same, after creating the replica's row for the learner `$2` if it is new; the row
+    /// stays locked until the commit.
+    private enum ReplicaLocked: PreparedQuery {
+        static let sql = """
+            WITH r AS (
+                INSERT INTO replica (id, owner, last_seq) VALUES ($1, $2, 0)
+                ON CONFLICT (id) DO UPDATE SET last_seq = replica.last_seq RETURNING owner, last_seq)
+            SELECT COALESCE(alias.account, r.owner), r.last_seq FROM r LEFT JOIN alias ON alias.guest = r.owner
+            """
+    }
+
+    private enum ReplicaLastSeq: PreparedQuery {
+        static let sql = "UPDATE replica SET last_seq = GREATEST(last_seq, $1) WHERE id = $2"
+    }
+
+    private enum LockLearner: PreparedQuery {
+        static let sql = "SELECT last_seen_at FROM learner WHERE id = $1 FOR UPDATE"
+    }
+
+    private enum LastSeen: PreparedQuery {
+        static let sql = "SELECT last_seen_at FROM learner WHERE id = $1"
+    }
+
+    private enum StoredEvents: PreparedQuery {
+        static let sql = """
+            SELECT hlc, replica, seq, learner, COALESCE(sent_hlc, hlc), course, type, item, answers, choice, amount FROM event
+            WHERE replica = $1 AND seq = ANY($2)
+            """
     }
 }

@@ -223,12 +223,14 @@ public final class PostgresServerStore: ServiceBackedStore {
 
     /// The feed root (the account, for an attached guest) of a live session's learner.
     static func root(tokenHash: String, now: Int64, _ c: PostgresConnection, _ logger: Logger) async throws -> LearnerID? {
-        try await c.value(
-            """
+        try await c.row(SessionRoot.self, tokenHash, now, as: String.self, logger: logger).map { LearnerID(unchecked: $0) }
+    }
+
+    private enum SessionRoot: PreparedQuery {
+        static let sql = """
             SELECT COALESCE(alias.account, session.learner) FROM session LEFT JOIN alias ON alias.guest = session.learner
-            WHERE session.token_hash = \(tokenHash) AND NOT session.revoked AND session.expires_at > \(now)
-            """, as: String.self, logger: logger
-        ).map { LearnerID(unchecked: $0) }
+            WHERE session.token_hash = $1 AND NOT session.revoked AND session.expires_at > $2
+            """
     }
 
     static func root(of learner: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> LearnerID {
@@ -241,17 +243,23 @@ public final class PostgresServerStore: ServiceBackedStore {
     static func attached(to root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> AttachedGuests {
         // Only accounts have guests attached.
         guard !root.isGuest else { return .none }
-        let rows = try await c.rows(
-            "SELECT guest, pos_offset, first_pos, last_pos FROM alias WHERE account = \(root.rawValue) ORDER BY guest COLLATE \"C\"",
-            as: (String, Int64?, Int64?, Int64?).self, logger: logger)
+        let rows = try await c.rows(AttachedRows.self, root.rawValue, as: (String, Int64?, Int64?, Int64?).self, logger: logger)
         return AttachedGuests(account: root, rows: rows.map { (guest: $0.0, offset: $0.1, first: $0.2, last: $0.3) })
+    }
+
+    private enum AttachedRows: PreparedQuery {
+        static let sql = "SELECT guest, pos_offset, first_pos, last_pos FROM alias WHERE account = $1 ORDER BY guest COLLATE \"C\""
     }
 
     /// The last position in `root`'s feed (0 when empty), the ranges reserved for its attached
     /// guests (`mapped`) included.
     static func lastPosition(of root: LearnerID, mapped: [MappedFeed], _ c: PostgresConnection, _ logger: Logger) async throws -> Int64 {
-        let own = try await c.value("SELECT COALESCE(MAX(pos), 0)::BIGINT FROM event WHERE root = \(root.rawValue)", as: Int64.self, logger: logger) ?? 0
+        let own: Int64 = try await c.row(OwnLastPosition.self, root.rawValue, as: Int64.self, logger: logger) ?? 0
         return MappedFeed.lastPosition(own: own, mapped: mapped)
+    }
+
+    private enum OwnLastPosition: PreparedQuery {
+        static let sql = "SELECT COALESCE(MAX(pos), 0)::BIGINT FROM event WHERE root = $1"
     }
 
     /// Reads `root`'s feed after `cursor` in feed order, `limit` rows at most, handing each row
@@ -262,19 +270,22 @@ public final class PostgresServerStore: ServiceBackedStore {
     ) async throws {
         var left = Int64(limit)
         for read in MappedFeed.reads(of: root, mapped: mapped, after: cursor) where left > 0 {
-            let rows = try await c.query(
-                """
-                SELECT pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount FROM event
-                WHERE root = \(read.root.rawValue) AND pos > \(read.after) AND pos <= \(read.through) ORDER BY pos LIMIT \(left)
-                """, logger: logger
-            ).decode((Int64, String, Int64, String, Int64, String, String, String?, String?, String?, Int64?).self)
+            let rows = try await c.execute(Prepared(FeedRows.self, read.root.rawValue, read.after, read.through, left), logger: logger)
             var reading = true
             for try await row in rows where reading {
+                let row = try row.decode((Int64, String, Int64, String, Int64, String, String, String?, String?, String?, Int64?).self)
                 left -= 1
                 reading = try body((row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10), row.0 + read.offset)
             }
             if !reading { return }
         }
+    }
+
+    private enum FeedRows: PreparedQuery {
+        static let sql = """
+            SELECT pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount FROM event
+            WHERE root = $1 AND pos > $2 AND pos <= $3 ORDER BY pos LIMIT $4
+            """
     }
 
     /// Every event in `root`'s feed, in feed order.
