@@ -112,9 +112,14 @@ extension PostgresServerStore {
         _ replica: ReplicaID, seqs: [Int64], _ c: PostgresConnection, _ logger: Logger
     ) async throws -> [Int64: (columns: EventColumns, storedAt: HLCTimestamp)] {
         var stored = [Int64: (columns: EventColumns, storedAt: HLCTimestamp)]()
+        // Planned at every run, not prepared: a generic plan made while the table was small (a
+        // sequential scan) stayed while a long push grew it, and filtering every row by the
+        // push's 2,000 counters took up to a second a round.
         let rows = try await c.rows(
-            StoredEvents.self, replica.rawValue, seqs,
-            as: (Int64, String, Int64, String, Int64, String, String, String?, String?, String?, Int64?).self, logger: logger)
+            """
+            SELECT hlc, replica, seq, learner, COALESCE(sent_hlc, hlc), course, type, item, answers, choice, amount FROM event
+            WHERE replica = \(replica.rawValue) AND seq = ANY(\(seqs))
+            """, as: (Int64, String, Int64, String, Int64, String, String, String?, String?, String?, Int64?).self, logger: logger)
         for row in rows {
             let columns = EventColumns(row: (row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10))
             stored[columns.seq] = (columns, HLCTimestamp(rawValue: row.0))
@@ -197,10 +202,4 @@ extension PostgresServerStore {
         static let sql = "SELECT last_seen_at FROM learner WHERE id = $1"
     }
 
-    private enum StoredEvents: PreparedQuery {
-        static let sql = """
-            SELECT hlc, replica, seq, learner, COALESCE(sent_hlc, hlc), course, type, item, answers, choice, amount FROM event
-            WHERE replica = $1 AND seq = ANY($2)
-            """
-    }
 }
