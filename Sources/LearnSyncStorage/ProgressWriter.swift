@@ -57,9 +57,16 @@ struct ProgressWriter {
         guard catalog[event.course] != nil else { return true }
         let key = Key(learner: aliases.root(of: event.learner), course: event.course)
         try load(key)
-        guard cache[key]!.retime(event, to: time, catalog: catalog) != .rebuild else { return false }
-        dirty.insert(key)
-        return true
+        switch cache[key]!.retime(event, to: time, catalog: catalog) {
+        case .rebuild:
+            return false
+        case .ignored:
+            // An event the catalog does not count changed nothing: the course is not written.
+            return true
+        case .applied, .hidden:
+            dirty.insert(key)
+            return true
+        }
     }
 
     /// Rebuilds one course of one learner from the log (after a reset, or an event's time changed).

@@ -119,3 +119,15 @@ enum Wrk {
         return nil
     }
 }
+
+extension Wrk.Result {
+    /// Runs of equal length as one: the rate and CPU per request over all of them, and the
+    /// worst run's latency percentiles.
+    init(combining runs: [Wrk.Result]) {
+        let requests = runs.map(\.requests).reduce(0, +)
+        self.init(
+            rate: runs.map(\.rate).reduce(0, +) / Double(max(runs.count, 1)), p50: runs.map(\.p50).max() ?? 0,
+            p99: runs.map(\.p99).max() ?? 0, requests: requests,
+            serverCPUPerRequest: runs.map { $0.serverCPUPerRequest * Double($0.requests) }.reduce(0, +) / Double(max(requests, 1)))
+    }
+}
