@@ -201,5 +201,4 @@ extension PostgresServerStore {
     private enum LastSeen: PreparedQuery {
         static let sql = "SELECT last_seen_at FROM learner WHERE id = $1"
     }
-
 }

@@ -20,7 +20,14 @@ protocol PreparedQuery {
 /// connection the first time it runs there.
 struct Prepared<Query: PreparedQuery>: PostgresPreparedStatement {
     typealias Row = PostgresRow
-    static var name: String { "learnsync.\(Query.self)" }
+    /// Named by a hash of the SQL (64-bit FNV-1a): two queries share a name only when they are
+    /// the same query. PostgreSQL compares at most 63 bytes of a name, so a type's full name
+    /// (module and enclosing types first) could make two queries one.
+    static var name: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in sql.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return "learnsync_" + String(hash, radix: 16)
+    }
     static var sql: String { Query.sql }
     let bindings: PostgresBindings
 
