@@ -55,7 +55,7 @@ package struct ProgressReplica: Sendable {
     package var allProgress: [LearnerID: [CourseID: CourseProgress]] { progress }
 
     private mutating func apply(_ event: ProgressEvent, root: LearnerID) {
-        guard catalog[event.course] != nil else { return }
+        guard catalog.contains(event.course) else { return }
         var current = progress[root]?[event.course] ?? CourseProgress(course: event.course)
         if current.apply(event, catalog: catalog) == .rebuild {
             current = CourseProgress.rebuild(

@@ -34,6 +34,12 @@ public struct Catalog: Sendable, Hashable {
         index[id].map { courses[$0] }
     }
 
+    /// Whether the catalog has a course with this id (`self[id] != nil` copies the course out:
+    /// each of its arrays retained and released, per applied event).
+    package func contains(_ id: CourseID) -> Bool {
+        index[id] != nil
+    }
+
     /// One version of a course, if this catalog has it.
     public func course(_ id: CourseID, version: Int) -> Course? {
         versions[id]?[version]

@@ -37,7 +37,7 @@ struct ProgressWriter {
     /// Events the catalog does not know are kept in the log but do not count until it does.
     mutating func apply(logged events: some Collection<ProgressEvent>) throws {
         var rebuilt = Set<Key>()
-        for event in events where catalog[event.course] != nil {
+        for event in events where catalog.contains(event.course) {
             let key = Key(learner: aliases.root(of: event.learner), course: event.course)
             guard !rebuilt.contains(key) else { continue }
             try load(key)
@@ -54,7 +54,7 @@ struct ProgressWriter {
     /// Moves an applied event of the log to the earlier time a server stored it at; returns false
     /// when the course's progress must be rebuilt from the log instead (``CourseProgress/retime(_:to:catalog:)``).
     mutating func retime(_ event: ProgressEvent, to time: HLCTimestamp) throws -> Bool {
-        guard catalog[event.course] != nil else { return true }
+        guard catalog.contains(event.course) else { return true }
         let key = Key(learner: aliases.root(of: event.learner), course: event.course)
         try load(key)
         switch cache[key]!.retime(event, to: time, catalog: catalog) {
@@ -71,7 +71,7 @@ struct ProgressWriter {
 
     /// Rebuilds one course of one learner from the log (after a reset, or an event's time changed).
     mutating func rebuild(learner root: LearnerID, course: CourseID) throws {
-        guard catalog[course] != nil else { return }
+        guard catalog.contains(course) else { return }
         let key = Key(learner: root, course: course)
         cache[key] = try build(key)
         dirty.insert(key)
@@ -150,6 +150,7 @@ struct ProgressWriter {
 
     /// Reads a progress row into the cache unless it is there, to be changed in place.
     private mutating func load(_ key: Key) throws {
-        if cache[key] == nil { cache[key] = try DeviceStore.fetchProgress(db, learner: key.learner, course: key.course) }
+        // `cache[key] == nil` would copy the progress out to compare it.
+        if cache.index(forKey: key) == nil { cache[key] = try DeviceStore.fetchProgress(db, learner: key.learner, course: key.course) }
     }
 }
