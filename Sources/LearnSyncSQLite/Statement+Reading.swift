@@ -42,7 +42,8 @@ package struct DirectRow {
     }
 
     private func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {
-        // `sqlite3_column_text` first: it may convert the value, which `_bytes` then measures.
+        // `sqlite3_column_text` first: it may convert the value, whose length
+        // `sqlite3_column_bytes` then gives.
         let start = sqlite3_column_text(statement, column)
         return UnsafeBufferPointer(start: start, count: Int(sqlite3_column_bytes(statement, column)))
     }
