@@ -5,6 +5,13 @@ import PostgresNIO
 /// after a few runs, keeps a generic plan. Parsing and planning every statement anew took 45 %
 /// of PostgreSQL's CPU in small syncs (docs/PERFORMANCE.md, session 12).
 ///
+/// Two cautions. A generic plan is made from the statistics of the moment: a query whose best
+/// plan depends on a bound array's length or on a table that grows fast (the push's lookup of
+/// stored counters) stays unprepared. And postgres-nio remembers a failed preparation for the
+/// connection's lifetime: a statement must never first run in a transaction that already
+/// failed, which holds while ``PostgresServerStore/transaction(readOnly:_:)`` rolls back at the
+/// first error.
+///
 /// ```swift
 /// enum LastSeen: PreparedQuery {
 ///     static let sql = "SELECT last_seen_at FROM learner WHERE id = $1"
