@@ -9,7 +9,7 @@ import PostgresNIO
 /// plan depends on a bound array's length or on a table that grows fast (the push's lookup of
 /// stored counters) stays unprepared. And postgres-nio remembers a failed preparation for the
 /// connection's lifetime: a statement must never first run in a transaction that already
-/// failed, which holds while ``PostgresServerStore/transaction(readOnly:_:)`` rolls back at the
+/// failed, which holds while `PostgresServerStore.transaction(readOnly:_:)` rolls back at the
 /// first error.
 ///
 /// ```swift
