@@ -168,11 +168,9 @@ public final class SQLiteServerStore: ServerStore {
             // A pull stores nothing: it reads a snapshot beside the writer.
             let (page, staleGuest) = try await writer.read { db -> (FeedPage?, LearnerID?) in
                 guard let head = try SyncHead(tokenHash: tokenHash, now: now, replica: replica, db) else { return (nil, nil) }
-                let root = head.root
-                var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
-                rules.check(owner: head.replicaOwner, storedLastSeq: head.storedLastSeq)
-                let page = try Self.page(of: root, attached: Self.attached(to: root, db), after: cursor, limit: limit, rules: rules, db)
-                return (page, head.guestSeenBefore(now - SyncRules.seenGranularity) ? root : nil)
+                let rules = head.rules(replica: replica, lastSeq: lastSeq, now: now)
+                let page = try Self.page(of: head.root, attached: Self.attached(to: head.root, db), after: cursor, limit: limit, rules: rules, db)
+                return (page, head.guestSeenLongBefore(now) ? head.root : nil)
             }
             if let staleGuest { try await writer.write { db in try Self.markSeen(staleGuest, now: now, db) } }
             return page
@@ -180,12 +178,11 @@ public final class SQLiteServerStore: ServerStore {
         return try await syncs.write { db in
             guard let head = try SyncHead(tokenHash: tokenHash, now: now, replica: replica, db) else { return nil }
             let root = head.root
-            if head.guestSeenBefore(now - SyncRules.seenGranularity) { try Self.markSeen(root, now: now, db) }
+            if head.guestSeenLongBefore(now) { try Self.markSeen(root, now: now, db) }
             let attached = try Self.attached(to: root, db)
-            var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
-            rules.check(owner: head.replicaOwner, storedLastSeq: head.storedLastSeq)
             var push = PushWriter(
-                root: root, replica: replica, storedLastSeq: head.storedLastSeq, members: attached.members(of: root), rules: rules,
+                root: root, replica: replica, storedLastSeq: head.storedLastSeq, members: attached.members(of: root),
+                rules: head.rules(replica: replica, lastSeq: lastSeq, now: now),
                 position: MappedFeed.lastPosition(own: head.ownLastPosition, mapped: attached.mapped) + 1)
             try push.store(events, db)
             let stored = push.stored

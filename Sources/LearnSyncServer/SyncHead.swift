@@ -41,8 +41,16 @@ struct SyncHead {
         (root, lastSeenAt, replicaOwner, storedLastSeq, ownLastPosition) = head
     }
 
-    /// Whether the root is a guest last seen before `time` (its last-seen time is then moved).
-    func guestSeenBefore(_ time: Int64) -> Bool {
-        root.isGuest && (lastSeenAt ?? .max) < time
+    /// Whether the root is a guest whose last-seen time is due to move to `now`
+    /// (``SyncRules/seenGranularity``).
+    func guestSeenLongBefore(_ now: Int64) -> Bool {
+        root.isGuest && (lastSeenAt ?? .max) < now - SyncRules.seenGranularity
+    }
+
+    /// The rules for a request from `replica`, judged against what the server holds of it.
+    func rules(replica: ReplicaID, lastSeq: Int64, now: Int64) -> SyncRules {
+        var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
+        rules.check(owner: replicaOwner, storedLastSeq: storedLastSeq)
+        return rules
     }
 }
