@@ -5,17 +5,31 @@ package enum IdentifierRules {
 
     /// Checks `value` and returns it, or throws ``ModelError/Code/invalidIdentifier``.
     package static func validate(_ value: String, kind: String) throws(ModelError) -> String {
-        let utf8 = value.utf8
-        guard !utf8.isEmpty else {
-            throw ModelError(.invalidIdentifier, "\(kind) must not be empty")
-        }
-        guard utf8.count <= maxLength else {
-            throw ModelError(.invalidIdentifier, "\(kind) must be at most \(maxLength) characters")
-        }
-        for byte in utf8 where !isAllowed(byte) {
-            throw ModelError(.invalidIdentifier, "\(kind) may only use letters, digits, '.', '_' and '-'")
-        }
+        let broken = value.utf8.withContiguousStorageIfAvailable(violation) ?? Array(value.utf8).withUnsafeBufferPointer(violation)
+        if let broken { throw broken.error(kind: kind) }
         return value
+    }
+
+    /// How an identifier's UTF-8 bytes break the rules, or nil when they keep them.
+    package static func violation(_ utf8: UnsafeBufferPointer<UInt8>) -> Violation? {
+        guard !utf8.isEmpty else { return .empty }
+        guard utf8.count <= maxLength else { return .tooLong }
+        for byte in utf8 where !isAllowed(byte) { return .character }
+        return nil
+    }
+
+    /// A broken rule (``violation(_:)``).
+    package enum Violation: Sendable {
+        case empty, tooLong, character
+
+        /// The error for an identifier of `kind` ("course id", ...), naming the rule, never the value.
+        package func error(kind: String) -> ModelError {
+            switch self {
+            case .empty: ModelError(.invalidIdentifier, "\(kind) must not be empty")
+            case .tooLong: ModelError(.invalidIdentifier, "\(kind) must be at most \(IdentifierRules.maxLength) characters")
+            case .character: ModelError(.invalidIdentifier, "\(kind) may only use letters, digits, '.', '_' and '-'")
+            }
+        }
     }
 
     private static func isAllowed(_ byte: UInt8) -> Bool {

@@ -1,3 +1,6 @@
+import Foundation
+import LearnSyncModels
+
 /// The one JSON reader of every request (RFC 8259): objects, arrays, strings with every escape,
 /// integers, booleans and null. It reads values in place, so a message decodes without building
 /// an intermediate tree. Unknown object keys are skipped; a key given twice in one object is
@@ -24,32 +27,48 @@ package struct JSONReader {
     /// Nesting deeper than this is refused (the messages nest three levels).
     static let maxDepth = 32
 
-    private let bytes: [UInt8]
+    /// The document, valid only during ``read(_:_:)``: a reader (or a copy of one) never outlives
+    /// the `body` it is handed to. Reading through a pointer, not an `Array`, spares a retain and
+    /// a release of the array's storage for each string and a bounds check for each byte (a
+    /// third of decoding a push went to reference counting).
+    private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
     private var depth = 0
-    /// The keys read so far in the open object at each depth (reused, so no allocation per object).
-    private var keys: [[String]] = []
+    /// The keys read so far in the open objects, innermost last. Kept flat and reused, so no
+    /// allocation per object.
+    private var keys: [Key] = []
+    /// The bytes of keys that needed decoding (escapes, other than ASCII), which ``Key``s point to.
+    private var decodedKeys: DecodedKeys?
 
-    init(_ bytes: [UInt8]) {
+    private init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
     }
 
     /// Reads one whole document with `body` and checks that only whitespace follows.
-    static func read<T>(_ bytes: [UInt8], _ body: (inout JSONReader) throws(Failure) -> T) throws(Failure) -> T {
-        var reader = JSONReader(bytes)
-        let value = try body(&reader)
-        reader.skipWhitespace()
-        guard reader.index == bytes.count else { throw Failure(path: [], message: "unexpected text after the JSON value") }
-        return value
+    static func read<T>(_ data: Data, _ body: (inout JSONReader) throws(Failure) -> T) throws(Failure) -> T {
+        // `withUnsafeBytes` rethrows untyped; the failure is carried out in a `Result`.
+        let result = data.withUnsafeBytes { raw -> Result<T, Failure> in
+            var reader = JSONReader(raw.bindMemory(to: UInt8.self))
+            do throws(Failure) {
+                let value = try body(&reader)
+                reader.skipWhitespace()
+                guard reader.index == reader.bytes.count else { throw Failure(path: [], message: "unexpected text after the JSON value") }
+                return .success(value)
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
     }
 
     // MARK: Structure
 
     /// Reads an object, calling `field` with each key; `field` must read (or skip) its value.
-    mutating func object(_ field: (inout JSONReader, String) throws(Failure) -> Void) throws(Failure) {
+    mutating func object(_ field: (inout JSONReader, Key) throws(Failure) -> Void) throws(Failure) {
         try open(UInt8(ascii: "{"), "expected an object")
-        while keys.count < depth { keys.append([]) }
-        keys[depth - 1].removeAll(keepingCapacity: true)
+        // This object's keys follow those of the objects around it.
+        let first = keys.count
+        defer { keys.removeLast(keys.count - first) }
         skipWhitespace()
         if peek() == UInt8(ascii: "}") {
             index += 1
@@ -59,15 +78,17 @@ package struct JSONReader {
         while true {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw fail("expected a field name") }
-            let key = try string()
-            guard !keys[depth - 1].contains(key) else { throw fail("the field \"\(key)\" is given twice") }
-            keys[depth - 1].append(key)
+            let key = try self.key()
+            for earlier in first..<keys.count where keys[earlier].hasSameText(as: key) {
+                throw fail("the field \"\(key.text)\" is given twice")
+            }
+            keys.append(key)
             skipWhitespace()
             guard next() == UInt8(ascii: ":") else { throw fail("expected ':' after a field name") }
             do {
                 try field(&self, key)
             } catch {
-                throw Failure(path: error.path + [key], message: error.message)
+                throw Failure(path: error.path + [key.text], message: error.message)
             }
             skipWhitespace()
             switch next() {
@@ -141,20 +162,21 @@ package struct JSONReader {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
-                return high < 0x80 ? ascii(bytes[start..<index - 1]) : try utf8(bytes[start..<index - 1])
+                let text = UnsafeBufferPointer(rebasing: bytes[start..<index - 1])
+                return high < 0x80 ? String(decoding: text, as: UTF8.self) : try utf8(text)
             }
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { throw fail("control character in a string") }
             high |= byte
             index += 1
         }
-        var out = Array(bytes[start..<index])
+        var out = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
         while index < bytes.count {
             let byte = bytes[index]
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return try utf8(out[...])
+                return try out.withUnsafeBufferPointer { buffer throws(Failure) in try utf8(buffer) }
             case UInt8(ascii: "\\"):
                 try escape(into: &out)
             case 0..<0x20:
@@ -164,6 +186,51 @@ package struct JSONReader {
             }
         }
         throw fail("unterminated string")
+    }
+
+    /// A string that must be an identifier (``IdentifierRules``), checked on its bytes in place
+    /// before a `String` is made; the failure names the rule and `kind`, never the value.
+    mutating func identifierText(kind: @autoclosure () -> String) throws(Failure) -> String {
+        skipWhitespace()
+        let start = index + 1
+        var at = start
+        while at < bytes.count, case let byte = bytes[at], byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20, byte < 0x80 {
+            at += 1
+        }
+        let text: String
+        if start <= bytes.count, bytes[start - 1] == UInt8(ascii: "\""), at < bytes.count, bytes[at] == UInt8(ascii: "\"") {
+            let utf8 = UnsafeBufferPointer(rebasing: bytes[start..<at])
+            if let broken = IdentifierRules.violation(utf8) { throw fail(broken.error(kind: kind()).message) }
+            index = at + 1
+            text = String(decoding: utf8, as: UTF8.self)
+        } else {
+            // Escapes, other than ASCII, or not a string: read it the long way.
+            text = try string()
+            do {
+                _ = try IdentifierRules.validate(text, kind: kind())
+            } catch {
+                throw fail(error.message)
+            }
+        }
+        return text
+    }
+
+    /// An object's key: its bytes in place when it is plain ASCII (the usual case: no `String` is
+    /// made for it), else decoded.
+    private mutating func key() throws(Failure) -> Key {
+        let start = index + 1
+        var at = start
+        while at < bytes.count, case let byte = bytes[at], byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20, byte < 0x80 {
+            at += 1
+        }
+        guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else {
+            // Escapes or other than ASCII: decoded, and kept as long as the reader and its copies.
+            let decoded = try string()
+            if decodedKeys == nil { decodedKeys = DecodedKeys() }
+            return Key(bytes: decodedKeys!.keep(decoded))
+        }
+        index = at + 1
+        return Key(bytes: UnsafeBufferPointer(rebasing: bytes[start..<at]))
     }
 
     /// An integer with no fraction or exponent, in Int64's range.
@@ -329,15 +396,10 @@ package struct JSONReader {
         return value
     }
 
-    /// Bytes known to be ASCII, so valid UTF-8: decoded without the generic validation of
-    /// `String(validating:as:)`, which is not specialized for slices and costs a runtime
-    /// metadata lookup per string (a tenth of decoding a push).
-    private func ascii(_ slice: ArraySlice<UInt8>) -> String {
-        slice.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
-    }
-
-    private func utf8(_ slice: ArraySlice<UInt8>) throws(Failure) -> String {
-        guard let text = String(validating: slice, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
+    /// A string's bytes that are not all ASCII, validated as UTF-8. (ASCII bytes are valid UTF-8:
+    /// `string()` decodes them without this check, which cost a tenth of decoding a push.)
+    private func utf8(_ text: UnsafeBufferPointer<UInt8>) throws(Failure) -> String {
+        guard let text = String(validating: text, as: UTF8.self) else { throw fail("invalid UTF-8 in a string") }
         return text
     }
 
@@ -358,5 +420,59 @@ package struct JSONReader {
         guard index < bytes.count else { return nil }
         defer { index += 1 }
         return bytes[index]
+    }
+}
+
+extension JSONReader {
+    /// An object's key, matched against field names with `switch` (`case "replica":`). Like the
+    /// reader it comes from, it is valid only inside the `field` closure it is handed to. It holds
+    /// no reference (a key that needed decoding is kept by the reader), so reading keys costs no
+    /// reference counting.
+    package struct Key {
+        /// The key's UTF-8 bytes: in the document, or kept by the reader when decoded.
+        private let bytes: UnsafeBufferPointer<UInt8>
+
+        fileprivate init(bytes: UnsafeBufferPointer<UInt8>) {
+            self.bytes = bytes
+        }
+
+        /// The key as text (for error paths).
+        package var text: String {
+            String(decoding: bytes, as: UTF8.self)
+        }
+
+        /// Whether the key is `name`.
+        package static func ~= (name: StaticString, key: Key) -> Bool {
+            key.hasBytes(UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        }
+
+        fileprivate func hasSameText(as other: Key) -> Bool {
+            hasBytes(other.bytes)
+        }
+
+        /// Compared byte by byte: keys are a few bytes long, shorter than a call to `memcmp` pays for.
+        private func hasBytes(_ other: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard bytes.count == other.count else { return false }
+            for offset in 0..<bytes.count where bytes[offset] != other[offset] { return false }
+            return true
+        }
+    }
+}
+
+/// Decoded keys' bytes, freed when the last reader holding them goes.
+private final class DecodedKeys {
+    private var kept: [UnsafeMutableBufferPointer<UInt8>] = []
+
+    /// A copy of `key`'s UTF-8 bytes that lives as long as this object.
+    func keep(_ key: String) -> UnsafeBufferPointer<UInt8> {
+        let utf8 = Array(key.utf8)
+        let copy = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(utf8.count, 1))
+        _ = copy.initialize(from: utf8)
+        kept.append(copy)
+        return UnsafeBufferPointer(start: copy.baseAddress, count: utf8.count)
+    }
+
+    deinit {
+        for buffer in kept { buffer.deallocate() }
     }
 }

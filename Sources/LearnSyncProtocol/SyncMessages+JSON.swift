@@ -16,12 +16,7 @@ package protocol WireMessage: WireCodable {
 extension JSONReader {
     /// A validated identifier (its error names the rule, never the value).
     mutating func identifier<T: ValidatedIdentifier>(_ type: T.Type) throws(Failure) -> T {
-        let text = try string()
-        do {
-            return try T(validating: text)
-        } catch {
-            throw fail(error.message)
-        }
+        T(unchecked: try identifierText(kind: T.kind))
     }
 
     /// A required field's value, or a failure naming the field.

@@ -15,7 +15,7 @@ package protocol WireCodable {
 extension WireCodable where Self: WireMessage {
     package static func wireDecoded(from data: Data) throws(Problem) -> Self {
         do {
-            return try JSONReader.read(Array(data)) { reader throws(JSONReader.Failure) in try Self.read(&reader) }
+            return try JSONReader.read(data) { reader throws(JSONReader.Failure) in try Self.read(&reader) }
         } catch {
             throw Problem(code: .malformedJSON, detail: error.description)
         }
@@ -86,9 +86,9 @@ package enum WireCoding {
     /// The body's `protocol` number, if it is a JSON object that has one.
     private static func envelopeVersion(_ data: Data) -> Int? {
         var version: Int?
-        _ = try? JSONReader.read(Array(data)) { reader throws(JSONReader.Failure) in
+        _ = try? JSONReader.read(data) { reader throws(JSONReader.Failure) in
             try reader.object { reader, key throws(JSONReader.Failure) in
-                if key == "protocol" { version = try reader.int() } else { try reader.skip() }
+                if case "protocol" = key { version = try reader.int() } else { try reader.skip() }
             }
         }
         return version

@@ -137,6 +137,32 @@ struct ServerWorkloads {
             ratio: String(format: "%.2f×", times[0] / times[1]), target: "-", met: nil)
     }
 
+    /// Reading a full push (2,000 events) and a full answer page (5,000 pulled events, each naming
+    /// its replica) from JSON, as the server and the device do, against Foundation's
+    /// `JSONDecoder` reading the same events (`Codable`); medians of 30.
+    func wireCodec() async throws -> Row {
+        let pushed = events(ProtocolLimits.maxEventsPerRequest, learner: "a-codec", seed: 3)
+        let pulled = events(ProtocolLimits.maxPageSize, learner: "a-codec", seed: 4)
+        let request = try WireCoding.encode(SyncRequest(replica: pushed[0].id.replica, lastSeq: pushed.last!.id.seq, cursor: 5, events: pushed))
+        let answer = try WireCoding.encode(SyncResponse(
+            time: 1, catalog: "c", renewReplica: false, retimed: [], rejected: [], events: pulled, aliases: [], cursor: 9, more: true))
+        let foundationPush = try JSONEncoder().encode(pushed), foundationPull = try JSONEncoder().encode(pulled)
+        var reads = [Double](), answers = [Double](), foundation = [Double](), foundationAnswers = [Double]()
+        for _ in 0..<30 {
+            reads.append(try await Measure.time { _ = try WireCoding.decodeRequest(SyncRequest.self, from: request) })
+            answers.append(try await Measure.time { _ = try WireCoding.decode(SyncResponse.self, from: answer) })
+            foundation.append(try await Measure.time { _ = try JSONDecoder().decode([ProgressEvent].self, from: foundationPush) })
+            foundationAnswers.append(try await Measure.time { _ = try JSONDecoder().decode([ProgressEvent].self, from: foundationPull) })
+        }
+        let ours = Measure.median(reads), theirs = Measure.median(foundation)
+        return Row(
+            workload: "read a push of \(pushed.count) events / an answer of \(pulled.count) from JSON (\(request.count / pushed.count) / \(answer.count / pulled.count) bytes an event)",
+            measure: "median latency",
+            value: String(format: "%.2f ms / %.2f ms", ours * 1000, Measure.median(answers) * 1000),
+            baseline: String(format: "%.2f ms / %.2f ms (Foundation JSONDecoder, Codable events)", theirs * 1000, Measure.median(foundationAnswers) * 1000),
+            ratio: String(format: "%.2f×", ours / theirs), target: "-", met: nil)
+    }
+
     /// Bytes per event of the JSON of a 500-event push, uncompressed.
     static func jsonBytesPerEvent(_ events: [ProgressEvent]) throws -> Double {
         let sample = Array(events.prefix(500))

@@ -53,6 +53,7 @@ await step("read progress") { try await device.readProgress() }
 await step("reset course") { try await device.resetCourse() }
 await step("attach") { try await server.attach() }
 await steps("end to end") { try await server.endToEnd() }
+await step("wire codec") { try await server.wireCodec() }
 await step("clock ahead") { try await server.clockAhead() }
 await step("concurrent clients") { try await load.concurrentClients() }
 await steps("postgres") { try await PostgresWorkloads(catalog: catalog, folder: folder, quick: quick).rows() }

@@ -102,6 +102,34 @@ import Testing
         #expect(response.rejected[0].reason == "a\"b\\c/d\né🎓 é")
     }
 
+    /// Keys and identifiers are read in place when plain; escaped ones are decoded first, and are
+    /// the same keys and identifiers.
+    @Test func escapedKeysAndIdentifiersAreTheSameAsPlainOnes() throws {
+        let body = #"{"pr\u006ftocol":1,"replica":"r\u0032","lastSeq":0,"cursor":3,"events":[{"s\u0065q":1,"learner":"g-1","hlc":5,"course":"c","type":"course.reset","seen":""}]}"#
+        let request = try WireCoding.decodeRequest(SyncRequest.self, from: Data(body.utf8))
+        #expect(request.replica == "r2")
+        #expect(request.cursor == 3)
+        #expect(request.events[0].id == EventID(replica: "r2", seq: 1))
+    }
+
+    @Test(arguments: [
+        (#"{"protocol":1,"replica":"r","replica":"s","lastSeq":0,"cursor":0,"events":[]}"#, "the field \"replica\" is given twice"),
+        (#"{"protocol":1,"replica":"r","r\u0065plica":"s","lastSeq":0,"cursor":0,"events":[]}"#, "the field \"replica\" is given twice"),
+        (#"{"protocol":1,"r\u0065plica":"r","replica":"s","lastSeq":0,"cursor":0,"events":[]}"#, "the field \"replica\" is given twice"),
+        (#"{"protocol":1,"é":1,"\u00e9":2,"replica":"r","lastSeq":0,"cursor":0,"events":[]}"#, "the field \"é\" is given twice"),
+        (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":0,"events":[{"seq":1,"seq":2}]}"#, "events[0]: the field \"seq\" is given twice"),
+        (#"{"protocol":1,"replica":"","lastSeq":0,"cursor":0,"events":[]}"#, "replica: replica id must not be empty"),
+        (#"{"protocol":1,"replica":"é","lastSeq":0,"cursor":0,"events":[]}"#, "replica: replica id may only use letters, digits, '.', '_' and '-'"),
+        (#"{"protocol":1,"replica":"r\u0020","lastSeq":0,"cursor":0,"events":[]}"#, "replica: replica id may only use letters, digits, '.', '_' and '-'"),
+        (#"{"protocol":1,"replica":7,"lastSeq":0,"cursor":0,"events":[]}"#, "replica: expected a string"),
+        (#"{"protocol":1,"replica":""# + String(repeating: "r", count: 65) + #"","lastSeq":0,"cursor":0,"events":[]}"#, "replica: replica id must be at most 64 characters"),
+    ])
+    func keysGivenTwiceAndBadIdentifiersAreRefused(body: String, detail: String) {
+        #expect(throws: Problem(code: .malformedJSON, detail: detail)) {
+            try WireCoding.decodeRequest(SyncRequest.self, from: Data(body.utf8))
+        }
+    }
+
     @Test(arguments: [
         (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":1.5,"events":[]}"#, "cursor: expected an integer"),
         (#"{"protocol":1,"replica":"r","lastSeq":0,"cursor":01,"events":[]}"#, "cursor: expected an integer without leading zeros"),
