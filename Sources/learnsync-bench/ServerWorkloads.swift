@@ -148,7 +148,11 @@ struct ServerWorkloads {
             time: 1, catalog: "c", renewReplica: false, retimed: [], rejected: [], events: pulled, aliases: [], cursor: 9, more: true))
         let foundationPush = try JSONEncoder().encode(pushed), foundationPull = try JSONEncoder().encode(pulled)
         var reads = [Double](), answers = [Double](), foundation = [Double](), foundationAnswers = [Double]()
+        var writes = [Double](), answerWrites = [Double]()
+        let requestValue = try WireCoding.decodeRequest(SyncRequest.self, from: request), answerValue = try WireCoding.decode(SyncResponse.self, from: answer)
         for _ in 0..<30 {
+            writes.append(try await Measure.time { _ = try WireCoding.encode(requestValue) })
+            answerWrites.append(try await Measure.time { _ = try WireCoding.encode(answerValue) })
             reads.append(try await Measure.time { _ = try WireCoding.decodeRequest(SyncRequest.self, from: request) })
             answers.append(try await Measure.time { _ = try WireCoding.decode(SyncResponse.self, from: answer) })
             foundation.append(try await Measure.time { _ = try JSONDecoder().decode([ProgressEvent].self, from: foundationPush) })
@@ -156,9 +160,11 @@ struct ServerWorkloads {
         }
         let ours = Measure.median(reads), theirs = Measure.median(foundation)
         return Row(
-            workload: "read a push of \(pushed.count) events / an answer of \(pulled.count) from JSON (\(request.count / pushed.count) / \(answer.count / pulled.count) bytes an event)",
+            workload: "read a push of \(pushed.count) events / an answer of \(pulled.count) from JSON (\(request.count / pushed.count) / \(answer.count / pulled.count) bytes an event); writing them",
             measure: "median latency",
-            value: String(format: "%.2f ms / %.2f ms", ours * 1000, Measure.median(answers) * 1000),
+            value: String(
+                format: "%.2f ms / %.2f ms; writing %.2f ms / %.2f ms", ours * 1000, Measure.median(answers) * 1000, Measure.median(writes) * 1000,
+                Measure.median(answerWrites) * 1000),
             baseline: String(format: "%.2f ms / %.2f ms (Foundation JSONDecoder, Codable events)", theirs * 1000, Measure.median(foundationAnswers) * 1000),
             ratio: String(format: "%.2f×", ours / theirs), target: "-", met: nil)
     }
