@@ -9,45 +9,65 @@ extension PostgresServerStore {
     public func sync(
         tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int
     ) async throws -> FeedPage? {
-        let logger = logger
-        guard !events.isEmpty else {
-            // A pull stores nothing: it reads one snapshot.
-            let (page, staleGuest) = try await transaction(readOnly: true) { c -> (FeedPage?, LearnerID?) in
-                guard let root = try await Self.root(tokenHash: tokenHash, now: now, c, logger) else { return (nil, nil) }
-                let held = try await c.row(ReplicaHeld.self, replica.rawValue, as: (String, Int64).self, logger: logger)
-                var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
-                rules.check(owner: held.map { LearnerID(unchecked: $0.0) }, storedLastSeq: held?.1 ?? 0)
-                let page = try await Self.page(of: root, attached: Self.attached(to: root, c, logger), after: cursor, limit: limit, rules: rules, c, logger)
-                let stale = try await Self.guestSeenBefore(root, now - SyncRules.seenGranularity, c, logger)
-                return (page, stale ? root : nil)
-            }
-            if let staleGuest {
-                try await client.withConnection { c in
-                    try await c.execute(
-                        "UPDATE learner SET last_seen_at = GREATEST(last_seen_at, \(now)) WHERE id = \(staleGuest.rawValue)", logger: logger)
-                }
-            }
-            return page
+        guard !events.isEmpty else { return try await pull(tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, cursor: cursor, limit: limit) }
+        do {
+            return try await push(
+                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, cursor: cursor, limit: limit, trustCounters: true)
+        } catch is CountersBehind {
+            return try await push(
+                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, cursor: cursor, limit: limit, trustCounters: false)
         }
+    }
+
+    /// A pull stores nothing: it reads one snapshot, its head (the session's root, the
+    /// replica's owner and counter, the guest's last-seen time) in one statement.
+    private func pull(tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, cursor: Int64, limit: Int) async throws -> FeedPage? {
+        let logger = logger
+        let (page, staleGuest) = try await transaction(readOnly: true) { c -> (FeedPage?, LearnerID?) in
+            guard let head = try await c.row(PullHead.self, tokenHash, now, replica.rawValue, as: (String, String?, Int64?, Int64?).self, logger: logger)
+            else { return (nil, nil) }
+            let root = LearnerID(unchecked: head.0)
+            var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
+            rules.check(owner: head.1.map { LearnerID(unchecked: $0) }, storedLastSeq: head.2 ?? 0)
+            let page = try await Self.page(of: root, attached: Self.attached(to: root, c, logger), after: cursor, limit: limit, rules: rules, c, logger)
+            let stale = root.isGuest && (head.3 ?? .max) < now - SyncRules.seenGranularity
+            return (page, stale ? root : nil)
+        }
+        if let staleGuest {
+            try await client.withConnection { c in
+                try await c.execute(
+                    "UPDATE learner SET last_seen_at = GREATEST(last_seen_at, \(now)) WHERE id = \(staleGuest.rawValue)", logger: logger)
+            }
+        }
+        return page
+    }
+
+    /// A push, in one transaction. `trustCounters`: events past the replica's stored counter are
+    /// taken as new without looking them up (every stored event's counter is at most its
+    /// replica's `last_seq`, which each push raises in its own transaction); should one be stored
+    /// after all, the insert says so and the push runs again with the lookup (``CountersBehind``).
+    private func push(
+        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int, trustCounters: Bool
+    ) async throws -> FeedPage? {
+        let logger = logger
         return try await transaction { c in
-            guard let (root, lastSeen) = try await Self.lockRoot(tokenHash: tokenHash, now: now, c, logger) else { return nil }
-            if root.isGuest, let lastSeen, lastSeen < now - SyncRules.seenGranularity {
+            guard let head = try await Self.lockedHead(tokenHash: tokenHash, now: now, replica: replica, c, logger) else { return nil }
+            let root = head.root
+            if root.isGuest, let lastSeen = head.lastSeen, lastSeen < now - SyncRules.seenGranularity {
                 try await c.execute("UPDATE learner SET last_seen_at = GREATEST(last_seen_at, \(now)) WHERE id = \(root.rawValue)", logger: logger)
             }
-            // The replica's row, created for this learner if new, is locked: every event stored
-            // under the replica id is visible to the checks below until the commit.
-            let held = try await c.row(ReplicaLocked.self, replica.rawValue, root.rawValue, as: (String, Int64).self, logger: logger)
             var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
-            rules.check(owner: held.map { LearnerID(unchecked: $0.0) }, storedLastSeq: held?.1 ?? 0)
+            rules.check(owner: head.replicaOwner, storedLastSeq: head.storedLastSeq)
             let attached = try await Self.attached(to: root, c, logger)
             let members = attached.members(of: root)
-            var existing = try await Self.stored(replica, seqs: events.map(\.id.seq), c, logger)
+            let allNew = trustCounters && events.allSatisfy { $0.id.replica == replica && $0.id.seq > head.storedLastSeq }
+            var existing = allNew ? [:] : try await Self.stored(replica, seqs: events.map(\.id.seq), c, logger)
             let strangers: [String] = Array(Set(events.map(\.learner).filter { !members.contains($0) }.map(\.rawValue)))
             let erased: Set<String> = strangers.isEmpty
                 ? []
                 : Set(try await c.rows(
                     "SELECT learner FROM tombstone WHERE reason = 'erased' AND learner = ANY(\(strangers))", as: String.self, logger: logger))
-            var position = try await Self.lastPosition(of: root, mapped: attached.mapped, c, logger)
+            var position = MappedFeed.lastPosition(own: head.ownLastPosition, mapped: attached.mapped)
             var rows: [(position: Int64, columns: EventColumns, sentHLC: Int64?)] = []
             var highest: Int64 = 0
             for event in events {
@@ -67,11 +87,47 @@ extension PostgresServerStore {
                 rules.stored(event, at: time, position: position)
                 highest = max(highest, columns.seq)
             }
-            try await Self.insert(rows, root: root, c, logger)
-            if highest > (held?.1 ?? 0) {
-                try await c.execute(ReplicaLastSeq.self, highest, replica.rawValue, logger: logger)
-            }
+            try await Self.insert(
+                rows, root: root, raising: highest > head.storedLastSeq ? (replica, highest) : nil, c, logger)
             return try await Self.page(of: root, attached: attached, after: cursor, limit: limit, rules: rules, c, logger)
+        }
+    }
+
+    /// An event taken as new was stored already: the push runs again, looking every event up.
+    private struct CountersBehind: Error {}
+
+    /// What a push reads first, with its feed root locked.
+    private struct PushHead {
+        var root: LearnerID
+        /// The root's last-seen time (kept for guests).
+        var lastSeen: Int64?
+        /// The feed root of the replica's owner (the replica's row is created for `root` if new).
+        var replicaOwner: LearnerID?
+        var storedLastSeq: Int64
+        /// The last position in the root's own feed.
+        var ownLastPosition: Int64
+    }
+
+    /// Finds the live session's feed root and locks its row, so that positions in its feed are
+    /// given by one writer at a time, and reads the push's head (``PushHeadRows``): two
+    /// statements. An attachment that moved the learner to an account while the lock waited is
+    /// seen in the head, and the account is locked instead.
+    private static func lockedHead(
+        tokenHash: String, now: Int64, replica: ReplicaID, _ c: PostgresConnection, _ logger: Logger
+    ) async throws -> PushHead? {
+        guard var locked = try await c.row(LockSessionRoot.self, tokenHash, now, as: (String, Int64?).self, logger: logger) else { return nil }
+        while true {
+            guard let head = try await c.row(
+                PushHeadRows.self, tokenHash, now, replica.rawValue, locked.0, as: (String?, String?, Int64?, Int64).self, logger: logger),
+                let current = head.0
+            else { return nil }
+            if current == locked.0 {
+                return PushHead(
+                    root: LearnerID(unchecked: current), lastSeen: locked.1, replicaOwner: head.1.map { LearnerID(unchecked: $0) },
+                    storedLastSeq: head.2 ?? 0, ownLastPosition: head.3)
+            }
+            guard let lastSeen = try await c.row(LockLearner.self, current, as: Int64?.self, logger: logger) else { return nil }
+            locked = (current, lastSeen)
         }
     }
 
@@ -81,29 +137,6 @@ extension PostgresServerStore {
             guard let root = try await Self.root(tokenHash: tokenHash, now: now, c, logger) else { return nil }
             return (root, try await Self.events(of: root, c, logger))
         }
-    }
-
-    /// Finds the live session's feed root and locks its row, so that positions in its feed are
-    /// given by one writer at a time; returns it with its last-seen time (kept for guests). An
-    /// attachment that moved the learner to an account while this waited is seen after the
-    /// lock (the account is locked instead).
-    private static func lockRoot(
-        tokenHash: String, now: Int64, _ c: PostgresConnection, _ logger: Logger
-    ) async throws -> (LearnerID, lastSeen: Int64?)? {
-        var locked = [LearnerID: Int64?]()
-        while let root = try await root(tokenHash: tokenHash, now: now, c, logger) {
-            if let lastSeen = locked[root] { return (root, lastSeen) }
-            guard let row = try await c.row(LockLearner.self, root.rawValue, as: Int64?.self, logger: logger) else { return nil }
-            locked[root] = row
-        }
-        return nil
-    }
-
-    /// Whether `learner` is an unattached guest last seen before `time`.
-    private static func guestSeenBefore(_ learner: LearnerID, _ time: Int64, _ c: PostgresConnection, _ logger: Logger) async throws -> Bool {
-        guard learner.isGuest else { return false }
-        let seen: Int64? = try await c.row(LastSeen.self, learner.rawValue, as: Int64?.self, logger: logger) ?? nil
-        return (seen ?? .max) < time
     }
 
     /// The events stored under `replica` with one of `seqs`: their columns as sent, and the time
@@ -127,13 +160,16 @@ extension PostgresServerStore {
         return stored
     }
 
-    /// Inserts new feed rows in one statement.
+    /// Inserts new feed rows, and raises the replica's stored counter to `raising`'s, in one
+    /// statement.
+    /// - Throws: ``CountersBehind`` when a row's id is stored already.
     private static func insert(
-        _ rows: [(position: Int64, columns: EventColumns, sentHLC: Int64?)], root: LearnerID, _ c: PostgresConnection, _ logger: Logger
+        _ rows: [(position: Int64, columns: EventColumns, sentHLC: Int64?)], root: LearnerID, raising: (ReplicaID, Int64)?,
+        _ c: PostgresConnection, _ logger: Logger
     ) async throws {
         guard !rows.isEmpty else { return }
-        var sql = "INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sent_hlc) VALUES "
-        var binds = PostgresBindings(capacity: rows.count * 12 + 1)
+        var sql = "WITH new AS (INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sent_hlc) VALUES "
+        var binds = PostgresBindings(capacity: rows.count * 12 + 3)
         binds.append(root.rawValue)
         for (index, row) in rows.enumerated() {
             let base = 1 + index * 12
@@ -154,7 +190,17 @@ extension PostgresServerStore {
             binds.append(c.amount.map(Int64.init))
             binds.append(row.sentHLC)
         }
-        try await c.execute(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger)
+        sql += " ON CONFLICT (replica, seq) DO NOTHING RETURNING 1)"
+        if let (replica, highest) = raising {
+            let base = 1 + rows.count * 12
+            sql += ", raised AS (UPDATE replica SET last_seq = GREATEST(last_seq, $\(base + 1)) WHERE id = $\(base + 2))"
+            binds.append(highest)
+            binds.append(replica.rawValue)
+        }
+        sql += " SELECT count(*) FROM new"
+        guard try await c.value(PostgresQuery(unsafeSQL: sql, binds: binds), as: Int64.self, logger: logger) == Int64(rows.count) else {
+            throw CountersBehind()
+        }
     }
 
     /// The next page of `root`'s feed after `cursor` (``FeedPageBuilder``).
@@ -171,34 +217,39 @@ extension PostgresServerStore {
 
     // The statements every sync runs, prepared (``PreparedQuery``).
 
-    /// The owner (its root) and stored counter of a replica.
-    private enum ReplicaHeld: PreparedQuery {
+    /// A pull's head: the session's feed root, the feed root of the replica's owner, the
+    /// replica's stored counter and the root's last-seen time.
+    private enum PullHead: PreparedQuery {
         static let sql = """
-            SELECT COALESCE(alias.account, replica.owner), replica.last_seq FROM replica
-            LEFT JOIN alias ON alias.guest = replica.owner WHERE replica.id = $1
+            WITH s AS (\(sessionRoot))
+            SELECT s.root, COALESCE(owner_alias.account, replica.owner), replica.last_seq, learner.last_seen_at
+            FROM s LEFT JOIN replica ON replica.id = $3 LEFT JOIN alias AS owner_alias ON owner_alias.guest = replica.owner
+            LEFT JOIN learner ON learner.id = s.root
             """
     }
 
-    /// The same, after creating the replica's row for the learner `$2` if it is new; the row
-    /// stays locked until the commit.
-    private enum ReplicaLocked: PreparedQuery {
+    /// The live session's feed root, its row locked until the commit, with its last-seen time.
+    private enum LockSessionRoot: PreparedQuery {
+        static let sql = "SELECT id, last_seen_at FROM learner WHERE id = (\(sessionRoot)) FOR UPDATE"
+    }
+
+    /// A push's head, its feed root `$4` locked: the session's feed root read again (an attach
+    /// may have moved it while the lock waited), the feed root of the replica's owner and the
+    /// replica's stored counter, and the last position in `$4`'s own feed. While `$4` is still
+    /// the root, the replica's row is created for it if new, and stays locked until the commit:
+    /// every event stored under the replica id is visible to the push's checks.
+    private enum PushHeadRows: PreparedQuery {
         static let sql = """
-            WITH r AS (
-                INSERT INTO replica (id, owner, last_seq) VALUES ($1, $2, 0)
+            WITH s AS (\(sessionRoot)),
+            r AS (
+                INSERT INTO replica (id, owner, last_seq) SELECT $3, $4, 0 FROM s WHERE s.root = $4
                 ON CONFLICT (id) DO UPDATE SET last_seq = replica.last_seq RETURNING owner, last_seq)
-            SELECT COALESCE(alias.account, r.owner), r.last_seq FROM r LEFT JOIN alias ON alias.guest = r.owner
+            SELECT (SELECT root FROM s), (SELECT COALESCE(alias.account, r.owner) FROM r LEFT JOIN alias ON alias.guest = r.owner),
+                (SELECT last_seq FROM r), (SELECT COALESCE(MAX(pos), 0)::BIGINT FROM event WHERE root = $4)
             """
-    }
-
-    private enum ReplicaLastSeq: PreparedQuery {
-        static let sql = "UPDATE replica SET last_seq = GREATEST(last_seq, $1) WHERE id = $2"
     }
 
     private enum LockLearner: PreparedQuery {
         static let sql = "SELECT last_seen_at FROM learner WHERE id = $1 FOR UPDATE"
-    }
-
-    private enum LastSeen: PreparedQuery {
-        static let sql = "SELECT last_seen_at FROM learner WHERE id = $1"
     }
 }

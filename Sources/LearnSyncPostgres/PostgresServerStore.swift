@@ -227,11 +227,15 @@ public final class PostgresServerStore: ServiceBackedStore {
     }
 
     private enum SessionRoot: PreparedQuery {
-        static let sql = """
-            SELECT COALESCE(alias.account, session.learner) FROM session LEFT JOIN alias ON alias.guest = session.learner
-            WHERE session.token_hash = $1 AND NOT session.revoked AND session.expires_at > $2
-            """
+        static let sql = sessionRoot
     }
+
+    /// The feed root (column `root`) of the live session of token hash `$1` at time `$2`: its
+    /// learner, or the account that learner is attached to.
+    static let sessionRoot = """
+        SELECT COALESCE(alias.account, session.learner) AS root FROM session LEFT JOIN alias ON alias.guest = session.learner
+        WHERE session.token_hash = $1 AND NOT session.revoked AND session.expires_at > $2
+        """
 
     static func root(of learner: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> LearnerID {
         try await c.value("SELECT account FROM alias WHERE guest = \(learner.rawValue)", as: String.self, logger: logger)

@@ -36,13 +36,30 @@ import Testing
     @Test func eventsStoredBeforeTheReplicaTableAreJudgedAsStored() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("push-\(UUID().uuidString).sqlite").path
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
-        let server = try TestServer(store: try SQLiteServerStore(path: path))
+        try await pushAgainWithTheReplicaForgotten(TestServer(store: try SQLiteServerStore(path: path))) {
+            try await DatabaseQueue(path: path).write { db in try db.execute(sql: "DELETE FROM replica") }
+        }
+    }
+
+    /// The PostgreSQL store takes a push's events past the replica's stored counter as new without
+    /// looking them up; one stored after all makes the push run again with the lookup.
+    @Test(arguments: StoreKind.all.filter { $0 == .postgres })
+    func eventsPastTheStoredCounterAreStillJudgedOnPostgres(_ kind: StoreKind) async throws {
+        let running = try await RunningPostgresStore(#function)
+        try await pushAgainWithTheReplicaForgotten(TestServer(store: running.store, running: running)) {
+            _ = try await TestPostgres.query(running.store.location, "DELETE FROM replica")
+        }
+    }
+
+    /// Pushes 100 events, has `forget` drop the replica's record, then pushes the last 50 again
+    /// with 50 new ones: each event is stored once, at consecutive positions.
+    func pushAgainWithTheReplicaForgotten(_ server: TestServer, forget: @escaping @Sendable () async throws -> Void) async throws {
         try await server.test { client in
             let (learner, token) = try await client.registerGuest()
             var phone = EventFactory(learner: learner)
             let first = try (0..<100).map { _ in try phone.make(.lessonStarted(lesson: "keep-secure")) }
             _ = try await client.sync(SyncRequest(replica: phone.replica, lastSeq: phone.seq, cursor: 0, events: first), token: token)
-            try await DatabaseQueue(path: path).write { db in try db.execute(sql: "DELETE FROM replica") }
+            try await forget()
 
             // The last 50 again, and 50 new ones.
             let second = Array(first[50...]) + (try (0..<50).map { _ in try phone.make(.lessonStarted(lesson: "train-staff")) })
