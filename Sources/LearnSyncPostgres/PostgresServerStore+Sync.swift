@@ -161,46 +161,20 @@ extension PostgresServerStore {
     }
 
     /// Inserts new feed rows, and raises the replica's stored counter to `raising`'s, in one
-    /// statement.
+    /// prepared statement that takes each column as an array.
     /// - Throws: ``CountersBehind`` when a row's id is stored already.
     private static func insert(
         _ rows: [(position: Int64, columns: EventColumns, sentHLC: Int64?)], root: LearnerID, raising: (ReplicaID, Int64)?,
         _ c: PostgresConnection, _ logger: Logger
     ) async throws {
         guard !rows.isEmpty else { return }
-        var sql = "WITH new AS (INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sent_hlc) VALUES "
-        var binds = PostgresBindings(capacity: rows.count * 12 + 3)
-        binds.append(root.rawValue)
-        for (index, row) in rows.enumerated() {
-            let base = 1 + index * 12
-            sql += index == 0 ? "($1" : ", ($1"
-            for offset in 1...12 { sql += ", $\(base + offset)" }
-            sql += ")"
-            let c = row.columns
-            binds.append(row.position)
-            binds.append(c.replica)
-            binds.append(c.seq)
-            binds.append(c.learner)
-            binds.append(c.hlc)
-            binds.append(c.course)
-            binds.append(c.type)
-            binds.append(c.item)
-            binds.append(c.answers)
-            binds.append(c.choice)
-            binds.append(c.amount.map(Int64.init))
-            binds.append(row.sentHLC)
-        }
-        sql += " ON CONFLICT (replica, seq) DO NOTHING RETURNING 1)"
-        if let (replica, highest) = raising {
-            let base = 1 + rows.count * 12
-            sql += ", raised AS (UPDATE replica SET last_seq = GREATEST(last_seq, $\(base + 1)) WHERE id = $\(base + 2))"
-            binds.append(highest)
-            binds.append(replica.rawValue)
-        }
-        sql += " SELECT count(*) FROM new"
-        guard try await c.value(PostgresQuery(unsafeSQL: sql, binds: binds), as: Int64.self, logger: logger) == Int64(rows.count) else {
-            throw CountersBehind()
-        }
+        let columns = rows.map(\.columns)
+        let inserted = try await c.row(
+            InsertEvents.self, root.rawValue, rows.map(\.position), columns.map(\.replica), columns.map(\.seq), columns.map(\.learner),
+            columns.map(\.hlc), columns.map(\.course), columns.map(\.type), NullableArray(columns.map(\.item)),
+            NullableArray(columns.map(\.answers)), NullableArray(columns.map(\.choice)), NullableArray(columns.map { $0.amount.map(Int64.init) }),
+            NullableArray(rows.map(\.sentHLC)), raising?.1 ?? 0, raising?.0.rawValue ?? "", as: Int64.self, logger: logger)
+        guard inserted == Int64(rows.count) else { throw CountersBehind() }
     }
 
     /// The next page of `root`'s feed after `cursor` (``FeedPageBuilder``).
@@ -246,6 +220,22 @@ extension PostgresServerStore {
                 ON CONFLICT (id) DO UPDATE SET last_seq = replica.last_seq RETURNING owner, last_seq)
             SELECT (SELECT root FROM s), (SELECT COALESCE(alias.account, r.owner) FROM r LEFT JOIN alias ON alias.guest = r.owner),
                 (SELECT last_seq FROM r), (SELECT COALESCE(MAX(pos), 0)::BIGINT FROM event WHERE root = $4)
+            """
+    }
+
+    /// New feed rows of root `$1`, a column an array (`$2` … `$13`), and the stored counter of
+    /// replica `$15` raised to `$14`: one statement, parsed once, whatever the number of rows.
+    /// Returns how many rows were new.
+    private enum InsertEvents: PreparedQuery {
+        static let sql = """
+            WITH new AS (
+                INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sent_hlc)
+                SELECT $1, * FROM unnest(
+                    $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::BIGINT[], $7::TEXT[], $8::TEXT[],
+                    $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::BIGINT[], $13::BIGINT[])
+                ON CONFLICT (replica, seq) DO NOTHING RETURNING 1),
+            raised AS (UPDATE replica SET last_seq = $14 WHERE id = $15 AND last_seq < $14)
+            SELECT count(*) FROM new
             """
     }
 

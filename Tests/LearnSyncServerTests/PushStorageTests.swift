@@ -31,6 +31,37 @@ import Testing
         }
     }
 
+    /// Every kind of event (resets that saw nothing or much, quiz attempts, choices, time spent,
+    /// resume points; clocks far ahead, so some are retimed) reads back from the feed as it was
+    /// stored: each optional column NULL or set, and an empty text kept apart from NULL.
+    @Test(arguments: StoreKind.all) func everyKindOfEventReadsBackAsStored(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
+        let seed = SeededGenerator.seedFromEnvironment()
+        print("PushStorageTests every kind seed: \(seed)")
+        let catalog = server.catalog
+        try await server.test { client in
+            let (learner, token) = try await client.registerGuest()
+            var first = EventFactory(learner: learner)
+            let emptyReset = try first.make(.courseReset())
+            _ = try await client.sync(SyncRequest(replica: first.replica, lastSeq: 1, cursor: 0, events: [emptyReset]), token: token)
+            var generator = SeededGenerator(seed: seed)
+            let replica = ReplicaID.random()
+            let events = RandomStudy.events(
+                count: 300, catalog: catalog, learners: [learner], replicas: [replica], skewed: true, using: &generator)
+            let answer = try await client.sync(SyncRequest(replica: replica, lastSeq: events.last!.id.seq, cursor: 0, events: events), token: token)
+            #expect(answer.rejected.isEmpty, "seed \(seed)")
+            let retimed = Dictionary(uniqueKeysWithValues: answer.retimed.map { ($0.seq, $0.hlc) })
+            let pulled = try await feed(client, learner, token).events
+            #expect(pulled.first == emptyReset)
+            #expect(pulled.count == events.count + 1, "seed \(seed)")
+            for (event, back) in zip(events, pulled.dropFirst()) {
+                #expect(back.id == event.id && back.learner == event.learner && back.course == event.course, "seed \(seed)")
+                #expect(back.payload == event.payload, "seed \(seed)")
+                #expect(back.timestamp == retimed[event.id.seq] ?? event.timestamp, "seed \(seed)")
+            }
+        }
+    }
+
     /// A database from before the replica table knows a replica's events but not its counter:
     /// the events it sends again look new, and must still be judged one by one.
     @Test func eventsStoredBeforeTheReplicaTableAreJudgedAsStored() async throws {
