@@ -194,11 +194,13 @@ package struct JSONReader {
         skipWhitespace()
         let start = index + 1
         var at = start
-        while at < bytes.count, case let byte = bytes[at], byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20, byte < 0x80 {
-            at += 1
+        if peek() == UInt8(ascii: "\"") {
+            while at < bytes.count, case let byte = bytes[at], byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20, byte < 0x80 {
+                at += 1
+            }
         }
         let text: String
-        if start <= bytes.count, bytes[start - 1] == UInt8(ascii: "\""), at < bytes.count, bytes[at] == UInt8(ascii: "\"") {
+        if peek() == UInt8(ascii: "\""), at < bytes.count, bytes[at] == UInt8(ascii: "\"") {
             let utf8 = UnsafeBufferPointer(rebasing: bytes[start..<at])
             if let broken = IdentifierRules.violation(utf8) { throw fail(broken.error(kind: kind()).message) }
             index = at + 1
