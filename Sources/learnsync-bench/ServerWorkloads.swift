@@ -57,7 +57,7 @@ struct ServerWorkloads {
         return Row(
             workload: "guest with \(guestCount) events attaches to an account with \(accountCount)", measure: "server time",
             value: Measure.format(attachTime, "ms"), baseline: Measure.format(pushTime, "ms") + " (pushing the same events)",
-            ratio: String(format: "%.2f×", attachTime / pushTime), target: "≤ 20 ms", met: attachTime <= 0.020)
+            ratio: String(format: "%.2f×", attachTime / pushTime), target: "≤ 20 ms", met: quick ? nil : attachTime <= 0.020)
     }
 
     /// Events from device A through a loopback HTTP server to device B, vs Foundation JSON
@@ -231,7 +231,7 @@ struct ServerWorkloads {
                 format: "push %.2f ms, %d B up (%d B both ways); pull %.2f ms, %d B down (%d B both ways)", push * 1000, pushUp, pushAll,
                 pull * 1000, pullDown, pullAll),
             baseline: String(format: "%.2f ms (GET /health, same transport)", Measure.median(bare) * 1000), ratio: "-",
-            target: "≤ 2 ms, ≤ 300 B each direction", met: max(push, pull) <= 0.002 && max(pushUp, pullDown) <= 300)
+            target: "≤ 2 ms, ≤ 300 B each direction", met: quick ? nil : max(push, pull) <= 0.002 && max(pushUp, pullDown) <= 300)
     }
 
     /// Opening a device store that holds `events` events and reading a course's progress, as an
@@ -247,6 +247,6 @@ struct ServerWorkloads {
         let median = Measure.median(times)
         return Row(
             workload: "cold start: open a device store holding \(events) events, read a course's progress", measure: "median",
-            value: Measure.format(median, "ms"), baseline: "-", ratio: "-", target: "≤ 50 ms", met: median <= 0.05)
+            value: Measure.format(median, "ms"), baseline: "-", ratio: "-", target: "≤ 50 ms", met: quick ? nil : median <= 0.05)
     }
 }
