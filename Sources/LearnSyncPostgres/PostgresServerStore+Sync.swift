@@ -27,17 +27,14 @@ extension PostgresServerStore {
             guard let head = try await c.row(PullHead.self, tokenHash, now, replica.rawValue, as: (String, String?, Int64?, Int64?).self, logger: logger)
             else { return (nil, nil) }
             let root = LearnerID(unchecked: head.0)
-            var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
-            rules.check(owner: head.1.map { LearnerID(unchecked: $0) }, storedLastSeq: head.2 ?? 0)
+            let rules = SyncRules(
+                root: root, replica: replica, lastSeq: lastSeq, now: now, owner: head.1.map { LearnerID(unchecked: $0) },
+                storedLastSeq: head.2 ?? 0)
             let page = try await Self.page(of: root, attached: Self.attached(to: root, c, logger), after: cursor, limit: limit, rules: rules, c, logger)
-            let stale = root.isGuest && (head.3 ?? .max) < now - SyncRules.seenGranularity
-            return (page, stale ? root : nil)
+            return (page, SyncRules.guestSeenLongBefore(root, lastSeen: head.3, now: now) ? root : nil)
         }
         if let staleGuest {
-            try await client.withConnection { c in
-                try await c.execute(
-                    "UPDATE learner SET last_seen_at = GREATEST(last_seen_at, \(now)) WHERE id = \(staleGuest.rawValue)", logger: logger)
-            }
+            try await client.withConnection { c in try await Self.markSeen(staleGuest, now: now, c, logger) }
         }
         return page
     }
@@ -53,11 +50,9 @@ extension PostgresServerStore {
         return try await transaction { c in
             guard let head = try await Self.lockedHead(tokenHash: tokenHash, now: now, replica: replica, c, logger) else { return nil }
             let root = head.root
-            if root.isGuest, let lastSeen = head.lastSeen, lastSeen < now - SyncRules.seenGranularity {
-                try await c.execute("UPDATE learner SET last_seen_at = GREATEST(last_seen_at, \(now)) WHERE id = \(root.rawValue)", logger: logger)
-            }
-            var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
-            rules.check(owner: head.replicaOwner, storedLastSeq: head.storedLastSeq)
+            if SyncRules.guestSeenLongBefore(root, lastSeen: head.lastSeen, now: now) { try await Self.markSeen(root, now: now, c, logger) }
+            var rules = SyncRules(
+                root: root, replica: replica, lastSeq: lastSeq, now: now, owner: head.replicaOwner, storedLastSeq: head.storedLastSeq)
             let attached = try await Self.attached(to: root, c, logger)
             let members = attached.members(of: root)
             let allNew = trustCounters && events.allSatisfy { $0.id.replica == replica && $0.id.seq > head.storedLastSeq }
@@ -91,6 +86,11 @@ extension PostgresServerStore {
                 rows, root: root, raising: highest > head.storedLastSeq ? (replica, highest) : nil, c, logger)
             return try await Self.page(of: root, attached: attached, after: cursor, limit: limit, rules: rules, c, logger)
         }
+    }
+
+    /// Moves a guest's last-seen time to `now` (at most once per ``SyncRules/seenGranularity``).
+    private static func markSeen(_ guest: LearnerID, now: Int64, _ c: PostgresConnection, _ logger: Logger) async throws {
+        try await c.execute("UPDATE learner SET last_seen_at = GREATEST(last_seen_at, \(now)) WHERE id = \(guest.rawValue)", logger: logger)
     }
 
     /// An event taken as new was stored already: the push runs again, looking every event up.

@@ -191,48 +191,42 @@ package struct JSONReader {
     /// A string that must be an identifier (``IdentifierRules``), checked on its bytes in place
     /// before a `String` is made; the failure names the rule and `kind`, never the value.
     mutating func identifierText(kind: @autoclosure () -> String) throws(Failure) -> String {
-        skipWhitespace()
-        let start = index + 1
-        var at = start
-        if peek() == UInt8(ascii: "\"") {
-            while at < bytes.count, case let byte = bytes[at], byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20, byte < 0x80 {
-                at += 1
-            }
-        }
-        let text: String
-        if peek() == UInt8(ascii: "\""), at < bytes.count, bytes[at] == UInt8(ascii: "\"") {
-            let utf8 = UnsafeBufferPointer(rebasing: bytes[start..<at])
-            if let broken = IdentifierRules.violation(utf8) { throw fail(broken.error(kind: kind()).message) }
-            index = at + 1
-            text = String(decoding: utf8, as: UTF8.self)
-        } else {
+        guard let utf8 = plainString() else {
             // Escapes, other than ASCII, or not a string: read it the long way.
-            text = try string()
+            let text = try string()
             do {
-                _ = try IdentifierRules.validate(text, kind: kind())
+                return try IdentifierRules.validate(text, kind: kind())
             } catch {
                 throw fail(error.message)
             }
         }
-        return text
+        if let broken = IdentifierRules.violation(utf8) { throw fail(broken.error(kind: kind()).message) }
+        return String(decoding: utf8, as: UTF8.self)
     }
 
     /// An object's key: its bytes in place when it is plain ASCII (the usual case: no `String` is
     /// made for it), else decoded.
     private mutating func key() throws(Failure) -> Key {
+        if let utf8 = plainString() { return Key(bytes: utf8) }
+        // Escapes or other than ASCII: decoded, and kept as long as the reader and its copies.
+        let decoded = try string()
+        if decodedKeys == nil { decodedKeys = DecodedKeys() }
+        return Key(bytes: decodedKeys!.keep(decoded))
+    }
+
+    /// The next value's bytes in place when it is a string of printable ASCII without escapes
+    /// (the reader then stands after it); nil, with nothing read, for anything else.
+    private mutating func plainString() -> UnsafeBufferPointer<UInt8>? {
+        skipWhitespace()
+        guard peek() == UInt8(ascii: "\"") else { return nil }
         let start = index + 1
-        var at = start
-        while at < bytes.count, case let byte = bytes[at], byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20, byte < 0x80 {
-            at += 1
+        var end = start
+        while end < bytes.count, case let byte = bytes[end], byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\"), byte >= 0x20, byte < 0x80 {
+            end += 1
         }
-        guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else {
-            // Escapes or other than ASCII: decoded, and kept as long as the reader and its copies.
-            let decoded = try string()
-            if decodedKeys == nil { decodedKeys = DecodedKeys() }
-            return Key(bytes: decodedKeys!.keep(decoded))
-        }
-        index = at + 1
-        return Key(bytes: UnsafeBufferPointer(rebasing: bytes[start..<at]))
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return nil }
+        index = end + 1
+        return UnsafeBufferPointer(rebasing: bytes[start..<end])
     }
 
     /// An integer with no fraction or exponent, in Int64's range.

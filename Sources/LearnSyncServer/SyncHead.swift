@@ -44,13 +44,11 @@ struct SyncHead {
     /// Whether the root is a guest whose last-seen time is due to move to `now`
     /// (``SyncRules/seenGranularity``).
     func guestSeenLongBefore(_ now: Int64) -> Bool {
-        root.isGuest && (lastSeenAt ?? .max) < now - SyncRules.seenGranularity
+        SyncRules.guestSeenLongBefore(root, lastSeen: lastSeenAt, now: now)
     }
 
     /// The rules for a request from `replica`, judged against what the server holds of it.
     func rules(replica: ReplicaID, lastSeq: Int64, now: Int64) -> SyncRules {
-        var rules = SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now)
-        rules.check(owner: replicaOwner, storedLastSeq: storedLastSeq)
-        return rules
+        SyncRules(root: root, replica: replica, lastSeq: lastSeq, now: now, owner: replicaOwner, storedLastSeq: storedLastSeq)
     }
 }

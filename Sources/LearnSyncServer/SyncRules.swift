@@ -30,6 +30,18 @@ package struct SyncRules {
         horizon = HLCTimestamp(physicalMilliseconds: now + ProtocolLimits.maxClockAheadMilliseconds)
     }
 
+    /// The rules of a request, the replica judged already (``check(owner:storedLastSeq:)``).
+    package init(root: LearnerID, replica: ReplicaID, lastSeq: Int64, now: Int64, owner: LearnerID?, storedLastSeq: Int64) {
+        self.init(root: root, replica: replica, lastSeq: lastSeq, now: now)
+        check(owner: owner, storedLastSeq: storedLastSeq)
+    }
+
+    /// Whether `root` is a guest whose last-seen time (nil: never recorded) is due to move to
+    /// `now` (``seenGranularity``).
+    package static func guestSeenLongBefore(_ root: LearnerID, lastSeen: Int64?, now: Int64) -> Bool {
+        root.isGuest && (lastSeen ?? .max) < now - seenGranularity
+    }
+
     /// Judges the replica before any event: another learner's replica id refuses every event;
     /// a stored counter beyond the device's `lastSeq` means the device was restored or cloned.
     package mutating func check(owner: LearnerID?, storedLastSeq: Int64) {
