@@ -48,10 +48,14 @@ extension CourseProgress {
         for (index, entry) in quizzes.sorted(by: { $0.key < $1.key }).enumerated() {
             if index > 0 { out.separator(";") }
             out.text(entry.key.rawValue)
-            for value in [entry.value.attempts, entry.value.bestScore, entry.value.questionCount, entry.value.passed ? 1 : 0] {
-                out.separator(",")
-                out.number(value)
-            }
+            out.separator(",")
+            out.number(entry.value.attempts)
+            out.separator(",")
+            out.number(entry.value.bestScore)
+            out.separator(",")
+            out.number(entry.value.questionCount)
+            out.separator(",")
+            out.number(entry.value.passed ? 1 : 0)
         }
         out.separator("|")
         for (index, entry) in scenarios.sorted(by: { $0.key < $1.key }).enumerated() {
@@ -159,15 +163,23 @@ private struct CompactWriter {
         bytes.append(UInt8(ascii: character))
     }
 
-    mutating func number<T: BinaryInteger>(_ value: T) {
+    mutating func number(_ value: Int) {
+        number(Int64(value))
+    }
+
+    /// Decimal digits, written last to first into a buffer on the stack and appended at once.
+    mutating func number(_ value: Int64) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        let start = bytes.count
-        repeat {
-            bytes.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
-            magnitude /= 10
-        } while magnitude > 0
-        bytes[start...].reverse()
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
     }
 
     /// A time, or nothing.

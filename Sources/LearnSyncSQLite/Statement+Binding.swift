@@ -1,3 +1,4 @@
+package import Foundation
 package import GRDB
 import GRDBSQLite
 package import LearnSyncModels
@@ -36,6 +37,16 @@ package struct DirectBinding {
                 : bytes.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(sqliteStatement, index, $0.baseAddress, Int32(bytes.count), Self.transient) }
         }
         note(code)
+    }
+
+    /// A blob (copied by SQLite); an empty one is an empty blob, not NULL.
+    package mutating func bind(_ blob: Data, at index: Int32) {
+        let sqliteStatement = statement.sqliteStatement
+        note(blob.withUnsafeBytes { bytes in
+            bytes.isEmpty
+                ? sqlite3_bind_zeroblob(sqliteStatement, index, 0)
+                : sqlite3_bind_blob(sqliteStatement, index, bytes.baseAddress, Int32(bytes.count), Self.transient)
+        })
     }
 
     /// An integer or NULL.

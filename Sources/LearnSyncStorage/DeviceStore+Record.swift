@@ -1,5 +1,6 @@
 import GRDB
 import LearnSyncSQLite
+import Synchronization
 public import LearnSyncModels
 
 /// One thing to record: a payload in a course.
@@ -42,19 +43,18 @@ extension DeviceStore {
     /// transaction, which a failure rolls back).
     @discardableResult
     package func record(_ entries: [RecordEntry]) async throws -> [ProgressEvent] {
-        let catalog = catalog
-        try checkItems(entries, catalog)
-        let clock = clock
-        return try await write { db in try Self.record(entries, catalog: catalog, clock: clock, db) }
+        let catalog = catalogs.withLock { $0 }
+        try checkItems(entries, catalog.merged)
+        return try await writeSeries { db in try self.record(entries, catalog: catalog, db) }
     }
 
     /// Records several events in one transaction, blocking the calling thread until it is
     /// committed (see the blocking `record(_:in:)`).
     @discardableResult
     package func record(_ entries: [RecordEntry]) throws -> [ProgressEvent] {
-        let catalog = catalog
-        try checkItems(entries, catalog)
-        return try writeNow { db in try Self.record(entries, catalog: catalog, clock: clock, db) }
+        let catalog = catalogs.withLock { $0 }
+        try checkItems(entries, catalog.merged)
+        return try writeSeriesNow { db in try record(entries, catalog: catalog, db) }
     }
 
     private func checkItems(_ entries: [RecordEntry], _ catalog: Catalog) throws {
@@ -63,7 +63,29 @@ extension DeviceStore {
         }
     }
 
-    private static func record(_ entries: [RecordEntry], catalog: Catalog, clock: any WallClock, _ db: Database) throws -> [ProgressEvent] {
+    /// Records in one transaction on the writer, then leaves a ``RecordMemo`` for the next
+    /// record if it committed.
+    private func record(_ entries: [RecordEntry], catalog: Catalogs, _ db: Database) throws -> [ProgressEvent] {
+        var next: RecordMemo?
+        let recorded = try db.immediateTransaction {
+            let memo = recordMemo.withLock { $0 }.flatMap { $0.isCurrent(in: db, catalogGeneration: catalog.generation) ? $0 : nil }
+            let (recorded, state) = try Self.record(entries, catalog: catalog.merged, clock: clock, memo: memo, db)
+            next = state
+            next?.catalogGeneration = catalog.generation
+            return recorded
+        }
+        // The version after this commit: nothing else ran on the writer since.
+        let version = db.dataVersion
+        recordMemo.withLock { memo in
+            memo = next
+            if let version { memo?.dataVersion = version } else { memo = nil }
+        }
+        return recorded
+    }
+
+    /// The device row's identity and clock: `memo`'s when it is current, else read.
+    private static func deviceState(memo: RecordMemo?, _ db: Database) throws -> RecordMemo {
+        if let memo { return memo }
         // The counter and the clock continue from the device row or from this replica's last
         // event, whichever is further: recording writes no device row (one page less per
         // commit); a sync folds both into the row before it moves events to another replica id.
@@ -72,15 +94,25 @@ extension DeviceStore {
         guard let row = try Row.fetchOne(identity) else {
             throw StorageError(.signedOut, "the store has no device identity")
         }
-        let replica = ReplicaID(unchecked: row[0])
-        let learner = LearnerID(unchecked: row[1])
-        var seq: Int64 = row[2]
-        let latest: Int64 = row[3]
-        var hlc = HybridLogicalClock(latest: HLCTimestamp(rawValue: latest))
+        return RecordMemo(
+            dataVersion: 0, catalogGeneration: 0, replica: ReplicaID(unchecked: row[0]), learner: LearnerID(unchecked: row[1]),
+            nextSeq: row[2], latestHLC: HLCTimestamp(rawValue: row[3]), clockOffset: row[4],
+            aliases: try ProgressWriter.loadAliases(db), progress: [:])
+    }
+
+    /// Records `entries` in the open transaction; returns them as stored and the memo of the
+    /// state they leave (its version and catalog left for the caller to set).
+    private static func record(
+        _ entries: [RecordEntry], catalog: Catalog, clock: any WallClock, memo: RecordMemo?, _ db: Database
+    ) throws -> ([ProgressEvent], RecordMemo) {
+        var state = try deviceState(memo: memo, db)
+        let replica = state.replica
+        let learner = state.learner
+        var seq = state.nextSeq
+        var hlc = HybridLogicalClock(latest: state.latestHLC)
         // Wall time corrected by the offset to the server's clock measured at the last sync.
-        let offset: Int64 = row[4]
-        let now = clock.millisecondsSince1970() &+ offset
-        var progress = try ProgressWriter(db: db, catalog: catalog)
+        let now = clock.millisecondsSince1970() &+ state.clockOffset
+        var progress = ProgressWriter(db: db, catalog: catalog, memo: state)
         var recorded = [ProgressEvent]()
         recorded.reserveCapacity(entries.count)
         let first = seq
@@ -112,7 +144,11 @@ extension DeviceStore {
         outbox.bind(seq - 1, at: 3)
         try outbox.execute()
         try progress.flush()
-        return recorded
+        state.nextSeq = seq
+        state.latestHLC = hlc.latest
+        state.aliases = progress.aliases
+        state.progress = progress.memoProgress
+        return (recorded, state)
     }
 
     /// The payload as recorded: a quiz attempt names the course's current version, a reset the

@@ -33,6 +33,8 @@ public final class DeviceStore: Sendable {
     let secrets: any SecretStore
     /// Syncs, sign-ins and sign-outs through this store take turns (see ``AsyncLock``).
     package let syncLock = AsyncLock()
+    /// What the last record left for the next (``RecordMemo``); only records use it.
+    let recordMemo = Mutex<RecordMemo?>(nil)
 
     /// The app's bundled catalog and the server's, and both merged (every version of both),
     /// merged once per change: the catalog is read on every record.
@@ -40,13 +42,18 @@ public final class DeviceStore: Sendable {
         var bundled: Catalog { didSet { merge() } }
         var server: Catalog? { didSet { merge() } }
         private(set) var merged: Catalog
+        /// Counts merges: a ``RecordMemo`` made with another catalog is not reused.
+        private(set) var generation = 0
 
         init(bundled: Catalog) {
             self.bundled = bundled
             merged = bundled
         }
 
-        private mutating func merge() { merged = server.map { bundled.merging($0) } ?? bundled }
+        private mutating func merge() {
+            merged = server.map { bundled.merging($0) } ?? bundled
+            generation += 1
+        }
     }
 
     /// The courses this store validates and grades events against: the app's bundled catalog
@@ -185,6 +192,17 @@ public final class DeviceStore: Sendable {
     /// transaction as ``write(_:)``.
     func writeNow<T>(_ body: (Database) throws -> T) throws -> T {
         try database { try writer.writeWithoutTransaction { db in try db.immediateTransaction { try body(db) } } }
+    }
+
+    /// A write whose body runs its own transactions, for work that must follow a commit on the
+    /// writer (a record leaves its ``RecordMemo`` once it committed).
+    func writeSeries<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await database { try await writer.writeWithoutTransaction(body) }
+    }
+
+    /// ``writeSeries(_:)`` on the calling thread.
+    func writeSeriesNow<T>(_ body: (Database) throws -> T) throws -> T {
+        try database { try writer.writeWithoutTransaction(body) }
     }
 
     func database<T>(_ body: () throws -> T) throws -> T {

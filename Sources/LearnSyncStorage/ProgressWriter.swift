@@ -2,11 +2,13 @@ import Foundation
 import GRDB
 import LearnSyncMerge
 import LearnSyncModels
+import LearnSyncSQLite
 
 /// Applies events to the materialized progress inside one write transaction: rows are read
 /// once, updated in memory, and written back by ``flush()`` before the transaction commits.
 struct ProgressWriter {
-    private struct Key: Hashable {
+    /// One learner's (an alias root's) progress in one course.
+    struct Key: Hashable, Sendable {
         var learner: LearnerID
         var course: CourseID
     }
@@ -14,13 +16,28 @@ struct ProgressWriter {
     let db: Database
     let catalog: Catalog
     private(set) var aliases: AliasSet
-    private var cache: [Key: CourseProgress] = [:]
+    /// The rows read or changed, as they will be once ``flush()`` wrote the changed ones.
+    private(set) var cache: [Key: CourseProgress] = [:]
     private var dirty: Set<Key> = []
 
     init(db: Database, catalog: Catalog) throws {
         self.db = db
         self.catalog = catalog
         aliases = try Self.loadAliases(db)
+    }
+
+    /// A writer starting from what a ``RecordMemo`` holds, which the caller checked is current.
+    init(db: Database, catalog: Catalog, memo: RecordMemo) {
+        self.db = db
+        self.catalog = catalog
+        aliases = memo.aliases
+        cache = memo.progress
+    }
+
+    /// The rows to keep in a ``RecordMemo``: every row in the cache, or none when there are
+    /// more than ``RecordMemo/progressCapacity``.
+    var memoProgress: [Key: CourseProgress] {
+        cache.count <= RecordMemo.progressCapacity ? cache : [:]
     }
 
     static func loadAliases(_ db: Database) throws -> AliasSet {
@@ -141,8 +158,11 @@ struct ProgressWriter {
         for key in dirty {
             guard let progress = cache[key] else { continue }
             let state = progress.compactEncoded()
-            statement.setUncheckedArguments([key.learner.rawValue, key.course.rawValue, state])
-            try statement.execute()
+            var binding = statement.startBinding()
+            binding.bind(key.learner.rawValue, at: 1)
+            binding.bind(key.course.rawValue, at: 2)
+            binding.bind(state, at: 3)
+            try binding.execute()
             // Content-keyed, so remembering before the commit is safe even if it rolls back.
             ProgressDecodeCache.remember(progress, as: state)
         }
