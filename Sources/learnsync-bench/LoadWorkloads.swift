@@ -46,7 +46,11 @@ struct LoadWorkloads {
         let bare = try await BareServer.start(answer: sample.body)
         var oursHalves = [Wrk.Result](), bareHalves = [Wrk.Result]()
         for _ in 0..<2 {
-            oursHalves.append(try Wrk.run(url: server.url, path: "/v1/sync", connections: connections, seconds: seconds / 2, script: script))
+            // The second half's counters continue past the first's (requests sent: answered plus
+            // those in flight at the end), so that every sync pushes a new event.
+            let pushed = oursHalves.map { $0.requests + connections }.reduce(0, +)
+            oursHalves.append(try Wrk.run(
+                url: server.url, path: "/v1/sync", connections: connections, seconds: seconds / 2, script: script, pushedBefore: pushed))
             bareHalves.append(try Wrk.run(url: bare.url, path: "/bare", connections: connections, seconds: seconds / 2, script: script))
         }
         await server.stop()

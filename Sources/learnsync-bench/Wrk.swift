@@ -37,7 +37,8 @@ enum Wrk {
 
     /// A Lua script that sends, round robin over `clients`, one small sync each: the client's
     /// next `lesson.started` event pushed and up to five events pulled. Clients are split
-    /// between wrk's threads so each replica's counter lives in one thread.
+    /// between wrk's threads so each replica's counter lives in one thread; a run's counters
+    /// start past `pushedBefore` (see ``run(url:path:connections:seconds:script:pushedBefore:)``).
     static func script(clients: [Client], course: Course) -> String {
         let table = clients.map { "{t=\"\($0.token)\",r=\"\($0.replica)\",l=\"\($0.learner)\",s=0}" }.joined(separator: ",\n  ")
         let lessons = course.lessons.map { "\"\($0.id)\"" }.joined(separator: ",")
@@ -56,6 +57,9 @@ enum Wrk {
             end
             function init(args)
               if args[1] then path = args[1] end
+              if args[2] then
+                for _, c in ipairs(clients) do c.s = tonumber(args[2]) end
+              end
               index = first
             end
             function request()
@@ -71,8 +75,11 @@ enum Wrk {
     }
 
     /// Runs wrk with `connections` connections for `seconds` against `url` (the script's
-    /// requests go to `path`) and parses its report.
-    static func run(url: URL, path: String, connections: Int, seconds: Int, script: URL) throws -> Result {
+    /// requests go to `path`) and parses its report. Each client's counters start past
+    /// `pushedBefore`: a later run against the same server must pass at least the requests the
+    /// earlier ones sent, or its syncs push events the server holds already (retries, which
+    /// cost the server a lookup and a comparison, not the new events a small sync brings).
+    static func run(url: URL, path: String, connections: Int, seconds: Int, script: URL, pushedBefore: Int = 0) throws -> Result {
         guard let executable else {
             throw BenchError("wrk is not installed (Tools/bench installs it: apt-get install wrk)")
         }
@@ -81,7 +88,7 @@ enum Wrk {
         defer { try? FileManager.default.removeItem(at: folder) }
         let cpu = Measure.processCPU()
         let child = try ChildProcess(
-            [executable, "-t", String(threads), "-c", String(connections), "-d", "\(seconds)s", "--latency", "-s", script.path, url.absoluteString, "--", path],
+            [executable, "-t", String(threads), "-c", String(connections), "-d", "\(seconds)s", "--latency", "-s", script.path, url.absoluteString, "--", path, String(pushedBefore)],
             outputPath: folder.appendingPathComponent("out").path, errorPath: folder.appendingPathComponent("err").path)
         let status = child.wait()
         let serverCPU = Measure.processCPU() - cpu
