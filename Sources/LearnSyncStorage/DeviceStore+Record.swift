@@ -136,13 +136,7 @@ extension DeviceStore {
             seq += 1
         }
         try logRecorded()
-        // Into the outbox in one statement: a second insert per event cost a tenth of recording.
-        var outbox = try db.cachedStatement(sql: "INSERT INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE replica = ? AND seq BETWEEN ? AND ?")
-            .startBinding()
-        outbox.bind(replica.rawValue, at: 1)
-        outbox.bind(first, at: 2)
-        outbox.bind(seq - 1, at: 3)
-        try outbox.execute()
+        try insertOutbox(replica: replica, seqs: first..<seq, db)
         try progress.flush()
         state.nextSeq = seq
         state.latestHLC = hlc.latest
@@ -150,6 +144,25 @@ extension DeviceStore {
         state.progress = progress.memoProgress
         return (recorded, state)
     }
+
+    /// The outbox rows of recorded events, up to 64 in one statement, bound directly. (One
+    /// statement per event cost a tenth of recording a batch; one `INSERT … SELECT` from the log
+    /// probed the log once per event, a tenth of recording one event.)
+    private static func insertOutbox(replica: ReplicaID, seqs: Range<Int64>, _ db: Database) throws {
+        var start = seqs.lowerBound
+        while start < seqs.upperBound {
+            let count = Int(min(Int64(outboxInsert.maxRows), seqs.upperBound - start))
+            var binding = try db.cachedStatement(sql: outboxInsert.sql(rows: count)).startBinding()
+            for row in 0..<count {
+                binding.bind(replica.rawValue, at: Int32(2 * row + 1))
+                binding.bind(start + Int64(row), at: Int32(2 * row + 2))
+            }
+            try binding.execute()
+            start += Int64(count)
+        }
+    }
+
+    private static let outboxInsert = MultiRowInsert(head: "INSERT INTO outbox (replica, seq)", columns: 2)
 
     /// The payload as recorded: a quiz attempt names the course's current version, a reset the
     /// events this device holds.

@@ -105,6 +105,21 @@ import Testing
         #expect(incremental == CourseProgress.rebuild(course: course.id, catalog: catalog, from: events), "seed \(seed)")
     }
 
+    /// The outbox rows go in runs of up to 64 a statement: a batch across several runs, and one
+    /// event alone, each put every recorded event in the outbox once.
+    @Test(arguments: [1, 64, 65, 150])
+    func everyRecordedEventIsInTheOutboxOnce(_ count: Int) async throws {
+        let store = try DeviceStore.inMemory(catalog: catalog)
+        let lessons = course.lessons.map(\.id)
+        let recorded = try await store.record((0..<count).map {
+            RecordEntry(course: course.id, payload: .timeSpent(lesson: lessons[$0 % lessons.count], seconds: 1))
+        })
+        let blocking = { () throws -> ProgressEvent in try store.record(.lessonStarted(lesson: lessons[0]), in: self.course.id) }
+        let one = try blocking()
+        #expect(try await store.pendingCount() == count + 1)
+        #expect(try await store.pendingEvents(limit: 1000).map(\.id) == (recorded + [one]).map(\.id))
+    }
+
     @Test func observingProgressYieldsOnChange() async throws {
         let store = try DeviceStore.inMemory(catalog: catalog)
         let lesson = course.lessons[0].id
