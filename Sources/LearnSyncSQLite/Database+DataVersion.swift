@@ -8,9 +8,10 @@ extension Database {
     /// tell. Equal versions mean equal content, so state derived from the database at one
     /// version may be reused while the version stays the same.
     ///
-    /// Unlike `PRAGMA data_version`, which ignores this connection's own commits, and
-    /// `sqlite3_total_changes`, which ignores other connections' (and a 32-bit counter that
-    /// wraps back to the same value between two reads would need four billion commits).
+    /// `PRAGMA data_version` ignores this connection's own commits, and `sqlite3_total_changes`
+    /// other connections'. A commit that changed nothing may change the version too, which only
+    /// costs a reuse. The version is 32 bits wide: coming back to the same value between two
+    /// reads takes four billion commits.
     package var dataVersion: UInt32? {
         var version: UInt32 = 0
         guard sqlite3_file_control(sqliteConnection, "main", SQLITE_FCNTL_DATA_VERSION, &version) == SQLITE_OK else { return nil }

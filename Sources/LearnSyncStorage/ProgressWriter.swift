@@ -17,7 +17,7 @@ struct ProgressWriter {
     let catalog: Catalog
     private(set) var aliases: AliasSet
     /// The rows read or changed, as they will be once ``flush()`` wrote the changed ones.
-    private(set) var cache: [Key: CourseProgress] = [:]
+    private var cache: [Key: CourseProgress] = [:]
     private var dirty: Set<Key> = []
 
     init(db: Database, catalog: Catalog) throws {
