@@ -71,14 +71,15 @@ extension DeviceStore {
             let memo = recordMemo.withLock { $0 }.flatMap { $0.isCurrent(in: db, catalogGeneration: catalog.generation) ? $0 : nil }
             let (recorded, state) = try Self.record(entries, catalog: catalog.merged, clock: clock, memo: memo, db)
             next = state
-            next?.catalogGeneration = catalog.generation
             return recorded
         }
         // The version after this commit: nothing else ran on the writer since.
-        let version = db.dataVersion
-        recordMemo.withLock { memo in
-            memo = next
-            if let version { memo?.dataVersion = version } else { memo = nil }
+        if var next, let version = db.dataVersion {
+            next.dataVersion = version
+            next.catalogGeneration = catalog.generation
+            recordMemo.withLock { $0 = next }
+        } else {
+            recordMemo.withLock { $0 = nil }
         }
         return recorded
     }
@@ -101,7 +102,8 @@ extension DeviceStore {
     }
 
     /// Records `entries` in the open transaction; returns them as stored and the memo of the
-    /// state they leave (its version and catalog left for the caller to set).
+    /// state they leave (its data version and catalog generation are the caller's to set, once
+    /// the transaction committed).
     private static func record(
         _ entries: [RecordEntry], catalog: Catalog, clock: any WallClock, memo: RecordMemo?, _ db: Database
     ) throws -> ([ProgressEvent], RecordMemo) {
