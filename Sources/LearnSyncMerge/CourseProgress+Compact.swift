@@ -36,47 +36,33 @@ extension CourseProgress {
             out.key(resume.key)
         }
         out.separator("|")
-        for (index, entry) in lessons.sorted(by: { $0.key < $1.key }).enumerated() {
-            if index > 0 { out.separator(";") }
-            out.text(entry.key.rawValue)
+        out.list(lessons) { out, lesson in
+            out.number(lesson.status.rawValue)
             out.separator(",")
-            out.number(entry.value.status.rawValue)
-            out.separator(",")
-            out.number(entry.value.secondsSpent)
+            out.number(lesson.secondsSpent)
         }
         out.separator("|")
-        for (index, entry) in quizzes.sorted(by: { $0.key < $1.key }).enumerated() {
-            if index > 0 { out.separator(";") }
-            out.text(entry.key.rawValue)
+        out.list(quizzes) { out, quiz in
+            out.number(quiz.attempts)
             out.separator(",")
-            out.number(entry.value.attempts)
+            out.number(quiz.bestScore)
             out.separator(",")
-            out.number(entry.value.bestScore)
+            out.number(quiz.questionCount)
             out.separator(",")
-            out.number(entry.value.questionCount)
-            out.separator(",")
-            out.number(entry.value.passed ? 1 : 0)
+            out.number(quiz.passed ? 1 : 0)
         }
         out.separator("|")
-        for (index, entry) in scenarios.sorted(by: { $0.key < $1.key }).enumerated() {
-            if index > 0 { out.separator(";") }
-            out.text(entry.key.rawValue)
+        out.list(scenarios) { out, scenario in
+            out.number(scenario.choices)
             out.separator(",")
-            out.number(entry.value.choices)
+            out.text(scenario.current.rawValue)
             out.separator(",")
-            out.text(entry.value.current.rawValue)
-            out.separator(",")
-            out.key(entry.value.currentKey)
+            out.key(scenario.currentKey)
         }
         out.separator("|")
         out.time(certificateEarnedAt)
         out.separator("|")
-        for (index, entry) in firstDone.sorted(by: { $0.key < $1.key }).enumerated() {
-            if index > 0 { out.separator(";") }
-            out.text(entry.key.rawValue)
-            out.separator(",")
-            out.number(entry.value.rawValue)
-        }
+        out.list(firstDone) { out, time in out.number(time.rawValue) }
         return Data(out.bytes)
     }
 
@@ -155,8 +141,36 @@ private struct CompactWriter {
         bytes.reserveCapacity(512)
     }
 
+    /// The UTF-8 bytes, copied at once (a native string's are contiguous; appending the UTF-8
+    /// view byte by byte was a sixth of encoding).
     mutating func text(_ value: String) {
-        bytes.append(contentsOf: value.utf8)
+        if value.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
+            bytes.append(contentsOf: value.utf8)
+        }
+    }
+
+    /// `id,fields;id,fields;…` in id order, so equal progress always has equal bytes. Sorts the
+    /// dictionary's indices in a buffer on the stack: sorting a copy of the entries allocated an
+    /// array and retained every id and value, a third of encoding.
+    @inline(__always)
+    mutating func list<Value>(_ entries: [ItemID: Value], _ fields: (inout CompactWriter, Value) -> Void) {
+        withUnsafeTemporaryAllocation(of: Dictionary<ItemID, Value>.Index.self, capacity: entries.count) { buffer in
+            var order = buffer
+            var count = 0
+            for index in entries.indices {
+                order.initializeElement(at: count, to: index)
+                count += 1
+            }
+            order.sort { entries[$0].key < entries[$1].key }
+            for position in 0..<count {
+                if position > 0 { separator(";") }
+                let entry = entries[order[position]]
+                text(entry.key.rawValue)
+                separator(",")
+                fields(&self, entry.value)
+            }
+            order.deinitialize()
+        }
     }
 
     mutating func separator(_ character: Unicode.Scalar) {

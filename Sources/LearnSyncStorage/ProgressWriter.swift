@@ -56,11 +56,11 @@ struct ProgressWriter {
         var rebuilt = Set<Key>()
         for event in events where catalog.contains(event.course) {
             let key = Key(learner: aliases.root(of: event.learner), course: event.course)
-            guard !rebuilt.contains(key) else { continue }
-            try load(key)
-            // Applied in place: a copy taken out of the cache and put back was copied whole on
-            // every event (copy on write), a fifth of storing a pulled page.
-            if cache[key]!.apply(event, catalog: catalog) == .rebuild {
+            guard rebuilt.isEmpty || !rebuilt.contains(key) else { continue }
+            // Applied in place, found once: a copy taken out of the cache and put back was
+            // copied whole on every event (copy on write), a fifth of storing a pulled page.
+            let row = try load(key)
+            if cache.values[row].apply(event, catalog: catalog) == .rebuild {
                 cache[key] = try build(key)
                 rebuilt.insert(key)
             }
@@ -73,8 +73,8 @@ struct ProgressWriter {
     mutating func retime(_ event: ProgressEvent, to time: HLCTimestamp) throws -> Bool {
         guard catalog.contains(event.course) else { return true }
         let key = Key(learner: aliases.root(of: event.learner), course: event.course)
-        try load(key)
-        switch cache[key]!.retime(event, to: time, catalog: catalog) {
+        let row = try load(key)
+        switch cache.values[row].retime(event, to: time, catalog: catalog) {
         case .rebuild:
             return false
         case .ignored:
@@ -168,9 +168,12 @@ struct ProgressWriter {
         }
     }
 
-    /// Reads a progress row into the cache unless it is there, to be changed in place.
-    private mutating func load(_ key: Key) throws {
+    /// Reads a progress row into the cache unless it is there; returns where it is, to be
+    /// changed in place.
+    private mutating func load(_ key: Key) throws -> Dictionary<Key, CourseProgress>.Index {
         // `cache[key] == nil` would copy the progress out to compare it.
-        if cache.index(forKey: key) == nil { cache[key] = try DeviceStore.fetchProgress(db, learner: key.learner, course: key.course) }
+        if let index = cache.index(forKey: key) { return index }
+        cache[key] = try DeviceStore.fetchProgress(db, learner: key.learner, course: key.course)
+        return cache.index(forKey: key)!
     }
 }
