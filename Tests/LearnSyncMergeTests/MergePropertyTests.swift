@@ -297,4 +297,18 @@ extension MergePropertyTests {
         #expect(throws: ModelError.self) { try CourseProgress(compact: Data("v2|c|1|r:1=x|||||".utf8)) }
         #expect(throws: ModelError.self) { try CourseProgress(compact: Data("v1|c|1||||x,9,0||".utf8)) }
     }
+
+    /// Numbers are read byte by byte: only what the writer writes (digits, a leading `-`, within
+    /// `Int64`) is accepted.
+    @Test func compactNumbersAreReadExactly() throws {
+        func progress(eventCount: String, earnedAt: String = "") throws -> CourseProgress {
+            try CourseProgress(compact: Data("v2|c|\(eventCount)||||||\(earnedAt)|".utf8))
+        }
+        #expect(try progress(eventCount: "0").eventCount == 0)
+        #expect(try progress(eventCount: "9223372036854775807").eventCount == .max)
+        #expect(try progress(eventCount: "1", earnedAt: "-9223372036854775808").certificateEarnedAt?.rawValue == .min)
+        for bad in ["", "-", "+1", "1a", " 1", "9223372036854775808", "-9223372036854775809", "1-"] {
+            #expect(throws: ModelError.self, "\(bad)") { try progress(eventCount: bad) }
+        }
+    }
 }
