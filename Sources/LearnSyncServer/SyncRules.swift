@@ -22,7 +22,7 @@ package struct SyncRules {
     private var storedRun: (first: Int64, last: Int64)?
     private var storedRunIsOwn = true
 
-    package init(root: LearnerID, replica: ReplicaID, lastSeq: Int64, now: Int64) {
+    private init(root: LearnerID, replica: ReplicaID, lastSeq: Int64, now: Int64) {
         self.root = root
         self.replica = replica
         self.lastSeq = lastSeq
@@ -30,7 +30,9 @@ package struct SyncRules {
         horizon = HLCTimestamp(physicalMilliseconds: now + ProtocolLimits.maxClockAheadMilliseconds)
     }
 
-    /// The rules of a request, the replica judged already (``check(owner:storedLastSeq:)``).
+    /// The rules of a request, the replica judged already: another learner's replica id
+    /// refuses every event; a stored counter beyond the device's `lastSeq` means the device was
+    /// restored or cloned.
     package init(root: LearnerID, replica: ReplicaID, lastSeq: Int64, now: Int64, owner: LearnerID?, storedLastSeq: Int64) {
         self.init(root: root, replica: replica, lastSeq: lastSeq, now: now)
         check(owner: owner, storedLastSeq: storedLastSeq)
@@ -42,9 +44,8 @@ package struct SyncRules {
         root.isGuest && (lastSeen ?? .max) < now - seenGranularity
     }
 
-    /// Judges the replica before any event: another learner's replica id refuses every event;
-    /// a stored counter beyond the device's `lastSeq` means the device was restored or cloned.
-    package mutating func check(owner: LearnerID?, storedLastSeq: Int64) {
+    /// Judges the replica before any event (see the initializer).
+    private mutating func check(owner: LearnerID?, storedLastSeq: Int64) {
         if let owner, owner != root {
             refuseRest = true
             renewReplica = true

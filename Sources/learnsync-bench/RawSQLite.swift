@@ -3,12 +3,14 @@ import GRDBSQLite
 import LearnSyncModels
 
 /// The baseline: the SQLite C API writing the same rows into the same tables with the same
-/// durability (WAL, synchronous=NORMAL) as the device store (each event and its outbox entry),
-/// or, with `server`, as the server's SQLite store (each event at the next feed position).
+/// durability (WAL, synchronous=NORMAL) as the device store (each event and its outbox entry,
+/// and on request its course's progress row), or, with `server`, as the server's SQLite store
+/// (each event at the next feed position).
 final class RawSQLite {
     private var db: OpaquePointer?
     private var insert: OpaquePointer?
     private var outbox: OpaquePointer?
+    private var progress: OpaquePointer?
     private let server: Bool
     private var position: Int64 = 0
 
@@ -29,12 +31,17 @@ final class RawSQLite {
                 pending INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (replica, seq)) WITHOUT ROWID;
             CREATE INDEX event_refused ON event(replica, seq) WHERE pending <> 0;
             CREATE TABLE outbox (replica TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (replica, seq)) WITHOUT ROWID;
+            CREATE TABLE progress (learner TEXT NOT NULL, course TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY (learner, course));
             """)
         let insertSQL = server
             ? "INSERT INTO event (replica, seq, learner, hlc, course, type, item, answers, choice, amount, root, pos) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
             : "INSERT INTO event VALUES (?,?,?,?,?,?,?,?,?,?,0)"
         guard sqlite3_prepare_v2(db, insertSQL, -1, &insert, nil) == SQLITE_OK,
-            server || sqlite3_prepare_v2(db, "INSERT INTO outbox VALUES (?,?)", -1, &outbox, nil) == SQLITE_OK
+            server || sqlite3_prepare_v2(db, "INSERT INTO outbox VALUES (?,?)", -1, &outbox, nil) == SQLITE_OK,
+            server || sqlite3_prepare_v2(db, """
+                INSERT INTO progress (learner, course, state) VALUES (?, ?, ?)
+                ON CONFLICT (learner, course) DO UPDATE SET state = excluded.state
+                """, -1, &progress, nil) == SQLITE_OK
         else {
             throw BenchError("prepare failed")
         }
@@ -43,6 +50,7 @@ final class RawSQLite {
     deinit {
         sqlite3_finalize(insert)
         sqlite3_finalize(outbox)
+        sqlite3_finalize(progress)
         sqlite3_close(db)
     }
 
@@ -53,9 +61,18 @@ final class RawSQLite {
     }
 
     /// Inserts events in one transaction, each with its outbox entry when `outbox` (as the device
-    /// records them; pulled events have none).
-    func insert(_ events: ArraySlice<ProgressEvent>, outbox inOutbox: Bool = true) throws {
+    /// records them; pulled events have none), and with `progress` the given bytes as the
+    /// first event's course progress row (bytes encoded before, outside any timing).
+    func insert(_ events: ArraySlice<ProgressEvent>, outbox inOutbox: Bool = true, progress state: Data? = nil) throws {
         try exec("BEGIN")
+        if let state, let first = events.first, let progress {
+            bind(progress, 1, first.learner.rawValue)
+            bind(progress, 2, first.course.rawValue)
+            let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+            _ = state.withUnsafeBytes { sqlite3_bind_blob(progress, 3, $0.baseAddress, Int32($0.count), transient) }
+            guard sqlite3_step(progress) == SQLITE_DONE else { throw BenchError("progress upsert failed") }
+            sqlite3_reset(progress)
+        }
         for event in events {
             let c = EventColumns(event)
             bind(insert, 1, c.replica); sqlite3_bind_int64(insert, 2, c.seq); bind(insert, 3, c.learner)
