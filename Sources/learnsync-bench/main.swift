@@ -55,7 +55,7 @@ await step("attach") { try await server.attach() }
 await steps("end to end") { try await server.endToEnd() }
 await step("wire codec") { try await server.wireCodec() }
 await step("clock ahead") { try await server.clockAhead() }
-await step("concurrent clients") { try await load.concurrentClients() }
+await steps("concurrent clients") { try await load.concurrentClients() }
 await steps("postgres") { try await PostgresWorkloads(catalog: catalog, folder: folder, quick: quick).rows() }
 await step("small syncs without HTTP") { try await load.smallSyncsWithoutHTTP() }
 await step("password guessing") { try await GuessingWorkload(catalog: catalog, folder: folder, quick: quick).syncLatencyUnderGuessing() }
