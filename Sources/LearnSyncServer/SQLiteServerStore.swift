@@ -169,7 +169,10 @@ public final class SQLiteServerStore: ServerStore {
             let (page, staleGuest) = try await writer.read { db -> (FeedPage?, LearnerID?) in
                 guard let head = try SyncHead(tokenHash: tokenHash, now: now, replica: replica, db) else { return (nil, nil) }
                 let rules = head.rules(replica: replica, lastSeq: lastSeq, now: now)
-                let page = try Self.page(of: head.root, attached: Self.attached(to: head.root, db), after: cursor, limit: limit, rules: rules, db)
+                let attached = try Self.attached(to: head.root, db)
+                let page = try Self.page(
+                    of: head.root, attached: attached, after: cursor, limit: limit, rules: rules,
+                    feedEnd: MappedFeed.lastPosition(own: head.ownLastPosition, mapped: attached.mapped), db)
                 return (page, head.guestSeenLongBefore(now) ? head.root : nil)
             }
             if let staleGuest { try await writer.write { db in try Self.markSeen(staleGuest, now: now, db) } }
@@ -196,7 +199,8 @@ public final class SQLiteServerStore: ServerStore {
                 binding.bind(stored, at: 3)
                 try binding.execute()
             }
-            return try Self.page(of: root, attached: attached, after: cursor, limit: limit, rules: push.rules, db)
+            // Nothing else writes in this transaction: the feed ends at the last position taken.
+            return try Self.page(of: root, attached: attached, after: cursor, limit: limit, rules: push.rules, feedEnd: push.position - 1, db)
         }
     }
 
@@ -290,13 +294,16 @@ public final class SQLiteServerStore: ServerStore {
 
     /// The next page of `root`'s feed after `cursor`, leaving out the events the requesting
     /// replica has: its own up to its `lastSeq` (the cursor still moves past them). Rows are read
-    /// in place, not copied.
+    /// in place, not copied; none when the page starts at `feedEnd`, the feed's last position
+    /// read in this transaction (``FeedPageBuilder/mayFindRows(feedEnd:)``).
     private static func page(
-        of root: LearnerID, attached: AttachedGuests, after cursor: Int64, limit: Int, rules: SyncRules, _ db: Database
+        of root: LearnerID, attached: AttachedGuests, after cursor: Int64, limit: Int, rules: SyncRules, feedEnd: Int64, _ db: Database
     ) throws -> FeedPage {
         var builder = FeedPageBuilder(rules: rules, after: cursor, limit: limit)
-        try readFeed(of: root, mapped: attached.mapped, after: builder.readsAfter, limit: builder.rowsToRead, db) { row, position in
-            try builder.add(position: position, seq: row.int64(2), isReplica: { row.text(1, equals: $0) }, event: { try Self.event(row, from: 1) })
+        if builder.mayFindRows(feedEnd: feedEnd) {
+            try readFeed(of: root, mapped: attached.mapped, after: builder.readsAfter, limit: builder.rowsToRead, db) { row, position in
+                try builder.add(position: position, seq: row.int64(2), isReplica: { row.text(1, equals: $0) }, event: { try Self.event(row, from: 1) })
+            }
         }
         return builder.page(aliases: attached.aliases)
     }

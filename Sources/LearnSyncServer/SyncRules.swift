@@ -145,6 +145,12 @@ package struct FeedPageBuilder {
     /// How many rows to read: one more than the page, to tell whether more follow.
     package var rowsToRead: Int { limit + 1 }
 
+    /// Whether reading the feed may find a row: false when the page starts at or past
+    /// `feedEnd`, the feed's last position (its own and its attached guests' ranges) read in the
+    /// same transaction. The usual incremental sync, from a device at the feed's end that pushed
+    /// its own events, then reads nothing.
+    package func mayFindRows(feedEnd: Int64) -> Bool { readsAfter < feedEnd }
+
     /// Adds the row at `position`, event `seq` of the replica `isReplica` accepts; `event`
     /// decodes it, only when the requester lacks it.
     /// - Returns: false once the page is full (stop reading).

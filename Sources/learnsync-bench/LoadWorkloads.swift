@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Hummingbird
 import LearnSync
 import LearnSyncMerge
@@ -25,7 +26,8 @@ struct LoadWorkloads {
     /// during the run moves both sides of the ratio alike.
     func concurrentClients() async throws -> [Row] {
         let connections = 64, seconds = quick ? 4 : 10
-        let server = try await EmbeddedServer.start(databasePath: folder.appendingPathComponent("load.sqlite").path, catalog: catalog, passwordCost: 4)
+        let databasePath = folder.appendingPathComponent("load.sqlite").path
+        let server = try await EmbeddedServer.start(databasePath: databasePath, catalog: catalog, passwordCost: 4)
         // Each client is a registered guest with its own replica.
         var clients = [Wrk.Client]()
         for _ in 0..<connections {
@@ -46,12 +48,14 @@ struct LoadWorkloads {
         let log = try RawDurableLog(path: folder.appendingPathComponent("durable-floor.sqlite").path)
         let bare = try await BareServer.start(answer: sample.body, log: log)
         var oursHalves = [Wrk.Result](), bareHalves = [Wrk.Result](), floorHalves = [Wrk.Result]()
-        for _ in 0..<2 {
-            // The second half's counters continue past the first's (requests sent: answered plus
-            // those in flight at the end), so that every sync pushes a new event.
-            let pushed = oursHalves.map { $0.requests + connections }.reduce(0, +)
-            oursHalves.append(try Wrk.run(
-                url: server.url, path: "/v1/sync", connections: connections, seconds: seconds / 2, script: script, pushedBefore: pushed))
+        for half in 0..<2 {
+            if half > 0 {
+                // Each client continues where the first half left it: its next counter, and its
+                // cursor at its feed's end (as a device's after its last sync).
+                clients = try Self.continued(clients, in: databasePath)
+                try Data(Wrk.script(clients: clients, course: course).utf8).write(to: script)
+            }
+            oursHalves.append(try Wrk.run(url: server.url, path: "/v1/sync", connections: connections, seconds: seconds / 2, script: script))
             bareHalves.append(try Wrk.run(url: bare.url, path: "/bare", connections: connections, seconds: seconds / 2, script: script))
             floorHalves.append(try Wrk.run(url: bare.url, path: "/durable", connections: connections, seconds: seconds / 2, script: script))
         }
@@ -75,6 +79,24 @@ struct LoadWorkloads {
                 measure: "req/s, p99", value: describe(floor), baseline: describe(baseline) + String(format: "; LearnSync %.2f× of this floor", ours.rate / floor.rate),
                 ratio: String(format: "%.2f×", floor.rate / baseline.rate), target: "-", met: nil),
         ]
+    }
+
+    /// `clients` as the server's database at `path` holds them: the highest counter stored under
+    /// each replica and the last position of each learner's feed.
+    static func continued(_ clients: [Wrk.Client], in path: String) throws -> [Wrk.Client] {
+        let database = try DatabaseQueue(path: path, configuration: { var c = GRDB.Configuration(); c.readonly = true; return c }())
+        let (counters, positions) = try database.read { db in
+            (
+                try Dictionary(uniqueKeysWithValues: GRDB.Row.fetchAll(db, sql: "SELECT replica, MAX(seq) FROM event GROUP BY replica").map { ($0[0] as String, $0[1] as Int64) }),
+                try Dictionary(uniqueKeysWithValues: GRDB.Row.fetchAll(db, sql: "SELECT root, MAX(pos) FROM event GROUP BY root").map { ($0[0] as String, $0[1] as Int64) })
+            )
+        }
+        return clients.map { client in
+            var client = client
+            client.pushed = counters[client.replica.rawValue] ?? 0
+            client.position = positions[client.learner.rawValue] ?? 0
+            return client
+        }
     }
 
     /// The same small syncs as ``concurrentClients()`` from 64 tasks straight into the

@@ -9,11 +9,15 @@ import LearnSyncTesting
 /// Drives HTTP load from a separate process with `wrk` (Debian's package), so the load
 /// generator's own cost stays out of the server's latency figures.
 enum Wrk {
-    /// One small-sync client: its bearer token and ids.
+    /// One small-sync client: its bearer token and ids, and where a run starts it.
     struct Client {
         var token: String
         var replica: ReplicaID
         var learner: LearnerID
+        /// The counter of the last event it pushed before the run (the run's first is the next).
+        var pushed: Int64 = 0
+        /// The feed position it has read up to before the run: its cursor.
+        var position: Int64 = 0
     }
 
     /// What one run measured.
@@ -35,12 +39,15 @@ enum Wrk {
         return paths.map { "\($0)/wrk" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
-    /// A Lua script that sends, round robin over `clients`, one small sync each: the client's
-    /// next `lesson.started` event pushed and up to five events pulled. Clients are split
-    /// between wrk's threads so each replica's counter lives in one thread; a run's counters
-    /// start past `pushedBefore` (see ``run(url:path:connections:seconds:script:pushedBefore:)``).
+    /// A Lua script that sends, round robin over `clients`, one small sync each, as a device
+    /// does: the client's next `lesson.started` event pushed, and up to five events pulled after
+    /// its cursor, which moves past each event it pushed (a client's feed holds only its own
+    /// events). Clients are split between wrk's threads so each client's counters live in one
+    /// thread; they start from ``Client/pushed`` and ``Client/position``.
     static func script(clients: [Client], course: Course) -> String {
-        let table = clients.map { "{t=\"\($0.token)\",r=\"\($0.replica)\",l=\"\($0.learner)\",s=0}" }.joined(separator: ",\n  ")
+        let table = clients.map {
+            "{t=\"\($0.token)\",r=\"\($0.replica)\",l=\"\($0.learner)\",s=\($0.pushed),p=\($0.position)}"
+        }.joined(separator: ",\n  ")
         let lessons = course.lessons.map { "\"\($0.id)\"" }.joined(separator: ",")
         return """
             local clients = {
@@ -57,29 +64,27 @@ enum Wrk {
             end
             function init(args)
               if args[1] then path = args[1] end
-              if args[2] then
-                for _, c in ipairs(clients) do c.s = tonumber(args[2]) end
-              end
               index = first
             end
             function request()
               local c = clients[index % #clients + 1]
               index = index + threads
               c.s = c.s + 1
+              local cursor = c.p
+              c.p = c.p + 1
               local body = string.format(
-                '{"protocol":1,"replica":"%s","lastSeq":%d,"cursor":0,"limit":5,"events":[{"replica":"%s","seq":%d,"learner":"%s","hlc":%d,"course":"%s","type":"lesson.started","item":"%s"}]}',
-                c.r, c.s, c.r, c.s, c.l, os.time() * 1000000, course, lessons[c.s % #lessons + 1])
+                '{"protocol":1,"replica":"%s","lastSeq":%d,"cursor":%d,"limit":5,"events":[{"replica":"%s","seq":%d,"learner":"%s","hlc":%d,"course":"%s","type":"lesson.started","item":"%s"}]}',
+                c.r, c.s, cursor, c.r, c.s, c.l, os.time() * 1000000, course, lessons[c.s % #lessons + 1])
               return wrk.format("POST", path, {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. c.t}, body)
             end
             """
     }
 
     /// Runs wrk with `connections` connections for `seconds` against `url` (the script's
-    /// requests go to `path`) and parses its report. Each client's counters start past
-    /// `pushedBefore`: a later run against the same server must pass at least the requests the
-    /// earlier ones sent, or its syncs push events the server holds already (retries, which
-    /// cost the server a lookup and a comparison, not the new events a small sync brings).
-    static func run(url: URL, path: String, connections: Int, seconds: Int, script: URL, pushedBefore: Int = 0) throws -> Result {
+    /// requests go to `path`) and parses its report. A later run against the same server needs
+    /// a script whose clients start where the earlier run left them, or its syncs push events
+    /// the server holds already (retries) and read from behind the feed's end.
+    static func run(url: URL, path: String, connections: Int, seconds: Int, script: URL) throws -> Result {
         guard let executable else {
             throw BenchError("wrk is not installed (Tools/bench installs it: apt-get install wrk)")
         }
@@ -88,7 +93,7 @@ enum Wrk {
         defer { try? FileManager.default.removeItem(at: folder) }
         let cpu = Measure.processCPU()
         let child = try ChildProcess(
-            [executable, "-t", String(threads), "-c", String(connections), "-d", "\(seconds)s", "--latency", "-s", script.path, url.absoluteString, "--", path, String(pushedBefore)],
+            [executable, "-t", String(threads), "-c", String(connections), "-d", "\(seconds)s", "--latency", "-s", script.path, url.absoluteString, "--", path],
             outputPath: folder.appendingPathComponent("out").path, errorPath: folder.appendingPathComponent("err").path)
         let status = child.wait()
         let serverCPU = Measure.processCPU() - cpu
