@@ -8,6 +8,27 @@ import Testing
         var job: Int
     }
 
+    @Test func jobsThatAllSucceedCommitOnceEach() async throws {
+        let database = try DatabaseQueue()
+        try await database.write { db in try db.execute(sql: "CREATE TABLE t (job INTEGER PRIMARY KEY)") }
+        let commits = GroupCommit(writer: database)
+        // A job run twice without its first run rolled back would hit the primary key.
+        let returned = try await withThrowingTaskGroup(of: Int.self) { group in
+            for job in 0..<200 {
+                group.addTask {
+                    try await commits.write { db in
+                        try db.execute(sql: "INSERT INTO t (job) VALUES (?)", arguments: [job])
+                        return job * 2
+                    }
+                }
+            }
+            return try await group.reduce(into: [Int]()) { $0.append($1) }
+        }
+        let stored = try await database.read { db in try Int.fetchAll(db, sql: "SELECT job FROM t ORDER BY job") }
+        #expect(stored == Array(0..<200))
+        #expect(returned.sorted() == (0..<200).map { $0 * 2 })
+    }
+
     @Test func aFailingJobRollsBackAloneAndTheOthersCommit() async throws {
         let database = try DatabaseQueue()
         try await database.write { db in try db.execute(sql: "CREATE TABLE t (job INTEGER PRIMARY KEY)") }
