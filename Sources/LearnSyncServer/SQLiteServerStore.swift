@@ -188,15 +188,12 @@ public final class SQLiteServerStore: ServerStore {
                 rules: head.rules(replica: replica, lastSeq: lastSeq, now: now),
                 position: MappedFeed.lastPosition(own: head.ownLastPosition, mapped: attached.mapped) + 1)
             try push.store(events, db)
-            let stored = push.stored
-            if head.replicaOwner == nil || stored > head.storedLastSeq {
-                var binding = try db.cachedStatement(sql: """
-                    INSERT INTO replica (id, owner, lastSeq) VALUES (?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET lastSeq = max(lastSeq, excluded.lastSeq)
-                    """).startBinding()
+            // A replica's owner is recorded once; its counter is the log's (`SyncHead`).
+            if head.replicaOwner == nil {
+                var binding = try db.cachedStatement(sql: "INSERT INTO replica (id, owner) VALUES (?, ?) ON CONFLICT (id) DO NOTHING")
+                    .startBinding()
                 binding.bind(replica.rawValue, at: 1)
                 binding.bind(root.rawValue, at: 2)
-                binding.bind(stored, at: 3)
                 try binding.execute()
             }
             // Nothing else writes in this transaction: the feed ends at the last position taken.

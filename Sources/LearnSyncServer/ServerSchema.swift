@@ -107,6 +107,12 @@ enum ServerSchema {
                 ALTER TABLE alias ADD COLUMN lastPos INTEGER;
                 """)
         }
+        migrator.registerMigration("v6: a replica's counter is the log's") { db in
+            // Every push raised `replica.lastSeq` to the highest counter it stored: one more row
+            // written per push, on a page of its own. The log's `(replica, seq)` index holds the
+            // same number (erasure and expiry delete a learner's events and replica rows together).
+            try db.execute(sql: "ALTER TABLE replica DROP COLUMN lastSeq")
+        }
         return migrator
     }
 }

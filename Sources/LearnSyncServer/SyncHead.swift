@@ -11,19 +11,23 @@ struct SyncHead {
     let lastSeenAt: Int64?
     /// The root of the replica's owner, nil for a replica the server does not know.
     let replicaOwner: LearnerID?
-    /// The highest counter stored under the replica (0 when unknown).
+    /// The highest counter stored under the replica (0 when none): read from the log's
+    /// `(replica, seq)` index, so a push writes no counter of its own.
     let storedLastSeq: Int64
     /// The last position in the root's own feed (0 when empty), attached guests' feeds aside.
     let ownLastPosition: Int64
 
     /// The statement, built once: interpolating it on every sync allocated and hashed a new
-    /// string for the statement cache, a fifth of reading the head.
+    /// string for the statement cache, a fifth of reading the head. Parameters: `?1` the replica;
+    /// the session's token hash and the time are the plain `?` of `rootSQL`, which SQLite numbers
+    /// 2 and 3 (after the highest number used before them in the text).
     private static let sql = """
-        SELECT head.root, learner.lastSeenAt, COALESCE(alias.account, replica.owner), replica.lastSeq,
+        SELECT head.root, learner.lastSeenAt, COALESCE(alias.account, replica.owner),
+            COALESCE((SELECT seq FROM event WHERE event.replica = ?1 ORDER BY seq DESC LIMIT 1), 0),
             \(SQLiteServerStore.ownLastPositionSQL(of: "head.root"))
         FROM (\(SQLiteServerStore.rootSQL)) AS head
         LEFT JOIN learner ON learner.id = head.root
-        LEFT JOIN replica ON replica.id = ?
+        LEFT JOIN replica ON replica.id = ?1
         LEFT JOIN alias ON alias.guest = replica.owner
         """
 
@@ -31,9 +35,9 @@ struct SyncHead {
     init?(tokenHash: String, now: Int64, replica: ReplicaID, _ db: Database) throws {
         let statement = try db.cachedStatement(sql: Self.sql)
         var binding = statement.startBinding()
-        binding.bind(tokenHash, at: 1)
-        binding.bind(now, at: 2)
-        binding.bind(replica.rawValue, at: 3)
+        binding.bind(replica.rawValue, at: 1)
+        binding.bind(tokenHash, at: 2)
+        binding.bind(now, at: 3)
         var head: (LearnerID, Int64?, LearnerID?, Int64, Int64)?
         try binding.forEachRow { row in
             head = (
