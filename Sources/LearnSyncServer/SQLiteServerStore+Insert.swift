@@ -21,8 +21,6 @@ extension SQLiteServerStore {
         var rules: SyncRules
         /// The feed position the next new event takes.
         var position: Int64
-        /// The highest counter this request stored.
-        var stored: Int64 = 0
         /// The one-row insert and the read of a stored event, each looked up at its first use in
         /// this push: the statement cache hashes the SQL text on every lookup.
         private var oneRow: Statement?
@@ -74,7 +72,6 @@ extension SQLiteServerStore {
             for (event, time) in zip(admitted, times) {
                 rules.stored(event, at: time, position: position)
                 position += 1
-                stored = max(stored, event.id.seq)
             }
             return true
         }
@@ -91,7 +88,6 @@ extension SQLiteServerStore {
             if db.changesCount > 0 {
                 rules.stored(event, at: time, position: position)
                 position += 1
-                stored = max(stored, event.id.seq)
                 return
             }
             let c = EventColumns(event)
