@@ -148,7 +148,7 @@ private enum CompactReader {
     /// A decimal integer with an optional leading `-`, as the writer writes it; nil for anything
     /// else (no digits, another byte, or a value outside `Int64`).
     static func integer(_ text: ArraySlice<UInt8>) -> Int64? {
-        var digits = text[...]
+        var digits = text
         let negative = digits.first == UInt8(ascii: "-")
         if negative { digits = digits.dropFirst() }
         guard !digits.isEmpty else { return nil }
@@ -190,18 +190,13 @@ private struct CompactWriter {
     mutating func list<Value>(_ entries: [ItemID: Value], _ fields: (inout CompactWriter, Value) -> Void) {
         withUnsafeTemporaryAllocation(of: Dictionary<ItemID, Value>.Index.self, capacity: entries.count) { buffer in
             var order = buffer
-            var count = 0
-            for index in entries.indices {
-                order.initializeElement(at: count, to: index)
-                count += 1
-            }
+            _ = order.initialize(fromContentsOf: entries.indices)
             order.sort { entries[$0].key < entries[$1].key }
-            for position in 0..<count {
+            for (position, index) in order.enumerated() {
                 if position > 0 { separator(";") }
-                let entry = entries[order[position]]
-                text(entry.key.rawValue)
+                text(entries[index].key.rawValue)
                 separator(",")
-                fields(&self, entry.value)
+                fields(&self, entries[index].value)
             }
             order.deinitialize()
         }

@@ -1,4 +1,4 @@
-import GRDB
+package import GRDB
 import LearnSyncSQLite
 import Synchronization
 
@@ -15,7 +15,7 @@ import Synchronization
 /// the failing job's work is undone: a job must be safe to run twice (its work is its
 /// statements; what it returns is kept from its last run). Jobs rarely throw, and a savepoint
 /// per job (two statements more) was a tenth of a small sync's time on the writer.
-final class GroupCommit: Sendable {
+package final class GroupCommit: Sendable {
     private let writer: any DatabaseWriter
     private let queue = Mutex(Queue())
 
@@ -42,14 +42,14 @@ final class GroupCommit: Sendable {
         let result = Mutex<Result<T, any Error>?>(nil)
     }
 
-    init(writer: any DatabaseWriter) {
+    package init(writer: any DatabaseWriter) {
         self.writer = writer
     }
 
     /// Runs `work` in the next group's transaction and returns its result once that transaction
     /// has committed. `work` may run twice (see the type's discussion): its effects must be its
     /// statements alone.
-    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    package func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let outcome = Outcome<T>()
             let job = Job(

@@ -56,7 +56,7 @@ struct ProgressWriter {
         var rebuilt = Set<Key>()
         for event in events where catalog.contains(event.course) {
             let key = Key(learner: aliases.root(of: event.learner), course: event.course)
-            guard rebuilt.isEmpty || !rebuilt.contains(key) else { continue }
+            guard !rebuilt.contains(key) else { continue }
             // Applied in place, found once: a copy taken out of the cache and put back was
             // copied whole on every event (copy on write), a fifth of storing a pulled page.
             let row = try load(key)
