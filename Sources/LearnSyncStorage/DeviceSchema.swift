@@ -140,6 +140,14 @@ enum DeviceSchema {
             // index. A rebuild scans the log instead.
             try db.execute(sql: "DROP INDEX event_by_course")
         }
+        migrator.registerMigration("v6: recorded events need no outbox row") { db in
+            // This replica's events past the mark are in the outbox without a row (`Outbox`).
+            // Every unacknowledged event has its row so far: the mark starts past them all.
+            try db.execute(sql: """
+                ALTER TABLE device ADD COLUMN outboxThrough INTEGER NOT NULL DEFAULT 0;
+                UPDATE device SET outboxThrough = COALESCE((SELECT MAX(seq) FROM event WHERE event.replica = device.replica), 0);
+                """)
+        }
         return migrator
     }
 }

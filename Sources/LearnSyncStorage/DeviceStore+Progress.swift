@@ -77,6 +77,6 @@ extension DeviceStore {
         guard let data = try Data.fetchOne(statement, arguments: [learner.rawValue, course.rawValue]) else {
             return CourseProgress(course: course)
         }
-        return try ProgressDecodeCache.decode(data)
+        return try ProgressDecodeCache.decode(data, for: ProgressWriter.Key(learner: learner, course: course))
     }
 }

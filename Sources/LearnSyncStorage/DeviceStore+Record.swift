@@ -15,8 +15,8 @@ public struct RecordEntry: Hashable, Sendable {
 }
 
 extension DeviceStore {
-    /// Records one event for the current learner: the event, its place in the outbox and its
-    /// effect on progress commit in one transaction.
+    /// Records one event for the current learner: the event (which puts it in the outbox, see
+    /// ``Outbox``) and its effect on progress commit in one transaction.
     ///
     /// ```swift
     /// try await store.record(.quizAttempt(quiz: "privacy-quiz", answers: answers), in: "customer-privacy")
@@ -117,7 +117,6 @@ extension DeviceStore {
         var progress = ProgressWriter(db: db, catalog: catalog, memo: state)
         var recorded = [ProgressEvent]()
         recorded.reserveCapacity(entries.count)
-        let first = seq
         let log = try EventRow.Inserter(db)
         var logged = 0
         /// Puts the events recorded since the last call in the log, and their effect on progress.
@@ -138,7 +137,6 @@ extension DeviceStore {
             seq += 1
         }
         try logRecorded()
-        try insertOutbox(replica: replica, seqs: first..<seq, db)
         try progress.flush()
         state.nextSeq = seq
         state.latestHLC = hlc.latest
@@ -146,25 +144,6 @@ extension DeviceStore {
         state.progress = progress.memoProgress
         return (recorded, state)
     }
-
-    /// The outbox rows of recorded events, up to 64 in one statement, bound directly. (One
-    /// statement per event cost a tenth of recording a batch; one `INSERT … SELECT` from the log
-    /// probed the log once per event, a tenth of recording one event.)
-    private static func insertOutbox(replica: ReplicaID, seqs: Range<Int64>, _ db: Database) throws {
-        var start = seqs.lowerBound
-        while start < seqs.upperBound {
-            let count = Int(min(Int64(outboxInsert.maxRows), seqs.upperBound - start))
-            var binding = try db.cachedStatement(sql: outboxInsert.sql(rows: count)).startBinding()
-            for row in 0..<count {
-                binding.bind(replica.rawValue, at: Int32(2 * row + 1))
-                binding.bind(start + Int64(row), at: Int32(2 * row + 2))
-            }
-            try binding.execute()
-            start += Int64(count)
-        }
-    }
-
-    private static let outboxInsert = MultiRowInsert(head: "INSERT INTO outbox (replica, seq)", columns: 2)
 
     /// The payload as recorded: a quiz attempt names the course's current version, a reset the
     /// events this device holds.

@@ -172,9 +172,7 @@ extension DeviceStore {
 
     /// Events of the outbox, by replica and in the order each replica recorded them.
     package func pendingEvents(limit: Int) async throws -> [ProgressEvent] {
-        try await read { db in
-            try EventRow.fetchAll(db, sql: "\(Self.outboxSQL) ORDER BY outbox.replica, outbox.seq LIMIT ?", arguments: [limit])
-        }
+        try await read { db in try Outbox.events(limit: limit, db) }
     }
 
     /// The next batch to push: outbox events of one replica, in counter order, with the request's
@@ -200,9 +198,7 @@ extension DeviceStore {
                         db.cachedStatement(sql: "SELECT replica FROM outbox WHERE replica > ? LIMIT 1"), arguments: [current.rawValue])
                 replica = older.map { ReplicaID(unchecked: $0) } ?? current
             }
-            let events = try EventRow.fetchAll(
-                db, sql: "\(Self.outboxSQL) WHERE outbox.replica = ? AND outbox.seq > ? ORDER BY outbox.seq LIMIT ?",
-                arguments: [replica.rawValue, after?.seq ?? 0, limit])
+            let events = try Outbox.events(replica: replica, after: after?.seq ?? 0, limit: limit, db)
             // Under a replica it gave up, the device claims none of the feed: it may hold events
             // of a clone under that id, and not all of them; the server sends every one again
             // (duplicates are ignored) rather than leave out some it lacks.
@@ -214,13 +210,9 @@ extension DeviceStore {
         }
     }
 
-    /// Outbox events, read in the outbox's key order (`CROSS JOIN` keeps SQLite from walking the
-    /// whole log instead).
-    private static let outboxSQL = "SELECT \(EventRow.columns) FROM outbox CROSS JOIN event USING (replica, seq)"
-
     /// How many events wait in the outbox.
     package func pendingCount() async throws -> Int {
-        try await read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0 }
+        try await read { db in try Outbox.count(db) }
     }
 
     /// Puts every event of the log back into the outbox but the held and refused ones (a server

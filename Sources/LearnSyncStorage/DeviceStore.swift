@@ -184,14 +184,15 @@ public final class DeviceStore: Sendable {
 
     /// A write in an immediate transaction (``Database/immediateTransaction(_:)``: GRDB's own
     /// transaction wrapper cost about 20 µs per write, a fifth of recording one event).
+    /// The body sees the whole outbox in its table (``Outbox/withTable(_:_:)``).
     func write<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws -> T {
-        try await writeSeries { db in try db.immediateTransaction { try body(db) } }
+        try await writeSeries { db in try db.immediateTransaction { try Outbox.withTable(db) { try body(db) } } }
     }
 
     /// A write on the calling thread (GRDB's synchronous access), in the same kind of
     /// transaction as ``write(_:)``.
     func writeNow<T>(_ body: (Database) throws -> T) throws -> T {
-        try writeSeriesNow { db in try db.immediateTransaction { try body(db) } }
+        try writeSeriesNow { db in try db.immediateTransaction { try Outbox.withTable(db) { try body(db) } } }
     }
 
     /// A write whose body runs its own transactions, for work that must follow a commit on the

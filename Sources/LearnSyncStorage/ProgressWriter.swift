@@ -164,7 +164,7 @@ struct ProgressWriter {
             binding.bind(state, at: 3)
             try binding.execute()
             // Content-keyed, so remembering before the commit is safe even if it rolls back.
-            ProgressDecodeCache.remember(progress, as: state)
+            ProgressDecodeCache.remember(progress, as: state, for: key)
         }
     }
 

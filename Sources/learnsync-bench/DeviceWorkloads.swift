@@ -101,7 +101,7 @@ struct DeviceWorkloads {
         }
         let ours = Measure.median(blocking), same = Measure.median(sameRows)
         let diagnostic = Row(
-            workload: "diagnostic: the blocking call against raw SQLite writing the same three rows (event, outbox entry, the same progress bytes)",
+            workload: "diagnostic: the blocking call against raw SQLite writing the same two rows (the event, the same progress bytes)",
             measure: "median latency", value: Measure.format(ours, "µs"),
             baseline: Measure.format(same, "µs") + String(format: " (p99 %.0f µs)", Measure.percentile(sameRows, 0.99) * 1e6),
             ratio: String(format: "%.2f×", ours / same), target: "-", met: nil)

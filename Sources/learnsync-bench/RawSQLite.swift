@@ -3,13 +3,12 @@ import GRDBSQLite
 import LearnSyncModels
 
 /// The baseline: the SQLite C API writing the same rows into the same tables with the same
-/// durability (WAL, synchronous=NORMAL) as the device store (each event and its outbox entry,
-/// and on request its course's progress row), or, with `server`, as the server's SQLite store
-/// (each event at the next feed position).
+/// durability (WAL, synchronous=NORMAL) as the device store (each event, and on request its
+/// course's progress row), or, with `server`, as the server's SQLite store (each event at the
+/// next feed position).
 final class RawSQLite {
     private var db: OpaquePointer?
     private var insert: OpaquePointer?
-    private var outbox: OpaquePointer?
     private var progress: OpaquePointer?
     private let server: Bool
     private var position: Int64 = 0
@@ -30,14 +29,12 @@ final class RawSQLite {
                 course TEXT NOT NULL, type TEXT NOT NULL, item TEXT, answers TEXT, choice TEXT, amount INTEGER,
                 pending INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (replica, seq)) WITHOUT ROWID;
             CREATE INDEX event_refused ON event(replica, seq) WHERE pending <> 0;
-            CREATE TABLE outbox (replica TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (replica, seq)) WITHOUT ROWID;
             CREATE TABLE progress (learner TEXT NOT NULL, course TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY (learner, course));
             """)
         let insertSQL = server
             ? "INSERT INTO event (replica, seq, learner, hlc, course, type, item, answers, choice, amount, root, pos) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
             : "INSERT INTO event VALUES (?,?,?,?,?,?,?,?,?,?,0)"
         guard sqlite3_prepare_v2(db, insertSQL, -1, &insert, nil) == SQLITE_OK,
-            server || sqlite3_prepare_v2(db, "INSERT INTO outbox VALUES (?,?)", -1, &outbox, nil) == SQLITE_OK,
             server || sqlite3_prepare_v2(db, """
                 INSERT INTO progress (learner, course, state) VALUES (?, ?, ?)
                 ON CONFLICT (learner, course) DO UPDATE SET state = excluded.state
@@ -49,7 +46,6 @@ final class RawSQLite {
 
     deinit {
         sqlite3_finalize(insert)
-        sqlite3_finalize(outbox)
         sqlite3_finalize(progress)
         sqlite3_close(db)
     }
@@ -60,10 +56,9 @@ final class RawSQLite {
         }
     }
 
-    /// Inserts events in one transaction, each with its outbox entry when `outbox` (as the device
-    /// records them; pulled events have none), and with `progress` the given bytes as the
-    /// first event's course progress row (bytes encoded before, outside any timing).
-    func insert(_ events: ArraySlice<ProgressEvent>, outbox inOutbox: Bool = true, progress state: Data? = nil) throws {
+    /// Inserts events in one transaction, and with `progress` the given bytes as the first
+    /// event's course progress row (bytes encoded before, outside any timing).
+    func insert(_ events: ArraySlice<ProgressEvent>, progress state: Data? = nil) throws {
         try exec("BEGIN")
         if let state, let first = events.first, let progress {
             bind(progress, 1, first.learner.rawValue)
@@ -86,10 +81,6 @@ final class RawSQLite {
             }
             guard sqlite3_step(insert) == SQLITE_DONE else { throw BenchError("insert failed") }
             sqlite3_reset(insert)
-            guard inOutbox, let outbox else { continue }
-            bind(outbox, 1, c.replica); sqlite3_bind_int64(outbox, 2, c.seq)
-            guard sqlite3_step(outbox) == SQLITE_DONE else { throw BenchError("outbox insert failed") }
-            sqlite3_reset(outbox)
         }
         try exec("COMMIT")
     }

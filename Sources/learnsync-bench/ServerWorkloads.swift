@@ -198,7 +198,7 @@ struct ServerWorkloads {
             for start in stride(from: 0, to: recorded.count, by: size) {
                 let page = Array(recorded[start..<min(start + size, recorded.count)])
                 let decoded = try JSONDecoder().decode([ProgressEvent].self, from: JSONEncoder().encode(page))
-                try raw.insert(decoded[...], outbox: false)
+                try raw.insert(decoded[...])
             }
         }
     }

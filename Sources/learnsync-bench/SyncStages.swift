@@ -91,8 +91,8 @@ struct SyncStages {
         let deviceRaw = try RawSQLite(path: folder.appendingPathComponent("stages-raw-\(UUID().uuidString).sqlite").path)
         split.rawInserts = try await Measure.time {
             for batch in batches {
-                try serverRaw.insert(batch[...], outbox: false)
-                try deviceRaw.insert(batch[...], outbox: false)
+                try serverRaw.insert(batch[...])
+                try deviceRaw.insert(batch[...])
             }
         }
         return split

@@ -105,8 +105,8 @@ import Testing
         #expect(incremental == CourseProgress.rebuild(course: course.id, catalog: catalog, from: events), "seed \(seed)")
     }
 
-    /// The outbox rows go in runs of up to 64 a statement: a batch across several runs, and one
-    /// event alone, each put every recorded event in the outbox once.
+    /// A batch across several multi-row statements and one event alone: every recorded event is
+    /// in the outbox once (as the recorded tail, without an outbox row).
     @Test(arguments: [1, 64, 65, 150])
     func everyRecordedEventIsInTheOutboxOnce(_ count: Int) async throws {
         let store = try DeviceStore.inMemory(catalog: catalog)
@@ -118,6 +118,42 @@ import Testing
         let one = try blocking()
         #expect(try await store.pendingCount() == count + 1)
         #expect(try await store.pendingEvents(limit: 1000).map(\.id) == (recorded + [one]).map(\.id))
+    }
+
+    /// Recorded events are in the outbox without a row until the next other write takes them into
+    /// the table; that write's own events under this replica (pulled ones, which a server holds)
+    /// never join the outbox, and nothing recorded before it is left out, across pipelined
+    /// batches.
+    @Test func recordedEventsJoinTheOutboxTableAtTheNextWrite() async throws {
+        let store = try DeviceStore.inMemory(catalog: catalog)
+        let lessons = course.lessons.map(\.id)
+        func record(_ index: Int) async throws -> ProgressEvent {
+            try await store.record(.timeSpent(lesson: lessons[index % lessons.count], seconds: 1), in: course.id)
+        }
+        var events = [ProgressEvent]()
+        for index in 0..<3 { events.append(try await record(index)) }
+        // Two batches in flight at once; a fourth event is recorded meanwhile.
+        let first = try store.outboxBatch(limit: 2).events
+        let second = try store.outboxBatch(limit: 2, after: first.last?.id).events
+        #expect(first.map(\.id) == events[0..<2].map(\.id) && second.map(\.id) == [events[2].id])
+        events.append(try await record(3))
+        try await store.apply(SyncRoundResult(pushed: first, pulled: [], aliases: [], cursor: 0))
+        #expect(try await store.pendingEvents(limit: 10).map(\.id) == events[2...].map(\.id))
+        // Recorded after that write: the table's events and the tail's, merged in order.
+        events.append(try await record(4))
+        #expect(try store.outboxBatch(limit: 10).events.map(\.id) == events[2...].map(\.id))
+        #expect(try await store.pendingCount() == 3)
+        // A clone's event under this replica's id, pulled: stored, never pending here.
+        let me = try await store.identity()
+        let clone = try ProgressEvent(
+            id: EventID(replica: me.replica, seq: 9), learner: me.learner,
+            timestamp: HLCTimestamp(physicalMilliseconds: 1_800_000_000_000), course: course.id, payload: .lessonStarted(lesson: lessons[0]))
+        try await store.apply(SyncRoundResult(pushed: second, pulled: [clone], aliases: [], cursor: 1))
+        #expect(try await store.pendingEvents(limit: 10).map(\.id) == events[3...].map(\.id))
+        let next = try await record(5)
+        #expect(next.id.seq == 10)
+        #expect(try await store.pendingEvents(limit: 10).map(\.id) == (events[3...] + [next]).map(\.id))
+        #expect(try await store.pendingCount() == 3)
     }
 
     @Test func observingProgressYieldsOnChange() async throws {
