@@ -264,7 +264,7 @@ extension DeviceStore {
     @discardableResult
     package func apply(_ result: SyncRoundResult, now: Date = Date()) async throws -> Bool {
         let catalog = catalog
-        return try await write { db in
+        return try await writeSeries { db in try db.immediateTransaction {
             try Self.saveClock(db)
             var progress = try ProgressWriter(db: db, catalog: catalog)
             var needsRebuild = false
@@ -272,7 +272,14 @@ extension DeviceStore {
             let replica = result.replica ?? identity.replica
             var rebuildCourses = Set<CourseID>()
 
-            try Self.acknowledge(result.pushed, except: result.refused, db)
+            // The recorded tail stays out of the table unless this answer may move events or
+            // brings events under this replica's id (what decides both reads the table alone).
+            var tail = try Outbox.Tail(db)
+            if result.renewReplica || result.refused.contains(where: { $0.handling == .moveToNewReplica })
+                || result.pulled.contains(where: { $0.id.replica == tail.replica }) {
+                try tail.take(db)
+            }
+            try Self.acknowledge(try tail.acknowledge(result.pushed, db), except: result.refused, db)
             if !result.retimed.isEmpty {
                 rebuildCourses = try Self.retime(result.retimed, of: result.pushed, replica: replica, &progress, db)
             }
@@ -343,8 +350,9 @@ extension DeviceStore {
             try db.cachedStatement(sql: "UPDATE device SET hlc = ? WHERE id = 1").execute(arguments: [clock.latest.rawValue])
             try db.cachedStatement(sql: "UPDATE syncState SET cursor = ?, lastSyncAt = ? WHERE id = 1")
                 .execute(arguments: [cursor, now.millisecondsSince1970])
-            return try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM outbox)")) ?? false
-        }
+            try tail.close(db)
+            return try !Outbox.isEmpty(db)
+        } }
     }
 
     /// Gives pushed events the times the server stored them at. Their progress follows in place

@@ -8,7 +8,9 @@ import LearnSyncModels
 /// no outbox row, only the event (the row and its page were an eighth of recording one event).
 /// Every other write first takes the tail into the table and ends by moving the mark past this
 /// replica's last event (``withTable(_:_:)``), so the code that acknowledges, refuses, moves and
-/// re-sends events works on the table alone; reads see both parts.
+/// re-sends events works on the table alone; reads see both parts. A sync's answer is the one
+/// exception: it moves the mark past the pushed events that begin the tail, so a long push after
+/// recording offline never copies the tail into the table (``Tail/acknowledge(_:_:)``).
 enum Outbox {
     /// The recorded tail's ids.
     static let tailSQL = """
@@ -17,13 +19,74 @@ enum Outbox {
         """
 
     /// Runs a write's `body` with the whole outbox in the table (call inside the transaction).
-    /// Events the body adds under this replica are either pulled, which a server holds, or put in
-    /// the table by the body (a move); so the mark then passes them all.
     static func withTable<T>(_ db: Database, _ body: () throws -> T) throws -> T {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (replica, seq) \(tailSQL)").execute()
+        var tail = try Tail(db)
+        try tail.take(db)
         let value = try body()
-        try db.cachedStatement(sql: "UPDATE device SET outboxThrough = \(lastSeqSQL) WHERE id = 1").execute()
+        try tail.close(db)
         return value
+    }
+
+    /// The recorded tail as a write found it: this replica, and the mark.
+    struct Tail {
+        let replica: ReplicaID
+        private(set) var mark: Int64
+        /// Whether ``take(_:)`` put it in the table.
+        private(set) var isTaken = false
+
+        init(_ db: Database) throws {
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica, outboxThrough FROM device WHERE id = 1")) else {
+                throw StorageError(.signedOut, "the store has no device identity")
+            }
+            replica = ReplicaID(unchecked: row[0])
+            mark = row[1]
+        }
+
+        /// Puts the tail's events in the table (once).
+        mutating func take(_ db: Database) throws {
+            guard !isTaken else { return }
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (replica, seq) \(tailSQL)").execute()
+            isTaken = true
+        }
+
+        /// Acknowledges pushed events that are the tail's first ones, each right after the last
+        /// (refused ones included: the answer holds or refuses them, which takes them out of the
+        /// outbox too), by moving the mark past them: the tail stays out of the table. Returns
+        /// the pushed events left to the table's acknowledgement; all of them, with the tail
+        /// taken, when a pushed event of the tail does not follow on (an answer to a later batch
+        /// came first).
+        mutating func acknowledge(_ pushed: [ProgressEvent], _ db: Database) throws -> [ProgressEvent] {
+            guard !isTaken else { return pushed }
+            var next = mark
+            var rest = [ProgressEvent]()
+            rest.reserveCapacity(pushed.count)
+            for event in pushed {
+                if event.id.replica != replica || event.id.seq <= mark {
+                    rest.append(event)
+                } else if event.id.seq == next + 1 {
+                    next += 1
+                } else {
+                    try take(db)
+                    return pushed
+                }
+            }
+            if next > mark {
+                // A row some other write gave one of these events is acknowledged with it.
+                try db.cachedStatement(sql: "DELETE FROM outbox WHERE replica = ? AND seq BETWEEN ? AND ?")
+                    .execute(arguments: [replica.rawValue, mark + 1, next])
+                try db.cachedStatement(sql: "UPDATE device SET outboxThrough = ? WHERE id = 1").execute(arguments: [next])
+                mark = next
+            }
+            return rest
+        }
+
+        /// Ends the write: with the tail taken, the mark moves past this replica's last event.
+        /// Events the write added under this replica are either pulled, which a server holds, or
+        /// put in the table by the write (a move); so the mark may pass them all.
+        func close(_ db: Database) throws {
+            guard isTaken else { return }
+            try db.cachedStatement(sql: "UPDATE device SET outboxThrough = \(lastSeqSQL) WHERE id = 1").execute()
+        }
     }
 
     /// The device's replica's last counter in the log, 0 if none (one seek on the log's key).
@@ -53,6 +116,11 @@ enum Outbox {
             try EventRow.fetchAll(db, sql: "\(join) ORDER BY outbox.replica, outbox.seq LIMIT ?", arguments: [limit]),
             try EventRow.fetchAll(db, sql: "\(tail) ORDER BY event.seq LIMIT ?", arguments: [after, limit]),
             limit: limit)
+    }
+
+    /// Whether the outbox holds any event.
+    static func isEmpty(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT NOT EXISTS (SELECT 1 FROM outbox) AND NOT EXISTS (\(tailSQL))")) ?? true
     }
 
     /// How many events the outbox holds.

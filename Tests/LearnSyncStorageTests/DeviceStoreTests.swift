@@ -156,6 +156,51 @@ import Testing
         #expect(try await store.pendingCount() == 3)
     }
 
+    /// A long push after recording offline: each answer moves the mark past the pushed events
+    /// that begin the recorded tail, so none of them is ever copied into the outbox table; a
+    /// held event among them leaves the outbox and comes back when the server's catalog changes.
+    @Test func answersToALongPushMoveTheMarkWithoutCopyingTheTail() async throws {
+        let store = try DeviceStore(path: path, catalog: catalog)
+        let lessons = course.lessons.map(\.id)
+        let events = try await store.record((0..<10).map {
+            RecordEntry(course: course.id, payload: .timeSpent(lesson: lessons[$0 % lessons.count], seconds: 1))
+        })
+        let file = try DatabaseQueue(path: path)
+        func tableRows() throws -> Int { try file.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? -1 } }
+        var acknowledged = 0
+        while acknowledged < 9 {
+            let batch = try store.outboxBatch(limit: 3).events
+            #expect(batch.map(\.id) == events[acknowledged..<acknowledged + 3].map(\.id))
+            // The server holds the second event of the first batch for a catalog change.
+            let held = acknowledged == 0 ? [Refusal(id: batch[1].id, code: "unknown-item", reason: "test", handling: .retryWhenCatalogChanges)] : []
+            #expect(try await store.apply(SyncRoundResult(pushed: batch, refused: held, pulled: [], aliases: [], cursor: 0, serverCatalog: "v1")))
+            acknowledged += 3
+            #expect(try tableRows() == 0)
+            #expect(try await store.pendingCount() == 10 - acknowledged)
+        }
+        #expect(try await store.rejectedEvents().map(\.event.id) == [events[1].id])
+        try await store.apply(SyncRoundResult(pushed: [], pulled: [], aliases: [], cursor: 0, serverCatalog: "v2"))
+        #expect(try await store.pendingEvents(limit: 10).map(\.id) == [events[1].id, events[9].id])
+    }
+
+    /// The answer to a later batch arrives first (the earlier one is lost or slow): the tail goes
+    /// into the table, and each answer acknowledges exactly what its batch pushed.
+    @Test func answersOutOfOrderAcknowledgeExactlyTheirBatches() async throws {
+        let store = try DeviceStore.inMemory(catalog: catalog)
+        let lessons = course.lessons.map(\.id)
+        let events = try await store.record((0..<6).map {
+            RecordEntry(course: course.id, payload: .lessonStarted(lesson: lessons[$0 % lessons.count]))
+        })
+        let first = try store.outboxBatch(limit: 2).events
+        let second = try store.outboxBatch(limit: 2, after: first.last?.id).events
+        #expect(second.map(\.id) == events[2..<4].map(\.id))
+        try await store.apply(SyncRoundResult(pushed: second, pulled: [], aliases: [], cursor: 0))
+        #expect(try await store.pendingEvents(limit: 10).map(\.id) == [events[0], events[1], events[4], events[5]].map(\.id))
+        try await store.apply(SyncRoundResult(pushed: first, pulled: [], aliases: [], cursor: 0))
+        #expect(try await store.pendingEvents(limit: 10).map(\.id) == events[4...].map(\.id))
+        #expect(try await store.pendingCount() == 2)
+    }
+
     @Test func observingProgressYieldsOnChange() async throws {
         let store = try DeviceStore.inMemory(catalog: catalog)
         let lesson = course.lessons[0].id
