@@ -274,7 +274,7 @@ extension DeviceStore {
 
             // The recorded tail stays out of the table unless this answer may move events or
             // brings events under this replica's id (what decides both reads the table alone).
-            var tail = try Outbox.Tail(db)
+            var tail = try Outbox.Tail(of: identity.replica, db)
             if result.renewReplica || result.refused.contains(where: { $0.handling == .moveToNewReplica })
                 || result.pulled.contains(where: { $0.id.replica == tail.replica }) {
                 try tail.take(db)

@@ -20,11 +20,21 @@ enum Outbox {
 
     /// Runs a write's `body` with the whole outbox in the table (call inside the transaction).
     static func withTable<T>(_ db: Database, _ body: () throws -> T) throws -> T {
-        var tail = try Tail(db)
-        try tail.take(db)
+        try takeTail(db)
         let value = try body()
-        try tail.close(db)
+        try moveMarkToEnd(db)
         return value
+    }
+
+    private static func takeTail(_ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (replica, seq) \(tailSQL)").execute()
+    }
+
+    /// Moves the mark past this replica's last event, once the tail is in the table. Events a
+    /// write adds under this replica are either pulled, which a server holds, or put in the
+    /// table by the write (a move); so the mark may pass them all.
+    private static func moveMarkToEnd(_ db: Database) throws {
+        try db.cachedStatement(sql: "UPDATE device SET outboxThrough = \(lastSeqSQL) WHERE id = 1").execute()
     }
 
     /// The recorded tail as a write found it: this replica, and the mark.
@@ -34,18 +44,16 @@ enum Outbox {
         /// Whether ``take(_:)`` put it in the table.
         private(set) var isTaken = false
 
-        init(_ db: Database) throws {
-            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica, outboxThrough FROM device WHERE id = 1")) else {
-                throw StorageError(.signedOut, "the store has no device identity")
-            }
-            replica = ReplicaID(unchecked: row[0])
-            mark = row[1]
+        /// The tail of `replica`, the device's.
+        init(of replica: ReplicaID, _ db: Database) throws {
+            self.replica = replica
+            mark = try Int64.fetchOne(db.cachedStatement(sql: "SELECT outboxThrough FROM device WHERE id = 1")) ?? 0
         }
 
         /// Puts the tail's events in the table (once).
         mutating func take(_ db: Database) throws {
             guard !isTaken else { return }
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (replica, seq) \(tailSQL)").execute()
+            try takeTail(db)
             isTaken = true
         }
 
@@ -81,11 +89,8 @@ enum Outbox {
         }
 
         /// Ends the write: with the tail taken, the mark moves past this replica's last event.
-        /// Events the write added under this replica are either pulled, which a server holds, or
-        /// put in the table by the write (a move); so the mark may pass them all.
         func close(_ db: Database) throws {
-            guard isTaken else { return }
-            try db.cachedStatement(sql: "UPDATE device SET outboxThrough = \(lastSeqSQL) WHERE id = 1").execute()
+            if isTaken { try moveMarkToEnd(db) }
         }
     }
 
