@@ -273,7 +273,8 @@ extension DeviceStore {
             var rebuildCourses = Set<CourseID>()
 
             // The recorded tail stays out of the table unless this answer may move events or
-            // brings events under this replica's id (what decides both reads the table alone).
+            // brings events under this replica's id: which events move, and whether a pulled one
+            // meets an unacknowledged one, are read from the table alone.
             var tail = try Outbox.Tail(of: identity.replica, db)
             if result.renewReplica || result.refused.contains(where: { $0.handling == .moveToNewReplica })
                 || result.pulled.contains(where: { $0.id.replica == tail.replica }) {
