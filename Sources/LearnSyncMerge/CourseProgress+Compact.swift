@@ -63,7 +63,7 @@ extension CourseProgress {
         out.time(certificateEarnedAt)
         out.separator("|")
         out.list(firstDone) { out, time in out.number(time.rawValue) }
-        return Data(out.bytes)
+        return out.data
     }
 
     /// Reads the compact form.
@@ -167,19 +167,48 @@ private enum CompactReader {
     }
 }
 
-/// Appends the compact form's parts to a byte buffer.
-private struct CompactWriter {
-    var bytes: [UInt8] = []
+/// Writes the compact form's parts into one growing buffer. Array appends checked uniqueness
+/// and capacity on each of the form's 150-odd parts (a fifth of encoding); this checks capacity
+/// only.
+private struct CompactWriter: ~Copyable {
+    private var start: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
 
     init() {
-        bytes.reserveCapacity(512)
+        capacity = 1024
+        start = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        start.deallocate()
+    }
+
+    /// The bytes written.
+    var data: Data { Data(bytes: start, count: count) }
+
+    /// Room for `more` bytes after those written.
+    private mutating func reserve(_ more: Int) {
+        guard count + more > capacity else { return }
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: max(2 * capacity, count + more))
+        grown.initialize(from: start, count: count)
+        start.deallocate()
+        start = grown
+        capacity = max(2 * capacity, count + more)
+    }
+
+    private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        reserve(bytes.count)
+        if let base = bytes.baseAddress { (start + count).initialize(from: base, count: bytes.count) }
+        count += bytes.count
     }
 
     /// The UTF-8 bytes, copied at once (a native string's are contiguous; appending the UTF-8
     /// view byte by byte was a sixth of encoding).
     mutating func text(_ value: String) {
-        if value.utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
-            bytes.append(contentsOf: value.utf8)
+        if value.utf8.withContiguousStorageIfAvailable({ append($0) }) == nil {
+            var copy = value
+            copy.withUTF8 { append($0) }
         }
     }
 
@@ -203,38 +232,47 @@ private struct CompactWriter {
     }
 
     mutating func separator(_ character: Unicode.Scalar) {
-        bytes.append(UInt8(ascii: character))
+        reserve(1)
+        start[count] = UInt8(ascii: character)
+        count += 1
     }
 
     mutating func number(_ value: Int) {
         number(Int64(value))
     }
 
-    /// Decimal digits, written last to first into a buffer on the stack and appended at once.
-    /// Two digits a step: an HLC time has 18 digits, and one long division per digit was half of
-    /// writing the `firstDone` list (splitting a pair is not on that chain).
+    /// Decimal digits, written last to first in place, two a step: an HLC time has 18 digits,
+    /// and one long division per digit was half of writing the `firstDone` list (splitting a
+    /// pair is not on that chain).
     mutating func number(_ value: Int64) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var start = digits.count
-            func digit(_ value: UInt64) -> UInt8 { UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value) }
-            while magnitude >= 100 {
-                let pair = magnitude % 100
-                magnitude /= 100
-                start -= 2
-                digits[start] = digit(pair / 10)
-                digits[start + 1] = digit(pair % 10)
-            }
-            if magnitude >= 10 {
-                start -= 1
-                digits[start] = digit(magnitude % 10)
-                magnitude /= 10
-            }
-            start -= 1
-            digits[start] = digit(magnitude)
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        reserve(20)
+        if value < 0 {
+            start[count] = UInt8(ascii: "-")
+            count += 1
         }
+        var magnitude = value.magnitude
+        var digits = 1
+        var power: UInt64 = 10
+        while digits < 20, magnitude >= power {
+            digits += 1
+            if digits < 20 { power &*= 10 }
+        }
+        var end = count + digits
+        count = end
+        func digit(_ value: UInt64) -> UInt8 { UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: value) }
+        while magnitude >= 100 {
+            let pair = magnitude % 100
+            magnitude /= 100
+            end -= 2
+            start[end] = digit(pair / 10)
+            start[end + 1] = digit(pair % 10)
+        }
+        if magnitude >= 10 {
+            end -= 1
+            start[end] = digit(magnitude % 10)
+            magnitude /= 10
+        }
+        start[end - 1] = digit(magnitude)
     }
 
     /// A time, or nothing.

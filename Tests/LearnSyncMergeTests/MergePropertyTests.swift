@@ -298,6 +298,24 @@ extension MergePropertyTests {
         #expect(throws: ModelError.self) { try CourseProgress(compact: Data("v1|c|1||||x,9,0||".utf8)) }
     }
 
+    /// Numbers are written in place, two digits a step: every digit count from 1 to 19, the
+    /// powers of ten and the numbers just below them, both signs and Int64's edges come back as
+    /// the same bytes.
+    @Test func compactNumbersAreWrittenExactly() throws {
+        var values: [Int64] = [0, .max, .min, .min + 1]
+        var power: Int64 = 1
+        for _ in 0..<19 {
+            values += [power, power - 1, power + 1, -power, -(power - 1)]
+            if power <= Int64.max / 10 { power *= 10 }
+        }
+        for value in values {
+            let text = Data("v2|c|\(value)||||||\(value)|".utf8)
+            let progress = try CourseProgress(compact: text)
+            #expect(progress.eventCount == Int(value) && progress.certificateEarnedAt?.rawValue == value)
+            #expect(progress.compactEncoded() == text, "\(value)")
+        }
+    }
+
     /// Numbers are read byte by byte: only what the writer writes (digits, a leading `-`, within
     /// `Int64`) is accepted.
     @Test func compactNumbersAreReadExactly() throws {
