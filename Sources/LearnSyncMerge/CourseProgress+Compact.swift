@@ -190,11 +190,11 @@ private struct CompactWriter: ~Copyable {
     /// Room for `more` bytes after those written.
     private mutating func reserve(_ more: Int) {
         guard count + more > capacity else { return }
-        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: max(2 * capacity, count + more))
+        capacity = max(2 * capacity, count + more)
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
         grown.initialize(from: start, count: count)
         start.deallocate()
         start = grown
-        capacity = max(2 * capacity, count + more)
     }
 
     private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
@@ -203,13 +203,11 @@ private struct CompactWriter: ~Copyable {
         count += bytes.count
     }
 
-    /// The UTF-8 bytes, copied at once (a native string's are contiguous; appending the UTF-8
-    /// view byte by byte was a sixth of encoding).
+    /// The UTF-8 bytes, copied at once (appending the UTF-8 view byte by byte was a sixth of
+    /// encoding).
     mutating func text(_ value: String) {
-        if value.utf8.withContiguousStorageIfAvailable({ append($0) }) == nil {
-            var copy = value
-            copy.withUTF8 { append($0) }
-        }
+        var value = value
+        value.withUTF8 { append($0) }
     }
 
     /// `id,fields;id,fields;…` in id order, so equal progress always has equal bytes. Sorts the

@@ -28,15 +28,8 @@ package struct DirectBinding {
     /// passing a `String` as a C string copies a short one into a new array first (a tenth of
     /// the server's event insert).
     package mutating func bind(_ text: String?, at index: Int32) {
-        guard var text else { return note(sqlite3_bind_null(statement.sqliteStatement, index)) }
-        let sqliteStatement = statement.sqliteStatement
-        let code = text.withUTF8 { bytes in
-            // An empty buffer may have no address, which SQLite would bind as NULL.
-            bytes.isEmpty
-                ? sqlite3_bind_text(sqliteStatement, index, "", 0, Self.transient)
-                : bytes.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(sqliteStatement, index, $0.baseAddress, Int32(bytes.count), Self.transient) }
-        }
-        note(code)
+        guard let text else { return note(sqlite3_bind_null(statement.sqliteStatement, index)) }
+        note(bindText(text, to: statement.sqliteStatement, at: index))
     }
 
     /// A blob (copied by SQLite); an empty one is an empty blob, not NULL.
@@ -45,7 +38,7 @@ package struct DirectBinding {
         note(blob.withUnsafeBytes { bytes in
             bytes.isEmpty
                 ? sqlite3_bind_zeroblob(sqliteStatement, index, 0)
-                : sqlite3_bind_blob(sqliteStatement, index, bytes.baseAddress, Int32(bytes.count), Self.transient)
+                : sqlite3_bind_blob(sqliteStatement, index, bytes.baseAddress, Int32(bytes.count), sqliteTransient)
         })
     }
 
@@ -87,12 +80,25 @@ package struct DirectBinding {
     private mutating func note(_ code: Int32) {
         if failure == SQLITE_OK { failure = code }
     }
-
-    /// `SQLITE_TRANSIENT`: SQLite copies the bytes before the call returns.
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 }
 
 extension Statement {
     /// Starts binding this statement's parameters directly (see ``DirectBinding``).
     package func startBinding() -> DirectBinding { DirectBinding(self) }
 }
+
+/// Binds `text` to a parameter of a prepared statement as its UTF-8 bytes with their length,
+/// copied by SQLite: passing a `String` as a C string copies a short one into a new array first.
+/// Returns SQLite's result code.
+package func bindText(_ text: String, to statement: OpaquePointer?, at index: Int32) -> Int32 {
+    var text = text
+    return text.withUTF8 { bytes in
+        // An empty buffer may have no address, which SQLite would bind as NULL.
+        bytes.isEmpty
+            ? sqlite3_bind_text(statement, index, "", 0, sqliteTransient)
+            : bytes.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), sqliteTransient) }
+    }
+}
+
+/// `SQLITE_TRANSIENT`: SQLite copies the bytes before the call returns.
+private let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)

@@ -12,11 +12,17 @@ import LearnSyncModels
 /// exception: it moves the mark past the pushed events that begin the tail, so a long push after
 /// recording offline never copies the tail into the table (``Tail/acknowledge(_:_:)``).
 enum Outbox {
-    /// The recorded tail's ids.
-    static let tailSQL = """
-        SELECT event.replica, event.seq FROM device CROSS JOIN event ON event.replica = device.replica AND event.seq > device.outboxThrough
+    /// The recorded tail's `columns`, past the counter bound to its one parameter (0 for all of
+    /// it). One range seek on the log's key: the bound is the greater of the two, so SQLite never
+    /// picks the lower one and walks acknowledged events.
+    private static func tailSQL(_ columns: String) -> String {
+        """
+        SELECT \(columns) FROM device CROSS JOIN event ON event.replica = device.replica AND event.seq > max(device.outboxThrough, ?)
         WHERE device.id = 1 AND event.pending = \(EventState.none.rawValue)
         """
+    }
+
+    private static let tailIDs = tailSQL("event.replica, event.seq")
 
     /// Runs a write's `body` with the whole outbox in the table (call inside the transaction).
     static func withTable<T>(_ db: Database, _ body: () throws -> T) throws -> T {
@@ -26,8 +32,10 @@ enum Outbox {
         return value
     }
 
+    private static let takeSQL = "INSERT OR IGNORE INTO outbox (replica, seq) \(tailIDs)"
+
     private static func takeTail(_ db: Database) throws {
-        try db.cachedStatement(sql: "INSERT OR IGNORE INTO outbox (replica, seq) \(tailSQL)").execute()
+        try db.cachedStatement(sql: takeSQL).execute(arguments: [0])
     }
 
     /// Moves the mark past this replica's last event, once the tail is in the table. Events a
@@ -95,37 +103,33 @@ enum Outbox {
     }
 
     /// The device's replica's last counter in the log, 0 if none (one seek on the log's key).
-    static let lastSeqSQL = "COALESCE((SELECT seq FROM event WHERE event.replica = device.replica ORDER BY seq DESC LIMIT 1), 0)"
+    private static let lastSeqSQL = "COALESCE((SELECT seq FROM event WHERE event.replica = device.replica ORDER BY seq DESC LIMIT 1), 0)"
 
     /// Up to `limit` outbox events in (replica, counter) order, of `replica` only if given, past
     /// the counter `after` if given: the table's and the tail's, merged.
     static func events(replica: ReplicaID? = nil, after: Int64 = 0, limit: Int, _ db: Database) throws -> [ProgressEvent] {
-        // `CROSS JOIN` makes SQLite read the outbox (and the device row) first, each in its key's
-        // order, and seek each event, rather than walk the whole log.
-        let join = "SELECT \(EventRow.columns) FROM outbox CROSS JOIN event USING (replica, seq)"
-        let tail = """
-            SELECT \(EventRow.columns.split(separator: ", ").map { "event.\($0)" }.joined(separator: ", "))
-            FROM device CROSS JOIN event ON event.replica = device.replica AND event.seq > max(device.outboxThrough, ?)
-            WHERE device.id = 1 AND event.pending = \(EventState.none.rawValue)
-            """
         if let replica {
             return merged(
-                try EventRow.fetchAll(
-                    db, sql: "\(join) WHERE outbox.replica = ? AND outbox.seq > ? ORDER BY outbox.seq LIMIT ?",
-                    arguments: [replica.rawValue, after, limit]),
-                try EventRow.fetchAll(
-                    db, sql: "\(tail) AND event.replica = ? ORDER BY event.seq LIMIT ?", arguments: [after, replica.rawValue, limit]),
+                try EventRow.fetchAll(db, sql: "\(tableEventsSQL) WHERE outbox.replica = ? AND outbox.seq > ? ORDER BY outbox.seq LIMIT ?",
+                                      arguments: [replica.rawValue, after, limit]),
+                try EventRow.fetchAll(db, sql: "\(tailEventsSQL) AND event.replica = ? ORDER BY event.seq LIMIT ?",
+                                      arguments: [after, replica.rawValue, limit]),
                 limit: limit)
         }
         return merged(
-            try EventRow.fetchAll(db, sql: "\(join) ORDER BY outbox.replica, outbox.seq LIMIT ?", arguments: [limit]),
-            try EventRow.fetchAll(db, sql: "\(tail) ORDER BY event.seq LIMIT ?", arguments: [after, limit]),
+            try EventRow.fetchAll(db, sql: "\(tableEventsSQL) ORDER BY outbox.replica, outbox.seq LIMIT ?", arguments: [limit]),
+            try EventRow.fetchAll(db, sql: "\(tailEventsSQL) ORDER BY event.seq LIMIT ?", arguments: [after, limit]),
             limit: limit)
     }
 
+    /// The table's events: `CROSS JOIN` makes SQLite read the outbox first, in its key's order,
+    /// and seek each event, rather than walk the whole log.
+    private static let tableEventsSQL = "SELECT \(EventRow.columns) FROM outbox CROSS JOIN event USING (replica, seq)"
+    private static let tailEventsSQL = tailSQL(EventRow.columns.split(separator: ", ").map { "event.\($0)" }.joined(separator: ", "))
+
     /// Whether the outbox holds any event.
     static func isEmpty(_ db: Database) throws -> Bool {
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT NOT EXISTS (SELECT 1 FROM outbox) AND NOT EXISTS (\(tailSQL))")) ?? true
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT NOT EXISTS (SELECT 1 FROM outbox) AND NOT EXISTS (\(tailIDs))"), arguments: [0]) ?? true
     }
 
     /// How many events the outbox holds.
@@ -133,13 +137,13 @@ enum Outbox {
         // The table's rows plus the tail's events without one: a key lookup per tail event, where
         // `UNION` would sort both.
         try Int.fetchOne(db, sql: """
-            SELECT (SELECT COUNT(*) FROM outbox) + (SELECT COUNT(*) FROM (\(tailSQL)) AS tail
+            SELECT (SELECT COUNT(*) FROM outbox) + (SELECT COUNT(*) FROM (\(tailIDs)) AS tail
                 WHERE NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.replica = tail.replica AND outbox.seq = tail.seq))
-            """) ?? 0
+            """, arguments: [0]) ?? 0
     }
 
     /// Two lists in id order merged into one, each id once, cut at `limit`.
-    static func merged(_ a: [ProgressEvent], _ b: [ProgressEvent], limit: Int) -> [ProgressEvent] {
+    private static func merged(_ a: [ProgressEvent], _ b: [ProgressEvent], limit: Int) -> [ProgressEvent] {
         if b.isEmpty { return a }
         if a.isEmpty { return b }
         var result = [ProgressEvent]()

@@ -163,7 +163,8 @@ struct ProgressWriter {
             binding.bind(key.course.rawValue, at: 2)
             binding.bind(state, at: 3)
             try binding.execute()
-            // Content-keyed, so remembering before the commit is safe even if it rolls back.
+            // A hit needs these very bytes in the row, so remembering them before the commit is
+            // safe even if it rolls back.
             ProgressDecodeCache.remember(progress, as: state, for: key)
         }
     }

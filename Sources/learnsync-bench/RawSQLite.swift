@@ -1,6 +1,7 @@
 import Foundation
 import GRDBSQLite
 import LearnSyncModels
+import LearnSyncSQLite
 
 /// The baseline: the SQLite C API writing the same rows into the same tables with the same
 /// durability (WAL, synchronous=NORMAL) as the device store (each event, and on request its
@@ -98,17 +99,10 @@ final class RawSQLite {
         try step(commit, "COMMIT")
     }
 
-    /// Text bound as its UTF-8 bytes with their length, as the store binds it (passing a
-    /// `String` as a C string copies a short one into a new array first).
+    /// Text bound as the store binds it (``bindText(_:to:at:)``).
     private func bind(_ statement: OpaquePointer?, _ index: Int32, _ text: String?) {
-        guard var text else { sqlite3_bind_null(statement, index); return }
-        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-        text.withUTF8 { bytes in
-            // An empty buffer may have no address, which SQLite would bind as NULL.
-            _ = bytes.isEmpty
-                ? sqlite3_bind_text(statement, index, "", 0, transient)
-                : bytes.withMemoryRebound(to: CChar.self) { sqlite3_bind_text(statement, index, $0.baseAddress, Int32($0.count), transient) }
-        }
+        guard let text else { sqlite3_bind_null(statement, index); return }
+        _ = bindText(text, to: statement, at: index)
     }
 }
 
