@@ -1,6 +1,6 @@
 import GRDB
 import LearnSyncModels
-import LearnSyncSQLite
+package import LearnSyncSQLite
 
 /// Storing a push's events in the embedded store, inside the sync's transaction.
 ///
@@ -119,7 +119,7 @@ extension SQLiteServerStore {
     }
 
     /// The `INSERT` of events, each with its root and position.
-    static let eventInsert = MultiRowInsert(
+    package static let eventInsert = MultiRowInsert(
         head: "INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sentHLC)", columns: 13,
         tail: "ON CONFLICT (replica, seq) DO NOTHING")
 }

@@ -23,7 +23,9 @@ struct LoadWorkloads {
     /// vs a bare Hummingbird endpoint answering the same bytes, both over loopback HTTP. The
     /// load comes from `wrk` in another process (see ``Wrk``). The two are measured in turn, in
     /// two halves each (ours, bare, ours, bare), so that a machine that slows down or speeds up
-    /// during the run moves both sides of the ratio alike.
+    /// during the run moves both sides of the ratio alike. Two floors take their turns too: the
+    /// bare endpoint storing each request's body first (``RawDurableLog``), and storing the
+    /// server's row for its event (``RawDurableRows``).
     func concurrentClients() async throws -> [Row] {
         let connections = 64, seconds = quick ? 4 : 10
         let databasePath = folder.appendingPathComponent("load.sqlite").path
@@ -46,8 +48,9 @@ struct LoadWorkloads {
             body: try WireCoding.encode(SyncRequest(replica: clients[0].replica, lastSeq: 0, cursor: 0, events: [], limit: 5))))
         guard sample.status == 200 else { throw BenchError("sync answered \(sample.status)") }
         let log = try RawDurableLog(path: folder.appendingPathComponent("durable-floor.sqlite").path)
-        let bare = try await BareServer.start(answer: sample.body, log: log)
-        var oursHalves = [Wrk.Result](), bareHalves = [Wrk.Result](), floorHalves = [Wrk.Result]()
+        let rows = try RawDurableRows(path: folder.appendingPathComponent("durable-rows.sqlite").path, clients: clients, course: course)
+        let bare = try await BareServer.start(answer: sample.body, log: log, rows: rows)
+        var oursHalves = [Wrk.Result](), bareHalves = [Wrk.Result](), floorHalves = [Wrk.Result](), rowsHalves = [Wrk.Result]()
         for half in 0..<2 {
             if half > 0 {
                 // Each client continues where the first half left it: its next counter, and its
@@ -58,11 +61,13 @@ struct LoadWorkloads {
             oursHalves.append(try Wrk.run(url: server.url, path: "/v1/sync", connections: connections, seconds: seconds / 2, script: script))
             bareHalves.append(try Wrk.run(url: bare.url, path: "/bare", connections: connections, seconds: seconds / 2, script: script))
             floorHalves.append(try Wrk.run(url: bare.url, path: "/durable", connections: connections, seconds: seconds / 2, script: script))
+            rowsHalves.append(try Wrk.run(url: bare.url, path: "/durable-rows", connections: connections, seconds: seconds / 2, script: script))
         }
         await server.stop()
         await bare.stop()
         let ours = Wrk.Result(combining: oursHalves), baseline = Wrk.Result(combining: bareHalves)
         let floor = Wrk.Result(combining: floorHalves)
+        let rowsFloor = Wrk.Result(combining: rowsHalves)
         let ratio = ours.rate / baseline.rate
         func describe(_ result: Wrk.Result) -> String {
             String(
@@ -78,6 +83,10 @@ struct LoadWorkloads {
                 workload: "diagnostic: the bare endpoint storing each request body as one row first (raw SQLite, WAL, synchronous=NORMAL, group commit), in turn with the two above",
                 measure: "req/s, p99", value: describe(floor), baseline: describe(baseline) + String(format: "; LearnSync %.2f× of this floor", ours.rate / floor.rate),
                 ratio: String(format: "%.2f×", floor.rate / baseline.rate), target: "-", met: nil),
+            Row(
+                workload: "diagnostic: the bare endpoint storing each request's event as the server's row first (the server's table, indexes and INSERT; no JSON, no lookups), in turn with the three above",
+                measure: "req/s, p99", value: describe(rowsFloor), baseline: describe(baseline) + String(format: "; LearnSync %.2f× of this floor", ours.rate / rowsFloor.rate),
+                ratio: String(format: "%.2f×", rowsFloor.rate / baseline.rate), target: "-", met: nil),
         ]
     }
 
@@ -228,8 +237,9 @@ struct BareServer {
     let task: Task<Void, any Error>
 
     /// `/bare` answers `answer` at once; with `log`, `/durable` first stores the request's body
-    /// there (the floor of a durable server, ``RawDurableLog``).
-    static func start(answer: Data, log: RawDurableLog? = nil) async throws -> BareServer {
+    /// there (the floor of a durable server, ``RawDurableLog``); with `rows`, `/durable-rows`
+    /// first stores the server's row for the client's next event (``RawDurableRows``).
+    static func start(answer: Data, log: RawDurableLog? = nil, rows: RawDurableRows? = nil) async throws -> BareServer {
         let router = Router()
         router.post("/bare") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer)))
@@ -238,6 +248,14 @@ struct BareServer {
             router.post("/durable") { request, _ in
                 let body = try await request.body.collect(upTo: 1 << 20)
                 try await log.append(Data(body.readableBytesView))
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer)))
+            }
+        }
+        if let rows {
+            router.post("/durable-rows") { request, _ in
+                // Read like `/durable`'s, though only the header is used.
+                _ = try await request.body.collect(upTo: 1 << 20)
+                try await rows.append(authorization: request.headers[.authorization] ?? "")
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: answer)))
             }
         }
