@@ -11,14 +11,17 @@ public final class ChildProcess: Sendable {
     /// Where the child's standard output and error go.
     public let outputPath: String, errorPath: String
 
-    /// Starts `arguments[0]` (found on `PATH`) with `environment` added to this process's.
-    public init(_ arguments: [String], environment: [String: String] = [:], outputPath: String, errorPath: String) throws {
+    /// Starts `arguments[0]` (found on `PATH`) with `environment` added to this process's. Its
+    /// standard input is the file at `inputPath`, or empty.
+    public init(
+        _ arguments: [String], environment: [String: String] = [:], inputPath: String? = nil, outputPath: String, errorPath: String
+    ) throws {
         self.outputPath = outputPath
         self.errorPath = errorPath
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, inputPath ?? "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, errorPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         // Nothing else of this process's: a descriptor opened without close-on-exec (SwiftNIO
@@ -80,6 +83,14 @@ public final class ChildProcess: Sendable {
 }
 
 extension ChildProcess {
+    /// Waits for the child to end, off the concurrency pool (``onOwnThread(_:)``), and returns
+    /// its exit code: 128 plus the signal's number when a signal ended it, as a shell reports it.
+    public func exitCode() async throws -> Int32 {
+        let status = try await onOwnThread { self.wait() }
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
+
     /// ``run(_:environment:)`` off the concurrency pool (``onOwnThread(_:)``).
     public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> String {
         try await onOwnThread { try run(arguments, environment: environment) }

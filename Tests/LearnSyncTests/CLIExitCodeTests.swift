@@ -23,8 +23,7 @@ import Testing
         let child = try ChildProcess(
             ["/bin/sh", "-c", "cd / && exec env -u LEARNSYNC_CATALOG -u LEARNSYNC_DEVICE \(quoted)"],
             outputPath: folder.appendingPathComponent("out").path, errorPath: folder.appendingPathComponent("err").path)
-        let status = try await onOwnThread { child.wait() }
-        return ((status >> 8) & 0xff, child.output, child.errors)
+        return (try await child.exitCode(), child.output, child.errors)
     }
 
     @Test func aCopiedBinaryWorksFromAnyFolderWithDocumentedExitCodes() async throws {

@@ -102,66 +102,62 @@ import Testing
         defer { Task { await server.stop() } }
         let phone = folder.appendingPathComponent("exe-phone").path, tablet = folder.appendingPathComponent("exe-tablet").path
 
-        func cli(_ arguments: [String], stdin: String? = nil) throws -> (status: Int32, out: String, err: String) {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = arguments
-            let out = Pipe(), err = Pipe(), input = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            process.standardInput = input
-            try process.run()
-            if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-            try input.fileHandleForWriting.close()
-            let output = out.fileHandleForReading.readDataToEndOfFile(), errors = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+        // A child process with its input and output in files, waited for off the concurrency
+        // pool: `Process.waitUntilExit` can miss the exit of a child started from a concurrency
+        // thread, and reading one pipe to its end while the child fills the other deadlocks.
+        func cli(_ arguments: [String], stdin: String? = nil) async throws -> (status: Int32, out: String, err: String) {
+            let run = folder.appendingPathComponent("cli-\(UUID().uuidString)")
+            try Data((stdin ?? "").utf8).write(to: run.appendingPathExtension("in"))
+            let child = try ChildProcess(
+                [binary.path] + arguments, inputPath: run.appendingPathExtension("in").path,
+                outputPath: run.appendingPathExtension("out").path, errorPath: run.appendingPathExtension("err").path)
+            return (try await child.exitCode(), child.output, child.errors)
         }
 
         let url = server.url.absoluteString
-        #expect(try cli(["record", "lesson", "--device", phone, "--course", "customer-privacy", "--lesson", "keep-secure", "--completed"]).status == 0)
-        let signup = try cli(["signup", "--device", tablet, "--server", url, "--username", "exe-user", "--password-stdin"], stdin: "a long password\n")
+        #expect(try await cli(["record", "lesson", "--device", phone, "--course", "customer-privacy", "--lesson", "keep-secure", "--completed"]).status == 0)
+        let signup = try await cli(["signup", "--device", tablet, "--server", url, "--username", "exe-user", "--password-stdin"], stdin: "a long password\n")
         #expect(signup.status == 0, "\(signup.err)")
-        #expect(try cli(["record", "lesson", "--device", tablet, "--course", "customer-privacy", "--lesson", "train-staff", "--completed"]).status == 0)
-        #expect(try cli(["sync", "--device", tablet]).status == 0)
-        let login = try cli(["login", "--device", phone, "--server", url, "--username", "exe-user", "--password-stdin"], stdin: "a long password\n")
+        #expect(try await cli(["record", "lesson", "--device", tablet, "--course", "customer-privacy", "--lesson", "train-staff", "--completed"]).status == 0)
+        #expect(try await cli(["sync", "--device", tablet]).status == 0)
+        let login = try await cli(["login", "--device", phone, "--server", url, "--username", "exe-user", "--password-stdin"], stdin: "a long password\n")
         #expect(login.status == 0, "\(login.err)")
-        let progress = try cli(["progress", "--device", phone, "--json"])
+        let progress = try await cli(["progress", "--device", phone, "--json"])
         #expect(progress.status == 0)
         let reports = try JSONSerialization.jsonObject(with: Data(progress.out.utf8)) as? [[String: Any]]
         let lessons = (reports?.first?["progress"] as? [String: Any])?["lessons"] as? [String: Any]
         #expect(lessons?.keys.sorted() == ["keep-secure", "train-staff"])
-        let status = try cli(["status", "--device", phone, "--json"])
+        let status = try await cli(["status", "--device", phone, "--json"])
         #expect(status.out.contains("\"pending\" : 0"))
 
-        let wrong = try cli(["login", "--device", folder.appendingPathComponent("exe-x").path, "--server", url, "--username", "exe-user", "--password-stdin"], stdin: "wrong password\n")
+        let wrong = try await cli(["login", "--device", folder.appendingPathComponent("exe-x").path, "--server", url, "--username", "exe-user", "--password-stdin"], stdin: "wrong password\n")
         #expect(wrong.status == 65, "a wrong password is refused")
         #expect(wrong.err.split(separator: "\n").count == 1, "one line on stderr: \(wrong.err)")
         #expect(!wrong.err.contains("wrong password"))
-        let unknown = try cli(["record", "lesson", "--device", phone, "--course", "customer-privacy", "--lesson", "nope", "--started"])
+        let unknown = try await cli(["record", "lesson", "--device", phone, "--course", "customer-privacy", "--lesson", "nope", "--started"])
         #expect(unknown.status == 65)
         #expect(unknown.err.contains("unknown lesson"))
 
         // Export: to a file only its owner reads, as JSON from the server and xAPI from the device.
         let exportFile = folder.appendingPathComponent("export.json").path
-        let export = try cli(["export", "--device", phone, "--from", "server", "--output", exportFile])
+        let export = try await cli(["export", "--device", phone, "--from", "server", "--output", exportFile])
         #expect(export.status == 0, "\(export.err)")
         let document = try WireCoding.decode(ExportDocument.self, from: Data(contentsOf: URL(fileURLWithPath: exportFile)))
         #expect(document.learner.username == "exe-user" && document.events.count == 2)
         let permissions = try FileManager.default.attributesOfItem(atPath: exportFile)[.posixPermissions] as? Int
         #expect(permissions == 0o600)
-        let xapi = try cli(["export", "--device", phone, "--format", "xapi"])
+        let xapi = try await cli(["export", "--device", phone, "--format", "xapi"])
         #expect(try WireCoding.decode(XAPIStatementResult.self, from: Data(xapi.out.utf8)).statements.count == 2)
-        #expect(try cli(["export", "--device", phone, "--format", "csv"]).status == 64)
+        #expect(try await cli(["export", "--device", phone, "--format", "csv"]).status == 64)
 
         // Erasure from the phone; the tablet learns it at its next sync and says why.
-        let wrongErase = try cli(["account", "delete", "--device", phone, "--password-stdin"], stdin: "not the password\n")
+        let wrongErase = try await cli(["account", "delete", "--device", phone, "--password-stdin"], stdin: "not the password\n")
         #expect(wrongErase.status == 65)
-        let erase = try cli(["account", "delete", "--device", phone, "--password-stdin"], stdin: "a long password\n")
+        let erase = try await cli(["account", "delete", "--device", phone, "--password-stdin"], stdin: "a long password\n")
         #expect(erase.status == 0, "\(erase.err)")
         #expect(erase.out.contains("erased"))
-        let told = try cli(["sync", "--device", tablet])
+        let told = try await cli(["sync", "--device", tablet])
         #expect(told.status == 65 && told.err.contains("erased"), "\(told.err)")
-        #expect(try cli(["status", "--device", tablet]).out.contains("notice: "))
+        #expect(try await cli(["status", "--device", tablet]).out.contains("notice: "))
     }
 }

@@ -16,23 +16,21 @@ struct XAPIValidationTests {
     static let root = Fixtures.repository
 
     /// Runs the validators on `statements`; returns their report, failing the test on any failure.
-    static func validate(_ statements: [XAPIStatement], label: String) throws {
+    static func validate(_ statements: [XAPIStatement], label: String) async throws {
         let python = ProcessInfo.processInfo.environment["LEARNSYNC_PYTHON"] ?? root.appendingPathComponent(".venv/bin/python").path
         try #require(FileManager.default.isExecutableFile(atPath: python), "run Tools/setup to install the xAPI validators into .venv")
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("xapi-\(UUID().uuidString).json")
-        try WireCoding.encode(XAPIStatementResult(statements: statements)).write(to: file)
-        defer { try? FileManager.default.removeItem(at: file) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [root.appendingPathComponent("Tools/xapi-validate.py").path, file.path]
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = out
-        try process.run()
-        let report = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("xapi-\(UUID().uuidString)")
+        try WireCoding.encode(XAPIStatementResult(statements: statements)).write(to: file.appendingPathExtension("json"))
+        defer {
+            for ext in ["json", "out", "err"] { try? FileManager.default.removeItem(at: file.appendingPathExtension(ext)) }
+        }
+        let child = try ChildProcess(
+            [python, root.appendingPathComponent("Tools/xapi-validate.py").path, file.appendingPathExtension("json").path],
+            outputPath: file.appendingPathExtension("out").path, errorPath: file.appendingPathExtension("err").path)
+        let code = try await child.exitCode()
+        let report = child.output + child.errors
         print("xAPI \(label): \(report.split(separator: "\n").last ?? "")")
-        #expect(process.terminationStatus == 0, "\(label): \(report)")
+        #expect(code == 0, "\(label): \(report)")
     }
 
     @Test func everyKindOfStatementValidates() async throws {
@@ -54,17 +52,17 @@ struct XAPIValidationTests {
             let verbs = Set(server.map { $0.verb.id.split(separator: "/").last.map(String.init) ?? "" })
             #expect(verbs == ["initialized", "experienced", "suspended", "answered", "failed", "completed", "passed"])
             #expect(server.contains { $0.object.definition.type.hasSuffix("/course") && $0.result?.success == true }, "the certificate")
-            try Self.validate(server, label: "server export")
+            try await Self.validate(server, label: "server export")
 
             let document = try await phone.exportData()
             let device = XAPIExport.statements(of: document, catalog: phone.catalog, homePage: "https://learn.example.com/")
             #expect(device.count == server.count)
             #expect(Set(device.map(\.id)) == Set(XAPIExport.statements(of: document, catalog: phone.catalog, homePage: "https://learn.example.com").map(\.id)))
-            try Self.validate(device, label: "device export")
+            try await Self.validate(device, label: "device export")
         }
     }
 
-    @Test func anAttemptUnderAnUnknownVersionIsAttemptedWithoutAScore() throws {
+    @Test func anAttemptUnderAnUnknownVersionIsAttemptedWithoutAScore() async throws {
         let catalog = try SampleCatalog.load()
         let learner = LearnerID.newGuest()
         let event = try ProgressEvent(
@@ -75,7 +73,7 @@ struct XAPIValidationTests {
         let statements = XAPIExport.statements(of: document, catalog: catalog, homePage: "http://127.0.0.1:8080")
         #expect(statements.map(\.verb.id) == ["http://adlnet.gov/expapi/verbs/attempted"])
         #expect(statements.first?.result == nil && statements.first?.timestamp == "2026-09-21T14:13:20.123Z")
-        try Self.validate(statements, label: "unknown version")
+        try await Self.validate(statements, label: "unknown version")
     }
 }
 
