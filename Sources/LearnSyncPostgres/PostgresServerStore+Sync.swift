@@ -20,17 +20,22 @@ extension PostgresServerStore {
     }
 
     /// A pull stores nothing: it reads one snapshot, its head (the session's root, the
-    /// replica's owner and counter, the guest's last-seen time) in one statement.
+    /// replica's owner and counter, the guest's last-seen time, the last position in the root's
+    /// own feed) in one statement. A device at the feed's end reads no page.
     private func pull(tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, cursor: Int64, limit: Int) async throws -> FeedPage? {
         let logger = logger
         let (page, staleGuest) = try await transaction(readOnly: true) { c -> (FeedPage?, LearnerID?) in
-            guard let head = try await c.row(PullHead.self, tokenHash, now, replica.rawValue, as: (String, String?, Int64?, Int64?).self, logger: logger)
+            guard let head = try await c.row(
+                PullHead.self, tokenHash, now, replica.rawValue, as: (String, String?, Int64?, Int64?, Int64).self, logger: logger)
             else { return (nil, nil) }
             let root = LearnerID(unchecked: head.0)
             let rules = SyncRules(
                 root: root, replica: replica, lastSeq: lastSeq, now: now, owner: head.1.map { LearnerID(unchecked: $0) },
                 storedLastSeq: head.2 ?? 0)
-            let page = try await Self.page(of: root, attached: Self.attached(to: root, c, logger), after: cursor, limit: limit, rules: rules, c, logger)
+            let attached = try await Self.attached(to: root, c, logger)
+            let page = try await Self.page(
+                of: root, attached: attached, after: cursor, limit: limit, rules: rules,
+                feedEnd: MappedFeed.lastPosition(own: head.4, mapped: attached.mapped), c, logger)
             return (page, SyncRules.guestSeenLongBefore(root, lastSeen: head.3, now: now) ? root : nil)
         }
         if let staleGuest {
@@ -179,16 +184,16 @@ extension PostgresServerStore {
         guard inserted == Int64(rows.count) else { throw CountersBehind() }
     }
 
-    /// The next page of `root`'s feed after `cursor` (``FeedPageBuilder``). With `feedEnd`, the
-    /// feed's last position as this transaction holds it under the root's lock, no statement is
-    /// sent when the page starts there (``FeedPageBuilder/mayFindRows(feedEnd:)``): the usual
-    /// small push, from a device at the feed's end, saves one round trip of its six.
+    /// The next page of `root`'s feed after `cursor` (``FeedPageBuilder``). No statement is sent
+    /// when the page starts at `feedEnd`, the feed's last position as this transaction sees it
+    /// (``FeedPageBuilder/mayFindRows(feedEnd:)``): the usual small sync, from a device at the
+    /// feed's end, saves one round trip.
     private static func page(
-        of root: LearnerID, attached: AttachedGuests, after cursor: Int64, limit: Int, rules: SyncRules, feedEnd: Int64? = nil,
+        of root: LearnerID, attached: AttachedGuests, after cursor: Int64, limit: Int, rules: SyncRules, feedEnd: Int64,
         _ c: PostgresConnection, _ logger: Logger
     ) async throws -> FeedPage {
         var builder = FeedPageBuilder(rules: rules, after: cursor, limit: limit)
-        if feedEnd.map(builder.mayFindRows(feedEnd:)) ?? true {
+        if builder.mayFindRows(feedEnd: feedEnd) {
             try await readFeed(of: root, mapped: attached.mapped, after: builder.readsAfter, limit: builder.rowsToRead, c, logger) { row, position in
                 try builder.add(position: position, seq: row.1, isReplica: { $0 == row.0 }) { try EventColumns(row: row).event() }
             }
@@ -199,11 +204,12 @@ extension PostgresServerStore {
     // The statements every sync runs, prepared (``PreparedQuery``).
 
     /// A pull's head: the session's feed root, the feed root of the replica's owner, the
-    /// replica's stored counter and the root's last-seen time.
+    /// replica's stored counter, the root's last-seen time and the last position in its own feed.
     private enum PullHead: PreparedQuery {
         static let sql = """
             WITH s AS (\(sessionRoot))
-            SELECT s.root, COALESCE(owner_alias.account, replica.owner), replica.last_seq, learner.last_seen_at
+            SELECT s.root, COALESCE(owner_alias.account, replica.owner), replica.last_seq, learner.last_seen_at,
+                (SELECT COALESCE(MAX(pos), 0)::BIGINT FROM event WHERE event.root = s.root)
             FROM s LEFT JOIN replica ON replica.id = $3 LEFT JOIN alias AS owner_alias ON owner_alias.guest = replica.owner
             LEFT JOIN learner ON learner.id = s.root
             """
