@@ -1,12 +1,13 @@
 import Foundation
-import GRDB
+package import GRDB
 public import LearnSyncModels
 import LearnSyncProtocol
 import LearnSyncSQLite
 
 /// The embedded server store: one SQLite file in WAL mode through GRDB.
 public final class SQLiteServerStore: ServerStore {
-    let writer: any DatabaseWriter
+    /// The connections (package: the benchmark's floors write through them too).
+    package let writer: any DatabaseWriter
     /// Syncs share transactions under load (see ``GroupCommit``).
     private let syncs: GroupCommit
     /// Checkpoints the file's write-ahead log off the writer (nil in memory).

@@ -7,35 +7,26 @@ import Synchronization
 
 /// The floor of a durable small sync that stores what the server stores, for the
 /// concurrent-clients workload: each request's event as one row of the server's own `event`
-/// table (its schema, both its indexes and its `INSERT`, made by opening a ``SQLiteServerStore``
-/// on the file), through the server's ``GroupCommit`` and ``BackgroundCheckpointer``. Nothing
+/// table (its schema, both its indexes and its `INSERT`), through a ``SQLiteServerStore``'s own
+/// connections (its configuration and background checkpoints) and a ``GroupCommit``. Nothing
 /// else: no JSON read, no session or replica looked up, no rule judged, no feed read. The client
 /// comes from its `Authorization` header through a dictionary in memory, and its counter (also
 /// its feed position) from memory.
 final class RawDurableRows: Sendable {
-    private let writer: DatabasePool
+    /// Holds the connections: the server's own, on a file of its own.
+    private let store: SQLiteServerStore
     private let commits: GroupCommit
-    private let checkpointer: BackgroundCheckpointer
     private let clients: [String: Wrk.Client]
     private let lessons: [String]
     private let course: String
     private let counters = Mutex<[String: Int64]>([:])
 
     init(path: String, clients: [Wrk.Client], course: Course) throws {
-        _ = try SQLiteServerStore(path: path)
-        writer = try DatabasePool(path: path)
-        let checkpointer = try BackgroundCheckpointer(path: path)
-        writer.writeWithoutTransaction { db in checkpointer.install(on: db) }
-        self.checkpointer = checkpointer
-        commits = GroupCommit(writer: writer)
+        store = try SQLiteServerStore(path: path)
+        commits = GroupCommit(writer: store.writer)
         self.clients = Dictionary(uniqueKeysWithValues: clients.map { ("Bearer \($0.token)", $0) })
         lessons = course.lessons.map(\.id.rawValue)
         self.course = course.id.rawValue
-    }
-
-    deinit {
-        // The writer's hook holds the checkpointer unretained: close the writer first.
-        try? writer.close()
     }
 
     /// Stores the next event of the client that `authorization` names; returns once its

@@ -107,9 +107,13 @@ import Testing
         // thread, and reading one pipe to its end while the child fills the other deadlocks.
         func cli(_ arguments: [String], stdin: String? = nil) async throws -> (status: Int32, out: String, err: String) {
             let run = folder.appendingPathComponent("cli-\(UUID().uuidString)")
-            try Data((stdin ?? "").utf8).write(to: run.appendingPathExtension("in"))
+            var input: String?
+            if let stdin {
+                input = run.appendingPathExtension("in").path
+                try Data(stdin.utf8).write(to: URL(fileURLWithPath: input!))
+            }
             let child = try ChildProcess(
-                [binary.path] + arguments, inputPath: run.appendingPathExtension("in").path,
+                [binary.path] + arguments, inputPath: input,
                 outputPath: run.appendingPathExtension("out").path, errorPath: run.appendingPathExtension("err").path)
             return (try await child.exitCode(), child.output, child.errors)
         }
