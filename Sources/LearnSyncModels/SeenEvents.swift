@@ -26,12 +26,17 @@ public struct SeenEvents: Hashable, Sendable, CustomStringConvertible {
     /// Whether the device had seen `id`.
     public func contains(_ id: EventID) -> Bool {
         guard let list = ranges[id.replica] else { return false }
+        return Self.contains(id.seq, in: list)
+    }
+
+    /// Whether one of the sorted, disjoint `list` holds `seq` (a binary search).
+    private static func contains(_ seq: Int64, in list: [ClosedRange<Int64>]) -> Bool {
         var low = 0, high = list.count - 1
         while low <= high {
             let middle = (low + high) / 2
-            if list[middle].upperBound < id.seq {
+            if list[middle].upperBound < seq {
                 low = middle + 1
-            } else if list[middle].lowerBound > id.seq {
+            } else if list[middle].lowerBound > seq {
                 high = middle - 1
             } else {
                 return true
@@ -44,7 +49,9 @@ public struct SeenEvents: Hashable, Sendable, CustomStringConvertible {
     /// replica, as a scan of the log sorted by `(replica, seq)` yields them).
     public mutating func insert(_ replica: ReplicaID, _ range: ClosedRange<Int64>) {
         var list = ranges[replica] ?? []
-        if let last = list.last, last.upperBound + 1 >= range.lowerBound {
+        // Runs may reach either end of Int64 (the text form allows Int64.max): `&-` wraps only at
+        // Int64.min, where the first test holds already.
+        if let last = list.last, last.upperBound >= range.lowerBound || last.upperBound == range.lowerBound &- 1 {
             list[list.count - 1] = last.lowerBound...max(last.upperBound, range.upperBound)
         } else {
             list.append(range)
@@ -57,10 +64,26 @@ public struct SeenEvents: Hashable, Sendable, CustomStringConvertible {
     /// under the old one. `moved` maps each old counter to its new one.
     public mutating func rename(_ replica: ReplicaID, movedTo newReplica: ReplicaID, moved: [Int64: Int64]) {
         guard let list = ranges[replica] else { return }
-        var kept = SeenEvents()
+        // Work in the moved counters (the device's own events), never in a range's length: a
+        // pulled reset may name a run as long as Int64 allows.
+        var holes = [Int64]()
         var moves = [Int64]()
+        for (from, to) in moved where Self.contains(from, in: list) {
+            holes.append(from)
+            moves.append(to)
+        }
+        var kept = SeenEvents()
+        var next = holes.sorted().makeIterator()
+        var hole = next.next()
         for range in list {
-            for seq in range { if let to = moved[seq] { moves.append(to) } else { kept.insert(replica, seq...seq) } }
+            // Each hole lies in one run, and runs and holes are sorted: the run's holes come next.
+            var low: Int64? = range.lowerBound
+            while let seq = hole, seq <= range.upperBound {
+                if let start = low, seq > start { kept.insert(replica, start...(seq - 1)) }
+                low = seq < range.upperBound ? seq + 1 : nil
+                hole = next.next()
+            }
+            if let start = low { kept.insert(replica, start...range.upperBound) }
         }
         ranges[replica] = kept.ranges[replica]
         for seq in moves.sorted() { insert(newReplica, seq...seq) }

@@ -4,7 +4,8 @@ import LearnSyncModels
 /// The one JSON reader of every request (RFC 8259): objects, arrays, strings with every escape,
 /// integers, booleans and null. It reads values in place, so a message decodes without building
 /// an intermediate tree. Unknown object keys are skipped; a key given twice in one object is
-/// refused. Where an integer is expected, any JSON number whose value is whole is one (`2`,
+/// refused, and so is an object of more than ``maxFields`` fields (which keeps finding a repeated
+/// key linear in the document). Where an integer is expected, any JSON number whose value is whole is one (`2`,
 /// `2.0`, `2e0`, as JSON Schema counts integers); a fraction is refused.
 package struct JSONReader {
     /// Why reading stopped: the path to the value (`events[3].seq`) and what was wrong with it,
@@ -26,6 +27,11 @@ package struct JSONReader {
 
     /// Nesting deeper than this is refused (the messages nest three levels).
     static let maxDepth = 32
+
+    /// More fields than this in one object are refused. The messages have at most a dozen; the
+    /// rest is room for fields a later version adds. Each key is compared with the object's
+    /// earlier ones, so the cap bounds that work at `maxFields` comparisons per key.
+    static let maxFields = 64
 
     /// The document, valid only during ``read(_:_:)``: a reader (or a copy of one) never outlives
     /// the `body` it is handed to. Reading through a pointer, not an `Array`, spares a retain and
@@ -79,6 +85,7 @@ package struct JSONReader {
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw fail("expected a field name") }
             let key = try self.key()
+            guard keys.count - first < Self.maxFields else { throw fail("an object may hold at most \(Self.maxFields) fields") }
             for earlier in first..<keys.count where keys[earlier].hasSameText(as: key) {
                 throw fail("the field \"\(key.text)\" is given twice")
             }

@@ -35,8 +35,10 @@ public enum XAPIExport {
 
     /// ISO 8601 in UTC with milliseconds, from milliseconds since 1970.
     public static func timestamp(_ milliseconds: Int64) -> String {
-        let ms = Int(((milliseconds % 1000) + 1000) % 1000)
-        let seconds = (milliseconds - Int64(ms)) / 1000
+        // Floor division, which no Int64 can overflow (unlike `milliseconds - ms`).
+        let (quotient, remainder) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        let ms = Int(remainder < 0 ? remainder + 1000 : remainder)
+        let seconds = remainder < 0 ? quotient - 1 : quotient
         let days = Int(seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400)
         let secondOfDay = Int(seconds - Int64(days) * 86_400)
         // Days to a civil date (proleptic Gregorian), after Howard Hinnant's algorithm.

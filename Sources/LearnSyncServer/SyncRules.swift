@@ -89,7 +89,7 @@ package struct SyncRules {
     /// usual push). The page would read each of them only to leave it out, and the cursor moves
     /// past them either way; reading them was a tenth of the server's time in a long push.
     package func pageStart(after cursor: Int64) -> Int64 {
-        guard let run = storedRun, run.first == cursor + 1, storedRunIsOwn, !renewReplica else { return cursor }
+        guard let run = storedRun, run.first - 1 == cursor, storedRunIsOwn, !renewReplica else { return cursor }
         return run.last
     }
 
