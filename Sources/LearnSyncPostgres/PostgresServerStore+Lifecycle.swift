@@ -29,7 +29,9 @@ extension PostgresServerStore {
         let logger = logger
         return try await transaction { c in
             guard try await c.count("SELECT 1 FROM learner WHERE id = \(learner.rawValue) FOR UPDATE", logger: logger) == 1 else { return nil }
+            // A guest attached since its token was checked: the account is not its to erase.
             let root = try await Self.root(of: learner, c, logger)
+            guard root == learner else { return nil }
             // The root's lock stops its syncs; its guests' rows are locked as they are deleted.
             try await c.execute("SELECT 1 FROM learner WHERE id = \(root.rawValue) FOR UPDATE", logger: logger)
             let members = [root] + (try await Self.attached(to: root, c, logger)).aliases.map(\.guest)
@@ -74,12 +76,16 @@ extension PostgresServerStore {
         }
     }
 
-    public func setPassword(_ account: LearnerID, passwordHash: String, session: NewSession) async throws {
+    public func setPassword(_ account: LearnerID, from oldHash: String, to passwordHash: String, session: NewSession) async throws -> Bool {
         let logger = logger
-        try await transaction { c in
-            try await c.execute("UPDATE learner SET password_hash = \(passwordHash) WHERE id = \(account.rawValue)", logger: logger)
+        return try await transaction { c in
+            let changed = try await c.count(
+                "UPDATE learner SET password_hash = \(passwordHash) WHERE id = \(account.rawValue) AND password_hash = \(oldHash) RETURNING 1",
+                logger: logger)
+            guard changed == 1 else { return false }
             _ = try await Self.revokeSessions(of: account, c, logger)
             try await Self.insert(session, for: account, c, logger)
+            return true
         }
     }
 

@@ -129,10 +129,17 @@ public final class PostgresServerStore: ServiceBackedStore {
         }
     }
 
-    public func signIn(_ account: LearnerID, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
+    public func signIn(_ account: LearnerID, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
         let logger = logger
         return try await AttachRefusal.catching {
-            try await transaction { c in try await Self.attach(guest, to: account, session: session, c, logger) }
+            try await transaction { c in
+                // The share lock orders this with a password change (which updates the row): one
+                // that came first is seen here; one that comes later revokes this session.
+                let current = try await c.row(
+                    "SELECT password_hash FROM learner WHERE id = \(account.rawValue) FOR SHARE", as: String?.self, logger: logger)
+                guard current == .some(passwordHash) else { return .passwordChanged }
+                return try await Self.attach(guest, to: account, session: session, c, logger)
+            }
         }
     }
 

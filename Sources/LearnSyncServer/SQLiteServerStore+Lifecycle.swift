@@ -24,10 +24,24 @@ extension SQLiteServerStore {
     }
 
     public func erase(_ learner: LearnerID, now: Int64) async throws -> ErasureReceipt? {
+        let receipt = try await eraseRows(of: learner, now: now)
+        // The deleted rows' pages are zeroed in the database file (`secure_delete`), but the
+        // write-ahead log keeps copies of them until it starts over, which on a quiet server is
+        // never: copy it into the file and cut it to nothing now. Readers (short reads) hold the
+        // log; the checkpoint waits for them, up to the busy timeout.
+        if receipt != nil {
+            try await writer.writeWithoutTransaction { db in _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        }
+        return receipt
+    }
+
+    private func eraseRows(of learner: LearnerID, now: Int64) async throws -> ErasureReceipt? {
         try await writer.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM learner WHERE id = ?)", arguments: [learner.rawValue]) == true
             else { return nil }
+            // A guest attached since its token was checked: the account is not its to erase.
             let root = try Self.root(of: learner, db)
+            guard root == learner else { return nil }
             let members = [root] + (try Self.attached(to: root, db).aliases.map(\.guest))
             // The account's feed, and its guests' own feeds shown in it.
             var events = 0
@@ -66,13 +80,16 @@ extension SQLiteServerStore {
         }
     }
 
-    public func setPassword(_ account: LearnerID, passwordHash: String, session: NewSession) async throws {
+    public func setPassword(_ account: LearnerID, from oldHash: String, to passwordHash: String, session: NewSession) async throws -> Bool {
         try await writer.write { db in
-            try db.execute(sql: "UPDATE learner SET passwordHash = ? WHERE id = ?", arguments: [passwordHash, account.rawValue])
+            try db.execute(
+                sql: "UPDATE learner SET passwordHash = ? WHERE id = ? AND passwordHash = ?", arguments: [passwordHash, account.rawValue, oldHash])
+            guard db.changesCount == 1 else { return false }
             _ = try Self.revokeSessions(of: account, db)
             try db.execute(
                 sql: "INSERT INTO session (tokenHash, learner, expiresAt) VALUES (?, ?, ?)",
                 arguments: [session.tokenHash, account.rawValue, session.expiresAt])
+            return true
         }
     }
 

@@ -86,9 +86,13 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
-    public func signIn(_ account: LearnerID, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
+    public func signIn(_ account: LearnerID, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
         try await AttachRefusal.catching {
-            try await writer.write { db in try Self.attach(guest, to: account, session: session, db) }
+            try await writer.write { db in
+                let current = try String.fetchOne(db, sql: "SELECT passwordHash FROM learner WHERE id = ?", arguments: [account.rawValue])
+                guard current == passwordHash else { return .passwordChanged }
+                return try Self.attach(guest, to: account, session: session, db)
+            }
         }
     }
 

@@ -44,6 +44,9 @@ public enum AttachOutcome: Hashable, Sendable {
     case restarted
     /// The guest was erased with its account: nothing changed.
     case erased
+    /// Sign in only: the account's password changed (or the account was erased) after the
+    /// password was checked: nothing changed.
+    case passwordChanged
 }
 
 /// What is left of a learner the server deleted: its random id, why and when.
@@ -172,7 +175,11 @@ public protocol ServerStore: Sendable {
 
     /// Attaches `guest` (if given) to an existing account and stores a session: all or nothing.
     /// Attaching moves the guest's events into the account's feed and revokes the guest's tokens.
-    func signIn(_ account: LearnerID, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome
+    /// `passwordHash` is the hash the caller checked the password against: when the account's
+    /// hash is another by the time of the transaction (the password changed, or the account was
+    /// erased), nothing changes and the outcome is `.passwordChanged`, so no token is ever minted
+    /// from a password that is no longer the account's.
+    func signIn(_ account: LearnerID, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome
 
     /// Revokes a session. Returns false if there was no live session with that hash.
     func revoke(tokenHash: String) async throws -> Bool
@@ -214,16 +221,21 @@ public protocol ServerStore: Sendable {
     /// tombstone per learner id (`erased`, with the time) and the hashes of their tokens, so
     /// that their devices are told `learner-erased`; nothing else. Events pushed later under
     /// those ids are refused and resurrect nothing.
-    /// - Returns: nil when the learner is unknown (erased already).
+    /// - Returns: nil, with nothing changed, when the learner is unknown (erased already) or is
+    ///   no longer the root of its data: a guest attached to an account since the caller checked
+    ///   its token (the account is not the guest's to erase).
     func erase(_ learner: LearnerID, now: Int64) async throws -> ErasureReceipt?
 
     /// Everything held about the live session's learner; nil when the token is unknown, expired
     /// or revoked.
     func record(tokenHash: String, now: Int64) async throws -> LearnerRecord?
 
-    /// Replaces an account's password hash, revokes every session of the account and its guests
-    /// and stores `session`: all or nothing.
-    func setPassword(_ account: LearnerID, passwordHash: String, session: NewSession) async throws
+    /// Replaces an account's password hash `oldHash` (the one the caller checked) with
+    /// `passwordHash`, revokes every session of the account and its guests and stores `session`:
+    /// all or nothing.
+    /// - Returns: false, with nothing changed, when the account's hash is no longer `oldHash`
+    ///   (another change came first, or the account was erased).
+    func setPassword(_ account: LearnerID, from oldHash: String, to passwordHash: String, session: NewSession) async throws -> Bool
 
     /// Revokes every live session of `learner` and its attached guests; returns how many.
     func revokeAll(_ learner: LearnerID) async throws -> Int

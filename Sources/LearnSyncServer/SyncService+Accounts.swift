@@ -34,7 +34,7 @@ extension SyncService {
         try await checkPassword(request.password, hash: account?.passwordHash, username: request.username, address: address)
         guard let account else { throw Self.wrongPassword }
         let (token, session) = newSession()
-        let outcome = try await store.signIn(account.id, guest: claim(request.guest), session: session)
+        let outcome = try await store.signIn(account.id, passwordHash: account.passwordHash, guest: claim(request.guest), session: session)
         try check(outcome)
         return SessionResponse(learner: account.id, token: token, expiresAt: session.expiresAt, guestExpired: outcome == .restarted ? true : nil)
     }
@@ -84,6 +84,7 @@ extension SyncService {
         case .wrongGuestSecret: throw Problem(code: .forbidden, detail: "the guest's device secret does not match")
         case .erased: throw Self.erasedGuest
         case .restarted: return
+        case .passwordChanged: throw Self.wrongPassword
         }
     }
 }

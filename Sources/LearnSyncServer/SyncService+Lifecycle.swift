@@ -32,13 +32,16 @@ extension SyncService {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
         try request.validate()
         let learner = try await session(tokenHash: tokenHash).learner
-        guard let credentials = try await store.credentials(of: learner), let username = credentials.username else {
+        guard let credentials = try await store.credentials(of: learner), let username = credentials.username,
+              let oldHash = credentials.passwordHash
+        else {
             throw Problem(code: .forbidden, detail: "a guest has no password: sign up to make an account")
         }
         try await checkPassword(request.password, hash: credentials.passwordHash, username: username, address: address)
         let hash = try await hasher.hash(request.newPassword)
         let (token, session) = newSession()
-        try await store.setPassword(learner, passwordHash: hash, session: session)
+        // Checked against `oldHash`: a change that came first since makes this password wrong.
+        guard try await store.setPassword(learner, from: oldHash, to: hash, session: session) else { throw Self.wrongPassword }
         return SessionResponse(learner: learner, token: token, expiresAt: session.expiresAt)
     }
 

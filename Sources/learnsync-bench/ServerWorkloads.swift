@@ -46,7 +46,7 @@ struct ServerWorkloads {
         // Both measurements start from an empty WAL, so that neither pays for the other's checkpoint.
         try await store.checkpoint()
         let attachTime = try await Measure.time {
-            guard try await store.signIn(account, guest: guest, session: .bench("t2")) == .attached else { throw BenchError("attach refused") }
+            guard try await store.signIn(account, passwordHash: "x", guest: guest, session: .bench("t2")) == .attached else { throw BenchError("attach refused") }
         }
         // Baseline: the same number of events pushed by a fresh guest, in the same database.
         let other = GuestClaim(learner: .newGuest(), secretHash: "s")
