@@ -7,7 +7,7 @@ import Synchronization
 /// The delegate of ``URLSessionTransport``'s session: it gathers each answer's bytes and cancels
 /// a task whose answer passes its cap. URLSession decodes gzip answers itself, before any
 /// caller sees them, so a cap on what `data(for:)` returns would come too late: a small body
-/// can decode to gigabytes.
+/// can decode to gigabytes. It also refuses every redirect.
 final class CappedDownloads: NSObject, URLSessionDataDelegate, Sendable {
     private struct Download {
         var cap: Int
@@ -39,6 +39,16 @@ final class CappedDownloads: NSObject, URLSessionDataDelegate, Sendable {
     ) {
         downloads.withLock { $0[dataTask.taskIdentifier]?.response = response }
         completionHandler(.allow)
+    }
+
+    /// Follows no redirect: the request carries the learner's bearer token, which must reach the
+    /// configured server only. The redirect itself becomes the answer, which the client refuses
+    /// as an unexpected status.
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {

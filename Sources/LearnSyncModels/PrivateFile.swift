@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// Files that hold learner data or credentials are readable by their owner only.
 package enum PrivateFile {
@@ -20,8 +20,36 @@ package enum PrivateFile {
         }
     }
 
-    /// Creates a folder (and its missing parents) mode 0700.
-    package static func folder(_ path: String) throws {
+    /// Creates a folder (and its missing parents) mode 0700. A folder that is the device's own
+    /// (`owned`: the CLI's `--device`, which holds nothing else) is made 0700 when it exists too;
+    /// another folder that exists (the app's, the current one) keeps its mode.
+    package static func folder(_ path: String, owned: Bool = false) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if owned { try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path) }
+    }
+
+    /// Replaces the file at `path` with `data` atomically: written to a new file that is 0600 from
+    /// its creation (never readable by others, even for a moment), flushed, then renamed over it.
+    package static func replace(_ path: String, with data: Data) throws {
+        let temporary = path + ".new"
+        unlink(temporary)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission) }
+        var written = 0
+        let complete = data.withUnsafeBytes { raw -> Bool in
+            while written < raw.count {
+                let count = write(descriptor, raw.baseAddress! + written, raw.count - written)
+                if count < 0, errno == EINTR { continue }
+                guard count > 0 else { return false }
+                written += count
+            }
+            return true
+        }
+        let flushed = fsync(descriptor) == 0
+        close(descriptor)
+        guard complete, flushed, rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw CocoaError(.fileWriteUnknown)
+        }
     }
 }

@@ -30,6 +30,9 @@ public struct ServerConfiguration: Sendable {
     public var bodyTimeout: Duration = .seconds(60)
     /// Most connections open at once; more wait in the listen backlog (default 2048).
     public var maxConnections = 2048
+    /// Most connections one client address may hold at once (default 128); another from it is
+    /// closed as soon as it opens. A trusted proxy's connections are not capped.
+    public var maxConnectionsPerAddress = 128
     /// Sign-ups one client address may make in 15 minutes (default 20).
     public var signUpsPerAddress = 20
     /// Addresses of reverse proxies in front of the server. A request from one of them is
@@ -73,7 +76,7 @@ public func buildRouter(service: SyncService, configuration: ServerConfiguration
     router.get("/health") { _, _ in "ok" }
     router.post("/v1/guests") { request, context in
         let body = try await readJSON(request, RegisterGuestRequest.self)
-        return try jsonResponse(try await service.registerGuest(body), status: .ok, for: request)
+        return try jsonResponse(try await service.registerGuest(body, address: clientAddress(request, context, configuration)), status: .ok, for: request)
     }
     router.post("/v1/sync") { request, context in
         let body = try await readJSON(request, SyncRequest.self)
@@ -159,17 +162,19 @@ public func buildApplication(
     let retention = RetentionService(
         service: service, guestRetention: configuration.guestRetention, interval: configuration.retentionSweepInterval, logger: logger)
     let head = TimeAmount(configuration.headTimeout), body = TimeAmount(configuration.bodyTimeout)
+    let counts = ConnectionCounts(limit: configuration.maxConnectionsPerAddress, exempt: configuration.trustedProxies)
     // A store with a connection pool runs first and stops last, after requests in flight.
     let backed = service.store as? any ServiceBackedStore
     var app = Application(
         router: router,
         server: .http1(configuration: .init(
-            additionalChannelHandlers: [RequestDeadlineHandler(headTimeout: head, bodyTimeout: body)], idleTimeout: head + body)),
+            additionalChannelHandlers: [AddressConnectionCap(counts), RequestDeadlineHandler(headTimeout: head, bodyTimeout: body)],
+            idleTimeout: head + body)),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "learnsync",
             availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
         services: (backed.map { [$0] } ?? []) + [retention]
-            + (configuration.metrics.map { [$0.application(logger: logger, onRunning: onMetricsRunning)] } ?? []),
+            + (configuration.metrics.map { [$0.application(headTimeout: head, bodyTimeout: body, logger: logger, onRunning: onMetricsRunning)] } ?? []),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     if let backed { app.beforeServerStarts { try await backed.prepare() } }

@@ -69,35 +69,52 @@ final class AttemptThrottle: Sendable {
 }
 
 /// The throttles of the password-checking endpoints, and the one way through them.
+///
+/// A username is throttled two ways. Each address that tries it has its own throttle (5 free
+/// failures, then 1 s doubling up to 30 s), so guessing from one address never slows another.
+/// Across addresses, the username's failures throttle every address that has not signed in to
+/// it before (in the last 30 days, in this process): an attacker spreading guesses over many
+/// addresses gets one guess per 30 s in all, while the owner, at an address it signed in from,
+/// waits only for its own failures. A guessing attack cannot lock the owner out.
 struct PasswordAttempts: Sendable {
-    /// Failed sign-ins per username (5 free).
+    /// Failed sign-ins per username, for addresses it never signed in from (5 free).
     let usernames: AttemptThrottle
+    /// Failed sign-ins per username and address (5 free).
+    let pairs: AttemptThrottle
     /// Failed sign-ins per client address (25 free: a school behind one address shares it).
     let addresses: AttemptThrottle
     /// Sign-ups per client address (`signUps` free per 15 minutes, each counted as a "failure").
     let signUps: AttemptThrottle
+    /// Guest registrations per client address (five times `signUps`).
+    let guests: AttemptThrottle
+    /// The addresses each username signed in from.
+    let known = KnownAddresses()
 
     init(freeFailures: Int, signUps: Int) {
         usernames = AttemptThrottle(.init(free: freeFailures, maxDelay: 30_000))
+        pairs = AttemptThrottle(.init(free: freeFailures, maxDelay: 30_000))
         addresses = AttemptThrottle(.init(free: freeFailures * 5, maxDelay: 60_000))
         self.signUps = AttemptThrottle(.init(free: signUps, maxDelay: 60_000))
+        guests = AttemptThrottle(.init(free: signUps.multipliedReportingOverflow(by: 5).overflow ? .max : signUps * 5, maxDelay: 60_000))
     }
 
     /// Runs `check` (which returns whether the password was right) as one attempt of `username`
     /// from `address`, reserved before it runs.
-    /// - Throws: `Problem` `rate-limited` with `retryAfter` when either key must wait.
+    /// - Throws: `Problem` `rate-limited` with `retryAfter` when a key must wait.
     func attempt(username: String, address: String, now: @Sendable () -> Int64, _ check: () async throws -> Bool) async throws -> Bool {
         let start = now()
-        if let wait = usernames.begin(username, now: start) { throw Self.limited(wait) }
-        if let wait = addresses.begin(address, now: start) {
-            usernames.end(username, failed: false, now: start, forgetOnSuccess: false)
+        var throttles = [(pairs, username + "\u{0}" + address), (addresses, address)]
+        if !known.contains(username, address, now: start) { throttles.insert((usernames, username), at: 0) }
+        for (index, (throttle, key)) in throttles.enumerated() {
+            guard let wait = throttle.begin(key, now: start) else { continue }
+            for (begun, key) in throttles[..<index] { begun.end(key, failed: false, now: start, forgetOnSuccess: false) }
             throw Self.limited(wait)
         }
         var right = false
         defer {
             let end = now()
-            usernames.end(username, failed: !right, now: end, forgetOnSuccess: true)
-            addresses.end(address, failed: !right, now: end, forgetOnSuccess: false)
+            for (throttle, key) in throttles { throttle.end(key, failed: !right, now: end, forgetOnSuccess: throttle !== addresses) }
+            if right { known.insert(username, address, now: end) }
         }
         right = try await check()
         return right
@@ -106,11 +123,53 @@ struct PasswordAttempts: Sendable {
     /// Counts a sign-up from `address`.
     /// - Throws: `Problem` `rate-limited` when the address made too many.
     func signUp(address: String, now: Int64) throws(Problem) {
-        if let wait = signUps.begin(address, now: now) { throw Self.limited(wait) }
-        signUps.end(address, failed: true, now: now, forgetOnSuccess: false)
+        try count(signUps, address, now)
+    }
+
+    /// Counts a guest registration from `address`.
+    /// - Throws: `Problem` `rate-limited` when the address made too many.
+    func registerGuest(address: String, now: Int64) throws(Problem) {
+        try count(guests, address, now)
+    }
+
+    private func count(_ throttle: AttemptThrottle, _ address: String, _ now: Int64) throws(Problem) {
+        if let wait = throttle.begin(address, now: now) { throw Self.limited(wait) }
+        throttle.end(address, failed: true, now: now, forgetOnSuccess: false)
     }
 
     static func limited(_ seconds: Int) -> Problem {
         Problem(code: .rateLimited, detail: "too many attempts; try again in \(seconds) seconds", retryAfter: seconds)
+    }
+}
+
+/// The addresses each username signed in from lately: at most 8 per username, each for 30 days,
+/// for at most 100,000 usernames (past that, the oldest are forgotten; a forgotten owner's address
+/// is throttled like any other).
+final class KnownAddresses: Sendable {
+    static let perUsername = 8
+    static let lifetime: Int64 = 30 * 24 * 3600 * 1000
+    static let maxUsernames = 100_000
+    private let entries = Mutex<[String: [(address: String, at: Int64)]]>([:])
+
+    func contains(_ username: String, _ address: String, now: Int64) -> Bool {
+        entries.withLock { entries in
+            entries[username]?.contains { $0.address == address && now - $0.at < Self.lifetime } ?? false
+        }
+    }
+
+    func insert(_ username: String, _ address: String, now: Int64) {
+        entries.withLock { entries in
+            var list = entries[username, default: []].filter { $0.address != address && now - $0.at < Self.lifetime }
+            list.append((address, now))
+            if list.count > Self.perUsername { list.removeFirst(list.count - Self.perUsername) }
+            entries[username] = list
+            if entries.count > Self.maxUsernames {
+                entries = entries.filter { $0.value.contains { now - $0.at < Self.lifetime } }
+                if entries.count > Self.maxUsernames {
+                    let oldest = entries.sorted { ($0.value.last?.at ?? 0) < ($1.value.last?.at ?? 0) }.prefix(entries.count / 10)
+                    for (name, _) in oldest { entries[name] = nil }
+                }
+            }
+        }
     }
 }

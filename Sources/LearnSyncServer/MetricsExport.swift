@@ -1,11 +1,15 @@
 import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
 import Metrics
 import Prometheus
 import Synchronization
 
 /// Where the server's metrics are published: Prometheus's text format at `GET /metrics` on a
-/// listener of its own (keep it off the public network: it counts requests, not learners).
+/// listener of its own (keep it off the public network: it counts requests, not learners). The
+/// listener has the API's head and body deadlines, at most ``maxConnections`` connections and
+/// 4 per address, so slow clients of it cannot take the process's file descriptors.
 ///
 /// Published: Hummingbird's request counters and duration histograms per route
 /// (`http_server_request_duration_seconds`, ...), sync rounds, events accepted, refused (by
@@ -15,6 +19,8 @@ public struct MetricsExport: Sendable {
     public var host: String
     public var port: Int
     let registry: PrometheusCollectorRegistry
+    /// Most connections the metrics listener holds at once.
+    public static let maxConnections = 16
 
     /// Makes Prometheus this process's swift-metrics backend (once; later calls share it) and
     /// returns where to publish it.
@@ -29,15 +35,24 @@ public struct MetricsExport: Sendable {
     }()
 
     /// The metrics listener: `GET /metrics` only.
-    func application(logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+    func application(
+        headTimeout: TimeAmount, bodyTimeout: TimeAmount, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
         let router = Router()
         router.get("/metrics") { [registry] _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
+        let counts = ConnectionCounts(limit: 4)
         return Application(
-            router: router, configuration: .init(address: .hostname(host, port: port), serverName: "learnsync-metrics"),
+            router: router,
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [AddressConnectionCap(counts), RequestDeadlineHandler(headTimeout: headTimeout, bodyTimeout: bodyTimeout)],
+                idleTimeout: headTimeout + bodyTimeout)),
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: "learnsync-metrics",
+                availableConnectionsDelegate: MaximumAvailableConnections(Self.maxConnections)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }
 }

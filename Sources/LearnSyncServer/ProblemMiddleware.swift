@@ -7,7 +7,9 @@ import NIOCore
 
 /// Turns every error into an RFC 9457 problem answer (`application/problem+json`), logs the
 /// request's outcome without tokens, passwords or bodies, and names the request in an
-/// `X-Request-ID` header: the `hb.request.id` its log lines carry.
+/// `X-Request-ID` header: the `hb.request.id` its log lines carry. Every answer says
+/// `Cache-Control: no-store`: they hold a learner's progress, tokens or account, and no shared or
+/// browser cache may keep them.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The methods each endpoint takes, so that another method gets 405 with `Allow`.
     let allowed: [String: [HTTPRequest.Method]]
@@ -20,6 +22,7 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         var response = try await answer(request, context: context, next: next)
         // The id every log line of this request carries (`hb.request.id`), for support.
         response.headers[.xRequestID] = context.id
+        response.headers[.cacheControl] = "no-store"
         return response
     }
 

@@ -90,9 +90,12 @@ public struct SyncService: Sendable {
     }
 
     /// `POST /v1/guests`: registers a guest (or re-registers it with the same secret) and
-    /// returns a new token for it.
-    public func registerGuest(_ request: RegisterGuestRequest) async throws -> SessionResponse {
+    /// returns a new token for it. An address may register five times as many guests as it may
+    /// sign up accounts (a device registers its guest on its first sync).
+    /// - Throws: `Problem` `rate-limited` past that, `conflict`, `guest-attached`, `learner-erased`.
+    public func registerGuest(_ request: RegisterGuestRequest, address: String) async throws -> SessionResponse {
         try request.validate()
+        try attempts.registerGuest(address: address, now: clock.millisecondsSince1970())
         let (token, session) = newSession()
         switch try await store.registerGuest(GuestClaim(learner: request.learner, secretHash: Credentials.hash(request.secret)), session: session) {
         case .attached:
@@ -103,7 +106,7 @@ public struct SyncService: Sendable {
             throw Problem(code: .guestAttached, detail: "this guest is attached to an account: sign in to it")
         case .erased:
             throw Self.erasedGuest
-        case .wrongGuestSecret, .usernameTaken:
+        case .wrongGuestSecret, .usernameTaken, .passwordChanged:
             throw Problem(code: .conflict, detail: "this guest id is registered with another device secret")
         }
     }

@@ -46,11 +46,11 @@ public final class FileSecretStore: SecretStore {
             guard secrets[name.rawValue] != value else { return }
             secrets[name.rawValue] = value
             let data = try JSONEncoder().encode(secrets)
-            let temporary = path + ".new"
-            guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600]) else {
-                throw StorageError(.database, "cannot write the secret store")
+            do {
+                try PrivateFile.replace(path, with: data)
+            } catch {
+                throw StorageError(.database, "cannot write the secret store", cause: error)
             }
-            guard rename(temporary, path) == 0 else { throw StorageError(.database, "cannot replace the secret store") }
             cache = secrets
         }
     }

@@ -118,7 +118,7 @@ struct LoadWorkloads {
         var clients = [Wrk.Client]()
         for _ in 0..<tasks {
             let learner = LearnerID.newGuest()
-            let session = try await service.registerGuest(RegisterGuestRequest(learner: learner, secret: "benchmark-device-secret"))
+            let session = try await service.registerGuest(RegisterGuestRequest(learner: learner, secret: "benchmark-device-secret"), address: "direct")
             clients.append(Wrk.Client(token: session.token, replica: .random(), learner: learner))
         }
         let course = course

@@ -14,12 +14,12 @@ struct DeviceOptions: ParsableArguments {
 
     @OptionGroup var catalog: CatalogOptions
 
-    /// The device folder, created if missing.
+    /// The device folder, created if missing, and readable by its owner only.
     func folder() throws -> URL {
         let path = device ?? ProcessInfo.processInfo.environment["LEARNSYNC_DEVICE"]
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".learnsync/device").path
         let url = URL(fileURLWithPath: path, isDirectory: true)
-        try PrivateFile.folder(url.path)
+        try PrivateFile.folder(url.path, owned: true)
         return url
     }
 

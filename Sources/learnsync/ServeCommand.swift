@@ -28,12 +28,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds a connection may take to send a request's head.", valueName: "seconds")) var headTimeout = 30
     @Option(help: ArgumentHelp("Seconds a request's body may take after its head.", valueName: "seconds")) var bodyTimeout = 60
     @Option(help: "Most connections open at once (more wait in the backlog).") var maxConnections = 2048
+    @Option(help: "Most connections one client address may hold at once (a trusted proxy's are not capped).")
+    var maxConnectionsPerAddress = 128
     @Option(help: "Sign-ups one client address may make in 15 minutes.") var signUpsPerAddress = 20
     @Option(help: "The bcrypt cost of new password hashes (4 to 31; lower than 12 only for tests).") var passwordCost = 12
     @Option(help: ArgumentHelp(
         "Publish Prometheus metrics at http://HOST:PORT/metrics, a listener of its own (0 picks a free port; default: none).",
         valueName: "port"))
     var metricsPort: Int?
+    @Option(help: ArgumentHelp("The address the metrics listener binds to (keep it private).", valueName: "host"))
+    var metricsHost = "127.0.0.1"
     @OptionGroup var catalog: CatalogOptions
 
     func validate() throws {
@@ -45,8 +49,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--head-timeout and --body-timeout must be 1 to 3600 seconds")
         }
         guard (4...31).contains(passwordCost) else { throw ValidationError("--password-cost must be 4 to 31") }
-        guard maxConnections >= 1, signUpsPerAddress >= 1 else {
-            throw ValidationError("--max-connections and --sign-ups-per-address must be at least 1")
+        guard maxConnections >= 1, maxConnectionsPerAddress >= 1, signUpsPerAddress >= 1 else {
+            throw ValidationError("--max-connections, --max-connections-per-address and --sign-ups-per-address must be at least 1")
         }
         if let publicURL { _ = try serverURL(publicURL, insecure: true) }
         guard (1...1000).contains(databaseConnections) else { throw ValidationError("--database-connections must be 1 to 1000") }
@@ -68,8 +72,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.headTimeout = .seconds(headTimeout)
         configuration.bodyTimeout = .seconds(bodyTimeout)
         configuration.maxConnections = maxConnections
+        configuration.maxConnectionsPerAddress = maxConnectionsPerAddress
         configuration.signUpsPerAddress = signUpsPerAddress
-        configuration.metrics = metricsPort.map { MetricsExport.prometheus(host: host, port: $0) }
+        let metricsHost = metricsHost
+        configuration.metrics = metricsPort.map { MetricsExport.prometheus(host: metricsHost, port: $0) }
         var database = try ServerDatabase(database)
         if case .postgres(var location) = database {
             location.maxConnections = databaseConnections
@@ -79,7 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
         let app = try await buildApplication(
             configuration: configuration, catalog: try catalog.load(), store: try database.openStore(logger: logger), logger: logger,
             onServerRunning: { [logger] port in logger.notice("LearnSync server listening on http://\(host):\(port)") },
-            onMetricsRunning: { [logger] port in logger.notice("LearnSync metrics at http://\(host):\(port)/metrics") })
+            onMetricsRunning: { [logger] port in logger.notice("LearnSync metrics at http://\(metricsHost):\(port)/metrics") })
         try await app.runService()
     }
 }

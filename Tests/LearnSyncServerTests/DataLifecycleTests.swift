@@ -60,7 +60,7 @@ import Testing
         defer { withExtendedLifetime(pool) {} }
         let service = SyncService(store: store, catalog: try SampleCatalog.load(), clock: clock, passwordCost: 4)
         let guest = LearnerID.newGuest()
-        _ = try await service.registerGuest(RegisterGuestRequest(learner: guest, secret: "a-device-secret-of-enough-length"))
+        _ = try await service.registerGuest(RegisterGuestRequest(learner: guest, secret: "a-device-secret-of-enough-length"), address: "direct")
         clock.advance(milliseconds: 2 * Self.day)
         let sweeper = RetentionService(service: service, guestRetention: .seconds(86_400), interval: .milliseconds(10), logger: Logger(label: "test"))
         let group = ServiceGroup(configuration: .init(services: [sweeper], logger: Logger(label: "test")))
@@ -74,7 +74,7 @@ import Testing
         await group.triggerGracefulShutdown()
         try await running.value
         #expect(expired)
-        let again = try await service.registerGuest(RegisterGuestRequest(learner: guest, secret: "a-device-secret-of-enough-length"))
+        let again = try await service.registerGuest(RegisterGuestRequest(learner: guest, secret: "a-device-secret-of-enough-length"), address: "direct")
         #expect(again.guestExpired == true)
     }
 

@@ -126,6 +126,20 @@ import Testing
         }
     }
 
+    /// Without a checkpoint by the test: the erasure itself empties the write-ahead log, which
+    /// would otherwise keep copies of the erased rows until it starts over (never, on a quiet
+    /// server).
+    @Test func anErasureLeavesNoCopyInTheWriteAheadLog() async throws {
+        let world = try await Populated(.sqlite)
+        let learner = try await world.populateAndErase(username: "logged-user")
+        for path in [world.path, world.path + "-wal"] {
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: path))) ?? Data()
+            for secret in ["logged-user"] + learner.replicas.map(\.rawValue) {
+                #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) is still in \(path)")
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.all) func nothingOfAnErasedLearnerComesBack(_ store: StoreKind) async throws {
         let world = try await Populated(store)
         try await world.server.test { client in

@@ -57,6 +57,35 @@ import Testing
         }
     }
 
+    /// An attacker polling wrong passwords every 50 ms from other addresses, for 90 s, never
+    /// keeps the owner out: the owner's right password from an address it signed in from gets
+    /// in at every try, while the attack gets one guess per 30 s in all.
+    @Test func aGuessingAttackNeverLocksTheOwnerOut() async throws {
+        let server = try TestServer()
+        let service = server.service, clock = server.clock
+        let owner = CredentialsRequest(username: "owner", password: "a long password", guest: nil)
+        _ = try await service.signUp(owner, address: "203.0.113.7")
+        _ = try await service.signIn(owner, address: "203.0.113.7")
+        var guessed = 0, ownerIn = 0
+        for tick in 0..<1800 {
+            clock.advance(milliseconds: 50)
+            let guess = CredentialsRequest(username: "owner", password: "guess number \(tick)", guest: nil)
+            do {
+                _ = try await service.signIn(guess, address: "198.51.100.\(tick % 200)")
+                Issue.record("a wrong password got in")
+            } catch let problem as Problem {
+                if problem.knownCode == .unauthorized { guessed += 1 } else { #expect(problem.knownCode == .rateLimited) }
+            }
+            if tick % 300 == 299 {
+                _ = try await service.signIn(owner, address: "203.0.113.7")
+                ownerIn += 1
+            }
+        }
+        #expect(ownerIn == 6)
+        // 5 free, then one per 1, 2, 4, 8, 16 s and every 30 s after: about 10 in 90 s.
+        #expect(guessed <= 12, "\(guessed) guesses reached bcrypt in 90 s")
+    }
+
     @Test func signUpsAreLimitedPerAddress() async throws {
         let server = try TestServer()
         try await server.test { client in

@@ -43,6 +43,20 @@ import Testing
         #expect(progress.secondsSpent == 90)
     }
 
+    /// A device folder that existed with a wider mode is its owner's only once the CLI uses it,
+    /// and the secrets file beside the database is too.
+    @Test func theDeviceFolderAndItsSecretsAreTheOwnersOnly() async throws {
+        let device = folder.appendingPathComponent("shared-folder")
+        try FileManager.default.createDirectory(at: device, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try await run(["record", "lesson", "--device", device.path, "--course", "customer-privacy", "--lesson", "keep-secure", "--started"])
+        let store = try DeviceStore(path: device.appendingPathComponent("device.sqlite").path, catalog: catalog)
+        _ = try await store.deviceSecret()
+        func mode(_ path: String) throws -> Int? { try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int }
+        #expect(try mode(device.path) == 0o700)
+        #expect(try mode(device.appendingPathComponent("device.sqlite.secrets").path) == 0o600)
+        #expect(!FileManager.default.fileExists(atPath: device.appendingPathComponent("device.sqlite.secrets.new").path))
+    }
+
     @Test func refusesBadArgumentsWithAClearError() async throws {
         let device = folder.appendingPathComponent("bad").path
         #expect(throws: (any Error).self) {
