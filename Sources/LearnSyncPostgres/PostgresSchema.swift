@@ -81,6 +81,12 @@ enum PostgresSchema {
         Migration(version: 2, name: "attached guests' feeds mapped, not moved", statements: [
             "ALTER TABLE alias ADD COLUMN pos_offset BIGINT, ADD COLUMN first_pos BIGINT, ADD COLUMN last_pos BIGINT",
         ]),
+        // An expired guest's id could be registered again with any secret, after which its real
+        // device got 409: the tombstone keeps the hash of the device secret (a hash of random
+        // bytes, nothing about the learner), and only that secret restarts the guest.
+        Migration(version: 3, name: "an expired guest keeps its secret's hash", statements: [
+            "ALTER TABLE tombstone ADD COLUMN secret_hash TEXT",
+        ]),
     ]
 
     /// Runs the pending migrations in one transaction.

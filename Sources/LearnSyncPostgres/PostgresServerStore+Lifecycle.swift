@@ -128,14 +128,16 @@ extension PostgresServerStore {
     /// Deletes one learner's row, sessions and replica records, leaving a tombstone.
     private static func delete(_ learner: LearnerID, reason: Tombstone.Reason, now: Int64, _ c: PostgresConnection, _ logger: Logger) async throws {
         let id = learner.rawValue
+        // An expired guest's tombstone keeps its secret's hash: only its device may restart it.
+        try await c.execute(
+            """
+            INSERT INTO tombstone (learner, reason, at, secret_hash)
+            VALUES (\(id), \(reason.rawValue), \(now), CASE WHEN \(reason == .expired) THEN (SELECT secret_hash FROM learner WHERE id = \(id)) END)
+            ON CONFLICT (learner) DO UPDATE SET reason = excluded.reason, at = excluded.at, secret_hash = excluded.secret_hash
+            """, logger: logger)
         try await c.execute("DELETE FROM session WHERE learner = \(id)", logger: logger)
         try await c.execute("DELETE FROM replica WHERE owner = \(id)", logger: logger)
         try await c.execute("DELETE FROM learner WHERE id = \(id)", logger: logger)
-        try await c.execute(
-            """
-            INSERT INTO tombstone (learner, reason, at) VALUES (\(id), \(reason.rawValue), \(now))
-            ON CONFLICT (learner) DO UPDATE SET reason = excluded.reason, at = excluded.at
-            """, logger: logger)
     }
 
     /// Revokes the live sessions of a root learner and its guests; returns how many.

@@ -205,8 +205,11 @@ public final class PostgresServerStore: ServiceBackedStore {
                 return .attached
             }
             var outcome = AttachOutcome.attached
-            if let reason = try await c.value("SELECT reason FROM tombstone WHERE learner = \(id) FOR UPDATE", as: String.self, logger: logger) {
-                guard reason == Tombstone.Reason.expired.rawValue else { return .erased }
+            if let tombstone = try await c.row(
+                "SELECT reason, secret_hash FROM tombstone WHERE learner = \(id) FOR UPDATE", as: (String, String?).self, logger: logger)
+            {
+                guard tombstone.0 == Tombstone.Reason.expired.rawValue else { return .erased }
+                if let kept = tombstone.1, !constantTimeEquals(kept, claim.secretHash) { return .wrongGuestSecret }
                 try await c.execute("DELETE FROM tombstone WHERE learner = \(id)", logger: logger)
                 outcome = .restarted
             }

@@ -129,11 +129,13 @@ extension SQLiteServerStore {
 
     /// Deletes one learner's row, sessions and replica records, leaving a tombstone.
     private static func delete(_ learner: LearnerID, reason: Tombstone.Reason, now: Int64, _ db: Database) throws {
+        // An expired guest's tombstone keeps its secret's hash: only its device may restart it.
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO tombstone (learner, reason, at, secretHash) VALUES (?, ?, ?, CASE WHEN ? THEN (SELECT secretHash FROM learner WHERE id = ?) END)",
+            arguments: [learner.rawValue, reason.rawValue, now, reason == .expired, learner.rawValue])
         try db.execute(sql: "DELETE FROM session WHERE learner = ?", arguments: [learner.rawValue])
         try db.execute(sql: "DELETE FROM replica WHERE owner = ?", arguments: [learner.rawValue])
         try db.execute(sql: "DELETE FROM learner WHERE id = ?", arguments: [learner.rawValue])
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO tombstone (learner, reason, at) VALUES (?, ?, ?)", arguments: [learner.rawValue, reason.rawValue, now])
     }
 
     /// Revokes the live sessions of a root learner and its guests; returns how many.

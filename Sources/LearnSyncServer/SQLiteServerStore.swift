@@ -140,8 +140,9 @@ public final class SQLiteServerStore: ServerStore {
             return .attached
         }
         var outcome = AttachOutcome.attached
-        if let reason = try String.fetchOne(db, sql: "SELECT reason FROM tombstone WHERE learner = ?", arguments: [claim.learner.rawValue]) {
-            guard reason == Tombstone.Reason.expired.rawValue else { return .erased }
+        if let tombstone = try Row.fetchOne(db, sql: "SELECT reason, secretHash FROM tombstone WHERE learner = ?", arguments: [claim.learner.rawValue]) {
+            guard tombstone[0] == Tombstone.Reason.expired.rawValue else { return .erased }
+            if let kept = tombstone[1] as String?, !constantTimeEquals(kept, claim.secretHash) { return .wrongGuestSecret }
             try db.execute(sql: "DELETE FROM tombstone WHERE learner = ?", arguments: [claim.learner.rawValue])
             outcome = .restarted
         }

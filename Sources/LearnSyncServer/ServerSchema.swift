@@ -113,6 +113,12 @@ enum ServerSchema {
             // same number (erasure and expiry delete a learner's events and replica rows together).
             try db.execute(sql: "ALTER TABLE replica DROP COLUMN lastSeq")
         }
+        migrator.registerMigration("v7: an expired guest keeps its secret's hash") { db in
+            // An expired guest's id could be registered again with any secret, after which its
+            // real device got 409: the tombstone keeps the hash of the device secret (a hash of
+            // random bytes, nothing about the learner), and only that secret restarts the guest.
+            try db.execute(sql: "ALTER TABLE tombstone ADD COLUMN secretHash TEXT")
+        }
         return migrator
     }
 }

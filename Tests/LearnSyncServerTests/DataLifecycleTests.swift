@@ -74,6 +74,10 @@ import Testing
         await group.triggerGracefulShutdown()
         try await running.value
         #expect(expired)
+        // Only the guest's own device secret restarts it: its id is not anyone's to claim.
+        await #expect { _ = try await service.registerGuest(RegisterGuestRequest(learner: guest, secret: "someone-elses-secret-of-length"), address: "direct") } throws: {
+            ($0 as? Problem)?.knownCode == .conflict
+        }
         let again = try await service.registerGuest(RegisterGuestRequest(learner: guest, secret: "a-device-secret-of-enough-length"), address: "direct")
         #expect(again.guestExpired == true)
     }
