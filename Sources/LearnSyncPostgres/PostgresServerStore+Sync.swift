@@ -7,15 +7,17 @@ import PostgresNIO
 /// Sync on PostgreSQL: the rules of ``SyncRules`` over row locks.
 extension PostgresServerStore {
     public func sync(
-        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int
+        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int, quota: Int64
     ) async throws -> FeedPage? {
         guard !events.isEmpty else { return try await pull(tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, cursor: cursor, limit: limit) }
         do {
             return try await push(
-                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, cursor: cursor, limit: limit, trustCounters: true)
+                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, cursor: cursor, limit: limit, quota: quota,
+                trustCounters: true)
         } catch is CountersBehind {
             return try await push(
-                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, cursor: cursor, limit: limit, trustCounters: false)
+                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, cursor: cursor, limit: limit, quota: quota,
+                trustCounters: false)
         }
     }
 
@@ -49,7 +51,8 @@ extension PostgresServerStore {
     /// replica's `last_seq`, which each push raises in its own transaction); should one be stored
     /// after all, the insert says so and the push runs again with the lookup (``CountersBehind``).
     private func push(
-        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int, trustCounters: Bool
+        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int, quota: Int64,
+        trustCounters: Bool
     ) async throws -> FeedPage? {
         let logger = logger
         return try await transaction { c in
@@ -68,6 +71,7 @@ extension PostgresServerStore {
                 : Set(try await c.rows(
                     "SELECT learner FROM tombstone WHERE reason = 'erased' AND learner = ANY(\(strangers))", as: String.self, logger: logger))
             var position = MappedFeed.lastPosition(own: head.ownLastPosition, mapped: attached.mapped)
+            try SyncRules.checkQuota(feedEnd: position, adding: events.count, quota: quota)
             var rows: [(position: Int64, columns: EventColumns, sentHLC: Int64?)] = []
             var highest: Int64 = 0
             for event in events {

@@ -48,6 +48,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
     case guestAttached = "guest-attached"
     case rateLimited = "rate-limited"
     case learnerErased = "learner-erased"
+    case quotaExceeded = "quota-exceeded"
     case internalError = "internal-error"
 
     /// The HTTP status that carries this problem.
@@ -57,7 +58,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
         case .bodyTooLarge: 413
         case .unsupportedMediaType, .unsupportedEncoding: 415
         case .unauthorized: 401
-        case .forbidden: 403
+        case .forbidden, .quotaExceeded: 403
         case .notFound: 404
         case .methodNotAllowed: 405
         case .conflict, .guestAttached: 409
@@ -84,6 +85,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
         case .conflict: "The request conflicts with the server's state"
         case .guestAttached: "This device's guest is attached to an account"
         case .learnerErased: "The learner's data was erased"
+        case .quotaExceeded: "The learner stores as many events as the server allows"
         case .rateLimited: "Too many attempts; try again later"
         case .internalError: "The server failed"
         }

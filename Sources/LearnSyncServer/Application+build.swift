@@ -33,8 +33,13 @@ public struct ServerConfiguration: Sendable {
     /// Most connections one client address may hold at once (default 128); another from it is
     /// closed as soon as it opens. A trusted proxy's connections are not capped.
     public var maxConnectionsPerAddress = 128
-    /// Sign-ups one client address may make in 15 minutes (default 20).
+    /// Sign-ups one client address may make in 15 minutes (default 20), and five times as many
+    /// guest registrations.
     public var signUpsPerAddress = 20
+    /// Events one learner (an account with its guests, or a guest) may store (default
+    /// 1,000,000: a hundred a day for 27 years); a push that could pass it is refused
+    /// `quota-exceeded`.
+    public var maxEventsPerLearner = 1_000_000
     /// Addresses of reverse proxies in front of the server. A request from one of them is
     /// counted (sign-in throttling) under the last address of `X-Forwarded-For` that is not a
     /// trusted proxy; any other request under its peer address, whatever it claims.
@@ -144,7 +149,8 @@ public func buildApplication(
 ) async throws -> some ApplicationProtocol {
     let store = try store ?? SQLiteServerStore(path: configuration.databasePath)
     let service = SyncService(
-        store: store, catalog: catalog, passwordCost: configuration.passwordCost, signUpsPerAddress: configuration.signUpsPerAddress)
+        store: store, catalog: catalog, passwordCost: configuration.passwordCost, signUpsPerAddress: configuration.signUpsPerAddress,
+        eventsPerLearner: configuration.maxEventsPerLearner)
     return buildApplication(
         configuration: configuration, service: service, logger: logger, onServerRunning: onServerRunning, onMetricsRunning: onMetricsRunning)
 }

@@ -168,7 +168,7 @@ public final class SQLiteServerStore: ServerStore {
     }
 
     public func sync(
-        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int
+        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int, quota: Int64
     ) async throws -> FeedPage? {
         guard !events.isEmpty else {
             // A pull stores nothing: it reads a snapshot beside the writer.
@@ -189,10 +189,11 @@ public final class SQLiteServerStore: ServerStore {
             let root = head.root
             if head.guestSeenLongBefore(now) { try Self.markSeen(root, now: now, db) }
             let attached = try Self.attached(to: root, db)
+            let feedEnd = MappedFeed.lastPosition(own: head.ownLastPosition, mapped: attached.mapped)
+            try SyncRules.checkQuota(feedEnd: feedEnd, adding: events.count, quota: quota)
             var push = PushWriter(
                 root: root, replica: replica, storedLastSeq: head.storedLastSeq, members: attached.members(of: root),
-                rules: head.rules(replica: replica, lastSeq: lastSeq, now: now),
-                position: MappedFeed.lastPosition(own: head.ownLastPosition, mapped: attached.mapped) + 1)
+                rules: head.rules(replica: replica, lastSeq: lastSeq, now: now), position: feedEnd + 1)
             try push.store(events, db)
             // A replica's owner is recorded once; its counter is the log's (`SyncHead`).
             if head.replicaOwner == nil {

@@ -199,9 +199,12 @@ public protocol ServerStore: Sendable {
     /// later one of the request; an event more than a minute ahead of `now` is stored at `now`
     /// and listed as retimed; `renewReplica` is set when the server holds a higher counter for
     /// the replica than `lastSeq`, or refused an event as a replica conflict.
+    /// A push that could take the learner's feed past `quota` events is refused whole
+    /// (`SyncRules.checkQuota`).
     /// - Returns: nil, with nothing stored, when the token is unknown, expired or revoked.
+    /// - Throws: `Problem` `quota-exceeded`, with nothing stored.
     func sync(
-        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int
+        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int, quota: Int64
     ) async throws -> FeedPage?
 
     /// Every event of the live session's learner (the account and its guests), for the server's

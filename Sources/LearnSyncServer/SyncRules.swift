@@ -30,6 +30,15 @@ package struct SyncRules {
         horizon = HLCTimestamp(physicalMilliseconds: now + ProtocolLimits.maxClockAheadMilliseconds)
     }
 
+    /// Refuses a push of `count` events to a feed whose last position is `feedEnd` when they
+    /// could take it past `quota` events (every new event takes the next position; re-sent ones
+    /// take none, but are counted here: the check comes before anything is stored).
+    /// - Throws: `Problem` `quota-exceeded`, before anything is stored.
+    package static func checkQuota(feedEnd: Int64, adding count: Int, quota: Int64) throws(Problem) {
+        guard feedEnd > quota - Int64(count) else { return }
+        throw Problem(code: .quotaExceeded, detail: "a learner stores at most \(quota) events on this server; nothing of this push was stored")
+    }
+
     /// The rules of a request, the replica judged already: another learner's replica id
     /// refuses every event; a stored counter beyond the device's `lastSeq` means the device was
     /// restored or cloned.

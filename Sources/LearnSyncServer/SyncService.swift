@@ -13,6 +13,8 @@ public struct SyncService: Sendable {
     public let clock: any WallClock
     /// How long a token lives, in milliseconds (default 30 days).
     public let tokenLifetime: Int64
+    /// Events one learner may store (default 1,000,000).
+    public let eventQuota: Int64
     /// The bcrypt cost of password hashes (default 12; tests use 4, the minimum).
     public var passwordCost: UInt8 { hasher.cost }
     /// bcrypt, off the event loops and bounded.
@@ -32,15 +34,19 @@ public struct SyncService: Sendable {
     ///   - passwordCost: the bcrypt cost of new password hashes (12; 4 only for tests).
     ///   - loginAttempts: failed sign-ins per username before each further one waits (1 s,
     ///     doubling, at most 30 s); five times as many per address (at most 60 s).
-    ///   - signUpsPerAddress: sign-ups one address may make in 15 minutes.
+    ///   - signUpsPerAddress: sign-ups one address may make in 15 minutes (and five times as many
+    ///     guest registrations).
+    ///   - eventsPerLearner: events one learner (an account with its guests, or a guest) may
+    ///     store; a push that could pass it is refused `quota-exceeded`.
     ///   - passwordConcurrency: bcrypt runs at most this many at once (default: half the cores,
     ///     at least one), with at most `passwordQueue` more waiting; beyond, `rate-limited`.
     ///   - passwordQueue: password checks that may wait for bcrypt.
     public init(
         store: any ServerStore, catalog: Catalog, clock: any WallClock = SystemWallClock(),
         tokenLifetime: Int64 = 30 * 24 * 3600 * 1000, passwordCost: UInt8 = 12, loginAttempts: Int = 5, signUpsPerAddress: Int = 20,
-        passwordConcurrency: Int? = nil, passwordQueue: Int = 64
+        eventsPerLearner: Int = 1_000_000, passwordConcurrency: Int? = nil, passwordQueue: Int = 64
     ) {
+        eventQuota = Int64(max(0, eventsPerLearner))
         self.store = store
         catalogs = CatalogHolder(catalog)
         self.clock = clock
@@ -164,7 +170,7 @@ public struct SyncService: Sendable {
         let started = ContinuousClock.now
         guard let page = try await store.sync(
             tokenHash: tokenHash, now: now, replica: request.replica, lastSeq: request.lastSeq, events: accepted,
-            cursor: request.cursor, limit: request.pageSize)
+            cursor: request.cursor, limit: request.pageSize, quota: eventQuota)
         else { throw try await refusal(forToken: tokenHash) }
         metrics.synced(
             accepted: accepted.count - page.rejected.count, refused: rejected + page.rejected, pulled: page.events.count,

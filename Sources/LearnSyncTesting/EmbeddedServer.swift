@@ -49,7 +49,7 @@ public final class EmbeddedServer: Sendable {
         configure(&configuration)
         let service = SyncService(
             store: try database.openStore(logger: logger), catalog: catalog, clock: clock, passwordCost: passwordCost,
-            signUpsPerAddress: configuration.signUpsPerAddress)
+            signUpsPerAddress: configuration.signUpsPerAddress, eventsPerLearner: configuration.maxEventsPerLearner)
         let app = buildApplication(configuration: configuration, service: service, logger: logger, onServerRunning: { continuation.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task {

@@ -30,7 +30,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most connections open at once (more wait in the backlog).") var maxConnections = 2048
     @Option(help: "Most connections one client address may hold at once (a trusted proxy's are not capped).")
     var maxConnectionsPerAddress = 128
-    @Option(help: "Sign-ups one client address may make in 15 minutes.") var signUpsPerAddress = 20
+    @Option(help: "Sign-ups one client address may make in 15 minutes (and five times as many guests).") var signUpsPerAddress = 20
+    @Option(help: "Events one learner (an account with its guests) may store.") var maxEventsPerLearner = 1_000_000
     @Option(help: "The bcrypt cost of new password hashes (4 to 31; lower than 12 only for tests).") var passwordCost = 12
     @Option(help: ArgumentHelp(
         "Publish Prometheus metrics at http://HOST:PORT/metrics, a listener of its own (0 picks a free port; default: none).",
@@ -49,8 +50,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--head-timeout and --body-timeout must be 1 to 3600 seconds")
         }
         guard (4...31).contains(passwordCost) else { throw ValidationError("--password-cost must be 4 to 31") }
-        guard maxConnections >= 1, maxConnectionsPerAddress >= 1, signUpsPerAddress >= 1 else {
-            throw ValidationError("--max-connections, --max-connections-per-address and --sign-ups-per-address must be at least 1")
+        guard maxConnections >= 1, maxConnectionsPerAddress >= 1, signUpsPerAddress >= 1, maxEventsPerLearner >= 1 else {
+            throw ValidationError(
+                "--max-connections, --max-connections-per-address, --sign-ups-per-address and --max-events-per-learner must be at least 1")
         }
         if let publicURL { _ = try serverURL(publicURL, insecure: true) }
         guard (1...1000).contains(databaseConnections) else { throw ValidationError("--database-connections must be 1 to 1000") }
@@ -74,6 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxConnections = maxConnections
         configuration.maxConnectionsPerAddress = maxConnectionsPerAddress
         configuration.signUpsPerAddress = signUpsPerAddress
+        configuration.maxEventsPerLearner = maxEventsPerLearner
         let metricsHost = metricsHost
         configuration.metrics = metricsPort.map { MetricsExport.prometheus(host: metricsHost, port: $0) }
         var database = try ServerDatabase(database)
