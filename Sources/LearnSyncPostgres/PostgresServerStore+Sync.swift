@@ -142,11 +142,14 @@ extension PostgresServerStore {
         }
     }
 
-    public func learnerEvents(tokenHash: String, now: Int64) async throws -> (learner: LearnerID, events: [ProgressEvent])? {
+    public func learnerEvents(tokenHash: String, now: Int64, after cursor: Int64) async throws -> LearnerFeed? {
         let logger = logger
         return try await transaction(readOnly: true) { c in
             guard let root = try await Self.root(tokenHash: tokenHash, now: now, c, logger) else { return nil }
-            return (root, try await Self.events(of: root, c, logger))
+            let mapped = try await Self.attached(to: root, c, logger).mapped
+            return LearnerFeed(
+                learner: root, events: try await Self.events(of: root, mapped: mapped, after: cursor, c, logger),
+                feedEnd: try await Self.lastPosition(of: root, mapped: mapped, c, logger))
         }
     }
 

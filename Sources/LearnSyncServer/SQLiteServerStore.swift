@@ -208,10 +208,13 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
-    public func learnerEvents(tokenHash: String, now: Int64) async throws -> (learner: LearnerID, events: [ProgressEvent])? {
+    public func learnerEvents(tokenHash: String, now: Int64, after cursor: Int64) async throws -> LearnerFeed? {
         try await writer.read { db in
             guard let root = try Self.root(tokenHash: tokenHash, now: now, db) else { return nil }
-            return (root, try Self.events(of: root, db))
+            let mapped = try Self.attached(to: root, db).mapped
+            return LearnerFeed(
+                learner: root, events: try Self.events(of: root, mapped: mapped, after: cursor, db),
+                feedEnd: try Self.lastPosition(of: root, mapped: mapped, db))
         }
     }
 
@@ -266,8 +269,13 @@ public final class SQLiteServerStore: ServerStore {
 
     /// Every event in `root`'s feed, in feed order.
     static func events(of root: LearnerID, _ db: Database) throws -> [ProgressEvent] {
+        try events(of: root, mapped: attached(to: root, db).mapped, after: 0, db)
+    }
+
+    /// `root`'s events after feed position `cursor`, in feed order.
+    static func events(of root: LearnerID, mapped: [MappedFeed], after cursor: Int64, _ db: Database) throws -> [ProgressEvent] {
         var events = [ProgressEvent]()
-        try readFeed(of: root, mapped: attached(to: root, db).mapped, after: 0, limit: .max, db) { row, _ in
+        try readFeed(of: root, mapped: mapped, after: cursor, limit: .max, db) { row, _ in
             events.append(try Self.event(row, from: 1))
             return true
         }

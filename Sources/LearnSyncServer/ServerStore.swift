@@ -29,6 +29,22 @@ public struct FeedPage: Sendable {
     public var more: Bool
 }
 
+/// A learner's events after a feed position, and where its feed ends.
+public struct LearnerFeed: Sendable {
+    /// The feed's root: the account, for an attached guest.
+    public var learner: LearnerID
+    /// The events after the position asked for, in feed order.
+    public var events: [ProgressEvent]
+    /// The feed's last position (0 when empty), attached guests' events included.
+    public var feedEnd: Int64
+
+    public init(learner: LearnerID, events: [ProgressEvent], feedEnd: Int64) {
+        self.learner = learner
+        self.events = events
+        self.feedEnd = feedEnd
+    }
+}
+
 /// What attaching a guest to an account came to.
 public enum AttachOutcome: Hashable, Sendable {
     /// Attached now, or attached to this account before (idempotent).
@@ -207,9 +223,11 @@ public protocol ServerStore: Sendable {
         tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int, quota: Int64
     ) async throws -> FeedPage?
 
-    /// Every event of the live session's learner (the account and its guests), for the server's
-    /// own grading; nil when the token is unknown, expired or revoked.
-    func learnerEvents(tokenHash: String, now: Int64) async throws -> (learner: LearnerID, events: [ProgressEvent])?
+    /// The events of the live session's learner (the account and its guests) after feed position
+    /// `cursor`, in feed order, with the feed's last position, read in one snapshot: for the
+    /// server's own grading, which folds only what is new since its last read. Nil when the
+    /// token is unknown, expired or revoked.
+    func learnerEvents(tokenHash: String, now: Int64, after cursor: Int64) async throws -> LearnerFeed?
 
     // MARK: The data lifecycle (docs/PRIVACY.md)
 

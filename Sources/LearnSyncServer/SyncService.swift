@@ -25,6 +25,8 @@ public struct SyncService: Sendable {
     let decoyHash: String
     /// Counters and timers for the process's metrics backend, if one was bootstrapped.
     let metrics = ServerMetrics()
+    /// Each caller's grading, kept between calls of `GET /v1/progress`.
+    let grades = ProgressGrades()
 
     /// - Parameters:
     ///   - store: where learners, sessions and events are kept.
@@ -84,15 +86,31 @@ public struct SyncService: Sendable {
     }
 
     /// `GET /v1/progress`: the caller's progress and certificates as the server grades them from
-    /// the events it holds, with the same rules as the device.
+    /// the events it holds, with the same rules as the device. A call folds only the events
+    /// stored since the caller's previous call (``ProgressGrades``).
     public func progress(authorization: String?) async throws -> ProgressResponse {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
-        guard let held = try await store.learnerEvents(tokenHash: tokenHash, now: clock.millisecondsSince1970()) else {
+        let now = clock.millisecondsSince1970()
+        let current = catalogs.current
+        let kept = grades.kept(for: tokenHash, fingerprint: current.fingerprint)
+        guard var feed = try await store.learnerEvents(tokenHash: tokenHash, now: now, after: kept?.feedEnd ?? 0) else {
             throw try await refusal(forToken: tokenHash)
         }
-        let current = catalogs.current
-        let reports = CourseReport.grade(held.events, catalog: current.catalog)
-        return ProgressResponse(learner: held.learner, catalog: current.fingerprint, courses: reports)
+        let graded: ProgressGrades.Graded
+        if let kept, let advanced = ProgressGrades.advance(kept, by: feed, catalog: current.catalog) {
+            graded = advanced
+        } else {
+            if kept != nil {
+                // A reset, or a feed that went back: the whole feed, read again.
+                guard let whole = try await store.learnerEvents(tokenHash: tokenHash, now: now, after: 0) else {
+                    throw try await refusal(forToken: tokenHash)
+                }
+                feed = whole
+            }
+            graded = ProgressGrades.grade(feed, catalog: current.catalog, fingerprint: current.fingerprint)
+        }
+        grades.keep(graded, for: tokenHash)
+        return ProgressResponse(learner: feed.learner, catalog: current.fingerprint, courses: ProgressGrades.reports(graded, catalog: current.catalog))
     }
 
     /// `POST /v1/guests`: registers a guest (or re-registers it with the same secret) and
