@@ -72,7 +72,7 @@ extension PostgresServerStore {
                 as: Int64.self, logger: logger)
             return LearnerRecord(
                 learner: root, username: row.0, createdAt: row.1, guests: guests, sessions: sessions,
-                events: try await Self.events(of: root, c, logger))
+                feedEnd: try await Self.lastPosition(of: root, mapped: Self.attached(to: root, c, logger).mapped, c, logger))
         }
     }
 

@@ -142,14 +142,20 @@ extension PostgresServerStore {
         }
     }
 
-    public func learnerEvents(tokenHash: String, now: Int64, after cursor: Int64) async throws -> LearnerFeed? {
+    public func learnerEvents(tokenHash: String, now: Int64, after cursor: Int64, through end: Int64, limit: Int) async throws -> LearnerFeed? {
         let logger = logger
         return try await transaction(readOnly: true) { c in
             guard let root = try await Self.root(tokenHash: tokenHash, now: now, c, logger) else { return nil }
             let mapped = try await Self.attached(to: root, c, logger).mapped
-            return LearnerFeed(
-                learner: root, events: try await Self.events(of: root, mapped: mapped, after: cursor, c, logger),
-                feedEnd: try await Self.lastPosition(of: root, mapped: mapped, c, logger))
+            var events = [ProgressEvent]()
+            var last = cursor
+            try await Self.readFeed(of: root, mapped: mapped, after: cursor, limit: limit, c, logger) { row, position in
+                guard position <= end else { return false }
+                events.append(try EventColumns(row: row).event())
+                last = position
+                return true
+            }
+            return LearnerFeed(learner: root, events: events, last: last, feedEnd: try await Self.lastPosition(of: root, mapped: mapped, c, logger))
         }
     }
 

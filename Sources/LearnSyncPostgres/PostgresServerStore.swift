@@ -302,20 +302,4 @@ public final class PostgresServerStore: ServiceBackedStore {
             """
     }
 
-    /// Every event in `root`'s feed, in feed order.
-    static func events(of root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> [ProgressEvent] {
-        try await events(of: root, mapped: attached(to: root, c, logger).mapped, after: 0, c, logger)
-    }
-
-    /// `root`'s events after feed position `cursor`, in feed order.
-    static func events(
-        of root: LearnerID, mapped: [MappedFeed], after cursor: Int64, _ c: PostgresConnection, _ logger: Logger
-    ) async throws -> [ProgressEvent] {
-        var events = [ProgressEvent]()
-        try await readFeed(of: root, mapped: mapped, after: cursor, limit: .max, c, logger) { row, _ in
-            events.append(try EventColumns(row: row).event())
-            return true
-        }
-        return events
-    }
 }

@@ -24,8 +24,7 @@ public enum XAPIExport {
     ///   - homePage: the server's address (`http(s)://host[:port]`): the actor's account system
     ///     and the base of activity ids.
     public static func statements(of document: ExportDocument, catalog: Catalog, homePage: String) -> [XAPIStatement] {
-        let home = homePage.hasSuffix("/") ? String(homePage.dropLast()) : homePage
-        let builder = Builder(catalog: catalog, home: home, learner: document.learner.id)
+        let builder = Builder(catalog: catalog, homePage: homePage, learner: document.learner.id)
         var statements = document.events.map(builder.statement(for:))
         for report in document.progress {
             if let earned = report.certificate.earnedAt { statements.append(builder.certificate(report.progress.course, earnedAt: earned)) }
@@ -71,12 +70,20 @@ public enum XAPIExport {
     private static let verbs = "http://adlnet.gov/expapi/verbs/"
     private static let activities = "http://adlnet.gov/expapi/activities/"
 
-    private struct Builder {
+    /// Makes the statements of one learner, one at a time (a server streams an export's).
+    package struct Builder: Sendable {
         let catalog: Catalog
         let home: String
         let learner: LearnerID
 
-        func statement(for event: ProgressEvent) -> XAPIStatement {
+        package init(catalog: Catalog, homePage: String, learner: LearnerID) {
+            self.catalog = catalog
+            home = homePage.hasSuffix("/") ? String(homePage.dropLast()) : homePage
+            self.learner = learner
+        }
+
+        /// The statement of one event.
+        package func statement(for event: ProgressEvent) -> XAPIStatement {
             let course = catalog[event.course]
             var result: XAPIStatement.Result?
             let verb: String, object: XAPIStatement.Activity
@@ -124,7 +131,8 @@ public enum XAPIExport {
                 timestamp: timestamp(event.timestamp.physicalMilliseconds), version: "1.0.3")
         }
 
-        func certificate(_ course: CourseID, earnedAt: HLCTimestamp) -> XAPIStatement {
+        /// The statement of a certificate earned.
+        package func certificate(_ course: CourseID, earnedAt: HLCTimestamp) -> XAPIStatement {
             XAPIStatement(
                 id: uuid(name: "\(learner)|certificate|\(course)"), actor: actor, verb: verb("completed"), object: courseActivity(course),
                 result: XAPIStatement.Result(success: true, completion: true),

@@ -122,15 +122,18 @@ public func buildRouter(service: SyncService, configuration: ServerConfiguration
             try await service.changePassword(body, authorization: request.headers[.authorization], address: clientAddress(request, context, configuration)), status: .ok, for: request)
     }
     router.get("/v1/export") { request, _ -> Response in
+        let format: ExportWriter.Format
         switch request.uri.queryParameters.get("format") ?? "json" {
-        case "json":
-            return try jsonResponse(try await service.export(authorization: request.headers[.authorization]), status: .ok, for: request)
-        case "xapi":
-            let homePage = configuration.homePage(requestHost: request.head.authority)
-            return try jsonResponse(try await service.xapiExport(authorization: request.headers[.authorization], homePage: homePage), status: .ok, for: request)
-        default:
-            throw Problem(code: .invalidRequest, detail: "format must be json or xapi")
+        case "json": format = .json
+        case "xapi": format = .xapi(homePage: configuration.homePage(requestHost: request.head.authority))
+        default: throw Problem(code: .invalidRequest, detail: "format must be json or xapi")
         }
+        // The token is checked before the answer starts; the events stream after it.
+        let writer = try await service.exportWriter(authorization: request.headers[.authorization], format: format)
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody { body in
+            try await writer.write { data in try await body.write(ByteBuffer(bytes: data)) }
+            try await body.finish(nil)
+        })
     }
     return router
 }

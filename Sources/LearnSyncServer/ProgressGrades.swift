@@ -51,20 +51,18 @@ final class ProgressGrades: Sendable {
         return graded
     }
 
-    /// A whole feed graded.
-    static func grade(_ feed: LearnerFeed, catalog: Catalog, fingerprint: String) -> Graded {
-        var byCourse = [CourseID: [ProgressEvent]]()
-        for event in feed.events { byCourse[event.course, default: []].append(event) }
-        return Graded(
-            learner: feed.learner, fingerprint: fingerprint, feedEnd: feed.feedEnd,
-            courses: byCourse.mapValues { CourseProgress.rebuild(course: $0[0].course, catalog: catalog, from: $0) })
+    /// A whole feed graded, page by page (``FeedPages/grade(catalog:through:each:)``); nil when
+    /// the token does not authenticate.
+    static func grade(_ pages: FeedPages, catalog: Catalog, fingerprint: String) async throws -> Graded? {
+        guard let (feed, courses) = try await pages.grade(catalog: catalog) else { return nil }
+        return Graded(learner: feed.learner, fingerprint: fingerprint, feedEnd: feed.feedEnd, courses: courses)
     }
 
     /// The reports of `graded`: one per course of the catalog that holds any of its events, in
     /// catalog order (as ``CourseReport/grade(_:catalog:)``).
-    static func reports(_ graded: Graded, catalog: Catalog) -> [CourseReport] {
+    static func reports(_ courses: [CourseID: CourseProgress], catalog: Catalog) -> [CourseReport] {
         catalog.courses.compactMap { course in
-            graded.courses[course.id].map { CourseReport(progress: $0, certificate: $0.certificate(for: course)) }
+            courses[course.id].map { CourseReport(progress: $0, certificate: $0.certificate(for: course)) }
         }
     }
 }

@@ -76,7 +76,8 @@ extension SQLiteServerStore {
                 db, sql: "SELECT expiresAt FROM session WHERE learner IN (\(databaseQuestionMarks(count: members.count))) AND revoked = 0 AND expiresAt > ? ORDER BY expiresAt",
                 arguments: arguments)
             return LearnerRecord(
-                learner: root, username: row[0], createdAt: row[1], guests: guests, sessions: sessions, events: try Self.events(of: root, db))
+                learner: root, username: row[0], createdAt: row[1], guests: guests, sessions: sessions,
+                feedEnd: try Self.lastPosition(of: root, mapped: Self.attached(to: root, db).mapped, db))
         }
     }
 

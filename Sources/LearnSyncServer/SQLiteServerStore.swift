@@ -208,13 +208,19 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
-    public func learnerEvents(tokenHash: String, now: Int64, after cursor: Int64) async throws -> LearnerFeed? {
+    public func learnerEvents(tokenHash: String, now: Int64, after cursor: Int64, through end: Int64, limit: Int) async throws -> LearnerFeed? {
         try await writer.read { db in
             guard let root = try Self.root(tokenHash: tokenHash, now: now, db) else { return nil }
             let mapped = try Self.attached(to: root, db).mapped
-            return LearnerFeed(
-                learner: root, events: try Self.events(of: root, mapped: mapped, after: cursor, db),
-                feedEnd: try Self.lastPosition(of: root, mapped: mapped, db))
+            var events = [ProgressEvent]()
+            var last = cursor
+            try Self.readFeed(of: root, mapped: mapped, after: cursor, limit: limit, db) { row, position in
+                guard position <= end else { return false }
+                events.append(try Self.event(row, from: 1))
+                last = position
+                return true
+            }
+            return LearnerFeed(learner: root, events: events, last: last, feedEnd: try Self.lastPosition(of: root, mapped: mapped, db))
         }
     }
 
@@ -268,20 +274,6 @@ public final class SQLiteServerStore: ServerStore {
     }
 
     /// Every event in `root`'s feed, in feed order.
-    static func events(of root: LearnerID, _ db: Database) throws -> [ProgressEvent] {
-        try events(of: root, mapped: attached(to: root, db).mapped, after: 0, db)
-    }
-
-    /// `root`'s events after feed position `cursor`, in feed order.
-    static func events(of root: LearnerID, mapped: [MappedFeed], after cursor: Int64, _ db: Database) throws -> [ProgressEvent] {
-        var events = [ProgressEvent]()
-        try readFeed(of: root, mapped: mapped, after: cursor, limit: .max, db) { row, _ in
-            events.append(try Self.event(row, from: 1))
-            return true
-        }
-        return events
-    }
-
     /// Moves a guest's last-seen time to `now` (never back).
     private static func markSeen(_ guest: LearnerID, now: Int64, _ db: Database) throws {
         try db.execute(sql: "UPDATE learner SET lastSeenAt = max(lastSeenAt, ?) WHERE id = ?", arguments: [now, guest.rawValue])

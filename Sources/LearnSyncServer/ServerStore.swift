@@ -35,12 +35,16 @@ public struct LearnerFeed: Sendable {
     public var learner: LearnerID
     /// The events after the position asked for, in feed order.
     public var events: [ProgressEvent]
+    /// The position of the last of `events` (the position asked for when there is none): where
+    /// the next page starts.
+    public var last: Int64
     /// The feed's last position (0 when empty), attached guests' events included.
     public var feedEnd: Int64
 
-    public init(learner: LearnerID, events: [ProgressEvent], feedEnd: Int64) {
+    public init(learner: LearnerID, events: [ProgressEvent], last: Int64, feedEnd: Int64) {
         self.learner = learner
         self.events = events
+        self.last = last
         self.feedEnd = feedEnd
     }
 }
@@ -116,18 +120,19 @@ public struct LearnerRecord: Sendable {
     public var guests: [(id: LearnerID, createdAt: Int64)]
     /// Expiry times of the live sessions.
     public var sessions: [Int64]
-    public var events: [ProgressEvent]
+    /// The feed's last position when the record was read: an export holds the events up to it
+    /// (``ServerStore/learnerEvents(tokenHash:now:after:through:limit:)``).
+    public var feedEnd: Int64
 
     public init(
-        learner: LearnerID, username: String?, createdAt: Int64, guests: [(id: LearnerID, createdAt: Int64)], sessions: [Int64],
-        events: [ProgressEvent]
+        learner: LearnerID, username: String?, createdAt: Int64, guests: [(id: LearnerID, createdAt: Int64)], sessions: [Int64], feedEnd: Int64
     ) {
         self.learner = learner
         self.username = username
         self.createdAt = createdAt
         self.guests = guests
         self.sessions = sessions
-        self.events = events
+        self.feedEnd = feedEnd
     }
 }
 
@@ -223,11 +228,11 @@ public protocol ServerStore: Sendable {
         tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int, quota: Int64
     ) async throws -> FeedPage?
 
-    /// The events of the live session's learner (the account and its guests) after feed position
-    /// `cursor`, in feed order, with the feed's last position, read in one snapshot: for the
-    /// server's own grading, which folds only what is new since its last read. Nil when the
-    /// token is unknown, expired or revoked.
-    func learnerEvents(tokenHash: String, now: Int64, after cursor: Int64) async throws -> LearnerFeed?
+    /// A page of the live session's learner's feed (the account and its guests): the events
+    /// after feed position `cursor` and up to `end`, in feed order, `limit` at most, with the
+    /// feed's last position, read in one snapshot. For the server's own grading and exports,
+    /// which read a feed page by page. Nil when the token is unknown, expired or revoked.
+    func learnerEvents(tokenHash: String, now: Int64, after cursor: Int64, through end: Int64, limit: Int) async throws -> LearnerFeed?
 
     // MARK: The data lifecycle (docs/PRIVACY.md)
 
@@ -247,8 +252,8 @@ public protocol ServerStore: Sendable {
     ///   its token (the account is not the guest's to erase).
     func erase(_ learner: LearnerID, now: Int64) async throws -> ErasureReceipt?
 
-    /// Everything held about the live session's learner; nil when the token is unknown, expired
-    /// or revoked.
+    /// Everything held about the live session's learner but its events, and where its feed ends;
+    /// nil when the token is unknown, expired or revoked.
     func record(tokenHash: String, now: Int64) async throws -> LearnerRecord?
 
     /// Replaces an account's password hash `oldHash` (the one the caller checked) with

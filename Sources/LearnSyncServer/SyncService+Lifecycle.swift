@@ -1,3 +1,4 @@
+import Foundation
 import LearnSyncModels
 public import LearnSyncProtocol
 
@@ -46,23 +47,32 @@ extension SyncService {
     }
 
     /// `GET /v1/export`: everything the server holds about the caller: the account and its
-    /// guests, live token expiries, every event, and the progress graded from them.
+    /// guests, live token expiries, every event, and the progress graded from them. Collected in
+    /// memory: the server's route streams the same answer (``exportWriter(authorization:format:)``).
     public func export(authorization: String?) async throws -> ExportDocument {
-        let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
-        let now = clock.millisecondsSince1970()
-        guard let record = try await store.record(tokenHash: tokenHash, now: now) else { throw try await refusal(forToken: tokenHash) }
-        return ExportDocument(
-            source: .server, exportedAt: now,
-            learner: .init(id: record.learner, username: record.username, createdAt: record.createdAt),
-            guests: record.guests.map { .init(id: $0.id, createdAt: $0.createdAt) }, sessions: record.sessions, events: record.events,
-            progress: CourseReport.grade(record.events, catalog: catalog))
+        try await collect(try await exportWriter(authorization: authorization, format: .json))
     }
 
     /// `GET /v1/export?format=xapi`: the export as xAPI 1.0.3 statements, with `homePage` as the
     /// actor's account system and the base of activity ids.
     public func xapiExport(authorization: String?, homePage: String) async throws -> XAPIStatementResult {
-        let document = try await export(authorization: authorization)
-        return XAPIStatementResult(statements: XAPIExport.statements(of: document, catalog: catalog, homePage: homePage))
+        try await collect(try await exportWriter(authorization: authorization, format: .xapi(homePage: homePage)))
+    }
+
+    /// The export of the caller, its token checked and its record read, ready to be written.
+    /// - Throws: `Problem` `unauthorized` or `learner-erased`.
+    package func exportWriter(authorization: String?, format: ExportWriter.Format) async throws -> ExportWriter {
+        let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
+        let now = clock.millisecondsSince1970()
+        guard let record = try await store.record(tokenHash: tokenHash, now: now) else { throw try await refusal(forToken: tokenHash) }
+        return ExportWriter(
+            record: record, pages: FeedPages(store: store, tokenHash: tokenHash, now: now), catalog: catalog, exportedAt: now, format: format)
+    }
+
+    private func collect<T: WireCodable>(_ writer: ExportWriter) async throws -> T {
+        var data = Data()
+        try await writer.write { data += $0 }
+        return try WireCoding.decode(T.self, from: data)
     }
 
     /// Deletes unattached guests that neither registered nor synced for `guestRetention`

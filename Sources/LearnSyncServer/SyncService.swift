@@ -93,24 +93,20 @@ public struct SyncService: Sendable {
         let now = clock.millisecondsSince1970()
         let current = catalogs.current
         let kept = grades.kept(for: tokenHash, fingerprint: current.fingerprint)
-        guard var feed = try await store.learnerEvents(tokenHash: tokenHash, now: now, after: kept?.feedEnd ?? 0) else {
-            throw try await refusal(forToken: tokenHash)
-        }
-        let graded: ProgressGrades.Graded
-        if let kept, let advanced = ProgressGrades.advance(kept, by: feed, catalog: current.catalog) {
-            graded = advanced
-        } else {
-            if kept != nil {
-                // A reset, or a feed that went back: the whole feed, read again.
-                guard let whole = try await store.learnerEvents(tokenHash: tokenHash, now: now, after: 0) else {
-                    throw try await refusal(forToken: tokenHash)
-                }
-                feed = whole
+        var graded: ProgressGrades.Graded?
+        if let kept {
+            guard let feed = try await store.learnerEvents(tokenHash: tokenHash, now: now, after: kept.feedEnd, through: .max, limit: .max) else {
+                throw try await refusal(forToken: tokenHash)
             }
-            graded = ProgressGrades.grade(feed, catalog: current.catalog, fingerprint: current.fingerprint)
+            // nil for a reset, or a feed that went back: the whole feed is graded again.
+            graded = ProgressGrades.advance(kept, by: feed, catalog: current.catalog)
         }
+        if graded == nil {
+            graded = try await ProgressGrades.grade(FeedPages(store: store, tokenHash: tokenHash, now: now), catalog: current.catalog, fingerprint: current.fingerprint)
+        }
+        guard let graded else { throw try await refusal(forToken: tokenHash) }
         grades.keep(graded, for: tokenHash)
-        return ProgressResponse(learner: feed.learner, catalog: current.fingerprint, courses: ProgressGrades.reports(graded, catalog: current.catalog))
+        return ProgressResponse(learner: graded.learner, catalog: current.fingerprint, courses: ProgressGrades.reports(graded.courses, catalog: current.catalog))
     }
 
     /// `POST /v1/guests`: registers a guest (or re-registers it with the same secret) and

@@ -41,7 +41,7 @@ import Testing
             }
             for caller in [token, token] {
                 let answer = try await service.progress(authorization: "Bearer \(caller)")
-                let whole = try #require(try await store.learnerEvents(tokenHash: Credentials.hash(caller), now: 1_767_225_700_000, after: 0))
+                let whole = try #require(try await store.learnerEvents(tokenHash: Credentials.hash(caller), now: 1_767_225_700_000, after: 0, through: .max, limit: .max))
                 #expect(answer.courses == CourseReport.grade(whole.events, catalog: catalog), "seed \(seed), after \(pushed) events")
                 checks += 1
             }
