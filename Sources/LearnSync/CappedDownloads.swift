@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import LearnSyncModels
 import Synchronization
 
 /// The delegate of ``URLSessionTransport``'s session: it gathers each answer's bytes and cancels
@@ -14,6 +15,12 @@ final class CappedDownloads: NSObject, URLSessionDataDelegate, Sendable {
         var data = Data()
         var response: URLResponse?
         var tooLarge = false
+        /// Where a successful answer's body goes instead of `data` (a download to a file), and
+        /// the bytes written there.
+        var file: URL?
+        var sink: FileHandle?
+        var written = 0
+        var failure: (any Error)?
         var continuation: CheckedContinuation<(Data, URLResponse), any Error>
     }
 
@@ -22,10 +29,21 @@ final class CappedDownloads: NSObject, URLSessionDataDelegate, Sendable {
     /// Runs `request` on `session` (whose delegate this is) and returns its answer, or throws
     /// `URLError(.dataLengthExceedsMaximum)` once the answer passes `cap` bytes.
     func data(for request: URLRequest, cap: Int, on session: URLSession) async throws -> (Data, URLResponse) {
+        try await run(request, cap: cap, file: nil, on: session)
+    }
+
+    /// Runs `request` on `session` and writes a successful (2xx) answer's body to `file` (created
+    /// 0600, or replaced) as it arrives; an answer of another status is returned in memory. Throws
+    /// `URLError(.dataLengthExceedsMaximum)` once the answer passes `cap` bytes.
+    func download(_ request: URLRequest, to file: URL, cap: Int, on session: URLSession) async throws -> (Data, URLResponse) {
+        try await run(request, cap: cap, file: file, on: session)
+    }
+
+    private func run(_ request: URLRequest, cap: Int, file: URL?, on session: URLSession) async throws -> (Data, URLResponse) {
         let task = session.dataTask(with: request)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                downloads.withLock { $0[task.taskIdentifier] = Download(cap: cap, continuation: continuation) }
+                downloads.withLock { $0[task.taskIdentifier] = Download(cap: cap, file: file, continuation: continuation) }
                 task.resume()
             }
         } onCancel: {
@@ -37,8 +55,22 @@ final class CappedDownloads: NSObject, URLSessionDataDelegate, Sendable {
         _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
         completionHandler: @escaping (URLSession.ResponseDisposition) -> Void
     ) {
-        downloads.withLock { $0[dataTask.taskIdentifier]?.response = response }
-        completionHandler(.allow)
+        let failed = downloads.withLock { downloads -> Bool in
+            let id = dataTask.taskIdentifier
+            downloads[id]?.response = response
+            guard let file = downloads[id]?.file, let status = (response as? HTTPURLResponse)?.statusCode, (200...299).contains(status) else {
+                return false
+            }
+            do {
+                try PrivateFile.replace(file.path, with: Data())
+                downloads[id]?.sink = try FileHandle(forWritingTo: file)
+                return false
+            } catch {
+                downloads[id]?.failure = error
+                return true
+            }
+        }
+        completionHandler(failed ? .cancel : .allow)
     }
 
     /// Follows no redirect: the request carries the learner's bearer token, which must reach the
@@ -55,22 +87,43 @@ final class CappedDownloads: NSObject, URLSessionDataDelegate, Sendable {
         // In place (`downloads[id]!.…`): a copy of the entry would copy the bytes gathered so
         // far on every chunk.
         let id = dataTask.taskIdentifier
-        let overCap = downloads.withLock { downloads -> Bool in
-            guard let (cap, gathered, tooLarge) = downloads[id].map({ ($0.cap, $0.data.count, $0.tooLarge) }), !tooLarge else { return false }
-            if gathered + data.count > cap {
+        let stop = downloads.withLock { downloads -> Bool in
+            guard let download = downloads[id], !download.tooLarge, download.failure == nil else { return false }
+            if download.written + download.data.count + data.count > download.cap {
                 downloads[id]!.tooLarge = true
                 downloads[id]!.data = Data()
                 return true
             }
-            downloads[id]!.data.append(data)
+            if let sink = download.sink {
+                do {
+                    try sink.write(contentsOf: data)
+                    downloads[id]!.written += data.count
+                } catch {
+                    downloads[id]!.failure = error
+                    return true
+                }
+            } else {
+                downloads[id]!.data.append(data)
+            }
             return false
         }
-        if overCap { dataTask.cancel() }
+        if stop { dataTask.cancel() }
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
         guard let download = downloads.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) else { return }
-        if download.tooLarge {
+        if let sink = download.sink {
+            do {
+                try sink.synchronize()
+                try sink.close()
+            } catch {
+                download.continuation.resume(throwing: error)
+                return
+            }
+        }
+        if let failure = download.failure {
+            download.continuation.resume(throwing: failure)
+        } else if download.tooLarge {
             download.continuation.resume(throwing: URLError(.dataLengthExceedsMaximum))
         } else if let error {
             download.continuation.resume(throwing: error)

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import LearnSyncModels
 public import LearnSyncProtocol
 import LearnSyncStorage
@@ -90,6 +90,27 @@ extension LearnSyncClient {
         try await serverExport(format: "xapi")
     }
 
+    /// Writes everything the server holds about the learner to `file` as the answer arrives,
+    /// never holding it in memory: for a learner whose export is larger than ``serverExport()``
+    /// takes (``URLSessionTransport/maxAnswerBytes``, 64 MiB). JSON is an ``ExportDocument``,
+    /// xAPI an ``XAPIStatementResult``. The file is created mode 0600, and only once the whole
+    /// answer arrived (it is written beside it first): a cut answer leaves no file behind.
+    /// - Parameter cap: the most bytes to accept (4 GiB).
+    /// - Throws: ``SyncError``.
+    public func serverExport(_ format: ExportFormat, to file: URL, cap: Int = 4 << 30) async throws {
+        let transport = try requireTransport()
+        let partial = file.appendingPathExtension("partial")
+        defer { try? FileManager.default.removeItem(at: partial) }
+        try await startingOverIfErased {
+            try await request(transport) { token in
+                try await download(transport, path: "/v1/export?format=\(format.rawValue)", token: token, to: partial, cap: cap)
+            }
+        }
+        guard rename(partial.path, file.path) == 0 else {
+            throw SyncError(.refused, "the export could not be written to \(file.path)")
+        }
+    }
+
     private func serverExport<Answer: WireCodable>(format: String) async throws -> Answer {
         let transport = try requireTransport()
         return try await startingOverIfErased {
@@ -99,4 +120,12 @@ extension LearnSyncClient {
 
     /// The last notice about the learner's data (erased, or a guest expired on the server).
     public func notice() async throws -> DeviceNotice? { try await store.notice() }
+}
+
+/// The forms of a server export (`GET /v1/export?format=`).
+public enum ExportFormat: String, Sendable, CaseIterable {
+    /// An ``ExportDocument``: the learner, every event and the merged progress.
+    case json
+    /// An ``XAPIStatementResult``: xAPI 1.0.3 statements.
+    case xapi
 }

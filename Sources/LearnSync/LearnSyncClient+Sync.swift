@@ -270,34 +270,51 @@ extension LearnSyncClient {
         if let token { headers["Authorization"] = "Bearer \(token)" }
         let request = TransportRequest(method: method, path: path, headers: headers, body: body ?? Data())
         let response = try await deliver(request, gzipped: gzipped, over: transport)
-        guard (200...299).contains(response.status) else {
-            let problem = try? WireCoding.decode(Problem.self, from: response.body)
-            let detail = problem?.detail ?? "HTTP \(response.status)"
-            if problem?.knownCode == .learnerErased {
-                throw SyncError(
-                    .learnerErased,
-                    "this learner's data was erased from the server (\(detail)); this device removed its copy too and is a new guest now",
-                    problem: problem)
-            }
-            if problem?.knownCode == .guestAttached {
-                throw SyncError(
-                    .guestAttachedElsewhere,
-                    "this device's guest progress was attached to an account by an earlier sign-in whose answer was lost: sign in to that account, or sign out with force to start over as a new guest",
-                    problem: problem)
-            }
-            let retryAfter = response.header("Retry-After").flatMap(Int.init).map { Duration.seconds($0) }
-                ?? problem?.retryAfter.map { Duration.seconds($0) }
-            switch response.status {
-            case 401: throw SyncError(.unauthorized, "the server refused the credentials: \(detail)", problem: problem)
-            case 429: throw SyncError(.rateLimited, "the server asks to wait: \(detail)", problem: problem, retryAfter: retryAfter)
-            case 500...: throw SyncError(.unreachable, "the server could not answer: \(detail)", problem: problem, retryAfter: retryAfter)
-            default: throw SyncError(.refused, "the server refused the request: \(detail)", problem: problem)
-            }
-        }
+        guard (200...299).contains(response.status) else { throw Self.refusal(response) }
         do throws(Problem) {
             return try WireCoding.decode(Answer.self, from: response.body)
         } catch {
             throw SyncError(.badAnswer, "the server's answer could not be read: \(error.detail)", problem: error)
+        }
+    }
+
+    /// Sends a `GET` and writes a successful answer to `file` as it arrives (``SyncTransport/download(_:to:cap:)``),
+    /// mapping every failure to ``SyncError``.
+    func download(_ transport: any SyncTransport, path: String, token: String?, to file: URL, cap: Int) async throws {
+        var headers = [String: String]()
+        if let token { headers["Authorization"] = "Bearer \(token)" }
+        let response: TransportResponse
+        do {
+            response = try await transport.download(TransportRequest(method: "GET", path: path, headers: headers, body: Data()), to: file, cap: cap)
+        } catch {
+            throw SyncError(.unreachable, "the server's answer did not arrive whole", cause: error)
+        }
+        guard (200...299).contains(response.status) else { throw Self.refusal(response) }
+    }
+
+    /// The error of an answer that is not a success.
+    private static func refusal(_ response: TransportResponse) -> SyncError {
+        let problem = try? WireCoding.decode(Problem.self, from: response.body)
+        let detail = problem?.detail ?? "HTTP \(response.status)"
+        if problem?.knownCode == .learnerErased {
+            return SyncError(
+                .learnerErased,
+                "this learner's data was erased from the server (\(detail)); this device removed its copy too and is a new guest now",
+                problem: problem)
+        }
+        if problem?.knownCode == .guestAttached {
+            return SyncError(
+                .guestAttachedElsewhere,
+                "this device's guest progress was attached to an account by an earlier sign-in whose answer was lost: sign in to that account, or sign out with force to start over as a new guest",
+                problem: problem)
+        }
+        let retryAfter = response.header("Retry-After").flatMap(Int.init).map { Duration.seconds($0) }
+            ?? problem?.retryAfter.map { Duration.seconds($0) }
+        switch response.status {
+        case 401: return SyncError(.unauthorized, "the server refused the credentials: \(detail)", problem: problem)
+        case 429: return SyncError(.rateLimited, "the server asks to wait: \(detail)", problem: problem, retryAfter: retryAfter)
+        case 500...: return SyncError(.unreachable, "the server could not answer: \(detail)", problem: problem, retryAfter: retryAfter)
+        default: return SyncError(.refused, "the server refused the request: \(detail)", problem: problem)
         }
     }
 

@@ -1,4 +1,8 @@
 public import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LearnSyncModels
 
 /// One HTTP exchange of the sync protocol, independent of the HTTP library.
 public struct TransportRequest: Sendable {
@@ -42,4 +46,23 @@ public struct TransportResponse: Sendable {
 /// HTTP answer, errors included, is returned as a ``TransportResponse``.
 public protocol SyncTransport: Sendable {
     func send(_ request: TransportRequest) async throws -> TransportResponse
+
+    /// Sends `request` and writes a successful (2xx) answer's body to `file` as it arrives, up to
+    /// `cap` bytes, instead of holding it: for answers larger than memory should hold (a server
+    /// export). The file is created mode 0600, or replaced. The response's body is empty for a
+    /// 2xx answer and the answer's own otherwise (a problem).
+    ///
+    /// The default sends with ``send(_:)`` and writes the body it returns.
+    func download(_ request: TransportRequest, to file: URL, cap: Int) async throws -> TransportResponse
+}
+
+extension SyncTransport {
+    public func download(_ request: TransportRequest, to file: URL, cap: Int) async throws -> TransportResponse {
+        var response = try await send(request)
+        guard (200...299).contains(response.status) else { return response }
+        guard response.body.count <= cap else { throw URLError(.dataLengthExceedsMaximum) }
+        try PrivateFile.replace(file.path, with: response.body)
+        response.body = Data()
+        return response
+    }
 }

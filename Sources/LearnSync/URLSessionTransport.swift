@@ -44,17 +44,32 @@ public struct URLSessionTransport: SyncTransport {
     }()
 
     public func send(_ request: TransportRequest) async throws -> TransportResponse {
+        let (data, response) = try await Self.downloads.data(for: urlRequest(request), cap: maxAnswerBytes, on: Self.session)
+        return try Self.transportResponse(data, response)
+    }
+
+    private func urlRequest(_ request: TransportRequest) -> URLRequest {
         var urlRequest = URLRequest(url: url(for: request.path), timeoutInterval: timeout)
         urlRequest.httpMethod = request.method
         urlRequest.httpBody = request.body
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await Self.downloads.data(for: urlRequest, cap: maxAnswerBytes, on: Self.session)
+        return urlRequest
+    }
+
+    private static func transportResponse(_ data: Data, _ response: URLResponse) throws -> TransportResponse {
         guard let http = response as? HTTPURLResponse else {
             throw URLError(.badServerResponse)
         }
         var headers = [String: String]()
         for case let (name as String, value as String) in http.allHeaderFields { headers[name] = value }
         return TransportResponse(status: http.statusCode, body: data, headers: headers)
+    }
+
+    /// Writes a successful answer to `file` as it arrives, through the same session and cap
+    /// handling as ``send(_:)``.
+    public func download(_ request: TransportRequest, to file: URL, cap: Int) async throws -> TransportResponse {
+        let (data, response) = try await Self.downloads.download(urlRequest(request), to: file, cap: cap, on: Self.session)
+        return try Self.transportResponse(data, response)
     }
 
     /// The base URL with `path` appended, keeping a query (`/v1/export?format=xapi`) a query.

@@ -69,6 +69,13 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let client = try await device.client()
+        if from == .server, let output {
+            // Streamed to the file as it arrives: a long log's export need not fit in memory.
+            try await client.serverExport(format == .json ? .json : .xapi, to: URL(fileURLWithPath: output))
+            let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+            print("wrote \(size) bytes to \(output)")
+            return
+        }
         let data: Data
         switch (from, format) {
         case (.server, .json): data = try Output.json(try await client.serverExport())
