@@ -60,6 +60,7 @@ await steps("postgres") { try await PostgresWorkloads(catalog: catalog, folder: 
 await step("small syncs without HTTP") { try await load.smallSyncsWithoutHTTP() }
 await step("password guessing") { try await GuessingWorkload(catalog: catalog, folder: folder, quick: quick).syncLatencyUnderGuessing() }
 await step("memory") { try await load.memory() }
+await steps("export memory") { try await ExportWorkload(catalog: catalog, folder: folder, quick: quick).rows() }
 rows.append(Row(
     workload: "peak memory of this benchmark process", measure: "RSS", value: String(format: "%.0f MB", Double(Measure.peakRSS()) / 1e6),
     baseline: "-", ratio: "-", target: "-", met: nil))
