@@ -71,7 +71,6 @@ extension PostgresServerStore {
                 : Set(try await c.rows(
                     "SELECT learner FROM tombstone WHERE reason = 'erased' AND learner = ANY(\(strangers))", as: String.self, logger: logger))
             var position = MappedFeed.lastPosition(own: head.ownLastPosition, mapped: attached.mapped)
-            try SyncRules.checkQuota(feedEnd: position, adding: events.count, quota: quota)
             var rows: [(position: Int64, columns: EventColumns, sentHLC: Int64?)] = []
             var highest: Int64 = 0
             for event in events {
@@ -91,6 +90,7 @@ extension PostgresServerStore {
                 rules.stored(event, at: time, position: position)
                 highest = max(highest, columns.seq)
             }
+            try SyncRules.checkQuota(feedEnd: position, quota: quota)
             try await Self.insert(
                 rows, root: root, raising: highest > head.storedLastSeq ? (replica, highest) : nil, c, logger)
             // The root's lock is held: no other transaction adds to its feed, which ends at the

@@ -99,24 +99,27 @@ struct PasswordAttempts: Sendable {
     }
 
     /// Runs `check` (which returns whether the password was right) as one attempt of `username`
-    /// from `address`, reserved before it runs.
+    /// from `address`, reserved before it runs; `check` is told whether the address is one the
+    /// username signed in from. A check that gives no answer (bcrypt busy) counts as no failure.
     /// - Throws: `Problem` `rate-limited` with `retryAfter` when a key must wait.
-    func attempt(username: String, address: String, now: @Sendable () -> Int64, _ check: () async throws -> Bool) async throws -> Bool {
+    func attempt(username: String, address: String, now: @Sendable () -> Int64, _ check: (_ known: Bool) async throws -> Bool) async throws -> Bool {
         let start = now()
         var throttles = [(pairs, username + "\u{0}" + address), (addresses, address)]
-        if !known.contains(username, address, now: start) { throttles.insert((usernames, username), at: 0) }
+        let isKnown = known.contains(username, address, now: start)
+        if !isKnown { throttles.insert((usernames, username), at: 0) }
         for (index, (throttle, key)) in throttles.enumerated() {
             guard let wait = throttle.begin(key, now: start) else { continue }
             for (begun, key) in throttles[..<index] { begun.end(key, failed: false, now: start, forgetOnSuccess: false) }
             throw Self.limited(wait)
         }
-        var right = false
+        var answer: Bool?
         defer {
             let end = now()
-            for (throttle, key) in throttles { throttle.end(key, failed: !right, now: end, forgetOnSuccess: throttle !== addresses) }
-            if right { known.insert(username, address, now: end) }
+            for (throttle, key) in throttles { throttle.end(key, failed: answer == false, now: end, forgetOnSuccess: throttle !== addresses) }
+            if answer == true { known.insert(username, address, now: end) }
         }
-        right = try await check()
+        let right = try await check(isKnown)
+        answer = right
         return right
     }
 
@@ -138,7 +141,7 @@ struct PasswordAttempts: Sendable {
     }
 
     static func limited(_ seconds: Int) -> Problem {
-        Problem(code: .rateLimited, detail: "too many attempts; try again in \(seconds) seconds", retryAfter: seconds)
+        Problem(code: .rateLimited, detail: "too many attempts; try again in \(seconds) second\(seconds == 1 ? "" : "s")", retryAfter: seconds)
     }
 }
 

@@ -4,6 +4,7 @@ public import Hummingbird
 import LearnSyncProtocol
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Turns every error into an RFC 9457 problem answer (`application/problem+json`), logs the
 /// request's outcome without tokens, passwords or bodies, and names the request in an
@@ -53,6 +54,10 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         switch error {
         case let problem as Problem:
             return problem
+        case is HTTPParserError:
+            // The body ended before its Content-Length (or its chunks) did, or did not parse: the
+            // client's fault, never the server's.
+            return Problem(code: .invalidRequest, detail: "the request's body ended early or is not valid HTTP")
         case is NIOTooManyBytesError:
             // A body sent without Content-Length (chunked) that grew past the limit while read.
             return Problem(code: .bodyTooLarge, detail: "the body must be at most \(ProtocolLimits.maxBodyBytes) bytes")

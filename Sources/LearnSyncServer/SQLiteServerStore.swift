@@ -189,12 +189,13 @@ public final class SQLiteServerStore: ServerStore {
             let root = head.root
             if head.guestSeenLongBefore(now) { try Self.markSeen(root, now: now, db) }
             let attached = try Self.attached(to: root, db)
-            let feedEnd = MappedFeed.lastPosition(own: head.ownLastPosition, mapped: attached.mapped)
-            try SyncRules.checkQuota(feedEnd: feedEnd, adding: events.count, quota: quota)
             var push = PushWriter(
                 root: root, replica: replica, storedLastSeq: head.storedLastSeq, members: attached.members(of: root),
-                rules: head.rules(replica: replica, lastSeq: lastSeq, now: now), position: feedEnd + 1)
+                rules: head.rules(replica: replica, lastSeq: lastSeq, now: now),
+                position: MappedFeed.lastPosition(own: head.ownLastPosition, mapped: attached.mapped) + 1)
             try push.store(events, db)
+            // Past the quota, the job throws and its statements are rolled back (`GroupCommit`).
+            try SyncRules.checkQuota(feedEnd: push.position - 1, quota: quota)
             // A replica's owner is recorded once; its counter is the log's (`SyncHead`).
             if head.replicaOwner == nil {
                 var binding = try db.cachedStatement(sql: "INSERT INTO replica (id, owner) VALUES (?, ?) ON CONFLICT (id) DO NOTHING")

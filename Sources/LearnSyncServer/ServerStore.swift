@@ -220,8 +220,8 @@ public protocol ServerStore: Sendable {
     /// later one of the request; an event more than a minute ahead of `now` is stored at `now`
     /// and listed as retimed; `renewReplica` is set when the server holds a higher counter for
     /// the replica than `lastSeq`, or refused an event as a replica conflict.
-    /// A push that could take the learner's feed past `quota` events is refused whole
-    /// (`SyncRules.checkQuota`).
+    /// A push whose new events would take the learner's feed past `quota` events is refused
+    /// whole, nothing stored (`SyncRules.checkQuota`); re-sent events count for nothing.
     /// - Returns: nil, with nothing stored, when the token is unknown, expired or revoked.
     /// - Throws: `Problem` `quota-exceeded`, with nothing stored.
     func sync(

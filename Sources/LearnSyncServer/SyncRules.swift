@@ -30,12 +30,13 @@ package struct SyncRules {
         horizon = HLCTimestamp(physicalMilliseconds: now + ProtocolLimits.maxClockAheadMilliseconds)
     }
 
-    /// Refuses a push of `count` events to a feed whose last position is `feedEnd` when they
-    /// could take it past `quota` events (every new event takes the next position; re-sent ones
-    /// take none, but are counted here: the check comes before anything is stored).
-    /// - Throws: `Problem` `quota-exceeded`, before anything is stored.
-    package static func checkQuota(feedEnd: Int64, adding count: Int, quota: Int64) throws(Problem) {
-        guard feedEnd > quota - Int64(count) else { return }
+    /// Refuses a push that took the learner's feed past `quota` events: `feedEnd` is the feed's
+    /// last position once the push's new events are given theirs (each takes the next; a re-sent
+    /// event takes none, so re-sending stored events is never refused). The store rolls the push
+    /// back.
+    /// - Throws: `Problem` `quota-exceeded`.
+    package static func checkQuota(feedEnd: Int64, quota: Int64) throws(Problem) {
+        guard feedEnd > quota else { return }
         throw Problem(code: .quotaExceeded, detail: "a learner stores at most \(quota) events on this server; nothing of this push was stored")
     }
 

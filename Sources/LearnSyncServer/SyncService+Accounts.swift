@@ -23,6 +23,8 @@ extension SyncService {
             }
         }
         try check(outcome)
+        // The address the account was made from is its owner's.
+        attempts.known.insert(request.username, address, now: clock.millisecondsSince1970())
         return SessionResponse(learner: account, token: token, expiresAt: session.expiresAt, guestExpired: outcome == .restarted ? true : nil)
     }
 
@@ -57,8 +59,8 @@ extension SyncService {
         let clock = clock
         let right: Bool
         do {
-            right = try await attempts.attempt(username: username, address: address, now: { clock.millisecondsSince1970() }) {
-                try await hasher.verify(password, hash: hash, decoy: decoyHash)
+            right = try await attempts.attempt(username: username, address: address, now: { clock.millisecondsSince1970() }) { known in
+                try await hasher.verify(password, hash: hash, decoy: decoyHash, priority: known)
             }
         } catch let problem as Problem where problem.knownCode == .rateLimited {
             metrics.throttledAttempt()
@@ -72,6 +74,10 @@ extension SyncService {
 
     static let wrongPassword = Problem(code: .unauthorized, detail: "wrong username or password")
 
+    /// The password was right when checked, but another change replaced it before this request's
+    /// transaction (a race with a password change).
+    static let passwordChangedMeanwhile = Problem(code: .unauthorized, detail: "the password changed meanwhile: sign in with the new one")
+
     private func claim(_ proof: GuestProof?) -> GuestClaim? {
         proof.map { GuestClaim(learner: $0.learner, secretHash: Credentials.hash($0.secret)) }
     }
@@ -84,7 +90,7 @@ extension SyncService {
         case .wrongGuestSecret: throw Problem(code: .forbidden, detail: "the guest's device secret does not match")
         case .erased: throw Self.erasedGuest
         case .restarted: return
-        case .passwordChanged: throw Self.wrongPassword
+        case .passwordChanged: throw Self.passwordChangedMeanwhile
         }
     }
 }

@@ -42,7 +42,9 @@ extension SyncService {
         let hash = try await hasher.hash(request.newPassword)
         let (token, session) = newSession()
         // Checked against `oldHash`: a change that came first since makes this password wrong.
-        guard try await store.setPassword(learner, from: oldHash, to: hash, session: session) else { throw Self.wrongPassword }
+        guard try await store.setPassword(learner, from: oldHash, to: hash, session: session) else {
+            throw Self.passwordChangedMeanwhile
+        }
         return SessionResponse(learner: learner, token: token, expiresAt: session.expiresAt)
     }
 

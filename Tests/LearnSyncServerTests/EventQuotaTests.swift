@@ -30,6 +30,14 @@ import Testing
         let fitting = try await service.sync(
             SyncRequest(replica: factory.replica, lastSeq: 5, cursor: 3, events: Array(more.prefix(2))), authorization: "Bearer \(token)")
         #expect(fitting.rejected.isEmpty)
+        // At the quota, re-sending stored events (an answer was lost) is still acknowledged.
+        let again = try await service.sync(
+            SyncRequest(replica: factory.replica, lastSeq: 5, cursor: 0, events: first + more.prefix(2)), authorization: "Bearer \(token)")
+        #expect(again.rejected.isEmpty)
+        await #expect { _ = try await service.sync(
+            SyncRequest(replica: factory.replica, lastSeq: 6, cursor: 5, events: Array(more.suffix(1))), authorization: "Bearer \(token)") } throws: {
+            ($0 as? Problem)?.knownCode == .quotaExceeded
+        }
 
         // An account's guests count with it: attached, the feed holds 5, and one more is refused.
         let account = try await service.signUp(

@@ -121,6 +121,37 @@ import Testing
         #expect(outcomes.filter { $0 == "unauthorized" }.count >= 3, "\(outcomes)")
     }
 
+    /// A flood that fills bcrypt's queue keeps the owner out of nothing: from the address it
+    /// signed up from, its check waits ahead of the queue instead of being refused "busy", and
+    /// the flood's "busy" answers count as no failure of anyone's.
+    @Test func aFloodOfChecksDoesNotCrowdOutTheOwner() async throws {
+        let service = SyncService(
+            store: try SQLiteServerStore(), catalog: try SampleCatalog.load(), passwordCost: 10, passwordConcurrency: 1, passwordQueue: 0)
+        let owner = CredentialsRequest(username: "owner", password: "a long password", guest: nil)
+        _ = try await service.signUp(owner, address: "203.0.113.7")
+        let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<16 {
+                group.addTask {
+                    do {
+                        _ = try await service.signIn(CredentialsRequest(username: "nobody-\(index)", password: "a long password", guest: nil), address: "10.0.0.\(index)")
+                        return "ok"
+                    } catch let problem as Problem {
+                        return problem.detail.contains("busy") ? "busy" : problem.code
+                    }
+                }
+            }
+            for _ in 0..<3 {
+                group.addTask {
+                    _ = try await service.signIn(owner, address: "203.0.113.7")
+                    return "owner"
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == "owner" }.count == 3, "\(outcomes)")
+        #expect(outcomes.contains("busy"), "the flood filled the queue: \(outcomes)")
+    }
+
     @Test func onePasswordRuleHoldsByteForByte() async throws {
         let server = try TestServer()
         try await server.test { client in

@@ -52,7 +52,29 @@ import Glibc
             }
         }
 
+        /// Closes the sending side and reads what comes back until the server closes.
+        func finishAndRead() -> String {
+            shutdown(socket, Int32(SHUT_WR))
+            var answer = [UInt8](), buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let count = recv(socket, &buffer, buffer.count, 0)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { return String(decoding: answer, as: UTF8.self) }
+                answer += buffer[..<count]
+            }
+        }
+
         deinit { close(socket) }
+    }
+
+    /// A body that ends before its Content-Length is the client's fault: 400, never 500.
+    @Test func aBodyCutShortIsABadRequest() async throws {
+        let server = try await Self.start(NSTemporaryDirectory())
+        defer { Task { await server.stop() } }
+        let connection = try RawConnection(port: server.url.port!)
+        connection.send("POST /v1/guests HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+        let answer = try await onOwnThread { connection.finishAndRead() }
+        #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer.prefix(200))")
     }
 
     static func start(_ folder: String, bodyTimeout: Duration = .milliseconds(400)) async throws -> EmbeddedServer {
