@@ -40,8 +40,8 @@ extension LearnSyncClient {
     ///     no account (it is lost to this learner).
     ///   - everywhere: revoke every token of the account, so every device must sign in again
     ///     (they keep what they hold); this one signs out as well.
-    /// - Throws: ``SyncError`` `notSynced` when events are pending, the sync failed and `force`
-    ///   is false; `guestNotClaimed` when the device's guest has progress and `force` is false;
+    /// - Throws: ``SyncError`` `notSynced` when events exist on this device only (pending after the
+    ///   sync, or held back or refused by the server) and `force` is false; `guestNotClaimed` when the device's guest has progress and `force` is false;
     ///   any failure to revoke with `everywhere`. Nothing is removed then. `StorageError`
     ///   `busy` when another connection reading the device file keeps old copies of the data in
     ///   it: the data is gone from the store, and signing out again clears the file.
@@ -63,6 +63,7 @@ extension LearnSyncClient {
                     throw SyncError(.notSynced, "pending events could not be synced; sign out with force to drop them", cause: error)
                 }
             }
+            try await refuseIfUnstored(force: force)
             if try store.token() != nil {
                 let signOut = { (token: String?) async throws -> SignOutResponse in
                     try await self.exchange(transport, path: "/v1/signout", body: SignOutRequest(everywhere: everywhere ? true : nil), token: token)
@@ -75,10 +76,22 @@ extension LearnSyncClient {
                     _ = try? await request(transport, signOut)
                 }
             }
-        } else if try await store.pendingCount() > 0, !force {
-            throw SyncError(.notSynced, "events are pending and no server is configured; sign out with force to drop them")
+        } else {
+            try await refuseIfUnstored(force: force)
         }
         try await store.wipe()
+    }
+
+    /// Refuses to sign out, unless `force`, while events exist on this device only: pending, or
+    /// held back or refused by the server (held ones wait for a catalog the server does not have
+    /// yet; signing out would lose them everywhere).
+    private func refuseIfUnstored(force: Bool) async throws {
+        guard !force else { return }
+        let unstored = try await store.unstoredCount()
+        guard unstored > 0 else { return }
+        throw SyncError(
+            .notSynced,
+            "\(unstored) event\(unstored == 1 ? " is" : "s are") on this device only (not yet synced, or held back or refused by the server: see rejectedEvents()); sign out with force to drop them")
     }
 
     private func authenticate(path: String, username: String, password: String) async throws -> LearnerID {

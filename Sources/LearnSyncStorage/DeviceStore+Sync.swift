@@ -215,6 +215,15 @@ extension DeviceStore {
         try await read { db in try Outbox.count(db) }
     }
 
+    /// How many events no server holds: those waiting in the outbox, and those a server held
+    /// back (its catalog does not know their item yet) or refused. They exist on this device only.
+    package func unstoredCount() async throws -> Int {
+        try await read { db in
+            try Outbox.count(db) + (Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM event WHERE pending IN (\(EventState.held.rawValue), \(EventState.refused.rawValue))") ?? 0)
+        }
+    }
+
     /// Puts every event of the log back into the outbox but the held and refused ones (a server
     /// that holds none of them); returns how many went back.
     @discardableResult

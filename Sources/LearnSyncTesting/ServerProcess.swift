@@ -43,6 +43,15 @@ public struct ServerProcess: Sendable {
         return URL(string: String(log[range].dropFirst("metrics at ".count)))
     }
 
+    /// The metrics address, waited for up to 5 s after the process listens.
+    public func waitForMetricsURL() async throws -> URL? {
+        for _ in 0..<100 {
+            if let metricsURL { return metricsURL }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
     /// Stops the process gracefully (SIGTERM) and waits for it.
     public func stop() {
         child.terminate()

@@ -99,21 +99,25 @@ import Testing
         }
     }
 
+    /// A sign-in for an unknown username from address `10.0.0.<index>`: "busy" when bcrypt's
+    /// queue refused it, else the problem's code.
+    static func strangersSignIn(_ service: SyncService, _ index: Int) async -> String {
+        do {
+            _ = try await service.signIn(CredentialsRequest(username: "nobody-\(index)", password: "a long password", guest: nil), address: "10.0.0.\(index)")
+            return "ok"
+        } catch let problem as Problem {
+            return problem.detail.contains("busy") ? "busy" : problem.code
+        } catch {
+            return "error"
+        }
+    }
+
     @Test func bcryptIsBoundedAndRefusesBeyondItsQueue() async throws {
         let service = SyncService(
             store: try SQLiteServerStore(), catalog: try SampleCatalog.load(), passwordCost: 10, passwordConcurrency: 1, passwordQueue: 2)
         let outcomes = await withTaskGroup(of: String.self) { group in
             for index in 0..<12 {
-                group.addTask {
-                    do {
-                        _ = try await service.signIn(CredentialsRequest(username: "nobody-\(index)", password: "a long password", guest: nil), address: "10.0.0.\(index)")
-                        return "ok"
-                    } catch let problem as Problem {
-                        return problem.detail.contains("busy") ? "busy" : problem.code
-                    } catch {
-                        return "error"
-                    }
-                }
+                group.addTask { await Self.strangersSignIn(service, index) }
             }
             return await group.reduce(into: [String]()) { $0.append($1) }
         }
@@ -131,14 +135,7 @@ import Testing
         _ = try await service.signUp(owner, address: "203.0.113.7")
         let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
             for index in 0..<16 {
-                group.addTask {
-                    do {
-                        _ = try await service.signIn(CredentialsRequest(username: "nobody-\(index)", password: "a long password", guest: nil), address: "10.0.0.\(index)")
-                        return "ok"
-                    } catch let problem as Problem {
-                        return problem.detail.contains("busy") ? "busy" : problem.code
-                    }
-                }
+                group.addTask { await Self.strangersSignIn(service, index) }
             }
             for _ in 0..<3 {
                 group.addTask {

@@ -56,11 +56,7 @@ import Glibc
             1, binary: try CLITests.builtExecutable(), database: folder.appendingPathComponent("server.sqlite").path, folder: folder,
             arguments: ["--metrics-port", "0", "--max-connections", "512"])[0]
         defer { server.stop() }
-        var metricsURL: URL?
-        for _ in 0..<100 where metricsURL == nil {
-            metricsURL = server.metricsURL
-            if metricsURL == nil { try await Task.sleep(for: .milliseconds(50)) }
-        }
+        let metricsURL = try await server.waitForMetricsURL()
         let metricsPort = try #require(metricsURL?.port)
         let device = try await LearnSyncClient(
             path: folder.appendingPathComponent("phone.sqlite").path, catalog: try SampleCatalog.load(), server: server.url)

@@ -17,11 +17,7 @@ import Testing
             1, binary: try CLITests.builtExecutable(), database: folder.appendingPathComponent("server.sqlite").path, folder: folder,
             arguments: ["--metrics-port", "0", "--log-level", "debug"])[0]
         defer { server.stop() }
-        var metricsURL: URL?
-        for _ in 0..<100 where metricsURL == nil {
-            metricsURL = server.metricsURL
-            if metricsURL == nil { try await Task.sleep(for: .milliseconds(50)) }
-        }
+        let metricsURL = try await server.waitForMetricsURL()
         let metrics = try #require(metricsURL, "the metrics listener logs its address")
 
         let catalog = try SampleCatalog.load()

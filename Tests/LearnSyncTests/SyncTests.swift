@@ -173,6 +173,13 @@ import Testing
             let progress = try await a.progress(in: world.course.id)
             #expect(progress.status(of: "added-lesson-1") == .completed, "kept and counted on the device")
             #expect(progress.status(of: world.course.lessons[0].id) == .started)
+            // The held event exists on this device only: signing out refuses to drop it.
+            try await a.signUp(username: "holder", password: "a long password")
+            let refusal = await #expect(throws: SyncError.self) { try await a.signOut() }
+            #expect(refusal?.code == .notSynced && refusal?.message.contains("1 event is on this device only") == true, "\(String(describing: refusal))")
+            #expect(try await a.rejectedEvents().count == 1, "nothing was wiped")
+            try await a.signOut(force: true)
+            #expect(try await a.rejectedEvents().isEmpty)
         }
     }
 }
