@@ -48,6 +48,9 @@ final class CappedDownloads: NSObject, URLSessionDataDelegate, Sendable {
             }
         } onCancel: {
             task.cancel()
+            // Ended here, not by URLSession's answer to the cancel: a deadline must end the call
+            // whatever the session does after it.
+            downloads.withLock { $0.removeValue(forKey: task.taskIdentifier) }?.continuation.resume(throwing: CancellationError())
         }
     }
 

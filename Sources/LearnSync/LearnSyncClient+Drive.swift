@@ -19,6 +19,7 @@ extension LearnSyncClient {
         // nothing to renew and the 401 stands.
         var machine = SyncStateMachine(policy: retry, renewsToken: needsToken)
         var action = machine.start()
+        let deadline = retry.deadline.map { ContinuousClock.now + $0 }
         var lastFailure: SyncError?
         var value: T?
         // Read once per call, not per round; a renewal replaces it.
@@ -31,6 +32,7 @@ extension LearnSyncClient {
             case .fail:
                 throw lastFailure ?? SyncError(.unreachable, "the server did not answer")
             case .sleep(let duration):
+                if let deadline, ContinuousClock.now + duration >= deadline { throw Self.pastDeadline(retry, lastFailure) }
                 report.retries += 1
                 try await sleep(duration)
                 action = machine.wake()
@@ -43,6 +45,7 @@ extension LearnSyncClient {
                     action = machine.receive(.permanentFailure)
                 }
             case .send:
+                if let deadline, ContinuousClock.now >= deadline { throw Self.pastDeadline(retry, lastFailure) }
                 do {
                     if needsToken, token == nil { token = try await ensureToken(transport, report: &report) }
                     let answer = try await step(token, &report)
@@ -54,6 +57,13 @@ extension LearnSyncClient {
                 }
             }
         }
+    }
+
+    /// The error of a call that reached its ``RetryPolicy/deadline`` without an answer.
+    static func pastDeadline(_ retry: RetryPolicy, _ lastFailure: SyncError?) -> SyncError {
+        let limit = retry.deadline.map { " within \($0.components.seconds) s" } ?? ""
+        let why = lastFailure.map { ": \($0.message)" } ?? ""
+        return SyncError(.unreachable, "the server did not answer\(limit)\(why)", problem: lastFailure?.problem, cause: lastFailure)
     }
 
     /// One request under the state machine, with the current token.

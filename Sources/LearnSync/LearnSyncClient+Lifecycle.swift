@@ -92,10 +92,13 @@ extension LearnSyncClient {
 
     /// Writes everything the server holds about the learner to `file` as the answer arrives,
     /// never holding it in memory: for a learner whose export is larger than ``serverExport()``
-    /// takes (``URLSessionTransport/maxAnswerBytes``, 64 MiB). JSON is an ``ExportDocument``,
-    /// xAPI an ``XAPIStatementResult``. The file is created mode 0600, and only once the whole
+    /// takes (``URLSessionTransport/maxAnswerBytes``, 64 MiB). JSON is an `ExportDocument`,
+    /// xAPI an `XAPIStatementResult`. The file is created mode 0600, and only once the whole
     /// answer arrived (it is written beside it first): a cut answer leaves no file behind.
-    /// - Parameter cap: the most bytes to accept (4 GiB).
+    /// - Parameters:
+    ///   - format: JSON or xAPI statements.
+    ///   - file: where the export goes; a file there is replaced.
+    ///   - cap: the most bytes to accept (4 GiB).
     /// - Throws: ``SyncError``.
     public func serverExport(_ format: ExportFormat, to file: URL, cap: Int = 4 << 30) async throws {
         let transport = try requireTransport()
@@ -124,8 +127,8 @@ extension LearnSyncClient {
 
 /// The forms of a server export (`GET /v1/export?format=`).
 public enum ExportFormat: String, Sendable, CaseIterable {
-    /// An ``ExportDocument``: the learner, every event and the merged progress.
+    /// An `ExportDocument`: the learner, every event and the merged progress.
     case json
-    /// An ``XAPIStatementResult``: xAPI 1.0.3 statements.
+    /// An `XAPIStatementResult`: xAPI 1.0.3 statements.
     case xapi
 }

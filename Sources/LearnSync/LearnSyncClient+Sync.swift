@@ -292,6 +292,12 @@ extension LearnSyncClient {
         guard (200...299).contains(response.status) else { throw Self.refusal(response) }
     }
 
+    /// A transport's error in a few words: a URLError's own description (which names the URL for
+    /// ``URLSessionTransport``'s deadline), else the error.
+    static func describe(_ error: any Error) -> String {
+        (error as? URLError)?.localizedDescription ?? String(describing: error)
+    }
+
     /// The error of an answer that is not a success.
     private static func refusal(_ response: TransportResponse) -> SyncError {
         let problem = try? WireCoding.decode(Problem.self, from: response.body)
@@ -345,7 +351,7 @@ extension LearnSyncClient {
                 response = try await transport.send(request)
             }
         } catch {
-            throw SyncError(.unreachable, "the server did not answer", cause: error)
+            throw SyncError(.unreachable, "the server did not answer (\(Self.describe(error)))", cause: error)
         }
         if ContentCoding.looksGzipped(response.body), ContentCoding(contentEncoding: response.header("Content-Encoding")) == .gzip {
             do {

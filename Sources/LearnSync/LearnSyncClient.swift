@@ -135,17 +135,26 @@ public final class LearnSyncClient: Sendable {
     public func pendingCount() async throws -> Int { try await store.pendingCount() }
 }
 
-/// How the sync loop retries when no answer comes.
+/// How the sync loop retries when no answer comes, and how long a call may take in all.
 public struct RetryPolicy: Sendable {
     /// Failed tries in a row before ``SyncError/Code/unreachable``.
     public var maxAttempts: Int
     /// The first backoff; it doubles after each failure up to `maxDelay`.
     public var baseDelay: Duration
     public var maxDelay: Duration
+    /// How long one call (a ``LearnSyncClient/sync(progress:)`` with all its rounds and retries, a
+    /// sign-in, an export) may take in all (2 minutes; nil: no bound but the retries'). No retry
+    /// starts past it, a backoff that would end past it is not slept, and the call fails
+    /// ``SyncError/Code/unreachable``; a request under way when it passes ends by its own
+    /// deadline (``URLSessionTransport/timeout``).
+    public var deadline: Duration?
 
-    public init(maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(200), maxDelay: Duration = .seconds(10)) {
+    public init(
+        maxAttempts: Int = 5, baseDelay: Duration = .milliseconds(200), maxDelay: Duration = .seconds(10), deadline: Duration? = .seconds(120)
+    ) {
         self.maxAttempts = maxAttempts
         self.baseDelay = baseDelay
         self.maxDelay = maxDelay
+        self.deadline = deadline
     }
 }

@@ -8,8 +8,13 @@ import FoundationNetworking
 public struct URLSessionTransport: SyncTransport {
     /// The server's base URL, e.g. `http://127.0.0.1:8080`.
     public let baseURL: URL
-    /// How long to wait for an answer, in seconds.
+    /// How long one request may take in all, in seconds, from sending it to the last byte of its
+    /// answer (30): past it, ``send(_:)`` throws `URLError(.timedOut)` whatever the server does
+    /// (accepts and never answers, drips a byte at a time, sends without end).
     public var timeout: TimeInterval
+    /// How long a ``download(_:to:cap:)`` (a server export written to a file) may take in all, in
+    /// seconds (15 minutes).
+    public var downloadTimeout: TimeInterval = 900
     /// The most bytes an answer may have once URLSession has decoded it (gzip): past it, the
     /// download stops and ``send(_:)`` throws `URLError(.dataLengthExceedsMaximum)`, so a hostile
     /// server cannot fill the device's memory with a small compressed body.
@@ -44,8 +49,27 @@ public struct URLSessionTransport: SyncTransport {
     }()
 
     public func send(_ request: TransportRequest) async throws -> TransportResponse {
-        let (data, response) = try await Self.downloads.data(for: urlRequest(request), cap: maxAnswerBytes, on: Self.session)
+        let urlRequest = urlRequest(request), cap = maxAnswerBytes
+        let (data, response) = try await Self.within(timeout, urlRequest.url) {
+            try await Self.downloads.data(for: urlRequest, cap: cap, on: Self.session)
+        }
         return try Self.transportResponse(data, response)
+    }
+
+    /// Runs `body`, or throws `URLError(.timedOut)` once `seconds` have passed, cancelling it.
+    /// URLSession's own `timeoutInterval` bounds only the wait between two bytes, and on Linux
+    /// not even that (each try waited 60 s, whatever it was set to).
+    static func within<T: Sendable>(_ seconds: TimeInterval, _ url: URL?, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                let target = url.map { "\($0.scheme ?? "http")://\($0.host ?? "")\($0.port.map { ":\($0)" } ?? "")\($0.path)" } ?? "the server"
+                throw URLError(.timedOut, userInfo: [NSLocalizedDescriptionKey: "no complete answer from \(target) within \(seconds.formatted()) s"])
+            }
+            defer { group.cancelAll() }
+            return try await group.next()!
+        }
     }
 
     private func urlRequest(_ request: TransportRequest) -> URLRequest {
@@ -68,7 +92,10 @@ public struct URLSessionTransport: SyncTransport {
     /// Writes a successful answer to `file` as it arrives, through the same session and cap
     /// handling as ``send(_:)``.
     public func download(_ request: TransportRequest, to file: URL, cap: Int) async throws -> TransportResponse {
-        let (data, response) = try await Self.downloads.download(urlRequest(request), to: file, cap: cap, on: Self.session)
+        let urlRequest = urlRequest(request)
+        let (data, response) = try await Self.within(downloadTimeout, urlRequest.url) {
+            try await Self.downloads.download(urlRequest, to: file, cap: cap, on: Self.session)
+        }
         return try Self.transportResponse(data, response)
     }
 

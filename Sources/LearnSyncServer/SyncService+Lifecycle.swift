@@ -50,7 +50,7 @@ extension SyncService {
 
     /// `GET /v1/export`: everything the server holds about the caller: the account and its
     /// guests, live token expiries, every event, and the progress graded from them. Collected in
-    /// memory: the server's route streams the same answer (``exportWriter(authorization:format:)``).
+    /// memory: the server's route streams the same answer (`exportWriter(authorization:format:)`).
     public func export(authorization: String?) async throws -> ExportDocument {
         try await collect(try await exportWriter(authorization: authorization, format: .json))
     }

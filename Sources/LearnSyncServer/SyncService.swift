@@ -87,7 +87,7 @@ public struct SyncService: Sendable {
 
     /// `GET /v1/progress`: the caller's progress and certificates as the server grades them from
     /// the events it holds, with the same rules as the device. A call folds only the events
-    /// stored since the caller's previous call (``ProgressGrades``).
+    /// stored since the caller's previous call (`ProgressGrades`).
     public func progress(authorization: String?) async throws -> ProgressResponse {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
         let now = clock.millisecondsSince1970()

@@ -14,6 +14,9 @@ struct DeviceOptions: ParsableArguments {
 
     @OptionGroup var catalog: CatalogOptions
 
+    @Option(help: ArgumentHelp("Seconds one request to the server may take in all; a sync ends within 2 minutes.", valueName: "seconds"))
+    var timeout: Double = 30
+
     /// The device folder, created if missing, and readable by its owner only.
     func folder() throws -> URL {
         let path = device ?? ProcessInfo.processInfo.environment["LEARNSYNC_DEVICE"]
@@ -29,7 +32,8 @@ struct DeviceOptions: ParsableArguments {
         let state = try await store.syncState()
         let url = server ?? state.server
         if let server { try await store.setServer(server) }
-        return LearnSyncClient(store: store, transport: url.map { URLSessionTransport(baseURL: $0) })
+        guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be more than 0 and at most 3600 seconds") }
+        return LearnSyncClient(store: store, transport: url.map { URLSessionTransport(baseURL: $0, timeout: timeout) })
     }
 }
 
