@@ -89,9 +89,18 @@ extension PostgresServerStore {
         }
     }
 
-    public func revokeAll(_ learner: LearnerID) async throws -> Int {
+    public func revokeAll(tokenHash: String, now: Int64) async throws -> Int? {
         let logger = logger
-        return try await transaction { c in try await Self.revokeSessions(of: Self.root(of: learner, c, logger), c, logger) }
+        return try await transaction { c in
+            guard let id = try await c.row(
+                "SELECT learner FROM session WHERE token_hash = \(tokenHash) AND NOT revoked AND expires_at > \(now)", as: String.self, logger: logger)
+            else { return nil }
+            // The learner's lock orders this with an attachment, which locks the guest's row.
+            try await c.execute("SELECT 1 FROM learner WHERE id = \(id) FOR UPDATE", logger: logger)
+            let learner = LearnerID(unchecked: id)
+            guard try await Self.root(of: learner, c, logger) == learner else { return nil }
+            return try await Self.revokeSessions(of: learner, c, logger)
+        }
     }
 
     public func sweep(idleSince: Int64, now: Int64, batch: Int) async throws -> SweepReport {

@@ -94,8 +94,14 @@ extension SQLiteServerStore {
         }
     }
 
-    public func revokeAll(_ learner: LearnerID) async throws -> Int {
-        try await writer.write { db in try Self.revokeSessions(of: Self.root(of: learner, db), db) }
+    public func revokeAll(tokenHash: String, now: Int64) async throws -> Int? {
+        try await writer.write { db in
+            guard let learner = try String.fetchOne(
+                db, sql: "SELECT learner FROM session WHERE tokenHash = ? AND revoked = 0 AND expiresAt > ?", arguments: [tokenHash, now])
+                .map({ LearnerID(unchecked: $0) }), try Self.root(of: learner, db) == learner
+            else { return nil }
+            return try Self.revokeSessions(of: learner, db)
+        }
     }
 
     public func sweep(idleSince: Int64, now: Int64, batch: Int) async throws -> SweepReport {

@@ -263,8 +263,12 @@ public protocol ServerStore: Sendable {
     ///   (another change came first, or the account was erased).
     func setPassword(_ account: LearnerID, from oldHash: String, to passwordHash: String, session: NewSession) async throws -> Bool
 
-    /// Revokes every live session of `learner` and its attached guests; returns how many.
-    func revokeAll(_ learner: LearnerID) async throws -> Int
+    /// Revokes every live session of the learner of the live session `tokenHash` (at `now`) and
+    /// of its attached guests, the token checked in the same transaction; returns how many.
+    /// - Returns: nil, with nothing changed, when the token is unknown, expired or revoked, or its
+    ///   learner is a guest attached to an account meanwhile (the account's sessions are not a
+    ///   guest's to end).
+    func revokeAll(tokenHash: String, now: Int64) async throws -> Int?
 
     /// Deletes, in transactions of at most `batch` guests, every unattached guest that neither
     /// registered nor synced since `idleSince` (with its events, replica records and sessions;

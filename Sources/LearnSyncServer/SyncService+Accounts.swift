@@ -45,9 +45,11 @@ extension SyncService {
     /// caller's learner and its attached guests.
     public func signOut(_ request: SignOutRequest = SignOutRequest(), authorization: String?) async throws -> SignOutResponse {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
-        let session = try await session(tokenHash: tokenHash)
+        _ = try await session(tokenHash: tokenHash)
         guard request.everywhere == true else { return SignOutResponse(revoked: try await store.revoke(tokenHash: tokenHash), sessions: nil) }
-        let count = try await store.revokeAll(session.learner)
+        guard let count = try await store.revokeAll(tokenHash: tokenHash, now: clock.millisecondsSince1970()) else {
+            throw try await refusal(forToken: tokenHash)
+        }
         return SignOutResponse(revoked: count > 0, sessions: count)
     }
 

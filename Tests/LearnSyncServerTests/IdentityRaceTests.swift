@@ -42,6 +42,26 @@ import Testing
         }
     }
 
+    /// A guest's sign-out everywhere racing the sign-in that attaches it: the account's own
+    /// tokens are never the guest's to revoke.
+    @Test(arguments: StoreKind.all) func aGuestsSignOutEverywhereNeverEndsTheAccountsSessions(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
+        let clock = server.clock
+        try await server.test { client in
+            let (_, accountToken) = try await client.signUp("keeper")
+            for _ in 0..<Self.rounds {
+                clock.advance(milliseconds: Self.pastThrottles)
+                let (guest, token) = try await client.registerGuest(secret: Self.secret)
+                async let signedOut = client.post("/v1/signout", json: SignOutRequest(everywhere: true), token: token)
+                async let signedIn = client.signIn("keeper", guest: GuestProof(learner: guest, secret: Self.secret))
+                let (signOut, signIn) = try await (signedOut.status.code, signedIn.status.code)
+                #expect([200, 401].contains(signOut) && signIn == 200, "sign-out \(signOut), sign-in \(signIn)")
+                let pull = try await client.post("/v1/sync", json: SyncRequest(replica: .random(), lastSeq: 0, cursor: 0, events: []), token: accountToken)
+                #expect(pull.status == .ok, "the guest's sign-out ended the account's session")
+            }
+        }
+    }
+
     /// A password change racing a sign-in with the old password: whichever comes first, no
     /// token minted from the old password works once the change is done.
     @Test(arguments: StoreKind.all) func noTokenFromAnOldPasswordSurvivesItsChange(_ store: StoreKind) async throws {

@@ -10,7 +10,8 @@ import Glibc
 #endif
 
 /// Every network call ends, whatever the server does: a request by its transport's deadline, a
-/// sync by its own.
+/// sync by its own. (Before, each try waited 60 s on Linux whatever the timeout: the bounds below
+/// leave room for a loaded machine and still tell the two apart.)
 @Suite(.serialized) struct DeadlineTests {
     /// A loopback listener that accepts every connection and then never answers, or drips an
     /// answer's head one byte every 100 ms for at most 30 s.
@@ -79,7 +80,7 @@ import Glibc
         let took = ContinuousClock.now - start
         print("DeadlineTests: a server that \(drip ? "drips" : "never answers"): two tries of 1 s ended after \(took)")
         #expect(error?.code == .unreachable)
-        #expect(took < .seconds(8), "two tries of 1 s took \(took)")
+        #expect(took < .seconds(30), "two tries of 1 s took \(took)")
         #expect(try await client.pendingCount() == 1, "nothing was lost")
     }
 
@@ -97,7 +98,7 @@ import Glibc
         let took = ContinuousClock.now - start
         print("DeadlineTests: the CLI's sync ended after \(took) with \(status): \(child.errors)")
         #expect(status == 69)
-        #expect(took < .seconds(20), "five tries of 1 s took \(took)")
+        #expect(took < .seconds(60), "five tries of 1 s took \(took)")
         #expect(child.errors.contains("127.0.0.1:\(server.port)") && child.errors.contains("within 1 s"), "\(child.errors)")
     }
 
@@ -112,6 +113,6 @@ import Glibc
         let took = ContinuousClock.now - start
         print("DeadlineTests: a sync with a deadline of 3 s ended after \(took)")
         #expect(error?.code == .unreachable && error?.message.contains("within 3 s") == true, "\(String(describing: error))")
-        #expect(took < .seconds(8), "a sync with a deadline of 3 s took \(took)")
+        #expect(took < .seconds(30), "a sync with a deadline of 3 s took \(took)")
     }
 }
