@@ -240,7 +240,7 @@ public struct CourseProgress: Codable, Hashable, Sendable {
         if event.isReset { return .rebuild }
         guard let course = catalog[event.course], Self.counts(event.payload, in: course, catalog: catalog) else { return .ignored }
         let hidden = hides(event.id)
-        if fold(event, catalog: catalog, hidden: hidden) { certificateEarnedAt = Self.earnedAt(course.certificate, firstDone) }
+        if fold(event, catalog: catalog, hidden: hidden) { certificateEarnedAt = Self.earnedAt(catalog.certificateRules(of: course.id), firstDone) }
         return hidden ? .hidden : .applied
     }
 
@@ -262,7 +262,7 @@ public struct CourseProgress: Codable, Hashable, Sendable {
             break
         }
         let grade = Self.grade(of: event, catalog: catalog)
-        if recordDone(event.payload, at: time, grade: grade) { certificateEarnedAt = Self.earnedAt(course.certificate, firstDone) }
+        if recordDone(event.payload, at: time, grade: grade) { certificateEarnedAt = Self.earnedAt(catalog.certificateRules(of: course.id), firstDone) }
         return hides(event.id) ? .hidden : .applied
     }
 
@@ -297,7 +297,14 @@ public struct CourseProgress: Codable, Hashable, Sendable {
         return true
     }
 
-    /// The certificate rule: the latest of the first times each required lesson was completed
+    /// The certificate under every version's rule the catalog holds: earned at the earliest time
+    /// one of them was met. A version that adds a required item governs what a learner who has
+    /// not earned it yet must do; it never revokes a certificate earned under an earlier rule.
+    static func earnedAt(_ rules: [CertificateRule], _ firstDone: [ItemID: HLCTimestamp]) -> HLCTimestamp? {
+        rules.compactMap { earnedAt($0, firstDone) }.min()
+    }
+
+    /// One certificate rule: the latest of the first times each required lesson was completed
     /// and each required quiz passed; nil while one never was. A rule that requires nothing is
     /// never earned.
     static func earnedAt(_ rule: CertificateRule, _ firstDone: [ItemID: HLCTimestamp]) -> HLCTimestamp? {
@@ -403,9 +410,7 @@ package struct ProgressBuilder {
     /// The progress built.
     package func finish() -> CourseProgress {
         var result = progress
-        if let rule = catalog[result.course]?.certificate {
-            result.certificateEarnedAt = CourseProgress.earnedAt(rule, result.firstDone)
-        }
+        result.certificateEarnedAt = CourseProgress.earnedAt(catalog.certificateRules(of: result.course), result.firstDone)
         return result
     }
 }

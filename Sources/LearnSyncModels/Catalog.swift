@@ -12,6 +12,8 @@ public struct Catalog: Sendable, Hashable {
     public let allVersions: [Course]
     private let index: [CourseID: Int]
     private let versions: [CourseID: [Int: Course]]
+    /// Each course's certificate rules, one per version that has its own, newest first.
+    private let rules: [CourseID: [CertificateRule]]
 
     /// Creates a catalog. A course id may appear once per version.
     public init(_ courses: [Course]) throws(ModelError) {
@@ -27,6 +29,18 @@ public struct Catalog: Sendable, Hashable {
         self.courses = order.map { id in versions[id]!.max { $0.key < $1.key }!.value }
         self.allVersions = versions.keys.sorted().flatMap { id in versions[id]!.keys.sorted().map { versions[id]![$0]! } }
         self.index = Dictionary(uniqueKeysWithValues: self.courses.enumerated().map { ($1.id, $0) })
+        self.rules = versions.mapValues { byVersion in
+            byVersion.keys.sorted(by: >).map { byVersion[$0]!.certificate }.reduce(into: [CertificateRule]()) { rules, rule in
+                if !rules.contains(rule) { rules.append(rule) }
+            }
+        }
+    }
+
+    /// The certificate rules of every version of a course this catalog holds, newest first (each
+    /// once): a certificate earned under any of them stays earned when a later version changes
+    /// the rule.
+    package func certificateRules(of id: CourseID) -> [CertificateRule] {
+        rules[id] ?? []
     }
 
     /// The newest version of the course with this id, if any.

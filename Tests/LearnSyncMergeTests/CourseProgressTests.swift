@@ -142,4 +142,31 @@ import Testing
         let older = incremental([underV1, underV2])
         #expect(older.quizzes[oldQuiz.id]?.attempts == 1)
     }
+
+    /// Version 2 requires one more lesson: a certificate earned under version 1 stays earned, at
+    /// the same time, wherever the catalog holds version 1; a learner who had not earned it must
+    /// meet version 2's rule. A catalog without version 1 cannot grade under it.
+    @Test mutating func aNewVersionsRuleNeverRevokesAnEarnedCertificate() throws {
+        var v2 = course
+        v2.version = course.version + 1
+        v2.lessons.append(Lesson(id: "added-required", title: "Added", body: ["New."]))
+        v2.certificate.requiredLessons.append("added-required")
+        let both = try Catalog([course, v2]), onlyV2 = try Catalog([v2])
+        let quiz = course.quizzes[0]
+        var events = try course.certificate.requiredLessons.enumerated().map { index, lesson in
+            try event(.lessonCompleted(lesson: lesson), at: Int64(index + 1))
+        }
+        events.append(try event(.quizAttempt(quiz: quiz.id, answers: quiz.questions.map(\.answer), version: course.version), at: 50))
+        let earned = HLCTimestamp(physicalMilliseconds: 50)
+        #expect(incremental(events).certificateEarnedAt == earned)
+        #expect(incremental(events, catalog: both).certificateEarnedAt == earned, "version 2's rule revoked it")
+        #expect(CourseProgress.rebuild(course: course.id, catalog: both, from: events.reversed()).certificateEarnedAt == earned)
+        // What version 2 asks of the current attempt is still shown.
+        #expect(incremental(events, catalog: both).certificate(for: v2).missingLessons == ["added-required"])
+        #expect(incremental(events, catalog: onlyV2).certificateEarnedAt == nil)
+        events.append(try event(.quizAttempt(quiz: quiz.id, answers: quiz.questions.map(\.answer), version: v2.version), at: 55))
+        events.append(try event(.lessonCompleted(lesson: "added-required"), at: 60))
+        #expect(incremental(events, catalog: onlyV2).certificateEarnedAt == HLCTimestamp(physicalMilliseconds: 60))
+        #expect(incremental(events, catalog: both).certificateEarnedAt == earned, "earned at the earliest rule met")
+    }
 }
