@@ -91,13 +91,17 @@ final class CappedDownloads: NSObject, URLSessionDataDelegate, Sendable {
         // far on every chunk.
         let id = dataTask.taskIdentifier
         let stop = downloads.withLock { downloads -> Bool in
-            guard let download = downloads[id], !download.tooLarge, download.failure == nil else { return false }
-            if download.written + download.data.count + data.count > download.cap {
+            // Scalars only: a copy of the entry would share its bytes, and the append below would
+            // then copy all of them (quadratic in the answer's size).
+            guard let (gathered, cap, sink, blocked) = downloads[id].map({ ($0.written + $0.data.count, $0.cap, $0.sink, $0.tooLarge || $0.failure != nil) }),
+                  !blocked
+            else { return false }
+            if gathered + data.count > cap {
                 downloads[id]!.tooLarge = true
                 downloads[id]!.data = Data()
                 return true
             }
-            if let sink = download.sink {
+            if let sink {
                 do {
                     try sink.write(contentsOf: data)
                     downloads[id]!.written += data.count

@@ -148,6 +148,12 @@ enum DeviceSchema {
                 UPDATE device SET outboxThrough = COALESCE((SELECT MAX(seq) FROM event WHERE event.replica = device.replica), 0);
                 """)
         }
+        migrator.registerMigration("v7: the catalog progress was built under") { db in
+            // The fingerprint of the (bundled and fetched) catalog the progress rows were built
+            // under: an app update that bundles another catalog rebuilds them when the store
+            // opens. NULL, as here, rebuilds them once.
+            try db.execute(sql: "ALTER TABLE device ADD COLUMN progressCatalog TEXT")
+        }
         return migrator
     }
 }

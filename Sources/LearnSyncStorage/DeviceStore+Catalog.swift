@@ -38,10 +38,19 @@ extension DeviceStore {
         if merged != before { try await write { db in try Self.rebuildAll(catalog: merged, db) } }
     }
 
+    /// Rebuilds every progress row under `catalog`, and notes its fingerprint.
     static func rebuildAll(catalog: Catalog, _ db: Database) throws {
         var progress = try ProgressWriter(db: db, catalog: catalog)
         try progress.rebuild(learner: currentRoot(db))
         try progress.flush()
+        try db.execute(sql: "UPDATE device SET progressCatalog = ? WHERE id = 1", arguments: [catalog.fingerprint])
+    }
+
+    /// Rebuilds the progress rows when they were built under another catalog than `catalog`
+    /// (the app was updated with another bundled catalog, or the file predates the note).
+    static func rebuildIfCatalogChanged(_ catalog: Catalog, _ db: Database) throws {
+        let built = try String.fetchOne(db, sql: "SELECT progressCatalog FROM device WHERE id = 1")
+        if built != catalog.fingerprint { try rebuildAll(catalog: catalog, db) }
     }
 
     static func storedServerCatalog(_ db: Database) throws -> Catalog? {

@@ -141,6 +141,9 @@ public final class DeviceStore: Sendable {
                     try secrets.setSecret(Self.newSecret(), for: .deviceSecret)
                     try secrets.setSecret(nil, for: .token)
                 }
+                // Progress is a function of the events and the catalog on every path: a store
+                // opened with another catalog than its rows were built under rebuilds them.
+                try Self.rebuildIfCatalogChanged(catalogs.withLock { $0.merged }, db)
             }
         }
     }

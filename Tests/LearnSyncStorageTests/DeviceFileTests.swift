@@ -94,3 +94,34 @@ import Testing
         #expect(try keychain.secret(.deviceSecret) != "old-secret-of-enough-length")
     }
 }
+
+/// Progress is a function of the events and the catalog on every path: a store opened with
+/// another bundled catalog (an app update) rebuilds what its rows hold.
+@Suite struct BundledCatalogChangeTests {
+    @Test func reopeningWithAnotherCatalogRebuildsProgress() async throws {
+        let v1 = try SampleCatalog.load()
+        let course = try #require(v1[SampleCatalog.courseID])
+        var next = course
+        next.version = course.version + 1
+        next.lessons.append(Lesson(id: "added-required", title: "Added", body: ["New."]))
+        next.certificate.requiredLessons.append("added-required")
+        let onlyV2 = try Catalog([next])
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bundle-\(UUID().uuidString).sqlite").path
+        do {
+            let store = try DeviceStore(path: path, catalog: v1)
+            for lesson in course.certificate.requiredLessons { try await store.record(.lessonCompleted(lesson: lesson), in: course.id) }
+            let quiz = course.quizzes[0]
+            try await store.record(.quizAttempt(quiz: quiz.id, answers: quiz.questions.map(\.answer), version: course.version), in: course.id)
+            #expect(try await store.progress(in: course.id).certificate(for: course).isEarned)
+        }
+        // The update ships version 2 alone: version 1's attempt no longer counts, and the new
+        // lesson is missing.
+        let updated = try DeviceStore(path: path, catalog: onlyV2)
+        let progress = try await updated.progress(in: course.id)
+        #expect(!progress.certificate(for: next).isEarned)
+        #expect(progress.certificate(for: next).missingLessons == ["added-required"])
+        // Back on a catalog with both versions, it is earned again, as a fresh device would say.
+        let both = try DeviceStore(path: path, catalog: try Catalog([course, next]))
+        #expect(try await both.progress(in: course.id).certificate(for: next).isEarned)
+    }
+}
