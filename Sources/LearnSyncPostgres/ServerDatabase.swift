@@ -1,3 +1,4 @@
+import Foundation
 public import LearnSyncServer
 public import Logging
 
@@ -7,10 +8,26 @@ public enum ServerDatabase: Sendable, CustomStringConvertible {
     case sqlite(path: String)
     case postgres(PostgresLocation)
 
-    /// A `postgres://` (or `postgresql://`) URL names PostgreSQL; anything else is a SQLite file.
-    /// - Throws: ``PostgresLocationError`` for a PostgreSQL URL that cannot be used.
+    /// A `postgres://` (or `postgresql://`) URL names PostgreSQL; a URL of another scheme is
+    /// refused; anything else is a SQLite file.
+    /// - Throws: ``PostgresLocationError`` for a PostgreSQL URL that cannot be used, or a URL of
+    ///   another scheme (`mysql://x` used to start SQLite on a file named `mysql:/x`).
     public init(_ argument: String) throws(PostgresLocationError) {
-        self = PostgresLocation.isURL(argument) ? .postgres(try PostgresLocation(url: argument)) : .sqlite(path: argument)
+        if PostgresLocation.isURL(argument) {
+            self = .postgres(try PostgresLocation(url: argument))
+        } else if let scheme = Self.urlScheme(argument) {
+            throw PostgresLocationError("\(scheme):// is not a database this server uses: give a SQLite file path or a postgres:// URL")
+        } else {
+            self = .sqlite(path: argument)
+        }
+    }
+
+    /// The scheme of `argument` when it reads as a URL (`scheme://…`).
+    private static func urlScheme(_ argument: String) -> String? {
+        guard let range = argument.range(of: "://") else { return nil }
+        let scheme = argument[..<range.lowerBound]
+        guard let first = scheme.first, first.isLetter, scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+.-".contains($0) }) else { return nil }
+        return String(scheme)
     }
 
     /// Opens the store. A PostgreSQL store connects and migrates once it runs in the server's
