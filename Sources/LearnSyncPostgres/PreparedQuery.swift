@@ -3,7 +3,7 @@ import PostgresNIO
 
 /// A statement a sync runs, prepared once per connection: PostgreSQL then parses it once and,
 /// after a few runs, keeps a generic plan. Parsing and planning every statement anew took 45 %
-/// of PostgreSQL's CPU in small syncs (docs/PERFORMANCE.md, session 12).
+/// of PostgreSQL's CPU in small syncs (docs/PERFORMANCE.md).
 ///
 /// Two cautions. A generic plan is made from the statistics of the moment: a query whose best
 /// plan depends on a bound array's length or on a table that grows fast (the push's lookup of

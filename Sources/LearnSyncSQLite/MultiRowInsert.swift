@@ -3,7 +3,7 @@ package import GRDB
 /// An `INSERT` of many rows in one statement, for rows that are expected to be new.
 ///
 /// One statement step per run of rows instead of one per row halved the cost per row of
-/// inserting events (docs/PERFORMANCE.md, session 10). The statement must skip rows whose key
+/// inserting events (docs/PERFORMANCE.md). The statement must skip rows whose key
 /// is taken (`INSERT OR IGNORE`, or `ON CONFLICT … DO NOTHING`); when some rows are skipped and
 /// some not, the whole run is rolled back and the caller stores its rows one at a time, judging
 /// each. A run whose keys were all taken changed nothing, which the caller learns as well.

@@ -4,7 +4,7 @@ import GRDBSQLite
 package import LearnSyncModels
 
 /// Binding values with SQLite's C API: GRDB's `StatementArguments` boxes each value in an array
-/// of existentials, which was a third of an event insert's time (docs/PERFORMANCE.md, session 8).
+/// of existentials, which was a third of an event insert's time (docs/PERFORMANCE.md).
 ///
 /// ```swift
 /// let statement = try db.cachedStatement(sql: "INSERT INTO t (a, b) VALUES (?, ?)")

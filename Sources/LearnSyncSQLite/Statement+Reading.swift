@@ -56,7 +56,7 @@ extension DirectBinding {
     /// For `SELECT`s only: stepping here skips GRDB's per-statement bookkeeping (aborted
     /// transaction checks, observed regions, transaction observers), none of which a read of
     /// the server's own tables inside its own transaction uses. GRDB's row cursor cost more than
-    /// the rows it read in a small sync (docs/PERFORMANCE.md, session 12).
+    /// the rows it read in a small sync (docs/PERFORMANCE.md).
     package func forEachRow(_ body: (DirectRow) throws -> Bool) throws {
         try checkBindings()
         let sqliteStatement = statement.sqliteStatement
