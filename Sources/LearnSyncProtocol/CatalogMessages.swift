@@ -69,10 +69,14 @@ extension CourseReport {
     public static func grade(_ events: [ProgressEvent], catalog: Catalog) -> [CourseReport] {
         var byCourse = [CourseID: [ProgressEvent]]()
         for event in events { byCourse[event.course, default: []].append(event) }
-        return catalog.courses.compactMap { course -> CourseReport? in
-            guard let events = byCourse[course.id] else { return nil }
-            let progress = CourseProgress.rebuild(course: course.id, catalog: catalog, from: events)
-            return CourseReport(progress: progress, certificate: progress.certificate(for: course))
+        return reports(byCourse.mapValues { CourseProgress.rebuild(course: $0[0].course, catalog: catalog, from: $0) }, catalog: catalog)
+    }
+
+    /// The reports of progress graded already (a server keeps it between calls): one per course
+    /// of the catalog that has progress, in catalog order.
+    package static func reports(_ courses: [CourseID: CourseProgress], catalog: Catalog) -> [CourseReport] {
+        catalog.courses.compactMap { course in
+            courses[course.id].map { CourseReport(progress: $0, certificate: $0.certificate(for: course)) }
         }
     }
 }

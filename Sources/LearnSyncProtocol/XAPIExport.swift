@@ -25,11 +25,7 @@ public enum XAPIExport {
     ///     and the base of activity ids.
     public static func statements(of document: ExportDocument, catalog: Catalog, homePage: String) -> [XAPIStatement] {
         let builder = Builder(catalog: catalog, homePage: homePage, learner: document.learner.id)
-        var statements = document.events.map(builder.statement(for:))
-        for report in document.progress {
-            if let earned = report.certificate.earnedAt { statements.append(builder.certificate(report.progress.course, earnedAt: earned)) }
-        }
-        return statements
+        return document.events.map(builder.statement(for:)) + builder.certificates(of: document.progress)
     }
 
     /// ISO 8601 in UTC with milliseconds, from milliseconds since 1970.
@@ -131,8 +127,13 @@ public enum XAPIExport {
                 timestamp: timestamp(event.timestamp.physicalMilliseconds), version: "1.0.3")
         }
 
+        /// One statement per certificate earned among `reports`.
+        package func certificates(of reports: [CourseReport]) -> [XAPIStatement] {
+            reports.compactMap { report in report.certificate.earnedAt.map { certificate(report.progress.course, earnedAt: $0) } }
+        }
+
         /// The statement of a certificate earned.
-        package func certificate(_ course: CourseID, earnedAt: HLCTimestamp) -> XAPIStatement {
+        func certificate(_ course: CourseID, earnedAt: HLCTimestamp) -> XAPIStatement {
             XAPIStatement(
                 id: uuid(name: "\(learner)|certificate|\(course)"), actor: actor, verb: verb("completed"), object: courseActivity(course),
                 result: XAPIStatement.Result(success: true, completion: true),

@@ -36,16 +36,14 @@ package struct ExportWriter: Sendable {
             head += Data(#","sessions":"#.utf8) + (try encoder.encode(record.sessions)) + Data(#","events":["#.utf8)
             try await sink(head)
             let courses = try await graded { page in try await sink(Self.elements(of: try encoder.encode(page), first: &first)) }
-            try await sink(Data(#"],"progress":"#.utf8) + (try encoder.encode(ProgressGrades.reports(courses, catalog: catalog))) + Data("}".utf8))
+            try await sink(Data(#"],"progress":"#.utf8) + (try encoder.encode(CourseReport.reports(courses, catalog: catalog))) + Data("}".utf8))
         case .xapi(let homePage):
             let builder = XAPIExport.Builder(catalog: catalog, homePage: homePage, learner: record.learner)
             try await sink(Data(#"{"statements":["#.utf8))
             let courses = try await graded { page in
                 try await sink(Self.elements(of: try encoder.encode(page.map(builder.statement(for:))), first: &first))
             }
-            let certificates = ProgressGrades.reports(courses, catalog: catalog).compactMap { report in
-                report.certificate.earnedAt.map { builder.certificate(report.progress.course, earnedAt: $0) }
-            }
+            let certificates = builder.certificates(of: CourseReport.reports(courses, catalog: catalog))
             try await sink(Self.elements(of: try encoder.encode(certificates), first: &first) + Data(#"],"more":""}"#.utf8))
         }
     }

@@ -57,12 +57,4 @@ final class ProgressGrades: Sendable {
         guard let (feed, courses) = try await pages.grade(catalog: catalog) else { return nil }
         return Graded(learner: feed.learner, fingerprint: fingerprint, feedEnd: feed.feedEnd, courses: courses)
     }
-
-    /// The reports of `graded`: one per course of the catalog that holds any of its events, in
-    /// catalog order (as ``CourseReport/grade(_:catalog:)``).
-    static func reports(_ courses: [CourseID: CourseProgress], catalog: Catalog) -> [CourseReport] {
-        catalog.courses.compactMap { course in
-            courses[course.id].map { CourseReport(progress: $0, certificate: $0.certificate(for: course)) }
-        }
-    }
 }

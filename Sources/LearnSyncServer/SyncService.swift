@@ -106,7 +106,7 @@ public struct SyncService: Sendable {
         }
         guard let graded else { throw try await refusal(forToken: tokenHash) }
         grades.keep(graded, for: tokenHash)
-        return ProgressResponse(learner: graded.learner, catalog: current.fingerprint, courses: ProgressGrades.reports(graded.courses, catalog: current.catalog))
+        return ProgressResponse(learner: graded.learner, catalog: current.fingerprint, courses: CourseReport.reports(graded.courses, catalog: current.catalog))
     }
 
     /// `POST /v1/guests`: registers a guest (or re-registers it with the same secret) and
