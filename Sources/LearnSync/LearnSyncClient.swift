@@ -56,8 +56,15 @@ public final class LearnSyncClient: Sendable {
         self.init(store: store, transport: server.map { URLSessionTransport(baseURL: $0) })
     }
 
-    /// The course catalog.
+    /// The course catalog: the app's bundled courses, every version it bundled before, and
+    /// every version the server served (the server's copy where both hold a version).
     public var catalog: Catalog { store.catalog }
+
+    /// Course versions the server serves with other content than the app bundled under the
+    /// same version number (an answer key or a certificate rule corrected without a new
+    /// version). The server's copy grades on this device too, so every device and the server
+    /// agree; an app should report these to its course authors. Empty in the normal case.
+    public var catalogConflicts: [CatalogConflict] { store.catalogConflicts() }
 
     /// Who this device is and which learner it records for.
     public func identity() async throws -> DeviceIdentity { try await store.identity() }

@@ -87,6 +87,12 @@ enum PostgresSchema {
         Migration(version: 3, name: "an expired guest keeps its secret's hash", statements: [
             "ALTER TABLE tombstone ADD COLUMN secret_hash TEXT",
         ]),
+        // Every course version the server served, as it first served it: attempts graded under a
+        // version it stops serving stay graded, and a version served again with other content
+        // is refused at start.
+        Migration(version: 4, name: "every course version served", statements: [
+            "CREATE TABLE course_version (id TEXT NOT NULL, version BIGINT NOT NULL, content TEXT NOT NULL, PRIMARY KEY (id, version))",
+        ]),
     ]
 
     /// Runs the pending migrations in one transaction.

@@ -1,3 +1,4 @@
+import Foundation
 public import LearnSyncModels
 import LearnSyncProtocol
 public import LearnSyncServer
@@ -100,6 +101,23 @@ extension PostgresServerStore {
             let learner = LearnerID(unchecked: id)
             guard try await Self.root(of: learner, c, logger) == learner else { return nil }
             return try await Self.revokeSessions(of: learner, c, logger)
+        }
+    }
+
+    public func keepCourses(_ courses: [StoredCourse]) async throws -> [StoredCourse] {
+        try await prepare()
+        let logger = logger
+        return try await transaction { c in
+            for course in courses {
+                try await c.execute(
+                    """
+                    INSERT INTO course_version (id, version, content)
+                    VALUES (\(course.id), \(Int64(course.version)), \(String(decoding: course.content, as: UTF8.self)))
+                    ON CONFLICT (id, version) DO NOTHING
+                    """, logger: logger)
+            }
+            return try await c.rows("SELECT id, version, content FROM course_version ORDER BY id, version", as: (String, Int64, String).self, logger: logger)
+                .map { StoredCourse(id: $0.0, version: Int($0.1), content: Data($0.2.utf8)) }
         }
     }
 

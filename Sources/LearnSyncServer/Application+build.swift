@@ -187,6 +187,8 @@ public func buildApplication(
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     if let backed { app.beforeServerStarts { try await backed.prepare() } }
+    // The catalog is served with every version served before (and refused if it changes one).
+    app.beforeServerStarts { try await service.publish(service.catalog) }
     return app
 }
 

@@ -104,6 +104,19 @@ extension SQLiteServerStore {
         }
     }
 
+    public func keepCourses(_ courses: [StoredCourse]) async throws -> [StoredCourse] {
+        try await writer.write { db in
+            for course in courses {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO courseVersion (id, version, content) VALUES (?, ?, ?)",
+                    arguments: [course.id, course.version, course.content])
+            }
+            return try Row.fetchAll(db, sql: "SELECT id, version, content FROM courseVersion ORDER BY id, version").map {
+                StoredCourse(id: $0[0], version: $0[1], content: $0[2])
+            }
+        }
+    }
+
     public func sweep(idleSince: Int64, now: Int64, batch: Int) async throws -> SweepReport {
         var report = SweepReport()
         while true {

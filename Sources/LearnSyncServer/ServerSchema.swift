@@ -119,6 +119,19 @@ enum ServerSchema {
             // random bytes, nothing about the learner), and only that secret restarts the guest.
             try db.execute(sql: "ALTER TABLE tombstone ADD COLUMN secretHash TEXT")
         }
+        migrator.registerMigration("v8: every course version served") { db in
+            // Every course version the server served, as it first served it: attempts graded
+            // under a version it stops serving stay graded, and a version served again with
+            // other content is refused at start.
+            try db.execute(sql: """
+                CREATE TABLE courseVersion (
+                    id TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    content BLOB NOT NULL,
+                    PRIMARY KEY (id, version)
+                ) WITHOUT ROWID
+                """)
+        }
         return migrator
     }
 }

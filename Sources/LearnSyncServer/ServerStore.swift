@@ -1,3 +1,4 @@
+public import Foundation
 public import LearnSyncModels
 public import LearnSyncProtocol
 public import ServiceLifecycle
@@ -177,6 +178,19 @@ public struct NewSession: Hashable, Sendable {
     }
 }
 
+/// One course version as a server served it: its canonical JSON (sorted keys).
+public struct StoredCourse: Hashable, Sendable {
+    public var id: String
+    public var version: Int
+    public var content: Data
+
+    public init(id: String, version: Int, content: Data) {
+        self.id = id
+        self.version = version
+        self.content = content
+    }
+}
+
 /// What the server keeps: learners, sessions, aliases and the per-learner change feed.
 ///
 /// The embedded SQLite implementation (``SQLiteServerStore``) is the default; another database
@@ -269,6 +283,12 @@ public protocol ServerStore: Sendable {
     ///   learner is a guest attached to an account meanwhile (the account's sessions are not a
     ///   guest's to end).
     func revokeAll(tokenHash: String, now: Int64) async throws -> Int?
+
+    /// Keeps every course version in `courses` that the store does not hold yet, and returns
+    /// every version it holds, each with the content it was first kept with: the versions this
+    /// server ever served, so that attempts graded under a version it stopped serving stay
+    /// graded, and a version served again with other content is caught.
+    func keepCourses(_ courses: [StoredCourse]) async throws -> [StoredCourse]
 
     /// Deletes, in transactions of at most `batch` guests, every unattached guest that neither
     /// registered nor synced since `idleSince` (with its events, replica records and sessions;

@@ -63,10 +63,32 @@ public struct SyncService: Sendable {
     /// The catalog events are checked and graded against, with its fingerprint.
     public var catalog: Catalog { catalogs.current.catalog }
 
-    /// Replaces the catalog (a server upgraded to new course versions while running). Events
-    /// refused under the old one are pushed again by their devices, which see the new
-    /// fingerprint in their next sync answer.
-    public func setCatalog(_ catalog: Catalog) { catalogs.set(catalog) }
+    /// Serves `catalog` (at start, or a server upgraded to new course versions while running)
+    /// with every course version this server served before, from its store: a version left out
+    /// is still served and grades the attempts answered under it. Events refused under the old
+    /// catalog are pushed again by their devices, which see the new fingerprint in their next
+    /// sync answer.
+    /// - Throws: ``ServerError`` naming the course and version when `catalog` holds a version
+    ///   this server served before with other content (a change must be a new version: attempts
+    ///   answered under the old content would be graded differently); the catalog served does
+    ///   not change then.
+    public func publish(_ catalog: Catalog) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let offered = try catalog.allVersions.map { StoredCourse(id: $0.id.rawValue, version: $0.version, content: try encoder.encode($0)) }
+        let kept = try await store.keepCourses(offered)
+        let keptContent = Dictionary(kept.map { ("\($0.id)@\($0.version)", $0.content) }, uniquingKeysWith: { first, _ in first })
+        for course in offered where keptContent["\(course.id)@\(course.version)"] != course.content {
+            throw ServerError(
+                "course \(course.id) version \(course.version) differs from the version \(course.version) this server served before: publish a change as a new version")
+        }
+        let decoder = JSONDecoder()
+        var served = catalog
+        for course in kept where catalog.course(try CourseID(validating: course.id), version: course.version) == nil {
+            served = served.merging(try Catalog([decoder.decode(Course.self, from: course.content)]))
+        }
+        catalogs.set(served)
+    }
 
     /// `GET /v1/catalog`: every course version, or nil when `ifNoneMatch` names the current
     /// fingerprint (the answer is then 304 Not Modified).

@@ -154,6 +154,21 @@ enum DeviceSchema {
             // opens. NULL, as here, rebuilds them once.
             try db.execute(sql: "ALTER TABLE device ADD COLUMN progressCatalog TEXT")
         }
+        migrator.registerMigration("v8: every course version the app bundled") { db in
+            // Course versions the app bundled, kept after an update that bundles only newer
+            // ones: attempts answered under them are graded under them, and a certificate
+            // earned under their rule stays earned. `serverCourse` likewise keeps every
+            // version a server served.
+            try db.execute(sql: """
+                CREATE TABLE bundledCourse (
+                    id TEXT NOT NULL,
+                    version INTEGER NOT NULL,
+                    json BLOB NOT NULL,
+                    PRIMARY KEY (id, version)
+                ) WITHOUT ROWID;
+                ALTER TABLE device ADD COLUMN bundledCatalog TEXT;
+                """)
+        }
         return migrator
     }
 }

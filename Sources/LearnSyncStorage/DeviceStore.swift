@@ -36,12 +36,17 @@ public final class DeviceStore: Sendable {
     /// What the last record left for the next (``RecordMemo``); only records use it.
     let recordMemo = Mutex<RecordMemo?>(nil)
 
-    /// The app's bundled catalog and the server's, and both merged (every version of both),
-    /// merged once per change: the catalog is read on every record.
+    /// The app's bundled catalog, the versions it bundled before (kept after an update), and
+    /// every version a server served, merged once per change (the catalog is read on every
+    /// record). Where a server and the app hold the same version of a course with different
+    /// content, the server's copy grades (so the device agrees with the server and every other
+    /// device) and the difference is reported in ``conflicts``.
     struct Catalogs: Sendable {
         var bundled: Catalog { didSet { merge() } }
         var server: Catalog? { didSet { merge() } }
+        var archived: Catalog? { didSet { merge() } }
         private(set) var merged: Catalog
+        private(set) var conflicts: [CatalogConflict] = []
         /// Counts merges: a ``RecordMemo`` made with another catalog is not reused.
         private(set) var generation = 0
 
@@ -51,7 +56,9 @@ public final class DeviceStore: Sendable {
         }
 
         private mutating func merge() {
-            merged = server.map { bundled.merging($0) } ?? bundled
+            let app = archived.map { bundled.merging($0) } ?? bundled
+            merged = server.map { $0.merging(app) } ?? app
+            conflicts = server.map { CatalogConflict.between(server: $0, app: app) } ?? []
             generation += 1
         }
     }
@@ -123,8 +130,11 @@ public final class DeviceStore: Sendable {
         catalogs = Mutex(Catalogs(bundled: catalog))
         try database {
             try DeviceSchema.migrator.migrate(writer)
-            let server = try writer.read { db in try Self.storedServerCatalog(db) }
-            catalogs.withLock { $0.server = server }
+            let (server, archived) = try writer.read { db in (try Self.storedServerCatalog(db), try Self.storedBundledCatalog(db)) }
+            catalogs.withLock { state in
+                state.server = server
+                state.archived = archived
+            }
             try writer.write { db in
                 // Credentials of a store made before the secret store move there.
                 if let row = try Row.fetchOne(db, sql: "SELECT token, secret FROM syncState WHERE id = 1 AND (token IS NOT NULL OR secret IS NOT NULL)") {
@@ -141,6 +151,7 @@ public final class DeviceStore: Sendable {
                     try secrets.setSecret(Self.newSecret(), for: .deviceSecret)
                     try secrets.setSecret(nil, for: .token)
                 }
+                try Self.archiveBundled(catalog, db)
                 // Progress is a function of the events and the catalog on every path: a store
                 // opened with another catalog than its rows were built under rebuilds them.
                 try Self.rebuildIfCatalogChanged(catalogs.withLock { $0.merged }, db)

@@ -53,3 +53,36 @@ public enum Convergence {
         }
     }
 }
+
+extension Convergence {
+    /// How a device's progress differs from the reference model fed with the device's own
+    /// events and catalog: empty when every course agrees.
+    public static func modelDifferences(_ device: LearnSyncClient) async throws -> [String] {
+        let catalog = device.catalog
+        var found = [String]()
+        for progress in try await device.store.allProgress() {
+            guard let course = catalog[progress.course] else { continue }
+            let events = try await device.store.events(in: progress.course)
+            let expected = ReferenceModel.course(progress.course, events: events, catalog: catalog)
+            found += ReferenceModel.differences(progress, certificate: progress.certificate(for: course), expected: expected)
+        }
+        return found
+    }
+
+    /// How the server's grading (`GET /v1/progress`) differs from the reference model fed with
+    /// `events` under `catalog`: empty when every course agrees. A course the server reports no
+    /// progress for must have none in the model either.
+    public static func serverModelDifferences(_ device: LearnSyncClient, events: [ProgressEvent], catalog: Catalog) async throws -> [String] {
+        let graded = try await device.serverProgress()
+        var found = [String]()
+        for course in catalog.courses {
+            let expected = ReferenceModel.course(course.id, events: events, catalog: catalog)
+            if let report = graded.courses.first(where: { $0.progress.course == course.id }) {
+                found += ReferenceModel.differences(report.progress, certificate: report.certificate, expected: expected).map { "server: \($0)" }
+            } else if expected.eventCount != 0 {
+                found.append("server: \(course.id): no progress, model \(expected)")
+            }
+        }
+        return found
+    }
+}

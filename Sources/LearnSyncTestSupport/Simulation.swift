@@ -24,11 +24,15 @@ public struct SimulationOptions: Sendable {
     public var clones: Int
     /// The chance that a recorded event is a course reset (a retake).
     public var resetRate: Double
+    /// Whether learners also live the product's life: sign out and in again, change their
+    /// password, erase their account and start over, and update their app.
+    public var lifecycle: Bool
 
     public init(
         devices: Int, learners: Int, ops: Int, seed: UInt64, faults: Faults = Faults(), offline: Double = 0,
-        clockSkewSeconds: Int64 = 0, catalogVersions: Int = 1, clones: Int = 0, resetRate: Double = 0.03
+        clockSkewSeconds: Int64 = 0, catalogVersions: Int = 1, clones: Int = 0, resetRate: Double = 0.03, lifecycle: Bool = false
     ) {
+        self.lifecycle = lifecycle
         self.devices = devices
         self.learners = learners
         self.ops = ops
@@ -48,12 +52,13 @@ public struct SimulatedServer: Sendable {
     public var transport: @Sendable () -> any SyncTransport
     /// The server's clock, to skew; nil leaves the server's clock alone.
     public var clock: OffsetWallClock?
-    /// Replaces the server's catalog; nil when the server cannot be upgraded from here.
-    public var setCatalog: (@Sendable (Catalog) -> Void)?
+    /// Publishes a catalog on the server (`SyncService.publish`); nil when the server cannot be
+    /// upgraded from here.
+    public var publish: (@Sendable (Catalog) async throws -> Void)?
 
     /// One server at `url`.
-    public init(url: URL, clock: OffsetWallClock? = nil, setCatalog: (@Sendable (Catalog) -> Void)? = nil) {
-        self.init(transport: { URLSessionTransport(baseURL: url) }, clock: clock, setCatalog: setCatalog)
+    public init(url: URL, clock: OffsetWallClock? = nil, publish: (@Sendable (Catalog) async throws -> Void)? = nil) {
+        self.init(transport: { URLSessionTransport(baseURL: url) }, clock: clock, publish: publish)
     }
 
     /// Several server processes on one database, behind a load balancer.
@@ -61,10 +66,10 @@ public struct SimulatedServer: Sendable {
         self.init(transport: { pool.transport })
     }
 
-    public init(transport: @escaping @Sendable () -> any SyncTransport, clock: OffsetWallClock? = nil, setCatalog: (@Sendable (Catalog) -> Void)? = nil) {
+    public init(transport: @escaping @Sendable () -> any SyncTransport, clock: OffsetWallClock? = nil, publish: (@Sendable (Catalog) async throws -> Void)? = nil) {
         self.transport = transport
         self.clock = clock
-        self.setCatalog = setCatalog
+        self.publish = publish
     }
 }
 
@@ -93,6 +98,20 @@ public struct SimulationReport: Sendable, Encodable {
     public var restores: Int
     /// Course resets recorded.
     public var resets: Int
+    /// Sign-outs done, and those the device refused because events existed on it only.
+    public var signOuts: Int = 0
+    public var refusedSignOuts: Int = 0
+    /// Password changes, and account erasures.
+    public var passwordChanges: Int = 0
+    public var erasures: Int = 0
+    /// Recorded events an account erasure removed (expected nowhere afterwards).
+    public var destroyedByErasure: Int = 0
+    /// Catalogs published on the server with only the newest version of each course (the
+    /// server keeps serving the versions it served before).
+    public var narrowPublishes: Int = 0
+    /// Answer-key corrections published without a new version number, refused by the server;
+    /// and any it accepted (a broken promise, counted in ``lostEvents``' stead as divergence).
+    public var refusedCorrections: Int = 0
     /// Events a device moved to a new replica id (after a clone or a restore).
     public var movedEvents: Int
     /// Events that existed only on a phone when it was restored from an older backup: the
@@ -113,10 +132,16 @@ public struct SimulationReport: Sendable, Encodable {
     public var regressions: Int
     /// What each regression was, to start an investigation.
     public var regressionDetails: [String] = []
+    /// Checks, after a step, where a device's progress (or at the end the server's grading)
+    /// differed from the reference model fed with the same events and catalog.
+    public var modelMismatches: Int = 0
+    /// What each mismatch was.
+    public var modelDetails: [String] = []
     public var seconds: Double
 
-    /// Whether every device converged, no event was lost and no progress went backwards.
-    public var converged: Bool { divergentDevices == 0 && lostEvents == 0 && regressions == 0 }
+    /// Whether every device converged, no event was lost, no progress went backwards and every
+    /// device and the server agreed with the reference model.
+    public var converged: Bool { divergentDevices == 0 && lostEvents == 0 && regressions == 0 && modelMismatches == 0 }
 }
 
 /// Many devices studying at random against one server through fault-injecting transports, in
@@ -146,6 +171,8 @@ private struct SimDevice {
     /// events to a new replica id after a clone or a restore, and a restored store may record
     /// again under ids its lost timeline had used, so ids are followed per store, as they move.
     var tracked: Set<EventID> = []
+    /// The last erasure notice this device showed.
+    var lastNotice: Date?
 
     /// Follows the moves this device's store made since the last look.
     mutating func followMoves() async throws {
@@ -175,6 +202,12 @@ private struct World {
     var devices: [SimDevice] = []
     var serverVersion = 0
     var accountExists = Set<Int>()
+    /// Each learner's account password, and how many times the learner erased the account and
+    /// started over (a new username each time).
+    var passwords = [Int: String]()
+    /// The accounts erased.
+    var erased = Set<LearnerID>()
+    var epochs = [Int: Int]()
     /// Recorded events, per learner, that reached the server from a store later replaced by a
     /// restore, under the ids they had there.
     var settled = [Int: Set<EventID>]()
@@ -185,7 +218,7 @@ private struct World {
     init(options: SimulationOptions, catalog: Catalog, server: SimulatedServer) throws {
         self.options = options
         self.server = server
-        versions = try CatalogVersions.make(from: catalog, count: max(1, options.catalogVersions))
+        versions = try CatalogVersions.make(from: catalog, count: max(1, options.catalogVersions), changingRules: options.lifecycle)
         generator = SeededGenerator(seed: options.seed)
         runID = String(options.seed, radix: 36) + "-" + IdentifierRules.randomToken().prefix(6)
         report = SimulationReport(
@@ -197,7 +230,6 @@ private struct World {
             let clock = OffsetWallClock()
             devices.append(try makeDevice(store: try DeviceStore.inMemory(catalog: versions[0], clock: clock), clock: clock, learner: index % report.learners, appVersion: 0))
         }
-        if server.setCatalog != nil { server.setCatalog?(versions[0]) }
     }
 
     mutating func makeDevice(store: DeviceStore, clock: OffsetWallClock, learner: Int, appVersion: Int) throws -> SimDevice {
@@ -207,9 +239,11 @@ private struct World {
         return SimDevice(client: client, link: link, clock: clock, learner: learner, appVersion: appVersion)
     }
 
-    func username(_ learner: Int) -> String { "sim-\(runID)-\(learner)" }
+    func username(_ learner: Int) -> String { "sim-\(runID)-\(learner)-\(epochs[learner, default: 0])" }
+    func password(_ learner: Int) -> String { passwords[learner] ?? "simulated password" }
 
     mutating func run(progress: @Sendable (Int) -> Void) async throws -> SimulationReport {
+        try await server.publish?(versions[0])
         var clonesLeft = options.clones
         for op in 0..<options.ops {
             progress(op)
@@ -220,16 +254,21 @@ private struct World {
             }
             let roll = Int.random(in: 0..<100, using: &generator)
             do {
-                if roll < 75 {
+                if options.lifecycle, Int.random(in: 0..<25, using: &generator) == 0 {
+                    try await lifecycleStep(index)
+                } else if roll < 75 {
                     try await record(on: index)
                 } else if roll < 96 {
                     try await sync(index)
                 } else {
                     try await signIn(index)
                 }
-            } catch is SyncError {
+            } catch let error as SyncError {
                 report.failedSyncs += 1
+                // A password changed on another device revoked this one's token: sign in again.
+                if error.code == .unauthorized { _ = try? await signIn(index, again: true) }
             }
+            try await noticeErasure(index)
         }
         progress(options.ops)
         try await settle()
@@ -248,10 +287,27 @@ private struct World {
             }
             report.clockChanges += 1
         }
+        if options.lifecycle, let publish = server.publish, Int.random(in: 0..<40, using: &generator) == 0 {
+            if Bool.random(using: &generator) {
+                // The server's catalog folder now holds only the newest version of each course.
+                try await publish(try Catalog(versions[serverVersion].courses))
+                report.narrowPublishes += 1
+            } else {
+                // An answer key corrected without a new version number: refused.
+                let corrected = try Catalog(versions[serverVersion].courses.map(CatalogVersions.corrected))
+                do {
+                    try await publish(corrected)
+                    report.divergentDevices += 1
+                    report.divergenceDetails.append("the server accepted a course version with other content than it served")
+                } catch {
+                    report.refusedCorrections += 1
+                }
+            }
+        }
         if versions.count > 1, Int.random(in: 0..<30, using: &generator) == 0 {
-            if Bool.random(using: &generator), serverVersion + 1 < versions.count, let setCatalog = server.setCatalog {
+            if Bool.random(using: &generator), serverVersion + 1 < versions.count, let publish = server.publish {
                 serverVersion += 1
-                setCatalog(versions[serverVersion])
+                try await publish(versions[serverVersion])
             } else {
                 let index = Int.random(in: 0..<devices.count, using: &generator)
                 guard devices[index].appVersion + 1 < versions.count else { return }
@@ -285,14 +341,21 @@ private struct World {
     }
 
     /// The phone is restored from an older backup: what only it held since is gone with the
-    /// restore itself (not expected anywhere); what it synced comes back from the server.
+    /// restore itself (not expected anywhere), and so is a guest's work the backup does not know;
+    /// what it synced to an account comes back from the server.
     mutating func restore(_ index: Int, from backup: (store: DeviceStore, tracked: Set<EventID>)) async throws {
         try await devices[index].followMoves()
         let device = devices[index]
         let unsynced = Set(try await device.client.store.pendingEvents(limit: .max).map(\.id)
             + (try await device.client.rejectedEvents().map(\.event.id)))
-        let destroyed = device.tracked.intersection(unsynced)
-        settled[device.learner, default: []].formUnion(device.tracked.subtracting(unsynced))
+        // A guest's synced events are the guest's alone: a restore that forgets the guest (a
+        // backup from before the guest signed in, or from an earlier sign-out) leaves them in
+        // no account, as it leaves the events only the phone held.
+        // A store restored from before an erasure it has not learned of yet holds the erased
+        // learner's events: the erasure removed them.
+        let learner = try await device.client.identity().learner
+        let destroyed = learner.isGuest || erased.contains(learner) ? device.tracked : device.tracked.intersection(unsynced)
+        settled[device.learner, default: []].formUnion(device.tracked.subtracting(destroyed))
         report.destroyedByRestore += destroyed.count
         report.movedEvents += try await device.client.store.movedEvents().count
         devices[index].tracked = backup.tracked
@@ -309,37 +372,66 @@ private struct World {
             ? .courseReset() : RandomStudy.payload(in: course, resets: false, using: &generator)
         let event = try await client.record(payload, in: course.id)
         if event.isReset { report.resets += 1 }
+        try await devices[index].followMoves()
         devices[index].tracked.insert(event.id)
         report.events += 1
+        try await checkModel(index)
+    }
+
+    /// Compares the device's progress with the reference model fed with its own events.
+    mutating func checkModel(_ index: Int) async throws {
+        let found = try await Convergence.modelDifferences(devices[index].client)
+        guard !found.isEmpty else { return }
+        let replica = try await devices[index].client.identity().replica
+        report.modelMismatches += 1
+        report.modelDetails += found.prefix(3).map { "\(replica) after op \(report.syncs + report.events): \($0)" }
     }
 
     /// Syncs one device, counting what it showed before and no longer shows after.
     mutating func sync(_ index: Int) async throws {
         let client = devices[index].client
         let before = try await visible(client)
-        let resetsBefore = try await resetIDs(client)
         report.syncs += 1
         do {
             try await client.sync()
         } catch let error as SyncError {
-            try await countRegressions(client, before: before, resetsBefore: resetsBefore)
+            try await countRegressions(client, before: before)
+            try await checkModel(index)
             throw error
         }
-        try await countRegressions(client, before: before, resetsBefore: resetsBefore)
+        try await countRegressions(client, before: before)
+        try await checkModel(index)
     }
 
-    mutating func countRegressions(_ client: LearnSyncClient, before: [String: Visible], resetsBefore: [String: Set<EventID>]) async throws {
+    /// A certificate never goes; a completion or pass goes only when the events the device now
+    /// holds include a reset that saw every completion (or passing attempt) of that item, as the
+    /// reference model reads `seen`.
+    mutating func countRegressions(_ client: LearnSyncClient, before: [String: Visible]) async throws {
         let after = try await visible(client)
-        let resetsAfter = try await resetIDs(client)
         let device = try await client.identity()
         for (course, was) in before {
             let now = after[course] ?? Visible()
             var gone = was.certificates.subtracting(now.certificates).map { "\($0) of \(course)" }
-            // A completion or pass may go only when a reset this device had not seen arrived.
-            if resetsAfter[course, default: []] == resetsBefore[course, default: []] {
-                gone += was.completed.subtracting(now.completed).map { "completion of \(course)/\($0)" }
-                gone += was.passed.subtracting(now.passed).map { "pass of \(course)/\($0)" }
+            let events = try await client.store.events(in: CourseID(validating: course))
+            let seen = events.compactMap { event -> SeenEvents? in if case .courseReset(let seen) = event.payload { seen } else { nil } }
+            func retaken(_ item: String, _ isDone: (EventPayload) -> Bool) -> Bool {
+                let done = events.filter { $0.payload.item?.rawValue == item && isDone($0.payload) }
+                return done.allSatisfy { event in seen.contains { $0.ranges[event.id.replica]?.contains { $0.contains(event.id.seq) } ?? false } }
             }
+            gone += was.completed.subtracting(now.completed).filter { lesson in
+                !retaken(lesson) { if case .lessonCompleted = $0 { true } else { false } }
+            }.map { "completion of \(course)/\($0)" }
+            let catalog = client.catalog
+            let courseID = try CourseID(validating: course)
+            gone += was.passed.subtracting(now.passed).filter { quiz in
+                !retaken(quiz) { payload in
+                    guard case .quizAttempt = payload, let event = try? ProgressEvent(
+                        id: EventID(replica: device.replica, seq: 1), learner: device.learner, timestamp: HLCTimestamp(rawValue: 1),
+                        course: courseID, payload: payload)
+                    else { return false }
+                    return ReferenceModel.course(courseID, events: [event], catalog: catalog).quizzes.values.contains(where: \.passed)
+                }
+            }.map { "pass of \(course)/\($0)" }
             report.regressions += gone.count
             report.regressionDetails += gone.map { "\($0) gone from \(device.learner) on \(device.replica) after a sync" }
         }
@@ -357,12 +449,66 @@ private struct World {
         return result
     }
 
-    func resetIDs(_ client: LearnSyncClient) async throws -> [String: Set<EventID>] {
-        var result = [String: Set<EventID>]()
-        for course in client.catalog.courses {
-            result[course.id.rawValue] = Set(try await client.store.events(in: course.id).filter(\.isReset).map(\.id))
+    /// One step of a learner's life with the product. The learner's own actions run without
+    /// network faults: a person retries them until they go through, and knows what they did.
+    mutating func lifecycleStep(_ index: Int) async throws {
+        let link = devices[index].link
+        link.setFaultsEnabled(false)
+        defer { link.setFaultsEnabled(true) }
+        let client = devices[index].client
+        let learner = devices[index].learner
+        let isGuest = try await client.identity().learner.isGuest
+        switch Int.random(in: 0..<10, using: &generator) {
+        case 0..<5:
+            // Sign out (refused while events exist on this device only), to sign in again later.
+            try await sync(index)
+            try await devices[index].followMoves()
+            do {
+                try await client.signOut()
+            } catch let error as SyncError where error.code == .notSynced || error.code == .guestNotClaimed {
+                report.refusedSignOuts += 1
+                return
+            }
+            // Everything it held is on the server: sign-out refuses otherwise.
+            settled[learner, default: []].formUnion(devices[index].tracked)
+            devices[index].tracked = []
+            report.signOuts += 1
+        case 5..<8 where !isGuest:
+            let new = "simulated password \(generator.next() % 1000)"
+            try await client.changePassword(current: password(learner), new: new)
+            passwords[learner] = new
+            report.passwordChanges += 1
+        case 8 where !isGuest:
+            let account = try await client.identity().learner
+            try await client.deleteAccount(password: password(learner))
+            erased.insert(account)
+            report.erasures += 1
+            accountExists.remove(learner)
+            epochs[learner, default: 0] += 1
+            passwords[learner] = nil
+            settled[learner] = []
+        default:
+            // The app is updated: its bundle holds the newest catalog version only.
+            let newest = versions[versions.count - 1]
+            guard devices[index].appVersion + 1 < versions.count else { return }
+            devices[index].appVersion = versions.count - 1
+            // Now and then the app bundles a copy corrected without a new version number: the
+            // server's copy grades wherever the server serves that version.
+            let bundled = Bool.random(using: &generator) ? newest.courses : newest.courses.map(CatalogVersions.corrected)
+            try await client.store.setBundledCatalog(try Catalog(bundled))
+            report.catalogUpgrades += 1
         }
-        return result
+    }
+
+    /// A device that learned its learner was erased (here or at a sync) wiped what it held: none
+    /// of it is expected anywhere.
+    mutating func noticeErasure(_ index: Int) async throws {
+        guard let notice = try await devices[index].client.notice(), notice.kind == .learnerErased,
+              notice.at != devices[index].lastNotice
+        else { return }
+        devices[index].lastNotice = notice.at
+        report.destroyedByErasure += devices[index].tracked.count
+        devices[index].tracked = []
     }
 
     mutating func signIn(_ index: Int, again: Bool = false) async throws {
@@ -370,9 +516,9 @@ private struct World {
         let isGuest = try await device.client.identity().learner.isGuest
         guard again || isGuest else { return }
         if accountExists.contains(device.learner) {
-            try await device.client.signIn(username: username(device.learner), password: "simulated password")
+            try await device.client.signIn(username: username(device.learner), password: password(device.learner))
         } else {
-            try await device.client.signUp(username: username(device.learner), password: "simulated password")
+            try await device.client.signUp(username: username(device.learner), password: password(device.learner))
             accountExists.insert(device.learner)
         }
         report.signIns += 1
@@ -380,23 +526,34 @@ private struct World {
 
     /// Every device online, without faults, on the newest catalog, signed in, synced until quiet.
     mutating func settle() async throws {
-        server.setCatalog?(versions[versions.count - 1])
+        try await server.publish?(versions[versions.count - 1])
         server.clock?.setOffset(milliseconds: 0)
         for index in devices.indices {
             devices[index].link.setOffline(false)
             devices[index].link.setFaultsEnabled(false)
             try await devices[index].client.store.setBundledCatalog(versions[versions.count - 1])
-            try await signIn(index)
+            do {
+                try await signIn(index)
+            } catch let error as SyncError where error.code == .learnerErased {
+                // A guest erased with its account starts over as a new guest.
+                try await noticeErasure(index)
+                try await signIn(index)
+            }
+            try await noticeErasure(index)
         }
         for _ in 0..<3 {
             for index in devices.indices {
                 do {
                     try await sync(index)
-                } catch let error as SyncError where error.code == .unauthorized {
-                    // A server clock that ran ahead expired the token: the learner signs in again.
+                } catch let error as SyncError where error.code == .unauthorized || error.code == .learnerErased {
+                    // A server clock that ran ahead expired the token, or a password change
+                    // revoked it: the learner signs in again. A device that learned its learner
+                    // was erased starts over as a guest and signs in to the learner's new account.
+                    try await noticeErasure(index)
                     try await signIn(index, again: true)
                     try await sync(index)
                 }
+                try await noticeErasure(index)
             }
         }
     }
@@ -415,6 +572,13 @@ private struct World {
             if let first = group.first, try await Convergence.disagreesWithServer(first) {
                 report.divergentDevices += 1
                 report.divergenceDetails.append("learner \(learner)'s first device differs from the server's grading")
+            }
+            if let first = group.first {
+                var events = [ProgressEvent]()
+                for course in first.catalog.courses { events += try await first.store.events(in: course.id) }
+                let found = try await Convergence.serverModelDifferences(first, events: events, catalog: first.catalog)
+                report.modelMismatches += found.isEmpty ? 0 : 1
+                report.modelDetails += found.prefix(3).map { "learner \(learner): \($0)" }
             }
             let expected = devices.filter { $0.learner == learner }.reduce(settled[learner, default: []]) { $0.union($1.tracked) }
             for client in group {
@@ -448,3 +612,4 @@ private struct World {
         report.seconds = Date().timeIntervalSince(start)
     }
 }
+

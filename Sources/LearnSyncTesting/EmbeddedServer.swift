@@ -64,8 +64,9 @@ public final class EmbeddedServer: Sendable {
         return EmbeddedServer(url: URL(string: "http://127.0.0.1:\(port)")!, service: service, group: group, task: task)
     }
 
-    /// Replaces the server's catalog while it runs (an upgrade to new course versions).
-    public func setCatalog(_ catalog: Catalog) { service.setCatalog(catalog) }
+    /// Serves another catalog while the server runs (an upgrade to new course versions), with
+    /// every version served before (``SyncService/publish(_:)``).
+    public func publish(_ catalog: Catalog) async throws { try await service.publish(catalog) }
 
     /// Stops the server gracefully and waits until it has.
     public func stop() async {

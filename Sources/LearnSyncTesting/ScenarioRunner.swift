@@ -61,7 +61,7 @@ public struct ScenarioRunner: Sendable {
                     continue
                 }
                 serverCatalog = versions[version - 1]
-                server.setCatalog(serverCatalog)
+                try await server.publish(serverCatalog)
                 continue
             default:
                 break

@@ -37,6 +37,8 @@ struct SimulateCommand: AsyncParsableCommand {
     var catalogVersions = 1
     @Option(help: "How many times a phone is cloned or restored from an earlier backup.") var clones = 0
     @Option(help: "Chance that a recorded event is a retake (course reset), 0 to 1.") var resets = 0.03
+    @Flag(help: "Learners also sign out and in again, change passwords, erase their accounts and update their apps.")
+    var lifecycle = false
     @Option(help: "Use this server instead of an embedded one.") var server: String?
     @OptionGroup var catalog: CatalogOptions
     @OptionGroup var output: OutputOptions
@@ -68,12 +70,12 @@ struct SimulateCommand: AsyncParsableCommand {
             let started = try await EmbeddedServer.start(
                 databasePath: folder.appendingPathComponent("server.sqlite").path, catalog: catalog, passwordCost: 4, clock: clock)
             embedded = started
-            target = SimulatedServer(url: started.url, clock: clock, setCatalog: { started.setCatalog($0) })
+            target = SimulatedServer(url: started.url, clock: clock, publish: { try await started.publish($0) })
         }
         let options = SimulationOptions(
             devices: devices, learners: learners, ops: ops, seed: seed,
             faults: Faults(dropRequest: drop / 2, dropAnswer: drop / 2, duplicate: duplicate, reorder: reorder ? 0.1 : 0),
-            offline: offline, clockSkewSeconds: clockSkew, catalogVersions: catalogVersions, clones: clones, resetRate: resets)
+            offline: offline, clockSkewSeconds: clockSkew, catalogVersions: catalogVersions, clones: clones, resetRate: resets, lifecycle: lifecycle)
         let total = ops
         let showBar = isatty(2) == 1 && !output.json
         let report = try await Simulation.run(options, catalog: catalog, server: target) { done in
@@ -92,12 +94,19 @@ struct SimulateCommand: AsyncParsableCommand {
                 ["syncs", "\(report.syncs) (\(report.failedSyncs) failed and retried later)"], ["sign-ins", "\(report.signIns)"],
                 ["faults injected", "\(report.faultsInjected) (lost requests \(report.droppedRequests), lost answers \(report.droppedAnswers), duplicated \(report.duplicated), reordered \(report.reordered))"],
                 ["real world", "\(report.clockChanges) clock changes, \(report.catalogUpgrades) catalog upgrades, \(report.clonesMade) clones, \(report.restores) restores, \(report.resets) resets"],
+                ["lifecycle", "\(report.signOuts) sign-outs (\(report.refusedSignOuts) refused), \(report.passwordChanges) password changes, \(report.erasures) erasures"],
+                ["catalog publishes", "\(report.narrowPublishes) with the newest versions only, \(report.refusedCorrections) corrections without a new version refused"],
                 ["moved to a new replica", "\(report.movedEvents) events"],
+                ["removed by erasures", "\(report.destroyedByErasure) events"],
                 ["removed by restores", "\(report.destroyedByRestore) events only the restored phone held"],
                 ["lost events", "\(report.lostEvents)"], ["divergent devices", "\(report.divergentDevices)"],
                 ["regressions", "\(report.regressions)"],
+                ["reference model", "\(report.modelMismatches) mismatches"],
                 ["time", String(format: "%.1fs", report.seconds)],
             ]))
+            for line in (report.lostDetails + report.divergenceDetails + report.regressionDetails + report.modelDetails).prefix(20) {
+                print("  \(line)")
+            }
             print(report.converged ? "CONVERGED" : "DIVERGED")
         }
         if !report.converged { throw ExitCode.failure }

@@ -24,6 +24,8 @@ struct StatusCommand: AsyncParsableCommand {
         var lastSync: String?
         /// What the learner must be told about their data on the server, if anything.
         var notice: String?
+        /// Course versions the server serves with other content than the app's.
+        var catalogConflicts: [String]
     }
 
     struct Refused: Encodable {
@@ -44,7 +46,8 @@ struct StatusCommand: AsyncParsableCommand {
             pending: try await client.pendingCount(),
             rejected: try await client.rejectedEvents().map { Refused(event: "\($0.event.id)", code: $0.code, reason: $0.reason, willRetry: $0.willRetry) },
             lastSync: state.lastSyncAt.map { ISO8601DateFormatter().string(from: $0) },
-            notice: try await client.notice().map { "\(ISO8601DateFormatter().string(from: $0.at)): \($0.message)" })
+            notice: try await client.notice().map { "\(ISO8601DateFormatter().string(from: $0.at)): \($0.message)" },
+            catalogConflicts: client.catalogConflicts.map(\.description))
         if output.json { return try Output.printJSON(status) }
         print(Output.table(["", ""], [
             ["learner", "\(status.learner) (\(status.isGuest ? "guest" : "account"))"],
@@ -55,6 +58,7 @@ struct StatusCommand: AsyncParsableCommand {
             ["last sync", status.lastSync ?? "never"],
         ]))
         if let notice = status.notice { print("notice: \(notice)") }
+        for conflict in status.catalogConflicts { print("catalog: \(conflict) (the server's copy grades)") }
         for refused in status.rejected {
             let fate = refused.willRetry ? "held until the server's catalog changes" : "refused for good"
             print("refused \(refused.event): \(refused.code): \(refused.reason) (\(fate))")

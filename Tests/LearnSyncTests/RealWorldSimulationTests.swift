@@ -32,7 +32,7 @@ import Testing
                 faults: Faults(dropRequest: 0.05, dropAnswer: 0.05, duplicate: 0.05, reorder: 0.05), offline: 0.05,
                 clockSkewSeconds: 86_400, catalogVersions: 3, clones: 2, resetRate: 0.05)
             let report = try await Simulation.run(
-                options, catalog: catalog, server: SimulatedServer(url: server.url, clock: clock, setCatalog: { server.setCatalog($0) }))
+                options, catalog: catalog, server: SimulatedServer(url: server.url, clock: clock, publish: { try await server.publish($0) }))
             #expect(report.lostEvents == 0, "seed \(seed): \(report.lostDetails)")
             #expect(report.divergentDevices == 0, "seed \(seed): \(report.divergenceDetails)")
             #expect(report.regressions == 0, "seed \(seed): \(report.regressionDetails)")

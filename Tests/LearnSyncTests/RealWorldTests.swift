@@ -71,7 +71,7 @@ import Testing
             #expect(try await newApp.rejectedEvents().map(\.code).sorted() == ["unknown-item", "unknown-version"])
             let before = try await newApp.progress(in: world.course.id)
 
-            world.service.setCatalog(versions[1])
+            try await world.service.publish(versions[1])
             let report = try await newApp.sync()
             #expect(report.pushed == 2)
             #expect(try await newApp.rejectedEvents().isEmpty)
