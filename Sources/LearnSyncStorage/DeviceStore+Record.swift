@@ -131,8 +131,21 @@ extension DeviceStore {
         for entry in entries {
             // A reset names the events the log holds: those recorded before it go in first.
             if case .courseReset = entry.payload { try logRecorded() }
+            var timestamp = hlc.tick(now: now)
+            // A choice or resume point the learner makes now wins over the one the device shows,
+            // whatever the clock did since (it may have run ahead and been put right).
+            switch entry.payload {
+            case .scenarioChoice, .resumePosition:
+                // What the device shows includes the batch's earlier events.
+                try logRecorded()
+                if let shown = try progress.winningKey(for: entry.payload, learner: learner, course: entry.course), shown.timestamp >= timestamp {
+                    timestamp = HLCTimestamp(rawValue: shown.timestamp.rawValue &+ 1)
+                }
+            default:
+                break
+            }
             recorded.append(try ProgressEvent(
-                id: EventID(replica: replica, seq: seq), learner: learner, timestamp: hlc.tick(now: now),
+                id: EventID(replica: replica, seq: seq), learner: learner, timestamp: timestamp,
                 course: entry.course, payload: try stamp(entry, catalog: catalog, db)))
             seq += 1
         }

@@ -68,6 +68,20 @@ struct ProgressWriter {
         }
     }
 
+    /// The key of the event that wins the last-writer-wins field `payload` writes (a scenario's
+    /// current choice, the resume point) in `learner`'s progress, if it writes one and one wins.
+    mutating func winningKey(for payload: EventPayload, learner: LearnerID, course: CourseID) throws -> EventKey? {
+        guard catalog.contains(course) else { return nil }
+        switch payload {
+        case .scenarioChoice(let scenario, _):
+            return cache.values[try load(Key(learner: aliases.root(of: learner), course: course))].scenarios[scenario]?.currentKey
+        case .resumePosition:
+            return cache.values[try load(Key(learner: aliases.root(of: learner), course: course))].resume?.key
+        default:
+            return nil
+        }
+    }
+
     /// Moves an applied event of the log to the earlier time a server stored it at; returns false
     /// when the course's progress must be rebuilt from the log instead (``CourseProgress/retime(_:to:catalog:)``).
     mutating func retime(_ event: ProgressEvent, to time: HLCTimestamp) throws -> Bool {

@@ -391,15 +391,17 @@ private struct World {
     mutating func sync(_ index: Int) async throws {
         let client = devices[index].client
         let before = try await visible(client)
+        let notice = try await client.notice()?.at
         report.syncs += 1
         do {
             try await client.sync()
         } catch let error as SyncError {
-            try await countRegressions(client, before: before)
+            // An erased learner's device wipes what it held: that is the erasure, not a regression.
+            if try await client.notice()?.at == notice { try await countRegressions(client, before: before) }
             try await checkModel(index)
             throw error
         }
-        try await countRegressions(client, before: before)
+        if try await client.notice()?.at == notice { try await countRegressions(client, before: before) }
         try await checkModel(index)
     }
 

@@ -75,6 +75,12 @@ public struct ScenarioRunner: Sendable {
                 if let expected = step.expectError, Self.matches(error, expected) { continue }
                 run.failures.append("\(label): \(error)")
             }
+            // Every device, after every step, shows what the reference model says its events give.
+            for (name, device) in run.devices.sorted(by: { $0.key < $1.key }) {
+                for difference in try await Convergence.modelDifferences(device.client) {
+                    run.failures.append("\(label): \(name) differs from the reference model: \(difference)")
+                }
+            }
         }
         await server.stop()
         return ScenarioResult(name: script.name, steps: script.steps.count, failures: run.failures)
