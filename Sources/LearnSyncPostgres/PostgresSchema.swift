@@ -93,6 +93,14 @@ enum PostgresSchema {
         Migration(version: 4, name: "every course version served", statements: [
             "CREATE TABLE course_version (id TEXT NOT NULL, version BIGINT NOT NULL, content TEXT NOT NULL, PRIMARY KEY (id, version))",
         ]),
+        // The hash of an expired or revoked token and its learner, kept for a while after the
+        // session row is swept: an account erased later still answers `learner-erased` to the
+        // device holding it.
+        Migration(version: 5, name: "the hashes of ended tokens", statements: [
+            "CREATE TABLE retired_session (token_hash TEXT PRIMARY KEY, learner TEXT NOT NULL, retired_at BIGINT NOT NULL)",
+            "CREATE INDEX retired_session_by_learner ON retired_session (learner)",
+            "CREATE INDEX retired_session_by_time ON retired_session (retired_at)",
+        ]),
     ]
 
     /// Runs the pending migrations in one transaction.

@@ -44,7 +44,9 @@ extension PostgresServerStore {
             for member in members {
                 try await c.execute(
                     """
-                    INSERT INTO erased_session (token_hash, learner) SELECT token_hash, learner FROM session WHERE learner = \(member.rawValue)
+                    INSERT INTO erased_session (token_hash, learner)
+                    SELECT token_hash, learner FROM session WHERE learner = \(member.rawValue)
+                    UNION ALL SELECT token_hash, learner FROM retired_session WHERE learner = \(member.rawValue)
                     ON CONFLICT (token_hash) DO NOTHING
                     """, logger: logger)
                 try await Self.delete(member, reason: .erased, now: now, c, logger)
@@ -146,8 +148,16 @@ extension PostgresServerStore {
             report.events += events
             if guests < batch { break }
         }
-        report.sessions = try await client.withConnection { c in
-            try await c.count("DELETE FROM session WHERE expires_at <= \(now) OR revoked RETURNING 1", logger: logger)
+        report.sessions = try await transaction { c in
+            try await c.execute(
+                """
+                INSERT INTO retired_session (token_hash, learner, retired_at)
+                SELECT token_hash, learner, \(now) FROM session WHERE expires_at <= \(now) OR revoked
+                ON CONFLICT (token_hash) DO NOTHING
+                """, logger: logger)
+            let sessions = try await c.count("DELETE FROM session WHERE expires_at <= \(now) OR revoked RETURNING 1", logger: logger)
+            try await c.execute("DELETE FROM retired_session WHERE retired_at < \(now &- retiredTokenRetention)", logger: logger)
+            return sessions
         }
         return report
     }
@@ -163,6 +173,7 @@ extension PostgresServerStore {
             ON CONFLICT (learner) DO UPDATE SET reason = excluded.reason, at = excluded.at, secret_hash = excluded.secret_hash
             """, logger: logger)
         try await c.execute("DELETE FROM session WHERE learner = \(id)", logger: logger)
+        try await c.execute("DELETE FROM retired_session WHERE learner = \(id)", logger: logger)
         try await c.execute("DELETE FROM replica WHERE owner = \(id)", logger: logger)
         try await c.execute("DELETE FROM learner WHERE id = \(id)", logger: logger)
     }

@@ -51,7 +51,11 @@ extension SQLiteServerStore {
             }
             for member in members {
                 try db.execute(
-                    sql: "INSERT OR IGNORE INTO erasedSession (tokenHash, learner) SELECT tokenHash, learner FROM session WHERE learner = ?",
+                    sql: """
+                        INSERT OR IGNORE INTO erasedSession (tokenHash, learner)
+                        SELECT tokenHash, learner FROM session WHERE learner = ?1
+                        UNION ALL SELECT tokenHash, learner FROM retiredSession WHERE learner = ?1
+                        """,
                     arguments: [member.rawValue])
                 try Self.delete(member, reason: .erased, now: now, db)
             }
@@ -141,8 +145,13 @@ extension SQLiteServerStore {
             if guests < batch { break }
         }
         report.sessions = try await writer.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO retiredSession (tokenHash, learner, retiredAt) SELECT tokenHash, learner, ? FROM session WHERE expiresAt <= ? OR revoked = 1",
+                arguments: [now, now])
             try db.execute(sql: "DELETE FROM session WHERE expiresAt <= ? OR revoked = 1", arguments: [now])
-            return db.changesCount
+            let sessions = db.changesCount
+            try db.execute(sql: "DELETE FROM retiredSession WHERE retiredAt < ?", arguments: [now &- retiredTokenRetention])
+            return sessions
         }
         return report
     }
@@ -154,6 +163,7 @@ extension SQLiteServerStore {
             sql: "INSERT OR REPLACE INTO tombstone (learner, reason, at, secretHash) VALUES (?, ?, ?, CASE WHEN ? THEN (SELECT secretHash FROM learner WHERE id = ?) END)",
             arguments: [learner.rawValue, reason.rawValue, now, reason == .expired, learner.rawValue])
         try db.execute(sql: "DELETE FROM session WHERE learner = ?", arguments: [learner.rawValue])
+        try db.execute(sql: "DELETE FROM retiredSession WHERE learner = ?", arguments: [learner.rawValue])
         try db.execute(sql: "DELETE FROM replica WHERE owner = ?", arguments: [learner.rawValue])
         try db.execute(sql: "DELETE FROM learner WHERE id = ?", arguments: [learner.rawValue])
     }

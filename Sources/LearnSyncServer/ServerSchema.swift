@@ -132,6 +132,20 @@ enum ServerSchema {
                 ) WITHOUT ROWID
                 """)
         }
+        migrator.registerMigration("v9: the hashes of ended tokens") { db in
+            // The hash of an expired or revoked token and its learner, kept for a while after the
+            // session row is swept: an account erased later still answers `learner-erased` to
+            // the device holding it (a phone unused for months, or signed out everywhere).
+            try db.execute(sql: """
+                CREATE TABLE retiredSession (
+                    tokenHash TEXT PRIMARY KEY NOT NULL,
+                    learner TEXT NOT NULL,
+                    retiredAt INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX retiredSession_by_learner ON retiredSession(learner);
+                CREATE INDEX retiredSession_by_time ON retiredSession(retiredAt);
+                """)
+        }
         return migrator
     }
 }

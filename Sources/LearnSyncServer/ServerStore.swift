@@ -178,6 +178,10 @@ public struct NewSession: Hashable, Sendable {
     }
 }
 
+/// How long a store keeps the hash of a token after it expired or was revoked (400 days), so
+/// that an erasure within that time still reaches the device holding it (`learner-erased`).
+package let retiredTokenRetention: Int64 = 400 * 24 * 3600 * 1000
+
 /// One course version as a server served it: its canonical JSON (sorted keys).
 public struct StoredCourse: Hashable, Sendable {
     public var id: String
@@ -293,7 +297,9 @@ public protocol ServerStore: Sendable {
     /// Deletes, in transactions of at most `batch` guests, every unattached guest that neither
     /// registered nor synced since `idleSince` (with its events, replica records and sessions;
     /// a tombstone `expired` remains so that its device is told), and every expired or revoked
-    /// session.
+    /// session. The hash of a session's token is kept, with its learner, for
+    /// `retiredTokenRetention` after it ended: an erasure in that time copies it to the
+    /// tombstones, so that the device holding it is told even though its token ended before.
     func sweep(idleSince: Int64, now: Int64, batch: Int) async throws -> SweepReport
 }
 

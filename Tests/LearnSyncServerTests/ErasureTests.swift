@@ -246,3 +246,43 @@ final class ResultBox<T: Sendable>: Sendable {
     func set(_ value: T) { storage.withLock { $0 = value } }
     var value: T? { storage.withLock { $0 } }
 }
+
+extension ErasureTests {
+    /// A phone's token ended (signed out everywhere from a tablet) and was swept; the account is
+    /// erased afterwards: the phone, syncing with its old token, is told `learner-erased` and
+    /// wipes, rather than keeping the learner's data with no way to learn of the erasure.
+    @Test(arguments: StoreKind.all) func anErasureReachesATokenThatEndedAndWasSwept(_ store: StoreKind) async throws {
+        let world = try await Populated(store)
+        let service = world.server.service
+        try await world.server.test { client in
+            let (account, phone) = try await client.signUp("long-gone")
+            let tablet = try await client.signIn("long-gone").decode(SessionResponse.self).token
+            let ended = try await client.post("/v1/signout", json: SignOutRequest(everywhere: true), token: tablet)
+            #expect(ended.status == .ok)
+            // Both tokens ended and are swept.
+            #expect(try await service.sweep(guestRetention: 86_400_000).sessions == 2)
+            // Before the erasure the old token is only unknown.
+            var factory = EventFactory(learner: account)
+            let push = SyncRequest(replica: factory.replica, lastSeq: 1, cursor: 0, events: [try factory.make(.lessonStarted(lesson: "keep-secure"))])
+            #expect(try await client.post("/v1/sync", json: push, token: phone).status == .unauthorized)
+
+            let fresh = try await client.signIn("long-gone").decode(SessionResponse.self).token
+            let erased = try await client.delete("/v1/account", json: DeleteAccountRequest(password: "a long password"), token: fresh)
+            #expect(erased.status == .ok)
+            let answer = try await client.post("/v1/sync", json: push, token: phone)
+            #expect(answer.status == .gone && answer.problem?.code == "learner-erased")
+        }
+        // The erasure took the ended tokens' hashes with it into the tombstones.
+        #expect(try await world.rowCounts(["retiredSession".sqlOrPostgres(store), "session"]) == [0, 0])
+    }
+}
+
+extension String {
+    /// This SQLite table name as the PostgreSQL schema spells it.
+    fileprivate func sqlOrPostgres(_ store: StoreKind) -> String {
+        guard store == .postgres else { return self }
+        return reduce(into: "") { name, character in
+            if character.isUppercase { name += "_" + character.lowercased() } else { name.append(character) }
+        }
+    }
+}
