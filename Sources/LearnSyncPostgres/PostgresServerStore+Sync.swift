@@ -1,5 +1,5 @@
 public import LearnSyncModels
-import LearnSyncProtocol
+public import LearnSyncProtocol
 public import LearnSyncServer
 import Logging
 import PostgresNIO
@@ -7,17 +7,18 @@ import PostgresNIO
 /// Sync on PostgreSQL: the rules of ``SyncRules`` over row locks.
 extension PostgresServerStore {
     public func sync(
-        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int, quota: Int64
+        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], held: [EventID: Rejection],
+        cursor: Int64, limit: Int, quota: Int64
     ) async throws -> FeedPage? {
         guard !events.isEmpty else { return try await pull(tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, cursor: cursor, limit: limit) }
         do {
             return try await push(
-                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, cursor: cursor, limit: limit, quota: quota,
-                trustCounters: true)
+                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, held: held, cursor: cursor, limit: limit,
+                quota: quota, trustCounters: true)
         } catch is CountersBehind {
             return try await push(
-                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, cursor: cursor, limit: limit, quota: quota,
-                trustCounters: false)
+                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, held: held, cursor: cursor, limit: limit,
+                quota: quota, trustCounters: false)
         }
     }
 
@@ -51,8 +52,8 @@ extension PostgresServerStore {
     /// replica's `last_seq`, which each push raises in its own transaction); should one be stored
     /// after all, the insert says so and the push runs again with the lookup (``CountersBehind``).
     private func push(
-        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int, quota: Int64,
-        trustCounters: Bool
+        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], held: [EventID: Rejection], cursor: Int64,
+        limit: Int, quota: Int64, trustCounters: Bool
     ) async throws -> FeedPage? {
         let logger = logger
         return try await transaction { c in
@@ -63,7 +64,7 @@ extension PostgresServerStore {
                 root: root, replica: replica, lastSeq: lastSeq, now: now, owner: head.replicaOwner, storedLastSeq: head.storedLastSeq)
             let attached = try await Self.attached(to: root, c, logger)
             let members = attached.members(of: root)
-            let allNew = trustCounters && events.allSatisfy { $0.id.replica == replica && $0.id.seq > head.storedLastSeq }
+            let allNew = trustCounters && held.isEmpty && events.allSatisfy { $0.id.replica == replica && $0.id.seq > head.storedLastSeq }
             var existing = allNew ? [:] : try await Self.stored(replica, seqs: events.map(\.id.seq), c, logger)
             let strangers: [String] = Array(Set(events.map(\.learner).filter { !members.contains($0) }.map(\.rawValue)))
             let erased: Set<String> = strangers.isEmpty
@@ -79,6 +80,10 @@ extension PostgresServerStore {
                 let columns = EventColumns(event)
                 if let stored = existing[columns.seq] {
                     rules.duplicate(event, same: stored.columns == columns, storedAt: stored.storedAt)
+                    continue
+                }
+                if let refusal = held[event.id] {
+                    rules.held(refusal)
                     continue
                 }
                 let time = rules.storedTime(of: event)

@@ -1,5 +1,6 @@
 import GRDB
 import LearnSyncModels
+import LearnSyncProtocol
 package import LearnSyncSQLite
 
 /// Storing a push's events in the embedded store, inside the sync's transaction.
@@ -18,6 +19,8 @@ extension SQLiteServerStore {
         /// are new.
         let storedLastSeq: Int64
         let members: Set<LearnerID>
+        /// Events the catalog refused: judged, never stored.
+        let held: [EventID: Rejection]
         var rules: SyncRules
         /// The feed position the next new event takes.
         var position: Int64
@@ -26,11 +29,15 @@ extension SQLiteServerStore {
         private var oneRow: Statement?
         private var storedEvent: Statement?
 
-        init(root: LearnerID, replica: ReplicaID, storedLastSeq: Int64, members: Set<LearnerID>, rules: SyncRules, position: Int64) {
+        init(
+            root: LearnerID, replica: ReplicaID, storedLastSeq: Int64, members: Set<LearnerID>, held: [EventID: Rejection] = [:],
+            rules: SyncRules, position: Int64
+        ) {
             self.root = root
             self.replica = replica
             self.storedLastSeq = storedLastSeq
             self.members = members
+            self.held = held
             self.rules = rules
             self.position = position
         }
@@ -51,7 +58,9 @@ extension SQLiteServerStore {
         /// Stores `run` in one statement when every event of it is new; false when it is not
         /// (nothing of the run is stored then, and the rules are as before).
         private mutating func storeNew(_ run: ArraySlice<ProgressEvent>, _ db: Database) throws -> Bool {
-            guard run.count > 1, run.allSatisfy({ $0.id.replica == replica && $0.id.seq > storedLastSeq }) else { return false }
+            guard run.count > 1, run.allSatisfy({ $0.id.replica == replica && $0.id.seq > storedLastSeq && held[$0.id] == nil }) else {
+                return false
+            }
             let before = rules
             var admitted = [ProgressEvent]()
             admitted.reserveCapacity(run.count)
@@ -80,15 +89,18 @@ extension SQLiteServerStore {
         private mutating func storeOne(_ event: ProgressEvent, _ db: Database) throws {
             guard try rules.admit(event, isMember: members.contains(event.learner), isErased: { try SQLiteServerStore.isErased(event.learner, db) })
             else { return }
-            let time = rules.storedTime(of: event)
-            if oneRow == nil { oneRow = try db.cachedStatement(sql: SQLiteServerStore.eventInsert.sql(rows: 1)) }
-            var binding = oneRow!.startBinding()
-            bind(event, at: time, position: position, into: &binding, from: 1)
-            try binding.execute()
-            if db.changesCount > 0 {
-                rules.stored(event, at: time, position: position)
-                position += 1
-                return
+            let refusal = held[event.id]
+            if refusal == nil {
+                let time = rules.storedTime(of: event)
+                if oneRow == nil { oneRow = try db.cachedStatement(sql: SQLiteServerStore.eventInsert.sql(rows: 1)) }
+                var binding = oneRow!.startBinding()
+                bind(event, at: time, position: position, into: &binding, from: 1)
+                try binding.execute()
+                if db.changesCount > 0 {
+                    rules.stored(event, at: time, position: position)
+                    position += 1
+                    return
+                }
             }
             let c = EventColumns(event)
             if storedEvent == nil {
@@ -98,7 +110,10 @@ extension SQLiteServerStore {
                     """)
             }
             storedEvent!.setUncheckedArguments([c.replica, c.seq])
-            guard let row = try Row.fetchOne(storedEvent!) else { return }
+            guard let row = try Row.fetchOne(storedEvent!) else {
+                if let refusal { rules.held(refusal) }
+                return
+            }
             let same = EventColumns(
                 replica: c.replica, seq: c.seq, learner: row[0], hlc: row[2], course: row[3], type: row[4], item: row[5],
                 answers: row[6], choice: row[7], amount: row[8]) == c

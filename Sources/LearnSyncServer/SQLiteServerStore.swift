@@ -1,7 +1,7 @@
 import Foundation
 package import GRDB
 public import LearnSyncModels
-import LearnSyncProtocol
+public import LearnSyncProtocol
 import LearnSyncSQLite
 
 /// The embedded server store: one SQLite file in WAL mode through GRDB.
@@ -168,7 +168,8 @@ public final class SQLiteServerStore: ServerStore {
     }
 
     public func sync(
-        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int, quota: Int64
+        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], held: [EventID: Rejection],
+        cursor: Int64, limit: Int, quota: Int64
     ) async throws -> FeedPage? {
         guard !events.isEmpty else {
             // A pull stores nothing: it reads a snapshot beside the writer.
@@ -190,7 +191,7 @@ public final class SQLiteServerStore: ServerStore {
             if head.guestSeenLongBefore(now) { try Self.markSeen(root, now: now, db) }
             let attached = try Self.attached(to: root, db)
             var push = PushWriter(
-                root: root, replica: replica, storedLastSeq: head.storedLastSeq, members: attached.members(of: root),
+                root: root, replica: replica, storedLastSeq: head.storedLastSeq, members: attached.members(of: root), held: held,
                 rules: head.rules(replica: replica, lastSeq: lastSeq, now: now),
                 position: MappedFeed.lastPosition(own: head.ownLastPosition, mapped: attached.mapped) + 1)
             try push.store(events, db)

@@ -240,10 +240,14 @@ public protocol ServerStore: Sendable {
     /// the replica than `lastSeq`, or refused an event as a replica conflict.
     /// A push whose new events would take the learner's feed past `quota` events is refused
     /// whole, nothing stored (`SyncRules.checkQuota`); re-sent events count for nothing.
+    /// The events in `held` (the catalog refused them) are judged like the others but never
+    /// stored: one whose id is stored with other content is refused `replica-conflict` (with
+    /// every later event), one stored as it is is a re-send, any other gets its `held` refusal.
     /// - Returns: nil, with nothing stored, when the token is unknown, expired or revoked.
     /// - Throws: `Problem` `quota-exceeded`, with nothing stored.
     func sync(
-        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], cursor: Int64, limit: Int, quota: Int64
+        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], held: [EventID: Rejection],
+        cursor: Int64, limit: Int, quota: Int64
     ) async throws -> FeedPage?
 
     /// A page of the live session's learner's feed (the account and its guests): the events

@@ -115,6 +115,11 @@ package struct SyncRules {
         }
     }
 
+    /// An event the catalog refused, and stored under no id: its refusal stands.
+    package mutating func held(_ rejection: Rejection) {
+        rejected.append(rejection)
+    }
+
     /// Whether the requester already holds the feed row of event `seq` of a replica: its own
     /// replica's events up to its `lastSeq`. `isReplica` tells whether the row's replica is the
     /// given id (asked last, so that a store can compare the row's bytes in place). A restored or

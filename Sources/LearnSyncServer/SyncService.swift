@@ -194,22 +194,30 @@ public struct SyncService: Sendable {
         let now = clock.millisecondsSince1970()
         let current = catalogs.current
         var rejected = [Rejection]()
-        var accepted = [ProgressEvent]()
-        accepted.reserveCapacity(request.events.count)
+        var events = [ProgressEvent]()
+        events.reserveCapacity(request.events.count)
+        // Events the catalog refuses still go through the replica checks (`held`): one may sit
+        // under an id the server holds with other content (a restored phone).
+        var held = [EventID: Rejection]()
         for event in request.events {
-            if let rejection = judge(event, replica: request.replica, catalog: current.catalog) {
+            switch judge(event, replica: request.replica, catalog: current.catalog) {
+            case let rejection? where rejection.code == RejectionCode.foreignReplica.rawValue:
                 rejected.append(rejection)
-            } else {
-                accepted.append(event)
+                continue
+            case let rejection?:
+                held[event.id] = rejection
+            case nil:
+                break
             }
+            events.append(event)
         }
         let started = ContinuousClock.now
         guard let page = try await store.sync(
-            tokenHash: tokenHash, now: now, replica: request.replica, lastSeq: request.lastSeq, events: accepted,
+            tokenHash: tokenHash, now: now, replica: request.replica, lastSeq: request.lastSeq, events: events, held: held,
             cursor: request.cursor, limit: request.pageSize, quota: eventQuota)
         else { throw try await refusal(forToken: tokenHash) }
         metrics.synced(
-            accepted: accepted.count - page.rejected.count, refused: rejected + page.rejected, pulled: page.events.count,
+            accepted: events.count - page.rejected.count, refused: rejected + page.rejected, pulled: page.events.count,
             storeTime: ContinuousClock.now - started)
         return SyncResponse(
             time: clock.millisecondsSince1970(), catalog: current.fingerprint, renewReplica: page.renewReplica, retimed: page.retimed,

@@ -171,17 +171,15 @@ extension DeviceStore {
         }
     }
 
-    /// Every event in the log, as runs of counters per replica (gaps and islands in one scan of
-    /// the primary key).
+    /// What a reset sees: per replica, every counter up to the highest the log holds (one run per
+    /// replica, so a reset's size is bounded by the replicas, not by gaps). A gap is an event
+    /// the recording device had before the ones this device holds (held back by a server that
+    /// did not know its item yet, or moved away): it belongs to the same earlier attempt.
     static func seenEvents(_ db: Database) throws -> SeenEvents {
         var seen = SeenEvents()
-        let rows = try Row.fetchCursor(db, sql: """
-            SELECT replica, MIN(seq), MAX(seq) FROM (
-                SELECT replica, seq, seq - ROW_NUMBER() OVER (PARTITION BY replica ORDER BY seq) AS run FROM event
-            ) GROUP BY replica, run ORDER BY replica, MIN(seq)
-            """)
+        let rows = try Row.fetchCursor(db, sql: "SELECT replica, MAX(seq) FROM event GROUP BY replica ORDER BY replica")
         while let row = try rows.next() {
-            seen.insert(ReplicaID(unchecked: row[0]), (row[1] as Int64)...(row[2] as Int64))
+            seen.insert(ReplicaID(unchecked: row[0]), 1...(row[1] as Int64))
         }
         return seen
     }

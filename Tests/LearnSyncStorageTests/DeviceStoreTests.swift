@@ -356,3 +356,24 @@ extension DeviceStoreTests {
         #expect(try DeviceStore(path: path, catalog: catalog).catalog["second-course"] != nil)
     }
 }
+
+extension DeviceStoreTests {
+    /// A device that pulled another device's events with 1,100 gaps (events a server held back
+    /// there) still records a retake: its `seen` holds one run per replica, whatever the gaps.
+    @Test func aRetakeRecordsWhateverTheLogsGaps() async throws {
+        let store = try DeviceStore.inMemory(catalog: catalog)
+        let me = try await store.identity()
+        let lesson = course.lessons[0].id
+        let pulled = try stride(from: 1, through: 2_201, by: 2).map { seq in
+            try ProgressEvent(
+                id: EventID(replica: "tablet", seq: Int64(seq)), learner: me.learner, timestamp: HLCTimestamp(physicalMilliseconds: Int64(seq)),
+                course: course.id, payload: .lessonCompleted(lesson: lesson))
+        }
+        try await store.apply(SyncRoundResult(pushed: [], pulled: pulled, aliases: [], cursor: 1_101))
+        let reset = try await store.record(.courseReset(), in: course.id)
+        guard case .courseReset(let seen) = reset.payload else { Issue.record("not a reset"); return }
+        #expect(seen.ranges["tablet"] == [1...2_201])
+        #expect(try SeenEvents(text: seen.text) == seen)
+        #expect(try await store.progress(in: course.id).status(of: lesson) == .notStarted)
+    }
+}
