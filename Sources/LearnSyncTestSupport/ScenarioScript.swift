@@ -1,3 +1,4 @@
+public import Foundation
 public import LearnSyncModels
 
 /// A declarative scenario: devices, steps and expectations, read from JSON
@@ -15,14 +16,21 @@ public struct ScenarioScript: Decodable, Sendable {
 public struct ScenarioStep: Decodable, Sendable {
     /// `record`, `sync`, `signup`, `login`, `logout`, `delete-account` (with `password`),
     /// `offline`, `online`, `clock`, `server-clock`, `server-catalog`, `app-catalog`, `backup`,
-    /// `restore`, `clone`, `restart-server` or `expect`.
+    /// `restore`, `clone`, `restart-server`, `sweep` (the server's retention sweep) or `expect`.
     public var action: String
     public var device: String?
     /// For `clone`: the device copied.
     public var from: String?
     /// For `server-catalog` and `app-catalog`: the catalog version (1 is the sample catalog; each
-    /// later one adds a lesson and a question and changes an answer key).
+    /// later one adds a lesson and a question and changes an answer key; version 2 also requires
+    /// its added lesson for the certificate, version 3 drops the first required lesson).
     public var version: Int?
+    /// For `server-catalog` and `app-catalog`: only the newest version of the course (an app
+    /// or a catalog folder that no longer ships the older ones).
+    public var newestOnly: Bool?
+    /// For `server-catalog` and `app-catalog`: the version's first answer key changed without a
+    /// new version number.
+    public var corrected: Bool?
     // record
     public var lesson: ItemID?
     /// `started` or `completed`, with `lesson`.
@@ -38,10 +46,13 @@ public struct ScenarioStep: Decodable, Sendable {
     public var username: String?
     public var password: String?
     public var force: Bool?
+    /// For `logout`: revoke every token of the account.
+    public var everywhere: Bool?
     // clock
     public var offsetMinutes: Int?
-    /// The error the action must fail with: a `SyncError` code (`refused`, `notSynced`, …) or a
-    /// problem code (`conflict`, `unauthorized`, …).
+    /// The error the action must fail with: a `SyncError` code (`refused`, `notSynced`, …), a
+    /// problem code (`conflict`, `unauthorized`, …), or `catalog-conflict` for a
+    /// `server-catalog` the server refuses.
     public var expectError: String?
     /// For `expect`: what must hold on the device.
     public var expect: Expectation?
@@ -84,6 +95,39 @@ public struct Expectation: Decodable, Sendable {
     public var rejected: Int?
     /// Whether the device's learner is a guest.
     public var guest: Bool?
+    /// How many course versions the server serves with other content than the device's app.
+    public var catalogConflicts: Int?
     /// Another device whose progress must be identical.
     public var sameAs: String?
+}
+
+extension ScenarioScript {
+    /// Reads a scenario, refusing any key it does not know (a typo such as `quizzPassed` would
+    /// otherwise check nothing and pass).
+    /// - Throws: `DecodingError`, or ``ModelError`` `invalidEvent` naming the step and the key.
+    public static func read(_ data: Data) throws -> ScenarioScript {
+        let script = try JSONDecoder().decode(ScenarioScript.self, from: data)
+        let known = (
+            script: Set(["name", "description", "course", "steps"]),
+            step: try keys(of: JSONDecoder().decode(ScenarioStep.self, from: Data(#"{"action": ""}"#.utf8))),
+            expect: try keys(of: JSONDecoder().decode(Expectation.self, from: Data("{}".utf8))))
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { return script }
+        if let key = object.keys.sorted().first(where: { !known.script.contains($0) }) {
+            throw ModelError(.invalidEvent, "unknown key \"\(key)\" in the scenario")
+        }
+        for (index, step) in (object["steps"] as? [[String: Any]] ?? []).enumerated() {
+            if let key = step.keys.sorted().first(where: { !known.step.contains($0) }) {
+                throw ModelError(.invalidEvent, "step \(index + 1): unknown key \"\(key)\"")
+            }
+            if let expect = step["expect"] as? [String: Any], let key = expect.keys.sorted().first(where: { !known.expect.contains($0) }) {
+                throw ModelError(.invalidEvent, "step \(index + 1): unknown expectation \"\(key)\"")
+            }
+        }
+        return script
+    }
+
+    /// The JSON keys of a decodable value: its stored properties' names.
+    private static func keys(of value: Any) -> Set<String> {
+        Set(Mirror(reflecting: value).children.compactMap(\.label))
+    }
 }

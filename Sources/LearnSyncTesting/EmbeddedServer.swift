@@ -68,6 +68,12 @@ public final class EmbeddedServer: Sendable {
     /// every version served before (``SyncService/publish(_:)``).
     public func publish(_ catalog: Catalog) async throws { try await service.publish(catalog) }
 
+    /// Runs the retention sweep now (expired guests, ended sessions), as the hourly service does.
+    @discardableResult
+    public func sweep(guestRetention: Int64 = 90 * 86_400_000) async throws -> SweepReport {
+        try await service.sweep(guestRetention: guestRetention)
+    }
+
     /// Stops the server gracefully and waits until it has.
     public func stop() async {
         await group.triggerGracefulShutdown()

@@ -3,6 +3,7 @@ public import LearnSync
 import LearnSyncMerge
 import LearnSyncModels
 import LearnSyncProtocol
+import LearnSyncServer
 import LearnSyncStorage
 
 /// The outcome of one scenario.
@@ -25,7 +26,7 @@ public struct ScenarioRunner: Sendable {
     public func run(file: URL) async throws -> ScenarioResult {
         let script: ScenarioScript
         do {
-            script = try JSONDecoder().decode(ScenarioScript.self, from: Data(contentsOf: file))
+            script = try ScenarioScript.read(Data(contentsOf: file))
         } catch {
             return ScenarioResult(name: file.lastPathComponent, steps: 0, failures: ["cannot read the scenario: \(error)"])
         }
@@ -39,7 +40,7 @@ public struct ScenarioRunner: Sendable {
         defer { try? FileManager.default.removeItem(at: folder) }
         let databasePath = folder.appendingPathComponent("server.sqlite").path
         let serverClock = OffsetWallClock()
-        let versions = try CatalogVersions.make(from: catalog, count: 3)
+        let versions = try CatalogVersions.make(from: catalog, count: 3, changingRules: true)
         var serverCatalog = catalog
         var server = try await EmbeddedServer.start(databasePath: databasePath, catalog: serverCatalog, passwordCost: 4, clock: serverClock)
         var run = Run(catalog: catalog, versions: versions, folder: folder, course: script.course ?? SampleCatalog.courseID, serverURL: server.url)
@@ -60,8 +61,17 @@ public struct ScenarioRunner: Sendable {
                     run.failures.append("\(label): version must be 1 to \(versions.count)")
                     continue
                 }
-                serverCatalog = versions[version - 1]
-                try await server.publish(serverCatalog)
+                let published = try Run.variant(of: versions[version - 1], step)
+                do {
+                    try await server.publish(published)
+                    serverCatalog = published
+                    if let expected = step.expectError { run.failures.append("\(label): expected error \(expected), but it succeeded") }
+                } catch let error as ServerError {
+                    if step.expectError != "catalog-conflict" { run.failures.append("\(label): \(error)") }
+                }
+                continue
+            case "sweep":
+                try await server.sweep()
                 continue
             default:
                 break
@@ -154,7 +164,7 @@ struct Run {
             guard let version = step.version, versions.indices.contains(version - 1) else {
                 throw ScenarioFailure(message: "version must be 1 to \(versions.count)")
             }
-            try await client.store.setBundledCatalog(versions[version - 1])
+            try await client.store.setBundledCatalog(try Self.variant(of: versions[version - 1], step))
         case "backup": backups[step.device ?? ""] = try client.store.snapshot()
         case "restore":
             guard let backup = backups[step.device ?? ""] else { throw ScenarioFailure(message: "no backup of this device") }
@@ -164,7 +174,7 @@ struct Run {
         case "sync": try await client.sync()
         case "signup": try await client.signUp(username: step.username ?? "", password: step.password ?? "")
         case "login": try await client.signIn(username: step.username ?? "", password: step.password ?? "")
-        case "logout": try await client.signOut(force: step.force ?? false)
+        case "logout": try await client.signOut(force: step.force ?? false, everywhere: step.everywhere ?? false)
         case "delete-account": try await client.deleteAccount(password: step.password)
         case "offline": device.link.setOffline(true)
         case "online": device.link.setOffline(false)
@@ -174,11 +184,25 @@ struct Run {
         }
     }
 
+    /// A catalog version as a step asks for it: whole, with its newest versions only, or with an
+    /// answer key corrected without a new version number.
+    static func variant(of catalog: Catalog, _ step: ScenarioStep) throws -> Catalog {
+        var courses = step.newestOnly == true ? catalog.courses : catalog.allVersions
+        if step.corrected == true {
+            courses = courses.map { course in catalog[course.id]?.version == course.version ? CatalogVersions.corrected(course) : course }
+        }
+        return try Catalog(courses)
+    }
+
     func payload(_ step: ScenarioStep, catalog: Catalog) throws -> EventPayload {
         if step.reset == true { return .courseReset() }
         if let lesson = step.lesson, let seconds = step.seconds { return .timeSpent(lesson: lesson, seconds: seconds) }
         if let lesson = step.lesson {
-            return step.status == "started" ? .lessonStarted(lesson: lesson) : .lessonCompleted(lesson: lesson)
+            switch step.status {
+            case "started": return .lessonStarted(lesson: lesson)
+            case "completed": return .lessonCompleted(lesson: lesson)
+            default: throw ScenarioFailure(message: "a lesson's status is \"started\" or \"completed\", not \(step.status.map { "\"\($0)\"" } ?? "missing")")
+            }
         }
         if let scenario = step.scenario, let choice = step.choice { return .scenarioChoice(scenario: scenario, choice: choice) }
         if let quizID = step.quiz {
@@ -194,7 +218,8 @@ struct Run {
     }
 
     func check(_ expectation: Expectation?, on device: ScenarioDevice, name: String) async throws {
-        guard let expectation, let course = catalog[course] else { throw ScenarioFailure(message: "an expect step needs `expect`") }
+        // The device's own catalog: the rule of the newest version it knows.
+        guard let expectation, let course = device.client.catalog[course] else { throw ScenarioFailure(message: "an expect step needs `expect`") }
         let progress = try await device.client.progress(in: course.id)
         var problems = [String]()
         func compare<T: Equatable>(_ what: String, _ expected: T?, _ actual: T) {
@@ -216,6 +241,7 @@ struct Run {
         compare("pending", expectation.pending, try await device.client.pendingCount())
         compare("rejected", expectation.rejected, try await device.client.rejectedEvents().count)
         compare("guest", expectation.guest, try await device.client.identity().learner.isGuest)
+        compare("catalog conflicts", expectation.catalogConflicts, device.client.catalogConflicts.count)
         if let other = expectation.sameAs {
             guard let peer = devices[other] else { throw ScenarioFailure(message: "unknown device \(other)") }
             if try await peer.client.progress(in: course.id) != progress { problems.append("progress differs from \(other)'s") }
