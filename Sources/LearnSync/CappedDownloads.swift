@@ -3,7 +3,6 @@ import Foundation
 import FoundationNetworking
 #endif
 import LearnSyncModels
-import Synchronization
 
 /// The delegate of ``URLSessionTransport``'s session: it gathers each answer's bytes and cancels
 /// a task whose answer passes its cap. URLSession decodes gzip answers itself, before any
@@ -24,7 +23,7 @@ final class CappedDownloads: NSObject, URLSessionDataDelegate, Sendable {
         var continuation: CheckedContinuation<(Data, URLResponse), any Error>
     }
 
-    private let downloads = Mutex<[Int: Download]>([:])
+    private let downloads = Locked<[Int: Download]>([:])
 
     /// Runs `request` on `session` (whose delegate this is) and returns its answer, or throws
     /// `URLError(.dataLengthExceedsMaximum)` once the answer passes `cap` bytes.

@@ -4,7 +4,6 @@ public import LearnSyncServer
 public import Logging
 import PostgresNIO
 import ServiceLifecycle
-import Synchronization
 
 /// The server store on PostgreSQL, for several server processes sharing one database.
 ///
@@ -21,7 +20,7 @@ public final class PostgresServerStore: ServiceBackedStore {
     let logger: Logger
     /// The database this store uses.
     public let location: PostgresLocation
-    private let migration = Mutex<Task<Void, any Error>?>(nil)
+    private let migration = Locked<Task<Void, any Error>?>(nil)
 
     /// A store on `location`; nothing connects until the store runs.
     public init(location: PostgresLocation, logger: Logger = Logger(label: "learnsync.postgres")) {

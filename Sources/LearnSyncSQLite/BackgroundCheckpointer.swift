@@ -1,7 +1,7 @@
+import LearnSyncModels
 import Dispatch
 package import GRDB
 import GRDBSQLite
-import Synchronization
 
 /// Checkpoints a WAL database on a connection and queue of its own, so that the writer does not.
 ///
@@ -28,7 +28,7 @@ package final class BackgroundCheckpointer: Sendable {
     package let limit: Int32
     private let connection: DatabaseQueue
     private let queue = DispatchQueue(label: "learnsync.checkpoint", qos: .utility)
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     private struct State {
         /// The log's size at which the next background checkpoint starts.
@@ -49,7 +49,7 @@ package final class BackgroundCheckpointer: Sendable {
         // A passive checkpoint never waits; a busy one is skipped and retried after more pages.
         configuration.busyMode = .immediateError
         connection = try DatabaseQueue(path: path, configuration: configuration)
-        state = Mutex(State(next: interval))
+        state = Locked(State(next: interval))
     }
 
     /// Makes this checkpointer run `db`'s checkpoints. Call it on the one connection that

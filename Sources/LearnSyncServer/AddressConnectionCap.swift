@@ -1,5 +1,5 @@
+import LearnSyncModels
 import NIOCore
-import Synchronization
 
 /// The connections each client address holds at once, shared by one listener's connections.
 ///
@@ -10,7 +10,7 @@ import Synchronization
 final class ConnectionCounts: Sendable {
     let limit: Int
     let exempt: Set<String>
-    private let counts = Mutex<[String: Int]>([:])
+    private let counts = Locked<[String: Int]>([:])
 
     init(limit: Int, exempt: Set<String> = []) {
         self.limit = limit

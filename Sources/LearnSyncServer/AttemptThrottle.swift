@@ -1,5 +1,5 @@
+import LearnSyncModels
 import LearnSyncProtocol
-import Synchronization
 
 /// Slows password guessing without locking out the right password.
 ///
@@ -26,7 +26,7 @@ final class AttemptThrottle: Sendable {
     }
 
     private let policy: Policy
-    private let entries = Mutex<[String: Entry]>([:])
+    private let entries = Locked<[String: Entry]>([:])
 
     init(_ policy: Policy) {
         self.policy = policy
@@ -152,7 +152,7 @@ final class KnownAddresses: Sendable {
     static let perUsername = 8
     static let lifetime: Int64 = 30 * 24 * 3600 * 1000
     static let maxUsernames = 100_000
-    private let entries = Mutex<[String: [(address: String, at: Int64)]]>([:])
+    private let entries = Locked<[String: [(address: String, at: Int64)]]>([:])
 
     func contains(_ username: String, _ address: String, now: Int64) -> Bool {
         entries.withLock { entries in

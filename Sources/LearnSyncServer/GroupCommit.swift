@@ -1,6 +1,6 @@
 package import GRDB
+import LearnSyncModels
 import LearnSyncSQLite
-import Synchronization
 
 /// Runs small write jobs from many concurrent requests in shared transactions (group commit).
 ///
@@ -17,7 +17,7 @@ import Synchronization
 /// per job (two statements more) was a tenth of a small sync's time on the writer.
 package final class GroupCommit: Sendable {
     private let writer: any DatabaseWriter
-    private let queue = Mutex(Queue())
+    private let queue = Locked(Queue())
 
     private struct Queue {
         var jobs: [Job] = []
@@ -39,7 +39,7 @@ package final class GroupCommit: Sendable {
 
     /// The outcome of one job, written on the writer's queue and read after the commit.
     private final class Outcome<T: Sendable>: Sendable {
-        let result = Mutex<Result<T, any Error>?>(nil)
+        let result = Locked<Result<T, any Error>?>(nil)
     }
 
     package init(writer: any DatabaseWriter) {

@@ -1,9 +1,9 @@
+import LearnSyncModels
 import Crypto
 import Foundation
 import HummingbirdBcrypt
 import LearnSyncProtocol
 import NIOPosix
-import Synchronization
 
 /// Runs bcrypt off the event loops, on NIO's shared thread pool, at most `concurrency` at once
 /// with at most `queue` more waiting; beyond that a request is refused `rate-limited` at once.
@@ -54,7 +54,7 @@ final class PasswordHasher: Sendable {
 
         private let limit: Int
         private let queue: Int
-        private let state = Mutex(State())
+        private let state = Locked(State())
 
         init(limit: Int, queue: Int) {
             self.limit = max(1, limit)

@@ -1,7 +1,6 @@
 import LearnSyncMerge
 import LearnSyncModels
 import LearnSyncProtocol
-import Synchronization
 
 /// The server's grading of each token's learner, kept between calls of `GET /v1/progress` so that
 /// a call folds only the events stored since the previous one: one read of the feed's end and the
@@ -22,7 +21,7 @@ final class ProgressGrades: Sendable {
     }
 
     static let capacity = 4096
-    private let entries = Mutex<[String: Graded]>([:])
+    private let entries = Locked<[String: Graded]>([:])
 
     /// The grading kept for `tokenHash` under the catalog `fingerprint`, if any.
     func kept(for tokenHash: String, fingerprint: String) -> Graded? {

@@ -3,7 +3,6 @@ import HummingbirdBcrypt
 import LearnSyncMerge
 public import LearnSyncModels
 public import LearnSyncProtocol
-import Synchronization
 
 /// The protocol's logic, independent of HTTP: checks requests, authenticates tokens, judges each
 /// pushed event and talks to the ``ServerStore``.
@@ -255,10 +254,10 @@ final class CatalogHolder: Sendable {
         let fingerprint: String
     }
 
-    private let state: Mutex<Current>
+    private let state: Locked<Current>
 
     init(_ catalog: Catalog) {
-        state = Mutex(Current(catalog: catalog, fingerprint: catalog.fingerprint))
+        state = Locked(Current(catalog: catalog, fingerprint: catalog.fingerprint))
     }
 
     var current: Current { state.withLock { $0 } }

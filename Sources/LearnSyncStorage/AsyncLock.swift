@@ -1,4 +1,4 @@
-import Synchronization
+import LearnSyncModels
 
 /// A lock for async code, handed over in arrival order: whoever holds it may suspend while
 /// holding it. A device store has one for its syncs, so that two `sync()` calls (a timer and a
@@ -11,7 +11,7 @@ package final class AsyncLock: Sendable {
         var lastID: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     package init() {}
 

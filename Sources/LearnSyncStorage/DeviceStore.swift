@@ -3,7 +3,6 @@ import GRDB
 import LearnSyncMerge
 import LearnSyncSQLite
 public import LearnSyncModels
-import Synchronization
 
 /// Who this device is: its replica id and the learner it records for.
 public struct DeviceIdentity: Hashable, Sendable {
@@ -28,13 +27,13 @@ public struct DeviceIdentity: Hashable, Sendable {
 public final class DeviceStore: Sendable {
     let writer: any DatabaseWriter
     package let clock: any WallClock
-    let catalogs: Mutex<Catalogs>
+    let catalogs: Locked<Catalogs>
     /// The bearer token and guest secret, kept apart from the event log.
     let secrets: any SecretStore
     /// Syncs, sign-ins and sign-outs through this store take turns (see ``AsyncLock``).
     package let syncLock = AsyncLock()
     /// What the last record left for the next (``RecordMemo``); only records use it.
-    let recordMemo = Mutex<RecordMemo?>(nil)
+    let recordMemo = Locked<RecordMemo?>(nil)
 
     /// The app's bundled catalog, the versions it bundled before (kept after an update), and
     /// every version a server served, merged once per change (the catalog is read on every
@@ -127,7 +126,7 @@ public final class DeviceStore: Sendable {
         self.writer = writer
         self.clock = clock
         self.secrets = secrets
-        catalogs = Mutex(Catalogs(bundled: catalog))
+        catalogs = Locked(Catalogs(bundled: catalog))
         try database {
             try DeviceSchema.migrator.migrate(writer)
             let (server, archived) = try writer.read { db in (try Self.storedServerCatalog(db), try Self.storedBundledCatalog(db)) }

@@ -1,6 +1,6 @@
+import LearnSyncModels
 import Foundation
 import LearnSyncMerge
-import Synchronization
 
 /// Remembers the last progress row decoded (or written) for each (learner, course) with its
 /// bytes, so recording an event or reading progress does not parse the same row again. A hit
@@ -10,7 +10,7 @@ import Synchronization
 /// hit compares them once.
 enum ProgressDecodeCache {
     private static let capacity = 64
-    private static let entries = Mutex<[ProgressWriter.Key: (bytes: Data, progress: CourseProgress)]>([:])
+    private static let entries = Locked<[ProgressWriter.Key: (bytes: Data, progress: CourseProgress)]>([:])
 
     static func decode(_ data: Data, for key: ProgressWriter.Key) throws -> CourseProgress {
         if let hit = entries.withLock({ $0[key] }), hit.bytes == data { return hit.progress }

@@ -1,6 +1,5 @@
 import Foundation
 import LearnSyncModels
-import Synchronization
 
 /// The credentials a device keeps apart from its learning data.
 public enum SecretName: String, CaseIterable, Sendable {
@@ -29,7 +28,7 @@ public protocol SecretStore: Sendable {
 public final class FileSecretStore: SecretStore {
     public let path: String
     /// The file's contents once read; writers of this process are serialized by the lock.
-    private let cache = Mutex<[String: String]?>(nil)
+    private let cache = Locked<[String: String]?>(nil)
 
     public init(path: String) throws {
         self.path = path
@@ -72,7 +71,7 @@ public final class FileSecretStore: SecretStore {
 
 /// Secrets in memory, for in-memory stores, snapshots and tests.
 public final class MemorySecretStore: SecretStore {
-    private let secrets = Mutex<[SecretName: String]>([:])
+    private let secrets = Locked<[SecretName: String]>([:])
 
     public init() {}
 

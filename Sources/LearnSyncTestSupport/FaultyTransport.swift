@@ -3,7 +3,6 @@ import LearnSyncMerge
 import LearnSyncModels
 import LearnSyncProtocol
 import LearnSyncStorage
-import Synchronization
 
 /// Faults to inject, as probabilities from 0 to 1.
 public struct Faults: Sendable, Hashable {
@@ -52,12 +51,12 @@ public final class FaultyTransport: SyncTransport {
 
     private let base: any SyncTransport
     private let faults: Faults
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
     public init(_ base: any SyncTransport, faults: Faults, seed: UInt64) {
         self.base = base
         self.faults = faults
-        state = Mutex(State(generator: SeededGenerator(seed: seed)))
+        state = Locked(State(generator: SeededGenerator(seed: seed)))
     }
 
     /// What was injected so far.

@@ -1,13 +1,12 @@
 public import LearnSyncModels
-import Synchronization
 
 /// A wall clock that only moves when told to, for deterministic tests and simulations.
 public final class ManualWallClock: WallClock {
-    private let now: Mutex<Int64>
+    private let now: Locked<Int64>
 
     /// Starts at `millisecondsSince1970` (default: 2026-01-01T00:00:00Z).
     public init(millisecondsSince1970: Int64 = 1_767_225_600_000) {
-        now = Mutex(millisecondsSince1970)
+        now = Locked(millisecondsSince1970)
     }
 
     public func millisecondsSince1970() -> Int64 { now.withLock { $0 } }

@@ -4,14 +4,13 @@ import LearnSyncMerge
 import LearnSyncProtocol
 import LearnSyncStorage
 public import LearnSyncModels
-import Synchronization
 
 /// A URLSession transport whose server address can change, as when a server restarts on a
 /// new port.
 public final class SwitchableTransport: SyncTransport {
-    private let url: Mutex<URL>
+    private let url: Locked<URL>
 
-    public init(_ url: URL) { self.url = Mutex(url) }
+    public init(_ url: URL) { self.url = Locked(url) }
 
     /// Points the transport at another server address.
     public func switchTo(_ newURL: URL) { url.withLock { $0 = newURL } }
@@ -26,7 +25,7 @@ public final class SwitchableTransport: SyncTransport {
 /// answers decoded, but keeps the header), or its body when it has none.
 public final class CountingTransport: SyncTransport {
     private let inner: any SyncTransport
-    private let counted = Mutex((sent: 0, received: 0))
+    private let counted = Locked((sent: 0, received: 0))
 
     public init(_ inner: any SyncTransport) { self.inner = inner }
 
@@ -48,7 +47,7 @@ public final class CountingTransport: SyncTransport {
 
 /// The system clock shifted by an adjustable offset, to play a device whose clock is wrong.
 public final class OffsetWallClock: WallClock {
-    private let offset = Mutex<Int64>(0)
+    private let offset = Locked<Int64>(0)
     private let base: any WallClock
 
     public init(base: any WallClock = SystemWallClock()) { self.base = base }
@@ -64,11 +63,11 @@ public final class OffsetWallClock: WallClock {
 /// different processes. A process taken out (killed) gets no more requests; requests already
 /// on their way to it fail as a connection reset would.
 public final class ServerPool: Sendable {
-    private let state: Mutex<(live: [URL], generator: SeededGenerator)>
+    private let state: Locked<(live: [URL], generator: SeededGenerator)>
 
     public init(_ urls: [URL], seed: UInt64) {
         precondition(!urls.isEmpty, "a pool needs a server")
-        state = Mutex((urls, SeededGenerator(seed: seed)))
+        state = Locked((urls, SeededGenerator(seed: seed)))
     }
 
     /// Takes a process out of the pool (its health check failed).

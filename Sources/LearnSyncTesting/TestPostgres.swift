@@ -1,8 +1,8 @@
+import LearnSyncModels
 import Foundation
 public import LearnSyncPostgres
 import LearnSyncServer
 import Logging
-import Synchronization
 
 /// The PostgreSQL server of a test run, started by the tests themselves.
 ///
@@ -49,7 +49,7 @@ public enum TestPostgres {
         return url
     }
 
-    private static let started = Mutex<String?>(nil)
+    private static let started = Locked<String?>(nil)
 
     /// `Tools/postgres` of this package: tests run from the package's root.
     private static func toolPath() -> String {

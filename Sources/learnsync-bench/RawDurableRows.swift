@@ -3,7 +3,6 @@ import GRDB
 import LearnSyncModels
 import LearnSyncSQLite
 import LearnSyncServer
-import Synchronization
 
 /// The floor of a durable small sync that stores what the server stores, for the
 /// concurrent-clients workload: each request's event as one row of the server's own `event`
@@ -19,7 +18,7 @@ final class RawDurableRows: Sendable {
     private let clients: [String: Wrk.Client]
     private let lessons: [String]
     private let course: String
-    private let counters = Mutex<[String: Int64]>([:])
+    private let counters = Locked<[String: Int64]>([:])
 
     init(path: String, clients: [Wrk.Client], course: Course) throws {
         store = try SQLiteServerStore(path: path)
