@@ -161,7 +161,8 @@ extension LearnSyncClient {
                 replica: batch.replica, pushed: pending, refused: refused, retimed: response.retimed.map { (seq: $0.seq, hlc: $0.hlc) },
                 renewReplica: response.renewReplica, pulled: response.events,
                 aliases: response.aliases.map { (guest: $0.guest, account: $0.account) }, cursor: response.cursor,
-                serverCatalog: response.catalog, clockOffset: Self.clockOffset(server: response.time, sent: sent, received: received)),
+                serverCatalog: response.catalog, clockOffset: Self.clockOffset(server: response.time, sent: sent, received: received),
+                serverLastSeq: response.lastSeq),
             now: Date(timeIntervalSince1970: Double(received) / 1000))
         if catalogChanged {
             try await fetchCatalog(transport)

@@ -195,13 +195,20 @@ public final class PostgresServerStore: ServiceBackedStore {
     /// Registers an unknown guest with its secret (again, after it expired: `.restarted`), or
     /// checks a known guest's secret and marks it seen; the guest's row stays locked until the
     /// transaction ends. An erased guest stays erased.
+    ///
+    /// A guest registered again after it expired keeps its `expired` tombstone, and every later
+    /// claim of it answers `.restarted` too: the answer that told its device to send everything
+    /// again may have been lost, and sending again costs only duplicates.
     static func claimGuest(_ claim: GuestClaim, now: Int64, _ c: PostgresConnection, _ logger: Logger) async throws -> AttachOutcome {
         let id = claim.learner.rawValue
         while true {
+            // The learner's row first: an erasure that deleted it meanwhile has committed its
+            // tombstone by the time the lock is granted, and the read below sees it.
             if let existing = try await c.row("SELECT secret_hash FROM learner WHERE id = \(id) FOR UPDATE", as: String?.self, logger: logger) {
                 guard let existing, constantTimeEquals(existing, claim.secretHash) else { return .wrongGuestSecret }
                 try await c.execute("UPDATE learner SET last_seen_at = \(now) WHERE id = \(id)", logger: logger)
-                return .attached
+                let restarted = try await c.count("SELECT 1 FROM tombstone WHERE learner = \(id) AND reason = 'expired'", logger: logger) == 1
+                return restarted ? .restarted : .attached
             }
             var outcome = AttachOutcome.attached
             if let tombstone = try await c.row(
@@ -209,7 +216,6 @@ public final class PostgresServerStore: ServiceBackedStore {
             {
                 guard tombstone.0 == Tombstone.Reason.expired.rawValue else { return .erased }
                 if let kept = tombstone.1, !constantTimeEquals(kept, claim.secretHash) { return .wrongGuestSecret }
-                try await c.execute("DELETE FROM tombstone WHERE learner = \(id)", logger: logger)
                 outcome = .restarted
             }
             let inserted = try await c.count(

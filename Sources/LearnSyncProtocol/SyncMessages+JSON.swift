@@ -215,11 +215,12 @@ extension SyncRequest: WireMessage {
 extension SyncResponse: WireMessage {
     package static func read(_ reader: inout JSONReader) throws(JSONReader.Failure) -> SyncResponse {
         var version: Int?, cursor: Int64?, more: Bool?, time: Int64?, catalog: String?, renewReplica: Bool?
-        var rejected: [Rejection]?, events: [ProgressEvent]?, aliases: [Alias]?, retimed: [Retimed]?
+        var rejected: [Rejection]?, events: [ProgressEvent]?, aliases: [Alias]?, retimed: [Retimed]?, lastSeq: Int64?
         try reader.object { reader, key throws(JSONReader.Failure) in
             switch key {
             case "protocol": version = try reader.int()
             case "time": time = try reader.int64()
+            case "lastSeq": lastSeq = try reader.int64()
             case "catalog": catalog = try reader.string()
             case "renewReplica": renewReplica = try reader.bool()
             case "retimed":
@@ -247,7 +248,7 @@ extension SyncResponse: WireMessage {
         return SyncResponse(
             time: try reader.required(time, "time"), catalog: try reader.required(catalog, "catalog"),
             renewReplica: renewReplica ?? false, retimed: retimed ?? [], rejected: rejected ?? [], events: events ?? [],
-            aliases: aliases ?? [], cursor: try reader.required(cursor, "cursor"), more: more ?? false,
+            aliases: aliases ?? [], cursor: try reader.required(cursor, "cursor"), more: more ?? false, lastSeq: lastSeq,
             version: try reader.required(version, "protocol"))
     }
 
@@ -295,6 +296,10 @@ extension SyncResponse: WireMessage {
             if more {
                 w.key("more")
                 w.bool(true)
+            }
+            if let lastSeq {
+                w.key("lastSeq")
+                w.int(lastSeq)
             }
         }
     }

@@ -72,11 +72,16 @@ public struct SyncResponse: Hashable, Sendable {
     public var cursor: Int64
     /// Whether more events wait after `cursor`: sync again at once.
     public var more: Bool
+    /// The highest counter the server holds for the request's replica, this request's events
+    /// included (nil from a server that does not say). A device that was told an event above it
+    /// was stored knows the server forgot it, sends it again and pulls the feed from the start.
+    public var lastSeq: Int64?
 
     public init(
         time: Int64, catalog: String, renewReplica: Bool = false, retimed: [Retimed] = [], rejected: [Rejection],
-        events: [ProgressEvent], aliases: [Alias], cursor: Int64, more: Bool, version: Int = ProtocolVersion.current
+        events: [ProgressEvent], aliases: [Alias], cursor: Int64, more: Bool, lastSeq: Int64? = nil, version: Int = ProtocolVersion.current
     ) {
+        self.lastSeq = lastSeq
         self.version = version
         self.time = time
         self.catalog = catalog

@@ -132,18 +132,21 @@ public final class SQLiteServerStore: ServerStore {
     }
 
     /// Registers an unknown guest with its secret (again, after it expired: `.restarted`), or
-    /// checks a known guest's secret and marks it seen. An erased guest stays erased.
+    /// checks a known guest's secret and marks it seen. An erased guest stays erased. A guest
+    /// registered again after it expired keeps its `expired` tombstone, and every later claim of
+    /// it answers `.restarted` too: the answer that told its device to send everything again may
+    /// have been lost, and sending again costs only duplicates.
     private static func claimGuest(_ claim: GuestClaim, now: Int64, _ db: Database) throws -> AttachOutcome {
+        let expired = try Row.fetchOne(db, sql: "SELECT reason, secretHash FROM tombstone WHERE learner = ?", arguments: [claim.learner.rawValue])
         if let existing = try String.fetchOne(db, sql: "SELECT secretHash FROM learner WHERE id = ?", arguments: [claim.learner.rawValue]) {
             guard constantTimeEquals(existing, claim.secretHash) else { return .wrongGuestSecret }
             try db.execute(sql: "UPDATE learner SET lastSeenAt = ? WHERE id = ?", arguments: [now, claim.learner.rawValue])
-            return .attached
+            return expired == nil ? .attached : .restarted
         }
         var outcome = AttachOutcome.attached
-        if let tombstone = try Row.fetchOne(db, sql: "SELECT reason, secretHash FROM tombstone WHERE learner = ?", arguments: [claim.learner.rawValue]) {
+        if let tombstone = expired {
             guard tombstone[0] == Tombstone.Reason.expired.rawValue else { return .erased }
             if let kept = tombstone[1] as String?, !constantTimeEquals(kept, claim.secretHash) { return .wrongGuestSecret }
-            try db.execute(sql: "DELETE FROM tombstone WHERE learner = ?", arguments: [claim.learner.rawValue])
             outcome = .restarted
         }
         try db.execute(

@@ -28,6 +28,8 @@ public struct FeedPage: Sendable {
     public var aliases: [Alias]
     public var cursor: Int64
     public var more: Bool
+    /// The highest counter stored for the requesting replica, this request's events included.
+    public var replicaLastSeq: Int64
 }
 
 /// A learner's events after a feed position, and where its feed ends.

@@ -12,6 +12,10 @@ package struct SyncRules {
     package let horizon: HLCTimestamp
     package let now: Int64
     package private(set) var renewReplica = false
+    /// The highest counter the server holds for the replica, this request's events included: a
+    /// device that was told an event above it was stored knows the server forgot it (restored
+    /// from a backup, lost its last commits, or let the guest expire) and sends it again.
+    package private(set) var replicaLastSeq: Int64 = 0
     package private(set) var retimed: [Retimed] = []
     package private(set) var rejected: [Rejection] = []
     /// Every later event of the request is refused: the replica is another learner's, or an
@@ -45,6 +49,7 @@ package struct SyncRules {
     /// restored or cloned.
     package init(root: LearnerID, replica: ReplicaID, lastSeq: Int64, now: Int64, owner: LearnerID?, storedLastSeq: Int64) {
         self.init(root: root, replica: replica, lastSeq: lastSeq, now: now)
+        replicaLastSeq = storedLastSeq
         check(owner: owner, storedLastSeq: storedLastSeq)
     }
 
@@ -90,6 +95,7 @@ package struct SyncRules {
     /// request's previous new event).
     package mutating func stored(_ event: ProgressEvent, at time: HLCTimestamp, position: Int64) {
         if time != event.timestamp { retimed.append(Retimed(seq: event.id.seq, hlc: time)) }
+        if event.id.replica == replica { replicaLastSeq = max(replicaLastSeq, event.id.seq) }
         storedRun = (storedRun?.first ?? position, position)
         if event.id.replica != replica || event.id.seq > lastSeq { storedRunIsOwn = false }
     }
@@ -108,6 +114,7 @@ package struct SyncRules {
     package mutating func duplicate(_ event: ProgressEvent, same: Bool, storedAt time: HLCTimestamp) {
         if same {
             if time != event.timestamp { retimed.append(Retimed(seq: event.id.seq, hlc: time)) }
+            if event.id.replica == replica { replicaLastSeq = max(replicaLastSeq, event.id.seq) }
         } else {
             refuseRest = true
             renewReplica = true
@@ -188,7 +195,7 @@ package struct FeedPageBuilder {
         let needed = cursor == 0 ? aliases : aliases.filter { alias in events.contains { $0.learner == alias.guest } }
         return FeedPage(
             renewReplica: rules.renewReplica, retimed: rules.retimed, rejected: rules.rejected, events: events, aliases: needed,
-            cursor: next, more: more)
+            cursor: next, more: more, replicaLastSeq: rules.replicaLastSeq)
     }
 }
 

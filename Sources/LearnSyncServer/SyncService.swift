@@ -220,7 +220,8 @@ public struct SyncService: Sendable {
             storeTime: ContinuousClock.now - started)
         return SyncResponse(
             time: clock.millisecondsSince1970(), catalog: current.fingerprint, renewReplica: page.renewReplica, retimed: page.retimed,
-            rejected: rejected + page.rejected, events: page.events, aliases: page.aliases, cursor: page.cursor, more: page.more)
+            rejected: rejected + page.rejected, events: page.events, aliases: page.aliases, cursor: page.cursor, more: page.more,
+            lastSeq: page.replicaLastSeq)
     }
 
     /// A new random token and the session record that stores only its hash.

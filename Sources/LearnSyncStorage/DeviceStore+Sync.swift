@@ -74,12 +74,15 @@ package struct SyncRoundResult: Sendable {
     package var serverCatalog: String?
     /// Server time minus device time, in milliseconds, if measured.
     package var clockOffset: Int64?
+    /// The highest counter the server holds for the request's replica (`SyncResponse.lastSeq`).
+    package var serverLastSeq: Int64?
 
     package init(
         replica: ReplicaID? = nil, pushed: [ProgressEvent], refused: [Refusal] = [], retimed: [(seq: Int64, hlc: HLCTimestamp)] = [], renewReplica: Bool = false,
         pulled: [ProgressEvent], aliases: [(guest: LearnerID, account: LearnerID)], cursor: Int64, serverCatalog: String? = nil,
-        clockOffset: Int64? = nil
+        clockOffset: Int64? = nil, serverLastSeq: Int64? = nil
     ) {
+        self.serverLastSeq = serverLastSeq
         self.replica = replica
         self.pushed = pushed
         self.refused = refused
@@ -334,6 +337,17 @@ extension DeviceStore {
                 // Pull the whole feed again: this device may have skipped events of its old id.
                 cursor = 0
             }
+            // A server that holds fewer of this replica's events than it acknowledged forgot some
+            // (restored from a backup, lost its last commits, let the guest expire): they go back
+            // to the outbox, and the feed is pulled again from the start.
+            if let stored = result.serverLastSeq, !renew, moveFrom == nil,
+               try Self.forgotten(replica, above: stored, tailMark: replica == identity.replica && !tail.isTaken ? tail.mark : nil, db) {
+                if replica == identity.replica { try tail.take(db) }
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE replica = ? AND seq > ? AND pending = 0",
+                    arguments: [replica.rawValue, stored])
+                cursor = 0
+            }
             for edge in result.aliases where try progress.insertAlias(guest: edge.guest, account: edge.account) {
                 // A guest this device holds no events of changes no progress here.
                 if try progress.hasEvents(of: edge.guest) { needsRebuild = true }
@@ -363,6 +377,18 @@ extension DeviceStore {
             try tail.close(db)
             return try !Outbox.isEmpty(db)
         } }
+    }
+
+    /// Whether the log holds an event of `replica` above `stored` that a server acknowledged (in
+    /// no outbox, neither held nor refused; for the device's replica, at most `tailMark`, past
+    /// which the recorded tail waits). One range seek: on a normal sync the range is empty.
+    private static func forgotten(_ replica: ReplicaID, above stored: Int64, tailMark: Int64?, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT EXISTS (SELECT 1 FROM event WHERE replica = ? AND seq > ? AND seq <= ? AND pending = 0
+                AND NOT EXISTS (SELECT 1 FROM outbox WHERE outbox.replica = event.replica AND outbox.seq = event.seq))
+                """),
+            arguments: [replica.rawValue, stored, tailMark ?? .max]) ?? false
     }
 
     /// Gives pushed events the times the server stored them at. Their progress follows in place

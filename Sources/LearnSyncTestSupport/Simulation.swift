@@ -55,10 +55,16 @@ public struct SimulatedServer: Sendable {
     /// Publishes a catalog on the server (`SyncService.publish`); nil when the server cannot be
     /// upgraded from here.
     public var publish: (@Sendable (Catalog) async throws -> Void)?
+    /// Runs the server's retention sweep with this guest retention in milliseconds (0 expires
+    /// every unattached guest); nil when the server cannot be swept from here.
+    public var sweep: (@Sendable (Int64) async throws -> Void)?
 
     /// One server at `url`.
-    public init(url: URL, clock: OffsetWallClock? = nil, publish: (@Sendable (Catalog) async throws -> Void)? = nil) {
-        self.init(transport: { URLSessionTransport(baseURL: url) }, clock: clock, publish: publish)
+    public init(
+        url: URL, clock: OffsetWallClock? = nil, publish: (@Sendable (Catalog) async throws -> Void)? = nil,
+        sweep: (@Sendable (Int64) async throws -> Void)? = nil
+    ) {
+        self.init(transport: { URLSessionTransport(baseURL: url) }, clock: clock, publish: publish, sweep: sweep)
     }
 
     /// Several server processes on one database, behind a load balancer.
@@ -66,7 +72,11 @@ public struct SimulatedServer: Sendable {
         self.init(transport: { pool.transport })
     }
 
-    public init(transport: @escaping @Sendable () -> any SyncTransport, clock: OffsetWallClock? = nil, publish: (@Sendable (Catalog) async throws -> Void)? = nil) {
+    public init(
+        transport: @escaping @Sendable () -> any SyncTransport, clock: OffsetWallClock? = nil,
+        publish: (@Sendable (Catalog) async throws -> Void)? = nil, sweep: (@Sendable (Int64) async throws -> Void)? = nil
+    ) {
+        self.sweep = sweep
         self.transport = transport
         self.clock = clock
         self.publish = publish
@@ -109,6 +119,9 @@ public struct SimulationReport: Sendable, Encodable {
     /// Catalogs published on the server with only the newest version of each course (the
     /// server keeps serving the versions it served before).
     public var narrowPublishes: Int = 0
+    /// Retention sweeps that expired every unattached guest on the server (their devices keep
+    /// everything and register again).
+    public var guestExpiries: Int = 0
     /// Answer-key corrections published without a new version number, refused by the server;
     /// and any it accepted (a broken promise, counted in ``lostEvents``' stead as divergence).
     public var refusedCorrections: Int = 0
@@ -286,6 +299,10 @@ private struct World {
                 devices.randomElement(using: &generator)!.clock.setOffset(milliseconds: skew)
             }
             report.clockChanges += 1
+        }
+        if options.lifecycle, let sweep = server.sweep, Int.random(in: 0..<60, using: &generator) == 0 {
+            try await sweep(0)
+            report.guestExpiries += 1
         }
         if options.lifecycle, let publish = server.publish, Int.random(in: 0..<40, using: &generator) == 0 {
             if Bool.random(using: &generator) {

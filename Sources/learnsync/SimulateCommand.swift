@@ -70,7 +70,8 @@ struct SimulateCommand: AsyncParsableCommand {
             let started = try await EmbeddedServer.start(
                 databasePath: folder.appendingPathComponent("server.sqlite").path, catalog: catalog, passwordCost: 4, clock: clock)
             embedded = started
-            target = SimulatedServer(url: started.url, clock: clock, publish: { try await started.publish($0) })
+            target = SimulatedServer(url: started.url, clock: clock, publish: { try await started.publish($0) },
+                sweep: { try await started.sweep(guestRetention: $0) })
         }
         let options = SimulationOptions(
             devices: devices, learners: learners, ops: ops, seed: seed,
@@ -94,7 +95,7 @@ struct SimulateCommand: AsyncParsableCommand {
                 ["syncs", "\(report.syncs) (\(report.failedSyncs) failed and retried later)"], ["sign-ins", "\(report.signIns)"],
                 ["faults injected", "\(report.faultsInjected) (lost requests \(report.droppedRequests), lost answers \(report.droppedAnswers), duplicated \(report.duplicated), reordered \(report.reordered))"],
                 ["real world", "\(report.clockChanges) clock changes, \(report.catalogUpgrades) catalog upgrades, \(report.clonesMade) clones, \(report.restores) restores, \(report.resets) resets"],
-                ["lifecycle", "\(report.signOuts) sign-outs (\(report.refusedSignOuts) refused), \(report.passwordChanges) password changes, \(report.erasures) erasures"],
+                ["lifecycle", "\(report.signOuts) sign-outs (\(report.refusedSignOuts) refused), \(report.passwordChanges) password changes, \(report.erasures) erasures, \(report.guestExpiries) guest expiries"],
                 ["catalog publishes", "\(report.narrowPublishes) with the newest versions only, \(report.refusedCorrections) corrections without a new version refused"],
                 ["moved to a new replica", "\(report.movedEvents) events"],
                 ["removed by erasures", "\(report.destroyedByErasure) events"],

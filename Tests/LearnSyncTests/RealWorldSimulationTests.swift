@@ -36,7 +36,8 @@ import Testing
                 faults: Faults(dropRequest: 0.05, dropAnswer: 0.05, duplicate: 0.05, reorder: 0.05), offline: 0.05,
                 clockSkewSeconds: 86_400, catalogVersions: 3, clones: 2, resetRate: 0.05, lifecycle: true)
             let report = try await Simulation.run(
-                options, catalog: catalog, server: SimulatedServer(url: server.url, clock: clock, publish: { try await server.publish($0) }))
+                options, catalog: catalog, server: SimulatedServer(url: server.url, clock: clock, publish: { try await server.publish($0) },
+                    sweep: { try await server.sweep(guestRetention: $0) }))
             #expect(report.lostEvents == 0, "seed \(seed): \(report.lostDetails)")
             #expect(report.divergentDevices == 0, "seed \(seed): \(report.divergenceDetails)")
             #expect(report.regressions == 0, "seed \(seed): \(report.regressionDetails)")
@@ -49,13 +50,13 @@ import Testing
         #expect(totals.clockChanges > 0 && totals.catalogUpgrades > 0 && totals.clones > 0 && totals.restores > 0)
         #expect(totals.resets > 0 && totals.faults > 0 && totals.moved > 0)
         #expect(totals.signOuts > 0 && totals.passwordChanges > 0 && totals.erasures > 0)
-        #expect(totals.narrowPublishes > 0 && totals.refusedCorrections > 0)
+        #expect(totals.narrowPublishes > 0 && totals.refusedCorrections > 0 && totals.guestExpiries > 0)
     }
 }
 
 struct SimulationTotals: CustomStringConvertible {
     var events = 0, clockChanges = 0, catalogUpgrades = 0, clones = 0, restores = 0, resets = 0, faults = 0, moved = 0, destroyed = 0
-    var signOuts = 0, passwordChanges = 0, erasures = 0, narrowPublishes = 0, refusedCorrections = 0
+    var signOuts = 0, passwordChanges = 0, erasures = 0, narrowPublishes = 0, refusedCorrections = 0, guestExpiries = 0
 
     mutating func add(_ report: SimulationReport) {
         events += report.events
@@ -72,12 +73,13 @@ struct SimulationTotals: CustomStringConvertible {
         erasures += report.erasures
         narrowPublishes += report.narrowPublishes
         refusedCorrections += report.refusedCorrections
+        guestExpiries += report.guestExpiries
     }
 
     var description: String {
         "\(events) events, \(faults) network faults, \(clockChanges) clock changes, \(catalogUpgrades) catalog upgrades, "
             + "\(clones) clones, \(restores) restores, \(resets) resets, \(moved) events moved, \(destroyed) removed by restores, "
             + "\(signOuts) sign-outs, \(passwordChanges) password changes, \(erasures) erasures, "
-            + "\(narrowPublishes) narrow publishes, \(refusedCorrections) corrections refused"
+            + "\(narrowPublishes) narrow publishes, \(refusedCorrections) corrections refused, \(guestExpiries) guest expiries"
     }
 }

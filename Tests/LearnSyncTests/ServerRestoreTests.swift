@@ -1,0 +1,51 @@
+import Foundation
+import GRDB
+import LearnSync
+import LearnSyncModels
+import LearnSyncStorage
+import LearnSyncTesting
+import Testing
+
+/// A server that goes back in time: its database restored from a backup taken before a phone's
+/// last sync. Every sync answer names the highest counter the server holds for the requesting
+/// replica (`lastSeq`), so the phone sees that events the server acknowledged are gone, sends
+/// them again and pulls the feed from the start.
+@Suite struct ServerRestoreTests {
+    @Test func aPhoneSendsAgainWhatARestoredServerForgot() async throws {
+        let catalog = try SampleCatalog.load()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("restore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("server.sqlite").path
+        let backup = folder.appendingPathComponent("backup.sqlite").path
+
+        var server = try await EmbeddedServer.start(databasePath: path, catalog: catalog, passwordCost: 4)
+        let phone = LearnSyncClient(
+            store: try DeviceStore.inMemory(catalog: catalog), transport: URLSessionTransport(baseURL: server.url),
+            retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1)))
+        try await phone.signUp(username: "restored-server", password: "a long password")
+        try await phone.record(.lessonCompleted(lesson: "keep-secure"), in: SampleCatalog.courseID)
+        try await phone.sync()
+        // The operator's backup, then the phone's last work, acknowledged.
+        try DatabaseQueue(path: path).backup(to: DatabaseQueue(path: backup))
+        try await phone.record(.lessonCompleted(lesson: "limit-access"), in: SampleCatalog.courseID)
+        try await phone.record(.quizAttempt(quiz: "privacy-quiz", answers: catalog[SampleCatalog.courseID]!.quizzes[0].questions.map(\.answer)), in: SampleCatalog.courseID)
+        try await phone.sync()
+        #expect(try await phone.pendingCount() == 0)
+
+        // The server is restored from the backup.
+        await server.stop()
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        try FileManager.default.copyItem(atPath: backup, toPath: path)
+        server = try await EmbeddedServer.start(databasePath: path, catalog: catalog, passwordCost: 4)
+        let phoneAgain = LearnSyncClient(store: phone.store, transport: URLSessionTransport(baseURL: server.url))
+        try await phoneAgain.sync()
+        try await phoneAgain.sync()
+
+        let held = try await phoneAgain.serverExport().events
+        #expect(held.count == 3, "the server holds \(held.count) of the phone's 3 events")
+        let graded = try await phoneAgain.serverProgress().courses.first?.progress
+        #expect(graded == (try await phoneAgain.progress(in: SampleCatalog.courseID)))
+        await server.stop()
+    }
+}
