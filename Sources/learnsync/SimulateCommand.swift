@@ -16,7 +16,12 @@ struct SimulateCommand: AsyncParsableCommand {
             account, through transports that drop, duplicate and reorder requests and go offline, \
             in the real world: clocks off both ways (--clock-skew), the server and the apps \
             upgrading through catalog versions at different moments (--catalog-versions), phones \
-            cloned or restored from older backups (--clones), and retakes (--resets). At the end \
+            cloned or restored from older backups (--clones), and retakes (--resets); with \
+            --lifecycle, learners also sign out and in again, change passwords, erase their \
+            accounts, update their apps, and the server expires guests and publishes catalogs that \
+            drop old versions, change certificate rules or correct a key without a new version. \
+            Every device is checked after every step against an independent reference model of \
+            the merge rules, and the server's grading at the end. At the end \
             every device comes online on the newest catalog, signs in and syncs; the command exits \
             non-zero if any event was lost, any device differs from another of its learner or from \
             the server's grading, or any progress went backwards. The same --seed replays the same \
