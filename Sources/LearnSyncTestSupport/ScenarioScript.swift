@@ -101,33 +101,86 @@ public struct Expectation: Decodable, Sendable {
     public var sameAs: String?
 }
 
+/// Why a scenario file cannot be run, naming the step and the field.
+public struct ScenarioFormatError: Error, CustomStringConvertible {
+    public var description: String
+
+    public init(_ description: String) { self.description = description }
+}
+
 extension ScenarioScript {
+    /// The most a clock step may move a clock: 100 years, in minutes.
+    public static let maxOffsetMinutes = 100 * 525_960
+
     /// Reads a scenario, refusing any key it does not know (a typo such as `quizzPassed` would
-    /// otherwise check nothing and pass).
-    /// - Throws: `DecodingError`, or ``ModelError`` `invalidEvent` naming the step and the key.
+    /// otherwise check nothing and pass), a step that mixes two kinds of records, an `expect`
+    /// outside an `expect` step, a clock step without its offset or beyond 100 years, and a
+    /// script without steps.
+    /// - Throws: ``ScenarioFormatError`` naming the step and the field.
     public static func read(_ data: Data) throws -> ScenarioScript {
-        let script = try JSONDecoder().decode(ScenarioScript.self, from: data)
+        let script: ScenarioScript
+        do {
+            script = try JSONDecoder().decode(ScenarioScript.self, from: data)
+        } catch let error as DecodingError {
+            throw ScenarioFormatError(describe(error))
+        }
         let known = (
             script: Set(["name", "description", "course", "steps"]),
             step: try keys(of: JSONDecoder().decode(ScenarioStep.self, from: Data(#"{"action": ""}"#.utf8))),
             expect: try keys(of: JSONDecoder().decode(Expectation.self, from: Data("{}".utf8))))
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { return script }
         if let key = object.keys.sorted().first(where: { !known.script.contains($0) }) {
-            throw ModelError(.invalidEvent, "unknown key \"\(key)\" in the scenario")
+            throw ScenarioFormatError("unknown key \"\(key)\" in the scenario")
         }
+        guard !script.steps.isEmpty else { throw ScenarioFormatError("the scenario has no steps") }
         for (index, step) in (object["steps"] as? [[String: Any]] ?? []).enumerated() {
             if let key = step.keys.sorted().first(where: { !known.step.contains($0) }) {
-                throw ModelError(.invalidEvent, "step \(index + 1): unknown key \"\(key)\"")
+                throw ScenarioFormatError("step \(index + 1): unknown key \"\(key)\"")
             }
             if let expect = step["expect"] as? [String: Any], let key = expect.keys.sorted().first(where: { !known.expect.contains($0) }) {
-                throw ModelError(.invalidEvent, "step \(index + 1): unknown expectation \"\(key)\"")
+                throw ScenarioFormatError("step \(index + 1): unknown expectation \"\(key)\"")
             }
         }
+        for (index, step) in script.steps.enumerated() {
+            if let problem = step.problem { throw ScenarioFormatError("step \(index + 1) (\(step.action)): \(problem)") }
+        }
         return script
+    }
+
+    /// A decoding failure in words: which field, where.
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map { "step \($0 + 1)" } ?? $0.stringValue }.joined(separator: " ")
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context).isEmpty ? "the scenario" : path(context)): missing \"\(key.stringValue)\""
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "\(path(context)): \(context.debugDescription)"
+        case .dataCorrupted(let context): return path(context).isEmpty ? "not JSON: \(context.debugDescription)" : "\(path(context)): \(context.debugDescription)"
+        @unknown default: return "\(error)"
+        }
     }
 
     /// The JSON keys of a decodable value: its stored properties' names.
     private static func keys(of value: Any) -> Set<String> {
         Set(Mirror(reflecting: value).children.compactMap(\.label))
+    }
+}
+
+extension ScenarioStep {
+    /// What makes this step ambiguous or out of bounds, if anything.
+    package var problem: String? {
+        if expect != nil, action != "expect" { return "`expect` belongs to an expect step" }
+        if action == "record" {
+            let kinds = [reset == true, quiz != nil, scenario != nil || choice != nil, lesson != nil].filter { $0 }.count
+            if kinds != 1 { return "a record step records one thing: a lesson, a quiz, a scenario choice or a reset" }
+            if seconds != nil, status != nil { return "a lesson's `status` and `seconds` are two records" }
+        }
+        if action == "clock" || action == "server-clock" {
+            guard let offsetMinutes else { return "needs `offsetMinutes`" }
+            guard abs(offsetMinutes) <= ScenarioScript.maxOffsetMinutes else {
+                return "`offsetMinutes` is at most \(ScenarioScript.maxOffsetMinutes) (100 years) either way"
+            }
+        }
+        return nil
     }
 }

@@ -14,8 +14,9 @@ public struct SimulationOptions: Sendable {
     public var faults: Faults
     /// The chance, per operation, that the acting device goes offline or back online.
     public var offline: Double
-    /// Largest clock error, in seconds, of each device and of the server, ahead or behind; each
-    /// clock is re-drawn now and then during the run. 0 keeps every clock true.
+    /// Largest clock error, in seconds, of each device and of the server, ahead or behind (at
+    /// most ten years); each clock is re-drawn now and then during the run. 0 keeps every clock
+    /// true.
     public var clockSkewSeconds: Int64
     /// How many catalog versions the server and the devices upgrade through, each at its own
     /// moment (1: one catalog throughout).
@@ -39,7 +40,8 @@ public struct SimulationOptions: Sendable {
         self.seed = seed
         self.faults = faults
         self.offline = offline
-        self.clockSkewSeconds = clockSkewSeconds
+        // Ten years either way at most: a clock further behind would read before 1970.
+        self.clockSkewSeconds = min(max(0, clockSkewSeconds), 315_360_000)
         self.catalogVersions = catalogVersions
         self.clones = clones
         self.resetRate = resetRate

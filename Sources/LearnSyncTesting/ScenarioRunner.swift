@@ -43,9 +43,18 @@ public struct ScenarioRunner: Sendable {
         let versions = try CatalogVersions.make(from: catalog, count: 3, changingRules: true)
         var serverCatalog = catalog
         var server = try await EmbeddedServer.start(databasePath: databasePath, catalog: serverCatalog, passwordCost: 4, clock: serverClock)
-        var run = Run(catalog: catalog, versions: versions, folder: folder, course: script.course ?? SampleCatalog.courseID, serverURL: server.url)
+        let course = script.course ?? SampleCatalog.courseID
+        guard catalog[course] != nil else {
+            await server.stop()
+            return ScenarioResult(name: script.name, steps: script.steps.count, failures: ["the catalog has no course \(course)"])
+        }
+        var run = Run(catalog: catalog, versions: versions, folder: folder, course: course, serverURL: server.url)
         for (index, step) in script.steps.enumerated() {
             let label = "step \(index + 1) (\(step.action)\(step.device.map { " on \($0)" } ?? ""))"
+            if let problem = step.problem {
+                run.failures.append("\(label): \(problem)")
+                continue
+            }
             switch step.action {
             case "restart-server":
                 await server.stop()
@@ -156,6 +165,9 @@ struct Run {
             _ = try add(name, store: try original.client.store.snapshot(clock: clock), clock: clock)
             return
         }
+        if step.action == "expect", let name = step.device, devices[name] == nil {
+            throw ScenarioFailure(message: "no device \(name) yet: an expect step checks a device an earlier step made")
+        }
         let device = try device(step.device)
         let client = device.client
         switch step.action {
@@ -224,6 +236,9 @@ struct Run {
         var problems = [String]()
         func compare<T: Equatable>(_ what: String, _ expected: T?, _ actual: T) {
             if let expected, expected != actual { problems.append("\(what): expected \(expected), got \(actual)") }
+        }
+        for lesson in (expectation.lessons ?? [:]).keys.sorted() where course.lesson(ItemID(unchecked: lesson)) == nil {
+            problems.append("lesson \(lesson): the course has no such lesson")
         }
         for (lesson, status) in expectation.lessons ?? [:] {
             compare("lesson \(lesson)", status, progress.status(of: ItemID(unchecked: lesson)).description)

@@ -36,7 +36,7 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Chance a request is delivered twice (0 to 1).") var duplicate = 0.0
     @Flag(help: "Deliver some old requests late, out of order.") var reorder = false
     @Option(help: "Chance per operation that the acting device goes offline or online (0 to 1).") var offline = 0.0
-    @Option(name: .customLong("clock-skew"), help: "Largest clock error in seconds, ahead or behind, of each device and the server; redrawn during the run.")
+    @Option(name: .customLong("clock-skew"), help: "Largest clock error in seconds (at most ten years), ahead or behind, of each device and the server; redrawn during the run.")
     var clockSkew: Int64 = 0
     @Option(name: .customLong("catalog-versions"), help: "Catalog versions the server and devices upgrade through at different moments.")
     var catalogVersions = 1
@@ -50,6 +50,8 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard devices >= 1, learners >= 1, ops >= 0 else { throw ValidationError("--devices and --learners must be at least 1") }
+        // Ten years either way: a clock further behind would read before 1970.
+        guard clockSkew <= 315_360_000 else { throw ValidationError("--clock-skew is at most 315360000 seconds (ten years)") }
         guard clockSkew >= 0, catalogVersions >= 1, clones >= 0 else {
             throw ValidationError("--clock-skew and --clones must not be negative, --catalog-versions at least 1")
         }
