@@ -128,21 +128,19 @@ extension DeviceStore {
             try progress.apply(logged: new)
             logged = recorded.count
         }
+        /// The last-writer-wins fields this batch wrote, with their newest keys.
+        var batchWinners = [LastWriterField: EventKey]()
         for entry in entries {
             // A reset names the events the log holds: those recorded before it go in first.
             if case .courseReset = entry.payload { try logRecorded() }
             var timestamp = hlc.tick(now: now)
             // A choice or resume point the learner makes now wins over the one the device shows,
             // whatever the clock did since (it may have run ahead and been put right).
-            switch entry.payload {
-            case .scenarioChoice, .resumePosition:
-                // What the device shows includes the batch's earlier events.
-                try logRecorded()
-                if let shown = try progress.winningKey(for: entry.payload, learner: learner, course: entry.course), shown.timestamp >= timestamp {
-                    timestamp = HLCTimestamp(rawValue: shown.timestamp.rawValue &+ 1)
-                }
-            default:
-                break
+            if let field = LastWriterField(entry) {
+                // What the device shows: the stored winner, or one this batch recorded before.
+                let shown = max(try progress.winningKey(for: entry.payload, learner: learner, course: entry.course), batchWinners[field])
+                if let shown, shown.timestamp >= timestamp { timestamp = HLCTimestamp(rawValue: shown.timestamp.rawValue &+ 1) }
+                batchWinners[field] = EventKey(timestamp: timestamp, id: EventID(replica: replica, seq: seq))
             }
             recorded.append(try ProgressEvent(
                 id: EventID(replica: replica, seq: seq), learner: learner, timestamp: timestamp,
@@ -196,4 +194,26 @@ extension DeviceStore {
     /// The latest clock reading: the device row's or this replica's newest event's.
     private static let latestHLCSQL =
         "max(hlc, COALESCE((SELECT hlc FROM event WHERE replica = device.replica ORDER BY seq DESC LIMIT 1), 0))"
+}
+
+/// A last-writer-wins field a recorded payload writes: a scenario's current choice, or the
+/// course's resume point.
+private struct LastWriterField: Hashable {
+    var course: CourseID
+    var scenario: ItemID?
+
+    init?(_ entry: RecordEntry) {
+        switch entry.payload {
+        case .scenarioChoice(let scenario, _): self.scenario = scenario
+        case .resumePosition: scenario = nil
+        default: return nil
+        }
+        course = entry.course
+    }
+}
+
+private func max(_ a: EventKey?, _ b: EventKey?) -> EventKey? {
+    guard let a else { return b }
+    guard let b else { return a }
+    return Swift.max(a, b)
 }
