@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LearnSync
+import LearnSyncServer
 import LearnSyncStorage
 
 /// `learnsync`'s exit codes (sysexits.h values where one fits), documented in the README and in
@@ -22,11 +23,15 @@ enum ExitCodes {
     static let busy: Int32 = 75
     /// The server answered something that is not the protocol.
     static let badAnswer: Int32 = 76
+    /// `serve` could not start with its configuration: a catalog that changes a version it served
+    /// before, a database it cannot open, an address it cannot bind.
+    static let configuration: Int32 = 78
 
     static let help = """
         Exit codes: 0 done; 1 a check failed (scenario, simulation, demo); 64 usage error; \
         65 refused (by the server, or an event the catalog does not know); 69 server unreachable; \
-        74 device storage error; 75 try again later (device busy, or the server asked to wait); 76 the server's answer was not the protocol.
+        74 device storage error; 75 try again later (device busy, or the server asked to wait); 76 the server's answer was not the protocol; \
+        78 the server could not start with its configuration (catalog, database, address).
         """
 
     /// The exit code for an error a command threw; nil for ArgumentParser's own errors and exit codes.
@@ -46,6 +51,7 @@ enum ExitCodes {
             case .busy: busy
             default: storage
             }
+        case is ServerError: configuration
         default: nil
         }
     }

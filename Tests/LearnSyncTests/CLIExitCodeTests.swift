@@ -1,4 +1,6 @@
 import Foundation
+import LearnSyncModels
+import LearnSyncServer
 import LearnSyncTesting
 import Testing
 
@@ -50,5 +52,23 @@ import Testing
         // Unreachable: nothing listens on port 1.
         let unreachable = try await cli(["sync", "--device", device, "--server", "http://127.0.0.1:1"])
         #expect(unreachable.code == 69, "\(unreachable.err)")
+    }
+}
+
+extension CLIExitCodeTests {
+    /// A server whose catalog changes a course version it served before refuses to start: one
+    /// line naming the course and version, exit 78.
+    @Test func serveRefusesACatalogThatChangesAServedVersion() async throws {
+        let path = folder.appendingPathComponent("server.sqlite").path
+        var served = try #require(try SampleCatalog.load()[SampleCatalog.courseID])
+        served.title = "What the server served first"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        _ = try await SQLiteServerStore(path: path).keepCourses([
+            StoredCourse(id: served.id.rawValue, version: served.version, content: try encoder.encode(served)),
+        ])
+        let refused = try await cli(["serve", "--port", "0", "--database", path])
+        #expect(refused.code == 78, "\(refused.err)")
+        #expect(refused.err.contains("course customer-privacy version 1 differs from the version 1 this server served before"))
     }
 }
