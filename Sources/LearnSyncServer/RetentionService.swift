@@ -28,6 +28,8 @@ public struct RetentionService: Service {
                         "retention sweep",
                         metadata: ["expiredGuests": "\(report.expiredGuests)", "events": "\(report.events)", "sessions": "\(report.sessions)"])
                 }
+            } catch is CancellationError {
+                return  // the server stopped (or never started) while a sweep ran
             } catch {
                 logger.error("retention sweep failed", metadata: ["error": "\(error)"])
             }
