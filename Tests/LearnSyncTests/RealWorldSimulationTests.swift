@@ -46,11 +46,12 @@ import Testing
         }
         await server.stop()
         print("RealWorldSimulationTests: \(totals)")
-        // The faults really happened.
-        #expect(totals.clockChanges > 0 && totals.catalogUpgrades > 0 && totals.clones > 0 && totals.restores > 0)
-        #expect(totals.resets > 0 && totals.faults > 0 && totals.moved > 0)
-        // The lifecycle's rarer steps happened (a few seeds, as in a sanitizer run, may miss one).
+        #expect(totals.events > 0 && totals.faults > 0)
+        // The faults and the lifecycle's steps really happened. A few seeds, as in a sanitizer
+        // run, may miss any one of them, so only a full run asks for each.
         if Self.seeds >= 50 {
+            #expect(totals.clockChanges > 0 && totals.catalogUpgrades > 0 && totals.clones > 0 && totals.restores > 0)
+            #expect(totals.resets > 0 && totals.moved > 0)
             #expect(totals.signOuts > 0 && totals.passwordChanges > 0 && totals.erasures > 0)
             #expect(totals.narrowPublishes > 0 && totals.refusedCorrections > 0 && totals.guestExpiries > 0)
         }
