@@ -92,7 +92,7 @@ extension LearnSyncClient {
     private func draft(_ batch: OutboxBatch) -> DraftRound {
         var batch = batch
         var start: Data
-        let endBytes = SyncRequest.encodedEnd(cursor: .max).count
+        let endBytes = SyncRequest.encodedEnd(cursor: .max, cursorMark: .max).count
         while true {
             start = SyncRequest(
                 replica: batch.replica, lastSeq: batch.lastSeq, cursor: 0, events: batch.events,
@@ -105,9 +105,10 @@ extension LearnSyncClient {
         return DraftRound(batch: batch, start: start, gzipStart: gzipStart)
     }
 
-    /// Sends one round's request without waiting for its answer.
-    private func startRound(_ draft: DraftRound, cursor: Int64, _ transport: any SyncTransport, token: String?) -> RoundInFlight {
-        let end = SyncRequest.encodedEnd(cursor: cursor)
+    /// Sends one round's request without waiting for its answer, at `cursor` whose row the
+    /// server marked `mark`.
+    private func startRound(_ draft: DraftRound, cursor: Int64, mark: Int64?, _ transport: any SyncTransport, token: String?) -> RoundInFlight {
+        let end = SyncRequest.encodedEnd(cursor: cursor, cursorMark: mark)
         let body = draft.start + end
         let gzipped = draft.gzipStart?.finished(with: end)
         return RoundInFlight(batch: draft.batch, answer: Task {
@@ -134,7 +135,7 @@ extension LearnSyncClient {
             ahead = nil
         } else {
             let batch = try store.outboxBatch(limit: ProtocolLimits.maxEventsPerRequest)
-            inFlight = startRound(draft(batch), cursor: batch.cursor, transport, token: token)
+            inFlight = startRound(draft(batch), cursor: batch.cursor, mark: batch.cursorMark, transport, token: token)
         }
         let batch = inFlight.batch, pending = batch.events
         // While the server works: the request after this one (after a pull, events recorded
@@ -145,25 +146,34 @@ extension LearnSyncClient {
         let catalogChanged = batch.fetchedCatalog != response.catalog
         let following = try await nextDraft
         // Storing this answer must not move the device's events or cursor: no refusal, no new
-        // replica id, no pulled event under the pushing replica's id (a collision moves events).
+        // replica id, no pulled event under the pushing replica's id (a collision moves events),
+        // no forgotten feed.
         if response.more || !following.batch.events.isEmpty, response.rejected.isEmpty, !response.renewReplica, !catalogChanged,
-            !response.events.contains(where: { $0.id.replica == batch.replica })
+            !response.rewound, !response.events.contains(where: { $0.id.replica == batch.replica })
         {
-            ahead = startRound(following, cursor: response.cursor, transport, token: token)
+            ahead = startRound(following, cursor: response.cursor, mark: response.cursorMark, transport, token: token)
         }
         let refused = response.rejected.map { rejection in
             Refusal(
                 id: rejection.id, code: rejection.code, reason: rejection.reason,
                 handling: RejectionCode(rawValue: rejection.code)?.handling ?? .refusedForGood)
         }
-        var stillPending = try await store.apply(
+        let applied = try await store.applied(
             SyncRoundResult(
                 replica: batch.replica, pushed: pending, refused: refused, retimed: response.retimed.map { (seq: $0.seq, hlc: $0.hlc) },
                 renewReplica: response.renewReplica, pulled: response.events,
                 aliases: response.aliases.map { (guest: $0.guest, account: $0.account) }, cursor: response.cursor,
-                serverCatalog: response.catalog, clockOffset: Self.clockOffset(server: response.time, sent: sent, received: received),
+                cursorMark: response.cursorMark, rewound: response.rewound, serverCatalog: response.catalog, clockOffset: Self.clockOffset(server: response.time, sent: sent, received: received),
                 serverLastSeq: response.lastSeq),
             now: Date(timeIntervalSince1970: Double(received) / 1000))
+        var stillPending = applied.morePending
+        // The device found the server forgot events it had acknowledged, and pulls the feed from
+        // the start: the request ahead, sent with this answer's cursor, is dropped (its events
+        // stay in the outbox; the server ignores them when they come again).
+        if applied.cursorReset, let dropped = ahead {
+            dropped.answer.cancel()
+            ahead = nil
+        }
         if catalogChanged {
             try await fetchCatalog(transport)
             stillPending = try await store.pendingCount() > 0

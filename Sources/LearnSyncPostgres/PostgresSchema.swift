@@ -101,6 +101,13 @@ enum PostgresSchema {
             "CREATE INDEX retired_session_by_learner ON retired_session (learner)",
             "CREATE INDEX retired_session_by_time ON retired_session (retired_at)",
         ]),
+        // A number drawn at random by the request that stored the row: a device's cursor names
+        // the row's mark, and a server that forgot the row (restored from a dump, a standby
+        // promoted before it replayed the last commits) holds none there, or one stored again
+        // with another mark. Rows from before hold NULL, read as 0.
+        Migration(version: 6, name: "feed rows carry their request's mark", statements: [
+            "ALTER TABLE event ADD COLUMN stamp BIGINT",
+        ]),
     ]
 
     /// Runs the pending migrations in one transaction.

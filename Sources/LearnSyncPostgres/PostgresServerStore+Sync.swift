@@ -8,28 +8,51 @@ import PostgresNIO
 extension PostgresServerStore {
     public func sync(
         tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], held: [EventID: Rejection],
-        cursor: Int64, limit: Int, quota: Int64
+        cursor: Int64, cursorMark: Int64?, limit: Int, quota: Int64
     ) async throws -> FeedPage? {
-        guard !events.isEmpty else { return try await pull(tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, cursor: cursor, limit: limit) }
+        let at = FeedAt(cursor: cursor, mark: cursorMark)
+        guard !events.isEmpty else { return try await pull(tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, at: at, limit: limit) }
         do {
             return try await push(
-                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, held: held, cursor: cursor, limit: limit,
+                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, held: held, at: at, limit: limit,
                 quota: quota, trustCounters: true)
         } catch is CountersBehind {
             return try await push(
-                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, held: held, cursor: cursor, limit: limit,
+                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, held: held, at: at, limit: limit,
                 quota: quota, trustCounters: false)
+        }
+    }
+
+    /// A request's cursor and the mark it names (``CursorCheck``). The head statements read the
+    /// mark at `markPosition` in the root's own feed, in the same round trip; a cursor in an
+    /// attached guest's range is read from the guest's feed on its own.
+    private struct FeedAt {
+        var cursor: Int64
+        var mark: Int64?
+
+        /// The position the head reads the mark at: 0 (no row) when the request named none.
+        var markPosition: Int64 { CursorCheck.needsMark(cursor: cursor, mark: mark) ? cursor : 0 }
+
+        /// The mark at the cursor: `ownMark`, the head's read in the root's own feed, or the
+        /// guest's row when the cursor falls in an attached guest's range.
+        func markAtCursor(root: LearnerID, ownMark: Int64?, attached: AttachedGuests, _ c: PostgresConnection, _ logger: Logger) async throws -> Int64? {
+            guard CursorCheck.needsMark(cursor: cursor, mark: mark) else { return nil }
+            let row = MappedFeed.row(at: cursor, of: root, mapped: attached.mapped)
+            guard row.root != root else { return ownMark }
+            return try await c.value(
+                "SELECT COALESCE(stamp, 0) FROM event WHERE root = \(row.root.rawValue) AND pos = \(row.position)", as: Int64.self, logger: logger)
         }
     }
 
     /// A pull stores nothing: it reads one snapshot, its head (the session's root, the
     /// replica's owner and counter, the guest's last-seen time, the last position in the root's
     /// own feed) in one statement. A device at the feed's end reads no page.
-    private func pull(tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, cursor: Int64, limit: Int) async throws -> FeedPage? {
+    private func pull(tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, at: FeedAt, limit: Int) async throws -> FeedPage? {
         let logger = logger
         let (page, staleGuest) = try await transaction(readOnly: true) { c -> (FeedPage?, LearnerID?) in
             guard let head = try await c.row(
-                PullHead.self, tokenHash, now, replica.rawValue, as: (String, String?, Int64?, Int64?, Int64).self, logger: logger)
+                PullHead.self, tokenHash, now, replica.rawValue, at.markPosition, as: (String, String?, Int64?, Int64?, Int64, Int64?).self,
+                logger: logger)
             else { return (nil, nil) }
             let root = LearnerID(unchecked: head.0)
             let rules = SyncRules(
@@ -37,8 +60,8 @@ extension PostgresServerStore {
                 storedLastSeq: head.2 ?? 0)
             let attached = try await Self.attached(to: root, c, logger)
             let page = try await Self.page(
-                of: root, attached: attached, after: cursor, limit: limit, rules: rules,
-                feedEnd: MappedFeed.lastPosition(own: head.4, mapped: attached.mapped), c, logger)
+                of: root, attached: attached, at: at, markAtCursor: try await at.markAtCursor(root: root, ownMark: head.5, attached: attached, c, logger),
+                limit: limit, rules: rules, feedEnd: MappedFeed.lastPosition(own: head.4, mapped: attached.mapped), c, logger)
             return (page, SyncRules.guestSeenLongBefore(root, lastSeen: head.3, now: now) ? root : nil)
         }
         if let staleGuest {
@@ -52,17 +75,20 @@ extension PostgresServerStore {
     /// replica's `last_seq`, which each push raises in its own transaction); should one be stored
     /// after all, the insert says so and the push runs again with the lookup (``CountersBehind``).
     private func push(
-        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], held: [EventID: Rejection], cursor: Int64,
+        tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], held: [EventID: Rejection], at: FeedAt,
         limit: Int, quota: Int64, trustCounters: Bool
     ) async throws -> FeedPage? {
         let logger = logger
         return try await transaction { c in
-            guard let head = try await Self.lockedHead(tokenHash: tokenHash, now: now, replica: replica, c, logger) else { return nil }
+            guard let head = try await Self.lockedHead(tokenHash: tokenHash, now: now, replica: replica, markPosition: at.markPosition, c, logger)
+            else { return nil }
             let root = head.root
             if SyncRules.guestSeenLongBefore(root, lastSeen: head.lastSeen, now: now) { try await Self.markSeen(root, now: now, c, logger) }
             var rules = SyncRules(
                 root: root, replica: replica, lastSeq: lastSeq, now: now, owner: head.replicaOwner, storedLastSeq: head.storedLastSeq)
             let attached = try await Self.attached(to: root, c, logger)
+            // Read before this push stores anything: a new row may take the cursor's position.
+            let markAtCursor = try await at.markAtCursor(root: root, ownMark: head.ownMark, attached: attached, c, logger)
             let members = attached.members(of: root)
             let allNew = trustCounters && held.isEmpty && events.allSatisfy { $0.id.replica == replica && $0.id.seq > head.storedLastSeq }
             var existing = allNew ? [:] : try await Self.stored(replica, seqs: events.map(\.id.seq), c, logger)
@@ -97,10 +123,11 @@ extension PostgresServerStore {
             }
             try SyncRules.checkQuota(feedEnd: position, quota: quota)
             try await Self.insert(
-                rows, root: root, raising: highest > head.storedLastSeq ? (replica, highest) : nil, c, logger)
+                rows, root: root, stamp: rules.stamp, raising: highest > head.storedLastSeq ? (replica, highest) : nil, c, logger)
             // The root's lock is held: no other transaction adds to its feed, which ends at the
             // last position taken here.
-            return try await Self.page(of: root, attached: attached, after: cursor, limit: limit, rules: rules, feedEnd: position, c, logger)
+            return try await Self.page(
+                of: root, attached: attached, at: at, markAtCursor: markAtCursor, limit: limit, rules: rules, feedEnd: position, c, logger)
         }
     }
 
@@ -122,6 +149,8 @@ extension PostgresServerStore {
         var storedLastSeq: Int64
         /// The last position in the root's own feed.
         var ownLastPosition: Int64
+        /// The mark at the head's mark position in the root's own feed (``FeedAt``).
+        var ownMark: Int64?
     }
 
     /// Finds the live session's feed root and locks its row, so that positions in its feed are
@@ -129,18 +158,19 @@ extension PostgresServerStore {
     /// statements. An attachment that moved the learner to an account while the lock waited is
     /// seen in the head, and the account is locked instead.
     private static func lockedHead(
-        tokenHash: String, now: Int64, replica: ReplicaID, _ c: PostgresConnection, _ logger: Logger
+        tokenHash: String, now: Int64, replica: ReplicaID, markPosition: Int64, _ c: PostgresConnection, _ logger: Logger
     ) async throws -> PushHead? {
         guard var locked = try await c.row(LockSessionRoot.self, tokenHash, now, as: (String, Int64?).self, logger: logger) else { return nil }
         while true {
             guard let head = try await c.row(
-                PushHeadRows.self, tokenHash, now, replica.rawValue, locked.0, as: (String?, String?, Int64?, Int64).self, logger: logger),
+                PushHeadRows.self, tokenHash, now, replica.rawValue, locked.0, markPosition, as: (String?, String?, Int64?, Int64, Int64?).self,
+                logger: logger),
                 let current = head.0
             else { return nil }
             if current == locked.0 {
                 return PushHead(
                     root: LearnerID(unchecked: current), lastSeen: locked.1, replicaOwner: head.1.map { LearnerID(unchecked: $0) },
-                    storedLastSeq: head.2 ?? 0, ownLastPosition: head.3)
+                    storedLastSeq: head.2 ?? 0, ownLastPosition: head.3, ownMark: head.4)
             }
             guard let lastSeen = try await c.row(LockLearner.self, current, as: Int64?.self, logger: logger) else { return nil }
             locked = (current, lastSeen)
@@ -154,7 +184,7 @@ extension PostgresServerStore {
             let mapped = try await Self.attached(to: root, c, logger).mapped
             var events = [ProgressEvent]()
             var last = cursor
-            try await Self.readFeed(of: root, mapped: mapped, after: cursor, limit: limit, c, logger) { row, position in
+            try await Self.readFeed(of: root, mapped: mapped, after: cursor, limit: limit, c, logger) { row, position, _ in
                 guard position <= end else { return false }
                 events.append(try EventColumns(row: row).event())
                 last = position
@@ -185,11 +215,11 @@ extension PostgresServerStore {
         return stored
     }
 
-    /// Inserts new feed rows, and raises the replica's stored counter to `raising`'s, in one
-    /// prepared statement that takes each column as an array.
+    /// Inserts new feed rows, marked `stamp`, and raises the replica's stored counter to
+    /// `raising`'s, in one prepared statement that takes each column as an array.
     /// - Throws: ``CountersBehind`` when a row's id is stored already.
     private static func insert(
-        _ rows: [(position: Int64, columns: EventColumns, sentHLC: Int64?)], root: LearnerID, raising: (ReplicaID, Int64)?,
+        _ rows: [(position: Int64, columns: EventColumns, sentHLC: Int64?)], root: LearnerID, stamp: Int64, raising: (ReplicaID, Int64)?,
         _ c: PostgresConnection, _ logger: Logger
     ) async throws {
         guard !rows.isEmpty else { return }
@@ -198,7 +228,7 @@ extension PostgresServerStore {
             InsertEvents.self, root.rawValue, rows.map(\.position), columns.map(\.replica), columns.map(\.seq), columns.map(\.learner),
             columns.map(\.hlc), columns.map(\.course), columns.map(\.type), NullableArray(columns.map(\.item)),
             NullableArray(columns.map(\.answers)), NullableArray(columns.map(\.choice)), NullableArray(columns.map { $0.amount.map(Int64.init) }),
-            NullableArray(rows.map(\.sentHLC)), raising?.1 ?? 0, raising?.0.rawValue ?? "", as: Int64.self, logger: logger)
+            NullableArray(rows.map(\.sentHLC)), raising?.1 ?? 0, raising?.0.rawValue ?? "", stamp, as: Int64.self, logger: logger)
         guard inserted == Int64(rows.count) else { throw CountersBehind() }
     }
 
@@ -207,13 +237,13 @@ extension PostgresServerStore {
     /// (``FeedPageBuilder/mayFindRows(feedEnd:)``): the usual small sync, from a device at the
     /// feed's end, saves one round trip.
     private static func page(
-        of root: LearnerID, attached: AttachedGuests, after cursor: Int64, limit: Int, rules: SyncRules, feedEnd: Int64,
+        of root: LearnerID, attached: AttachedGuests, at: FeedAt, markAtCursor: Int64?, limit: Int, rules: SyncRules, feedEnd: Int64,
         _ c: PostgresConnection, _ logger: Logger
     ) async throws -> FeedPage {
-        var builder = FeedPageBuilder(rules: rules, after: cursor, limit: limit)
+        var builder = FeedPageBuilder(rules: rules, after: at.cursor, mark: at.mark, markAtCursor: markAtCursor, limit: limit)
         if builder.mayFindRows(feedEnd: feedEnd) {
-            try await readFeed(of: root, mapped: attached.mapped, after: builder.readsAfter, limit: builder.rowsToRead, c, logger) { row, position in
-                try builder.add(position: position, seq: row.1, isReplica: { $0 == row.0 }) { try EventColumns(row: row).event() }
+            try await readFeed(of: root, mapped: attached.mapped, after: builder.readsAfter, limit: builder.rowsToRead, c, logger) { row, position, mark in
+                try builder.add(position: position, mark: mark, seq: row.1, isReplica: { $0 == row.0 }) { try EventColumns(row: row).event() }
             }
         }
         return builder.page(aliases: attached.aliases)
@@ -222,12 +252,14 @@ extension PostgresServerStore {
     // The statements every sync runs, prepared (``PreparedQuery``).
 
     /// A pull's head: the session's feed root, the feed root of the replica's owner, the
-    /// replica's stored counter, the root's last-seen time and the last position in its own feed.
+    /// replica's stored counter, the root's last-seen time, the last position in its own feed,
+    /// and the mark at position `$4` of it (``FeedAt``).
     private enum PullHead: PreparedQuery {
         static let sql = """
             WITH s AS (\(sessionRoot))
             SELECT s.root, COALESCE(owner_alias.account, replica.owner), replica.last_seq, learner.last_seen_at,
-                (SELECT COALESCE(MAX(pos), 0)::BIGINT FROM event WHERE event.root = s.root)
+                (SELECT COALESCE(MAX(pos), 0)::BIGINT FROM event WHERE event.root = s.root),
+                (SELECT COALESCE(stamp, 0) FROM event WHERE event.root = s.root AND pos = $4)
             FROM s LEFT JOIN replica ON replica.id = $3 LEFT JOIN alias AS owner_alias ON owner_alias.guest = replica.owner
             LEFT JOIN learner ON learner.id = s.root
             """
@@ -240,7 +272,8 @@ extension PostgresServerStore {
 
     /// A push's head, its feed root `$4` locked: the session's feed root read again (an attach
     /// may have moved it while the lock waited), the feed root of the replica's owner and the
-    /// replica's stored counter, and the last position in `$4`'s own feed. While `$4` is still
+    /// replica's stored counter, the last position in `$4`'s own feed and the mark at its
+    /// position `$5` (``FeedAt``). While `$4` is still
     /// the root, the replica's row is created for it if new, and stays locked until the commit:
     /// every event stored under the replica id is visible to the push's checks.
     private enum PushHeadRows: PreparedQuery {
@@ -250,18 +283,20 @@ extension PostgresServerStore {
                 INSERT INTO replica (id, owner, last_seq) SELECT $3, $4, 0 FROM s WHERE s.root = $4
                 ON CONFLICT (id) DO UPDATE SET last_seq = replica.last_seq RETURNING owner, last_seq)
             SELECT (SELECT root FROM s), (SELECT COALESCE(alias.account, r.owner) FROM r LEFT JOIN alias ON alias.guest = r.owner),
-                (SELECT last_seq FROM r), (SELECT COALESCE(MAX(pos), 0)::BIGINT FROM event WHERE root = $4)
+                (SELECT last_seq FROM r), (SELECT COALESCE(MAX(pos), 0)::BIGINT FROM event WHERE root = $4),
+                (SELECT COALESCE(stamp, 0) FROM event WHERE root = $4 AND pos = $5)
             """
     }
 
-    /// New feed rows of root `$1`, a column an array (`$2` … `$13`), and the stored counter of
-    /// replica `$15` raised to `$14`: one statement, parsed once, whatever the number of rows.
+    /// New feed rows of root `$1`, a column an array (`$2` … `$13`), marked `$16`, and the stored
+    /// counter of replica `$15` raised to `$14`: one statement, parsed once, whatever the number
+    /// of rows.
     /// Returns how many rows were new.
     private enum InsertEvents: PreparedQuery {
         static let sql = """
             WITH new AS (
-                INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sent_hlc)
-                SELECT $1, * FROM unnest(
+                INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sent_hlc, stamp)
+                SELECT $1, *, $16::BIGINT FROM unnest(
                     $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::BIGINT[], $7::TEXT[], $8::TEXT[],
                     $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::BIGINT[], $13::BIGINT[])
                 ON CONFLICT (replica, seq) DO NOTHING RETURNING 1),

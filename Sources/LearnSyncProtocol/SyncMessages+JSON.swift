@@ -118,7 +118,7 @@ extension ProgressEvent {
 
 extension SyncRequest: WireMessage {
     package static func read(_ reader: inout JSONReader) throws(JSONReader.Failure) -> SyncRequest {
-        var version: Int?, replica: ReplicaID?, lastSeq: Int64?, cursor: Int64?, limit: Int?
+        var version: Int?, replica: ReplicaID?, lastSeq: Int64?, cursor: Int64?, limit: Int?, cursorMark: Int64?
         var events = [ProgressEvent]()
         // Events are read after the object when `replica` follows them (it normally leads).
         var eventsLater: JSONReader?
@@ -129,6 +129,7 @@ extension SyncRequest: WireMessage {
             case "replica": replica = try reader.identifier(ReplicaID.self)
             case "lastSeq": lastSeq = try reader.int64()
             case "cursor": cursor = try reader.int64()
+            case "cursorMark": cursorMark = try reader.null() ? nil : reader.int64()
             case "limit": limit = try reader.null() ? nil : reader.int()
             case "events":
                 sawEvents = true
@@ -143,7 +144,7 @@ extension SyncRequest: WireMessage {
         }
         let request = SyncRequest(
             replica: try reader.required(replica, "replica"), lastSeq: try reader.required(lastSeq, "lastSeq"),
-            cursor: try reader.required(cursor, "cursor"), events: [],
+            cursor: try reader.required(cursor, "cursor"), cursorMark: cursorMark, events: [],
             limit: limit, version: try reader.required(version, "protocol"))
         if var later = eventsLater {
             do {
@@ -165,25 +166,26 @@ extension SyncRequest: WireMessage {
     }
 
     /// Writes the cursor last, so that a client can write a request before it knows the cursor
-    /// (``encodedStart()``, ``encodedEnd(cursor:)``).
+    /// (``encodedStart()``, ``encodedEnd(cursor:cursorMark:)``).
     package func write(to writer: inout JSONWriter) {
         writeStart(to: &writer)
-        Self.writeEnd(cursor: cursor, to: &writer)
+        Self.writeEnd(cursor: cursor, cursorMark: cursorMark, to: &writer)
     }
 
     /// This request's JSON but for its cursor: ``encodedStart()`` followed by
-    /// ``encodedEnd(cursor:)`` is the whole request with that cursor. A client writes its next
-    /// request while the answer that brings the cursor is on its way.
+    /// ``encodedEnd(cursor:cursorMark:)`` is the whole request with that cursor. A client writes
+    /// its next request while the answer that brings the cursor is on its way.
     package func encodedStart() -> Data {
         var writer = JSONWriter(capacity: 64 + events.count * 160)
         writeStart(to: &writer)
         return Data(writer.bytes)
     }
 
-    /// The end of a request that ``encodedStart()`` began: its cursor and the closing brace.
-    package static func encodedEnd(cursor: Int64) -> Data {
-        var writer = JSONWriter(afterMembers: 32)
-        writeEnd(cursor: cursor, to: &writer)
+    /// The end of a request that ``encodedStart()`` began: its cursor, the cursor's mark, and
+    /// the closing brace.
+    package static func encodedEnd(cursor: Int64, cursorMark: Int64?) -> Data {
+        var writer = JSONWriter(afterMembers: 64)
+        writeEnd(cursor: cursor, cursorMark: cursorMark, to: &writer)
         return Data(writer.bytes)
     }
 
@@ -205,9 +207,13 @@ extension SyncRequest: WireMessage {
         }
     }
 
-    private static func writeEnd(cursor: Int64, to w: inout JSONWriter) {
+    private static func writeEnd(cursor: Int64, cursorMark: Int64?, to w: inout JSONWriter) {
         w.key("cursor")
         w.int(cursor)
+        if let cursorMark {
+            w.key("cursorMark")
+            w.int(cursorMark)
+        }
         w.closingObject()
     }
 }
@@ -216,6 +222,7 @@ extension SyncResponse: WireMessage {
     package static func read(_ reader: inout JSONReader) throws(JSONReader.Failure) -> SyncResponse {
         var version: Int?, cursor: Int64?, more: Bool?, time: Int64?, catalog: String?, renewReplica: Bool?
         var rejected: [Rejection]?, events: [ProgressEvent]?, aliases: [Alias]?, retimed: [Retimed]?, lastSeq: Int64?
+        var cursorMark: Int64?, rewound: Bool?
         try reader.object { reader, key throws(JSONReader.Failure) in
             switch key {
             case "protocol": version = try reader.int()
@@ -229,6 +236,8 @@ extension SyncResponse: WireMessage {
                 retimed = list
             case "cursor": cursor = try reader.int64()
             case "more": more = try reader.bool()
+            case "cursorMark": cursorMark = try reader.null() ? nil : reader.int64()
+            case "rewound": rewound = try reader.bool()
             case "events":
                 var list = [ProgressEvent]()
                 try reader.array { reader, _ throws(JSONReader.Failure) in list.append(try ProgressEvent.read(&reader, replica: nil)) }
@@ -249,7 +258,7 @@ extension SyncResponse: WireMessage {
             time: try reader.required(time, "time"), catalog: try reader.required(catalog, "catalog"),
             renewReplica: renewReplica ?? false, retimed: retimed ?? [], rejected: rejected ?? [], events: events ?? [],
             aliases: aliases ?? [], cursor: try reader.required(cursor, "cursor"), more: more ?? false, lastSeq: lastSeq,
-            version: try reader.required(version, "protocol"))
+            cursorMark: cursorMark, rewound: rewound ?? false, version: try reader.required(version, "protocol"))
     }
 
     package func write(to writer: inout JSONWriter) {
@@ -300,6 +309,14 @@ extension SyncResponse: WireMessage {
             if let lastSeq {
                 w.key("lastSeq")
                 w.int(lastSeq)
+            }
+            if let cursorMark {
+                w.key("cursorMark")
+                w.int(cursorMark)
+            }
+            if rewound {
+                w.key("rewound")
+                w.bool(true)
             }
         }
     }

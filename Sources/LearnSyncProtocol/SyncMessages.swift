@@ -13,18 +13,26 @@ public struct SyncRequest: Hashable, Sendable {
     public var lastSeq: Int64
     /// The last cursor the device stored (0 for a first sync).
     public var cursor: Int64
+    /// The mark of the feed row at `cursor`, as the answer that gave the cursor named it
+    /// (``SyncResponse/cursorMark``). A server whose feed holds no row there, or another row
+    /// (stored again after the server forgot the first), forgot part of the feed: restored from
+    /// a backup, or lost its last commits. It answers ``SyncResponse/rewound`` with a page from
+    /// the feed's start.
+    public var cursorMark: Int64?
     /// Events the server has not acknowledged yet, oldest first (at most 2,000, and 1 MiB of JSON).
     public var events: [ProgressEvent]
     /// Most events to pull in this page (1 to 5,000; default 2,000).
     public var limit: Int?
 
     public init(
-        replica: ReplicaID, lastSeq: Int64, cursor: Int64, events: [ProgressEvent], limit: Int? = nil, version: Int = ProtocolVersion.current
+        replica: ReplicaID, lastSeq: Int64, cursor: Int64, cursorMark: Int64? = nil, events: [ProgressEvent], limit: Int? = nil,
+        version: Int = ProtocolVersion.current
     ) {
         self.version = version
         self.replica = replica
         self.lastSeq = lastSeq
         self.cursor = cursor
+        self.cursorMark = cursorMark
         self.events = events
         self.limit = limit
     }
@@ -76,12 +84,24 @@ public struct SyncResponse: Hashable, Sendable {
     /// included (nil from a server that does not say). A device that was told an event above it
     /// was stored knows the server forgot it, sends it again and pulls the feed from the start.
     public var lastSeq: Int64?
+    /// The mark of the feed row at `cursor` (nil at position 0): a number the server drew when
+    /// it stored the row, which no row stored later shares. The device sends it back with the
+    /// cursor (``SyncRequest/cursorMark``).
+    public var cursorMark: Int64?
+    /// The request's cursor named a position the server's feed no longer holds as the device
+    /// saw it: the server forgot part of the feed. This page starts at the feed's beginning, and
+    /// the device offers again every event it holds (the server stores those it lacks and
+    /// ignores the rest).
+    public var rewound: Bool
 
     public init(
         time: Int64, catalog: String, renewReplica: Bool = false, retimed: [Retimed] = [], rejected: [Rejection],
-        events: [ProgressEvent], aliases: [Alias], cursor: Int64, more: Bool, lastSeq: Int64? = nil, version: Int = ProtocolVersion.current
+        events: [ProgressEvent], aliases: [Alias], cursor: Int64, more: Bool, lastSeq: Int64? = nil, cursorMark: Int64? = nil,
+        rewound: Bool = false, version: Int = ProtocolVersion.current
     ) {
         self.lastSeq = lastSeq
+        self.cursorMark = cursorMark
+        self.rewound = rewound
         self.version = version
         self.time = time
         self.catalog = catalog

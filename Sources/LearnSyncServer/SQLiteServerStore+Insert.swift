@@ -120,8 +120,8 @@ extension SQLiteServerStore {
             rules.duplicate(event, same: same, storedAt: HLCTimestamp(rawValue: row[1]))
         }
 
-        /// Binds one row's 13 columns from parameter `first`: the event stored at `time`, with
-        /// the time it was sent in `sentHLC` when that differs.
+        /// Binds one row's 14 columns from parameter `first`: the event stored at `time`, with
+        /// the time it was sent in `sentHLC` when that differs, and the request's mark.
         private func bind(_ event: ProgressEvent, at time: HLCTimestamp, position: Int64, into binding: inout DirectBinding, from first: Int32) {
             var columns = EventColumns(event)
             let sent = columns.hlc
@@ -130,11 +130,13 @@ extension SQLiteServerStore {
             binding.bind(position, at: first + 1)
             binding.bind(columns, from: first + 2)
             binding.bind(time == event.timestamp ? nil : sent, at: first + 12)
+            binding.bind(rules.stamp, at: first + 13)
         }
     }
 
-    /// The `INSERT` of events, each with its root and position.
+    /// The `INSERT` of events, each with its root, position and mark.
     package static let eventInsert = MultiRowInsert(
-        head: "INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sentHLC)", columns: 13,
+        head: "INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sentHLC, stamp)",
+        columns: 14,
         tail: "ON CONFLICT (replica, seq) DO NOTHING")
 }

@@ -172,7 +172,7 @@ public final class SQLiteServerStore: ServerStore {
 
     public func sync(
         tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], held: [EventID: Rejection],
-        cursor: Int64, limit: Int, quota: Int64
+        cursor: Int64, cursorMark: Int64?, limit: Int, quota: Int64
     ) async throws -> FeedPage? {
         guard !events.isEmpty else {
             // A pull stores nothing: it reads a snapshot beside the writer.
@@ -181,7 +181,8 @@ public final class SQLiteServerStore: ServerStore {
                 let rules = head.rules(replica: replica, lastSeq: lastSeq, now: now)
                 let attached = try Self.attached(to: head.root, db)
                 let page = try Self.page(
-                    of: head.root, attached: attached, after: cursor, limit: limit, rules: rules,
+                    of: head.root, attached: attached, after: cursor, mark: cursorMark,
+                    markAtCursor: Self.mark(at: cursor, of: head.root, ifAsked: cursorMark, attached: attached, db), limit: limit, rules: rules,
                     feedEnd: MappedFeed.lastPosition(own: head.ownLastPosition, mapped: attached.mapped), db)
                 return (page, head.guestSeenLongBefore(now) ? head.root : nil)
             }
@@ -193,6 +194,8 @@ public final class SQLiteServerStore: ServerStore {
             let root = head.root
             if head.guestSeenLongBefore(now) { try Self.markSeen(root, now: now, db) }
             let attached = try Self.attached(to: root, db)
+            // Read before this push stores anything: a new row may take the cursor's position.
+            let markAtCursor = try Self.mark(at: cursor, of: root, ifAsked: cursorMark, attached: attached, db)
             var push = PushWriter(
                 root: root, replica: replica, storedLastSeq: head.storedLastSeq, members: attached.members(of: root), held: held,
                 rules: head.rules(replica: replica, lastSeq: lastSeq, now: now),
@@ -209,7 +212,9 @@ public final class SQLiteServerStore: ServerStore {
                 try binding.execute()
             }
             // Nothing else writes in this transaction: the feed ends at the last position taken.
-            return try Self.page(of: root, attached: attached, after: cursor, limit: limit, rules: push.rules, feedEnd: push.position - 1, db)
+            return try Self.page(
+                of: root, attached: attached, after: cursor, mark: cursorMark, markAtCursor: markAtCursor, limit: limit, rules: push.rules,
+                feedEnd: push.position - 1, db)
         }
     }
 
@@ -251,14 +256,24 @@ public final class SQLiteServerStore: ServerStore {
         return AttachedGuests(account: root, rows: rows.map { ($0[0], $0[1], $0[2], $0[3]) })
     }
 
+    /// The mark of the row at `position` of `root`'s feed (0 for a row from before marks, nil
+    /// when there is none), read only when the request named a mark (``CursorCheck``).
+    static func mark(at position: Int64, of root: LearnerID, ifAsked mark: Int64?, attached: AttachedGuests, _ db: Database) throws -> Int64? {
+        guard CursorCheck.needsMark(cursor: position, mark: mark) else { return nil }
+        let row = MappedFeed.row(at: position, of: root, mapped: attached.mapped)
+        return try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT COALESCE(stamp, 0) FROM event WHERE root = ? AND pos = ?"),
+            arguments: [row.root.rawValue, row.position])
+    }
+
     /// Reads `root`'s feed after `cursor` in feed order, `limit` rows at most, handing each row
-    /// (columns `pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount`)
-    /// and its position in the feed to `body`, until it returns false.
+    /// (columns `pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount,
+    /// stamp`) and its position in the feed to `body`, until it returns false.
     static func readFeed(
         of root: LearnerID, mapped: [MappedFeed], after cursor: Int64, limit: Int, _ db: Database, _ body: (DirectRow, Int64) throws -> Bool
     ) throws {
         let statement = try db.cachedStatement(sql: """
-            SELECT pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount
+            SELECT pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, COALESCE(stamp, 0)
             FROM event WHERE root = ? AND pos > ? AND pos <= ? ORDER BY pos LIMIT ?
             """)
         var left = limit
@@ -306,12 +321,15 @@ public final class SQLiteServerStore: ServerStore {
     /// in place, not copied; none when the page starts at `feedEnd`, the feed's last position
     /// read in this transaction (``FeedPageBuilder/mayFindRows(feedEnd:)``).
     private static func page(
-        of root: LearnerID, attached: AttachedGuests, after cursor: Int64, limit: Int, rules: SyncRules, feedEnd: Int64, _ db: Database
+        of root: LearnerID, attached: AttachedGuests, after cursor: Int64, mark: Int64?, markAtCursor: Int64?, limit: Int, rules: SyncRules,
+        feedEnd: Int64, _ db: Database
     ) throws -> FeedPage {
-        var builder = FeedPageBuilder(rules: rules, after: cursor, limit: limit)
+        var builder = FeedPageBuilder(rules: rules, after: cursor, mark: mark, markAtCursor: markAtCursor, limit: limit)
         if builder.mayFindRows(feedEnd: feedEnd) {
             try readFeed(of: root, mapped: attached.mapped, after: builder.readsAfter, limit: builder.rowsToRead, db) { row, position in
-                try builder.add(position: position, seq: row.int64(2), isReplica: { row.text(1, equals: $0) }, event: { try Self.event(row, from: 1) })
+                try builder.add(
+                    position: position, mark: row.int64(11), seq: row.int64(2), isReplica: { row.text(1, equals: $0) },
+                    event: { try Self.event(row, from: 1) })
             }
         }
         return builder.page(aliases: attached.aliases)

@@ -146,6 +146,13 @@ enum ServerSchema {
                 CREATE INDEX retiredSession_by_time ON retiredSession(retiredAt);
                 """)
         }
+        migrator.registerMigration("v10: feed rows carry their request's mark") { db in
+            // A number drawn at random by the request that stored the row: a device's cursor names
+            // the row's mark, and a server that forgot the row (restored from a backup, lost its
+            // last commits) holds none there, or one stored again with another mark. Rows from
+            // before hold NULL, read as 0.
+            try db.execute(sql: "ALTER TABLE event ADD COLUMN stamp INTEGER")
+        }
         return migrator
     }
 }

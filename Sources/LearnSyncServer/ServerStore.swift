@@ -30,6 +30,11 @@ public struct FeedPage: Sendable {
     public var more: Bool
     /// The highest counter stored for the requesting replica, this request's events included.
     public var replicaLastSeq: Int64
+    /// The mark of the row at `cursor` (see `SyncResponse.cursorMark`).
+    public var cursorMark: Int64?
+    /// The request's cursor named a row the feed no longer holds: the page starts at the feed's
+    /// beginning (see `SyncResponse.rewound`).
+    public var rewound: Bool
 }
 
 /// A learner's events after a feed position, and where its feed ends.
@@ -245,11 +250,14 @@ public protocol ServerStore: Sendable {
     /// The events in `held` (the catalog refused them) are judged like the others but never
     /// stored: one whose id is stored with other content is refused `replica-conflict` (with
     /// every later event), one stored as it is is a re-send, any other gets its `held` refusal.
+    /// New rows are stored with the request's `SyncRules.stamp`, and a `cursorMark` is checked
+    /// against the row at `cursor` before anything is stored (`CursorCheck`): a feed that went
+    /// back in time answers a page from its start, `rewound`.
     /// - Returns: nil, with nothing stored, when the token is unknown, expired or revoked.
     /// - Throws: `Problem` `quota-exceeded`, with nothing stored.
     func sync(
         tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], held: [EventID: Rejection],
-        cursor: Int64, limit: Int, quota: Int64
+        cursor: Int64, cursorMark: Int64?, limit: Int, quota: Int64
     ) async throws -> FeedPage?
 
     /// A page of the live session's learner's feed (the account and its guests): the events

@@ -11,6 +11,10 @@ package struct SyncRules {
     /// The latest time an event may be stored at: the server's clock plus one minute.
     package let horizon: HLCTimestamp
     package let now: Int64
+    /// The mark this request's new rows are stored with (``SyncResponse/cursorMark``): drawn at
+    /// random for each request that stores, so a row stored again after the server forgot it
+    /// never carries the mark a device saw.
+    package let stamp = Int64.random(in: 1...Int64.max)
     package private(set) var renewReplica = false
     /// The highest counter the server holds for the replica, this request's events included: a
     /// device that was told an event above it was stored knows the server forgot it (restored
@@ -149,19 +153,32 @@ package struct FeedPageBuilder {
     private let rules: SyncRules
     private let limit: Int
     private let cursor: Int64
+    /// The request's cursor named a row the feed no longer holds as the device saw it: the page
+    /// starts at the feed's beginning.
+    private let rewound: Bool
     private var events: [ProgressEvent] = []
     private var next: Int64
+    /// The mark of the row at `next` (nil at position 0, or when the request sent none and no
+    /// row was read).
+    private var nextMark: Int64?
     /// The position to read the feed after (``SyncRules/pageStart(after:)``).
     package let readsAfter: Int64
     private var count = 0
     private var more = false
 
-    package init(rules: SyncRules, after cursor: Int64, limit: Int) {
+    /// A page after `cursor`, whose row the request named by `mark`; `markAtCursor` is the mark
+    /// of the row the feed holds at `cursor` (nil: none), read before this request stored
+    /// anything (``CursorCheck``).
+    package init(rules: SyncRules, after cursor: Int64, mark: Int64?, markAtCursor: Int64?, limit: Int) {
+        rewound = CursorCheck.isRewound(cursor: cursor, mark: mark, stored: markAtCursor)
+        let cursor = rewound ? 0 : cursor
         self.rules = rules
         self.limit = limit
         self.cursor = cursor
         readsAfter = rules.pageStart(after: cursor)
         next = readsAfter
+        // Past the request's own new rows, the cursor is at the last of them.
+        nextMark = readsAfter == cursor ? (rewound ? nil : mark) : rules.stamp
     }
 
     /// How many rows to read: one more than the page, to tell whether more follow.
@@ -173,16 +190,20 @@ package struct FeedPageBuilder {
     /// its own events, then reads nothing.
     package func mayFindRows(feedEnd: Int64) -> Bool { readsAfter < feedEnd }
 
-    /// Adds the row at `position`, event `seq` of the replica `isReplica` accepts; `event`
-    /// decodes it, only when the requester lacks it.
+    /// Adds the row at `position`, stored with `mark` (0 for a row from before marks), event
+    /// `seq` of the replica `isReplica` accepts; `event` decodes it, only when the requester
+    /// lacks it.
     /// - Returns: false once the page is full (stop reading).
-    package mutating func add(position: Int64, seq: Int64, isReplica: (String) -> Bool, event: () throws -> ProgressEvent) rethrows -> Bool {
+    package mutating func add(
+        position: Int64, mark: Int64, seq: Int64, isReplica: (String) -> Bool, event: () throws -> ProgressEvent
+    ) rethrows -> Bool {
         guard count < limit else {
             more = true
             return false
         }
         count += 1
         next = position
+        nextMark = mark
         if !rules.requesterHolds(seq: seq, isReplica: isReplica) { events.append(try event()) }
         return true
     }
@@ -195,7 +216,7 @@ package struct FeedPageBuilder {
         let needed = cursor == 0 ? aliases : aliases.filter { alias in events.contains { $0.learner == alias.guest } }
         return FeedPage(
             renewReplica: rules.renewReplica, retimed: rules.retimed, rejected: rules.rejected, events: events, aliases: needed,
-            cursor: next, more: more, replicaLastSeq: rules.replicaLastSeq)
+            cursor: next, more: more, replicaLastSeq: rules.replicaLastSeq, cursorMark: next == 0 ? nil : nextMark, rewound: rewound)
     }
 }
 
@@ -224,6 +245,32 @@ package struct MappedFeed: Sendable, Equatable {
 
     /// The last position this guest's events take in the account's feed.
     package var mappedLast: Int64 { last + offset }
+
+    /// Where the row at `position` of `root`'s feed is stored: in an attached guest's own feed
+    /// when the position falls in its range, else in the root's.
+    package static func row(at position: Int64, of root: LearnerID, mapped: [MappedFeed]) -> (root: LearnerID, position: Int64) {
+        for guest in mapped where (guest.first + guest.offset...guest.mappedLast).contains(position) {
+            return (guest.guest, position - guest.offset)
+        }
+        return (root, position)
+    }
+}
+
+/// The check that a device's cursor still names the feed it pulled: the row at the cursor
+/// carries the mark the answer that gave the cursor named. A server restored from a backup, or
+/// that lost its last commits, holds no row there, or a row stored again since (with another
+/// mark): it forgot part of the feed, and the device pulls it from the start.
+package enum CursorCheck {
+    /// Whether the feed went back in time under a request at `cursor` with `mark`, the row there
+    /// carrying `stored` (nil: none). A request without a mark (a device from before marks)
+    /// is not checked.
+    package static func isRewound(cursor: Int64, mark: Int64?, stored: Int64?) -> Bool {
+        guard cursor > 0, let mark else { return false }
+        return stored != mark
+    }
+
+    /// Whether a store must read the mark at `cursor`: the request named one.
+    package static func needsMark(cursor: Int64, mark: Int64?) -> Bool { cursor > 0 && mark != nil }
 }
 
 /// The guests attached to an account, from its `alias` rows read once per request: every one

@@ -213,7 +213,7 @@ public struct SyncService: Sendable {
         let started = ContinuousClock.now
         guard let page = try await store.sync(
             tokenHash: tokenHash, now: now, replica: request.replica, lastSeq: request.lastSeq, events: events, held: held,
-            cursor: request.cursor, limit: request.pageSize, quota: eventQuota)
+            cursor: request.cursor, cursorMark: request.cursorMark, limit: request.pageSize, quota: eventQuota)
         else { throw try await refusal(forToken: tokenHash) }
         metrics.synced(
             accepted: events.count - page.rejected.count, refused: rejected + page.rejected, pulled: page.events.count,
@@ -221,7 +221,7 @@ public struct SyncService: Sendable {
         return SyncResponse(
             time: clock.millisecondsSince1970(), catalog: current.fingerprint, renewReplica: page.renewReplica, retimed: page.retimed,
             rejected: rejected + page.rejected, events: page.events, aliases: page.aliases, cursor: page.cursor, more: page.more,
-            lastSeq: page.replicaLastSeq)
+            lastSeq: page.replicaLastSeq, cursorMark: page.cursorMark, rewound: page.rewound)
     }
 
     /// A new random token and the session record that stores only its hash.

@@ -169,6 +169,11 @@ enum DeviceSchema {
                 ALTER TABLE device ADD COLUMN bundledCatalog TEXT;
                 """)
         }
+        migrator.registerMigration("v9: the mark of the row at the cursor") { db in
+            // The server's mark of the feed row at the cursor, sent back with the cursor: a server
+            // that forgot part of the feed no longer holds it, and answers from the feed's start.
+            try db.execute(sql: "ALTER TABLE syncState ADD COLUMN cursorMark INTEGER")
+        }
         return migrator
     }
 }

@@ -70,6 +70,11 @@ package struct SyncRoundResult: Sendable {
     package var aliases: [(guest: LearnerID, account: LearnerID)]
     /// The new cursor.
     package var cursor: Int64
+    /// The server's mark of the feed row at `cursor` (`SyncResponse.cursorMark`).
+    package var cursorMark: Int64?
+    /// The server forgot part of the feed (`SyncResponse.rewound`): this page starts at the
+    /// feed's beginning, and every event the device holds is offered again.
+    package var rewound: Bool
     /// The fingerprint of the server's catalog: when it changes, held events are pushed again.
     package var serverCatalog: String?
     /// Server time minus device time, in milliseconds, if measured.
@@ -79,10 +84,12 @@ package struct SyncRoundResult: Sendable {
 
     package init(
         replica: ReplicaID? = nil, pushed: [ProgressEvent], refused: [Refusal] = [], retimed: [(seq: Int64, hlc: HLCTimestamp)] = [], renewReplica: Bool = false,
-        pulled: [ProgressEvent], aliases: [(guest: LearnerID, account: LearnerID)], cursor: Int64, serverCatalog: String? = nil,
-        clockOffset: Int64? = nil, serverLastSeq: Int64? = nil
+        pulled: [ProgressEvent], aliases: [(guest: LearnerID, account: LearnerID)], cursor: Int64, cursorMark: Int64? = nil,
+        rewound: Bool = false, serverCatalog: String? = nil, clockOffset: Int64? = nil, serverLastSeq: Int64? = nil
     ) {
         self.serverLastSeq = serverLastSeq
+        self.cursorMark = cursorMark
+        self.rewound = rewound
         self.replica = replica
         self.pushed = pushed
         self.refused = refused
@@ -106,6 +113,8 @@ package struct OutboxBatch: Sendable {
     package var events: [ProgressEvent]
     /// The stored cursor, read with the batch.
     package var cursor: Int64
+    /// The server's mark of the row at `cursor`, read with the batch.
+    package var cursorMark: Int64?
     /// The fingerprint of the server catalog the device fetched last, read with the batch.
     package var fetchedCatalog: String?
 }
@@ -208,8 +217,9 @@ extension DeviceStore {
             let lastSeq = replica == current
                 ? try Int64.fetchOne(db.cachedStatement(sql: "SELECT \(Self.nextSeqSQL) - 1 FROM device WHERE id = 1")) ?? 0
                 : 0
-            let state = try Row.fetchOne(db.cachedStatement(sql: "SELECT cursor, fetchedCatalog FROM syncState WHERE id = 1"))
-            return OutboxBatch(replica: replica, lastSeq: lastSeq, events: events, cursor: state?[0] ?? 0, fetchedCatalog: state?[1])
+            let state = try Row.fetchOne(db.cachedStatement(sql: "SELECT cursor, fetchedCatalog, cursorMark FROM syncState WHERE id = 1"))
+            return OutboxBatch(
+                replica: replica, lastSeq: lastSeq, events: events, cursor: state?[0] ?? 0, cursorMark: state?[2], fetchedCatalog: state?[1])
         }
     }
 
@@ -275,6 +285,21 @@ extension DeviceStore {
     ///   long catch-up made pushing quadratic in the outbox's size.
     @discardableResult
     package func apply(_ result: SyncRoundResult, now: Date = Date()) async throws -> Bool {
+        try await applied(result, now: now).morePending
+    }
+
+    /// What storing a round's answer came to.
+    package struct AppliedRound: Sendable {
+        /// Events are still in the outbox.
+        package var morePending: Bool
+        /// The device stored another cursor than the answer's: it pulls the feed from the start
+        /// (a new replica id, moved events, or a server that forgot events it had acknowledged).
+        /// A request already sent with the answer's cursor must not be stored.
+        package var cursorReset: Bool
+    }
+
+    /// Stores one round trip's answer (``apply(_:now:)``).
+    package func applied(_ result: SyncRoundResult, now: Date = Date()) async throws -> AppliedRound {
         let catalog = catalog
         return try await writeSeries { db in try db.immediateTransaction {
             try Self.saveClock(db)
@@ -330,6 +355,10 @@ extension DeviceStore {
                     moveFrom = min(moveFrom ?? event.id.seq, event.id.seq)
                 }
             }
+            // The server forgot part of the feed: every event of the log goes back to the outbox
+            // (it stores those it lacks and ignores the rest), the pulled events of other devices
+            // too: a lost phone's events reach it from whichever device holds them.
+            if result.rewound { try tail.take(db); try Self.resendAll(db) }
             var cursor = result.cursor
             let renew = result.renewReplica && replica == identity.replica
             if renew || moveFrom != nil {
@@ -372,10 +401,10 @@ extension DeviceStore {
             var clock = HybridLogicalClock(latest: HLCTimestamp(rawValue: device?[0] ?? 0))
             clock.receive(latest, now: now.millisecondsSince1970 + (device?[1] ?? 0))
             try db.cachedStatement(sql: "UPDATE device SET hlc = ? WHERE id = 1").execute(arguments: [clock.latest.rawValue])
-            try db.cachedStatement(sql: "UPDATE syncState SET cursor = ?, lastSyncAt = ? WHERE id = 1")
-                .execute(arguments: [cursor, now.millisecondsSince1970])
+            try db.cachedStatement(sql: "UPDATE syncState SET cursor = ?, cursorMark = ?, lastSyncAt = ? WHERE id = 1")
+                .execute(arguments: [cursor, cursor == result.cursor ? result.cursorMark : nil, now.millisecondsSince1970])
             try tail.close(db)
-            return try !Outbox.isEmpty(db)
+            return AppliedRound(morePending: try !Outbox.isEmpty(db), cursorReset: cursor != result.cursor)
         } }
     }
 

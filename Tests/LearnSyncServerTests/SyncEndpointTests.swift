@@ -52,7 +52,7 @@ import Testing
             let later = try await client.post(
                 "/v1/sync", json: SyncRequest(replica: device, lastSeq: 0, cursor: start.cursor, events: []), token: token)
             let json = try #require(try JSONSerialization.jsonObject(with: Data(later.body.readableBytesView)) as? [String: Any])
-            #expect(Set(json.keys) == ["protocol", "time", "catalog", "events", "cursor", "lastSeq"])
+            #expect(Set(json.keys) == ["protocol", "time", "catalog", "events", "cursor", "lastSeq", "cursorMark"])
             // A guest's event pushed after the attach comes with its alias.
             let late = try guestEvents.make(.lessonCompleted(lesson: "keep-secure"))
             _ = try await client.sync(SyncRequest(replica: guestEvents.replica, lastSeq: 2, cursor: 0, events: [late]), token: token)

@@ -23,14 +23,18 @@ import Testing
             Rejection(id: $0.id, code: RejectionCode.allCases.randomElement(using: &generator)!, reason: reasons.randomElement(using: &generator)!)
         }
         let request = SyncRequest(
-            replica: replica, lastSeq: Int64.random(in: 0...1000, using: &generator), cursor: Int64.random(in: 0...Int64.max, using: &generator), events: pushed,
+            replica: replica, lastSeq: Int64.random(in: 0...1000, using: &generator), cursor: Int64.random(in: 0...Int64.max, using: &generator),
+            cursorMark: Bool.random(using: &generator) ? Int64.random(in: 0...Int64.max, using: &generator) : nil, events: pushed,
             limit: Bool.random(using: &generator) ? Int.random(in: 1...1000, using: &generator) : nil)
         let response = SyncResponse(
             time: Int64.random(in: 0...Int64.max, using: &generator), catalog: String(UInt64.random(in: 0...UInt64.max, using: &generator), radix: 16),
             renewReplica: Bool.random(using: &generator),
             retimed: pushed.prefix(2).map { Retimed(seq: $0.id.seq, hlc: $0.timestamp) },
             rejected: rejected, events: pulled, aliases: [Alias(guest: .newGuest(), account: .newAccount())],
-            cursor: Int64.random(in: 0...Int64.max, using: &generator), more: Bool.random(using: &generator))
+            cursor: Int64.random(in: 0...Int64.max, using: &generator), more: Bool.random(using: &generator),
+            lastSeq: Bool.random(using: &generator) ? Int64.random(in: 0...Int64.max, using: &generator) : nil,
+            cursorMark: Bool.random(using: &generator) ? Int64.random(in: 0...Int64.max, using: &generator) : nil,
+            rewound: Bool.random(using: &generator))
         return (request, response)
     }
 
@@ -71,10 +75,11 @@ import Testing
         let seed = SeededGenerator.seedFromEnvironment()
         print("WireCodingTests two parts seed: \(seed)")
         var generator = SeededGenerator(seed: seed)
-        for cursor in [0, 1, 9, 10, 1_234_567, Int64.max] {
+        for (cursor, mark) in [(0, nil), (1, 1), (9, nil), (10, Int64.max), (1_234_567, 0), (Int64.max, 42)] as [(Int64, Int64?)] {
             var (request, _) = randomMessages(&generator)
             request.cursor = cursor
-            let parts = request.encodedStart() + SyncRequest.encodedEnd(cursor: cursor)
+            request.cursorMark = mark
+            let parts = request.encodedStart() + SyncRequest.encodedEnd(cursor: cursor, cursorMark: mark)
             #expect(parts == (try WireCoding.encode(request)), "seed \(seed)")
             #expect(try WireCoding.decodeRequest(SyncRequest.self, from: parts) == request, "seed \(seed)")
             #expect((try JSONSerialization.jsonObject(with: parts) as? [String: Any])?["cursor"] as? Int64 == cursor, "seed \(seed)")

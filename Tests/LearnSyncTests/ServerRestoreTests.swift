@@ -9,7 +9,9 @@ import Testing
 /// A server that goes back in time: its database restored from a backup taken before a phone's
 /// last sync. Every sync answer names the highest counter the server holds for the requesting
 /// replica (`lastSeq`), so the phone sees that events the server acknowledged are gone, sends
-/// them again and pulls the feed from the start.
+/// them again and pulls the feed from the start; and a device's cursor names the mark of the
+/// feed row it points at (`cursorMark`), so a device whose cursor points into a forgotten part
+/// of the feed pulls it again and offers every event it holds, other devices' too.
 @Suite struct ServerRestoreTests {
     @Test func aPhoneSendsAgainWhatARestoredServerForgot() async throws {
         let catalog = try SampleCatalog.load()
@@ -46,6 +48,63 @@ import Testing
         #expect(held.count == 3, "the server holds \(held.count) of the phone's 3 events")
         let graded = try await phoneAgain.serverProgress().courses.first?.progress
         #expect(graded == (try await phoneAgain.progress(in: SampleCatalog.courseID)))
+        await server.stop()
+    }
+
+    @Test func aLostPhonesEventsComeBackFromTheTabletThatPulledThem() async throws {
+        let catalog = try SampleCatalog.load()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("restore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("server.sqlite").path
+        let backup = folder.appendingPathComponent("backup.sqlite").path
+        let course = SampleCatalog.courseID
+
+        var server = try await EmbeddedServer.start(databasePath: path, catalog: catalog, passwordCost: 4)
+        func device(_ store: DeviceStore) -> LearnSyncClient {
+            LearnSyncClient(store: store, transport: URLSessionTransport(baseURL: server.url), retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1)))
+        }
+        let phone = device(try DeviceStore.inMemory(catalog: catalog))
+        try await phone.signUp(username: "lost-phone", password: "a long password")
+        try await phone.record(.lessonCompleted(lesson: "keep-secure"), in: course)
+        try await phone.sync()
+        let tabletStore = try DeviceStore.inMemory(catalog: catalog)
+        try await device(tabletStore).signIn(username: "lost-phone", password: "a long password")
+        try DatabaseQueue(path: path).backup(to: DatabaseQueue(path: backup))
+        // After the backup: the phone's last work reaches the tablet, then the phone is lost.
+        try await phone.record(.lessonCompleted(lesson: "limit-access"), in: course)
+        try await phone.record(.quizAttempt(quiz: "privacy-quiz", answers: catalog[course]!.quizzes[0].questions.map(\.answer)), in: course)
+        try await phone.sync()
+        try await device(tabletStore).sync()
+        let expected = try await phone.progress(in: course)
+        #expect(try await device(tabletStore).progress(in: course) == expected)
+
+        await server.stop()
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        try FileManager.default.copyItem(atPath: backup, toPath: path)
+        server = try await EmbeddedServer.start(databasePath: path, catalog: catalog, passwordCost: 4)
+
+        // A laptop signs in to the restored server and records: its event takes a position the
+        // tablet's cursor already passed.
+        let laptop = device(try DeviceStore.inMemory(catalog: catalog))
+        try await laptop.signIn(username: "lost-phone", password: "a long password")
+        try await laptop.record(.lessonStarted(lesson: "collect-only-necessary"), in: course)
+        try await laptop.record(.lessonCompleted(lesson: "collect-only-necessary"), in: course)
+        try await laptop.sync()
+
+        let tablet = device(tabletStore)
+        for _ in 0..<2 {
+            try await tablet.sync()
+            try await laptop.sync()
+        }
+        let tabletProgress = try await tablet.progress(in: course)
+        #expect(tabletProgress.lessons["collect-only-necessary"]?.status == .completed, "the tablet pulled the laptop's lesson")
+        #expect(tabletProgress.lessons["limit-access"]?.status == .completed)
+        #expect(try await laptop.progress(in: course) == tabletProgress, "the laptop got the lost phone's events from the tablet")
+        let held = try await tablet.serverExport().events
+        #expect(held.count == 5, "the server holds \(held.count) of the learner's 5 events")
+        #expect(try await tablet.serverProgress().courses.first?.progress == tabletProgress)
+        #expect(try await tablet.pendingCount() == 0)
         await server.stop()
     }
 }
