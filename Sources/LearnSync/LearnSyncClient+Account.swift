@@ -103,16 +103,27 @@ extension LearnSyncClient {
         let identity = try await store.identity()
         // Signed in already: signing in again to the same account renews an expired or revoked
         // token and keeps everything on the device.
-        let guest = identity.learner.isGuest ? GuestProof(learner: identity.learner, secret: try await store.deviceSecret()) : nil
-        let request = CredentialsRequest(username: username, password: password, guest: guest)
+        // Signed in to an account: the request names it, and the guest this device was, so that
+        // a server that forgot the account (restored from an older backup) takes its progress
+        // into the account signed in to, and attaches the guest again.
+        let previous = identity.learner.isGuest ? nil : identity.learner
+        let guestID = previous == nil ? identity.learner : try await store.ownGuest()
+        var guest: GuestProof?
+        if let guestID { guest = GuestProof(learner: guestID, secret: try await store.deviceSecret()) }
+        let request = CredentialsRequest(username: username, password: password, guest: guest, previous: previous)
         let session: SessionResponse = try await startingOverIfErased {
             try await self.request(transport, token: false) { _ in try await exchange(transport, path: path, body: request, token: nil) }
         }
-        guard identity.learner.isGuest || session.learner == identity.learner else {
-            throw SyncError(.refused, "this device is signed in to another account: sign out first")
-        }
         if session.guestExpired == true { try await resendAfterExpiry() }
-        try await store.attach(to: session.learner, token: session.token)
+        if let previous, session.learner != previous {
+            // A server that knows the previous account refuses before this (`conflict`).
+            guard session.previousForgotten == true else {
+                throw SyncError(.refused, "this device is signed in to another account: sign out first")
+            }
+            try await store.rehome(from: previous, to: session.learner, token: session.token)
+        } else {
+            try await store.attach(to: session.learner, token: session.token)
+        }
         try await syncHoldingLock()
         return session.learner
     }

@@ -15,6 +15,13 @@ extension PostgresServerStore {
         }
     }
 
+    public func tombstone(learner: LearnerID) async throws -> Tombstone? {
+        try await client.withConnection { c in
+            try await c.row("SELECT reason, at FROM tombstone WHERE learner = \(learner.rawValue)", as: (String, Int64).self, logger: logger)
+                .flatMap { row in Tombstone.Reason(rawValue: row.0).map { Tombstone(learner: learner, reason: $0, at: row.1) } }
+        }
+    }
+
     public func tombstone(tokenHash: String) async throws -> Tombstone? {
         try await client.withConnection { c in
             try await c.row(

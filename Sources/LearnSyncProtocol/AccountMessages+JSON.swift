@@ -30,19 +30,20 @@ extension RegisterGuestRequest: WireMessage {
 
 extension CredentialsRequest: WireMessage {
     package static func read(_ reader: inout JSONReader) throws(JSONReader.Failure) -> CredentialsRequest {
-        var version: Int?, username: String?, password: String?, guest: GuestProof?
+        var version: Int?, username: String?, password: String?, guest: GuestProof?, previous: LearnerID?
         try reader.object { reader, key throws(JSONReader.Failure) in
             switch key {
             case "protocol": version = try reader.int()
             case "username": username = try reader.string()
             case "password": password = try reader.string()
             case "guest": guest = try reader.null() ? nil : GuestProof.read(&reader)
+            case "previous": previous = try reader.null() ? nil : reader.identifier(LearnerID.self)
             default: try reader.skip()
             }
         }
         return CredentialsRequest(
             username: try reader.required(username, "username"), password: try reader.required(password, "password"), guest: guest,
-            version: try reader.required(version, "protocol"))
+            previous: previous, version: try reader.required(version, "protocol"))
     }
 
     package func write(to writer: inout JSONWriter) {
@@ -56,6 +57,9 @@ extension CredentialsRequest: WireMessage {
                     writer.key("learner"); writer.string(guest.learner.rawValue)
                     writer.key("secret"); writer.string(guest.secret)
                 }
+            }
+            if let previous {
+                writer.key("previous"); writer.string(previous.rawValue)
             }
         }
     }

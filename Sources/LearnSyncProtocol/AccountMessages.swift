@@ -21,12 +21,20 @@ public struct CredentialsRequest: Hashable, Sendable {
     public var password: String
     /// The guest whose progress joins the account.
     public var guest: GuestProof?
+    /// The account the device is signed in to, when it signs in or up to another one because
+    /// the server refused its token. A server that knows that account refuses (`conflict`: sign
+    /// in to it, or sign out first); one that erased it answers `learner-erased`; one that knows
+    /// nothing of it (restored from a backup taken before the account was made) answers
+    /// ``SessionResponse/previousForgotten``, and the device moves that account's progress into
+    /// the one it signs in to.
+    public var previous: LearnerID?
 
-    public init(username: String, password: String, guest: GuestProof?, version: Int = ProtocolVersion.current) {
+    public init(username: String, password: String, guest: GuestProof?, previous: LearnerID? = nil, version: Int = ProtocolVersion.current) {
         self.version = version
         self.username = username
         self.password = password
         self.guest = guest
+        self.previous = previous
     }
 
     /// Checks the username's characters and the lengths.
@@ -37,6 +45,9 @@ public struct CredentialsRequest: Hashable, Sendable {
             throw Problem(code: .invalidRequest, detail: "username must be 3 to 64 characters from a-z, 0-9, '.', '_' and '-'")
         }
         try PasswordRule.check(password, field: "password")
+        if let previous, previous.isGuest {
+            throw Problem(code: .invalidRequest, detail: "previous must be an account id (a-…): a guest is proven with guest")
+        }
         if let guest {
             guard guest.learner.isGuest else { throw Problem(code: .invalidRequest, detail: "guest.learner must be a guest id (g-…)") }
             guard ProtocolLimits.secretLength.contains(guest.secret.unicodeScalars.count) else {

@@ -37,14 +37,22 @@ public struct SessionResponse: Codable, WireCodable, Hashable, Sendable {
     /// sync and registered it again now: the server holds none of its events, so the device
     /// pushes every event it holds again. Absent otherwise.
     public var guestExpired: Bool?
+    /// True when the request named a ``CredentialsRequest/previous`` account this server knows
+    /// nothing of (restored from a backup taken before it was made): the device moves that
+    /// account's progress into this one and pushes every event it holds again. Absent otherwise.
+    public var previousForgotten: Bool?
 
-    public init(learner: LearnerID, token: String, expiresAt: Int64, guestExpired: Bool? = nil, version: Int = ProtocolVersion.current) {
+    public init(
+        learner: LearnerID, token: String, expiresAt: Int64, guestExpired: Bool? = nil, previousForgotten: Bool? = nil,
+        version: Int = ProtocolVersion.current
+    ) {
         self.version = version
         self.learner = learner
         self.token = token
         self.expiresAt = expiresAt
         self.guestExpired = guestExpired
+        self.previousForgotten = previousForgotten
     }
 
-    private enum CodingKeys: String, CodingKey { case version = "protocol", learner, token, expiresAt, guestExpired }
+    private enum CodingKeys: String, CodingKey { case version = "protocol", learner, token, expiresAt, guestExpired, previousForgotten }
 }

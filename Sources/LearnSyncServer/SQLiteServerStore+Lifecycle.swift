@@ -11,6 +11,14 @@ extension SQLiteServerStore {
         }
     }
 
+    public func tombstone(learner: LearnerID) async throws -> Tombstone? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT reason, at FROM tombstone WHERE learner = ?", arguments: [learner.rawValue]).flatMap { row in
+                Tombstone.Reason(rawValue: row[0]).map { Tombstone(learner: learner, reason: $0, at: row[1]) }
+            }
+        }
+    }
+
     public func tombstone(tokenHash: String) async throws -> Tombstone? {
         try await writer.read { db in
             try Row.fetchOne(

@@ -274,6 +274,10 @@ public protocol ServerStore: Sendable {
     /// Why a token that no longer authenticates stopped working, if its learner was erased.
     func tombstone(tokenHash: String) async throws -> Tombstone?
 
+    /// What is left of `learner` if it was erased or expired; nil for a learner the store holds
+    /// or never heard of.
+    func tombstone(learner: LearnerID) async throws -> Tombstone?
+
     /// Erases `learner` (an account, or an unattached guest) in one transaction: the learner, its
     /// attached guests, their events, aliases, replica records and sessions. What remains is a
     /// tombstone per learner id (`erased`, with the time) and the hashes of their tokens, so

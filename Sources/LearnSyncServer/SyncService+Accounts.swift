@@ -10,6 +10,7 @@ extension SyncService {
     public func signUp(_ request: CredentialsRequest, address: String) async throws -> SessionResponse {
         try request.validate()
         try attempts.signUp(address: address, now: clock.millisecondsSince1970())
+        let forgotten = try await judgePrevious(request.previous, signingInTo: nil)
         let account = LearnerID.newAccount()
         let hash = try await hasher.hash(request.password)
         let (token, session) = newSession()
@@ -25,7 +26,9 @@ extension SyncService {
         try check(outcome)
         // The address the account was made from is its owner's.
         attempts.known.insert(request.username, address, now: clock.millisecondsSince1970())
-        return SessionResponse(learner: account, token: token, expiresAt: session.expiresAt, guestExpired: outcome == .restarted ? true : nil)
+        return SessionResponse(
+            learner: account, token: token, expiresAt: session.expiresAt, guestExpired: outcome == .restarted ? true : nil,
+            previousForgotten: forgotten ? true : nil)
     }
 
     /// `POST /v1/sessions`: checks the password (rate-limited per username and per address),
@@ -35,10 +38,33 @@ extension SyncService {
         let account = try await store.account(username: request.username)
         try await checkPassword(request.password, hash: account?.passwordHash, username: request.username, address: address)
         guard let account else { throw Self.wrongPassword }
+        let forgotten = try await judgePrevious(request.previous, signingInTo: account.id)
         let (token, session) = newSession()
         let outcome = try await store.signIn(account.id, passwordHash: account.passwordHash, guest: claim(request.guest), session: session)
         try check(outcome)
-        return SessionResponse(learner: account.id, token: token, expiresAt: session.expiresAt, guestExpired: outcome == .restarted ? true : nil)
+        return SessionResponse(
+            learner: account.id, token: token, expiresAt: session.expiresAt, guestExpired: outcome == .restarted ? true : nil,
+            previousForgotten: forgotten ? true : nil)
+    }
+
+    /// Judges the account a device was signed in to when it signs in or up to `target` (nil: a
+    /// new account): the same account, or none, changes nothing. One this server knows is not
+    /// the device's to bring into another account; one it erased stays erased. One it knows
+    /// nothing of (a restored server, whose backup was taken before the account was made) is
+    /// the device's to move into the target, which the answer tells it.
+    /// - Returns: whether the server knows nothing of `previous`.
+    /// - Throws: `Problem` `conflict` or `learner-erased`, before anything is stored.
+    private func judgePrevious(_ previous: LearnerID?, signingInTo target: LearnerID?) async throws -> Bool {
+        guard let previous, previous != target else { return false }
+        if try await store.credentials(of: previous) != nil {
+            throw Problem(
+                code: .conflict,
+                detail: "this device holds the progress of another account this server knows: sign in to that account, or sign out first")
+        }
+        if let tombstone = try await store.tombstone(learner: previous), tombstone.reason == .erased {
+            throw Problem(code: .learnerErased, detail: "the account this device was signed in to was erased")
+        }
+        return true
     }
 
     /// `POST /v1/signout`: revokes the caller's token, or with `everywhere` every token of the

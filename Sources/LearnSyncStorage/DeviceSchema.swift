@@ -174,6 +174,11 @@ enum DeviceSchema {
             // that forgot part of the feed no longer holds it, and answers from the feed's start.
             try db.execute(sql: "ALTER TABLE syncState ADD COLUMN cursorMark INTEGER")
         }
+        migrator.registerMigration("v10: the guest this device was") { db in
+            // The guest this device was before it signed up or in (its device secret proves it):
+            // after a server forgot the account, signing in again attaches that guest anew.
+            try db.execute(sql: "ALTER TABLE device ADD COLUMN guest TEXT")
+        }
         return migrator
     }
 }

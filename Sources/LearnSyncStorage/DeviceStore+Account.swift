@@ -19,6 +19,7 @@ extension DeviceStore {
             }
             if identity.learner.isGuest {
                 _ = try progress.insertAlias(guest: identity.learner, account: account)
+                try db.execute(sql: "UPDATE device SET guest = ? WHERE id = 1", arguments: [identity.learner.rawValue])
             } else {
                 throw StorageError(.invalidEvent, "this device is signed in to another account: sign out first")
             }
@@ -27,6 +28,42 @@ extension DeviceStore {
             try secrets.setSecret(token, for: .token)
             try db.execute(sql: "UPDATE device SET learner = ? WHERE id = 1", arguments: [account.rawValue])
             try db.execute(sql: "UPDATE syncState SET cursor = 0 WHERE id = 1")
+            try progress.rebuild(learner: account)
+            try progress.flush()
+        }
+    }
+
+    /// The guest this device was before it signed up or in, if it was one (recorded since
+    /// schema v10).
+    package func ownGuest() async throws -> LearnerID? {
+        try await read { db in try String.fetchOne(db, sql: "SELECT guest FROM device WHERE id = 1").map { LearnerID(unchecked: $0) } }
+    }
+
+    /// After a server that forgot the account `previous` this device is signed in to
+    /// (`SessionResponse.previousForgotten`): the device moves that account's progress into
+    /// `account`, in one transaction. Its events of `previous` become events of `account` under
+    /// the same ids (the server holds none of them), the guests attached to `previous` are
+    /// attached to `account`, every event of the log goes back to the outbox (the server forgot
+    /// them all), and the feed is pulled from the start.
+    ///
+    /// - Throws: ``StorageError`` `invalidEvent` when the device is not signed in to `previous`.
+    package func rehome(from previous: LearnerID, to account: LearnerID, token: String) async throws {
+        let catalog = catalog, secrets = secrets
+        try await write { db in
+            guard try Self.identity(db).learner == previous, !previous.isGuest, !account.isGuest else {
+                throw StorageError(.invalidEvent, "this device is not signed in to the account \(previous)")
+            }
+            try secrets.setSecret(token, for: .token)
+            try Outbox.withTable(db) {
+                let ids: StatementArguments = [account.rawValue, previous.rawValue]
+                try db.execute(sql: "UPDATE event SET learner = ? WHERE learner = ?", arguments: ids)
+                try db.execute(sql: "UPDATE alias SET account = ? WHERE account = ?", arguments: ids)
+                try db.execute(sql: "DELETE FROM progress WHERE learner = ?", arguments: [previous.rawValue])
+                try db.execute(sql: "UPDATE device SET learner = ? WHERE id = 1", arguments: [account.rawValue])
+                try db.execute(sql: "UPDATE syncState SET cursor = 0, cursorMark = NULL WHERE id = 1")
+                try Self.resendAll(db)
+            }
+            var progress = try ProgressWriter(db: db, catalog: catalog)
             try progress.rebuild(learner: account)
             try progress.flush()
         }
@@ -54,7 +91,7 @@ extension DeviceStore {
             try secrets.setSecret(nil, for: .token)
             try secrets.setSecret(Self.newSecret(), for: .deviceSecret)
             try db.execute(
-                sql: "UPDATE device SET replica = ?, learner = ?, nextSeq = 1, hlc = 0 WHERE id = 1",
+                sql: "UPDATE device SET replica = ?, learner = ?, guest = NULL, nextSeq = 1, hlc = 0 WHERE id = 1",
                 arguments: [ReplicaID.random().rawValue, LearnerID.newGuest().rawValue])
         }
         // Rewrite the file, then empty the WAL, which still holds the old pages until then. A

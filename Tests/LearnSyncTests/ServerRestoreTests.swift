@@ -107,4 +107,64 @@ import Testing
         #expect(try await tablet.pendingCount() == 0)
         await server.stop()
     }
+
+    /// The account, the tablet's session and the phone's guest were all made after the backup:
+    /// the restored server knows none of them. Each device keeps its events, is told its token
+    /// is refused, and brings everything into the account made again under the same username.
+    @Test func anAccountMadeAfterTheBackupComesBackWhenTheLearnerSignsUpAgain() async throws {
+        let catalog = try SampleCatalog.load()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("restore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("server.sqlite").path
+        let backup = folder.appendingPathComponent("backup.sqlite").path
+        let course = SampleCatalog.courseID
+
+        var server = try await EmbeddedServer.start(databasePath: path, catalog: catalog, passwordCost: 4)
+        func device(_ store: DeviceStore) -> LearnSyncClient {
+            LearnSyncClient(store: store, transport: URLSessionTransport(baseURL: server.url), retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1)))
+        }
+        let phoneStore = try DeviceStore.inMemory(catalog: catalog), tabletStore = try DeviceStore.inMemory(catalog: catalog)
+        try DatabaseQueue(path: path).backup(to: DatabaseQueue(path: backup))
+        try await device(phoneStore).record(.lessonCompleted(lesson: "keep-secure"), in: course)
+        try await device(phoneStore).sync()
+        let first = try await device(phoneStore).signUp(username: "made-after-backup", password: "a long password")
+        try await device(phoneStore).record(.lessonCompleted(lesson: "limit-access"), in: course)
+        try await device(phoneStore).sync()
+        try await device(tabletStore).signIn(username: "made-after-backup", password: "a long password")
+        try await device(tabletStore).record(.lessonCompleted(lesson: "dispose-properly"), in: course)
+        try await device(tabletStore).sync()
+        try await device(phoneStore).sync()
+        let expected = try await device(phoneStore).progress(in: course)
+        #expect(try await device(tabletStore).progress(in: course) == expected)
+
+        await server.stop()
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        try FileManager.default.copyItem(atPath: backup, toPath: path)
+        server = try await EmbeddedServer.start(databasePath: path, catalog: catalog, passwordCost: 4)
+
+        let phone = device(phoneStore), tablet = device(tabletStore)
+        await #expect(throws: SyncError.self, "the restored server refuses the phone's token") { try await phone.sync() }
+        await #expect(throws: SyncError.self, "the account is unknown") { try await phone.signIn(username: "made-after-backup", password: "a long password") }
+        let again = try await phone.signUp(username: "made-after-backup", password: "a long password")
+        #expect(again != first)
+        #expect(try await phone.progress(in: course) == expected, "nothing changed on the phone")
+        try await tablet.signIn(username: "made-after-backup", password: "a long password")
+        for _ in 0..<2 {
+            try await phone.sync()
+            try await tablet.sync()
+        }
+        #expect(try await tablet.progress(in: course) == expected)
+        #expect(try await phone.progress(in: course) == expected)
+        let phoneLearner = try await phone.identity().learner, tabletLearner = try await tablet.identity().learner
+        #expect(phoneLearner == again && tabletLearner == again)
+        let held = try await tablet.serverExport().events
+        #expect(held.count == 3, "the server holds \(held.count) of the learner's 3 events")
+        #expect(try await tablet.serverProgress().courses.first?.progress == expected)
+        let pending = (try await phone.pendingCount(), try await tablet.pendingCount())
+        #expect(pending == (0, 0))
+        let rejected = (try await phone.rejectedEvents().count, try await tablet.rejectedEvents().count)
+        #expect(rejected == (0, 0))
+        await server.stop()
+    }
 }
