@@ -110,11 +110,18 @@ extension LearnSyncClient {
         let guestID = previous == nil ? identity.learner : try await store.ownGuest()
         var guest: GuestProof?
         if let guestID { guest = GuestProof(learner: guestID, secret: try await store.deviceSecret()) }
-        let request = CredentialsRequest(username: username, password: password, guest: guest, previous: previous)
+        // A guest's cursor: a server that forgot some of the guest's events says so.
+        let state = previous == nil ? try await store.syncState() : nil
+        let request = CredentialsRequest(
+            username: username, password: password, guest: guest, previous: previous, guestCursor: state?.cursor, guestCursorMark: state?.cursorMark)
         let session: SessionResponse = try await startingOverIfErased {
             try await self.request(transport, token: false) { _ in try await exchange(transport, path: path, body: request, token: nil) }
         }
-        if session.guestExpired == true { try await resendAfterExpiry() }
+        if session.guestExpired == true {
+            try await resendAfterExpiry()
+        } else if session.guestRewound == true {
+            try await store.resendAll(notice: nil)
+        }
         if let previous, session.learner != previous {
             // A server that knows the previous account refuses before this (`conflict`).
             guard session.previousForgotten == true else {

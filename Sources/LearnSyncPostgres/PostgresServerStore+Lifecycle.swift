@@ -15,6 +15,13 @@ extension PostgresServerStore {
         }
     }
 
+    public func mark(at position: Int64, inFeedOf learner: LearnerID) async throws -> Int64? {
+        try await client.withConnection { c in
+            try await c.value(
+                "SELECT COALESCE(stamp, 0) FROM event WHERE root = \(learner.rawValue) AND pos = \(position)", as: Int64.self, logger: logger)
+        }
+    }
+
     public func tombstone(learner: LearnerID) async throws -> Tombstone? {
         try await client.withConnection { c in
             try await c.row("SELECT reason, at FROM tombstone WHERE learner = \(learner.rawValue)", as: (String, Int64).self, logger: logger)

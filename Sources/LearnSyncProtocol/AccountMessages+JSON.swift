@@ -31,6 +31,7 @@ extension RegisterGuestRequest: WireMessage {
 extension CredentialsRequest: WireMessage {
     package static func read(_ reader: inout JSONReader) throws(JSONReader.Failure) -> CredentialsRequest {
         var version: Int?, username: String?, password: String?, guest: GuestProof?, previous: LearnerID?
+        var guestCursor: Int64?, guestCursorMark: Int64?
         try reader.object { reader, key throws(JSONReader.Failure) in
             switch key {
             case "protocol": version = try reader.int()
@@ -38,12 +39,14 @@ extension CredentialsRequest: WireMessage {
             case "password": password = try reader.string()
             case "guest": guest = try reader.null() ? nil : GuestProof.read(&reader)
             case "previous": previous = try reader.null() ? nil : reader.identifier(LearnerID.self)
+            case "guestCursor": guestCursor = try reader.null() ? nil : reader.int64()
+            case "guestCursorMark": guestCursorMark = try reader.null() ? nil : reader.int64()
             default: try reader.skip()
             }
         }
         return CredentialsRequest(
             username: try reader.required(username, "username"), password: try reader.required(password, "password"), guest: guest,
-            previous: previous, version: try reader.required(version, "protocol"))
+            previous: previous, guestCursor: guestCursor, guestCursorMark: guestCursorMark, version: try reader.required(version, "protocol"))
     }
 
     package func write(to writer: inout JSONWriter) {
@@ -60,6 +63,12 @@ extension CredentialsRequest: WireMessage {
             }
             if let previous {
                 writer.key("previous"); writer.string(previous.rawValue)
+            }
+            if let guestCursor {
+                writer.key("guestCursor"); writer.int(guestCursor)
+            }
+            if let guestCursorMark {
+                writer.key("guestCursorMark"); writer.int(guestCursorMark)
             }
         }
     }

@@ -28,13 +28,23 @@ public struct CredentialsRequest: Hashable, Sendable {
     /// ``SessionResponse/previousForgotten``, and the device moves that account's progress into
     /// the one it signs in to.
     public var previous: LearnerID?
+    /// The guest's cursor and the mark of its row (``SyncRequest/cursorMark``), as the device
+    /// last synced as the guest: a server whose guest feed no longer holds that row forgot some
+    /// of the guest's events, and answers ``SessionResponse/guestRewound``.
+    public var guestCursor: Int64?
+    public var guestCursorMark: Int64?
 
-    public init(username: String, password: String, guest: GuestProof?, previous: LearnerID? = nil, version: Int = ProtocolVersion.current) {
+    public init(
+        username: String, password: String, guest: GuestProof?, previous: LearnerID? = nil, guestCursor: Int64? = nil,
+        guestCursorMark: Int64? = nil, version: Int = ProtocolVersion.current
+    ) {
         self.version = version
         self.username = username
         self.password = password
         self.guest = guest
         self.previous = previous
+        self.guestCursor = guestCursor
+        self.guestCursorMark = guestCursorMark
     }
 
     /// Checks the username's characters and the lengths.
@@ -45,6 +55,7 @@ public struct CredentialsRequest: Hashable, Sendable {
             throw Problem(code: .invalidRequest, detail: "username must be 3 to 64 characters from a-z, 0-9, '.', '_' and '-'")
         }
         try PasswordRule.check(password, field: "password")
+        if let guestCursor, guestCursor < 0 { throw Problem(code: .invalidRequest, detail: "guestCursor must not be negative") }
         if let previous, previous.isGuest {
             throw Problem(code: .invalidRequest, detail: "previous must be an account id (a-…): a guest is proven with guest")
         }

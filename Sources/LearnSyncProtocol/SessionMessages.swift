@@ -41,11 +41,17 @@ public struct SessionResponse: Codable, WireCodable, Hashable, Sendable {
     /// nothing of (restored from a backup taken before it was made): the device moves that
     /// account's progress into this one and pushes every event it holds again. Absent otherwise.
     public var previousForgotten: Bool?
+    /// True when the guest's feed no longer holds the row the request's
+    /// ``CredentialsRequest/guestCursor`` named: the server forgot some of the guest's events
+    /// (restored from a backup), and the device pushes every event it holds again. Absent
+    /// otherwise.
+    public var guestRewound: Bool?
 
     public init(
         learner: LearnerID, token: String, expiresAt: Int64, guestExpired: Bool? = nil, previousForgotten: Bool? = nil,
-        version: Int = ProtocolVersion.current
+        guestRewound: Bool? = nil, version: Int = ProtocolVersion.current
     ) {
+        self.guestRewound = guestRewound
         self.version = version
         self.learner = learner
         self.token = token
@@ -54,5 +60,5 @@ public struct SessionResponse: Codable, WireCodable, Hashable, Sendable {
         self.previousForgotten = previousForgotten
     }
 
-    private enum CodingKeys: String, CodingKey { case version = "protocol", learner, token, expiresAt, guestExpired, previousForgotten }
+    private enum CodingKeys: String, CodingKey { case version = "protocol", learner, token, expiresAt, guestExpired, previousForgotten, guestRewound }
 }

@@ -11,6 +11,13 @@ extension SQLiteServerStore {
         }
     }
 
+    public func mark(at position: Int64, inFeedOf learner: LearnerID) async throws -> Int64? {
+        try await writer.read { db in
+            try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT COALESCE(stamp, 0) FROM event WHERE root = ? AND pos = ?"), arguments: [learner.rawValue, position])
+        }
+    }
+
     public func tombstone(learner: LearnerID) async throws -> Tombstone? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT reason, at FROM tombstone WHERE learner = ?", arguments: [learner.rawValue]).flatMap { row in

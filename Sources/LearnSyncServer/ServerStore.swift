@@ -278,6 +278,10 @@ public protocol ServerStore: Sendable {
     /// or never heard of.
     func tombstone(learner: LearnerID) async throws -> Tombstone?
 
+    /// The mark of the row at `position` of `learner`'s own feed (0 for a row from before marks),
+    /// nil when there is none: a guest's feed as its device last synced it (`CursorCheck`).
+    func mark(at position: Int64, inFeedOf learner: LearnerID) async throws -> Int64?
+
     /// Erases `learner` (an account, or an unattached guest) in one transaction: the learner, its
     /// attached guests, their events, aliases, replica records and sessions. What remains is a
     /// tombstone per learner id (`erased`, with the time) and the hashes of their tokens, so

@@ -11,6 +11,7 @@ extension SyncService {
         try request.validate()
         try attempts.signUp(address: address, now: clock.millisecondsSince1970())
         let forgotten = try await judgePrevious(request.previous, signingInTo: nil)
+        let rewound = try await guestRewound(request)
         let account = LearnerID.newAccount()
         let hash = try await hasher.hash(request.password)
         let (token, session) = newSession()
@@ -28,7 +29,7 @@ extension SyncService {
         attempts.known.insert(request.username, address, now: clock.millisecondsSince1970())
         return SessionResponse(
             learner: account, token: token, expiresAt: session.expiresAt, guestExpired: outcome == .restarted ? true : nil,
-            previousForgotten: forgotten ? true : nil)
+            previousForgotten: forgotten ? true : nil, guestRewound: rewound ? true : nil)
     }
 
     /// `POST /v1/sessions`: checks the password (rate-limited per username and per address),
@@ -39,12 +40,24 @@ extension SyncService {
         try await checkPassword(request.password, hash: account?.passwordHash, username: request.username, address: address)
         guard let account else { throw Self.wrongPassword }
         let forgotten = try await judgePrevious(request.previous, signingInTo: account.id)
+        let rewound = try await guestRewound(request)
         let (token, session) = newSession()
         let outcome = try await store.signIn(account.id, passwordHash: account.passwordHash, guest: claim(request.guest), session: session)
         try check(outcome)
         return SessionResponse(
             learner: account.id, token: token, expiresAt: session.expiresAt, guestExpired: outcome == .restarted ? true : nil,
-            previousForgotten: forgotten ? true : nil)
+            previousForgotten: forgotten ? true : nil, guestRewound: rewound ? true : nil)
+    }
+
+    /// Whether the guest's feed went back in time under the cursor its device names
+    /// (``CursorCheck``): its rows stay in their own feed when it attaches, so the check reads
+    /// there. The device pulls the account's feed from the start after signing in, which no
+    /// cursor check covers.
+    private func guestRewound(_ request: CredentialsRequest) async throws -> Bool {
+        guard let guest = request.guest?.learner, let cursor = request.guestCursor,
+              CursorCheck.needsMark(cursor: cursor, mark: request.guestCursorMark)
+        else { return false }
+        return CursorCheck.isRewound(cursor: cursor, mark: request.guestCursorMark, stored: try await store.mark(at: cursor, inFeedOf: guest))
     }
 
     /// Judges the account a device was signed in to when it signs in or up to `target` (nil: a

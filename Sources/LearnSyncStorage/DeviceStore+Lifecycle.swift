@@ -45,16 +45,17 @@ extension DeviceStore {
             arguments: [notice.map { "\($0.kind.rawValue) \($0.message)" }, notice.map { Int64($0.at.timeIntervalSince1970 * 1000) }])
     }
 
-    /// After the server forgot this device's guest (it expired): every event the server had
-    /// acknowledged goes back to the outbox and the feed is pulled from the start, so the next
-    /// sync pushes everything again. Nothing of the learner's progress changes.
+    /// After the server forgot this device's guest (it expired, with a `notice`) or some of its
+    /// events (restored from a backup): every event the server had acknowledged goes back to the
+    /// outbox and the feed is pulled from the start, so the next sync pushes everything again.
+    /// Nothing of the learner's progress changes.
     /// - Returns: how many events went back to the outbox.
     @discardableResult
-    package func resendAll(notice: DeviceNotice) async throws -> Int {
+    package func resendAll(notice: DeviceNotice?) async throws -> Int {
         try await write { db in
             let count = try Self.resendAll(db)
-            try db.execute(sql: "UPDATE syncState SET cursor = 0 WHERE id = 1")
-            try Self.store(notice, db)
+            try db.execute(sql: "UPDATE syncState SET cursor = 0, cursorMark = NULL WHERE id = 1")
+            if let notice { try Self.store(notice, db) }
             return count
         }
     }

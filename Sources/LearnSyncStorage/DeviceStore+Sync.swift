@@ -11,6 +11,8 @@ package struct SyncState: Hashable, Sendable {
     package var token: String?
     /// How far this device has pulled the learner's change feed.
     package var cursor: Int64
+    /// The server's mark of the feed row at `cursor`.
+    package var cursorMark: Int64?
     /// When the last successful sync round finished.
     package var lastSyncAt: Date?
     /// The random secret that proves this device owns its guest id (never logged).
@@ -138,11 +140,12 @@ extension DeviceStore {
 
     /// The server link and cursor (the credentials are in the secret store).
     static func syncState(_ db: Database) throws -> SyncState {
-        let row = try Row.fetchOne(db, sql: "SELECT server, cursor, lastSyncAt FROM syncState WHERE id = 1")
+        let row = try Row.fetchOne(db, sql: "SELECT server, cursor, cursorMark, lastSyncAt FROM syncState WHERE id = 1")
         return SyncState(
             server: (row?["server"] as String?).flatMap(URL.init(string:)),
             token: nil,
             cursor: row?["cursor"] ?? 0,
+            cursorMark: row?["cursorMark"],
             lastSyncAt: (row?["lastSyncAt"] as Int64?).map { Date(timeIntervalSince1970: Double($0) / 1000) },
             secret: nil)
     }
@@ -383,6 +386,7 @@ extension DeviceStore {
             }
             var latest = HLCTimestamp(rawValue: 0)
             let new = try EventRow.Inserter(db).insert(result.pulled)
+            if new.count < result.pulled.count { try Self.storedElsewhere(result.pulled, db) }
             for event in new { latest = max(latest, event.timestamp) }
             if !needsRebuild { try progress.apply(logged: new) }
             let root = try Self.currentRoot(db)
@@ -406,6 +410,21 @@ extension DeviceStore {
             try tail.close(db)
             return AppliedRound(morePending: try !Outbox.isEmpty(db), cursorReset: cursor != result.cursor)
         } }
+    }
+
+    /// Pulled events this device holds as held back or refused: the server stores them (another
+    /// device brought them, its guest attached again after the server forgot the attachment), so
+    /// they are stored, as the pulled copy is. One look at the refusals, which are usually none.
+    private static func storedElsewhere(_ pulled: [ProgressEvent], _ db: Database) throws {
+        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM refusal)")) == true else { return }
+        for event in pulled {
+            let id: StatementArguments = [event.id.replica.rawValue, event.id.seq]
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM refusal WHERE replica = ? AND seq = ?)"), arguments: id) == true,
+                  try EventRow.fetchOne(db, id: event.id) == event
+            else { continue }
+            try db.execute(sql: "DELETE FROM refusal WHERE replica = ? AND seq = ?", arguments: id)
+            try db.execute(sql: "UPDATE event SET pending = \(EventState.none.rawValue) WHERE replica = ? AND seq = ?", arguments: id)
+        }
     }
 
     /// Whether the log holds an event of `replica` above `stored` that a server acknowledged (in

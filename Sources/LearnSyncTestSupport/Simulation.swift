@@ -28,12 +28,22 @@ public struct SimulationOptions: Sendable {
     /// Whether learners also live the product's life: sign out and in again, change their
     /// password, erase their account and start over, and update their app.
     public var lifecycle: Bool
+    /// How many times the server's database is restored from a backup taken at a random
+    /// earlier moment (the server needs ``SimulatedServer/backup`` and ``SimulatedServer/restore``).
+    public var serverRestores: Int
+    /// How many times the server loses its last commits (a power cut under `synchronous=NORMAL`,
+    /// a standby promoted before it replayed them): restored from the latest backup, taken a
+    /// few operations before.
+    public var serverForgets: Int
 
     public init(
         devices: Int, learners: Int, ops: Int, seed: UInt64, faults: Faults = Faults(), offline: Double = 0,
-        clockSkewSeconds: Int64 = 0, catalogVersions: Int = 1, clones: Int = 0, resetRate: Double = 0.03, lifecycle: Bool = false
+        clockSkewSeconds: Int64 = 0, catalogVersions: Int = 1, clones: Int = 0, resetRate: Double = 0.03, lifecycle: Bool = false,
+        serverRestores: Int = 0, serverForgets: Int = 0
     ) {
         self.lifecycle = lifecycle
+        self.serverRestores = max(0, serverRestores)
+        self.serverForgets = max(0, serverForgets)
         self.devices = devices
         self.learners = learners
         self.ops = ops
@@ -60,13 +70,22 @@ public struct SimulatedServer: Sendable {
     /// Runs the server's retention sweep with this guest retention in milliseconds (0 expires
     /// every unattached guest); nil when the server cannot be swept from here.
     public var sweep: (@Sendable (Int64) async throws -> Void)?
+    /// Backs the server's database up as it is now; returns the backup's number. Nil when the
+    /// server cannot be backed up from here.
+    public var backup: (@Sendable () async throws -> Int)?
+    /// Restores the server's database from a backup and starts it again at the same address,
+    /// serving the catalog given (the operator's catalog folder).
+    public var restore: (@Sendable (Int, Catalog) async throws -> Void)?
 
     /// One server at `url`.
     public init(
         url: URL, clock: OffsetWallClock? = nil, publish: (@Sendable (Catalog) async throws -> Void)? = nil,
-        sweep: (@Sendable (Int64) async throws -> Void)? = nil
+        sweep: (@Sendable (Int64) async throws -> Void)? = nil, backup: (@Sendable () async throws -> Int)? = nil,
+        restore: (@Sendable (Int, Catalog) async throws -> Void)? = nil
     ) {
         self.init(transport: { URLSessionTransport(baseURL: url) }, clock: clock, publish: publish, sweep: sweep)
+        self.backup = backup
+        self.restore = restore
     }
 
     /// Several server processes on one database, behind a load balancer.
@@ -108,6 +127,15 @@ public struct SimulationReport: Sendable, Encodable {
     public var clonesMade: Int
     /// Devices restored from an earlier backup.
     public var restores: Int
+    /// Backups of the server's database taken, restores from a random one of them, and losses
+    /// of the last commits (a restore from the latest).
+    public var serverBackups: Int = 0
+    public var serverRestores: Int = 0
+    public var serverForgets: Int = 0
+    /// Recorded events that only the server held (their devices signed out, or were restored
+    /// from an older backup) when the server went back to a backup without them: no device can
+    /// send them again, so they are not expected anywhere.
+    public var forgottenByServer: Int = 0
     /// Course resets recorded.
     public var resets: Int
     /// Sign-outs done, and those the device refused because events existed on it only.
@@ -226,6 +254,12 @@ struct World {
     /// Recorded events, per learner, that reached the server from a store later replaced by a
     /// restore, under the ids they had there.
     var settled = [Int: Set<EventID>]()
+    /// Backups of the server's database, with what the learners had made by then.
+    var serverBackups: [ServerBackup] = []
+    var serverRestoresLeft = 0, serverForgetsLeft = 0
+    /// Per learner, events no device held when the server went back to a backup: gone if the
+    /// backup did not have them.
+    var onlyOnServer = [Int: Set<EventID>]()
     var report: SimulationReport
     let runID: String
     let start = Date()
@@ -235,6 +269,10 @@ struct World {
         self.server = server
         versions = try CatalogVersions.make(from: catalog, count: max(1, options.catalogVersions), changingRules: options.lifecycle)
         generator = SeededGenerator(seed: options.seed)
+        if server.backup != nil, server.restore != nil {
+            serverRestoresLeft = options.serverRestores
+            serverForgetsLeft = options.serverForgets
+        }
         runID = String(options.seed, radix: 36) + "-" + IdentifierRules.randomToken().prefix(6)
         report = SimulationReport(
             seed: options.seed, devices: options.devices, learners: max(1, options.learners), ops: options.ops, events: 0, syncs: 0,
@@ -293,6 +331,7 @@ struct World {
 
     /// Clocks drift, catalogs upgrade, phones are cloned or restored.
     mutating func injectRealWorld(clonesLeft: inout Int, remainingOps: Int) async throws {
+        try await injectServerFaults(remainingOps: remainingOps)
         if options.clockSkewSeconds > 0, Int.random(in: 0..<20, using: &generator) == 0 {
             let skew = Int64.random(in: -options.clockSkewSeconds...options.clockSkewSeconds, using: &generator) * 1000
             if Bool.random(using: &generator), let clock = server.clock {
@@ -470,7 +509,8 @@ struct World {
             for client in group {
                 var held = Set<EventID>()
                 for course in client.catalog.courses { held.formUnion(try await client.store.events(in: course.id).map(\.id)) }
-                let missing = expected.subtracting(held)
+                let missing = expected.subtracting(held).subtracting(onlyOnServer[learner, default: []])
+                report.forgottenByServer = max(report.forgottenByServer, expected.subtracting(held).count - missing.count)
                 report.lostEvents += missing.count
                 let device = try await client.identity()
                 for id in missing { report.lostDetails.append("\(id) missing on device \(device.replica) of learner \(learner)") }

@@ -20,7 +20,10 @@ struct SimulateCommand: AsyncParsableCommand {
             --lifecycle, learners also sign out and in again, change passwords, erase their \
             accounts, update their apps, and the server expires guests and publishes catalogs that \
             drop old versions, change certificate rules or correct a key without a new version. \
-            Every device is checked after every step against an independent reference model of \
+            --server-restores restores the server's database from a backup taken at a random \
+            earlier moment, --server-forgets makes it lose its last commits (a power cut, a \
+            promoted standby); what was made since (accounts, guests, sessions, events) is gone \
+            from it, and every device still holds its work. Every device is checked after every step against an independent reference model of \
             the merge rules, and the server's grading at the end. At the end \
             every device comes online on the newest catalog, signs in and syncs; the command exits \
             non-zero if any event was lost, any device differs from another of its learner or from \
@@ -44,6 +47,10 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Chance that a recorded event is a retake (course reset), 0 to 1.") var resets = 0.03
     @Flag(help: "Learners also sign out and in again, change passwords, erase their accounts and update their apps.")
     var lifecycle = false
+    @Option(name: .customLong("server-restores"), help: "How many times the server's database is restored from an earlier backup.")
+    var serverRestores = 0
+    @Option(name: .customLong("server-forgets"), help: "How many times the server loses its last commits.")
+    var serverForgets = 0
     @Option(help: "Use this server instead of an embedded one.") var server: String?
     @OptionGroup var catalog: CatalogOptions
     @OptionGroup var output: OutputOptions
@@ -55,8 +62,9 @@ struct SimulateCommand: AsyncParsableCommand {
         guard clockSkew >= 0, catalogVersions >= 1, clones >= 0 else {
             throw ValidationError("--clock-skew and --clones must not be negative, --catalog-versions at least 1")
         }
-        if server != nil, clockSkew > 0 || catalogVersions > 1 {
-            throw ValidationError("--clock-skew and --catalog-versions need the embedded server (leave out --server)")
+        guard serverRestores >= 0, serverForgets >= 0 else { throw ValidationError("--server-restores and --server-forgets must not be negative") }
+        if server != nil, clockSkew > 0 || catalogVersions > 1 || serverRestores > 0 || serverForgets > 0 {
+            throw ValidationError("--clock-skew, --catalog-versions, --server-restores and --server-forgets need the embedded server (leave out --server)")
         }
         for (name, value) in [("drop", drop), ("duplicate", duplicate), ("offline", offline), ("resets", resets)] where !(0...1).contains(value) {
             throw ValidationError("--\(name) must be between 0 and 1")
@@ -68,22 +76,22 @@ struct SimulateCommand: AsyncParsableCommand {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-sim-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        var embedded: EmbeddedServer?
+        var embedded: RestorableServer?
         let target: SimulatedServer
         if let server {
             target = SimulatedServer(url: try serverURL(server))
         } else {
             let clock = OffsetWallClock()
-            let started = try await EmbeddedServer.start(
+            let started = try await RestorableServer.start(
                 databasePath: folder.appendingPathComponent("server.sqlite").path, catalog: catalog, passwordCost: 4, clock: clock)
             embedded = started
-            target = SimulatedServer(url: started.url, clock: clock, publish: { try await started.publish($0) },
-                sweep: { try await started.sweep(guestRetention: $0) })
+            target = started.simulated(clock: clock)
         }
         let options = SimulationOptions(
             devices: devices, learners: learners, ops: ops, seed: seed,
             faults: Faults(dropRequest: drop / 2, dropAnswer: drop / 2, duplicate: duplicate, reorder: reorder ? 0.1 : 0),
-            offline: offline, clockSkewSeconds: clockSkew, catalogVersions: catalogVersions, clones: clones, resetRate: resets, lifecycle: lifecycle)
+            offline: offline, clockSkewSeconds: clockSkew, catalogVersions: catalogVersions, clones: clones, resetRate: resets, lifecycle: lifecycle,
+            serverRestores: serverRestores, serverForgets: serverForgets)
         let total = ops
         let showBar = isatty(2) == 1 && !output.json
         let report = try await Simulation.run(options, catalog: catalog, server: target) { done in
@@ -102,6 +110,7 @@ struct SimulateCommand: AsyncParsableCommand {
                 ["syncs", "\(report.syncs) (\(report.failedSyncs) failed and retried later)"], ["sign-ins", "\(report.signIns)"],
                 ["faults injected", "\(report.faultsInjected) (lost requests \(report.droppedRequests), lost answers \(report.droppedAnswers), duplicated \(report.duplicated), reordered \(report.reordered))"],
                 ["real world", "\(report.clockChanges) clock changes, \(report.catalogUpgrades) catalog upgrades, \(report.clonesMade) clones, \(report.restores) restores, \(report.resets) resets"],
+                ["server faults", "\(report.serverRestores) restores from \(report.serverBackups) backups, \(report.serverForgets) losses of the last commits, \(report.forgottenByServer) events only the server held forgotten"],
                 ["lifecycle", "\(report.signOuts) sign-outs (\(report.refusedSignOuts) refused), \(report.passwordChanges) password changes, \(report.erasures) erasures, \(report.guestExpiries) guest expiries"],
                 ["catalog publishes", "\(report.narrowPublishes) with the newest versions only, \(report.refusedCorrections) corrections without a new version refused"],
                 ["moved to a new replica", "\(report.movedEvents) events"],

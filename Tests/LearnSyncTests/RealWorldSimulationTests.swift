@@ -56,6 +56,41 @@ import Testing
             #expect(totals.narrowPublishes > 0 && totals.refusedCorrections > 0 && totals.guestExpiries > 0)
         }
     }
+
+    /// The same world, and a server that goes back in time: its database restored from a
+    /// backup taken at a random earlier moment, or losing its last commits. Accounts, guests,
+    /// sessions and attachments made since are gone from it; every device still holds its work.
+    @Test func aServerThatGoesBackInTimeLosesNothing() async throws {
+        let catalog = try SampleCatalog.load()
+        let first = SeededGenerator.seedFromEnvironment()
+        let seeds = max(1, Self.seeds / 2)
+        print("RealWorldSimulationTests server restores seed: \(first) (\(seeds) seeds)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-restores-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clock = OffsetWallClock()
+        let server = try await RestorableServer.start(
+            databasePath: folder.appendingPathComponent("server.sqlite").path, catalog: catalog, passwordCost: 4, clock: clock)
+        var totals = SimulationTotals(), backups = 0, restores = 0, forgets = 0
+        for seed in first..<(first + UInt64(seeds)) {
+            let options = SimulationOptions(
+                devices: 3, learners: 2, ops: 60, seed: seed,
+                faults: Faults(dropRequest: 0.05, dropAnswer: 0.05, duplicate: 0.05, reorder: 0.05), offline: 0.05,
+                clockSkewSeconds: 86_400, catalogVersions: 3, clones: 2, resetRate: 0.05, lifecycle: true, serverRestores: 1, serverForgets: 1)
+            let report = try await Simulation.run(options, catalog: catalog, server: server.simulated(clock: clock))
+            #expect(report.lostEvents == 0, "seed \(seed): \(report.lostDetails)")
+            #expect(report.divergentDevices == 0, "seed \(seed): \(report.divergenceDetails)")
+            #expect(report.regressions == 0, "seed \(seed): \(report.regressionDetails)")
+            #expect(report.modelMismatches == 0, "seed \(seed): \(report.modelDetails)")
+            totals.add(report)
+            backups += report.serverBackups
+            restores += report.serverRestores
+            forgets += report.serverForgets
+        }
+        await server.stop()
+        print("RealWorldSimulationTests server restores: \(totals), \(backups) backups, \(restores) restores, \(forgets) lost commits")
+        #expect(restores > 0 && forgets > 0)
+    }
 }
 
 struct SimulationTotals: CustomStringConvertible {

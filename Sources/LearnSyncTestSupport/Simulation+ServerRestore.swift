@@ -1,0 +1,56 @@
+import LearnSyncModels
+
+/// A backup of the server's database, and what the learners had made by then: the accounts,
+/// their passwords and usernames it knows.
+struct ServerBackup {
+    let number: Int
+    let accountExists: Set<Int>
+    let passwords: [Int: String]
+    let epochs: [Int: Int]
+}
+
+extension World {
+    /// The server's faults: backups now and then, and at random moments a restore from one of
+    /// them (``SimulationOptions/serverRestores``) or from the latest, as a server that lost its
+    /// last commits (``SimulationOptions/serverForgets``).
+    mutating func injectServerFaults(remainingOps: Int) async throws {
+        guard serverRestoresLeft + serverForgetsLeft > 0, let backup = server.backup, let restore = server.restore else { return }
+        if serverBackups.isEmpty || Int.random(in: 0..<8, using: &generator) == 0 {
+            serverBackups.append(ServerBackup(number: try await backup(), accountExists: accountExists, passwords: passwords, epochs: epochs))
+            report.serverBackups += 1
+        }
+        let left = serverRestoresLeft + serverForgetsLeft
+        guard Int.random(in: 0..<max(1, remainingOps / left), using: &generator) == 0 else { return }
+        let forget = Int.random(in: 0..<left, using: &generator) < serverForgetsLeft
+        let chosen = forget ? serverBackups[serverBackups.count - 1] : serverBackups.randomElement(using: &generator)!
+        if forget {
+            serverForgetsLeft -= 1
+            report.serverForgets += 1
+        } else {
+            serverRestoresLeft -= 1
+            report.serverRestores += 1
+        }
+        // What only the server held may be gone now: no device can send it again.
+        for learner in 0..<report.learners {
+            let held = devices.filter { $0.learner == learner }.reduce(into: Set<EventID>()) { $0.formUnion($1.tracked) }
+            onlyOnServer[learner, default: []].formUnion(settled[learner, default: []].subtracting(held))
+        }
+        try await restore(chosen.number, versions[serverVersion])
+        forgetSince(chosen)
+    }
+
+    /// What the learners know of the server after it went back to `backup`: an account made
+    /// since is gone (its devices sign up again under its username), and an account whose
+    /// password changed since has its old one back (its learner remembers it). A learner who
+    /// erased an account since keeps using the new one.
+    private mutating func forgetSince(_ backup: ServerBackup) {
+        for learner in 0..<report.learners where epochs[learner, default: 0] == backup.epochs[learner, default: 0] {
+            if backup.accountExists.contains(learner) {
+                accountExists.insert(learner)
+                passwords[learner] = backup.passwords[learner]
+            } else {
+                accountExists.remove(learner)
+            }
+        }
+    }
+}
