@@ -40,6 +40,20 @@ extension PostgresServerStore {
         }
     }
 
+    public func reapplyErasure(of learner: LearnerID, at: Int64) async throws -> Bool {
+        if try await erase(learner, now: at) != nil { return true }
+        let logger = logger
+        return try await transaction { c in
+            guard try await c.count("SELECT 1 FROM learner WHERE id = \(learner.rawValue)", logger: logger) == 0 else { return false }
+            return try await c.count(
+                """
+                INSERT INTO tombstone (learner, reason, at) VALUES (\(learner.rawValue), 'erased', \(at))
+                ON CONFLICT (learner) DO UPDATE SET reason = 'erased', at = excluded.at, secret_hash = NULL WHERE tombstone.reason <> 'erased'
+                RETURNING 1
+                """, logger: logger) > 0
+        }
+    }
+
     public func erase(_ learner: LearnerID, now: Int64) async throws -> ErasureReceipt? {
         let logger = logger
         return try await transaction { c in
@@ -66,7 +80,7 @@ extension PostgresServerStore {
                 try await Self.delete(member, reason: .erased, now: now, c, logger)
             }
             try await c.execute("DELETE FROM alias WHERE account = \(root.rawValue)", logger: logger)
-            return ErasureReceipt(guests: members.count - 1, events: events)
+            return ErasureReceipt(guests: members.count - 1, events: events, guestIDs: Array(members.dropFirst()))
         }
     }
 

@@ -46,6 +46,9 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: Set<String>
     /// Where to publish metrics (nil: nowhere, and no per-request metrics are kept).
     public var metrics: MetricsExport?
+    /// The erasure journal's file (``ErasureJournal``): by default `<databasePath>.erasures`
+    /// beside an embedded SQLite database; nil with PostgreSQL unless given.
+    public var erasureJournal: String?
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, databasePath: String = "learnsync-server.sqlite", passwordCost: UInt8 = 12,
@@ -150,10 +153,10 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
     onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
-    let store = try store ?? SQLiteServerStore(path: configuration.databasePath)
     let service = SyncService(
-        store: store, catalog: catalog, passwordCost: configuration.passwordCost, signUpsPerAddress: configuration.signUpsPerAddress,
-        eventsPerLearner: configuration.maxEventsPerLearner)
+        store: try store ?? SQLiteServerStore(path: configuration.databasePath), catalog: catalog, passwordCost: configuration.passwordCost, signUpsPerAddress: configuration.signUpsPerAddress,
+        eventsPerLearner: configuration.maxEventsPerLearner,
+        erasureJournal: (configuration.erasureJournal ?? (store == nil ? "\(configuration.databasePath).erasures" : nil)).map(ErasureJournal.init(path:)))
     return buildApplication(
         configuration: configuration, service: service, logger: logger, onServerRunning: onServerRunning, onMetricsRunning: onMetricsRunning)
 }
@@ -187,6 +190,11 @@ public func buildApplication(
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
     if let backed { app.beforeServerStarts { try await backed.prepare() } }
+    // Erasures the database does not show (restored from an older backup) are made again.
+    app.beforeServerStarts {
+        let again = try await service.reapplyErasures()
+        if again > 0 { logger.notice("erasures made again from the journal: the database was older than them", metadata: ["learners": "\(again)"]) }
+    }
     // The catalog is served with every version served before (and refused if it changes one).
     app.beforeServerStarts { try await service.publish(service.catalog) }
     return app

@@ -50,6 +50,22 @@ extension SQLiteServerStore {
         return receipt
     }
 
+    public func reapplyErasure(of learner: LearnerID, at: Int64) async throws -> Bool {
+        if try await erase(learner, now: at) != nil { return true }
+        return try await writer.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM learner WHERE id = ?)", arguments: [learner.rawValue]) == false else {
+                return false
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO tombstone (learner, reason, at) VALUES (?, 'erased', ?)
+                    ON CONFLICT (learner) DO UPDATE SET reason = 'erased', at = excluded.at, secretHash = NULL WHERE reason <> 'erased'
+                    """,
+                arguments: [learner.rawValue, at])
+            return db.changesCount > 0
+        }
+    }
+
     private func eraseRows(of learner: LearnerID, now: Int64) async throws -> ErasureReceipt? {
         try await writer.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM learner WHERE id = ?)", arguments: [learner.rawValue]) == true
@@ -75,7 +91,7 @@ extension SQLiteServerStore {
                 try Self.delete(member, reason: .erased, now: now, db)
             }
             try db.execute(sql: "DELETE FROM alias WHERE account = ?", arguments: [root.rawValue])
-            return ErasureReceipt(guests: members.count - 1, events: events)
+            return ErasureReceipt(guests: members.count - 1, events: events, guestIDs: Array(members.dropFirst()))
         }
     }
 

@@ -113,10 +113,13 @@ public struct LearnerCredentials: Hashable, Sendable {
 public struct ErasureReceipt: Hashable, Sendable {
     public var guests: Int
     public var events: Int
+    /// The guests erased with the account.
+    public var guestIDs: [LearnerID]
 
-    public init(guests: Int, events: Int) {
+    public init(guests: Int, events: Int, guestIDs: [LearnerID] = []) {
         self.guests = guests
         self.events = events
+        self.guestIDs = guestIDs
     }
 }
 
@@ -291,6 +294,14 @@ public protocol ServerStore: Sendable {
     ///   no longer the root of its data: a guest attached to an account since the caller checked
     ///   its token (the account is not the guest's to erase).
     func erase(_ learner: LearnerID, now: Int64) async throws -> ErasureReceipt?
+
+    /// Applies again an erasure made at `at` (from the ``ErasureJournal``, after a restore from a
+    /// backup taken before it): erases `learner` if the store holds it as the root of its data,
+    /// else leaves an `erased` tombstone for its id (a learner the store does not know, or that
+    /// expired) so that its devices are told and nothing comes back under it. A guest still
+    /// attached to an account is left to that account's own entry.
+    /// - Returns: whether anything changed.
+    func reapplyErasure(of learner: LearnerID, at: Int64) async throws -> Bool
 
     /// Everything held about the live session's learner but its events, and where its feed ends;
     /// nil when the token is unknown, expired or revoked.

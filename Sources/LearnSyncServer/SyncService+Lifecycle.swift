@@ -21,8 +21,24 @@ extension SyncService {
             try await checkPassword(password, hash: credentials.passwordHash, username: username, address: address)
         }
         let now = clock.millisecondsSince1970()
+        // Journaled first: should the server stop between the two, the erasure is made at start.
+        try erasureJournal?.record([learner], at: now)
         guard let receipt = try await store.erase(learner, now: now) else { throw try await refusal(forToken: tokenHash) }
+        try erasureJournal?.record(receipt.guestIDs, at: now)
         return DeleteAccountResponse(learner: learner, erasedAt: now, guests: receipt.guests, events: receipt.events)
+    }
+
+    /// Applies again every erasure of the ``erasureJournal`` the store does not show (a database
+    /// restored from a backup taken before it): the server runs this before it listens.
+    /// - Returns: how many learners were erased again or given their tombstone back.
+    @discardableResult
+    public func reapplyErasures() async throws -> Int {
+        guard let erasureJournal else { return 0 }
+        var changed = 0
+        for entry in try erasureJournal.entries() where try await store.reapplyErasure(of: entry.learner, at: entry.at) {
+            changed += 1
+        }
+        return changed
     }
 
     /// `POST /v1/account/password`: checks the current password, stores the new one's hash,

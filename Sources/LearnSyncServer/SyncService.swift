@@ -14,6 +14,9 @@ public struct SyncService: Sendable {
     public let tokenLifetime: Int64
     /// Events one learner may store (default 1,000,000).
     public let eventQuota: Int64
+    /// Where erasures are written outside the database (nil: nowhere, and a restore from an
+    /// older backup brings erased learners back).
+    public let erasureJournal: ErasureJournal?
     /// The bcrypt cost of password hashes (default 12; tests use 4, the minimum).
     public var passwordCost: UInt8 { hasher.cost }
     /// bcrypt, off the event loops and bounded.
@@ -42,11 +45,14 @@ public struct SyncService: Sendable {
     ///   - passwordConcurrency: bcrypt runs at most this many at once (default: half the cores,
     ///     at least one), with at most `passwordQueue` more waiting; beyond, `rate-limited`.
     ///   - passwordQueue: password checks that may wait for bcrypt.
+    ///   - erasureJournal: where each erasure is written before it is made, and read again at
+    ///     start (``reapplyErasures()``).
     public init(
         store: any ServerStore, catalog: Catalog, clock: any WallClock = SystemWallClock(),
         tokenLifetime: Int64 = 30 * 24 * 3600 * 1000, passwordCost: UInt8 = 12, loginAttempts: Int = 5, signUpsPerAddress: Int = 20,
-        eventsPerLearner: Int = 1_000_000, passwordConcurrency: Int? = nil, passwordQueue: Int = 64
+        eventsPerLearner: Int = 1_000_000, passwordConcurrency: Int? = nil, passwordQueue: Int = 64, erasureJournal: ErasureJournal? = nil
     ) {
+        self.erasureJournal = erasureJournal
         eventQuota = Int64(max(0, eventsPerLearner))
         self.store = store
         catalogs = CatalogHolder(catalog)

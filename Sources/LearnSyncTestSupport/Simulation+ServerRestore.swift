@@ -41,11 +41,14 @@ extension World {
 
     /// What the learners know of the server after it went back to `backup`: an account made
     /// since is gone (its devices sign up again under its username), and an account whose
-    /// password changed since has its old one back (its learner remembers it). A learner who
-    /// erased an account since keeps using the new one.
+    /// password changed since has its old one back (its learner remembers it). An account erased
+    /// since stays erased (the server's erasure journal), and the one its learner made after it
+    /// is gone.
     private mutating func forgetSince(_ backup: ServerBackup) {
-        for learner in 0..<report.learners where epochs[learner, default: 0] == backup.epochs[learner, default: 0] {
-            if backup.accountExists.contains(learner) {
+        for learner in 0..<report.learners {
+            if epochs[learner, default: 0] != backup.epochs[learner, default: 0] {
+                accountExists.remove(learner)
+            } else if backup.accountExists.contains(learner) {
                 accountExists.insert(learner)
                 passwords[learner] = backup.passwords[learner]
             } else {

@@ -47,9 +47,13 @@ public final class EmbeddedServer: Sendable {
         // Every device of an embedded server signs up from the loopback address.
         configuration.signUpsPerAddress = 100_000
         configure(&configuration)
+        // Erasures are journaled beside a SQLite file, as `serve` does.
+        var journal = configuration.erasureJournal
+        if journal == nil, case .sqlite(let path) = database, path != ":memory:" { journal = path + ".erasures" }
         let service = SyncService(
             store: try database.openStore(logger: logger), catalog: catalog, clock: clock, passwordCost: passwordCost,
-            signUpsPerAddress: configuration.signUpsPerAddress, eventsPerLearner: configuration.maxEventsPerLearner)
+            signUpsPerAddress: configuration.signUpsPerAddress, eventsPerLearner: configuration.maxEventsPerLearner,
+            erasureJournal: journal.map(ErasureJournal.init(path:)))
         let app = buildApplication(configuration: configuration, service: service, logger: logger, onServerRunning: { continuation.yield($0) })
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task {

@@ -39,6 +39,10 @@ struct ServeCommand: AsyncParsableCommand {
     var metricsPort: Int?
     @Option(help: ArgumentHelp("The address the metrics listener binds to (keep it private).", valueName: "host"))
     var metricsHost = "127.0.0.1"
+    @Option(help: ArgumentHelp(
+        "Where erasures are written outside the database, and made again at start after a restore (default: DATABASE.erasures beside a SQLite file; none with PostgreSQL).",
+        valueName: "path"))
+    var erasureJournal: String?
     @OptionGroup var catalog: CatalogOptions
 
     func validate() throws {
@@ -85,6 +89,12 @@ struct ServeCommand: AsyncParsableCommand {
             database = .postgres(location)
         }
         logger.notice("LearnSync server database: \(database)")
+        switch (database, erasureJournal) {
+        case (_, let path?): configuration.erasureJournal = path
+        case (.sqlite(let path), nil): configuration.erasureJournal = path + ".erasures"
+        case (.postgres, nil):
+            logger.warning("no --erasure-journal: a database restored from an older backup or dump brings back learners erased since")
+        }
         let app = try await buildApplication(
             configuration: configuration, catalog: try catalog.load(), store: try database.openStore(logger: logger), logger: logger,
             onServerRunning: { [logger] port in logger.notice("LearnSync server listening on http://\(host):\(port)") },

@@ -167,4 +167,49 @@ import Testing
         #expect(rejected == (0, 0))
         await server.stop()
     }
+
+    /// An account erased after the backup stays erased after the restore: the server erases it
+    /// again from its erasure journal at start, and its devices are told `learner-erased`.
+    @Test func anErasureAfterTheBackupIsNotUndoneByTheRestore() async throws {
+        let catalog = try SampleCatalog.load()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("restore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("server.sqlite").path
+        let server = try await RestorableServer.start(databasePath: path, catalog: catalog, passwordCost: 4)
+        func device() throws -> LearnSyncClient {
+            LearnSyncClient(store: try DeviceStore.inMemory(catalog: catalog), transport: URLSessionTransport(baseURL: server.url))
+        }
+        let phone = try device(), tablet = try device(), other = try device()
+        try await phone.record(.lessonCompleted(lesson: "keep-secure"), in: SampleCatalog.courseID)
+        let erased = try await phone.signUp(username: "erased-after-backup", password: "a long password")
+        try await tablet.signIn(username: "erased-after-backup", password: "a long password")
+        let guest = try await other.identity().learner
+        try await other.record(.lessonStarted(lesson: "keep-secure"), in: SampleCatalog.courseID)
+        try await other.sync()
+        let backup = try server.backup()
+        // After the backup: the account is erased, and the other guest attached to it and erased with it.
+        try await other.signIn(username: "erased-after-backup", password: "a long password")
+        try await phone.deleteAccount(password: "a long password")
+        try await server.restore(backup, catalog: catalog)
+
+        // The tablet's token is from before the backup: the restored server would have taken it.
+        await #expect { try await tablet.sync() } throws: { ($0 as? SyncError)?.code == .learnerErased }
+        #expect(try await tablet.progress(in: SampleCatalog.courseID).eventCount == 0, "the tablet wiped the erased account")
+        // The account's username is free again, and the guest erased with it stays erased.
+        await #expect { try await tablet.signIn(username: "erased-after-backup", password: "a long password") } throws: {
+            ($0 as? SyncError)?.code == .unauthorized
+        }
+        // The other device signed in after the backup: its token is unknown, and signing up
+        // again names the erased account, which stays erased.
+        await #expect { try await other.sync() } throws: { ($0 as? SyncError)?.code == .unauthorized }
+        await #expect { try await other.signUp(username: "someone-new", password: "a long password") } throws: {
+            ($0 as? SyncError)?.code == .learnerErased
+        }
+        let after = try await other.identity().learner
+        let left = try await other.progress(in: SampleCatalog.courseID).eventCount
+        #expect(after != guest && after.isGuest && left == 0)
+        #expect(try await phone.identity().learner != erased)
+        await server.stop()
+    }
 }
