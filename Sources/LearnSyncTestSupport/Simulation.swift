@@ -414,6 +414,11 @@ struct World {
         let learner = try await device.client.identity().learner
         let destroyed = learner.isGuest || erased.contains(learner) ? device.tracked : device.tracked.intersection(unsynced)
         settled[device.learner, default: []].formUnion(device.tracked.subtracting(destroyed))
+        // After the server went back in time, an acknowledged event may be one it forgot, which
+        // only this phone held: the restore removed it.
+        if report.serverRestores + report.serverForgets > 0 {
+            onlyOnServer[device.learner, default: []].formUnion(device.tracked.subtracting(destroyed))
+        }
         report.destroyedByRestore += destroyed.count
         report.movedEvents += try await device.client.store.movedEvents().count
         devices[index].tracked = backup.tracked

@@ -110,46 +110,65 @@ struct LoadWorkloads {
 
     /// The same small syncs as ``concurrentClients()`` from 64 tasks straight into the
     /// service (JSON decoding, authentication, the store and JSON encoding; no HTTP), to tell
-    /// the server's own cost from the HTTP stack's.
-    func smallSyncsWithoutHTTP() async throws -> Row {
-        let tasks = 64, seconds = quick ? 3.0 : 8.0
+    /// the server's own cost from the HTTP stack's. Each task keeps its cursor as a device does;
+    /// slices with the cursor's mark sent back (the server checks the row at the cursor, a
+    /// restored server's defence) take turns with slices without it (no check), to show the
+    /// check's cost in the same run.
+    func smallSyncsWithoutHTTP() async throws -> [Row] {
+        let tasks = 64, slices = 8, seconds = quick ? 4.0 : 8.0
         let service = SyncService(store: try SQLiteServerStore(path: folder.appendingPathComponent("direct-load.sqlite").path), catalog: catalog, passwordCost: 4)
         let transport = DirectTransport(service: service)
-        var clients = [Wrk.Client]()
+        var clients = [(client: Wrk.Client, seq: Int64, cursor: Int64, mark: Int64?)]()
         for _ in 0..<tasks {
             let learner = LearnerID.newGuest()
             let session = try await service.registerGuest(RegisterGuestRequest(learner: learner, secret: "benchmark-device-secret"), address: "direct")
-            clients.append(Wrk.Client(token: session.token, replica: .random(), learner: learner))
+            clients.append((Wrk.Client(token: session.token, replica: .random(), learner: learner), 1, 0, nil))
         }
         let course = course
-        let registered = clients
-        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for client in registered {
-                group.addTask {
-                    var mine = [Double](), seq: Int64 = 1
-                    while ContinuousClock.now < deadline {
-                        let event = try ProgressEvent(
-                            id: EventID(replica: client.replica, seq: seq), learner: client.learner,
-                            timestamp: HLCTimestamp(physicalMilliseconds: SystemWallClock().millisecondsSince1970()), course: course.id,
-                            payload: .lessonStarted(lesson: course.lessons[Int(seq) % course.lessons.count].id))
-                        let body = try WireCoding.encode(SyncRequest(replica: client.replica, lastSeq: event.id.seq, cursor: 0, events: [event], limit: 5))
-                        mine.append(try await Measure.time {
-                            let answer = try await transport.send(TransportRequest(path: "/v1/sync", headers: ["Authorization": "Bearer \(client.token)"], body: body))
-                            guard answer.status == 200 else { throw BenchError("sync answered \(answer.status)") }
-                        })
-                        seq += 1
+        var checked = [Double](), unchecked = [Double]()
+        for slice in 0..<slices {
+            let marks = slice % 2 == 0
+            let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000) / slices)
+            let started = clients
+            let results = try await withThrowingTaskGroup(of: (Int, Int64, Int64, Int64?, [Double]).self) { group in
+                for (index, state) in started.enumerated() {
+                    group.addTask {
+                        var mine = [Double](), (client, seq, cursor, mark) = state
+                        while ContinuousClock.now < deadline {
+                            let event = try ProgressEvent(
+                                id: EventID(replica: client.replica, seq: seq), learner: client.learner,
+                                timestamp: HLCTimestamp(physicalMilliseconds: SystemWallClock().millisecondsSince1970()), course: course.id,
+                                payload: .lessonStarted(lesson: course.lessons[Int(seq) % course.lessons.count].id))
+                            let body = try WireCoding.encode(SyncRequest(
+                                replica: client.replica, lastSeq: event.id.seq, cursor: cursor, cursorMark: marks ? mark : nil, events: [event], limit: 5))
+                            var answer: TransportResponse?
+                            mine.append(try await Measure.time {
+                                answer = try await transport.send(TransportRequest(path: "/v1/sync", headers: ["Authorization": "Bearer \(client.token)"], body: body))
+                            })
+                            guard let answer, answer.status == 200 else { throw BenchError("sync answered \(answer?.status ?? 0)") }
+                            let response = try WireCoding.decode(SyncResponse.self, from: answer.body)
+                            guard !response.rewound else { throw BenchError("a small sync was answered rewound") }
+                            (cursor, mark) = (response.cursor, response.cursorMark)
+                            seq += 1
+                        }
+                        return (index, seq, cursor, mark, mine)
                     }
-                    return mine
                 }
+                return try await group.reduce(into: [(Int, Int64, Int64, Int64?, [Double])]()) { $0.append($1) }
             }
-            return try await group.reduce(into: [Double]()) { $0 += $1 }
+            for (index, seq, cursor, mark, latencies) in results {
+                clients[index] = (clients[index].client, seq, cursor, mark)
+                if marks { checked += latencies } else { unchecked += latencies }
+            }
         }
-        let rate = Double(latencies.count) / seconds
-        return Row(
-            workload: "diagnostic: the same small syncs from \(tasks) tasks without HTTP", measure: "req/s, p99",
-            value: String(format: "%.0f req/s, p99 %.1f ms", rate, Measure.percentile(latencies, 0.99) * 1000),
-            baseline: "-", ratio: "-", target: "-", met: nil)
+        let half = seconds / 2
+        func describe(_ latencies: [Double]) -> String {
+            String(format: "%.0f req/s, p99 %.2f ms", Double(latencies.count) / half, Measure.percentile(latencies, 0.99) * 1000)
+        }
+        return [Row(
+            workload: "diagnostic: the same small syncs from \(tasks) tasks without HTTP, cursor kept; sending the cursor's mark back (checked) in turn with not",
+            measure: "req/s, p99", value: describe(checked), baseline: describe(unchecked) + " (no mark: unchecked)",
+            ratio: String(format: "%.2f×", Double(checked.count) / Double(max(unchecked.count, 1))), target: "≈ 1×", met: nil)]
     }
 
     /// Peak RSS of a separate process that syncs `count` events from device A through an
