@@ -70,6 +70,9 @@ extension LearnSyncClient {
     /// when it was sent and when the answer came.
     struct RoundInFlight {
         let batch: OutboxBatch
+        /// The cursor the request was sent with, and its mark.
+        let cursor: Int64
+        let mark: Int64?
         let answer: Task<(response: SyncResponse, sent: Int64, received: Int64), any Error>
     }
 
@@ -111,7 +114,7 @@ extension LearnSyncClient {
         let end = SyncRequest.encodedEnd(cursor: cursor, cursorMark: mark)
         let body = draft.start + end
         let gzipped = draft.gzipStart?.finished(with: end)
-        return RoundInFlight(batch: draft.batch, answer: Task {
+        return RoundInFlight(batch: draft.batch, cursor: cursor, mark: mark, answer: Task {
             let sent = store.clock.millisecondsSince1970()
             let response: SyncResponse = try await send(transport, method: "POST", path: "/v1/sync", body: body, gzipped: gzipped, token: token)
             return (response, sent, store.clock.millisecondsSince1970())
@@ -143,6 +146,8 @@ extension LearnSyncClient {
         async let nextDraft = draft(try store.outboxBatch(
             limit: ProtocolLimits.maxEventsPerRequest, after: EventID(replica: batch.replica, seq: pending.last?.id.seq ?? 0)))
         let (response, sent, received) = try await inFlight.answer.value
+        // An answer whose cursor stayed with the request's mark leaves the mark out.
+        let mark = response.cursorMark ?? (response.cursor == inFlight.cursor ? inFlight.mark : nil)
         let catalogChanged = batch.fetchedCatalog != response.catalog
         let following = try await nextDraft
         // Storing this answer must not move the device's events or cursor: no refusal, no new
@@ -151,7 +156,7 @@ extension LearnSyncClient {
         if response.more || !following.batch.events.isEmpty, response.rejected.isEmpty, !response.renewReplica, !catalogChanged,
             !response.rewound, !response.events.contains(where: { $0.id.replica == batch.replica })
         {
-            ahead = startRound(following, cursor: response.cursor, mark: response.cursorMark, transport, token: token)
+            ahead = startRound(following, cursor: response.cursor, mark: mark, transport, token: token)
         }
         let refused = response.rejected.map { rejection in
             Refusal(
@@ -163,7 +168,7 @@ extension LearnSyncClient {
                 replica: batch.replica, pushed: pending, refused: refused, retimed: response.retimed.map { (seq: $0.seq, hlc: $0.hlc) },
                 renewReplica: response.renewReplica, pulled: response.events,
                 aliases: response.aliases.map { (guest: $0.guest, account: $0.account) }, cursor: response.cursor,
-                cursorMark: response.cursorMark, rewound: response.rewound, serverCatalog: response.catalog, clockOffset: Self.clockOffset(server: response.time, sent: sent, received: received),
+                cursorMark: mark, rewound: response.rewound, serverCatalog: response.catalog, clockOffset: Self.clockOffset(server: response.time, sent: sent, received: received),
                 serverLastSeq: response.lastSeq),
             now: Date(timeIntervalSince1970: Double(received) / 1000))
         var stillPending = applied.morePending

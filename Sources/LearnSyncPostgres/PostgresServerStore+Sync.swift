@@ -31,16 +31,18 @@ extension PostgresServerStore {
         var mark: Int64?
 
         /// The position the head reads the mark at: 0 (no row) when the request named none.
-        var markPosition: Int64 { CursorCheck.needsMark(cursor: cursor, mark: mark) ? cursor : 0 }
+        var markPosition: Int64 { CursorCheck.markPosition(cursor: cursor, mark: mark) }
 
         /// The mark at the cursor: `ownMark`, the head's read in the root's own feed, or the
         /// guest's row when the cursor falls in an attached guest's range.
         func markAtCursor(root: LearnerID, ownMark: Int64?, attached: AttachedGuests, _ c: PostgresConnection, _ logger: Logger) async throws -> Int64? {
-            guard CursorCheck.needsMark(cursor: cursor, mark: mark) else { return nil }
-            let row = MappedFeed.row(at: cursor, of: root, mapped: attached.mapped)
-            guard row.root != root else { return ownMark }
-            return try await c.value(
-                "SELECT COALESCE(stamp, 0) FROM event WHERE root = \(row.root.rawValue) AND pos = \(row.position)", as: Int64.self, logger: logger)
+            switch CursorCheck.source(cursor: cursor, mark: mark, root: root, attached: attached) {
+            case .none: return nil
+            case .head: return ownMark
+            case .guest(let guest, let position):
+                return try await c.value(
+                    "SELECT COALESCE(stamp, 0) FROM event WHERE root = \(guest.rawValue) AND pos = \(position)", as: Int64.self, logger: logger)
+            }
         }
     }
 

@@ -81,12 +81,13 @@ public struct SyncResponse: Hashable, Sendable {
     /// Whether more events wait after `cursor`: sync again at once.
     public var more: Bool
     /// The highest counter the server holds for the request's replica, this request's events
-    /// included (nil from a server that does not say). A device that was told an event above it
-    /// was stored knows the server forgot it, sends it again and pulls the feed from the start.
+    /// included (nil from a server that does not say, or when it is the request's `lastSeq`). A
+    /// device that was told an event above it was stored knows the server forgot it, sends it
+    /// again and pulls the feed from the start.
     public var lastSeq: Int64?
-    /// The mark of the feed row at `cursor` (nil at position 0): a number the server drew when
-    /// it stored the row, which no row stored later shares. The device sends it back with the
-    /// cursor (``SyncRequest/cursorMark``).
+    /// The mark of the feed row at `cursor`: a number the server drew when it stored the row. The
+    /// device sends it back with the cursor (``SyncRequest/cursorMark``). Nil at position 0, and
+    /// when the cursor and its mark are the request's (the device keeps its own).
     public var cursorMark: Int64?
     /// The request's cursor named a position the server's feed no longer holds as the device
     /// saw it: the server forgot part of the feed. This page starts at the feed's beginning, and

@@ -177,12 +177,14 @@ public final class SQLiteServerStore: ServerStore {
         guard !events.isEmpty else {
             // A pull stores nothing: it reads a snapshot beside the writer.
             let (page, staleGuest) = try await writer.read { db -> (FeedPage?, LearnerID?) in
-                guard let head = try SyncHead(tokenHash: tokenHash, now: now, replica: replica, db) else { return (nil, nil) }
+                guard let head = try SyncHead(
+                    tokenHash: tokenHash, now: now, replica: replica, markPosition: CursorCheck.markPosition(cursor: cursor, mark: cursorMark), db)
+                else { return (nil, nil) }
                 let rules = head.rules(replica: replica, lastSeq: lastSeq, now: now)
                 let attached = try Self.attached(to: head.root, db)
                 let page = try Self.page(
                     of: head.root, attached: attached, after: cursor, mark: cursorMark,
-                    markAtCursor: Self.mark(at: cursor, of: head.root, ifAsked: cursorMark, attached: attached, db), limit: limit, rules: rules,
+                    markAtCursor: Self.mark(at: cursor, of: head, ifAsked: cursorMark, attached: attached, db), limit: limit, rules: rules,
                     feedEnd: MappedFeed.lastPosition(own: head.ownLastPosition, mapped: attached.mapped), db)
                 return (page, head.guestSeenLongBefore(now) ? head.root : nil)
             }
@@ -190,12 +192,14 @@ public final class SQLiteServerStore: ServerStore {
             return page
         }
         return try await syncs.write { db in
-            guard let head = try SyncHead(tokenHash: tokenHash, now: now, replica: replica, db) else { return nil }
+            guard let head = try SyncHead(
+                tokenHash: tokenHash, now: now, replica: replica, markPosition: CursorCheck.markPosition(cursor: cursor, mark: cursorMark), db)
+            else { return nil }
             let root = head.root
             if head.guestSeenLongBefore(now) { try Self.markSeen(root, now: now, db) }
             let attached = try Self.attached(to: root, db)
             // Read before this push stores anything: a new row may take the cursor's position.
-            let markAtCursor = try Self.mark(at: cursor, of: root, ifAsked: cursorMark, attached: attached, db)
+            let markAtCursor = try Self.mark(at: cursor, of: head, ifAsked: cursorMark, attached: attached, db)
             var push = PushWriter(
                 root: root, replica: replica, storedLastSeq: head.storedLastSeq, members: attached.members(of: root), held: held,
                 rules: head.rules(replica: replica, lastSeq: lastSeq, now: now),
@@ -256,14 +260,17 @@ public final class SQLiteServerStore: ServerStore {
         return AttachedGuests(account: root, rows: rows.map { ($0[0], $0[1], $0[2], $0[3]) })
     }
 
-    /// The mark of the row at `position` of `root`'s feed (0 for a row from before marks, nil
-    /// when there is none), read only when the request named a mark (``CursorCheck``).
-    static func mark(at position: Int64, of root: LearnerID, ifAsked mark: Int64?, attached: AttachedGuests, _ db: Database) throws -> Int64? {
-        guard CursorCheck.needsMark(cursor: position, mark: mark) else { return nil }
-        let row = MappedFeed.row(at: position, of: root, mapped: attached.mapped)
-        return try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT COALESCE(stamp, 0) FROM event WHERE root = ? AND pos = ?"),
-            arguments: [row.root.rawValue, row.position])
+    /// The mark of the row at `position` of the head's root's feed (0 for a row from before
+    /// marks, nil when there is none), when the request named a mark (``CursorCheck``): the
+    /// head read it, unless the position falls in an attached guest's range.
+    static func mark(at position: Int64, of head: SyncHead, ifAsked mark: Int64?, attached: AttachedGuests, _ db: Database) throws -> Int64? {
+        switch CursorCheck.source(cursor: position, mark: mark, root: head.root, attached: attached) {
+        case .none: return nil
+        case .head: return head.ownMark
+        case .guest(let guest, let position):
+            return try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT COALESCE(stamp, 0) FROM event WHERE root = ? AND pos = ?"), arguments: [guest.rawValue, position])
+        }
     }
 
     /// Reads `root`'s feed after `cursor` in feed order, `limit` rows at most, handing each row

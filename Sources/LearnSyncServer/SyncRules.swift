@@ -13,8 +13,9 @@ package struct SyncRules {
     package let now: Int64
     /// The mark this request's new rows are stored with (``SyncResponse/cursorMark``): drawn at
     /// random for each request that stores, so a row stored again after the server forgot it
-    /// never carries the mark a device saw.
-    package let stamp = Int64.random(in: 1...Int64.max)
+    /// carries the mark a device saw once in 2³¹ times, and only when it also took the very
+    /// position the device's cursor names. 31 bits keep it to 10 digits on the wire.
+    package let stamp = Int64.random(in: 1...Int64(Int32.max))
     package private(set) var renewReplica = false
     /// The highest counter the server holds for the replica, this request's events included: a
     /// device that was told an event above it was stored knows the server forgot it (restored
@@ -271,6 +272,27 @@ package enum CursorCheck {
 
     /// Whether a store must read the mark at `cursor`: the request named one.
     package static func needsMark(cursor: Int64, mark: Int64?) -> Bool { cursor > 0 && mark != nil }
+
+    /// The position a store's head statement reads the mark at in the root's own feed: the
+    /// cursor when the request named a mark, else 0 (no row is there).
+    package static func markPosition(cursor: Int64, mark: Int64?) -> Int64 { needsMark(cursor: cursor, mark: mark) ? cursor : 0 }
+
+    /// Where the mark at `cursor` is read.
+    package enum Source: Equatable {
+        /// The request named no mark: nothing to read.
+        case none
+        /// In `root`'s own feed: what the head statement read at ``markPosition(cursor:mark:)``.
+        case head
+        /// In an attached guest's own feed, at that position (the cursor falls in its range).
+        case guest(LearnerID, position: Int64)
+    }
+
+    /// Where the mark at `cursor` of `root`'s feed is read.
+    package static func source(cursor: Int64, mark: Int64?, root: LearnerID, attached: AttachedGuests) -> Source {
+        guard needsMark(cursor: cursor, mark: mark) else { return .none }
+        let row = MappedFeed.row(at: cursor, of: root, mapped: attached.mapped)
+        return row.root == root ? .head : .guest(row.root, position: row.position)
+    }
 }
 
 /// The guests attached to an account, from its `alias` rows read once per request: every one

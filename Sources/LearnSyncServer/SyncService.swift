@@ -227,7 +227,11 @@ public struct SyncService: Sendable {
         return SyncResponse(
             time: clock.millisecondsSince1970(), catalog: current.fingerprint, renewReplica: page.renewReplica, retimed: page.retimed,
             rejected: rejected + page.rejected, events: page.events, aliases: page.aliases, cursor: page.cursor, more: page.more,
-            lastSeq: page.replicaLastSeq, cursorMark: page.cursorMark, rewound: page.rewound)
+            // Left out when they say nothing new: a server holding exactly the device's counters,
+            // and a cursor that stayed with the mark the request named (a device keeps its own).
+            lastSeq: page.replicaLastSeq == request.lastSeq ? nil : page.replicaLastSeq,
+            cursorMark: page.cursor == request.cursor && page.cursorMark == request.cursorMark && !page.rewound ? nil : page.cursorMark,
+            rewound: page.rewound)
     }
 
     /// A new random token and the session record that stores only its hash.

@@ -16,7 +16,8 @@ public struct ScenarioScript: Decodable, Sendable {
 public struct ScenarioStep: Decodable, Sendable {
     /// `record`, `sync`, `signup`, `login`, `logout`, `delete-account` (with `password`),
     /// `offline`, `online`, `clock`, `server-clock`, `server-catalog`, `app-catalog`, `backup`,
-    /// `restore`, `clone`, `restart-server`, `sweep` (the server's retention sweep) or `expect`.
+    /// `restore`, `clone`, `restart-server`, `sweep` (the server's retention sweep),
+    /// `backup-server`, `restore-server` or `expect`.
     public var action: String
     public var device: String?
     /// For `clone`: the device copied.

@@ -1,5 +1,6 @@
 public import Foundation
 public import LearnSync
+import GRDB
 import LearnSyncMerge
 import LearnSyncModels
 import LearnSyncProtocol
@@ -81,6 +82,24 @@ public struct ScenarioRunner: Sendable {
                 continue
             case "sweep":
                 try await server.sweep()
+                continue
+            case "backup-server":
+                // SQLite's online backup: a consistent copy of the running server's last commit.
+                try DatabaseQueue(path: databasePath).backup(to: DatabaseQueue(path: databasePath + ".backup"))
+                continue
+            case "restore-server":
+                // As an operator restores: stopped, the database replaced by the backup, started
+                // again. The erasure journal beside it stays.
+                guard FileManager.default.fileExists(atPath: databasePath + ".backup") else {
+                    run.failures.append("\(label): no backup-server step came before")
+                    continue
+                }
+                await server.stop()
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
+                try FileManager.default.copyItem(atPath: databasePath + ".backup", toPath: databasePath)
+                server = try await EmbeddedServer.start(databasePath: databasePath, catalog: serverCatalog, passwordCost: 4, clock: serverClock)
+                for device in run.devices.values { device.network.switchTo(server.url) }
+                run.serverURL = server.url
                 continue
             default:
                 break

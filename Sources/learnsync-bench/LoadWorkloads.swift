@@ -115,7 +115,8 @@ struct LoadWorkloads {
     /// restored server's defence) take turns with slices without it (no check), to show the
     /// check's cost in the same run.
     func smallSyncsWithoutHTTP() async throws -> [Row] {
-        let tasks = 64, slices = 8, seconds = quick ? 4.0 : 8.0
+        // A first slice warms up (not counted); then checked and unchecked slices take turns.
+        let tasks = 64, slices = 9, seconds = quick ? 4.0 : 8.0
         let service = SyncService(store: try SQLiteServerStore(path: folder.appendingPathComponent("direct-load.sqlite").path), catalog: catalog, passwordCost: 4)
         let transport = DirectTransport(service: service)
         var clients = [(client: Wrk.Client, seq: Int64, cursor: Int64, mark: Int64?)]()
@@ -127,8 +128,8 @@ struct LoadWorkloads {
         let course = course
         var checked = [Double](), unchecked = [Double]()
         for slice in 0..<slices {
-            let marks = slice % 2 == 0
-            let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000) / slices)
+            let marks = slice % 2 == 1
+            let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000) / (slices - 1))
             let started = clients
             let results = try await withThrowingTaskGroup(of: (Int, Int64, Int64, Int64?, [Double]).self) { group in
                 for (index, state) in started.enumerated() {
@@ -148,7 +149,7 @@ struct LoadWorkloads {
                             guard let answer, answer.status == 200 else { throw BenchError("sync answered \(answer?.status ?? 0)") }
                             let response = try WireCoding.decode(SyncResponse.self, from: answer.body)
                             guard !response.rewound else { throw BenchError("a small sync was answered rewound") }
-                            (cursor, mark) = (response.cursor, response.cursorMark)
+                            (cursor, mark) = (response.cursor, response.cursorMark ?? (response.cursor == cursor ? mark : nil))
                             seq += 1
                         }
                         return (index, seq, cursor, mark, mine)
@@ -158,6 +159,7 @@ struct LoadWorkloads {
             }
             for (index, seq, cursor, mark, latencies) in results {
                 clients[index] = (clients[index].client, seq, cursor, mark)
+                if slice == 0 { continue }
                 if marks { checked += latencies } else { unchecked += latencies }
             }
         }

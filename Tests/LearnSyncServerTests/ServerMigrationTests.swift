@@ -28,17 +28,19 @@ import Testing
         try database.read { db in
             #expect(try db.columns(in: "replica").map(\.name) == ["id", "owner"])
             let replica = ReplicaID(unchecked: "phone")
-            let head = try #require(try SyncHead(tokenHash: "token-hash", now: 500, replica: replica, db))
+            let head = try #require(try SyncHead(tokenHash: "token-hash", now: 500, replica: replica, markPosition: 7, db))
             #expect(head.root == LearnerID(unchecked: "g-phone"))
             #expect(head.replicaOwner == LearnerID(unchecked: "g-phone"))
             #expect(head.storedLastSeq == 7)
             #expect(head.ownLastPosition == 7)
+            #expect(head.ownMark == 0, "a row from before marks reads as mark 0")
             #expect(head.rules(replica: replica, lastSeq: 4, now: 500).renewReplica, "a device restored to its fourth event")
             #expect(!head.rules(replica: replica, lastSeq: 7, now: 500).renewReplica)
             // A replica the log does not know has stored nothing.
-            let fresh = try #require(try SyncHead(tokenHash: "token-hash", now: 500, replica: ReplicaID(unchecked: "tablet"), db))
+            let fresh = try #require(try SyncHead(tokenHash: "token-hash", now: 500, replica: ReplicaID(unchecked: "tablet"), markPosition: 99, db))
             #expect(fresh.storedLastSeq == 0)
             #expect(fresh.replicaOwner == nil)
+            #expect(fresh.ownMark == nil, "no row at position 99")
         }
     }
 }
