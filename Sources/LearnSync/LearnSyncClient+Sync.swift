@@ -97,9 +97,13 @@ extension LearnSyncClient {
         var start: Data
         let endBytes = SyncRequest.encodedEnd(cursor: .max, cursorMark: .max).count
         while true {
+            let attested = batch.attestations.prefix(ProtocolLimits.maxAttestations).filter { attestation in
+                batch.events.contains { $0.learner == attestation.guest }
+            }
             start = SyncRequest(
                 replica: batch.replica, lastSeq: batch.lastSeq, cursor: 0, events: batch.events,
-                limit: batch.events.isEmpty ? ProtocolLimits.maxPageSize : nil
+                limit: batch.events.isEmpty ? ProtocolLimits.maxPageSize : nil,
+                aliases: attested.map { Alias(guest: $0.guest, account: $0.account, proof: $0.proof) }
             ).encodedStart()
             guard start.count + endBytes > ProtocolLimits.maxBodyBytes, batch.events.count > 1 else { break }
             batch.events.removeLast(batch.events.count / 2)
@@ -168,8 +172,9 @@ extension LearnSyncClient {
                 replica: batch.replica, pushed: pending, refused: refused, retimed: response.retimed.map { (seq: $0.seq, hlc: $0.hlc) },
                 renewReplica: response.renewReplica, pulled: response.events,
                 aliases: response.aliases.map { (guest: $0.guest, account: $0.account) }, cursor: response.cursor,
-                cursorMark: mark, rewound: response.rewound, serverCatalog: response.catalog, clockOffset: Self.clockOffset(server: response.time, sent: sent, received: received),
-                serverLastSeq: response.lastSeq),
+                cursorMark: mark, rewound: response.rewound, serverCatalog: response.catalog,
+                clockOffset: Self.clockOffset(server: response.time, sent: sent, received: received), serverLastSeq: response.lastSeq,
+                aliasProofs: Dictionary(response.aliases.compactMap { alias in alias.proof.map { (alias.guest, $0) } }, uniquingKeysWith: { first, _ in first })),
             now: Date(timeIntervalSince1970: Double(received) / 1000))
         var stillPending = applied.morePending
         // The device found the server forgot events it had acknowledged, and pulls the feed from

@@ -108,6 +108,13 @@ enum PostgresSchema {
         Migration(version: 6, name: "feed rows carry their request's mark", statements: [
             "ALTER TABLE event ADD COLUMN stamp BIGINT",
         ]),
+        // 32 random bytes (two random UUIDs' 244 random bits), made once: the server attests each
+        // guest → account attachment it sends with this key, and makes an attested attachment
+        // again after a restore.
+        Migration(version: 7, name: "the key of alias attestations", statements: [
+            "CREATE TABLE attestation_key (id INT PRIMARY KEY CHECK (id = 1), key BYTEA NOT NULL)",
+            "INSERT INTO attestation_key (id, key) VALUES (1, decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex'))",
+        ]),
     ]
 
     /// Runs the pending migrations in one transaction.

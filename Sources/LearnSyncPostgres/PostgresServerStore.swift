@@ -1,5 +1,6 @@
+public import Foundation
 public import LearnSyncModels
-import LearnSyncProtocol
+public import LearnSyncProtocol
 public import LearnSyncServer
 public import Logging
 import PostgresNIO
@@ -169,27 +170,69 @@ public final class PostgresServerStore: ServiceBackedStore {
             let current = try await root(of: guest.learner, c, logger)
             if current != account {
                 guard current == guest.learner else { throw AttachRefusal(.attachedElsewhere) }
-                // The guest's row is locked (claimGuest); the account's feed is written next.
-                try await c.execute("SELECT 1 FROM learner WHERE id = \(account.rawValue) FOR UPDATE", logger: logger)
-                // The guest's feed shows after the end of the account's, so that every device of
-                // the account pulls it after its cursor; its rows stay where they are.
-                var mapped: MappedFeed?
-                if let range = try await c.row(
-                    "SELECT MIN(pos), MAX(pos) FROM event WHERE root = \(guest.learner.rawValue)", as: (Int64?, Int64?).self, logger: logger),
-                    let first = range.0, let last = range.1
-                {
-                    mapped = MappedFeed(guest: guest.learner, first: first, last: last, after: try await lastPosition(of: account, mapped: attached(to: account, c, logger).mapped, c, logger))
-                }
-                try await c.execute(
-                    """
-                    INSERT INTO alias (guest, account, pos_offset, first_pos, last_pos)
-                    VALUES (\(guest.learner.rawValue), \(account.rawValue), \(mapped?.offset), \(mapped?.first), \(mapped?.last))
-                    """, logger: logger)
-                try await c.execute("UPDATE session SET revoked = TRUE WHERE learner = \(guest.learner.rawValue)", logger: logger)
+                try await attachRows(guest.learner, to: account, c, logger)
             }
         }
         try await insert(session, for: account, c, logger)
         return outcome
+    }
+
+    /// Attaches an unattached guest whose row is locked: its feed shows after the end of the
+    /// account's, so that every device of the account pulls it after its cursor; its rows stay
+    /// where they are. Its tokens are revoked.
+    static func attachRows(_ guest: LearnerID, to account: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws {
+        // The account's feed is written next.
+        try await c.execute("SELECT 1 FROM learner WHERE id = \(account.rawValue) FOR UPDATE", logger: logger)
+        var mapped: MappedFeed?
+        if let range = try await c.row(
+            "SELECT MIN(pos), MAX(pos) FROM event WHERE root = \(guest.rawValue)", as: (Int64?, Int64?).self, logger: logger),
+            let first = range.0, let last = range.1
+        {
+            mapped = MappedFeed(guest: guest, first: first, last: last, after: try await lastPosition(of: account, mapped: attached(to: account, c, logger).mapped, c, logger))
+        }
+        try await c.execute(
+            """
+            INSERT INTO alias (guest, account, pos_offset, first_pos, last_pos)
+            VALUES (\(guest.rawValue), \(account.rawValue), \(mapped?.offset), \(mapped?.first), \(mapped?.last))
+            """, logger: logger)
+        try await c.execute("UPDATE session SET revoked = TRUE WHERE learner = \(guest.rawValue)", logger: logger)
+    }
+
+    public func attestationKey() async throws -> Data {
+        try await client.withConnection { c in
+            guard let key = try await c.value("SELECT key FROM attestation_key WHERE id = 1", as: ByteBuffer.self, logger: logger) else {
+                throw ServerError("the PostgreSQL database has no attestation key")
+            }
+            return Data(key.readableBytesView)
+        }
+    }
+
+    public func reattach(_ aliases: [Alias], tokenHash: String, now: Int64) async throws {
+        let logger = logger
+        try await transaction { c in
+            guard let root = try await Self.root(tokenHash: tokenHash, now: now, c, logger), !root.isGuest else { return }
+            for alias in aliases {
+                // The attested account: the root, or one the store does not know (forgotten).
+                if alias.account != root {
+                    let known = try await c.count(
+                        "SELECT 1 FROM learner WHERE id = \(alias.account.rawValue) UNION ALL SELECT 1 FROM tombstone WHERE learner = \(alias.account.rawValue)",
+                        logger: logger)
+                    guard known == 0 else { continue }
+                }
+                let guest = alias.guest.rawValue
+                // The guest's row first (made if missing, without a secret), locked like a claim's.
+                try await c.execute(
+                    """
+                    INSERT INTO learner (id, created_at, last_seen_at) SELECT \(guest), \(now), \(now)
+                    WHERE NOT EXISTS (SELECT 1 FROM tombstone WHERE learner = \(guest) AND reason = 'erased')
+                    ON CONFLICT (id) DO NOTHING
+                    """, logger: logger)
+                guard try await c.count("SELECT 1 FROM learner WHERE id = \(guest) FOR UPDATE", logger: logger) == 1,
+                      try await c.count("SELECT 1 FROM alias WHERE guest = \(guest)", logger: logger) == 0
+                else { continue }
+                try await Self.attachRows(alias.guest, to: root, c, logger)
+            }
+        }
     }
 
     /// Registers an unknown guest with its secret (again, after it expired: `.restarted`), or
@@ -205,7 +248,12 @@ public final class PostgresServerStore: ServiceBackedStore {
             // The learner's row first: an erasure that deleted it meanwhile has committed its
             // tombstone by the time the lock is granted, and the read below sees it.
             if let existing = try await c.row("SELECT secret_hash FROM learner WHERE id = \(id) FOR UPDATE", as: String?.self, logger: logger) {
-                guard let existing, constantTimeEquals(existing, claim.secretHash) else { return .wrongGuestSecret }
+                // A guest made again from an attestation has no secret: the first its device proves is kept.
+                guard let existing else {
+                    try await c.execute("UPDATE learner SET secret_hash = \(claim.secretHash), last_seen_at = \(now) WHERE id = \(id)", logger: logger)
+                    return .attached
+                }
+                guard constantTimeEquals(existing, claim.secretHash) else { return .wrongGuestSecret }
                 try await c.execute("UPDATE learner SET last_seen_at = \(now) WHERE id = \(id)", logger: logger)
                 let restarted = try await c.count("SELECT 1 FROM tombstone WHERE learner = \(id) AND reason = 'expired'", logger: logger) == 1
                 return restarted ? .restarted : .attached

@@ -27,6 +27,8 @@ public enum ProtocolLimits {
     /// Most events per pulled page a request may ask for. The client library asks for it when it
     /// pushes nothing: a pull is read beside the server's writer.
     public static let maxPageSize = 5000
+    /// Most alias attestations in one sync request.
+    public static let maxAttestations = 100
     /// How far ahead of the server's clock an event's time may be before the server stores it
     /// at the server's time (`retimed`), in milliseconds: one minute. No event is refused for
     /// its time.

@@ -119,6 +119,7 @@ extension ProgressEvent {
 extension SyncRequest: WireMessage {
     package static func read(_ reader: inout JSONReader) throws(JSONReader.Failure) -> SyncRequest {
         var version: Int?, replica: ReplicaID?, lastSeq: Int64?, cursor: Int64?, limit: Int?, cursorMark: Int64?
+        var aliases = [Alias]()
         var events = [ProgressEvent]()
         // Events are read after the object when `replica` follows them (it normally leads).
         var eventsLater: JSONReader?
@@ -131,6 +132,8 @@ extension SyncRequest: WireMessage {
             case "cursor": cursor = try reader.int64()
             case "cursorMark": cursorMark = try reader.null() ? nil : reader.int64()
             case "limit": limit = try reader.null() ? nil : reader.int()
+            case "aliases":
+                try reader.array { reader, _ throws(JSONReader.Failure) in aliases.append(try Alias.read(&reader)) }
             case "events":
                 sawEvents = true
                 if replica == nil {
@@ -145,7 +148,7 @@ extension SyncRequest: WireMessage {
         let request = SyncRequest(
             replica: try reader.required(replica, "replica"), lastSeq: try reader.required(lastSeq, "lastSeq"),
             cursor: try reader.required(cursor, "cursor"), cursorMark: cursorMark, events: [],
-            limit: limit, version: try reader.required(version, "protocol"))
+            limit: limit, aliases: aliases, version: try reader.required(version, "protocol"))
         if var later = eventsLater {
             do {
                 events = try readEvents(&later, replica: request.replica)
@@ -200,6 +203,10 @@ extension SyncRequest: WireMessage {
         if let limit {
             w.key("limit")
             w.int(limit)
+        }
+        if !aliases.isEmpty {
+            w.key("aliases")
+            w.array { w in for alias in aliases { alias.write(to: &w) } }
         }
         w.key("events")
         w.array { w in
@@ -371,15 +378,16 @@ extension Retimed {
 
 extension Alias {
     static func read(_ reader: inout JSONReader) throws(JSONReader.Failure) -> Alias {
-        var guest: LearnerID?, account: LearnerID?
+        var guest: LearnerID?, account: LearnerID?, proof: String?
         try reader.object { reader, key throws(JSONReader.Failure) in
             switch key {
             case "guest": guest = try reader.identifier(LearnerID.self)
             case "account": account = try reader.identifier(LearnerID.self)
+            case "proof": proof = try reader.null() ? nil : reader.string()
             default: try reader.skip()
             }
         }
-        return Alias(guest: try reader.required(guest, "guest"), account: try reader.required(account, "account"))
+        return Alias(guest: try reader.required(guest, "guest"), account: try reader.required(account, "account"), proof: proof)
     }
 
     func write(to writer: inout JSONWriter) {
@@ -388,6 +396,10 @@ extension Alias {
             w.string(guest.rawValue)
             w.key("account")
             w.string(account.rawValue)
+            if let proof {
+                w.key("proof")
+                w.string(proof)
+            }
         }
     }
 }

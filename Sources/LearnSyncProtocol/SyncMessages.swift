@@ -23,11 +23,15 @@ public struct SyncRequest: Hashable, Sendable {
     public var events: [ProgressEvent]
     /// Most events to pull in this page (1 to 5,000; default 2,000).
     public var limit: Int?
+    /// The server's attestations (``Alias/proof``) of the attachments of the guests whose events
+    /// `events` holds: a server that forgot an attachment makes it again (at most 100).
+    public var aliases: [Alias]
 
     public init(
         replica: ReplicaID, lastSeq: Int64, cursor: Int64, cursorMark: Int64? = nil, events: [ProgressEvent], limit: Int? = nil,
-        version: Int = ProtocolVersion.current
+        aliases: [Alias] = [], version: Int = ProtocolVersion.current
     ) {
+        self.aliases = aliases
         self.version = version
         self.replica = replica
         self.lastSeq = lastSeq
@@ -44,6 +48,12 @@ public struct SyncRequest: Hashable, Sendable {
         }
         guard cursor >= 0 else { throw Problem(code: .invalidRequest, detail: "cursor must not be negative") }
         guard lastSeq >= 0 else { throw Problem(code: .invalidRequest, detail: "lastSeq must not be negative") }
+        guard aliases.count <= ProtocolLimits.maxAttestations else {
+            throw Problem(code: .invalidRequest, detail: "at most \(ProtocolLimits.maxAttestations) aliases per request")
+        }
+        for alias in aliases where alias.proof == nil || !alias.guest.isGuest || alias.account.isGuest {
+            throw Problem(code: .invalidRequest, detail: "each alias names a guest, an account and the server's proof")
+        }
         if let limit, !(1...ProtocolLimits.maxPageSize).contains(limit) {
             throw Problem(code: .invalidRequest, detail: "limit must be 1 to \(ProtocolLimits.maxPageSize)")
         }
@@ -183,9 +193,14 @@ public enum RejectionCode: String, CaseIterable, Sendable {
 public struct Alias: Hashable, Sendable {
     public var guest: LearnerID
     public var account: LearnerID
+    /// The server's attestation that it attached `guest` to `account` (in sync answers): a
+    /// device sends it back with events of the guest, and a server that forgot the attachment
+    /// (restored from an older backup) makes it again.
+    public var proof: String?
 
-    public init(guest: LearnerID, account: LearnerID) {
+    public init(guest: LearnerID, account: LearnerID, proof: String? = nil) {
         self.guest = guest
         self.account = account
+        self.proof = proof
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 package import GRDB
 public import LearnSyncModels
 public import LearnSyncProtocol
@@ -113,22 +113,62 @@ public final class SQLiteServerStore: ServerStore {
             let current = try root(of: guest.learner, db)
             if current != account {
                 guard current == guest.learner else { throw AttachRefusal(.attachedElsewhere) }
-                // The guest's feed shows after the end of the account's, so that every device of
-                // the account pulls it after its cursor; its rows stay where they are.
-                let range = try Row.fetchOne(db, sql: "SELECT MIN(pos), MAX(pos) FROM event WHERE root = ?", arguments: [guest.learner.rawValue])
-                var mapped: MappedFeed?
-                if let first = range?[0] as Int64?, let last = range?[1] as Int64? {
-                    mapped = MappedFeed(
-                        guest: guest.learner, first: first, last: last, after: try lastPosition(of: account, mapped: attached(to: account, db).mapped, db))
-                }
-                try db.execute(
-                    sql: "INSERT INTO alias (guest, account, posOffset, firstPos, lastPos) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [guest.learner.rawValue, account.rawValue, mapped?.offset, mapped?.first, mapped?.last])
-                try db.execute(sql: "UPDATE session SET revoked = 1 WHERE learner = ?", arguments: [guest.learner.rawValue])
+                try attachRows(guest.learner, to: account, db)
             }
         }
         try insert(session, for: account, db)
         return outcome
+    }
+
+    /// Attaches an unattached guest: its feed shows after the end of the account's, so that every
+    /// device of the account pulls it after its cursor; its rows stay where they are. Its tokens
+    /// are revoked.
+    private static func attachRows(_ guest: LearnerID, to account: LearnerID, _ db: Database) throws {
+        let range = try Row.fetchOne(db, sql: "SELECT MIN(pos), MAX(pos) FROM event WHERE root = ?", arguments: [guest.rawValue])
+        var mapped: MappedFeed?
+        if let first = range?[0] as Int64?, let last = range?[1] as Int64? {
+            mapped = MappedFeed(guest: guest, first: first, last: last, after: try lastPosition(of: account, mapped: attached(to: account, db).mapped, db))
+        }
+        try db.execute(
+            sql: "INSERT INTO alias (guest, account, posOffset, firstPos, lastPos) VALUES (?, ?, ?, ?, ?)",
+            arguments: [guest.rawValue, account.rawValue, mapped?.offset, mapped?.first, mapped?.last])
+        try db.execute(sql: "UPDATE session SET revoked = 1 WHERE learner = ?", arguments: [guest.rawValue])
+    }
+
+    public func attestationKey() async throws -> Data {
+        try await writer.read { db in
+            guard let key = try Data.fetchOne(db, sql: "SELECT key FROM attestationKey WHERE id = 1") else {
+                throw ServerError("the server database has no attestation key")
+            }
+            return key
+        }
+    }
+
+    public func reattach(_ aliases: [Alias], tokenHash: String, now: Int64) async throws {
+        try await writer.write { db in
+            guard let root = try Self.root(tokenHash: tokenHash, now: now, db), !root.isGuest else { return }
+            for alias in aliases {
+                // The attested account: the root, or one the store does not know (forgotten).
+                if alias.account != root {
+                    guard try !Self.knows(alias.account, db) else { continue }
+                }
+                let guest = alias.guest.rawValue
+                guard try String.fetchOne(db, sql: "SELECT account FROM alias WHERE guest = ?", arguments: [guest]) == nil,
+                      try !Self.isErased(alias.guest, db)
+                else { continue }
+                if try Row.fetchOne(db, sql: "SELECT 1 FROM learner WHERE id = ?", arguments: [guest]) == nil {
+                    try db.execute(sql: "INSERT INTO learner (id, createdAt, lastSeenAt) VALUES (?, ?, ?)", arguments: [guest, now, now])
+                }
+                try Self.attachRows(alias.guest, to: root, db)
+            }
+        }
+    }
+
+    /// Whether the store holds `learner`, or its tombstone.
+    private static func knows(_ learner: LearnerID, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM learner WHERE id = ?1) OR EXISTS (SELECT 1 FROM tombstone WHERE learner = ?1)",
+            arguments: [learner.rawValue]) ?? false
     }
 
     /// Registers an unknown guest with its secret (again, after it expired: `.restarted`), or
@@ -138,7 +178,13 @@ public final class SQLiteServerStore: ServerStore {
     /// have been lost, and sending again costs only duplicates.
     private static func claimGuest(_ claim: GuestClaim, now: Int64, _ db: Database) throws -> AttachOutcome {
         let expired = try Row.fetchOne(db, sql: "SELECT reason, secretHash FROM tombstone WHERE learner = ?", arguments: [claim.learner.rawValue])
-        if let existing = try String.fetchOne(db, sql: "SELECT secretHash FROM learner WHERE id = ?", arguments: [claim.learner.rawValue]) {
+        if let row = try Row.fetchOne(db, sql: "SELECT secretHash FROM learner WHERE id = ?", arguments: [claim.learner.rawValue]) {
+            // A guest made again from an attestation has no secret: the first its device proves is kept.
+            guard let existing = row[0] as String? else {
+                try db.execute(
+                    sql: "UPDATE learner SET secretHash = ?, lastSeenAt = ? WHERE id = ?", arguments: [claim.secretHash, now, claim.learner.rawValue])
+                return .attached
+            }
             guard constantTimeEquals(existing, claim.secretHash) else { return .wrongGuestSecret }
             try db.execute(sql: "UPDATE learner SET lastSeenAt = ? WHERE id = ?", arguments: [now, claim.learner.rawValue])
             return expired == nil ? .attached : .restarted

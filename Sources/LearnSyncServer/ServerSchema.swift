@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The server database's named migrations. Never edit a shipped migration; add a new one.
@@ -152,6 +153,14 @@ enum ServerSchema {
             // last commits) holds none there, or one stored again with another mark. Rows from
             // before hold NULL, read as 0.
             try db.execute(sql: "ALTER TABLE event ADD COLUMN stamp INTEGER")
+        }
+        migrator.registerMigration("v11: the key of alias attestations") { db in
+            // 32 random bytes, made once: the server attests each guest → account attachment it
+            // sends with this key, and makes an attested attachment again after a restore.
+            try db.execute(sql: "CREATE TABLE attestationKey (id INTEGER PRIMARY KEY CHECK (id = 1), key BLOB NOT NULL)")
+            var generator = SystemRandomNumberGenerator()
+            let key = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            try db.execute(sql: "INSERT INTO attestationKey (id, key) VALUES (1, ?)", arguments: [key])
         }
         return migrator
     }

@@ -281,6 +281,18 @@ public protocol ServerStore: Sendable {
     /// or never heard of.
     func tombstone(learner: LearnerID) async throws -> Tombstone?
 
+    /// The key of the server's alias attestations: 32 random bytes the store made once and keeps
+    /// (a backup holds the same key, so an attestation outlives a restore).
+    func attestationKey() async throws -> Data
+
+    /// Makes again the attachments a server attested (their proofs checked by the caller) and no
+    /// longer holds, for the live session of `tokenHash`, in one transaction: each `guest` →
+    /// `account` where `account` is the session's root, or an account the store does not know
+    /// (forgotten by a restore; its devices moved its progress into the root). A guest attached
+    /// already, or erased, is left alone; a guest the store does not know is made again, without
+    /// a device secret (the first its device proves is kept).
+    func reattach(_ aliases: [Alias], tokenHash: String, now: Int64) async throws
+
     /// The mark of the row at `position` of `learner`'s own feed (0 for a row from before marks),
     /// nil when there is none: a guest's feed as its device last synced it (`CursorCheck`).
     func mark(at position: Int64, inFeedOf learner: LearnerID) async throws -> Int64?

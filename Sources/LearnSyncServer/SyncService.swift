@@ -29,6 +29,8 @@ public struct SyncService: Sendable {
     let metrics = ServerMetrics()
     /// Each caller's grading, kept between calls of `GET /v1/progress`.
     let grades = ProgressGrades()
+    /// The store's key of alias attestations, read at first use.
+    let attestation = AttestationKey()
 
     /// - Parameters:
     ///   - store: where learners, sessions and events are kept.
@@ -216,6 +218,12 @@ public struct SyncService: Sendable {
             }
             events.append(event)
         }
+        // Attachments the server attested and may have forgotten (restored from an older backup).
+        if !request.aliases.isEmpty {
+            let key = try await attestation.get(from: store)
+            let proven = request.aliases.filter { AliasProof.holds($0.proof ?? "", guest: $0.guest, account: $0.account, key: key) }
+            if !proven.isEmpty { try await store.reattach(proven, tokenHash: tokenHash, now: now) }
+        }
         let started = ContinuousClock.now
         guard let page = try await store.sync(
             tokenHash: tokenHash, now: now, replica: request.replica, lastSeq: request.lastSeq, events: events, held: held,
@@ -226,12 +234,19 @@ public struct SyncService: Sendable {
             storeTime: ContinuousClock.now - started)
         return SyncResponse(
             time: clock.millisecondsSince1970(), catalog: current.fingerprint, renewReplica: page.renewReplica, retimed: page.retimed,
-            rejected: rejected + page.rejected, events: page.events, aliases: page.aliases, cursor: page.cursor, more: page.more,
+            rejected: rejected + page.rejected, events: page.events, aliases: try await attested(page.aliases), cursor: page.cursor, more: page.more,
             // Left out when they say nothing new: a server holding exactly the device's counters,
             // and a cursor that stayed with the mark the request named (a device keeps its own).
             lastSeq: page.replicaLastSeq == request.lastSeq ? nil : page.replicaLastSeq,
             cursorMark: page.cursor == request.cursor && page.cursorMark == request.cursorMark && !page.rewound ? nil : page.cursorMark,
             rewound: page.rewound)
+    }
+
+    /// `aliases` with the server's attestation of each (``AliasProof``).
+    private func attested(_ aliases: [Alias]) async throws -> [Alias] {
+        guard !aliases.isEmpty else { return [] }
+        let key = try await attestation.get(from: store)
+        return aliases.map { Alias(guest: $0.guest, account: $0.account, proof: AliasProof.make(guest: $0.guest, account: $0.account, key: key)) }
     }
 
     /// A new random token and the session record that stores only its hash.

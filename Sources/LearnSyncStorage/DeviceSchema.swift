@@ -179,6 +179,12 @@ enum DeviceSchema {
             // after a server forgot the account, signing in again attaches that guest anew.
             try db.execute(sql: "ALTER TABLE device ADD COLUMN guest TEXT")
         }
+        migrator.registerMigration("v11: the server's attestations of aliases") { db in
+            // The server's proof that it attached the guest to the account (`proofAccount`, which
+            // stays when the device moves a forgotten account's progress into another): sent back
+            // with the guest's events, it makes a restored server attach the guest again.
+            try db.execute(sql: "ALTER TABLE alias ADD COLUMN proof TEXT; ALTER TABLE alias ADD COLUMN proofAccount TEXT")
+        }
         return migrator
     }
 }

@@ -70,6 +70,8 @@ package struct SyncRoundResult: Sendable {
     package var pulled: [ProgressEvent]
     /// Guest → account edges of the learner.
     package var aliases: [(guest: LearnerID, account: LearnerID)]
+    /// The server's attestations of those edges, by guest.
+    package var aliasProofs: [LearnerID: String]
     /// The new cursor.
     package var cursor: Int64
     /// The server's mark of the feed row at `cursor` (`SyncResponse.cursorMark`).
@@ -87,8 +89,10 @@ package struct SyncRoundResult: Sendable {
     package init(
         replica: ReplicaID? = nil, pushed: [ProgressEvent], refused: [Refusal] = [], retimed: [(seq: Int64, hlc: HLCTimestamp)] = [], renewReplica: Bool = false,
         pulled: [ProgressEvent], aliases: [(guest: LearnerID, account: LearnerID)], cursor: Int64, cursorMark: Int64? = nil,
-        rewound: Bool = false, serverCatalog: String? = nil, clockOffset: Int64? = nil, serverLastSeq: Int64? = nil
+        rewound: Bool = false, serverCatalog: String? = nil, clockOffset: Int64? = nil, serverLastSeq: Int64? = nil,
+        aliasProofs: [LearnerID: String] = [:]
     ) {
+        self.aliasProofs = aliasProofs
         self.serverLastSeq = serverLastSeq
         self.cursorMark = cursorMark
         self.rewound = rewound
@@ -119,6 +123,8 @@ package struct OutboxBatch: Sendable {
     package var cursorMark: Int64?
     /// The fingerprint of the server catalog the device fetched last, read with the batch.
     package var fetchedCatalog: String?
+    /// The server's attestations of the attachments of the guests whose events `events` holds.
+    package var attestations: [(guest: LearnerID, account: LearnerID, proof: String)] = []
 }
 
 /// What a server said about an event of the log (`event.pending`). Whether it still waits to be
@@ -221,8 +227,20 @@ extension DeviceStore {
                 ? try Int64.fetchOne(db.cachedStatement(sql: "SELECT \(Self.nextSeqSQL) - 1 FROM device WHERE id = 1")) ?? 0
                 : 0
             let state = try Row.fetchOne(db.cachedStatement(sql: "SELECT cursor, fetchedCatalog, cursorMark FROM syncState WHERE id = 1"))
-            return OutboxBatch(
+            var batch = OutboxBatch(
                 replica: replica, lastSeq: lastSeq, events: events, cursor: state?[0] ?? 0, cursorMark: state?[2], fetchedCatalog: state?[1])
+            // Events of guests (recorded before a sign-in, or pulled): their attachments' proofs.
+            // An account's own events, the usual batch, need none and read nothing.
+            let learner = try Self.identity(db).learner
+            let guests = Set(events.lazy.map(\.learner).filter { $0 != learner && $0.isGuest })
+            // At most 100: the protocol's limit (`ProtocolLimits.maxAttestations`).
+            for guest in guests.sorted().prefix(100) {
+                if let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT proofAccount, proof FROM alias WHERE guest = ? AND proof IS NOT NULL"), arguments: [guest.rawValue]) {
+                    batch.attestations.append((guest, LearnerID(unchecked: row[0]), row[1]))
+                }
+            }
+            return batch
         }
     }
 
@@ -383,6 +401,10 @@ extension DeviceStore {
             for edge in result.aliases where try progress.insertAlias(guest: edge.guest, account: edge.account) {
                 // A guest this device holds no events of changes no progress here.
                 if try progress.hasEvents(of: edge.guest) { needsRebuild = true }
+            }
+            for (guest, proof) in result.aliasProofs {
+                try db.cachedStatement(sql: "UPDATE alias SET proof = ?, proofAccount = account WHERE guest = ? AND proof IS NOT ?")
+                    .execute(arguments: [proof, guest.rawValue, proof])
             }
             var latest = HLCTimestamp(rawValue: 0)
             let new = try EventRow.Inserter(db).insert(result.pulled)

@@ -56,3 +56,26 @@ import Testing
         }
     }
 }
+
+/// The server attests every alias it sends; an attestation sent back with a guest's events makes
+/// again an attachment the server no longer holds, and a forged one makes nothing.
+@Suite struct AliasAttestationTests {
+    @Test(arguments: StoreKind.all) func onlyTheServersOwnAttestationAttachesAGuest(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
+        try await server.test { client in
+            let (account, token) = try await client.signUp("attests")
+            // A guest this server never attached: a forged proof attaches nothing.
+            var guest = EventFactory(learner: .newGuest())
+            let event = try guest.make(.lessonCompleted(lesson: "keep-secure"))
+            let forged = Alias(guest: guest.learner, account: account, proof: "AAAAAAAAAAAAAAAAAAAAAA")
+            let refused = try await client.sync(
+                SyncRequest(replica: guest.replica, lastSeq: guest.seq, cursor: 0, events: [event], aliases: [forged]), token: token)
+            #expect(refused.rejected.map(\.code) == ["foreign-learner"])
+            // A proof without its guest and account is a malformed request.
+            let malformed = try await client.post(
+                "/v1/sync", json: SyncRequest(replica: guest.replica, lastSeq: guest.seq, cursor: 0, events: [event], aliases: [Alias(guest: guest.learner, account: account)]),
+                token: token)
+            #expect(malformed.status == .badRequest)
+        }
+    }
+}

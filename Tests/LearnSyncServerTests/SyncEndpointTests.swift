@@ -44,7 +44,9 @@ import Testing
             let own = try accountEvents.make(.lessonCompleted(lesson: "keep-secure"))
             let device = ReplicaID.random()
             let start = try await client.sync(SyncRequest(replica: device, lastSeq: 0, cursor: 0, events: []), token: token)
-            #expect(start.aliases == [alias])
+            // Each alias comes with the server's attestation (22 characters of HMAC).
+            #expect(start.aliases.map { Alias(guest: $0.guest, account: $0.account) } == [alias])
+            #expect(start.aliases.allSatisfy { $0.proof?.count == 22 })
             // A page of the account's own events needs no alias; its JSON is the bare envelope.
             let pushed = try await client.sync(
                 SyncRequest(replica: accountEvents.replica, lastSeq: 1, cursor: start.cursor, events: [own]), token: token)
@@ -52,13 +54,14 @@ import Testing
             let later = try await client.post(
                 "/v1/sync", json: SyncRequest(replica: device, lastSeq: 0, cursor: start.cursor, events: []), token: token)
             let json = try #require(try JSONSerialization.jsonObject(with: Data(later.body.readableBytesView)) as? [String: Any])
-            #expect(Set(json.keys) == ["protocol", "time", "catalog", "events", "cursor", "lastSeq", "cursorMark"])
+            #expect(Set(json.keys) == ["protocol", "time", "catalog", "events", "cursor", "cursorMark"])
             // A guest's event pushed after the attach comes with its alias.
             let late = try guestEvents.make(.lessonCompleted(lesson: "keep-secure"))
             _ = try await client.sync(SyncRequest(replica: guestEvents.replica, lastSeq: 2, cursor: 0, events: [late]), token: token)
             let withGuest = try await client.sync(SyncRequest(replica: device, lastSeq: 0, cursor: pushed.cursor, events: []), token: token)
             #expect(withGuest.events.map(\.id) == [late.id])
-            #expect(withGuest.aliases == [alias])
+            #expect(withGuest.aliases.map { Alias(guest: $0.guest, account: $0.account) } == [alias])
+            #expect(withGuest.aliases.map(\.proof) == start.aliases.map(\.proof), "the same attestation every time")
         }
     }
 

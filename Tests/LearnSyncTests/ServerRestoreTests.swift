@@ -212,4 +212,39 @@ import Testing
         #expect(try await phone.identity().learner != erased)
         await server.stop()
     }
+
+    /// A guest attached after the backup whose device then signed out (its secret is gone): the
+    /// tablet holds the guest's events and the server's attestation of the attachment, and the
+    /// restored server attaches the guest again from it.
+    @Test func anAttestedAttachmentComesBackWithoutTheGuestsSecret() async throws {
+        let catalog = try SampleCatalog.load()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("restore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let server = try await RestorableServer.start(databasePath: folder.appendingPathComponent("server.sqlite").path, catalog: catalog, passwordCost: 4)
+        func device() throws -> LearnSyncClient {
+            LearnSyncClient(store: try DeviceStore.inMemory(catalog: catalog), transport: URLSessionTransport(baseURL: server.url))
+        }
+        let phone = try device(), tablet = try device()
+        try await phone.record(.lessonCompleted(lesson: "keep-secure"), in: SampleCatalog.courseID)
+        try await phone.record(.lessonCompleted(lesson: "limit-access"), in: SampleCatalog.courseID)
+        try await phone.sync()
+        let backup = try server.backup()
+        try await phone.signUp(username: "attested", password: "a long password")
+        try await tablet.signIn(username: "attested", password: "a long password")
+        let expected = try await tablet.progress(in: SampleCatalog.courseID)
+        #expect(expected.lessons["limit-access"]?.status == .completed)
+        try await phone.signOut()
+        try await server.restore(backup, catalog: catalog)
+
+        await #expect { try await tablet.sync() } throws: { ($0 as? SyncError)?.code == .unauthorized }
+        try await tablet.signUp(username: "attested", password: "a long password")
+        try await tablet.sync()
+        let rejected = try await tablet.rejectedEvents().map(\.code)
+        #expect(rejected.isEmpty, "the guest's events were refused: \(rejected)")
+        #expect(try await tablet.pendingCount() == 0)
+        #expect(try await tablet.serverExport().events.count == 2)
+        #expect(try await tablet.serverProgress().courses.first?.progress == (try await tablet.progress(in: SampleCatalog.courseID)))
+        await server.stop()
+    }
 }
