@@ -37,6 +37,9 @@ extension World {
         }
         try await restore(chosen.number, versions[serverVersion])
         forgetSince(chosen)
+        // Backups taken after the one restored hold a history the server no longer has: an
+        // operator does not restore those.
+        serverBackups.removeAll { $0.number > chosen.number }
     }
 
     /// What the learners know of the server after it went back to `backup`: an account made

@@ -445,10 +445,22 @@ struct World {
         let device = devices[index]
         let isGuest = try await device.client.identity().learner.isGuest
         guard again || isGuest else { return }
+        let name = username(device.learner), secret = password(device.learner)
+        // As a learner does after a server went back in time: signs in, and if the account is
+        // unknown signs up again under the same username; signs up, and if the username is
+        // taken signs in.
         if accountExists.contains(device.learner) {
-            try await device.client.signIn(username: username(device.learner), password: password(device.learner))
+            do {
+                try await device.client.signIn(username: name, password: secret)
+            } catch let error as SyncError where error.code == .unauthorized && report.serverRestores + report.serverForgets > 0 {
+                try await device.client.signUp(username: name, password: secret)
+            }
         } else {
-            try await device.client.signUp(username: username(device.learner), password: password(device.learner))
+            do {
+                try await device.client.signUp(username: name, password: secret)
+            } catch let error as SyncError where error.problem?.code == "conflict" && report.serverRestores + report.serverForgets > 0 {
+                try await device.client.signIn(username: name, password: secret)
+            }
             accountExists.insert(device.learner)
         }
         report.signIns += 1
