@@ -63,7 +63,7 @@ import Testing
     @Test func aServerThatGoesBackInTimeLosesNothing() async throws {
         let catalog = try SampleCatalog.load()
         let first = SeededGenerator.seedFromEnvironment()
-        let seeds = max(1, Self.seeds / 2)
+        let seeds = Self.seeds
         print("RealWorldSimulationTests server restores seed: \(first) (\(seeds) seeds)")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-restores-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
