@@ -51,12 +51,12 @@ extension World {
         for learner in 0..<report.learners {
             if epochs[learner, default: 0] != backup.epochs[learner, default: 0] {
                 accountExists.remove(learner)
-            } else if backup.accountExists.contains(learner) {
-                accountExists.insert(learner)
-                passwords[learner] = backup.passwords[learner]
-            } else {
-                accountExists.remove(learner)
+                continue
             }
+            // The password then (a sign-up whose answer was lost may have made the account
+            // without the world knowing: its password is the one of that time too).
+            passwords[learner] = backup.passwords[learner]
+            if backup.accountExists.contains(learner) { accountExists.insert(learner) } else { accountExists.remove(learner) }
         }
     }
 }

@@ -442,6 +442,25 @@ struct World {
     }
 
     mutating func signIn(_ index: Int, again: Bool = false) async throws {
+        var attempts = 0
+        while true {
+            do {
+                return try await signInOnce(index, again: again)
+            } catch let error as SyncError where attempts < 3 && report.serverRestores + report.serverForgets > 0 {
+                // After a restore the learner's tries may pass the sign-in throttle (it waits, as
+                // asked), or name an account the restored server erased again (the device starts
+                // over as a guest, which signs in).
+                attempts += 1
+                switch error.code {
+                case .rateLimited: try await Task.sleep(for: min(error.retryAfter ?? .seconds(1), .seconds(5)))
+                case .learnerErased: try await noticeErasure(index)
+                default: throw error
+                }
+            }
+        }
+    }
+
+    private mutating func signInOnce(_ index: Int, again: Bool) async throws {
         let device = devices[index]
         let isGuest = try await device.client.identity().learner.isGuest
         guard again || isGuest else { return }
