@@ -56,7 +56,7 @@ public struct CredentialsRequest: Hashable, Sendable {
         }
         try PasswordRule.check(password, field: "password")
         if let guestCursor, guestCursor < 0 { throw Problem(code: .invalidRequest, detail: "guestCursor must not be negative") }
-        if let previous, previous.isGuest {
+        if let previous, !previous.rawValue.hasPrefix("a-") {
             throw Problem(code: .invalidRequest, detail: "previous must be an account id (a-…): a guest is proven with guest")
         }
         if let guest {

@@ -51,7 +51,7 @@ public struct SyncRequest: Hashable, Sendable {
         guard aliases.count <= ProtocolLimits.maxAttestations else {
             throw Problem(code: .invalidRequest, detail: "at most \(ProtocolLimits.maxAttestations) aliases per request")
         }
-        for alias in aliases where alias.proof == nil || !alias.guest.isGuest || alias.account.isGuest {
+        for alias in aliases where alias.proof == nil || !alias.guest.isGuest || !alias.account.rawValue.hasPrefix("a-") {
             throw Problem(code: .invalidRequest, detail: "each alias names a guest, an account and the server's proof")
         }
         if let limit, !(1...ProtocolLimits.maxPageSize).contains(limit) {
