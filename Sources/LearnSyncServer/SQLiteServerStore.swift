@@ -14,7 +14,8 @@ public final class SQLiteServerStore: ServerStore {
     private let checkpointer: BackgroundCheckpointer?
 
     /// Opens or creates the database file and runs pending migrations.
-    public init(path: String) throws {
+    /// - Parameter synchronous: how each commit reaches the disk (``SQLiteSynchronous``).
+    public init(path: String, synchronous: SQLiteSynchronous = .normal) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         // Deleted rows (erasure, expiry) are overwritten in the file, not left in free pages.
@@ -22,6 +23,9 @@ public final class SQLiteServerStore: ServerStore {
         do {
             try PrivateFile.prepare(path)
             writer = try DatabasePool(path: path, configuration: configuration)
+            // GRDB sets NORMAL on the writer once the pool is open (its WAL set-up, after
+            // `prepareDatabase`): FULL is set after it. Only the writer commits.
+            if synchronous == .full { try writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") } }
             try ServerSchema.migrator.migrate(writer)
             syncs = GroupCommit(writer: writer)
             let checkpointer = try BackgroundCheckpointer(path: path)
@@ -30,6 +34,11 @@ public final class SQLiteServerStore: ServerStore {
         } catch {
             throw ServerError("cannot open the server database", cause: error)
         }
+    }
+
+    /// The writer's `PRAGMA synchronous` (1 NORMAL, 2 FULL).
+    package func synchronousLevel() async throws -> Int {
+        try await writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// A store in memory, for tests.
@@ -403,4 +412,16 @@ public final class SQLiteServerStore: ServerStore {
             db.cachedStatement(sql: "SELECT account FROM alias WHERE guest = ?"), arguments: [learner.rawValue])
         return account.map { LearnerID(unchecked: $0) } ?? learner
     }
+}
+
+/// How the embedded store's commits reach the disk (SQLite's `synchronous`, in WAL mode).
+public enum SQLiteSynchronous: String, Sendable, CaseIterable {
+    /// The default: a commit is durable once the write-ahead log is checkpointed. A power cut or
+    /// kernel crash may roll back the last commits (never corrupt the file); devices send again
+    /// what the server forgot (docs/OPERATIONS.md). A process crash loses nothing.
+    case normal
+    /// Every commit is flushed to disk before it is acknowledged: nothing acknowledged is lost to
+    /// a power cut, at the cost of a flush per commit (group commit shares it among concurrent
+    /// syncs).
+    case full
 }

@@ -173,6 +173,56 @@ struct LoadWorkloads {
             ratio: String(format: "%.2f×", Double(checked.count) / Double(max(unchecked.count, 1))), target: "≈ 1×", met: nil)]
     }
 
+    /// The cost of `serve --sqlite-synchronous full`: the same small syncs from 64 tasks without
+    /// HTTP (one event pushed each) on a store that flushes every commit, and, in turn, on one
+    /// with the default (`normal`), each on its own file.
+    func durability() async throws -> Row {
+        let tasks = 64, seconds = quick ? 2.0 : 4.0
+        var results = [SQLiteSynchronous: [Double]]()
+        for synchronous in [SQLiteSynchronous.normal, .full] {
+            let store = try SQLiteServerStore(path: folder.appendingPathComponent("durability-\(synchronous).sqlite").path, synchronous: synchronous)
+            let service = SyncService(store: store, catalog: catalog, passwordCost: 4)
+            let transport = DirectTransport(service: service)
+            var clients = [Wrk.Client]()
+            for _ in 0..<tasks {
+                let learner = LearnerID.newGuest()
+                let session = try await service.registerGuest(RegisterGuestRequest(learner: learner, secret: "benchmark-device-secret"), address: "direct")
+                clients.append(Wrk.Client(token: session.token, replica: .random(), learner: learner))
+            }
+            let course = course, registered = clients
+            let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+            results[synchronous] = try await withThrowingTaskGroup(of: [Double].self) { group in
+                for client in registered {
+                    group.addTask {
+                        var mine = [Double](), seq: Int64 = 1
+                        while ContinuousClock.now < deadline {
+                            let event = try ProgressEvent(
+                                id: EventID(replica: client.replica, seq: seq), learner: client.learner,
+                                timestamp: HLCTimestamp(physicalMilliseconds: SystemWallClock().millisecondsSince1970()), course: course.id,
+                                payload: .lessonStarted(lesson: course.lessons[Int(seq) % course.lessons.count].id))
+                            let body = try WireCoding.encode(SyncRequest(replica: client.replica, lastSeq: seq, cursor: 0, events: [event], limit: 5))
+                            mine.append(try await Measure.time {
+                                let answer = try await transport.send(TransportRequest(path: "/v1/sync", headers: ["Authorization": "Bearer \(client.token)"], body: body))
+                                guard answer.status == 200 else { throw BenchError("sync answered \(answer.status)") }
+                            })
+                            seq += 1
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: [Double]()) { $0 += $1 }
+            }
+        }
+        func describe(_ latencies: [Double]) -> String {
+            String(format: "%.0f req/s, p99 %.2f ms", Double(latencies.count) / seconds, Measure.percentile(latencies, 0.99) * 1000)
+        }
+        let full = results[.full] ?? [], normal = results[.normal] ?? []
+        return Row(
+            workload: "serve --sqlite-synchronous full: the same small syncs from \(tasks) tasks without HTTP, each commit flushed",
+            measure: "req/s, p99", value: describe(full), baseline: describe(normal) + " (synchronous=normal, the default)",
+            ratio: String(format: "%.2f×", Double(full.count) / Double(max(normal.count, 1))), target: "-", met: nil)
+    }
+
     /// Peak RSS of a separate process that syncs `count` events from device A through an
     /// embedded server to device B, page by page.
     func memory() async throws -> Row {

@@ -58,6 +58,7 @@ await step("clock ahead") { try await server.clockAhead() }
 await steps("concurrent clients") { try await load.concurrentClients() }
 await steps("postgres") { try await PostgresWorkloads(catalog: catalog, folder: folder, quick: quick).rows() }
 await steps("small syncs without HTTP") { try await load.smallSyncsWithoutHTTP() }
+await step("durability") { try await load.durability() }
 await step("password guessing") { try await GuessingWorkload(catalog: catalog, folder: folder, quick: quick).syncLatencyUnderGuessing() }
 await step("memory") { try await load.memory() }
 await steps("export memory") { try await ExportWorkload(catalog: catalog, folder: folder, quick: quick).rows() }

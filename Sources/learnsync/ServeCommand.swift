@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import Hummingbird
 import LearnSyncPostgres
 import LearnSyncServer
@@ -43,6 +43,10 @@ struct ServeCommand: AsyncParsableCommand {
         "Where erasures are written outside the database, and made again at start after a restore (default: DATABASE.erasures beside a SQLite file; none with PostgreSQL).",
         valueName: "path"))
     var erasureJournal: String?
+    @Option(help: ArgumentHelp(
+        "How a SQLite file's commits reach the disk: normal (a power cut may roll back the last commits; devices send them again) or full (each commit flushed).",
+        valueName: "normal|full"))
+    var sqliteSynchronous: SQLiteSynchronous = .normal
     @OptionGroup var catalog: CatalogOptions
 
     func validate() throws {
@@ -96,9 +100,12 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("no --erasure-journal: a database restored from an older backup or dump brings back learners erased since")
         }
         let app = try await buildApplication(
-            configuration: configuration, catalog: try catalog.load(), store: try database.openStore(logger: logger), logger: logger,
+            configuration: configuration, catalog: try catalog.load(), store: try database.openStore(logger: logger, sqliteSynchronous: sqliteSynchronous),
+            logger: logger,
             onServerRunning: { [logger] port in logger.notice("LearnSync server listening on http://\(host):\(port)") },
             onMetricsRunning: { [logger] port in logger.notice("LearnSync metrics at http://\(metricsHost):\(port)/metrics") })
         try await app.runService()
     }
 }
+
+extension SQLiteSynchronous: ExpressibleByArgument {}
