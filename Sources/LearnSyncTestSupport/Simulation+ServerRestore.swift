@@ -30,10 +30,12 @@ extension World {
             serverRestoresLeft -= 1
             report.serverRestores += 1
         }
-        // What only the server held may be gone now: no device can send it again.
+        // What only the server held may be gone now: no device can send it again. Every settled
+        // event counts (a clone may track the same id for an event of its own, so ids alone do
+        // not tell whether a device still holds it); one that a device does hold still has to
+        // reach every device, which the divergence check sees.
         for learner in 0..<report.learners {
-            let held = devices.filter { $0.learner == learner }.reduce(into: Set<EventID>()) { $0.formUnion($1.tracked) }
-            onlyOnServer[learner, default: []].formUnion(settled[learner, default: []].subtracting(held))
+            onlyOnServer[learner, default: []].formUnion(settled[learner, default: []])
         }
         try await restore(chosen.number, versions[serverVersion])
         forgetSince(chosen)
