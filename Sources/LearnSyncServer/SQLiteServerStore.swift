@@ -14,7 +14,9 @@ public final class SQLiteServerStore: ServerStore {
     private let checkpointer: BackgroundCheckpointer?
 
     /// Opens or creates the database file and runs pending migrations.
-    /// - Parameter synchronous: how each commit reaches the disk (``SQLiteSynchronous``).
+    /// - Parameters:
+    ///   - path: the SQLite file, created (mode 0600) if missing.
+    ///   - synchronous: how each commit reaches the disk (``SQLiteSynchronous``).
     public init(path: String, synchronous: SQLiteSynchronous = .normal) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
