@@ -16,10 +16,13 @@ extension PostgresServerStore {
     }
 
     public func mark(at position: Int64, inFeedOf learner: LearnerID) async throws -> Int64? {
-        try await client.withConnection { c in
-            try await c.value(
-                "SELECT COALESCE(stamp, 0) FROM event WHERE root = \(learner.rawValue) AND pos = \(position)", as: Int64.self, logger: logger)
-        }
+        try await client.withConnection { c in try await Self.ownMark(at: position, of: learner, c, logger) }
+    }
+
+    /// The mark of the row at `position` of `learner`'s own feed (0 for a row from before marks),
+    /// nil when there is none.
+    static func ownMark(at position: Int64, of learner: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> Int64? {
+        try await c.value("SELECT COALESCE(stamp, 0) FROM event WHERE root = \(learner.rawValue) AND pos = \(position)", as: Int64.self, logger: logger)
     }
 
     public func tombstone(learner: LearnerID) async throws -> Tombstone? {

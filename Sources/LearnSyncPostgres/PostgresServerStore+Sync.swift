@@ -39,9 +39,7 @@ extension PostgresServerStore {
             switch CursorCheck.source(cursor: cursor, mark: mark, root: root, attached: attached) {
             case .none: return nil
             case .head: return ownMark
-            case .guest(let guest, let position):
-                return try await c.value(
-                    "SELECT COALESCE(stamp, 0) FROM event WHERE root = \(guest.rawValue) AND pos = \(position)", as: Int64.self, logger: logger)
+            case .guest(let guest, let position): return try await PostgresServerStore.ownMark(at: position, of: guest, c, logger)
             }
         }
     }

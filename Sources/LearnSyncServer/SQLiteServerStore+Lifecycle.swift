@@ -12,10 +12,7 @@ extension SQLiteServerStore {
     }
 
     public func mark(at position: Int64, inFeedOf learner: LearnerID) async throws -> Int64? {
-        try await writer.read { db in
-            try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT COALESCE(stamp, 0) FROM event WHERE root = ? AND pos = ?"), arguments: [learner.rawValue, position])
-        }
+        try await writer.read { db in try Self.ownMark(at: position, of: learner, db) }
     }
 
     public func tombstone(learner: LearnerID) async throws -> Tombstone? {

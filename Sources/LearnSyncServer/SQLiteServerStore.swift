@@ -324,10 +324,15 @@ public final class SQLiteServerStore: ServerStore {
         switch CursorCheck.source(cursor: position, mark: mark, root: head.root, attached: attached) {
         case .none: return nil
         case .head: return head.ownMark
-        case .guest(let guest, let position):
-            return try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT COALESCE(stamp, 0) FROM event WHERE root = ? AND pos = ?"), arguments: [guest.rawValue, position])
+        case .guest(let guest, let position): return try ownMark(at: position, of: guest, db)
         }
+    }
+
+    /// The mark of the row at `position` of `learner`'s own feed (0 for a row from before marks),
+    /// nil when there is none.
+    static func ownMark(at position: Int64, of learner: LearnerID, _ db: Database) throws -> Int64? {
+        try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT COALESCE(stamp, 0) FROM event WHERE root = ? AND pos = ?"), arguments: [learner.rawValue, position])
     }
 
     /// Reads `root`'s feed after `cursor` in feed order, `limit` rows at most, handing each row

@@ -207,7 +207,8 @@ extension DeviceStore {
     /// gave up, that is, when another sync moved it meanwhile).
     package func outboxBatch(limit: Int, after: EventID? = nil) throws -> OutboxBatch {
         try readNow { db in
-            let current = try Self.identity(db).replica
+            let identity = try Self.identity(db)
+            let current = identity.replica
             let replica: ReplicaID
             if let after {
                 replica = after.replica
@@ -231,8 +232,7 @@ extension DeviceStore {
                 replica: replica, lastSeq: lastSeq, events: events, cursor: state?[0] ?? 0, cursorMark: state?[2], fetchedCatalog: state?[1])
             // Events of guests (recorded before a sign-in, or pulled): their attachments' proofs.
             // An account's own events, the usual batch, need none and read nothing.
-            let learner = try Self.identity(db).learner
-            let guests = Set(events.lazy.map(\.learner).filter { $0 != learner && $0.isGuest })
+            let guests = Set(events.lazy.map(\.learner).filter { $0 != identity.learner && $0.isGuest })
             // At most 100: the protocol's limit (`ProtocolLimits.maxAttestations`).
             for guest in guests.sorted().prefix(100) {
                 if let row = try Row.fetchOne(
