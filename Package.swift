@@ -67,6 +67,8 @@ let package = Package(
         ),
         // The system zlib (Debian's zlib1g-dev), for gzip bodies on both sides of the protocol.
         .target(name: "CZlib", linkerSettings: [.linkedLibrary("z")]),
+        // A fault-injecting SQLite VFS for the disk-full and I/O-error tests; no product links it.
+        .target(name: "SQLiteFaults", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(name: "LearnSyncProtocol", dependencies: ["LearnSyncModels", "LearnSyncMerge", "CZlib"], swiftSettings: swiftSettings),
         .target(
             name: "LearnSync",
@@ -179,7 +181,8 @@ let package = Package(
             name: "LearnSyncTests",
             dependencies: [
                 "LearnSyncServer",
-                "LearnSyncTesting", "learnsync",
+                "LearnSyncTesting", "learnsync", "SQLiteFaults",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ] + clientModules,

@@ -56,8 +56,18 @@ extension LearnSyncClient {
                 "this guest's progress is in no account and cannot be reclaimed after signing out: sign up or sign in to keep it, or sign out with force")
         }
         if let transport {
+            let pending = try await store.pendingCount()
             do {
-                if try await store.pendingCount() > 0 || !force { try await syncHoldingLock() }
+                // Without a token there is nothing to ask the server; with nothing pending,
+                // nothing is lost by not asking.
+                let signedIn = try store.token() != nil
+                if pending > 0 || (!force && signedIn) { try await syncHoldingLock() }
+            } catch let error as StorageError {
+                // The device's own storage failed: saying "could not be synced" would mislead.
+                throw error
+            } catch let error as SyncError where error.code == .unauthorized && pending == 0 {
+                // The token is revoked or expired (a sign-out whose wipe a full disk cut short
+                // revoked it already), and the server has everything: the wipe can go on.
             } catch {
                 if !force {
                     throw SyncError(.notSynced, "pending events could not be synced; sign out with force to drop them", cause: error)

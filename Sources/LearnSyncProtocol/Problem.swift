@@ -50,6 +50,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
     case learnerErased = "learner-erased"
     case quotaExceeded = "quota-exceeded"
     case internalError = "internal-error"
+    case storageFailed = "storage-failed"
 
     /// The HTTP status that carries this problem.
     public var status: Int {
@@ -65,6 +66,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
         case .learnerErased: 410
         case .rateLimited: 429
         case .internalError: 500
+        case .storageFailed: 503
         }
     }
 
@@ -88,6 +90,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
         case .quotaExceeded: "The learner stores as many events as the server allows"
         case .rateLimited: "Too many attempts; try again later"
         case .internalError: "The server failed"
+        case .storageFailed: "The server's storage is full or failing; nothing of the request was stored"
         }
     }
 }

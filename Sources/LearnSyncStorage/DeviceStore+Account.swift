@@ -82,17 +82,28 @@ extension DeviceStore {
         // Deleted content is overwritten in the file, not left in free pages.
         try await database { try await writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA secure_delete = ON") } }
         let secrets = secrets
-        try await write { db in
-            try db.execute(sql: """
-                DELETE FROM event; DELETE FROM outbox; DELETE FROM refusal; DELETE FROM movedEvent; DELETE FROM alias; DELETE FROM progress;
-                UPDATE syncState SET token = NULL, secret = NULL, cursor = 0, lastSyncAt = NULL WHERE id = 1;
-                """)
-            try Self.store(notice, db)
-            try secrets.setSecret(nil, for: .token)
-            try secrets.setSecret(Self.newSecret(), for: .deviceSecret)
-            try db.execute(
-                sql: "UPDATE device SET replica = ?, learner = ?, guest = NULL, nextSeq = 1, hlc = 0 WHERE id = 1",
-                arguments: [ReplicaID.random().rawValue, LearnerID.newGuest().rawValue])
+        // The secrets change first: a token left behind for a new guest would speak for the old
+        // learner. If the database then fails (a full disk), they are put back, so the learner is
+        // still signed in; when even that cannot be written, the device keeps its data and asks
+        // to sign in again, and signing out again finishes the wipe.
+        let kept = try database { (token: try secrets.secret(.token), secret: try secrets.secret(.deviceSecret)) }
+        do {
+            try await write { db in
+                try secrets.setSecret(nil, for: .token)
+                try secrets.setSecret(Self.newSecret(), for: .deviceSecret)
+                try db.execute(sql: """
+                    DELETE FROM event; DELETE FROM outbox; DELETE FROM refusal; DELETE FROM movedEvent; DELETE FROM alias; DELETE FROM progress;
+                    UPDATE syncState SET token = NULL, secret = NULL, cursor = 0, lastSyncAt = NULL WHERE id = 1;
+                    """)
+                try Self.store(notice, db)
+                try db.execute(
+                    sql: "UPDATE device SET replica = ?, learner = ?, guest = NULL, nextSeq = 1, hlc = 0 WHERE id = 1",
+                    arguments: [ReplicaID.random().rawValue, LearnerID.newGuest().rawValue])
+            }
+        } catch {
+            try? secrets.setSecret(kept.secret, for: .deviceSecret)
+            try? secrets.setSecret(kept.token, for: .token)
+            throw error
         }
         // Rewrite the file, then empty the WAL, which still holds the old pages until then. A
         // connection that keeps reading the file holds those pages: then the wipe fails loudly
@@ -102,6 +113,11 @@ extension DeviceStore {
                 try db.execute(sql: "VACUUM")
                 _ = try db.checkpoint(.truncate)
             }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL || error.resultCode == .SQLITE_IOERR {
+            throw StorageError(
+                error.resultCode == .SQLITE_FULL ? .diskFull : .database,
+                "the learner's data is gone from the store's tables, but the disk is full or failing and the file could not be rewritten: free some space and sign out again to clear it",
+                cause: error)
         } catch {
             throw StorageError(
                 .busy,

@@ -219,6 +219,19 @@ public final class DeviceStore: Sendable {
         try database { try writer.writeWithoutTransaction(body) }
     }
 
+    /// A database error as the store reports it; a full or failing disk is named as such. SQLite
+    /// rolls back the transaction either way, so nothing the failed call wrote is kept.
+    static func storageError(_ error: any Error) -> StorageError {
+        switch (error as? DatabaseError)?.resultCode {
+        case .SQLITE_FULL?:
+            StorageError(.diskFull, "the device's disk is full: nothing of this call was stored; free some space and try again", cause: error)
+        case .SQLITE_IOERR?:
+            StorageError(.database, "the device's disk failed to read or write (I/O error): nothing of this call was stored", cause: error)
+        default:
+            StorageError(.database, "the device database failed", cause: error)
+        }
+    }
+
     func database<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
@@ -227,7 +240,7 @@ public final class DeviceStore: Sendable {
         } catch let error as ModelError {
             throw StorageError(.invalidEvent, error.message, cause: error)
         } catch {
-            throw StorageError(.database, "the device database failed", cause: error)
+            throw Self.storageError(error)
         }
     }
 
@@ -239,7 +252,7 @@ public final class DeviceStore: Sendable {
         } catch let error as ModelError {
             throw StorageError(.invalidEvent, error.message, cause: error)
         } catch {
-            throw StorageError(.database, "the device database failed", cause: error)
+            throw Self.storageError(error)
         }
     }
 }

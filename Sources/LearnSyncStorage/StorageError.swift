@@ -4,7 +4,7 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
     /// What went wrong. New codes may be added without breaking users.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Hashable, Sendable {
-            case invalidEvent, database, notFound, signedOut, busy
+            case invalidEvent, database, diskFull, notFound, signedOut, busy
         }
         private let base: Base
         private init(_ base: Base) { self.base = base }
@@ -13,6 +13,9 @@ public struct StorageError: Error, Sendable, CustomStringConvertible {
         public static let invalidEvent = Code(.invalidEvent)
         /// SQLite failed (disk full, corrupt file, ...); see `cause`.
         public static let database = Code(.database)
+        /// The device's disk is full: the call stored nothing it did not finish, and the store works
+        /// again once space is freed.
+        public static let diskFull = Code(.diskFull)
         /// Something the call names is not in the store.
         public static let notFound = Code(.notFound)
         /// The store has no learner: it was erased or signed out and not set up again.

@@ -52,7 +52,7 @@ public enum TestPostgres {
     private static let started = Locked<String?>(nil)
 
     /// `Tools/postgres` of this package: tests run from the package's root.
-    private static func toolPath() -> String {
+    static func toolPath() -> String {
         let fromRoot = FileManager.default.currentDirectoryPath + "/Tools/postgres"
         if FileManager.default.isExecutableFile(atPath: fromRoot) { return fromRoot }
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

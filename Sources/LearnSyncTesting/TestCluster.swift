@@ -1,0 +1,81 @@
+import Foundation
+public import LearnSyncPostgres
+
+/// A PostgreSQL cluster of its own for a test that crashes, replicates or promotes one: started
+/// with `Tools/postgres` on a free loopback port, durable (fsync and synchronous commit on), as an
+/// unprivileged user. ``stop()`` stops it and removes its folder.
+public final class TestCluster: Sendable {
+    /// The cluster's folder.
+    public let directory: String
+    /// The administrative URL (the `postgres` database).
+    public let url: String
+    /// The loopback port it listens on.
+    public let port: Int
+
+    private init(directory: String, url: String) throws {
+        self.directory = directory
+        self.url = url
+        guard let port = URLComponents(string: url)?.port else { throw TestClusterError("Tools/postgres printed no port: \(url)") }
+        self.port = port
+    }
+
+    /// A new cluster in a new temporary folder.
+    public static func start(_ label: String) async throws -> TestCluster {
+        let directory = Self.newDirectory(label)
+        return try TestCluster(directory: directory, url: try await tool(["start", directory, "auto"]))
+    }
+
+    /// An asynchronous streaming standby of `primary` (`pg_basebackup -R`), started.
+    public static func standby(of primary: TestCluster, label: String) async throws -> TestCluster {
+        let directory = Self.newDirectory(label)
+        _ = try await tool(["standby", directory, "\(primary.port)"])
+        return try TestCluster(directory: directory, url: try await tool(["start", directory, "auto"]))
+    }
+
+    /// The database `name` on this cluster.
+    public func database(_ name: String) throws -> PostgresLocation {
+        var components = URLComponents(string: url)!
+        components.path = "/" + name
+        return try PostgresLocation(url: components.string!)
+    }
+
+    /// Creates the database `name` and returns where it is.
+    public func createDatabase(_ name: String) async throws -> PostgresLocation {
+        _ = try await ChildProcess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])
+        return try database(name)
+    }
+
+    /// Kills the postmaster with SIGKILL, as a crash of the machine's database would.
+    public func kill() async throws { _ = try await Self.tool(["kill", directory]) }
+
+    /// Stops this standby receiving from its primary (`primary_conninfo` emptied and reloaded),
+    /// as a partition does: what the primary commits from now on never reaches it.
+    public func detach() async throws {
+        _ = try await ChildProcess.run([
+            "psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c", "ALTER SYSTEM SET primary_conninfo = ''", "-c", "SELECT pg_reload_conf()",
+        ])
+    }
+
+    /// Promotes this standby to a primary and returns once it takes writes.
+    public func promote() async throws { _ = try await Self.tool(["promote", directory]) }
+
+    /// Stops the cluster (if it runs) and removes its folder.
+    public func stop() async {
+        _ = try? await Self.tool(["stop", directory])
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private static func newDirectory(_ label: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-\(label)-\(UUID().uuidString.prefix(8))").path
+    }
+
+    private static func tool(_ arguments: [String]) async throws -> String {
+        try await ChildProcess.run([TestPostgres.toolPath()] + arguments).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// A ``TestCluster`` could not be used.
+public struct TestClusterError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
