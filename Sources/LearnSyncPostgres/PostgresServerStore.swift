@@ -36,17 +36,33 @@ public final class PostgresServerStore: ServiceBackedStore {
         await cancelWhenGracefulShutdown { await self.client.run() }
     }
 
+    /// How long ``prepare()`` waits for PostgreSQL to answer before it gives up.
+    public static let prepareDeadline = Duration.seconds(15)
+
     /// Runs the pending migrations (under an advisory lock: one process of several migrates),
-    /// once; later calls wait for that run and share its outcome.
+    /// once; later calls wait for that run and share its outcome. It gives up after
+    /// ``prepareDeadline`` when PostgreSQL does not answer, and at once when the calling task is
+    /// cancelled (`serve` stopped by Ctrl-C or SIGTERM while it starts).
     public func prepare() async throws {
         let migration = migration.withLock { running in
             if let running { return running }
             let (client, logger, location) = (client, logger, location)
             let task = Task {
                 do {
-                    try await PostgresSchema.migrate(client, logger: logger)
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask { try await PostgresSchema.migrate(client, logger: logger) }
+                        group.addTask {
+                            try await Task.sleep(for: Self.prepareDeadline)
+                            throw ServerError("PostgreSQL at \(location.host):\(location.port) did not answer within \(Self.prepareDeadline.components.seconds) s")
+                        }
+                        defer { group.cancelAll() }
+                        try await group.next()
+                    }
                 } catch let error as ServerError {
                     throw error
+                } catch where Task.isCancelled {
+                    // Stopped (Ctrl-C, SIGTERM) while preparing: not a failure of the database.
+                    throw CancellationError()
                 } catch {
                     throw ServerError("cannot prepare the PostgreSQL database at \(location): \(String(reflecting: error))", cause: error)
                 }
@@ -54,7 +70,7 @@ public final class PostgresServerStore: ServiceBackedStore {
             running = task
             return task
         }
-        try await migration.value
+        try await withTaskCancellationHandler { try await migration.value } onCancel: { migration.cancel() }
     }
 
     // MARK: Transactions

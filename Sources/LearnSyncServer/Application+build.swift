@@ -6,6 +6,7 @@ public import LearnSyncModels
 import LearnSyncProtocol
 public import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// Where and how to run the server.
 public struct ServerConfiguration: Sendable {
@@ -189,7 +190,8 @@ public func buildApplication(
             + (configuration.metrics.map { [$0.application(headTimeout: head, bodyTimeout: body, logger: logger, onRunning: onMetricsRunning)] } ?? []),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)
-    if let backed { app.beforeServerStarts { try await backed.prepare() } }
+    // Ctrl-C or SIGTERM while the database is prepared stops at once.
+    if let backed { app.beforeServerStarts { try await cancelWhenGracefulShutdown { try await backed.prepare() } } }
     // Erasures the database does not show (restored from an older backup) are made again.
     app.beforeServerStarts {
         let again = try await service.reapplyErasures()

@@ -20,6 +20,17 @@ public struct RetentionService: Service {
 
     public func run() async throws {
         let retention = guestRetention.components.seconds * 1000 + guestRetention.components.attoseconds / 1_000_000_000_000_000
+        // A store that cannot be prepared stops the server, which says why: the sweep has
+        // nothing to add.
+        if let backed = service.store as? any ServiceBackedStore {
+            do {
+                try await backed.prepare()
+            } catch {
+                // Waits for the server's shutdown: returning now would read as this service failing.
+                try? await gracefulShutdown()
+                return
+            }
+        }
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 let report = try await service.sweep(guestRetention: retention)

@@ -1,7 +1,9 @@
 public import ArgumentParser
+import Foundation
 import Hummingbird
 import LearnSyncPostgres
 import LearnSyncServer
+import NIOCore
 import Logging
 
 struct ServeCommand: AsyncParsableCommand {
@@ -104,7 +106,15 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger,
             onServerRunning: { [logger] port in logger.notice("LearnSync server listening on http://\(host):\(port)") },
             onMetricsRunning: { [logger] port in logger.notice("LearnSync metrics at http://\(metricsHost):\(port)/metrics") })
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch is CancellationError {
+            // Stopped by Ctrl-C or SIGTERM before it took a request.
+            logger.notice("LearnSync server stopped before it started")
+        } catch let error as IOError {
+            // The listener could not bind: the port is taken, or needs privileges.
+            throw ServerError("cannot listen on \(host):\(port): \(String(cString: strerror(error.errnoCode)))", cause: error)
+        }
     }
 }
 

@@ -72,3 +72,40 @@ extension CLIExitCodeTests {
         #expect(refused.err.contains("course customer-privacy version 1 differs from the version 1 this server served before"))
     }
 }
+
+/// `serve` fails fast and clearly at start-up: one line and exit 78 for a taken port or a
+/// PostgreSQL that does not answer, and a prompt, clean stop on SIGTERM while it waits for one.
+extension CLIExitCodeTests {
+    @Test func serveOnATakenPortSaysSoInOneLine() async throws {
+        let listener = try await EmbeddedServer.start(
+            databasePath: folder.appendingPathComponent("taken.sqlite").path, catalog: try SampleCatalog.load(), passwordCost: 4)
+        defer { Task { await listener.stop() } }
+        let port = try #require(listener.url.port)
+        let refused = try await cli(["serve", "--port", "\(port)", "--database", folder.appendingPathComponent("second.sqlite").path])
+        #expect(refused.code == 78, "\(refused.err)")
+        #expect(refused.err.hasSuffix("Error: cannot listen on 127.0.0.1:\(port): Address already in use\n"), "\(refused.err)")
+        #expect(!refused.err.contains("retention"), "\(refused.err)")
+    }
+
+    @Test func serveStopsAtOnceOnSIGTERMWhileWaitingForPostgreSQL() async throws {
+        let unreachable = "postgres://learnsync@127.0.0.1:1/none?sslmode=disable"
+        let child = try ChildProcess(
+            [binary, "serve", "--port", "0", "--database", unreachable],
+            outputPath: folder.appendingPathComponent("pg.out").path, errorPath: folder.appendingPathComponent("pg.err").path)
+        try await Task.sleep(for: .seconds(1))
+        let asked = ContinuousClock.now
+        child.terminate()
+        let code = try await child.exitCode()
+        let took = ContinuousClock.now - asked
+        #expect(code == 0, "\(child.errors)")
+        #expect(took < .seconds(5), "stopped \(took) after SIGTERM")
+        #expect(child.errors.contains("stopped before it started"), "\(child.errors)")
+    }
+
+    @Test func serveGivesUpOnAPostgreSQLThatDoesNotAnswer() async throws {
+        let failed = try await cli(["serve", "--port", "0", "--database", "postgres://learnsync@127.0.0.1:1/none?sslmode=disable"])
+        #expect(failed.code == 78, "\(failed.err)")
+        #expect(failed.err.hasSuffix("Error: PostgreSQL at 127.0.0.1:1 did not answer within 15 s\n"), "\(failed.err)")
+        #expect(!failed.err.contains("retention"), "\(failed.err)")
+    }
+}
