@@ -12,6 +12,11 @@ let swiftSettings: [SwiftSetting] = [
 /// that use the plumbing (`package` declarations) depend on these directly.
 let clientModules: [Target.Dependency] = ["LearnSync", "LearnSyncModels", "LearnSyncMerge", "LearnSyncStorage", "LearnSyncProtocol"]
 
+/// The server, the CLI, the benchmarks and the tests need the `Server` trait (`--traits Server`;
+/// `Tools/*` pass it). Without it, an app that depends on the `LearnSync` product resolves and
+/// fetches GRDB alone: every other package is needed only under this condition.
+let server = TargetDependencyCondition.when(traits: ["Server"])
+
 /// Tests import what they use without the member-visibility ceremony.
 let testSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
@@ -29,6 +34,10 @@ let package = Package(
         .library(name: "LearnSyncTestSupport", targets: ["LearnSyncTestSupport"]),
         .library(name: "LearnSyncTesting", targets: ["LearnSyncTesting"]),
         .executable(name: "learnsync", targets: ["learnsync"]),
+    ],
+    traits: [
+        .trait(name: "Server", description: "The server, the CLI, the benchmarks and the tests, with their dependencies"),
+        .default(enabledTraits: []),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
@@ -80,20 +89,20 @@ let package = Package(
             dependencies: [
                 "LearnSyncModels", "LearnSyncMerge", "LearnSyncProtocol", "LearnSyncSQLite",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-                .product(name: "CoreMetrics", package: "swift-metrics"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird", condition: server),
+                .product(name: "HummingbirdCore", package: "hummingbird", condition: server),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth", condition: server),
+                .product(name: "Crypto", package: "swift-crypto", condition: server),
+                .product(name: "Logging", package: "swift-log", condition: server),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: server),
+                .product(name: "NIOCore", package: "swift-nio", condition: server),
+                .product(name: "NIOPosix", package: "swift-nio", condition: server),
+                .product(name: "NIOHTTP1", package: "swift-nio", condition: server),
+                .product(name: "HTTPTypes", package: "swift-http-types", condition: server),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras", condition: server),
+                .product(name: "CoreMetrics", package: "swift-metrics", condition: server),
+                .product(name: "Metrics", package: "swift-metrics", condition: server),
+                .product(name: "Prometheus", package: "swift-prometheus", condition: server),
             ],
             swiftSettings: swiftSettings
         ),
@@ -101,10 +110,10 @@ let package = Package(
             name: "LearnSyncPostgres",
             dependencies: [
                 "LearnSyncModels", "LearnSyncProtocol", "LearnSyncServer",
-                .product(name: "PostgresNIO", package: "postgres-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: server),
+                .product(name: "NIOSSL", package: "swift-nio-ssl", condition: server),
+                .product(name: "Logging", package: "swift-log", condition: server),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: server),
             ],
             swiftSettings: swiftSettings
         ),
@@ -123,11 +132,11 @@ let package = Package(
             dependencies: [
                 "LearnSyncTestSupport",
                 "LearnSyncServer", "LearnSyncPostgres",
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
-                .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird", condition: server),
+                .product(name: "HummingbirdTesting", package: "hummingbird", condition: server),
+                .product(name: "HTTPTypes", package: "swift-http-types", condition: server),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: server),
+                .product(name: "Logging", package: "swift-log", condition: server),
             ] + clientModules,
             swiftSettings: swiftSettings
         ),
@@ -136,9 +145,9 @@ let package = Package(
             dependencies: [
                 "LearnSyncServer",
                 "LearnSyncPostgres", "LearnSyncTesting",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser", condition: server),
+                .product(name: "NIOCore", package: "swift-nio", condition: server),
+                .product(name: "Logging", package: "swift-log", condition: server),
             ] + clientModules,
             swiftSettings: swiftSettings
         ),
@@ -149,10 +158,10 @@ let package = Package(
                 "LearnSyncPostgres", "LearnSyncTesting",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird", condition: server),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: server),
+                .product(name: "Logging", package: "swift-log", condition: server),
+                .product(name: "Crypto", package: "swift-crypto", condition: server),
             ] + clientModules,
             swiftSettings: swiftSettings
         ),
@@ -173,8 +182,8 @@ let package = Package(
             dependencies: [
                 "LearnSyncServer", "LearnSyncPostgres", "LearnSyncTesting", "LearnSync",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird", condition: server),
+                .product(name: "HummingbirdTesting", package: "hummingbird", condition: server),
             ],
             swiftSettings: testSettings
         ),
@@ -184,8 +193,8 @@ let package = Package(
                 "LearnSyncServer",
                 "LearnSyncTesting", "learnsync", "SQLiteFaults",
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird", condition: server),
+                .product(name: "HummingbirdTesting", package: "hummingbird", condition: server),
             ] + clientModules,
             swiftSettings: testSettings
         ),

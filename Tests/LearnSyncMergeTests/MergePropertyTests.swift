@@ -5,7 +5,7 @@ import LearnSyncTestSupport
 import Testing
 
 /// Property-based tests of the merge: 1,000 random cases each, seeded; the seed is printed and a
-/// failing case can be replayed with `LEARNSYNC_SEED=<seed> swift test --filter MergePropertyTests`.
+/// failing case can be replayed with `LEARNSYNC_SEED=<seed> swift test --traits Server --filter MergePropertyTests`.
 ///
 /// The events are the real world's: three catalog versions (a changed answer key, added lessons
 /// and questions), replica clocks off by up to a year either way, and resets that saw only what

@@ -6,7 +6,7 @@ import Testing
 
 /// The hand-written JSON of the sync messages (``WireCoding``), read back by itself and by Foundation, and
 /// against bad input. Randomized cases print their seed; replay one with
-/// `LEARNSYNC_SEED=<seed> swift test --filter WireCodingTests`.
+/// `LEARNSYNC_SEED=<seed> swift test --traits Server --filter WireCodingTests`.
 @Suite struct WireCodingTests {
     let catalog = try! SampleCatalog.load()
 
