@@ -138,6 +138,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: server),
                 .product(name: "Logging", package: "swift-log", condition: server),
             ] + clientModules,
+            // The shipped scenarios, built into the binary (`learnsync scenario run --builtin`).
+            resources: [.embedInCode("Scenarios")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

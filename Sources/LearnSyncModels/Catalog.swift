@@ -86,7 +86,10 @@ public struct Catalog: Sendable, Hashable {
         return String(repeating: "0", count: 16 - text.count) + text
     }
 
-    /// Loads one course file (a JSON ``Course``) or a folder of them.
+    /// Loads one course file or a folder of them. A file holds one ``Course`` (a JSON object) or
+    /// several (a JSON array, as `learnsync courses --json` prints them); docs/COURSES.md
+    /// describes the format.
+    /// - Throws: ``ModelError`` `invalidCatalog` naming the file and the field at fault.
     public static func load(from url: URL) throws -> Catalog {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
@@ -100,8 +103,34 @@ public struct Catalog: Sendable, Hashable {
         } else {
             files = [url]
         }
+        var courses = [Course]()
+        for file in files { courses += try Self.courses(in: file) }
+        do {
+            return try Catalog(courses)
+        } catch {
+            throw ModelError(.invalidCatalog, "\(url.path): \(error.message)")
+        }
+    }
+
+    /// The courses one file holds: an object is one course, an array several.
+    private static func courses(in file: URL) throws(ModelError) -> [Course] {
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch {
+            throw ModelError(.invalidCatalog, "\(file.path): cannot be read: \(error.localizedDescription)")
+        }
         let decoder = JSONDecoder()
-        return try Catalog(files.map { try decoder.decode(Course.self, from: Data(contentsOf: $0)) })
+        do {
+            if data.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "[") {
+                return try decoder.decode([Course].self, from: data)
+            }
+            return [try decoder.decode(Course.self, from: data)]
+        } catch let error as DecodingError {
+            throw ModelError(.invalidCatalog, "\(file.path): \(error.summary)")
+        } catch {
+            throw ModelError(.invalidCatalog, "\(file.path): \(error)")
+        }
     }
 
     /// Checks an event against the catalog: the course and every item it names must exist (in

@@ -2,7 +2,7 @@ public import Foundation
 public import LearnSyncModels
 
 /// A declarative scenario: devices, steps and expectations, read from JSON
-/// (`Fixtures/scenarios/*.json`, run by `learnsync scenario run`).
+/// (`Sources/LearnSyncTesting/Scenarios/*.json`, run by `learnsync scenario run`).
 public struct ScenarioScript: Decodable, Sendable {
     public var name: String
     public var description: String?
@@ -131,15 +131,15 @@ extension ScenarioScript {
             expect: try keys(of: JSONDecoder().decode(Expectation.self, from: Data("{}".utf8))))
         guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { return script }
         if let key = object.keys.sorted().first(where: { !known.script.contains($0) }) {
-            throw ScenarioFormatError("unknown key \"\(key)\" in the scenario")
+            throw ScenarioFormatError("unknown key \"\(key)\" in the scenario\(suggestion(for: key, among: known.script))")
         }
         guard !script.steps.isEmpty else { throw ScenarioFormatError("the scenario has no steps") }
         for (index, step) in (object["steps"] as? [[String: Any]] ?? []).enumerated() {
             if let key = step.keys.sorted().first(where: { !known.step.contains($0) }) {
-                throw ScenarioFormatError("step \(index + 1): unknown key \"\(key)\"")
+                throw ScenarioFormatError("step \(index + 1): unknown key \"\(key)\"\(suggestion(for: key, among: known.step))")
             }
             if let expect = step["expect"] as? [String: Any], let key = expect.keys.sorted().first(where: { !known.expect.contains($0) }) {
-                throw ScenarioFormatError("step \(index + 1): unknown expectation \"\(key)\"")
+                throw ScenarioFormatError("step \(index + 1): unknown expectation \"\(key)\"\(suggestion(for: key, among: known.expect))")
             }
         }
         for (index, step) in script.steps.enumerated() {
@@ -161,6 +161,28 @@ extension ScenarioScript {
         }
     }
 
+    /// ` (did you mean "x"?)` for the known word closest to `word`, if one is close (at most two
+    /// letters changed, added or removed); otherwise the empty string.
+    package static func suggestion(for word: String, among known: some Collection<String>) -> String {
+        let scored = known.map { (word: $0, distance: editDistance(word.lowercased(), $0.lowercased())) }
+        guard let best = scored.min(by: { ($0.distance, $0.word) < ($1.distance, $1.word) }), best.distance <= 2 else { return "" }
+        return " (did you mean \"\(best.word)\"?)"
+    }
+
+    /// Levenshtein distance, for short words only (keys, actions, values).
+    private static func editDistance(_ a: String, _ b: String) -> Int {
+        let (a, b) = (Array(a.prefix(64)), Array(b.prefix(64)))
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1]
+            for (j, y) in b.enumerated() {
+                current.append(Swift.min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+
     /// The JSON keys of a decodable value: its stored properties' names.
     private static func keys(of value: Any) -> Set<String> {
         Set(Mirror(reflecting: value).children.compactMap(\.label))
@@ -168,13 +190,36 @@ extension ScenarioScript {
 }
 
 extension ScenarioStep {
-    /// What makes this step ambiguous or out of bounds, if anything.
+    /// Every action a step can take (docs/SCENARIOS.md has each with an example).
+    public static let actions = [
+        "record", "sync", "signup", "login", "logout", "delete-account", "offline", "online", "clock", "server-clock",
+        "server-catalog", "app-catalog", "backup", "restore", "clone", "restart-server", "sweep", "backup-server", "restore-server",
+        "expect",
+    ]
+    /// A lesson's `status` in a record step.
+    public static let recordedStatuses = ["started", "completed"]
+    /// A lesson's status in an expectation's `lessons`.
+    public static let lessonStatuses = ["not started", "started", "completed"]
+
+    /// What makes this step unknown, ambiguous or out of bounds, if anything.
     package var problem: String? {
+        guard Self.actions.contains(action) else {
+            return "unknown action \"\(action)\"\(ScenarioScript.suggestion(for: action, among: Self.actions))"
+        }
         if expect != nil, action != "expect" { return "`expect` belongs to an expect step" }
+        if action == "expect", expect == nil { return "an expect step needs `expect`" }
+        for (lesson, status) in (expect?.lessons ?? [:]).sorted(by: { $0.key < $1.key }) where !Self.lessonStatuses.contains(status) {
+            return "lesson \(lesson) is expected \"not started\", \"started\" or \"completed\", not \"\(status)\"\(ScenarioScript.suggestion(for: status, among: Self.lessonStatuses))"
+        }
         if action == "record" {
             let kinds = [reset == true, quiz != nil, scenario != nil || choice != nil, lesson != nil].filter { $0 }.count
             if kinds != 1 { return "a record step records one thing: a lesson, a quiz, a scenario choice or a reset" }
             if seconds != nil, status != nil { return "a lesson's `status` and `seconds` are two records" }
+            if lesson != nil, seconds == nil, status == nil { return "a lesson needs `status` (\"started\" or \"completed\") or `seconds`" }
+            if let status, !Self.recordedStatuses.contains(status) {
+                return "a lesson's `status` is \"started\" or \"completed\", not \"\(status)\"\(ScenarioScript.suggestion(for: status, among: Self.recordedStatuses))"
+            }
+            if quiz != nil, answers == nil { return "a quiz needs `answers`" }
         }
         if action == "clock" || action == "server-clock" {
             guard let offsetMinutes else { return "needs `offsetMinutes`" }

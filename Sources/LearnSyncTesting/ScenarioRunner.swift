@@ -25,11 +25,16 @@ public struct ScenarioRunner: Sendable {
 
     /// Loads and runs a scenario file.
     public func run(file: URL) async throws -> ScenarioResult {
+        try await run(named: file.lastPathComponent, data: { try Data(contentsOf: file) })
+    }
+
+    /// Reads and runs a scenario; `file` names it when it cannot be read.
+    public func run(named file: String, data: () throws -> Data) async throws -> ScenarioResult {
         let script: ScenarioScript
         do {
-            script = try ScenarioScript.read(Data(contentsOf: file))
+            script = try ScenarioScript.read(data())
         } catch {
-            return ScenarioResult(name: file.lastPathComponent, steps: 0, failures: ["cannot read the scenario: \(error)"])
+            return ScenarioResult(name: file, steps: 0, failures: ["\(file): cannot read the scenario: \(error)"])
         }
         return try await run(script)
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LearnSync
+import LearnSyncModels
 import LearnSyncServer
 import LearnSyncStorage
 
@@ -11,8 +12,8 @@ enum ExitCodes {
     static let failed: Int32 = 1
     /// A usage error: a bad option or id, no server configured (ArgumentParser's own code).
     static let usage: Int32 = 64
-    /// Refused: the server refused the request (wrong password, erased learner, ...), or the
-    /// device refused an event (unknown course or item).
+    /// Refused: the server refused the request (wrong password, erased learner, ...), the
+    /// device refused an event (unknown course or item), or a course file is not valid.
     static let refused: Int32 = 65
     /// The server did not answer, after the retries.
     static let unreachable: Int32 = 69
@@ -29,7 +30,7 @@ enum ExitCodes {
 
     static let help = """
         Exit codes: 0 done; 1 a check failed (scenario, simulation, demo); 64 usage error; \
-        65 refused (by the server, or an event the catalog does not know); 69 server unreachable; \
+        65 refused (by the server, an event the catalog does not know, or an invalid course file); 69 server unreachable; \
         74 device storage error; 75 try again later (device busy, or the server asked to wait); 76 the server's answer was not the protocol; \
         78 the server could not start with its configuration (catalog, database, address).
         """
@@ -51,6 +52,9 @@ enum ExitCodes {
             case .busy: busy
             default: storage
             }
+        case let error as ModelError where error.code == .invalidCatalog:
+            // EX_DATAERR: a course file the command was given is not a valid course.
+            refused
         case is ServerError: configuration
         default: nil
         }

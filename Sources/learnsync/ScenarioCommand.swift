@@ -13,21 +13,42 @@ struct ScenarioCommand: AsyncParsableCommand {
 
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run scenario files (JSON; see Fixtures/scenarios/) against an embedded server.",
-            discussion: "Each scenario gets a fresh server and fresh devices. Exits non-zero if any expectation fails.")
+            abstract: "Run scenario files (JSON) against an embedded server.",
+            discussion: """
+                Each scenario gets a fresh server and fresh devices; after every step each device is                 compared with the reference model. Exits 1 if any expectation fails. A file with an                 unknown action, key, expectation or value fails naming the step (and the word meant).                 --builtin runs the scenarios built into this binary. The format, with an example of                 each action and expectation, is in docs/SCENARIOS.md.
 
-        @Argument(help: "Scenario files or folders of them.") var files: [String]
+                A scenario: {"name": "...", "course": "customer-privacy" (optional), "steps": [...]}
+                Step actions (each step {"action": ..., "device": ..., fields}):
+                  record          lesson + status (started|completed) or seconds; quiz + answers                 (correct|wrong|[ids]); scenario + choice; reset: true
+                  sync | offline | online | backup | restore | expect      device
+                  signup | login  username, password      logout  force, everywhere
+                  delete-account  password                clone   from (the device copied)
+                  clock           offsetMinutes (the device's)
+                  app-catalog | server-catalog     version (1-3), newestOnly, corrected
+                  server-clock    offsetMinutes           restart-server | sweep | backup-server | restore-server
+                Any step may carry expectError: a SyncError code, a problem code or catalog-conflict.
+                Expectations ({"action": "expect", "device": ..., "expect": {...}}): lessons (id -> not                 started|started|completed), completedLessons, quizAttempts, quizPassed, bestScore,                 scenarioChoice, secondsSpent, eventCount, certificate, certificateEarned, pending,                 rejected, guest, catalogConflicts, sameAs (another device).
+                """)
+
+        @Argument(help: "Scenario files or folders of them.") var files: [String] = []
+        @Flag(help: "Run the scenarios built into this binary (the shipped ones).") var builtin = false
         @OptionGroup var catalog: CatalogOptions
         @OptionGroup var output: OutputOptions
 
+        func validate() throws {
+            if files.isEmpty, !builtin { throw ValidationError("name scenario files or folders, or pass --builtin") }
+        }
+
         func run() async throws {
             let runner = ScenarioRunner(catalog: try catalog.load())
+            var scenarios = try expand(files).map { file in (file.lastPathComponent, { try Data(contentsOf: file) }) as (String, () throws -> Data) }
+            if builtin { scenarios += BuiltinScenarios.all.map { scenario in (scenario.file, { scenario.data }) } }
             var results = [ScenarioResult]()
-            for file in try expand(files) {
-                let result = try await runner.run(file: file)
+            for (file, data) in scenarios {
+                let result = try await runner.run(named: file, data: data)
                 results.append(result)
                 if !output.json {
-                    print("\(result.passed ? "PASS" : "FAIL")  \(result.name)  (\(file.lastPathComponent), \(result.steps) steps)")
+                    print("\(result.passed ? "PASS" : "FAIL")  \(result.name)  (\(file), \(result.steps) steps)")
                     for failure in result.failures { print("      \(failure)") }
                 }
             }

@@ -56,6 +56,34 @@ import Testing
 }
 
 extension CLIExitCodeTests {
+    /// The shipped scenarios are built into the binary, and every one passes from a copy of it.
+    @Test func theBuiltinScenariosPassFromACopiedBinary() async throws {
+        let run = try await cli(["scenario", "run", "--builtin"])
+        #expect(run.code == 0, "\(run.out)\(run.err)")
+        #expect(run.out.hasSuffix("\(BuiltinScenarios.all.count) passed, 0 failed\n"), "\(run.out)")
+        let none = try await cli(["scenario", "run"])
+        #expect(none.code == 64 && none.err.contains("--builtin"), "\(none.err)")
+    }
+
+    /// A course file that is not a course names the file and the field, exit 65; what
+    /// `courses --json` prints loads back.
+    @Test func courseFilesLoadBackAndBrokenOnesSayWhere() async throws {
+        let printed = try await cli(["courses", "--json"])
+        let exported = folder.appendingPathComponent("exported.json")
+        try printed.out.write(to: exported, atomically: true, encoding: .utf8)
+        let again = try await cli(["courses", "--json", "--catalog", exported.path])
+        #expect(again.code == 0, "\(again.err)")
+        #expect(again.out == printed.out)
+
+        let broken = folder.appendingPathComponent("broken.json")
+        try #"{"id": "c", "title": "C", "lessons": [{"id": "l", "title": "L", "body": []}, {"title": "no id", "body": []}], "certificate": {"requiredLessons": [], "requiredQuizzes": []}}"#
+            .write(to: broken, atomically: true, encoding: .utf8)
+        let refused = try await cli(["courses", "--catalog", broken.path])
+        #expect(refused.code == 65, "\(refused.err)")
+        #expect(refused.err.contains("\(broken.path): lessons[1].id: missing"), "\(refused.err)")
+        #expect(refused.err.split(separator: "\n").count == 1, "\(refused.err)")
+    }
+
     /// A server whose catalog changes a course version it served before refuses to start: one
     /// line naming the course and version, exit 78.
     @Test func serveRefusesACatalogThatChangesAServedVersion() async throws {

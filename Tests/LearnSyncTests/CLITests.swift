@@ -77,17 +77,6 @@ import Testing
         }
     }
 
-    @Test func shippedScenariosPass() async throws {
-        let runner = ScenarioRunner(catalog: catalog)
-        let folder = Fixtures.directory.appendingPathComponent("scenarios")
-        let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil).filter { $0.pathExtension == "json" }
-        #expect(files.count >= 8)
-        for file in files {
-            let result = try await runner.run(file: file)
-            #expect(result.failures == [], "\(file.lastPathComponent)")
-        }
-    }
-
     @Test func aFaultySimulationConverges() async throws {
         let seed = SeededGenerator.seedFromEnvironment()
         print("aFaultySimulationConverges seed: \(seed)")

@@ -10,10 +10,27 @@ import Testing
         #expect(throws: ScenarioFormatError.self) { try ScenarioScript.read(Data(typo.utf8)) }
         let stepTypo = #"{"name": "t", "steps": [{"action": "record", "device": "phone", "lesson": "keep-secure", "staus": "started"}]}"#
         #expect(throws: ScenarioFormatError.self) { try ScenarioScript.read(Data(stepTypo.utf8)) }
-        let status = try ScenarioScript.read(Data(
-            #"{"name": "t", "steps": [{"action": "record", "device": "phone", "lesson": "keep-secure", "status": "complete"}]}"#.utf8))
-        let result = try await ScenarioRunner(catalog: try SampleCatalog.load()).run(status)
-        #expect(result.failures.count == 1 && result.failures[0].contains("\"started\" or \"completed\""))
+        // Unknown words fail before anything runs, naming the step and the word meant.
+        for (bad, message) in [
+            (#"{"action": "record", "device": "phone", "lesson": "keep-secure", "status": "complete"}"#,
+             #"step 1 (record): a lesson's `status` is "started" or "completed", not "complete" (did you mean "completed"?)"#),
+            (#"{"action": "sycn", "device": "phone"}"#, #"step 1 (sycn): unknown action "sycn" (did you mean "sync"?)"#),
+            (#"{"action": "expect", "device": "phone", "expect": {"quizzPassed": true}}"#,
+             #"step 1: unknown expectation "quizzPassed" (did you mean "quizPassed"?)"#),
+            (#"{"action": "expect", "device": "phone", "expect": {"lessons": {"keep-secure": "done"}}}"#,
+             #"step 1 (expect): lesson keep-secure is expected "not started", "started" or "completed", not "done""#),
+            (#"{"action": "record", "device": "phone", "lesson": "keep-secure"}"#,
+             #"step 1 (record): a lesson needs `status` ("started" or "completed") or `seconds`"#),
+        ] {
+            #expect(throws: ScenarioFormatError.self, "\(bad)") {
+                do {
+                    _ = try ScenarioScript.read(Data(#"{"name": "t", "steps": [\#(bad)]}"#.utf8))
+                } catch let error as ScenarioFormatError {
+                    #expect(error.description == message)
+                    throw error
+                }
+            }
+        }
         for bad in [
             #"{"name": "t", "steps": [{"action": "clock", "device": "phone", "offsetMinutes": 1000000000000000}]}"#,
             #"{"name": "t", "steps": [{"action": "clock", "device": "phone"}]}"#,
@@ -29,6 +46,16 @@ import Testing
         #expect(try await ScenarioRunner(catalog: try SampleCatalog.load()).run(unknownDevice).failures.count == 1)
     }
 
+    @Test func theBinaryHoldsEveryShippedScenario() throws {
+        let folder = Fixtures.repository.appendingPathComponent("Sources/LearnSyncTesting/Scenarios")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }.sorted()
+        #expect(BuiltinScenarios.all.map(\.file) == files)
+        for scenario in BuiltinScenarios.all {
+            #expect(scenario.data == (try Data(contentsOf: folder.appendingPathComponent(scenario.file))), "\(scenario.file)")
+            #expect(throws: Never.self, "\(scenario.file)") { _ = try ScenarioScript.read(scenario.data) }
+        }
+    }
+
     @Test func theReferenceNamesEveryField() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let text = try String(contentsOf: root.appendingPathComponent("docs/SCENARIOS.md"), encoding: .utf8)
@@ -36,6 +63,9 @@ import Testing
         let expectation = try JSONDecoder().decode(Expectation.self, from: Data("{}".utf8))
         for field in (Array(Mirror(reflecting: step).children) + Array(Mirror(reflecting: expectation).children)).compactMap(\.label) {
             #expect(text.contains("`\(field)`"), "docs/SCENARIOS.md does not name `\(field)`")
+        }
+        for action in ScenarioStep.actions {
+            #expect(text.contains("`\(action)`"), "docs/SCENARIOS.md does not name the action `\(action)`")
         }
     }
 }
