@@ -22,7 +22,8 @@ let testSettings: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
     name: "LearnSync",
-    platforms: [.macOS(.v15), .iOS(.v18)],
+    // The lowest the code supports: its locks are the standard library's `Mutex`.
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
         .library(name: "LearnSync", targets: ["LearnSync"]),
         .library(name: "LearnSyncModels", targets: ["LearnSyncModels"]),

@@ -43,6 +43,9 @@
 @_exported public import class LearnSyncStorage.FileSecretStore
 @_exported public import class LearnSyncStorage.MemorySecretStore
 @_exported public import protocol LearnSyncStorage.SecretStore
+#if canImport(Security)
+@_exported public import struct LearnSyncStorage.KeychainSecretStore
+#endif
 @_exported public import enum LearnSyncStorage.SecretName
 
 @_exported public import struct LearnSyncProtocol.Problem

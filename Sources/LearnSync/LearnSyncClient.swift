@@ -48,12 +48,18 @@ public final class LearnSyncClient: Sendable {
     ///   - catalog: the app's bundled courses.
     ///   - server: the sync server, or nil to work offline only.
     ///   - allowInsecureHTTP: allow plain `http://` to a host other than this machine.
+    ///   - secrets: where the token and the guest's secret are kept (default: a `0600` file
+    ///     beside the store; on Apple platforms pass ``KeychainSecretStore``).
+    ///   - retry: how failed sync rounds are retried, and the deadline of a whole call.
     /// - Throws: `StorageError`, or ``SyncError`` `refused` for plain `http://` to another host.
-    public convenience init(path: String, catalog: Catalog, server: URL?, allowInsecureHTTP: Bool = false) async throws {
+    public convenience init(
+        path: String, catalog: Catalog, server: URL?, allowInsecureHTTP: Bool = false, secrets: (any SecretStore)? = nil,
+        retry: RetryPolicy = RetryPolicy()
+    ) async throws {
         if let server { try URLSessionTransport.checkSecure(server, allowInsecureHTTP: allowInsecureHTTP) }
-        let store = try DeviceStore(path: path, catalog: catalog)
+        let store = try DeviceStore(path: path, catalog: catalog, secrets: secrets)
         if let server { try await store.setServer(server) }
-        self.init(store: store, transport: server.map { URLSessionTransport(baseURL: $0) })
+        self.init(store: store, transport: server.map { URLSessionTransport(baseURL: $0) }, retry: retry)
     }
 
     /// The course catalog: the app's bundled courses, every version it bundled before, and

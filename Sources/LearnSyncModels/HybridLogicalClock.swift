@@ -1,3 +1,4 @@
+public import Foundation
 /// A hybrid logical clock reading: `physicalMilliseconds * 1000 + logical`.
 ///
 /// One 64-bit number keeps timestamps totally ordered, close to wall time, and safe as a JSON
@@ -12,6 +13,10 @@ public struct HLCTimestamp: RawRepresentable, Hashable, Comparable, Codable, Sen
 
     /// The wall-clock part, in milliseconds since 1970.
     public var physicalMilliseconds: Int64 { rawValue / 1000 }
+
+    /// The wall-clock part as a `Date` (to the millisecond): when the event was recorded, by the
+    /// recording device's clock as corrected by the hybrid logical clock.
+    public var date: Date { Date(timeIntervalSince1970: Double(physicalMilliseconds) / 1000) }
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
     public var description: String { "\(physicalMilliseconds).\(rawValue % 1000)" }

@@ -10,8 +10,8 @@ public enum SecretName: String, CaseIterable, Sendable {
 }
 
 /// Where a device keeps its bearer token and guest secret, apart from the event log: a file
-/// readable by its owner only by default (``FileSecretStore``); an iOS app plugs in the
-/// Keychain by conforming a type that calls `SecItemCopyMatching` / `SecItemAdd`.
+/// readable by its owner only by default (``FileSecretStore``); on Apple platforms the Keychain
+/// (`KeychainSecretStore`), or a type of the app's own.
 ///
 /// Calls are synchronous and short; a store that cannot keep a secret throws, and the device
 /// store's operation fails with it.

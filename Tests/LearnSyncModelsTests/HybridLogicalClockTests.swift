@@ -1,3 +1,4 @@
+import Foundation
 import LearnSyncModels
 import LearnSyncTestSupport
 import Testing
@@ -12,6 +13,12 @@ import Testing
             last = next
         }
         #expect(last.physicalMilliseconds >= 1001)
+    }
+
+    @Test func aTimestampIsADateToTheMillisecond() {
+        let stamp = HLCTimestamp(rawValue: 1_765_000_000_123 * 1000 + 7)
+        #expect(stamp.date == Date(timeIntervalSince1970: 1_765_000_000.123))
+        #expect(HLCTimestamp(physicalMilliseconds: 0).date == Date(timeIntervalSince1970: 0))
     }
 
     @Test func followsWallTimeWhenItMovesForward() {
