@@ -387,6 +387,16 @@ extension DeviceStore {
                 // Pull the whole feed again: this device may have skipped events of its old id.
                 cursor = 0
             }
+            if (renew || moveFrom != nil) && replica == identity.replica {
+                // The device gave up its replica id. From cursor 0 no mark watches the feed, and answers name the counters of the
+                // new id only: a server that goes back in time now would forget the old id's
+                // acknowledged events unseen. They are offered once more, under their own ids
+                // (the server stores those it lacks and acknowledges the rest); the next answer's
+                // cursor watches the feed again.
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE replica = ? AND pending = 0",
+                    arguments: [replica.rawValue])
+            }
             // A server that holds fewer of this replica's events than it acknowledged forgot some
             // (restored from a backup, lost its last commits, let the guest expire): they go back
             // to the outbox, and the feed is pulled again from the start.

@@ -216,4 +216,56 @@ import Testing
         #expect(try await tablet.serverProgress().courses.first?.progress == (try await tablet.progress(in: course)))
         await world.finish()
     }
+
+    /// A phone gives up its replica id (a clone of it synced first) in the round that
+    /// acknowledges its older events, and the server then goes back to before them: from cursor
+    /// 0 no mark watches the feed, and answers name the new id's counters only. The phone offers
+    /// its old id's events once more after giving it up, so the restored server gets them back.
+    @Test func eventsAcknowledgedAsThePhoneGaveUpItsReplicaIdComeBack() async throws {
+        let world = try await Restorable.start()
+        let phone = try world.device()
+        try await phone.signUp(username: "renewed-replica", password: "a long password")
+        let backup = try world.server.backup()
+        try await phone.record(.lessonCompleted(lesson: "keep-secure"), in: course)
+        try await phone.record(.lessonCompleted(lesson: "limit-access"), in: course)
+        // The clone syncs the shared events first, then one of its own under the next counter.
+        let clone = LearnSyncClient(
+            store: try phone.store.snapshot(), transport: URLSessionTransport(baseURL: world.server.url),
+            retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(1)))
+        try await clone.sync()
+        try await clone.record(.lessonCompleted(lesson: "dispose-properly"), in: course)
+        try await clone.sync()
+        // The phone's third event collides: it moves to a new replica id, the first two are
+        // acknowledged under the old one. Then the clone is lost and the server restored.
+        // The network fails right after that round's answer.
+        let old = try await phone.identity().replica
+        try await phone.record(.lessonCompleted(lesson: "train-staff"), in: course)
+        let cut = LearnSyncClient(
+            store: phone.store, transport: OneRequestTransport(URLSessionTransport(baseURL: world.server.url)),
+            retry: RetryPolicy(maxAttempts: 1, baseDelay: .milliseconds(1)))
+        await #expect(throws: SyncError.self) { try await cut.sync() }
+        #expect(try await phone.identity().replica != old, "the phone took a new replica id")
+        try await world.restore(backup)
+        try await phone.sync()
+        try await phone.sync()
+
+        let held = Set(try await phone.events(in: course).map(\.id))
+        let stored = Set(try await phone.serverExport().events.map(\.id))
+        #expect(stored == held, "the server holds \(stored.count) of the phone's \(held.count) events")
+        #expect(try await phone.serverProgress().courses.first?.progress == (try await phone.progress(in: course)))
+        await world.finish()
+    }
+}
+
+/// Lets one request through, then fails every later one as a dropped network does.
+final class OneRequestTransport: SyncTransport {
+    let inner: any SyncTransport
+    let sent = Locked(0)
+
+    init(_ inner: any SyncTransport) { self.inner = inner }
+
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
+        guard sent.withLock({ count in count += 1; return count }) == 1 else { throw URLError(.networkConnectionLost) }
+        return try await inner.send(request)
+    }
 }
