@@ -134,8 +134,6 @@ let package = Package(
                 "LearnSyncTestSupport",
                 "LearnSyncServer", "LearnSyncPostgres",
                 .product(name: "Hummingbird", package: "hummingbird", condition: server),
-                .product(name: "HummingbirdTesting", package: "hummingbird", condition: server),
-                .product(name: "HTTPTypes", package: "swift-http-types", condition: server),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: server),
                 .product(name: "Logging", package: "swift-log", condition: server),
             ] + clientModules,

@@ -56,6 +56,16 @@ import Testing
 }
 
 extension CLIExitCodeTests {
+    /// The binary that is also the production `serve` links no test library: nothing of
+    /// HummingbirdTesting or the AsyncHTTPClient it brings (the test binary, for contrast, does).
+    @Test func theServerBinaryLinksNoTestLibrary() async throws {
+        let symbols = try await ChildProcess.run(["nm", binary])
+        #expect(symbols.split(separator: "\n").count > 10_000, "nm read the binary")
+        for library in ["HummingbirdTesting", "AsyncHTTPClient"] {
+            #expect(!symbols.contains(library), "learnsync links \(library)")
+        }
+    }
+
     /// The shipped scenarios are built into the binary, and every one passes from a copy of it.
     @Test func theBuiltinScenariosPassFromACopiedBinary() async throws {
         let run = try await cli(["scenario", "run", "--builtin"])

@@ -1,5 +1,5 @@
-public import HummingbirdTesting
-public import LearnSync
+import HummingbirdTesting
+import LearnSync
 import LearnSyncMerge
 import LearnSyncModels
 import LearnSyncProtocol
@@ -16,14 +16,14 @@ import HTTPTypes
 ///     try await device.sync()
 /// }
 /// ```
-public struct TestClientTransport: SyncTransport {
+struct TestClientTransport: SyncTransport {
     let client: any TestClientProtocol
 
-    public init(_ client: any TestClientProtocol) {
+    init(_ client: any TestClientProtocol) {
         self.client = client
     }
 
-    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+    func send(_ request: TransportRequest) async throws -> TransportResponse {
         var headers = HTTPFields()
         for (name, value) in request.headers {
             if let field = HTTPField.Name(name) { headers[field] = value }
