@@ -64,11 +64,29 @@ struct PostgresRestoreTests {
         print("PostgresRestoreTests seed: \(seed)")
         var generator = SeededGenerator(seed: seed)
         let primary = try await TestCluster.start("primary")
-        var clusters = [primary]
-        defer { Task { [clusters] in for cluster in clusters { await cluster.stop() } } }
+        let standby: TestCluster
+        do {
+            standby = try await TestCluster.standby(of: primary, label: "standby")
+        } catch {
+            await primary.stop()
+            throw error
+        }
+        // The clusters stop whatever happens: a cluster left running outlives the test process.
+        do {
+            try await promote(standby, after: primary, seed: seed, generator: &generator)
+        } catch {
+            await primary.stop()
+            await standby.stop()
+            throw error
+        }
+        await primary.stop()
+        await standby.stop()
+    }
+
+    /// Load on `primary` through a server, the standby detached, the primary killed, the
+    /// standby promoted; then every device must be whole on it.
+    private func promote(_ standby: TestCluster, after primary: TestCluster, seed: UInt64, generator: inout SeededGenerator) async throws {
         let location = try await primary.createDatabase("learnsync")
-        let standby = try await TestCluster.standby(of: primary, label: "standby")
-        clusters.append(standby)
         let server = try await EmbeddedServer.start(database: .postgres(location), catalog: catalog, passwordCost: 4)
         defer { Task { await server.stop() } }
 
