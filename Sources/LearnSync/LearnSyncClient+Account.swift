@@ -5,7 +5,9 @@ import LearnSyncStorage
 
 extension LearnSyncClient {
     /// Creates an account (a username and a password, nothing else) and attaches this device's
-    /// guest progress to it, then syncs.
+    /// guest progress to it, then syncs. When that sync cannot finish (the server is unreachable
+    /// or asks to wait), the account is made all the same: ``pendingCount()`` tells what the next
+    /// ``sync(progress:)`` sends.
     ///
     /// - Returns: the new account's learner id.
     /// - Throws: ``SyncError``: `refused` with a `conflict` problem when the username is taken.
@@ -17,7 +19,8 @@ extension LearnSyncClient {
     /// Signs in to an existing account and attaches this device's guest progress to it: the
     /// account keeps everything it had and gains every completion and attempt of the guest.
     /// Retrying after a lost answer is safe. A device signed in to this account already gets a
-    /// new token (after it expired) and keeps everything it holds.
+    /// new token (after it expired) and keeps everything it holds. Like ``signUp(username:password:)``
+    /// it then syncs, and succeeds even when that sync cannot finish.
     ///
     /// - Throws: ``SyncError``: `unauthorized` for a wrong username or password, `refused` with
     ///   a `conflict` problem if this guest is already attached to another account or
@@ -141,7 +144,13 @@ extension LearnSyncClient {
         } else {
             try await store.attach(to: session.learner, token: session.token)
         }
-        try await syncHoldingLock()
+        do {
+            try await syncHoldingLock()
+        } catch let error as SyncError where error.code == .unreachable || error.code == .rateLimited {
+            // The account is made and the guest attached, on the server and here: the events
+            // still pending go with the next sync. Throwing now would read as a failed sign-up,
+            // and trying it again would be refused.
+        }
         return session.learner
     }
 }

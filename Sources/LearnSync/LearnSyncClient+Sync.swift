@@ -233,7 +233,7 @@ extension LearnSyncClient {
     func ensureToken(_ transport: any SyncTransport, report: inout SyncReport) async throws -> String {
         if let token = try store.token() { return token }
         guard let token = try await renewGuestToken(transport, report: &report) else {
-            throw SyncError(.unauthorized, "this device is signed in to an account but has no token: sign in again")
+            throw SyncError(.unauthorized, "this device is signed in to an account but has no token (a sign-out cut short, or the token was lost): sign in again, or sign out to finish")
         }
         return token
     }

@@ -98,13 +98,14 @@ public struct Catalog: Sendable, Hashable {
         let files: [URL]
         if isDirectory.boolValue {
             files = try FileManager.default.contentsOfDirectory(at: url, includingPropertiesForKeys: nil)
-                .filter { $0.pathExtension == "json" }
+                .filter { $0.pathExtension == "json" && !$0.lastPathComponent.hasPrefix(".") }
                 .sorted { $0.lastPathComponent < $1.lastPathComponent }
         } else {
             files = [url]
         }
         var courses = [Course]()
         for file in files { courses += try Self.courses(in: file) }
+        guard !courses.isEmpty else { throw ModelError(.invalidCatalog, "\(url.path): no course (a folder's course files end in .json)") }
         do {
             return try Catalog(courses)
         } catch {

@@ -131,6 +131,9 @@ public struct Quiz: Codable, Hashable, Sendable, Identifiable {
             throw ModelError(.invalidCatalog, "quiz \(id) repeats a question id")
         }
         for question in questions {
+            guard Set(question.options.map(\.id)).count == question.options.count else {
+                throw ModelError(.invalidCatalog, "question \(question.id) repeats an option id")
+            }
             guard question.options.contains(where: { $0.id == question.answer }) else {
                 throw ModelError(.invalidCatalog, "question \(question.id): the answer is not one of its options")
             }

@@ -34,22 +34,37 @@ package enum PrivateFile {
         let temporary = path + ".new"
         unlink(temporary)
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw CocoaError(.fileWriteNoPermission) }
+        guard descriptor >= 0 else { throw failure(errno) }
         var written = 0
+        var code: Int32 = 0
         let complete = data.withUnsafeBytes { raw -> Bool in
             while written < raw.count {
                 let count = write(descriptor, raw.baseAddress! + written, raw.count - written)
                 if count < 0, errno == EINTR { continue }
-                guard count > 0 else { return false }
+                guard count > 0 else {
+                    code = count < 0 ? errno : ENOSPC
+                    return false
+                }
                 written += count
             }
             return true
         }
-        let flushed = fsync(descriptor) == 0
+        if complete, fsync(descriptor) != 0 { code = errno }
         close(descriptor)
-        guard complete, flushed, rename(temporary, path) == 0 else {
+        guard complete, code == 0, rename(temporary, path) == 0 else {
+            if code == 0 { code = errno }
             unlink(temporary)
-            throw CocoaError(.fileWriteUnknown)
+            throw failure(code)
         }
+    }
+
+    /// The error for a failed write: ENOSPC as a full disk, the rest by their errno.
+    private static func failure(_ code: Int32) -> POSIXError {
+        POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
+    }
+
+    /// Whether `error` says the disk is full.
+    package static func isDiskFull(_ error: any Error) -> Bool {
+        (error as? POSIXError)?.code == .ENOSPC
     }
 }

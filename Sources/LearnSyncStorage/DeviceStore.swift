@@ -85,8 +85,10 @@ public final class DeviceStore: Sendable {
             try PrivateFile.prepare(path)
             writer = try DatabasePool(path: path, configuration: Self.configuration)
             store = try secrets ?? FileSecretStore(path: path + ".secrets")
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            throw StorageError(.diskFull, "cannot open the device store: the device's disk is full", cause: error)
         } catch {
-            throw StorageError(.database, "cannot open the device store", cause: error)
+            throw StorageError(.database, "cannot open the device store: \(error)", cause: error)
         }
         try self.init(writer: writer, catalog: catalog, clock: clock, secrets: store)
     }
@@ -224,9 +226,13 @@ public final class DeviceStore: Sendable {
     static func storageError(_ error: any Error) -> StorageError {
         switch (error as? DatabaseError)?.resultCode {
         case .SQLITE_FULL?:
-            StorageError(.diskFull, "the device's disk is full: nothing of this call was stored; free some space and try again", cause: error)
+            StorageError(
+                .diskFull, "the device's disk is full: the step that failed stored nothing (what the call finished before it is kept); free some space and try again",
+                cause: error)
         case .SQLITE_IOERR?:
-            StorageError(.database, "the device's disk failed to read or write (I/O error): nothing of this call was stored", cause: error)
+            StorageError(
+                .database, "the device's disk failed to read or write (I/O error): the step that failed stored nothing (what the call finished before it is kept)",
+                cause: error)
         default:
             StorageError(.database, "the device database failed", cause: error)
         }

@@ -47,8 +47,10 @@ public final class FileSecretStore: SecretStore {
             let data = try JSONEncoder().encode(secrets)
             do {
                 try PrivateFile.replace(path, with: data)
+            } catch where PrivateFile.isDiskFull(error) {
+                throw StorageError(.diskFull, "cannot write the secret store: the device's disk is full", cause: error)
             } catch {
-                throw StorageError(.database, "cannot write the secret store", cause: error)
+                throw StorageError(.database, "cannot write the secret store: \(error.localizedDescription)", cause: error)
             }
             cache = secrets
         }

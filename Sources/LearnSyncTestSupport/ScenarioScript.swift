@@ -141,6 +141,18 @@ extension ScenarioScript {
             if let expect = step["expect"] as? [String: Any], let key = expect.keys.sorted().first(where: { !known.expect.contains($0) }) {
                 throw ScenarioFormatError("step \(index + 1): unknown expectation \"\(key)\"\(suggestion(for: key, among: known.expect))")
             }
+            let action = step["action"] as? String ?? ""
+            if let allowed = ScenarioStep.fields[action],
+               let key = step.keys.sorted().first(where: { $0 != "action" && $0 != "expectError" && !allowed.contains($0) }) {
+                throw ScenarioFormatError("step \(index + 1) (\(action)): `\(key)` does not belong to this action, which takes \(allowed.isEmpty ? "no field" : allowed.sorted().map { "`\($0)`" }.joined(separator: ", "))")
+            }
+            let expect = step["expect"] as? [String: Any]
+            for (key, value) in step.merging(expect ?? [:], uniquingKeysWith: { first, _ in first }) where value is NSNull {
+                throw ScenarioFormatError("step \(index + 1): `\(key)` is null; leave a field out to leave it unchecked")
+            }
+            if let expect, expect.isEmpty || (expect["lessons"] as? [String: Any])?.isEmpty == true {
+                throw ScenarioFormatError("step \(index + 1) (expect): it checks nothing")
+            }
         }
         for (index, step) in script.steps.enumerated() {
             if let problem = step.problem { throw ScenarioFormatError("step \(index + 1) (\(step.action)): \(problem)") }
@@ -196,6 +208,23 @@ extension ScenarioStep {
         "server-catalog", "app-catalog", "backup", "restore", "clone", "restart-server", "sweep", "backup-server", "restore-server",
         "expect",
     ]
+    /// The fields each action takes besides `action` and `expectError`: a field another action
+    /// takes is refused rather than ignored.
+    static let fields: [String: Set<String>] = {
+        let device: Set<String> = ["device"]
+        var fields: [String: Set<String>] = [
+            "record": device.union(["lesson", "status", "quiz", "answers", "scenario", "choice", "seconds", "reset"]),
+            "signup": device.union(["username", "password"]), "login": device.union(["username", "password"]),
+            "logout": device.union(["force", "everywhere"]), "delete-account": device.union(["password"]),
+            "clock": device.union(["offsetMinutes"]), "server-clock": ["offsetMinutes"],
+            "app-catalog": device.union(["version", "newestOnly", "corrected"]), "server-catalog": ["version", "newestOnly", "corrected"],
+            "clone": device.union(["from"]), "expect": device.union(["expect"]),
+        ]
+        for action in ["sync", "offline", "online", "backup", "restore"] { fields[action] = device }
+        for action in ["restart-server", "sweep", "backup-server", "restore-server"] { fields[action] = [] }
+        return fields
+    }()
+
     /// A lesson's `status` in a record step.
     public static let recordedStatuses = ["started", "completed"]
     /// A lesson's status in an expectation's `lessons`.
@@ -208,6 +237,9 @@ extension ScenarioStep {
         }
         if expect != nil, action != "expect" { return "`expect` belongs to an expect step" }
         if action == "expect", expect == nil { return "an expect step needs `expect`" }
+        if let device, device.isEmpty || device.trimmingCharacters(in: .whitespaces) != device {
+            return "a device's name is not empty and has no spaces around it: \"\(device)\""
+        }
         for (lesson, status) in (expect?.lessons ?? [:]).sorted(by: { $0.key < $1.key }) where !Self.lessonStatuses.contains(status) {
             return "lesson \(lesson) is expected \"not started\", \"started\" or \"completed\", not \"\(status)\"\(ScenarioScript.suggestion(for: status, among: Self.lessonStatuses))"
         }

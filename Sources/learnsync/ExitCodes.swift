@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import LearnSync
 import LearnSyncModels
+import LearnSyncProtocol
 import LearnSyncServer
 import LearnSyncStorage
 
@@ -20,7 +21,7 @@ enum ExitCodes {
     /// The device's files could not be read or written.
     static let storage: Int32 = 74
     /// Try again later: the device file is busy (another process holds it), or the server asked
-    /// to wait longer than the retries do.
+    /// to wait longer than the retries do (its disk full or failing, too many attempts).
     static let busy: Int32 = 75
     /// The server answered something that is not the protocol.
     static let badAnswer: Int32 = 76
@@ -38,6 +39,9 @@ enum ExitCodes {
     /// The exit code for an error a command threw; nil for ArgumentParser's own errors and exit codes.
     static func code(for error: any Error) -> Int32? {
         switch error {
+        case let error as SyncError where error.problem?.knownCode == .storageFailed:
+            // The server's disk is full or failing and it asked to wait (503, Retry-After).
+            busy
         case let error as SyncError:
             switch error.code {
             case .noServer: usage

@@ -111,6 +111,8 @@ struct ServeCommand: AsyncParsableCommand {
         } catch is CancellationError {
             // Stopped by Ctrl-C or SIGTERM before it took a request.
             logger.notice("LearnSync server stopped before it started")
+        } catch let error as SocketAddressError {
+            throw ServerError("cannot listen on \(host):\(port): \(error)", cause: error)
         } catch let error as IOError {
             // The listener could not bind: the port is taken, or needs privileges.
             throw ServerError("cannot listen on \(host):\(port): \(String(cString: strerror(error.errnoCode)))", cause: error)

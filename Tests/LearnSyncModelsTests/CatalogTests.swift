@@ -62,5 +62,22 @@ import Testing
         #expect(throws: ModelError.self) {
             try Course(id: "c", title: "C", lessons: [lesson], quizzes: [badQuiz], certificate: .init(requiredLessons: [], requiredQuizzes: []))
         }
+        let repeatedOption = Quiz(id: "q", title: "Q", passMark: 50, questions: [
+            Question(id: "q1", prompt: "?", options: [AnswerOption(id: "a", text: "A"), AnswerOption(id: "a", text: "A again")], answer: "a"),
+        ])
+        let repeated = #expect(throws: ModelError.self) {
+            try Course(id: "c", title: "C", lessons: [lesson], quizzes: [repeatedOption], certificate: .init(requiredLessons: [], requiredQuizzes: []))
+        }
+        #expect(repeated?.message == "question q1 repeats an option id")
+    }
+
+    @Test func aCatalogWithNoCourseIsRefused() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("empty-catalog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try SampleCatalog.courseJSON.write(to: folder.appendingPathComponent(".hidden.json"))
+        #expect(throws: ModelError.self, "an empty folder, hidden files left out") { try Catalog.load(from: folder) }
+        try Data("[]".utf8).write(to: folder.appendingPathComponent("none.json"))
+        #expect(throws: ModelError.self, "an empty list") { try Catalog.load(from: folder) }
     }
 }

@@ -130,7 +130,12 @@ extension CLIExitCodeTests {
         let child = try ChildProcess(
             [binary, "serve", "--port", "0", "--database", unreachable],
             outputPath: folder.appendingPathComponent("pg.out").path, errorPath: folder.appendingPathComponent("pg.err").path)
-        try await Task.sleep(for: .seconds(1))
+        // Once it waits for PostgreSQL: the pool's first failed connection is logged. (Before
+        // its service group runs, SIGTERM's default action ends it, which is fine too.)
+        let started = ContinuousClock.now
+        while !child.errors.contains("Connection creation failed"), ContinuousClock.now - started < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let asked = ContinuousClock.now
         child.terminate()
         let code = try await child.exitCode()

@@ -21,6 +21,15 @@ import Testing
              #"step 1 (expect): lesson keep-secure is expected "not started", "started" or "completed", not "done""#),
             (#"{"action": "record", "device": "phone", "lesson": "keep-secure"}"#,
              #"step 1 (record): a lesson needs `status` ("started" or "completed") or `seconds`"#),
+            (#"{"action": "sync", "device": "phone", "offsetMinutes": 600}"#,
+             #"step 1 (sync): `offsetMinutes` does not belong to this action, which takes `device`"#),
+            (#"{"action": "server-catalog", "device": "phone", "version": 2}"#,
+             #"step 1 (server-catalog): `device` does not belong to this action, which takes `corrected`, `newestOnly`, `version`"#),
+            (#"{"action": "expect", "device": "phone", "expect": {"scenarioChoice": null}}"#,
+             #"step 1: `scenarioChoice` is null; leave a field out to leave it unchecked"#),
+            (#"{"action": "expect", "device": "phone", "expect": {}}"#, #"step 1 (expect): it checks nothing"#),
+            (#"{"action": "sync", "device": "phone "}"#,
+             #"step 1 (sync): a device's name is not empty and has no spaces around it: "phone ""#),
         ] {
             #expect(throws: ScenarioFormatError.self, "\(bad)") {
                 do {
