@@ -49,7 +49,7 @@ public final class LearnSyncClient: Sendable {
     ///   - server: the sync server, or nil to work offline only.
     ///   - allowInsecureHTTP: allow plain `http://` to a host other than this machine.
     ///   - secrets: where the token and the guest's secret are kept (default: a `0600` file
-    ///     beside the store; on Apple platforms pass ``KeychainSecretStore``).
+    ///     beside the store; on Apple platforms pass `KeychainSecretStore`).
     ///   - retry: how failed sync rounds are retried, and the deadline of a whole call.
     /// - Throws: `StorageError`, or ``SyncError`` `refused` for plain `http://` to another host.
     public convenience init(
