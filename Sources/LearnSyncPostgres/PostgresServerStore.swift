@@ -21,12 +21,21 @@ public final class PostgresServerStore: ServiceBackedStore {
     let logger: Logger
     /// The database this store uses.
     public let location: PostgresLocation
+    /// How long ``prepare()`` waits for a first connection before it gives up; nil waits as long
+    /// as the pool keeps trying.
+    public let connectDeadline: Duration?
     private let migration = Locked<Task<Void, any Error>?>(nil)
 
     /// A store on `location`; nothing connects until the store runs.
-    public init(location: PostgresLocation, logger: Logger = Logger(label: "learnsync.postgres")) {
+    /// - Parameters:
+    ///   - location: the database.
+    ///   - logger: the connection pool's and the store's logger.
+    ///   - connectDeadline: how long ``prepare()`` waits for a first connection (`serve` gives 15
+    ///     seconds); nil waits as long as the pool keeps trying.
+    public init(location: PostgresLocation, logger: Logger = Logger(label: "learnsync.postgres"), connectDeadline: Duration? = nil) {
         self.location = location
         self.logger = logger
+        self.connectDeadline = connectDeadline
         client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
     }
 
@@ -36,28 +45,29 @@ public final class PostgresServerStore: ServiceBackedStore {
         await cancelWhenGracefulShutdown { await self.client.run() }
     }
 
-    /// How long ``prepare()`` waits for PostgreSQL to answer before it gives up.
-    public static let prepareDeadline = Duration.seconds(15)
-
     /// Runs the pending migrations (under an advisory lock: one process of several migrates),
-    /// once; later calls wait for that run and share its outcome. It gives up after
-    /// ``prepareDeadline`` when PostgreSQL does not answer, and at once when the calling task is
-    /// cancelled (`serve` stopped by Ctrl-C or SIGTERM while it starts).
+    /// once; later calls wait for that run and share its outcome. It gives up when no connection
+    /// is made within ``connectDeadline``, and at once when the calling task is cancelled
+    /// (`serve` stopped by Ctrl-C or SIGTERM while it starts). The migrations themselves have no
+    /// deadline: a busy database may take its time.
     public func prepare() async throws {
         let migration = migration.withLock { running in
             if let running { return running }
-            let (client, logger, location) = (client, logger, location)
+            let (client, logger, location, deadline) = (client, logger, location, connectDeadline)
             let task = Task {
                 do {
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        group.addTask { try await PostgresSchema.migrate(client, logger: logger) }
-                        group.addTask {
-                            try await Task.sleep(for: Self.prepareDeadline)
-                            throw ServerError("PostgreSQL at \(location.host):\(location.port) did not answer within \(Self.prepareDeadline.components.seconds) s")
+                    if let deadline {
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask { try await client.withConnection { _ in } }
+                            group.addTask {
+                                try await Task.sleep(for: deadline)
+                                throw ServerError("PostgreSQL at \(location.host):\(location.port) could not be reached within \(deadline.components.seconds) s")
+                            }
+                            defer { group.cancelAll() }
+                            try await group.next()
                         }
-                        defer { group.cancelAll() }
-                        try await group.next()
                     }
+                    try await PostgresSchema.migrate(client, logger: logger)
                 } catch let error as ServerError {
                     throw error
                 } catch where Task.isCancelled {

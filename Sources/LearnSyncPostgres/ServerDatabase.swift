@@ -31,11 +31,14 @@ public enum ServerDatabase: Sendable, CustomStringConvertible {
     }
 
     /// Opens the store. A PostgreSQL store connects and migrates once it runs in the server's
-    /// service group (``ServiceBackedStore``). `sqliteSynchronous` applies to a SQLite file.
-    public func openStore(logger: Logger, sqliteSynchronous: SQLiteSynchronous = .normal) throws -> any ServerStore {
+    /// service group (``ServiceBackedStore``). `sqliteSynchronous` applies to a SQLite file;
+    /// `postgresConnectDeadline` bounds a PostgreSQL store's wait for its first connection.
+    public func openStore(
+        logger: Logger, sqliteSynchronous: SQLiteSynchronous = .normal, postgresConnectDeadline: Duration? = nil
+    ) throws -> any ServerStore {
         switch self {
         case .sqlite(let path): try SQLiteServerStore(path: path, synchronous: sqliteSynchronous)
-        case .postgres(let location): PostgresServerStore(location: location, logger: logger)
+        case .postgres(let location): PostgresServerStore(location: location, logger: logger, connectDeadline: postgresConnectDeadline)
         }
     }
 

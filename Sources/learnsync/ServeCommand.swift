@@ -102,7 +102,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("no --erasure-journal: a database restored from an older backup or dump brings back learners erased since")
         }
         let app = try await buildApplication(
-            configuration: configuration, catalog: try catalog.load(), store: try database.openStore(logger: logger, sqliteSynchronous: sqliteSynchronous),
+            configuration: configuration, catalog: try catalog.load(), store: try database.openStore(logger: logger, sqliteSynchronous: sqliteSynchronous, postgresConnectDeadline: .seconds(15)),
             logger: logger,
             onServerRunning: { [logger] port in logger.notice("LearnSync server listening on http://\(host):\(port)") },
             onMetricsRunning: { [logger] port in logger.notice("LearnSync metrics at http://\(metricsHost):\(port)/metrics") })

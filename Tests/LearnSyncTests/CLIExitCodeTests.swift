@@ -148,7 +148,7 @@ extension CLIExitCodeTests {
     @Test func serveGivesUpOnAPostgreSQLThatDoesNotAnswer() async throws {
         let failed = try await cli(["serve", "--port", "0", "--database", "postgres://learnsync@127.0.0.1:1/none?sslmode=disable"])
         #expect(failed.code == 78, "\(failed.err)")
-        #expect(failed.err.hasSuffix("Error: PostgreSQL at 127.0.0.1:1 did not answer within 15 s\n"), "\(failed.err)")
+        #expect(failed.err.hasSuffix("Error: PostgreSQL at 127.0.0.1:1 could not be reached within 15 s\n"), "\(failed.err)")
         #expect(!failed.err.contains("retention"), "\(failed.err)")
     }
 }
