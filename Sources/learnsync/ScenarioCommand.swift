@@ -14,21 +14,37 @@ struct ScenarioCommand: AsyncParsableCommand {
     struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run scenario files (JSON) against an embedded server.",
-            discussion: """
-                Each scenario gets a fresh server and fresh devices; after every step each device is                 compared with the reference model. Exits 1 if any expectation fails. A file with an                 unknown action, key, expectation or value fails naming the step (and the word meant).                 --builtin runs the scenarios built into this binary. The format, with an example of                 each action and expectation, is in docs/SCENARIOS.md.
+            discussion: Self.discussion)
 
-                A scenario: {"name": "...", "course": "customer-privacy" (optional), "steps": [...]}
-                Step actions (each step {"action": ..., "device": ..., fields}):
-                  record          lesson + status (started|completed) or seconds; quiz + answers                 (correct|wrong|[ids]); scenario + choice; reset: true
-                  sync | offline | online | backup | restore | expect      device
-                  signup | login  username, password      logout  force, everywhere
-                  delete-account  password                clone   from (the device copied)
-                  clock           offsetMinutes (the device's)
-                  app-catalog | server-catalog     version (1-3), newestOnly, corrected
-                  server-clock    offsetMinutes           restart-server | sweep | backup-server | restore-server
-                Any step may carry expectError: a SyncError code, a problem code or catalog-conflict.
-                Expectations ({"action": "expect", "device": ..., "expect": {...}}): lessons (id -> not                 started|started|completed), completedLessons, quizAttempts, quizPassed, bestScore,                 scenarioChoice, secondsSpent, eventCount, certificate, certificateEarned, pending,                 rejected, guest, catalogConflicts, sameAs (another device).
-                """)
+        /// The help's discussion: paragraphs as single lines, which ArgumentParser wraps.
+        static let discussion = [
+            "Each scenario gets a fresh server and fresh devices; after every step each device is compared with the reference model. "
+                + "Exits 1 if any expectation fails. A file with an unknown action, key, expectation or value fails naming the step "
+                + "(and the word meant). --builtin runs the scenarios built into this binary. The format, with an example of each "
+                + "action and expectation, is in docs/SCENARIOS.md.",
+            "",
+            #"A scenario: {"name": "...", "course": "customer-privacy" (optional), "steps": [...]}"#,
+            #"Step actions (each step {"action": ..., "device": ..., fields}):"#,
+            "  record          lesson + status (started|completed) or seconds;",
+            "                  quiz + answers (correct|wrong|[ids]);",
+            "                  scenario + choice; reset: true",
+            "  sync, offline, online, backup, restore    device",
+            "  signup, login   username, password",
+            "  logout          force, everywhere",
+            "  delete-account  password",
+            "  clone           from (the device copied)",
+            "  clock           offsetMinutes (the device's)",
+            "  app-catalog     version (1-3), newestOnly, corrected",
+            "  server-catalog  version (1-3), newestOnly, corrected (no device)",
+            "  server-clock    offsetMinutes (no device)",
+            "  restart-server, sweep, backup-server, restore-server    (no field)",
+            "  expect          device, expect",
+            "Any step may carry expectError: a SyncError code, a problem code or catalog-conflict.",
+            "",
+            "Expectations: lessons (id -> not started|started|completed), completedLessons, quizAttempts, quizPassed, bestScore, "
+                + "scenarioChoice, secondsSpent, eventCount, certificate, certificateEarned, pending, rejected, guest, catalogConflicts, "
+                + "sameAs (another device).",
+        ].joined(separator: "\n")
 
         @Argument(help: "Scenario files or folders of them.") var files: [String] = []
         @Flag(help: "Run the scenarios built into this binary (the shipped ones).") var builtin = false
