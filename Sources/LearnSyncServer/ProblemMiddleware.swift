@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+import LearnSyncSQLite
 import HTTPTypes
 public import Hummingbird
 import LearnSyncProtocol
@@ -68,10 +68,10 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return Problem(code: .notFound, detail: "no such endpoint")
         case let error as HTTPError where error.status == .methodNotAllowed:
             return Problem(code: .methodNotAllowed, detail: "this endpoint does not take this method")
-        case let error as DatabaseError where error.resultCode == .SQLITE_FULL || error.resultCode == .SQLITE_IOERR:
+        case let error where DiskFailure(error) != nil:
             // The transaction was rolled back: nothing of the request is stored or acknowledged,
             // and the same request succeeds once the disk has room or works again.
-            let cause = error.resultCode == .SQLITE_FULL ? "the server's disk is full" : "the server's disk failed to write"
+            let cause = DiskFailure(error) == .full ? "the server's disk is full" : "the server's disk failed to write"
             return Problem(code: .storageFailed, detail: "\(cause); nothing of this request was stored, try again later", retryAfter: 30)
         default:
             return Problem(code: .internalError, detail: "the server could not complete the request")

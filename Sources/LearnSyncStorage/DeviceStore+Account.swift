@@ -1,4 +1,5 @@
 import GRDB
+import LearnSyncSQLite
 package import LearnSyncModels
 
 extension DeviceStore {
@@ -113,9 +114,9 @@ extension DeviceStore {
                 try db.execute(sql: "VACUUM")
                 _ = try db.checkpoint(.truncate)
             }
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL || error.resultCode == .SQLITE_IOERR {
+        } catch let error where DiskFailure(error) != nil {
             throw StorageError(
-                error.resultCode == .SQLITE_FULL ? .diskFull : .database,
+                DiskFailure(error) == .full ? .diskFull : .database,
                 "the learner's data is gone from the store's tables, but the disk is full or failing and the file could not be rewritten: free some space and sign out again to clear it",
                 cause: error)
         } catch {

@@ -85,7 +85,7 @@ public final class DeviceStore: Sendable {
             try PrivateFile.prepare(path)
             writer = try DatabasePool(path: path, configuration: Self.configuration)
             store = try secrets ?? FileSecretStore(path: path + ".secrets")
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+        } catch let error where DiskFailure(error) == .full {
             throw StorageError(.diskFull, "cannot open the device store: the device's disk is full", cause: error)
         } catch {
             throw StorageError(.database, "cannot open the device store: \(error)", cause: error)
@@ -224,12 +224,12 @@ public final class DeviceStore: Sendable {
     /// A database error as the store reports it; a full or failing disk is named as such. SQLite
     /// rolls back the transaction either way, so nothing the failed call wrote is kept.
     static func storageError(_ error: any Error) -> StorageError {
-        switch (error as? DatabaseError)?.resultCode {
-        case .SQLITE_FULL?:
+        switch DiskFailure(error) {
+        case .full?:
             StorageError(
                 .diskFull, "the device's disk is full: the step that failed stored nothing (what the call finished before it is kept); free some space and try again",
                 cause: error)
-        case .SQLITE_IOERR?:
+        case .ioError?:
             StorageError(
                 .database, "the device's disk failed to read or write (I/O error): the step that failed stored nothing (what the call finished before it is kept)",
                 cause: error)

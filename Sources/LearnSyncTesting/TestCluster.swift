@@ -33,17 +33,10 @@ public final class TestCluster: Sendable {
     }
 
     /// The database `name` on this cluster.
-    public func database(_ name: String) throws -> PostgresLocation {
-        var components = URLComponents(string: url)!
-        components.path = "/" + name
-        return try PostgresLocation(url: components.string!)
-    }
+    public func database(_ name: String) throws -> PostgresLocation { try TestPostgres.database(name, on: url) }
 
     /// Creates the database `name` and returns where it is.
-    public func createDatabase(_ name: String) async throws -> PostgresLocation {
-        _ = try await ChildProcess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])
-        return try database(name)
-    }
+    public func createDatabase(_ name: String) async throws -> PostgresLocation { try await TestPostgres.createDatabase(name, on: url) }
 
     /// Kills the postmaster with SIGKILL, as a crash of the machine's database would.
     public func kill() async throws { _ = try await Self.tool(["kill", directory]) }

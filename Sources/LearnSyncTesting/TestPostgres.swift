@@ -22,9 +22,18 @@ public enum TestPostgres {
 
     /// A new, empty database on the server, named after `label`.
     public static func freshDatabase(_ label: String) async throws -> PostgresLocation {
-        let admin = try await server()
         let name = "t_" + label.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(30) + "_" + UUID().uuidString.prefix(8).lowercased()
+        return try await createDatabase(name, on: try await server())
+    }
+
+    /// Creates the database `name` on the server at the administrative URL `admin`.
+    static func createDatabase(_ name: String, on admin: String) async throws -> PostgresLocation {
         _ = try await ChildProcess.run(["psql", admin, "-q", "-v", "ON_ERROR_STOP=1", "-c", "CREATE DATABASE \(name)"])
+        return try database(name, on: admin)
+    }
+
+    /// Where the database `name` is on the server at `admin`.
+    static func database(_ name: String, on admin: String) throws -> PostgresLocation {
         var components = URLComponents(string: admin)!
         components.path = "/" + name
         return try PostgresLocation(url: components.string!)
