@@ -110,7 +110,7 @@ let package = Package(
         .target(
             name: "LearnSyncPostgres",
             dependencies: [
-                "LearnSyncModels", "LearnSyncProtocol", "LearnSyncServer",
+                "LearnSyncModels", "LearnSyncProtocol", "LearnSyncServer", "LearnSyncSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio", condition: server),
                 .product(name: "NIOSSL", package: "swift-nio-ssl", condition: server),
                 .product(name: "Logging", package: "swift-log", condition: server),

@@ -238,4 +238,7 @@ package enum RejectionHandling: Hashable, Sendable {
     case moveToNewReplica
     /// Keep it, counted on the device and listed with its reason; it is not pushed again.
     case refusedForGood
+    /// Its learner was erased (a guest erased with its account, whose events this device
+    /// pulled in another account): remove every event of that learner from the device.
+    case removeErasedLearner
 }

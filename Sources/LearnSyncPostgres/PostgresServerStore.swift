@@ -2,6 +2,7 @@ public import Foundation
 public import LearnSyncModels
 public import LearnSyncProtocol
 public import LearnSyncServer
+import LearnSyncSQLite
 public import Logging
 import PostgresNIO
 import ServiceLifecycle
@@ -109,7 +110,20 @@ public final class PostgresServerStore: ServiceBackedStore {
             } catch let error as PSQLError where attempt < 5 && Self.isRetryable(error) {
                 logger.debug("transaction retried", metadata: ["sqlState": "\(error.serverInfo?[.sqlState] ?? "")"])
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 << attempt))))
+            } catch let error as PSQLError where Self.diskFailure(error) != nil {
+                // The server answers `storage-failed`: nothing of the request was stored.
+                logger.error("the database could not write", metadata: ["error": "\(String(reflecting: error))"])
+                throw Self.diskFailure(error)!
             }
+        }
+    }
+
+    /// PostgreSQL's `53100 disk_full` and `58030 io_error`: the transaction was rolled back.
+    static func diskFailure(_ error: PSQLError) -> DiskFailure? {
+        switch error.serverInfo?[.sqlState] {
+        case "53100": .full
+        case "58030": .ioError
+        default: nil
         }
     }
 

@@ -184,7 +184,8 @@ public enum RejectionCode: String, CaseIterable, Sendable {
         switch self {
         case .unknownCourse, .unknownItem, .unknownVersion: .retryWhenCatalogChanges
         case .replicaConflict: .moveToNewReplica
-        case .foreignLearner, .foreignReplica, .erasedLearner: .refusedForGood
+        case .foreignLearner, .foreignReplica: .refusedForGood
+        case .erasedLearner: .removeErasedLearner
         }
     }
 }

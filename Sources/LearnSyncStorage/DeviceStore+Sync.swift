@@ -355,14 +355,19 @@ extension DeviceStore {
                 }
             }
             var moveFrom: Int64?
+            let erased = result.refused.filter { $0.handling == .removeErasedLearner }.map(\.id)
+            if !erased.isEmpty, try Self.removeErased(erased, own: identity.learner, db) { needsRebuild = true }
             for refusal in result.refused {
                 switch refusal.handling {
                 case .moveToNewReplica:
                     if refusal.id.replica == replica { moveFrom = min(moveFrom ?? refusal.id.seq, refusal.id.seq) }
-                case .retryWhenCatalogChanges, .refusedForGood:
-                    let state: EventState = refusal.handling == .refusedForGood ? .refused : .held
+                case .retryWhenCatalogChanges, .refusedForGood, .removeErasedLearner:
+                    // The device's own learner is never removed: kept, refused.
+                    let state: EventState = refusal.handling == .retryWhenCatalogChanges ? .held : .refused
                     let id: StatementArguments = [refusal.id.replica.rawValue, refusal.id.seq]
                     try db.execute(sql: "UPDATE event SET pending = ? WHERE replica = ? AND seq = ?", arguments: [state.rawValue] + id)
+                    // An erased learner's event is gone from the log (just above).
+                    guard db.changesCount > 0 else { continue }
                     try db.execute(sql: "DELETE FROM outbox WHERE replica = ? AND seq = ?", arguments: id)
                     try db.execute(
                         sql: "INSERT OR REPLACE INTO refusal (replica, seq, code, reason) VALUES (?, ?, ?, ?)",

@@ -317,6 +317,37 @@ extension DeviceStoreTests {
 }
 
 extension DeviceStoreTests {
+    /// A guest erased with its account, whose events this device pulled in another account of
+    /// the learner: the server refuses them `erased-learner`, and the device removes every event,
+    /// edge and bit of progress of that guest. Its own learner's refused event stays.
+    @Test func eventsRefusedAsAnErasedGuestsAreRemoved() async throws {
+        let store = try DeviceStore.inMemory(catalog: catalog)
+        let me = try await store.identity()
+        let own = try await store.record(.lessonCompleted(lesson: course.lessons[0].id), in: course.id)
+        let account: LearnerID = "a-account", erased: LearnerID = "g-erased"
+        func remote(_ seq: Int64, _ learner: LearnerID, _ lesson: Int) throws -> ProgressEvent {
+            try ProgressEvent(
+                id: EventID(replica: "other", seq: seq), learner: learner, timestamp: HLCTimestamp(physicalMilliseconds: seq),
+                course: course.id, payload: .lessonCompleted(lesson: course.lessons[lesson].id))
+        }
+        let kept = try remote(1, account, 1), gone = [try remote(2, erased, 2), try remote(3, erased, 3)]
+        try await store.apply(SyncRoundResult(
+            pushed: [], pulled: [kept] + gone, aliases: [(guest: me.learner, account: account), (guest: erased, account: account)], cursor: 3))
+        #expect(try await store.progress(in: course.id).status(of: course.lessons[2].id) == .completed)
+        // The guest's events go back to the server (it forgot them), which erased the guest.
+        try await store.apply(SyncRoundResult(
+            pushed: [own, gone[0]],
+            refused: [own, gone[0]].map { Refusal(id: $0.id, code: "erased-learner", reason: "erased", handling: .removeErasedLearner) },
+            pulled: [], aliases: [], cursor: 3))
+        #expect(Set(try await store.events(in: course.id).map(\.id)) == [own.id, kept.id])
+        #expect(try await store.rejectedEvents().map(\.event.id) == [own.id])
+        #expect(try await store.pendingCount() == 0)
+        let progress = try await store.progress(in: course.id)
+        #expect(progress.status(of: course.lessons[1].id) == .completed)
+        #expect(progress.status(of: course.lessons[2].id) == .notStarted && progress.status(of: course.lessons[3].id) == .notStarted)
+        #expect(try await store.guests(of: account) == [me.learner])
+    }
+
     @Test func wipeLeavesNoTraceInTheFileOrTheWAL() async throws {
         let store = try DeviceStore(path: path, catalog: catalog)
         let before = try await store.identity()

@@ -62,10 +62,8 @@ import Testing
     /// sessions and attachments made since are gone from it; every device still holds its work.
     @Test func aServerThatGoesBackInTimeLosesNothing() async throws {
         let catalog = try SampleCatalog.load()
-        // Seeds 1 to 100 unless LEARNSYNC_SEED moves them: random ranges still fail about one
-        // seed in 300 on two known gaps (docs/MERGE.md, "When the server forgets"), which
-        // `learnsync simulate --server-restores` explores.
-        let first = ProcessInfo.processInfo.environment["LEARNSYNC_SEED"].flatMap(UInt64.init) ?? 1
+        // A random first seed, printed; LEARNSYNC_SEED=<seed> replays it.
+        let first = SeededGenerator.seedFromEnvironment()
         let seeds = Self.seeds
         print("RealWorldSimulationTests server restores seed: \(first) (\(seeds) seeds)")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-restores-\(UUID().uuidString)")
