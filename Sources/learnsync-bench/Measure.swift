@@ -1,7 +1,7 @@
 import Foundation
 
 /// One row of the results table.
-struct Row {
+struct Row: Codable {
     var workload: String
     var measure: String
     var value: String
@@ -59,6 +59,35 @@ enum Measure {
         case "µs": return String(format: "%.1f µs", value * 1e6)
         default: return String(format: "%.2f %@", value, unit)
         }
+    }
+
+    /// The run's results as `--json PATH` writes them: what was measured, when, on what, and
+    /// at which commit (`LEARNSYNC_BENCH_COMMIT`, which `Tools/bench` sets). `Tools/bench-page`
+    /// makes docs/PERFORMANCE.md's table from this file.
+    struct Results: Codable {
+        var date: String
+        var commit: String
+        var machine: String
+        var mode: String
+        var rows: [Row]
+    }
+
+    static func writeJSON(_ rows: [Row], quick: Bool, to path: String) throws {
+        let day = Date().formatted(.iso8601.year().month().day())
+        let commit = ProcessInfo.processInfo.environment["LEARNSYNC_BENCH_COMMIT"] ?? "unknown"
+        let results = Results(date: day, commit: commit, machine: machine(), mode: quick ? "quick" : "full", rows: rows)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try (encoder.encode(results) + Data("\n".utf8)).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// The processor's model and count, the system and the SQLite library measured.
+    static func machine() -> String {
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let model = info.split(separator: "\n").first { $0.hasPrefix("model name") }
+            .flatMap { $0.split(separator: ":", maxSplits: 1).last }.map { $0.trimmingCharacters(in: .whitespaces) } ?? "unknown processor"
+        let system = ProcessInfo.processInfo.operatingSystemVersionString
+        return "\(ProcessInfo.processInfo.activeProcessorCount) cores (\(model)), \(system), SQLite \(RawSQLite.version)"
     }
 
     static func printTable(_ rows: [Row]) {

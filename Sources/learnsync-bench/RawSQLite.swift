@@ -18,6 +18,9 @@ final class RawSQLite {
     private let server: Bool
     private var position: Int64 = 0
 
+    /// The SQLite library both LearnSync and the baselines run on.
+    static var version: String { String(cString: sqlite3_libversion()) }
+
     init(path: String, server: Bool = false) throws {
         self.server = server
         guard sqlite3_open(path, &db) == SQLITE_OK else { throw BenchError("cannot open \(path)") }

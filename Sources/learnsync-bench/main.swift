@@ -6,8 +6,10 @@ import LearnSyncProtocol
 import LearnSyncStorage
 import LearnSyncTesting
 
-// learnsync-bench [--quick]: runs every workload in this process and prints one table, each
-// with its baseline measured in the same run. Build in release mode (Tools/bench does).
+// learnsync-bench [--quick] [--only NAME] [--json PATH]: runs every workload in this process and
+// prints one table, each with its baseline measured in the same run; `--json` also writes the
+// results to PATH (docs/benchmarks.json is the committed run). Build in release mode (Tools/bench
+// does).
 let quick = CommandLine.arguments.contains("--quick")
 let catalog = try SampleCatalog.load()
 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-bench-\(UUID().uuidString)")
@@ -67,3 +69,6 @@ rows.append(Row(
     baseline: "-", ratio: "-", target: "-", met: nil))
 print("LearnSync benchmarks (\(quick ? "quick" : "full"), \(ProcessInfo.processInfo.activeProcessorCount) cores)")
 Measure.printTable(rows)
+if let index = CommandLine.arguments.firstIndex(of: "--json"), CommandLine.arguments.indices.contains(index + 1) {
+    try Measure.writeJSON(rows, quick: quick, to: CommandLine.arguments[index + 1])
+}
