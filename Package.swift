@@ -25,15 +25,13 @@ let package = Package(
     // The lowest the code supports: its locks are the standard library's `Mutex`.
     platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
+        // What an app links (the client), what an app's tests link (client-only helpers), what an
+        // operator embeds (the server and its PostgreSQL store), and the CLI. The other modules are
+        // plumbing, reached through these.
         .library(name: "LearnSync", targets: ["LearnSync"]),
-        .library(name: "LearnSyncModels", targets: ["LearnSyncModels"]),
-        .library(name: "LearnSyncMerge", targets: ["LearnSyncMerge"]),
-        .library(name: "LearnSyncStorage", targets: ["LearnSyncStorage"]),
-        .library(name: "LearnSyncProtocol", targets: ["LearnSyncProtocol"]),
+        .library(name: "LearnSyncTestSupport", targets: ["LearnSyncTestSupport"]),
         .library(name: "LearnSyncServer", targets: ["LearnSyncServer"]),
         .library(name: "LearnSyncPostgres", targets: ["LearnSyncPostgres"]),
-        .library(name: "LearnSyncTestSupport", targets: ["LearnSyncTestSupport"]),
-        .library(name: "LearnSyncTesting", targets: ["LearnSyncTesting"]),
         .executable(name: "learnsync", targets: ["learnsync"]),
     ],
     traits: [

@@ -73,12 +73,15 @@ public enum TestPostgres {
 /// that drive a store without a server's service group. The pool stops when this is released.
 public final class RunningPostgresStore: Sendable {
     public let store: PostgresServerStore
+    /// The fresh database the store runs on.
+    public let location: PostgresLocation
     private let task: Task<Void, any Error>
 
     public init(_ label: String) async throws {
         var logger = Logger(label: "learnsync.test.postgres")
         logger.logLevel = .warning
-        store = PostgresServerStore(location: try await TestPostgres.freshDatabase(label), logger: logger)
+        location = try await TestPostgres.freshDatabase(label)
+        store = PostgresServerStore(location: location, logger: logger)
         let store = store
         task = Task { try await store.run() }
         try await store.prepare()
