@@ -13,7 +13,7 @@ extension LearnSyncClient {
     /// - Throws: ``SyncError``: `refused` with a `conflict` problem when the username is taken.
     @discardableResult
     public func signUp(username: String, password: String) async throws -> LearnerID {
-        try await authenticate(path: "/v1/accounts", username: username, password: password)
+        try await authenticate(path: Endpoint.accounts.path, username: username, password: password)
     }
 
     /// Signs in to an existing account and attaches this device's guest progress to it: the
@@ -27,7 +27,7 @@ extension LearnSyncClient {
     ///   `rate-limited` after too many failures.
     @discardableResult
     public func signIn(username: String, password: String) async throws -> LearnerID {
-        try await authenticate(path: "/v1/sessions", username: username, password: password)
+        try await authenticate(path: Endpoint.sessions.path, username: username, password: password)
     }
 
     /// Signs out: syncs what is pending, asks the server to revoke the token, and removes the
@@ -79,7 +79,7 @@ extension LearnSyncClient {
             try await refuseIfUnstored(force: force)
             if try store.token() != nil {
                 let signOut = { (token: String?) async throws -> SignOutResponse in
-                    try await self.exchange(transport, path: "/v1/signout", body: SignOutRequest(everywhere: everywhere ? true : nil), token: token)
+                    try await self.exchange(transport, path: Endpoint.signOut.path, body: SignOutRequest(everywhere: everywhere ? true : nil), token: token)
                 }
                 if everywhere {
                     _ = try await request(transport, signOut)

@@ -34,7 +34,7 @@ extension LearnSyncClient {
         }
         return try await startingOverIfErased {
             let erased: DeleteAccountResponse = try await request(transport) { token in
-                try await exchange(transport, path: "/v1/account", body: DeleteAccountRequest(password: password), token: token, method: "DELETE")
+                try await exchange(transport, path: Endpoint.account.path, body: DeleteAccountRequest(password: password), token: token, method: "DELETE")
             }
             try await store.wipe(notice: DeviceNotice(
                 kind: .learnerErased, at: Date(),
@@ -59,7 +59,7 @@ extension LearnSyncClient {
         }
         let session: SessionResponse = try await startingOverIfErased {
             try await request(transport) { token in
-                try await exchange(transport, path: "/v1/account/password", body: ChangePasswordRequest(password: current, newPassword: new), token: token)
+                try await exchange(transport, path: Endpoint.password.path, body: ChangePasswordRequest(password: current, newPassword: new), token: token)
             }
         }
         try await store.setToken(session.token)
@@ -75,6 +75,14 @@ extension LearnSyncClient {
             source: .device, exportedAt: store.clock.millisecondsSince1970(), learner: .init(id: learner),
             guests: try await store.guests(of: learner).map { .init(id: $0) }, sessions: [], events: events,
             progress: CourseReport.grade(events, catalog: catalog))
+    }
+
+    /// This device's ``exportData()`` as xAPI 1.0.3 statements, readable offline, named under the
+    /// server the device syncs with (`http://localhost` before it has one), as the server names
+    /// its own.
+    public func exportStatements() async throws -> XAPIStatementResult {
+        let homePage = try await store.syncState().server.map(\.absoluteString) ?? "http://localhost"
+        return XAPIStatementResult(statements: XAPIExport.statements(of: try await exportData(), catalog: catalog, homePage: homePage))
     }
 
     /// Everything the server holds about the learner (`GET /v1/export`).
@@ -106,7 +114,7 @@ extension LearnSyncClient {
         defer { try? FileManager.default.removeItem(at: partial) }
         try await startingOverIfErased {
             try await request(transport) { token in
-                try await download(transport, path: "/v1/export?format=\(format.rawValue)", token: token, to: partial, cap: cap)
+                try await download(transport, path: "\(Endpoint.export.path)?format=\(format.rawValue)", token: token, to: partial, cap: cap)
             }
         }
         guard rename(partial.path, file.path) == 0 else {
@@ -117,7 +125,7 @@ extension LearnSyncClient {
     private func serverExport<Answer: WireCodable>(format: String) async throws -> Answer {
         let transport = try requireTransport()
         return try await startingOverIfErased {
-            try await request(transport) { token in try await fetch(transport, path: "/v1/export?format=\(format)", token: token) }
+            try await request(transport) { token in try await fetch(transport, path: "\(Endpoint.export.path)?format=\(format)", token: token) }
         }
     }
 

@@ -120,7 +120,7 @@ extension LearnSyncClient {
         let gzipped = draft.gzipStart?.finished(with: end)
         return RoundInFlight(batch: draft.batch, cursor: cursor, mark: mark, answer: Task {
             let sent = store.clock.millisecondsSince1970()
-            let response: SyncResponse = try await send(transport, method: "POST", path: "/v1/sync", body: body, gzipped: gzipped, token: token)
+            let response: SyncResponse = try await send(transport, method: "POST", path: Endpoint.sync.path, body: body, gzipped: gzipped, token: token)
             return (response, sent, store.clock.millisecondsSince1970())
         })
     }
@@ -203,7 +203,7 @@ extension LearnSyncClient {
     public func serverProgress() async throws -> ProgressResponse {
         let transport = try requireTransport()
         return try await startingOverIfErased {
-            try await request(transport) { token in try await fetch(transport, path: "/v1/progress", token: token) }
+            try await request(transport) { token in try await fetch(transport, path: Endpoint.progress.path, token: token) }
         }
     }
 
@@ -225,7 +225,7 @@ extension LearnSyncClient {
 
     /// Fetches the server's catalog (`GET /v1/catalog`) and stores it beside the bundled one.
     func fetchCatalog(_ transport: any SyncTransport) async throws {
-        let response: CatalogResponse = try await fetch(transport, path: "/v1/catalog", token: nil)
+        let response: CatalogResponse = try await fetch(transport, path: Endpoint.catalog.path, token: nil)
         try await store.storeServerCatalog(try response.catalog())
     }
 
@@ -245,7 +245,7 @@ extension LearnSyncClient {
         let learner = try await store.identity().learner
         guard learner.isGuest else { return nil }
         let request = RegisterGuestRequest(learner: learner, secret: try await store.deviceSecret())
-        let session: SessionResponse = try await exchange(transport, path: "/v1/guests", body: request, token: nil)
+        let session: SessionResponse = try await exchange(transport, path: Endpoint.guests.path, body: request, token: nil)
         if session.guestExpired == true {
             try await resendAfterExpiry()
             report.guestExpired = true

@@ -51,15 +51,17 @@ public final class LearnSyncClient: Sendable {
     ///   - secrets: where the token and the guest's secret are kept (default: a `0600` file
     ///     beside the store; on Apple platforms pass `KeychainSecretStore`).
     ///   - retry: how failed sync rounds are retried, and the deadline of a whole call.
+    ///   - timeout: how long one request to the server may take in all
+    ///     (``URLSessionTransport/timeout``).
     /// - Throws: `StorageError`, or ``SyncError`` `refused` for plain `http://` to another host.
     public convenience init(
         path: String, catalog: Catalog, server: URL?, allowInsecureHTTP: Bool = false, secrets: (any SecretStore)? = nil,
-        retry: RetryPolicy = RetryPolicy()
+        retry: RetryPolicy = RetryPolicy(), timeout: TimeInterval = 30
     ) async throws {
         if let server { try URLSessionTransport.checkSecure(server, allowInsecureHTTP: allowInsecureHTTP) }
         let store = try DeviceStore(path: path, catalog: catalog, secrets: secrets)
         if let server { try await store.setServer(server) }
-        self.init(store: store, transport: server.map { URLSessionTransport(baseURL: $0) }, retry: retry)
+        self.init(store: store, transport: server.map { URLSessionTransport(baseURL: $0, timeout: timeout) }, retry: retry)
     }
 
     /// The course catalog: the app's bundled courses, every version it bundled before, and

@@ -1,13 +1,13 @@
 import Foundation
-public import LearnSyncModels
+package import LearnSyncModels
 import LearnSyncProtocol
-public import LearnSyncServer
+package import LearnSyncServer
 import Logging
 import PostgresNIO
 
 /// Erasure, export, password changes and retention on PostgreSQL (docs/PRIVACY.md).
 extension PostgresServerStore {
-    public func credentials(of learner: LearnerID) async throws -> LearnerCredentials? {
+    package func credentials(of learner: LearnerID) async throws -> LearnerCredentials? {
         try await client.withConnection { c in
             try await c.row(
                 "SELECT username, password_hash FROM learner WHERE id = \(learner.rawValue)", as: (String?, String?).self, logger: logger
@@ -15,7 +15,7 @@ extension PostgresServerStore {
         }
     }
 
-    public func mark(at position: Int64, inFeedOf learner: LearnerID) async throws -> Int64? {
+    package func mark(at position: Int64, inFeedOf learner: LearnerID) async throws -> Int64? {
         try await client.withConnection { c in try await Self.ownMark(at: position, of: learner, c, logger) }
     }
 
@@ -25,14 +25,14 @@ extension PostgresServerStore {
         try await c.value("SELECT COALESCE(stamp, 0) FROM event WHERE root = \(learner.rawValue) AND pos = \(position)", as: Int64.self, logger: logger)
     }
 
-    public func tombstone(learner: LearnerID) async throws -> Tombstone? {
+    package func tombstone(learner: LearnerID) async throws -> Tombstone? {
         try await client.withConnection { c in
             try await c.row("SELECT reason, at FROM tombstone WHERE learner = \(learner.rawValue)", as: (String, Int64).self, logger: logger)
                 .flatMap { row in Tombstone.Reason(rawValue: row.0).map { Tombstone(learner: learner, reason: $0, at: row.1) } }
         }
     }
 
-    public func tombstone(tokenHash: String) async throws -> Tombstone? {
+    package func tombstone(tokenHash: String) async throws -> Tombstone? {
         try await client.withConnection { c in
             try await c.row(
                 """
@@ -43,7 +43,7 @@ extension PostgresServerStore {
         }
     }
 
-    public func reapplyErasure(of learner: LearnerID, at: Int64) async throws -> Bool {
+    package func reapplyErasure(of learner: LearnerID, at: Int64) async throws -> Bool {
         if try await erase(learner, now: at) != nil { return true }
         let logger = logger
         return try await transaction { c in
@@ -57,7 +57,7 @@ extension PostgresServerStore {
         }
     }
 
-    public func erase(_ learner: LearnerID, now: Int64) async throws -> ErasureReceipt? {
+    package func erase(_ learner: LearnerID, now: Int64) async throws -> ErasureReceipt? {
         let logger = logger
         return try await transaction { c in
             guard try await c.count("SELECT 1 FROM learner WHERE id = \(learner.rawValue) FOR UPDATE", logger: logger) == 1 else { return nil }
@@ -87,7 +87,7 @@ extension PostgresServerStore {
         }
     }
 
-    public func record(tokenHash: String, now: Int64) async throws -> LearnerRecord? {
+    package func record(tokenHash: String, now: Int64) async throws -> LearnerRecord? {
         let logger = logger
         return try await transaction(readOnly: true) { c in
             guard let root = try await Self.root(tokenHash: tokenHash, now: now, c, logger),
@@ -110,7 +110,7 @@ extension PostgresServerStore {
         }
     }
 
-    public func setPassword(_ account: LearnerID, from oldHash: String, to passwordHash: String, session: NewSession) async throws -> Bool {
+    package func setPassword(_ account: LearnerID, from oldHash: String, to passwordHash: String, session: NewSession) async throws -> Bool {
         let logger = logger
         return try await transaction { c in
             let changed = try await c.count(
@@ -123,7 +123,7 @@ extension PostgresServerStore {
         }
     }
 
-    public func revokeAll(tokenHash: String, now: Int64) async throws -> Int? {
+    package func revokeAll(tokenHash: String, now: Int64) async throws -> Int? {
         let logger = logger
         return try await transaction { c in
             guard let id = try await c.row(
@@ -137,7 +137,7 @@ extension PostgresServerStore {
         }
     }
 
-    public func keepCourses(_ courses: [StoredCourse]) async throws -> [StoredCourse] {
+    package func keepCourses(_ courses: [StoredCourse]) async throws -> [StoredCourse] {
         try await prepare()
         let logger = logger
         return try await transaction { c in
@@ -154,7 +154,7 @@ extension PostgresServerStore {
         }
     }
 
-    public func sweep(idleSince: Int64, now: Int64, batch: Int) async throws -> SweepReport {
+    package func sweep(idleSince: Int64, now: Int64, batch: Int) async throws -> SweepReport {
         // The retention service starts with the server, maybe before the migrations ended.
         try await prepare()
         let logger = logger

@@ -1,12 +1,12 @@
-public import LearnSyncModels
-public import LearnSyncProtocol
-public import LearnSyncServer
+package import LearnSyncModels
+package import LearnSyncProtocol
+package import LearnSyncServer
 import Logging
 import PostgresNIO
 
 /// Sync on PostgreSQL: the rules of ``SyncRules`` over row locks.
 extension PostgresServerStore {
-    public func sync(
+    package func sync(
         tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], held: [EventID: Rejection],
         cursor: Int64, cursorMark: Int64?, limit: Int, quota: Int64
     ) async throws -> FeedPage? {
@@ -177,7 +177,7 @@ extension PostgresServerStore {
         }
     }
 
-    public func learnerEvents(tokenHash: String, now: Int64, after cursor: Int64, through end: Int64, limit: Int) async throws -> LearnerFeed? {
+    package func learnerEvents(tokenHash: String, now: Int64, after cursor: Int64, through end: Int64, limit: Int) async throws -> LearnerFeed? {
         let logger = logger
         return try await transaction(readOnly: true) { c in
             guard let root = try await Self.root(tokenHash: tokenHash, now: now, c, logger) else { return nil }

@@ -1,9 +1,9 @@
-public import Foundation
-public import LearnSyncModels
-public import LearnSyncProtocol
-public import LearnSyncServer
+package import Foundation
+package import LearnSyncModels
+package import LearnSyncProtocol
+package import LearnSyncServer
 import LearnSyncSQLite
-public import Logging
+package import Logging
 import PostgresNIO
 import ServiceLifecycle
 
@@ -17,14 +17,14 @@ import ServiceLifecycle
 ///
 /// It is a `Service`: run it in the server's service group, which runs its connection pool,
 /// and call ``prepare()`` (the migrations) before the first request.
-public final class PostgresServerStore: ServiceBackedStore {
+package final class PostgresServerStore: ServiceBackedStore {
     let client: PostgresClient
     let logger: Logger
     /// The database this store uses.
-    public let location: PostgresLocation
+    package let location: PostgresLocation
     /// How long ``prepare()`` waits for a first connection before it gives up; nil waits as long
     /// as the pool keeps trying.
-    public let connectDeadline: Duration?
+    package let connectDeadline: Duration?
     private let migration = Locked<Task<Void, any Error>?>(nil)
 
     /// A store on `location`; nothing connects until the store runs.
@@ -33,7 +33,7 @@ public final class PostgresServerStore: ServiceBackedStore {
     ///   - logger: the connection pool's and the store's logger.
     ///   - connectDeadline: how long ``prepare()`` waits for a first connection (`serve` gives 15
     ///     seconds); nil waits as long as the pool keeps trying.
-    public init(location: PostgresLocation, logger: Logger = Logger(label: "learnsync.postgres"), connectDeadline: Duration? = nil) {
+    package init(location: PostgresLocation, logger: Logger = Logger(label: "learnsync.postgres"), connectDeadline: Duration? = nil) {
         self.location = location
         self.logger = logger
         self.connectDeadline = connectDeadline
@@ -42,7 +42,7 @@ public final class PostgresServerStore: ServiceBackedStore {
 
     /// Runs the connection pool until the service group shuts down (after the HTTP server, so
     /// that requests in flight finish).
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown { await self.client.run() }
     }
 
@@ -51,7 +51,7 @@ public final class PostgresServerStore: ServiceBackedStore {
     /// is made within ``connectDeadline``, and at once when the calling task is cancelled
     /// (`serve` stopped by Ctrl-C or SIGTERM while it starts). The migrations themselves have no
     /// deadline: a busy database may take its time.
-    public func prepare() async throws {
+    package func prepare() async throws {
         let migration = migration.withLock { running in
             if let running { return running }
             let (client, logger, location, deadline) = (client, logger, location, connectDeadline)
@@ -135,7 +135,7 @@ public final class PostgresServerStore: ServiceBackedStore {
 
     // MARK: Guests and accounts
 
-    public func registerGuest(_ claim: GuestClaim, session: NewSession) async throws -> AttachOutcome {
+    package func registerGuest(_ claim: GuestClaim, session: NewSession) async throws -> AttachOutcome {
         let logger = logger
         return try await transaction { c in
             let claimed = try await Self.claimGuest(claim, now: session.createdAt, c, logger)
@@ -146,14 +146,14 @@ public final class PostgresServerStore: ServiceBackedStore {
         }
     }
 
-    public func account(username: String) async throws -> (id: LearnerID, passwordHash: String)? {
+    package func account(username: String) async throws -> (id: LearnerID, passwordHash: String)? {
         try await client.withConnection { c in
             try await c.row("SELECT id, password_hash FROM learner WHERE username = \(username)", as: (String, String).self, logger: logger)
                 .map { (LearnerID(unchecked: $0.0), $0.1) }
         }
     }
 
-    public func createAccount(_ id: LearnerID, username: String, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
+    package func createAccount(_ id: LearnerID, username: String, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
         let logger = logger
         return try await AttachRefusal.catching {
             try await transaction { c in
@@ -169,7 +169,7 @@ public final class PostgresServerStore: ServiceBackedStore {
         }
     }
 
-    public func signIn(_ account: LearnerID, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
+    package func signIn(_ account: LearnerID, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
         let logger = logger
         return try await AttachRefusal.catching {
             try await transaction { c in
@@ -183,14 +183,14 @@ public final class PostgresServerStore: ServiceBackedStore {
         }
     }
 
-    public func revoke(tokenHash: String) async throws -> Bool {
+    package func revoke(tokenHash: String) async throws -> Bool {
         try await client.withConnection { c in
             try await c.count(
                 "UPDATE session SET revoked = TRUE WHERE token_hash = \(tokenHash) AND NOT revoked RETURNING 1", logger: logger) > 0
         }
     }
 
-    public func session(tokenHash: String, now: Int64) async throws -> SessionRecord? {
+    package func session(tokenHash: String, now: Int64) async throws -> SessionRecord? {
         try await client.withConnection { c in
             try await c.row(
                 "SELECT learner, expires_at FROM session WHERE token_hash = \(tokenHash) AND NOT revoked AND expires_at > \(now)",
@@ -238,7 +238,7 @@ public final class PostgresServerStore: ServiceBackedStore {
         try await c.execute("UPDATE session SET revoked = TRUE WHERE learner = \(guest.rawValue)", logger: logger)
     }
 
-    public func attestationKey() async throws -> Data {
+    package func attestationKey() async throws -> Data {
         try await client.withConnection { c in
             guard let key = try await c.value("SELECT key FROM attestation_key WHERE id = 1", as: ByteBuffer.self, logger: logger) else {
                 throw ServerError("the PostgreSQL database has no attestation key")
@@ -247,7 +247,7 @@ public final class PostgresServerStore: ServiceBackedStore {
         }
     }
 
-    public func reattach(_ aliases: [Alias], tokenHash: String, now: Int64) async throws {
+    package func reattach(_ aliases: [Alias], tokenHash: String, now: Int64) async throws {
         let logger = logger
         try await transaction { c in
             guard let root = try await Self.root(tokenHash: tokenHash, now: now, c, logger), !root.isGuest else { return }

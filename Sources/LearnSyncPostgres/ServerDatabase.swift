@@ -1,10 +1,10 @@
 import Foundation
-public import LearnSyncServer
-public import Logging
+package import LearnSyncServer
+package import Logging
 
 /// The database a server keeps its data in: an embedded SQLite file (the default, for one
 /// process) or PostgreSQL (for several server processes sharing one database).
-public enum ServerDatabase: Sendable, CustomStringConvertible {
+package enum ServerDatabase: Sendable, CustomStringConvertible {
     case sqlite(path: String)
     case postgres(PostgresLocation)
 
@@ -12,7 +12,7 @@ public enum ServerDatabase: Sendable, CustomStringConvertible {
     /// refused; anything else is a SQLite file.
     /// - Throws: ``PostgresLocationError`` for a PostgreSQL URL that cannot be used, or a URL of
     ///   another scheme (`mysql://x` used to start SQLite on a file named `mysql:/x`).
-    public init(_ argument: String) throws(PostgresLocationError) {
+    package init(_ argument: String) throws(PostgresLocationError) {
         if PostgresLocation.isURL(argument) {
             self = .postgres(try PostgresLocation(url: argument))
         } else if let scheme = Self.urlScheme(argument) {
@@ -33,7 +33,7 @@ public enum ServerDatabase: Sendable, CustomStringConvertible {
     /// Opens the store. A PostgreSQL store connects and migrates once it runs in the server's
     /// service group (``ServiceBackedStore``). `sqliteSynchronous` applies to a SQLite file;
     /// `postgresConnectDeadline` bounds a PostgreSQL store's wait for its first connection.
-    public func openStore(
+    package func openStore(
         logger: Logger, sqliteSynchronous: SQLiteSynchronous = .normal, postgresConnectDeadline: Duration? = nil
     ) throws -> any ServerStore {
         switch self {
@@ -42,7 +42,15 @@ public enum ServerDatabase: Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    /// The storage a server is built on (``openStore(logger:sqliteSynchronous:postgresConnectDeadline:)``'s).
+    package func storage(sqliteSynchronous: SQLiteSynchronous = .normal, postgresConnectDeadline: Duration? = nil) -> ServerStorage {
+        switch self {
+        case .sqlite(let path): .sqlite(path: path, synchronous: sqliteSynchronous)
+        case .postgres(let location): .postgres(location, connectDeadline: postgresConnectDeadline)
+        }
+    }
+
+    package var description: String {
         switch self {
         case .sqlite(let path): "SQLite file \(path)"
         case .postgres(let location): "PostgreSQL \(location)"

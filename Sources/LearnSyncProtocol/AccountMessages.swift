@@ -1,11 +1,11 @@
-public import LearnSyncModels
+package import LearnSyncModels
 
 /// Proof that the caller owns a guest: its id and its device secret.
-public struct GuestProof: Hashable, Sendable {
-    public var learner: LearnerID
-    public var secret: String
+package struct GuestProof: Hashable, Sendable {
+    package var learner: LearnerID
+    package var secret: String
 
-    public init(learner: LearnerID, secret: String) {
+    package init(learner: LearnerID, secret: String) {
         self.learner = learner
         self.secret = secret
     }
@@ -15,26 +15,26 @@ public struct GuestProof: Hashable, Sendable {
 /// nothing else, and optionally the device's guest to attach to the account.
 ///
 /// Attaching is atomic and idempotent: retrying after a lost answer attaches nothing twice.
-public struct CredentialsRequest: Hashable, Sendable {
-    public var version: Int
-    public var username: String
-    public var password: String
+package struct CredentialsRequest: Hashable, Sendable {
+    package var version: Int
+    package var username: String
+    package var password: String
     /// The guest whose progress joins the account.
-    public var guest: GuestProof?
+    package var guest: GuestProof?
     /// The account the device is signed in to, when it signs in or up to another one because
     /// the server refused its token. A server that knows that account refuses (`conflict`: sign
     /// in to it, or sign out first); one that erased it answers `learner-erased`; one that knows
     /// nothing of it (restored from a backup taken before the account was made) answers
     /// ``SessionResponse/previousForgotten``, and the device moves that account's progress into
     /// the one it signs in to.
-    public var previous: LearnerID?
+    package var previous: LearnerID?
     /// The guest's cursor and the mark of its row (``SyncRequest/cursorMark``), as the device
     /// last synced as the guest: a server whose guest feed no longer holds that row forgot some
     /// of the guest's events, and answers ``SessionResponse/guestRewound``.
-    public var guestCursor: Int64?
-    public var guestCursorMark: Int64?
+    package var guestCursor: Int64?
+    package var guestCursorMark: Int64?
 
-    public init(
+    package init(
         username: String, password: String, guest: GuestProof?, previous: LearnerID? = nil, guestCursor: Int64? = nil,
         guestCursorMark: Int64? = nil, version: Int = ProtocolVersion.current
     ) {
@@ -48,7 +48,7 @@ public struct CredentialsRequest: Hashable, Sendable {
     }
 
     /// Checks the username's characters and the lengths.
-    public func validate() throws(Problem) {
+    package func validate() throws(Problem) {
         guard ProtocolLimits.usernameLength.contains(username.utf8.count),
               username.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D })
         else {
@@ -70,26 +70,26 @@ public struct CredentialsRequest: Hashable, Sendable {
 
 /// `POST /v1/signout`: revokes the caller's token, or with `everywhere` every token of the
 /// caller's learner (the account and its attached guests): every device must sign in again.
-public struct SignOutRequest: Hashable, Sendable {
-    public var version: Int
+package struct SignOutRequest: Hashable, Sendable {
+    package var version: Int
     /// Revoke every token of the learner, not only the caller's.
-    public var everywhere: Bool?
+    package var everywhere: Bool?
 
-    public init(everywhere: Bool? = nil, version: Int = ProtocolVersion.current) {
+    package init(everywhere: Bool? = nil, version: Int = ProtocolVersion.current) {
         self.version = version
         self.everywhere = everywhere
     }
 }
 
 /// The answer to signing out.
-public struct SignOutResponse: Codable, WireCodable, Hashable, Sendable {
-    public var version: Int
+package struct SignOutResponse: Codable, WireCodable, Hashable, Sendable {
+    package var version: Int
     /// Whether the caller's token was live and is now revoked.
-    public var revoked: Bool
+    package var revoked: Bool
     /// How many live tokens were revoked in all (the caller's included).
-    public var sessions: Int?
+    package var sessions: Int?
 
-    public init(revoked: Bool, sessions: Int? = nil, version: Int = ProtocolVersion.current) {
+    package init(revoked: Bool, sessions: Int? = nil, version: Int = ProtocolVersion.current) {
         self.version = version
         self.revoked = revoked
         self.sessions = sessions

@@ -4,14 +4,14 @@ public import LearnSyncModels
 /// `GET /v1/catalog`: every version of every course the server knows. The answer carries an
 /// `ETag` (the catalog's ``Catalog/fingerprint``); a request with `If-None-Match` naming it gets
 /// 304 with no body.
-public struct CatalogResponse: Codable, WireCodable, Hashable, Sendable {
-    public var version: Int
+package struct CatalogResponse: Codable, WireCodable, Hashable, Sendable {
+    package var version: Int
     /// The catalog's fingerprint, as in the ETag and in every sync answer's `catalog`.
-    public var fingerprint: String
+    package var fingerprint: String
     /// Every version of every course, sorted by id and version.
-    public var courses: [Course]
+    package var courses: [Course]
 
-    public init(catalog: Catalog, version: Int = ProtocolVersion.current) {
+    package init(catalog: Catalog, version: Int = ProtocolVersion.current) {
         self.version = version
         fingerprint = catalog.fingerprint
         courses = catalog.allVersions
@@ -21,7 +21,7 @@ public struct CatalogResponse: Codable, WireCodable, Hashable, Sendable {
 
     /// The catalog this answer holds.
     /// - Throws: ``Problem`` `malformed-json` when the courses do not form a valid catalog.
-    public func catalog() throws(Problem) -> Catalog {
+    package func catalog() throws(Problem) -> Catalog {
         do {
             return try Catalog(courses)
         } catch {

@@ -6,17 +6,17 @@ public import LearnSyncModels
 /// enough); a guest's token is its proof. The server removes the account, its attached guests,
 /// their events, aliases and tokens in one transaction and keeps only a tombstone of random ids
 /// (see `docs/PRIVACY.md`).
-public struct DeleteAccountRequest: Hashable, Sendable {
-    public var version: Int
+package struct DeleteAccountRequest: Hashable, Sendable {
+    package var version: Int
     /// The account's password; absent for a guest.
-    public var password: String?
+    package var password: String?
 
-    public init(password: String?, version: Int = ProtocolVersion.current) {
+    package init(password: String?, version: Int = ProtocolVersion.current) {
         self.version = version
         self.password = password
     }
 
-    public func validate() throws(Problem) {
+    package func validate() throws(Problem) {
         if let password { try PasswordRule.check(password, field: "password") }
     }
 }
@@ -47,19 +47,19 @@ public struct DeleteAccountResponse: Codable, WireCodable, Hashable, Sendable {
 /// `POST /v1/account/password`: changes an account's password. Every token of the account is
 /// revoked (other devices sign in again with the new password); the answer carries a new token
 /// for the caller.
-public struct ChangePasswordRequest: Hashable, Sendable {
-    public var version: Int
+package struct ChangePasswordRequest: Hashable, Sendable {
+    package var version: Int
     /// The current password.
-    public var password: String
-    public var newPassword: String
+    package var password: String
+    package var newPassword: String
 
-    public init(password: String, newPassword: String, version: Int = ProtocolVersion.current) {
+    package init(password: String, newPassword: String, version: Int = ProtocolVersion.current) {
         self.version = version
         self.password = password
         self.newPassword = newPassword
     }
 
-    public func validate() throws(Problem) {
+    package func validate() throws(Problem) {
         try PasswordRule.check(password, field: "password")
         try PasswordRule.check(newPassword, field: "newPassword")
     }

@@ -1,33 +1,33 @@
-public import LearnSyncModels
+package import LearnSyncModels
 
 /// `POST /v1/sync`: push the device's unacknowledged events and pull what it has not seen.
-public struct SyncRequest: Hashable, Sendable {
+package struct SyncRequest: Hashable, Sendable {
     /// The protocol version (1).
-    public var version: Int
+    package var version: Int
     /// The device's replica id; every pushed event must be this replica's (and may leave out its
     /// own `replica` field).
-    public var replica: ReplicaID
+    package var replica: ReplicaID
     /// The highest counter the device has given an event under `replica` (0 before its first
     /// event). A server holding a higher one for this replica answers `renewReplica`: the device
     /// was restored from a backup or cloned.
-    public var lastSeq: Int64
+    package var lastSeq: Int64
     /// The last cursor the device stored (0 for a first sync).
-    public var cursor: Int64
+    package var cursor: Int64
     /// The mark of the feed row at `cursor`, as the answer that gave the cursor named it
     /// (``SyncResponse/cursorMark``). A server whose feed holds no row there, or another row
     /// (stored again after the server forgot the first), forgot part of the feed: restored from
     /// a backup, or lost its last commits. It answers ``SyncResponse/rewound`` with a page from
     /// the feed's start.
-    public var cursorMark: Int64?
+    package var cursorMark: Int64?
     /// Events the server has not acknowledged yet, oldest first (at most 2,000, and 1 MiB of JSON).
-    public var events: [ProgressEvent]
+    package var events: [ProgressEvent]
     /// Most events to pull in this page (1 to 5,000; default 2,000).
-    public var limit: Int?
+    package var limit: Int?
     /// The server's attestations (``Alias/proof``) of the attachments of the guests whose events
     /// `events` holds: a server that forgot an attachment makes it again (at most 100).
-    public var aliases: [Alias]
+    package var aliases: [Alias]
 
-    public init(
+    package init(
         replica: ReplicaID, lastSeq: Int64, cursor: Int64, cursorMark: Int64? = nil, events: [ProgressEvent], limit: Int? = nil,
         aliases: [Alias] = [], version: Int = ProtocolVersion.current
     ) {
@@ -42,7 +42,7 @@ public struct SyncRequest: Hashable, Sendable {
     }
 
     /// Checks the request's own rules (not the events' contents, which are judged one by one).
-    public func validate() throws(Problem) {
+    package func validate() throws(Problem) {
         guard events.count <= ProtocolLimits.maxEventsPerRequest else {
             throw Problem(code: .tooManyEvents, detail: "at most \(ProtocolLimits.maxEventsPerRequest) events per request, got \(events.count)")
         }
@@ -60,52 +60,52 @@ public struct SyncRequest: Hashable, Sendable {
     }
 
     /// The page size this request asks for.
-    public var pageSize: Int { limit ?? ProtocolLimits.defaultPageSize }
+    package var pageSize: Int { limit ?? ProtocolLimits.defaultPageSize }
 }
 
 /// The answer to ``SyncRequest``. Every pushed event not listed in `rejected` is stored (or was
 /// already): the device may drop it from its outbox.
-public struct SyncResponse: Hashable, Sendable {
-    public var version: Int
+package struct SyncResponse: Hashable, Sendable {
+    package var version: Int
     /// The server's wall time when it answered, in milliseconds since 1970: the device corrects
     /// its clock by the difference.
-    public var time: Int64
+    package var time: Int64
     /// The fingerprint of the server's catalog (the ETag of `GET /v1/catalog`): when it changes,
     /// the device fetches the catalog and pushes again the events the old one refused.
-    public var catalog: String
+    package var catalog: String
     /// The requesting replica should take a new replica id: the server holds events of this
     /// replica the device does not (a restored or cloned device), or the id is another learner's.
-    public var renewReplica: Bool
+    package var renewReplica: Bool
     /// Pushed events stored with an earlier time than they carried: their time was more than a
     /// minute ahead of the server's clock. The device takes the stored time.
-    public var retimed: [Retimed]
+    package var retimed: [Retimed]
     /// Pushed events the server refused, each with a reason; they are never stored.
-    public var rejected: [Rejection]
+    package var rejected: [Rejection]
     /// Events of the learner (and of guests attached to it) after the request's cursor, oldest
     /// first, excluding the requesting replica's own.
-    public var events: [ProgressEvent]
+    package var events: [ProgressEvent]
     /// Every guest → account edge of the learner.
-    public var aliases: [Alias]
+    package var aliases: [Alias]
     /// The cursor to send next time.
-    public var cursor: Int64
+    package var cursor: Int64
     /// Whether more events wait after `cursor`: sync again at once.
-    public var more: Bool
+    package var more: Bool
     /// The highest counter the server holds for the request's replica, this request's events
     /// included (nil from a server that does not say, or when it is the request's `lastSeq`). A
     /// device that was told an event above it was stored knows the server forgot it, sends it
     /// again and pulls the feed from the start.
-    public var lastSeq: Int64?
+    package var lastSeq: Int64?
     /// The mark of the feed row at `cursor`: a number the server drew when it stored the row. The
     /// device sends it back with the cursor (``SyncRequest/cursorMark``). Nil at position 0, and
     /// when the cursor and its mark are the request's (the device keeps its own).
-    public var cursorMark: Int64?
+    package var cursorMark: Int64?
     /// The request's cursor named a position the server's feed no longer holds as the device
     /// saw it: the server forgot part of the feed. This page starts at the feed's beginning, and
     /// the device offers again every event it holds (the server stores those it lacks and
     /// ignores the rest).
-    public var rewound: Bool
+    package var rewound: Bool
 
-    public init(
+    package init(
         time: Int64, catalog: String, renewReplica: Bool = false, retimed: [Retimed] = [], rejected: [Rejection],
         events: [ProgressEvent], aliases: [Alias], cursor: Int64, more: Bool, lastSeq: Int64? = nil, cursorMark: Int64? = nil,
         rewound: Bool = false, version: Int = ProtocolVersion.current
@@ -127,28 +127,28 @@ public struct SyncResponse: Hashable, Sendable {
 }
 
 /// A pushed event the server stored with an earlier time.
-public struct Retimed: Hashable, Sendable {
+package struct Retimed: Hashable, Sendable {
     /// The event's counter (of the request's replica).
-    public var seq: Int64
+    package var seq: Int64
     /// The time the server stored.
-    public var hlc: HLCTimestamp
+    package var hlc: HLCTimestamp
 
-    public init(seq: Int64, hlc: HLCTimestamp) {
+    package init(seq: Int64, hlc: HLCTimestamp) {
         self.seq = seq
         self.hlc = hlc
     }
 }
 
 /// A pushed event the server refused.
-public struct Rejection: Hashable, Sendable {
-    public var replica: ReplicaID
-    public var seq: Int64
+package struct Rejection: Hashable, Sendable {
+    package var replica: ReplicaID
+    package var seq: Int64
     /// A stable code: see ``RejectionCode``.
-    public var code: String
+    package var code: String
     /// A human explanation.
-    public var reason: String
+    package var reason: String
 
-    public init(id: EventID, code: RejectionCode, reason: String) {
+    package init(id: EventID, code: RejectionCode, reason: String) {
         replica = id.replica
         seq = id.seq
         self.code = code.rawValue
@@ -156,7 +156,7 @@ public struct Rejection: Hashable, Sendable {
     }
 
     /// The refused event's id.
-    public var id: EventID { EventID(replica: replica, seq: seq) }
+    package var id: EventID { EventID(replica: replica, seq: seq) }
 }
 
 /// Why one pushed event was refused.
@@ -191,15 +191,15 @@ public enum RejectionCode: String, CaseIterable, Sendable {
 }
 
 /// A guest → account edge.
-public struct Alias: Hashable, Sendable {
-    public var guest: LearnerID
-    public var account: LearnerID
+package struct Alias: Hashable, Sendable {
+    package var guest: LearnerID
+    package var account: LearnerID
     /// The server's attestation that it attached `guest` to `account` (in sync answers): a
     /// device sends it back with events of the guest, and a server that forgot the attachment
     /// (restored from an older backup) makes it again.
-    public var proof: String?
+    package var proof: String?
 
-    public init(guest: LearnerID, account: LearnerID, proof: String? = nil) {
+    package init(guest: LearnerID, account: LearnerID, proof: String? = nil) {
         self.guest = guest
         self.account = account
         self.proof = proof

@@ -1,5 +1,5 @@
 import LearnSyncMerge
-public import LearnSyncModels
+package import LearnSyncModels
 
 /// Turns an ``ExportDocument`` into xAPI 1.0.3 statements, one per event and one per earned
 /// certificate, so a learner can take their record to any Learning Record Store.
@@ -17,19 +17,19 @@ public import LearnSyncModels
 ///
 /// Every statement names the course as its parent activity. Statement ids are name-based
 /// UUIDs of the learner and the event id, so exporting twice gives the same ids.
-public enum XAPIExport {
+package enum XAPIExport {
     /// The statements of a document, in its event order, then its certificates.
     /// - Parameters:
     ///   - catalog: titles and the quiz versions to grade attempts under.
     ///   - homePage: the server's address (`http(s)://host[:port]`): the actor's account system
     ///     and the base of activity ids.
-    public static func statements(of document: ExportDocument, catalog: Catalog, homePage: String) -> [XAPIStatement] {
+    package static func statements(of document: ExportDocument, catalog: Catalog, homePage: String) -> [XAPIStatement] {
         let builder = Builder(catalog: catalog, homePage: homePage, learner: document.learner.id)
         return document.events.map(builder.statement(for:)) + builder.certificates(of: document.progress)
     }
 
     /// ISO 8601 in UTC with milliseconds, from milliseconds since 1970.
-    public static func timestamp(_ milliseconds: Int64) -> String {
+    package static func timestamp(_ milliseconds: Int64) -> String {
         // Floor division, which no Int64 can overflow (unlike `milliseconds - ms`).
         let (quotient, remainder) = milliseconds.quotientAndRemainder(dividingBy: 1000)
         let ms = Int(remainder < 0 ? remainder + 1000 : remainder)
@@ -52,7 +52,7 @@ public enum XAPIExport {
     }
 
     /// A UUID (version 8, RFC 9562) derived from `name` with two FNV-1a hashes: stable, not secret.
-    public static func uuid(name: String) -> String {
+    package static func uuid(name: String) -> String {
         func fnv(_ basis: UInt64) -> UInt64 {
             name.utf8.reduce(basis) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
         }

@@ -66,6 +66,9 @@ public struct ServerConfiguration: Sendable {
         self.trustedProxies = trustedProxies
     }
 
+    /// Every setting at its default: what `learnsync serve`'s options and ``SyncService`` start from.
+    package static let defaults = ServerConfiguration()
+
     /// The xAPI home page for a request that arrived with `host` in its `Host` header.
     func homePage(requestHost: String?) -> String {
         if let publicURL { return publicURL }
@@ -78,20 +81,20 @@ public struct ServerConfiguration: Sendable {
 }
 
 /// Builds the router: the protocol's endpoints over a ``SyncService``.
-public func buildRouter(service: SyncService, configuration: ServerConfiguration = ServerConfiguration()) -> Router<LearnSyncRequestContext> {
+package func buildRouter(service: SyncService, configuration: ServerConfiguration = ServerConfiguration()) -> Router<LearnSyncRequestContext> {
     let router = Router(context: LearnSyncRequestContext.self)
     if configuration.metrics != nil { router.add(middleware: MetricsMiddleware()) }
     router.add(middleware: ProblemMiddleware(allowed: Endpoints.methods))
-    router.get("/health") { _, _ in "ok" }
-    router.post("/v1/guests") { request, context in
+    router.get(RouterPath(Endpoint.health.path)) { _, _ in "ok" }
+    router.post(RouterPath(Endpoint.guests.path)) { request, context in
         let body = try await readJSON(request, RegisterGuestRequest.self)
         return try jsonResponse(try await service.registerGuest(body, address: clientAddress(request, context, configuration)), status: .ok, for: request)
     }
-    router.post("/v1/sync") { request, context in
+    router.post(RouterPath(Endpoint.sync.path)) { request, context in
         let body = try await readJSON(request, SyncRequest.self)
         return try jsonResponse(try await service.sync(body, authorization: request.headers[.authorization]), status: .ok, for: request)
     }
-    router.get("/v1/catalog") { request, _ -> Response in
+    router.get(RouterPath(Endpoint.catalog.path)) { request, _ -> Response in
         guard let answer = service.catalogAnswer(ifNoneMatch: request.headers[.ifNoneMatch]) else {
             return Response(status: .notModified, headers: [.eTag: "W/\"\(service.catalog.fingerprint)\""])
         }
@@ -100,32 +103,32 @@ public func buildRouter(service: SyncService, configuration: ServerConfiguration
         response.headers[.eTag] = "W/\"\(answer.fingerprint)\""
         return response
     }
-    router.get("/v1/progress") { request, _ in
+    router.get(RouterPath(Endpoint.progress.path)) { request, _ in
         try jsonResponse(try await service.progress(authorization: request.headers[.authorization]), status: .ok, for: request)
     }
-    router.post("/v1/accounts") { request, context in
+    router.post(RouterPath(Endpoint.accounts.path)) { request, context in
         let body = try await readJSON(request, CredentialsRequest.self)
         return try jsonResponse(try await service.signUp(body, address: clientAddress(request, context, configuration)), status: .created, for: request)
     }
-    router.post("/v1/sessions") { request, context in
+    router.post(RouterPath(Endpoint.sessions.path)) { request, context in
         let body = try await readJSON(request, CredentialsRequest.self)
         return try jsonResponse(try await service.signIn(body, address: clientAddress(request, context, configuration)), status: .ok, for: request)
     }
-    router.post("/v1/signout") { request, context in
+    router.post(RouterPath(Endpoint.signOut.path)) { request, context in
         let body = try await readJSON(request, SignOutRequest.self)
         return try jsonResponse(try await service.signOut(body, authorization: request.headers[.authorization]), status: .ok, for: request)
     }
-    router.delete("/v1/account") { request, context in
+    router.delete(RouterPath(Endpoint.account.path)) { request, context in
         let body = try await readJSON(request, DeleteAccountRequest.self)
         return try jsonResponse(
             try await service.deleteAccount(body, authorization: request.headers[.authorization], address: clientAddress(request, context, configuration)), status: .ok, for: request)
     }
-    router.post("/v1/account/password") { request, context in
+    router.post(RouterPath(Endpoint.password.path)) { request, context in
         let body = try await readJSON(request, ChangePasswordRequest.self)
         return try jsonResponse(
             try await service.changePassword(body, authorization: request.headers[.authorization], address: clientAddress(request, context, configuration)), status: .ok, for: request)
     }
-    router.get("/v1/export") { request, _ -> Response in
+    router.get(RouterPath(Endpoint.export.path)) { request, _ -> Response in
         let format: ExportWriter.Format
         switch request.uri.queryParameters.get("format") ?? "json" {
         case "json": format = .json
@@ -142,22 +145,24 @@ public func buildRouter(service: SyncService, configuration: ServerConfiguration
     return router
 }
 
-/// Builds the server application on an embedded SQLite store.
+/// Builds the server application on `storage` (default: the SQLite file
+/// ``ServerConfiguration/databasePath``).
 ///
 /// ```swift
 /// let app = try await buildApplication(configuration: .init(port: 8080), catalog: catalog)
 /// try await app.runService()   // stops gracefully on SIGINT and SIGTERM
 /// ```
 public func buildApplication(
-    configuration: ServerConfiguration, catalog: Catalog, store: (any ServerStore)? = nil,
+    configuration: ServerConfiguration, catalog: Catalog, storage: ServerStorage? = nil,
     logger: Logger = Logger(label: "learnsync.server"),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
     onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) async throws -> some ApplicationProtocol {
+    let storage = storage ?? .sqlite(path: configuration.databasePath)
     let service = SyncService(
-        store: try store ?? SQLiteServerStore(path: configuration.databasePath), catalog: catalog, passwordCost: configuration.passwordCost, signUpsPerAddress: configuration.signUpsPerAddress,
+        store: try storage.open(logger), catalog: catalog, passwordCost: configuration.passwordCost, signUpsPerAddress: configuration.signUpsPerAddress,
         eventsPerLearner: configuration.maxEventsPerLearner,
-        erasureJournal: (configuration.erasureJournal ?? (store == nil ? "\(configuration.databasePath).erasures" : nil)).map(ErasureJournal.init(path:)))
+        erasureJournal: (configuration.erasureJournal ?? storage.defaultErasureJournal).map(ErasureJournal.init(path:)))
     return buildApplication(
         configuration: configuration, service: service, logger: logger, onServerRunning: onServerRunning, onMetricsRunning: onMetricsRunning)
 }
@@ -166,7 +171,7 @@ public func buildApplication(
 ///
 /// With ``ServerConfiguration/metrics``, the metrics listener runs beside it in its service
 /// group; `onMetricsRunning` gets its port.
-public func buildApplication(
+package func buildApplication(
     configuration: ServerConfiguration, service: SyncService, logger: Logger = Logger(label: "learnsync.server"),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in },
     onMetricsRunning: @escaping @Sendable (Int) async -> Void = { _ in }
@@ -223,11 +228,8 @@ extension HTTPField.Name {
 /// The protocol's endpoints and their methods: the router registers these, and any other method
 /// on one of these paths gets `405 method-not-allowed` with `Allow`.
 package enum Endpoints {
-    package static let methods: [String: [HTTPRequest.Method]] = [
-        "/health": [.get], "/v1/guests": [.post], "/v1/sync": [.post], "/v1/catalog": [.get], "/v1/progress": [.get],
-        "/v1/accounts": [.post], "/v1/sessions": [.post], "/v1/signout": [.post], "/v1/account": [.delete],
-        "/v1/account/password": [.post], "/v1/export": [.get],
-    ]
+    package static let methods: [String: [HTTPRequest.Method]] = Dictionary(
+        uniqueKeysWithValues: Endpoint.allCases.map { ($0.path, [HTTPRequest.Method($0.method)!]) })
 }
 
 /// Whether a `Content-Type` is JSON as the protocol takes it: `application/json`, with no

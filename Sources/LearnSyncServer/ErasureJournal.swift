@@ -1,5 +1,5 @@
 import Foundation
-public import LearnSyncModels
+package import LearnSyncModels
 
 /// The erasures a server made, written outside its database: a restore from a backup taken
 /// before an erasure must not bring the learner back. Each erasure appends a line
@@ -8,22 +8,22 @@ public import LearnSyncModels
 /// learner its database holds, and leaves a tombstone for those it does not know
 /// (``SyncService/reapplyErasures()``). It holds random ids and times only, nothing else about
 /// a learner, readable by the server's user only.
-public struct ErasureJournal: Sendable {
-    public let path: String
+package struct ErasureJournal: Sendable {
+    package let path: String
 
-    public init(path: String) {
+    package init(path: String) {
         self.path = path
     }
 
     /// One journaled erasure.
-    public struct Entry: Hashable, Sendable {
-        public var learner: LearnerID
-        public var at: Int64
+    package struct Entry: Hashable, Sendable {
+        package var learner: LearnerID
+        package var at: Int64
     }
 
     /// Appends `learners`, erased at `at`, and flushes the file to disk.
     /// - Throws: ``ServerError`` when the file cannot be written: the erasure must not go on.
-    public func record(_ learners: [LearnerID], at: Int64) throws {
+    package func record(_ learners: [LearnerID], at: Int64) throws {
         guard !learners.isEmpty else { return }
         let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw ServerError("cannot open the erasure journal \(path): \(String(cString: strerror(errno)))") }
@@ -41,7 +41,7 @@ public struct ErasureJournal: Sendable {
     /// Every journaled erasure, in the order written (none when the file does not exist). A
     /// line cut short by a crash while it was written is skipped.
     /// - Throws: ``ServerError`` naming the line when one is not `<learner id> <time>`.
-    public func entries() throws -> [Entry] {
+    package func entries() throws -> [Entry] {
         guard let data = FileManager.default.contents(atPath: path) else { return [] }
         var entries = [Entry]()
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)

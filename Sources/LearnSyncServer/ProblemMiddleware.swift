@@ -1,7 +1,7 @@
 import Foundation
 import LearnSyncSQLite
 import HTTPTypes
-public import Hummingbird
+package import Hummingbird
 import LearnSyncProtocol
 import Logging
 import NIOCore
@@ -12,15 +12,15 @@ import NIOHTTP1
 /// `X-Request-ID` header: the `hb.request.id` its log lines carry. Every answer says
 /// `Cache-Control: no-store`: they hold a learner's progress, tokens or account, and no shared or
 /// browser cache may keep them.
-public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
+package struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The methods each endpoint takes, so that another method gets 405 with `Allow`.
     let allowed: [String: [HTTPRequest.Method]]
 
-    public init() { allowed = [:] }
+    package init() { allowed = [:] }
 
     init(allowed: [String: [HTTPRequest.Method]]) { self.allowed = allowed }
 
-    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await answer(request, context: context, next: next)
         // The id every log line of this request carries (`hb.request.id`), for support.
         response.headers[.xRequestID] = context.id

@@ -1,14 +1,14 @@
-public import Hummingbird
-public import NIOCore
+package import Hummingbird
+package import NIOCore
 import Logging
 
 /// The server's request context: Hummingbird's basics plus the peer address, which the sign-in
 /// rate limit counts by.
-public struct LearnSyncRequestContext: RequestContext, RemoteAddressRequestContext {
-    public var coreContext: CoreRequestContextStorage
-    public let remoteAddress: SocketAddress?
+package struct LearnSyncRequestContext: RequestContext, RemoteAddressRequestContext {
+    package var coreContext: CoreRequestContextStorage
+    package let remoteAddress: SocketAddress?
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
         // Hummingbird's id counts up from a random start, so two answers' ids would tell how many

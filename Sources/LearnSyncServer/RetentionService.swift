@@ -1,24 +1,24 @@
-public import Logging
-public import ServiceLifecycle
+package import Logging
+import ServiceLifecycle
 
 /// Runs the retention sweep (``SyncService/sweep(guestRetention:)``) at start and then every
 /// `interval`, in the server's service group: unattached guests idle past the retention period
 /// are deleted with their events, and expired or revoked sessions with them. Stops on graceful
 /// shutdown; a failed sweep is logged and tried again at the next interval.
-public struct RetentionService: Service {
+package struct RetentionService: Service {
     let service: SyncService
     let guestRetention: Duration
     let interval: Duration
     let logger: Logger
 
-    public init(service: SyncService, guestRetention: Duration, interval: Duration = .seconds(3600), logger: Logger) {
+    package init(service: SyncService, guestRetention: Duration, interval: Duration = .seconds(3600), logger: Logger) {
         self.service = service
         self.guestRetention = guestRetention
         self.interval = interval
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         let retention = guestRetention.components.seconds * 1000 + guestRetention.components.attoseconds / 1_000_000_000_000_000
         // A store that cannot be prepared stops the server, which says why: the sweep has
         // nothing to add.

@@ -1,21 +1,21 @@
 import GRDB
-public import LearnSyncModels
+package import LearnSyncModels
 import LearnSyncProtocol
 
 /// Erasure, export, password changes and retention on the embedded store (docs/PRIVACY.md).
 extension SQLiteServerStore {
-    public func credentials(of learner: LearnerID) async throws -> LearnerCredentials? {
+    package func credentials(of learner: LearnerID) async throws -> LearnerCredentials? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT username, passwordHash FROM learner WHERE id = ?", arguments: [learner.rawValue])
                 .map { LearnerCredentials(username: $0[0], passwordHash: $0[1]) }
         }
     }
 
-    public func mark(at position: Int64, inFeedOf learner: LearnerID) async throws -> Int64? {
+    package func mark(at position: Int64, inFeedOf learner: LearnerID) async throws -> Int64? {
         try await writer.read { db in try Self.ownMark(at: position, of: learner, db) }
     }
 
-    public func tombstone(learner: LearnerID) async throws -> Tombstone? {
+    package func tombstone(learner: LearnerID) async throws -> Tombstone? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT reason, at FROM tombstone WHERE learner = ?", arguments: [learner.rawValue]).flatMap { row in
                 Tombstone.Reason(rawValue: row[0]).map { Tombstone(learner: learner, reason: $0, at: row[1]) }
@@ -23,7 +23,7 @@ extension SQLiteServerStore {
         }
     }
 
-    public func tombstone(tokenHash: String) async throws -> Tombstone? {
+    package func tombstone(tokenHash: String) async throws -> Tombstone? {
         try await writer.read { db in
             try Row.fetchOne(
                 db,
@@ -35,7 +35,7 @@ extension SQLiteServerStore {
         }
     }
 
-    public func erase(_ learner: LearnerID, now: Int64) async throws -> ErasureReceipt? {
+    package func erase(_ learner: LearnerID, now: Int64) async throws -> ErasureReceipt? {
         let receipt = try await eraseRows(of: learner, now: now)
         // The deleted rows' pages are zeroed in the database file (`secure_delete`), but the
         // write-ahead log keeps copies of them until it starts over, which on a quiet server is
@@ -47,7 +47,7 @@ extension SQLiteServerStore {
         return receipt
     }
 
-    public func reapplyErasure(of learner: LearnerID, at: Int64) async throws -> Bool {
+    package func reapplyErasure(of learner: LearnerID, at: Int64) async throws -> Bool {
         if try await erase(learner, now: at) != nil { return true }
         return try await writer.write { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM learner WHERE id = ?)", arguments: [learner.rawValue]) == false else {
@@ -92,7 +92,7 @@ extension SQLiteServerStore {
         }
     }
 
-    public func record(tokenHash: String, now: Int64) async throws -> LearnerRecord? {
+    package func record(tokenHash: String, now: Int64) async throws -> LearnerRecord? {
         try await writer.read { db in
             guard let root = try Self.root(tokenHash: tokenHash, now: now, db),
                   let row = try Row.fetchOne(db, sql: "SELECT username, createdAt FROM learner WHERE id = ?", arguments: [root.rawValue])
@@ -113,7 +113,7 @@ extension SQLiteServerStore {
         }
     }
 
-    public func setPassword(_ account: LearnerID, from oldHash: String, to passwordHash: String, session: NewSession) async throws -> Bool {
+    package func setPassword(_ account: LearnerID, from oldHash: String, to passwordHash: String, session: NewSession) async throws -> Bool {
         try await writer.write { db in
             try db.execute(
                 sql: "UPDATE learner SET passwordHash = ? WHERE id = ? AND passwordHash = ?", arguments: [passwordHash, account.rawValue, oldHash])
@@ -126,7 +126,7 @@ extension SQLiteServerStore {
         }
     }
 
-    public func revokeAll(tokenHash: String, now: Int64) async throws -> Int? {
+    package func revokeAll(tokenHash: String, now: Int64) async throws -> Int? {
         try await writer.write { db in
             guard let learner = try String.fetchOne(
                 db, sql: "SELECT learner FROM session WHERE tokenHash = ? AND revoked = 0 AND expiresAt > ?", arguments: [tokenHash, now])
@@ -136,7 +136,7 @@ extension SQLiteServerStore {
         }
     }
 
-    public func keepCourses(_ courses: [StoredCourse]) async throws -> [StoredCourse] {
+    package func keepCourses(_ courses: [StoredCourse]) async throws -> [StoredCourse] {
         try await writer.write { db in
             for course in courses {
                 try db.execute(
@@ -149,7 +149,7 @@ extension SQLiteServerStore {
         }
     }
 
-    public func sweep(idleSince: Int64, now: Int64, batch: Int) async throws -> SweepReport {
+    package func sweep(idleSince: Int64, now: Int64, batch: Int) async throws -> SweepReport {
         var report = SweepReport()
         while true {
             // Short transactions, so syncs wait at most one batch.

@@ -1,11 +1,11 @@
-public import Foundation
+package import Foundation
 package import GRDB
-public import LearnSyncModels
-public import LearnSyncProtocol
+package import LearnSyncModels
+package import LearnSyncProtocol
 import LearnSyncSQLite
 
 /// The embedded server store: one SQLite file in WAL mode through GRDB.
-public final class SQLiteServerStore: ServerStore {
+package final class SQLiteServerStore: ServerStore {
     /// The connections (package: the benchmark's floors write through them too).
     package let writer: any DatabaseWriter
     /// Syncs share transactions under load (see ``GroupCommit``).
@@ -17,7 +17,7 @@ public final class SQLiteServerStore: ServerStore {
     /// - Parameters:
     ///   - path: the SQLite file, created (mode 0600) if missing.
     ///   - synchronous: how each commit reaches the disk (``SQLiteSynchronous``).
-    public init(path: String, synchronous: SQLiteSynchronous = .normal) throws {
+    package init(path: String, synchronous: SQLiteSynchronous = .normal) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         // Deleted rows (erasure, expiry) are overwritten in the file, not left in free pages.
@@ -44,7 +44,7 @@ public final class SQLiteServerStore: ServerStore {
     }
 
     /// A store in memory, for tests.
-    public init() throws {
+    package init() throws {
         do {
             writer = try DatabaseQueue()
             try ServerSchema.migrator.migrate(writer)
@@ -60,7 +60,7 @@ public final class SQLiteServerStore: ServerStore {
         if checkpointer != nil { try? (writer as? DatabasePool)?.close() }
     }
 
-    public func registerGuest(_ claim: GuestClaim, session: NewSession) async throws -> AttachOutcome {
+    package func registerGuest(_ claim: GuestClaim, session: NewSession) async throws -> AttachOutcome {
         try await writer.write { db in
             let claimed = try Self.claimGuest(claim, now: session.createdAt, db)
             guard claimed == .attached || claimed == .restarted else { return claimed }
@@ -72,18 +72,18 @@ public final class SQLiteServerStore: ServerStore {
 
     /// Copies the write-ahead log into the database file and empties it (for backups, and so
     /// that benchmarks start from the same state).
-    public func checkpoint() async throws {
+    package func checkpoint() async throws {
         _ = try await writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
     }
 
-    public func account(username: String) async throws -> (id: LearnerID, passwordHash: String)? {
+    package func account(username: String) async throws -> (id: LearnerID, passwordHash: String)? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT id, passwordHash FROM learner WHERE username = ?", arguments: [username])
                 .map { (LearnerID(unchecked: $0[0]), $0[1]) }
         }
     }
 
-    public func createAccount(_ id: LearnerID, username: String, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
+    package func createAccount(_ id: LearnerID, username: String, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
         try await AttachRefusal.catching {
             try await writer.write { db in
                 guard try Row.fetchOne(db, sql: "SELECT 1 FROM learner WHERE username = ?", arguments: [username]) == nil else {
@@ -97,7 +97,7 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
-    public func signIn(_ account: LearnerID, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
+    package func signIn(_ account: LearnerID, passwordHash: String, guest: GuestClaim?, session: NewSession) async throws -> AttachOutcome {
         try await AttachRefusal.catching {
             try await writer.write { db in
                 let current = try String.fetchOne(db, sql: "SELECT passwordHash FROM learner WHERE id = ?", arguments: [account.rawValue])
@@ -107,7 +107,7 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
-    public func revoke(tokenHash: String) async throws -> Bool {
+    package func revoke(tokenHash: String) async throws -> Bool {
         try await writer.write { db in
             try db.execute(sql: "UPDATE session SET revoked = 1 WHERE tokenHash = ? AND revoked = 0", arguments: [tokenHash])
             return db.changesCount > 0
@@ -146,7 +146,7 @@ public final class SQLiteServerStore: ServerStore {
         try db.execute(sql: "UPDATE session SET revoked = 1 WHERE learner = ?", arguments: [guest.rawValue])
     }
 
-    public func attestationKey() async throws -> Data {
+    package func attestationKey() async throws -> Data {
         try await writer.read { db in
             guard let key = try Data.fetchOne(db, sql: "SELECT key FROM attestationKey WHERE id = 1") else {
                 throw ServerError("the server database has no attestation key")
@@ -155,7 +155,7 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
-    public func reattach(_ aliases: [Alias], tokenHash: String, now: Int64) async throws {
+    package func reattach(_ aliases: [Alias], tokenHash: String, now: Int64) async throws {
         try await writer.write { db in
             guard let root = try Self.root(tokenHash: tokenHash, now: now, db), !root.isGuest else { return }
             for alias in aliases {
@@ -218,7 +218,7 @@ public final class SQLiteServerStore: ServerStore {
             arguments: [session.tokenHash, learner.rawValue, session.expiresAt])
     }
 
-    public func session(tokenHash: String, now: Int64) async throws -> SessionRecord? {
+    package func session(tokenHash: String, now: Int64) async throws -> SessionRecord? {
         try await writer.read { db in
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT learner, expiresAt FROM session WHERE tokenHash = ? AND revoked = 0 AND expiresAt > ?"),
@@ -227,7 +227,7 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
-    public func sync(
+    package func sync(
         tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], held: [EventID: Rejection],
         cursor: Int64, cursorMark: Int64?, limit: Int, quota: Int64
     ) async throws -> FeedPage? {
@@ -279,7 +279,7 @@ public final class SQLiteServerStore: ServerStore {
         }
     }
 
-    public func learnerEvents(tokenHash: String, now: Int64, after cursor: Int64, through end: Int64, limit: Int) async throws -> LearnerFeed? {
+    package func learnerEvents(tokenHash: String, now: Int64, after cursor: Int64, through end: Int64, limit: Int) async throws -> LearnerFeed? {
         try await writer.read { db in
             guard let root = try Self.root(tokenHash: tokenHash, now: now, db) else { return nil }
             let mapped = try Self.attached(to: root, db).mapped
@@ -419,16 +419,4 @@ public final class SQLiteServerStore: ServerStore {
             db.cachedStatement(sql: "SELECT account FROM alias WHERE guest = ?"), arguments: [learner.rawValue])
         return account.map { LearnerID(unchecked: $0) } ?? learner
     }
-}
-
-/// How the embedded store's commits reach the disk (SQLite's `synchronous`, in WAL mode).
-public enum SQLiteSynchronous: String, Sendable, CaseIterable {
-    /// The default: a commit is durable once the write-ahead log is checkpointed. A power cut or
-    /// kernel crash may roll back the last commits (never corrupt the file); devices send again
-    /// what the server forgot (docs/OPERATIONS.md). A process crash loses nothing.
-    case normal
-    /// Every commit is flushed to disk before it is acknowledged: nothing acknowledged is lost to
-    /// a power cut, at the cost of a flush per commit (group commit shares it among concurrent
-    /// syncs).
-    case full
 }

@@ -1,55 +1,55 @@
-public import Foundation
-public import LearnSyncModels
-public import LearnSyncProtocol
-public import ServiceLifecycle
+package import Foundation
+package import LearnSyncModels
+package import LearnSyncProtocol
+package import ServiceLifecycle
 
 /// A bearer token's record: only the token's SHA-256 hash is stored.
-public struct SessionRecord: Hashable, Sendable {
+package struct SessionRecord: Hashable, Sendable {
     /// The learner the token acts for.
-    public var learner: LearnerID
+    package var learner: LearnerID
     /// When it stops working, in milliseconds since 1970.
-    public var expiresAt: Int64
+    package var expiresAt: Int64
 
-    public init(learner: LearnerID, expiresAt: Int64) {
+    package init(learner: LearnerID, expiresAt: Int64) {
         self.learner = learner
         self.expiresAt = expiresAt
     }
 }
 
 /// What one sync stores and answers, computed in one transaction.
-public struct FeedPage: Sendable {
+package struct FeedPage: Sendable {
     /// The requesting replica should take a new id (see `SyncResponse.renewReplica`).
-    public var renewReplica: Bool
+    package var renewReplica: Bool
     /// Pushed events stored at an earlier time than they carried.
-    public var retimed: [Retimed]
+    package var retimed: [Retimed]
     /// Events refused by the store (foreign learner, replica conflict).
-    public var rejected: [Rejection]
-    public var events: [ProgressEvent]
-    public var aliases: [Alias]
-    public var cursor: Int64
-    public var more: Bool
+    package var rejected: [Rejection]
+    package var events: [ProgressEvent]
+    package var aliases: [Alias]
+    package var cursor: Int64
+    package var more: Bool
     /// The highest counter stored for the requesting replica, this request's events included.
-    public var replicaLastSeq: Int64
+    package var replicaLastSeq: Int64
     /// The mark of the row at `cursor` (see `SyncResponse.cursorMark`).
-    public var cursorMark: Int64?
+    package var cursorMark: Int64?
     /// The request's cursor named a row the feed no longer holds: the page starts at the feed's
     /// beginning (see `SyncResponse.rewound`).
-    public var rewound: Bool
+    package var rewound: Bool
 }
 
 /// A learner's events after a feed position, and where its feed ends.
-public struct LearnerFeed: Sendable {
+package struct LearnerFeed: Sendable {
     /// The feed's root: the account, for an attached guest.
-    public var learner: LearnerID
+    package var learner: LearnerID
     /// The events after the position asked for, in feed order.
-    public var events: [ProgressEvent]
+    package var events: [ProgressEvent]
     /// The position of the last of `events` (the position asked for when there is none): where
     /// the next page starts.
-    public var last: Int64
+    package var last: Int64
     /// The feed's last position (0 when empty), attached guests' events included.
-    public var feedEnd: Int64
+    package var feedEnd: Int64
 
-    public init(learner: LearnerID, events: [ProgressEvent], last: Int64, feedEnd: Int64) {
+    package init(learner: LearnerID, events: [ProgressEvent], last: Int64, feedEnd: Int64) {
         self.learner = learner
         self.events = events
         self.last = last
@@ -58,7 +58,7 @@ public struct LearnerFeed: Sendable {
 }
 
 /// What attaching a guest to an account came to.
-public enum AttachOutcome: Hashable, Sendable {
+package enum AttachOutcome: Hashable, Sendable {
     /// Attached now, or attached to this account before (idempotent).
     case attached
     /// The guest is known with another device secret: no proof, nothing changed.
@@ -78,20 +78,20 @@ public enum AttachOutcome: Hashable, Sendable {
 }
 
 /// What is left of a learner the server deleted: its random id, why and when.
-public struct Tombstone: Hashable, Sendable {
-    public enum Reason: String, Hashable, Sendable {
+package struct Tombstone: Hashable, Sendable {
+    package enum Reason: String, Hashable, Sendable {
         /// The learner erased their account (or guest): nothing of it may come back.
         case erased
         /// An unattached guest went unsynced for longer than the retention period.
         case expired
     }
 
-    public var learner: LearnerID
-    public var reason: Reason
+    package var learner: LearnerID
+    package var reason: Reason
     /// When, in milliseconds since 1970.
-    public var at: Int64
+    package var at: Int64
 
-    public init(learner: LearnerID, reason: Reason, at: Int64) {
+    package init(learner: LearnerID, reason: Reason, at: Int64) {
         self.learner = learner
         self.reason = reason
         self.at = at
@@ -99,24 +99,24 @@ public struct Tombstone: Hashable, Sendable {
 }
 
 /// A learner's sign-in record: the account's username and password hash, nil for a guest.
-public struct LearnerCredentials: Hashable, Sendable {
-    public var username: String?
-    public var passwordHash: String?
+package struct LearnerCredentials: Hashable, Sendable {
+    package var username: String?
+    package var passwordHash: String?
 
-    public init(username: String?, passwordHash: String?) {
+    package init(username: String?, passwordHash: String?) {
         self.username = username
         self.passwordHash = passwordHash
     }
 }
 
 /// What an erasure removed.
-public struct ErasureReceipt: Hashable, Sendable {
-    public var guests: Int
-    public var events: Int
+package struct ErasureReceipt: Hashable, Sendable {
+    package var guests: Int
+    package var events: Int
     /// The guests erased with the account.
-    public var guestIDs: [LearnerID]
+    package var guestIDs: [LearnerID]
 
-    public init(guests: Int, events: Int, guestIDs: [LearnerID] = []) {
+    package init(guests: Int, events: Int, guestIDs: [LearnerID] = []) {
         self.guests = guests
         self.events = events
         self.guestIDs = guestIDs
@@ -124,18 +124,18 @@ public struct ErasureReceipt: Hashable, Sendable {
 }
 
 /// Everything a store holds about one learner (the account and its attached guests), for export.
-public struct LearnerRecord: Sendable {
-    public var learner: LearnerID
-    public var username: String?
-    public var createdAt: Int64
-    public var guests: [(id: LearnerID, createdAt: Int64)]
+package struct LearnerRecord: Sendable {
+    package var learner: LearnerID
+    package var username: String?
+    package var createdAt: Int64
+    package var guests: [(id: LearnerID, createdAt: Int64)]
     /// Expiry times of the live sessions.
-    public var sessions: [Int64]
+    package var sessions: [Int64]
     /// The feed's last position when the record was read: an export holds the events up to it
     /// (``ServerStore/learnerEvents(tokenHash:now:after:through:limit:)``).
-    public var feedEnd: Int64
+    package var feedEnd: Int64
 
-    public init(
+    package init(
         learner: LearnerID, username: String?, createdAt: Int64, guests: [(id: LearnerID, createdAt: Int64)], sessions: [Int64], feedEnd: Int64
     ) {
         self.learner = learner
@@ -148,15 +148,15 @@ public struct LearnerRecord: Sendable {
 }
 
 /// What one retention sweep deleted.
-public struct SweepReport: Hashable, Sendable {
+package struct SweepReport: Hashable, Sendable {
     /// Unattached guests idle past the retention period, deleted with their events.
-    public var expiredGuests = 0
+    package var expiredGuests = 0
     /// Their events.
-    public var events = 0
+    package var events = 0
     /// Expired and revoked sessions.
-    public var sessions = 0
+    package var sessions = 0
 
-    public init(expiredGuests: Int = 0, events: Int = 0, sessions: Int = 0) {
+    package init(expiredGuests: Int = 0, events: Int = 0, sessions: Int = 0) {
         self.expiredGuests = expiredGuests
         self.events = events
         self.sessions = sessions
@@ -164,24 +164,24 @@ public struct SweepReport: Hashable, Sendable {
 }
 
 /// A guest to attach, with the hash of its device secret.
-public struct GuestClaim: Hashable, Sendable {
-    public var learner: LearnerID
-    public var secretHash: String
+package struct GuestClaim: Hashable, Sendable {
+    package var learner: LearnerID
+    package var secretHash: String
 
-    public init(learner: LearnerID, secretHash: String) {
+    package init(learner: LearnerID, secretHash: String) {
         self.learner = learner
         self.secretHash = secretHash
     }
 }
 
 /// A new session to store.
-public struct NewSession: Hashable, Sendable {
-    public var tokenHash: String
+package struct NewSession: Hashable, Sendable {
+    package var tokenHash: String
     /// The server's time when it was made, in milliseconds since 1970: the request's time.
-    public var createdAt: Int64
-    public var expiresAt: Int64
+    package var createdAt: Int64
+    package var expiresAt: Int64
 
-    public init(tokenHash: String, createdAt: Int64, expiresAt: Int64) {
+    package init(tokenHash: String, createdAt: Int64, expiresAt: Int64) {
         self.tokenHash = tokenHash
         self.createdAt = createdAt
         self.expiresAt = expiresAt
@@ -193,12 +193,12 @@ public struct NewSession: Hashable, Sendable {
 package let retiredTokenRetention: Int64 = 400 * 24 * 3600 * 1000
 
 /// One course version as a server served it: its canonical JSON (sorted keys).
-public struct StoredCourse: Hashable, Sendable {
-    public var id: String
-    public var version: Int
-    public var content: Data
+package struct StoredCourse: Hashable, Sendable {
+    package var id: String
+    package var version: Int
+    package var content: Data
 
-    public init(id: String, version: Int, content: Data) {
+    package init(id: String, version: Int, content: Data) {
         self.id = id
         self.version = version
         self.content = content
@@ -209,7 +209,7 @@ public struct StoredCourse: Hashable, Sendable {
 ///
 /// The embedded SQLite implementation (``SQLiteServerStore``) is the default; another database
 /// implements the same protocol.
-public protocol ServerStore: Sendable {
+package protocol ServerStore: Sendable {
     /// Registers a guest with the hash of its device secret, or checks the hash if the guest is
     /// known, and stores a new session for it.
     /// - Returns: `.attached` when a session was stored; `.wrongGuestSecret` or
@@ -351,7 +351,7 @@ public protocol ServerStore: Sendable {
 /// A store that runs beside the HTTP server: a connection pool to run in the server's service
 /// group, and migrations to run before the server takes its first request.
 /// ``buildApplication(configuration:service:logger:onServerRunning:onMetricsRunning:)`` does both.
-public protocol ServiceBackedStore: ServerStore, Service {
+package protocol ServiceBackedStore: ServerStore, Service {
     /// Makes the store ready (runs pending migrations); called while the service runs.
     func prepare() async throws
 }

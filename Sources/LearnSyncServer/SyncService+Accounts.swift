@@ -1,5 +1,5 @@
 import LearnSyncModels
-public import LearnSyncProtocol
+package import LearnSyncProtocol
 
 extension SyncService {
     /// `POST /v1/accounts`: creates an account (username and password, nothing else) and
@@ -7,7 +7,7 @@ extension SyncService {
     ///
     /// Signing up again with the same username and password (a retry after a lost answer) is
     /// a sign-in, so the retry succeeds; with another password the username is taken.
-    public func signUp(_ request: CredentialsRequest, address: String) async throws -> SessionResponse {
+    package func signUp(_ request: CredentialsRequest, address: String) async throws -> SessionResponse {
         try request.validate()
         try attempts.signUp(address: address, now: clock.millisecondsSince1970())
         let forgotten = try await judgePrevious(request.previous, signingInTo: nil)
@@ -34,7 +34,7 @@ extension SyncService {
 
     /// `POST /v1/sessions`: checks the password (rate-limited per username and per address),
     /// attaches the device's guest if proven, and returns a new token for the account.
-    public func signIn(_ request: CredentialsRequest, address: String) async throws -> SessionResponse {
+    package func signIn(_ request: CredentialsRequest, address: String) async throws -> SessionResponse {
         try request.validate()
         let account = try await store.account(username: request.username)
         try await checkPassword(request.password, hash: account?.passwordHash, username: request.username, address: address)
@@ -82,7 +82,7 @@ extension SyncService {
 
     /// `POST /v1/signout`: revokes the caller's token, or with `everywhere` every token of the
     /// caller's learner and its attached guests.
-    public func signOut(_ request: SignOutRequest = SignOutRequest(), authorization: String?) async throws -> SignOutResponse {
+    package func signOut(_ request: SignOutRequest = SignOutRequest(), authorization: String?) async throws -> SignOutResponse {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
         _ = try await session(tokenHash: tokenHash)
         guard request.everywhere == true else { return SignOutResponse(revoked: try await store.revoke(tokenHash: tokenHash), sessions: nil) }

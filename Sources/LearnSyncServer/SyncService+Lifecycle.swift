@@ -1,6 +1,6 @@
 import Foundation
 import LearnSyncModels
-public import LearnSyncProtocol
+package import LearnSyncProtocol
 
 /// The learner's data lifecycle: erasure, export, password change and guest expiry
 /// (docs/PRIVACY.md).
@@ -9,7 +9,7 @@ extension SyncService {
     /// an unattached guest) in one transaction. An account's password must be entered again.
     /// - Throws: `Problem` `invalid-request` (no password for an account), `unauthorized` (wrong
     ///   password or token), `rate-limited`, `learner-erased` (erased already).
-    public func deleteAccount(_ request: DeleteAccountRequest, authorization: String?, address: String) async throws -> DeleteAccountResponse {
+    package func deleteAccount(_ request: DeleteAccountRequest, authorization: String?, address: String) async throws -> DeleteAccountResponse {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
         try request.validate()
         let learner = try await session(tokenHash: tokenHash).learner
@@ -32,7 +32,7 @@ extension SyncService {
     /// restored from a backup taken before it): the server runs this before it listens.
     /// - Returns: how many learners were erased again or given their tombstone back.
     @discardableResult
-    public func reapplyErasures() async throws -> Int {
+    package func reapplyErasures() async throws -> Int {
         guard let erasureJournal else { return 0 }
         var changed = 0
         for entry in try erasureJournal.entries() where try await store.reapplyErasure(of: entry.learner, at: entry.at) {
@@ -45,7 +45,7 @@ extension SyncService {
     /// revokes every token of the account and returns a new one for the caller.
     /// - Throws: `Problem` `forbidden` for a guest (it has no password), `unauthorized`,
     ///   `rate-limited`, `invalid-request`.
-    public func changePassword(_ request: ChangePasswordRequest, authorization: String?, address: String) async throws -> SessionResponse {
+    package func changePassword(_ request: ChangePasswordRequest, authorization: String?, address: String) async throws -> SessionResponse {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
         try request.validate()
         let learner = try await session(tokenHash: tokenHash).learner
@@ -67,13 +67,13 @@ extension SyncService {
     /// `GET /v1/export`: everything the server holds about the caller: the account and its
     /// guests, live token expiries, every event, and the progress graded from them. Collected in
     /// memory: the server's route streams the same answer (`exportWriter(authorization:format:)`).
-    public func export(authorization: String?) async throws -> ExportDocument {
+    package func export(authorization: String?) async throws -> ExportDocument {
         try await collect(try await exportWriter(authorization: authorization, format: .json))
     }
 
     /// `GET /v1/export?format=xapi`: the export as xAPI 1.0.3 statements, with `homePage` as the
     /// actor's account system and the base of activity ids.
-    public func xapiExport(authorization: String?, homePage: String) async throws -> XAPIStatementResult {
+    package func xapiExport(authorization: String?, homePage: String) async throws -> XAPIStatementResult {
         try await collect(try await exportWriter(authorization: authorization, format: .xapi(homePage: homePage)))
     }
 
@@ -95,7 +95,7 @@ extension SyncService {
 
     /// Deletes unattached guests that neither registered nor synced for `guestRetention`
     /// milliseconds, with their events, and every expired or revoked session.
-    public func sweep(guestRetention: Int64) async throws -> SweepReport {
+    package func sweep(guestRetention: Int64) async throws -> SweepReport {
         let now = clock.millisecondsSince1970()
         return try await store.sweep(idleSince: now - guestRetention, now: now, batch: 500)
     }

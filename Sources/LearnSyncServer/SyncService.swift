@@ -1,24 +1,24 @@
 import Foundation
 import HummingbirdBcrypt
 import LearnSyncMerge
-public import LearnSyncModels
-public import LearnSyncProtocol
+package import LearnSyncModels
+package import LearnSyncProtocol
 
 /// The protocol's logic, independent of HTTP: checks requests, authenticates tokens, judges each
 /// pushed event and talks to the ``ServerStore``.
-public struct SyncService: Sendable {
-    public let store: any ServerStore
+package struct SyncService: Sendable {
+    package let store: any ServerStore
     private let catalogs: CatalogHolder
-    public let clock: any WallClock
+    package let clock: any WallClock
     /// How long a token lives, in milliseconds (default 30 days).
-    public let tokenLifetime: Int64
+    package let tokenLifetime: Int64
     /// Events one learner may store (default 1,000,000).
-    public let eventQuota: Int64
+    package let eventQuota: Int64
     /// Where erasures are written outside the database (nil: nowhere, and a restore from an
     /// older backup brings erased learners back).
-    public let erasureJournal: ErasureJournal?
+    package let erasureJournal: ErasureJournal?
     /// The bcrypt cost of password hashes (default 12; tests use 4, the minimum).
-    public var passwordCost: UInt8 { hasher.cost }
+    package var passwordCost: UInt8 { hasher.cost }
     /// bcrypt, off the event loops and bounded.
     let hasher: PasswordHasher
     /// The throttles of password checks and sign-ups.
@@ -49,10 +49,10 @@ public struct SyncService: Sendable {
     ///   - passwordQueue: password checks that may wait for bcrypt.
     ///   - erasureJournal: where each erasure is written before it is made, and read again at
     ///     start (``reapplyErasures()``).
-    public init(
+    package init(
         store: any ServerStore, catalog: Catalog, clock: any WallClock = SystemWallClock(),
-        tokenLifetime: Int64 = 30 * 24 * 3600 * 1000, passwordCost: UInt8 = 12, loginAttempts: Int = 5, signUpsPerAddress: Int = 20,
-        eventsPerLearner: Int = 1_000_000, passwordConcurrency: Int? = nil, passwordQueue: Int = 64, erasureJournal: ErasureJournal? = nil
+        tokenLifetime: Int64 = 30 * 24 * 3600 * 1000, passwordCost: UInt8 = ServerConfiguration.defaults.passwordCost, loginAttempts: Int = 5,
+        signUpsPerAddress: Int = ServerConfiguration.defaults.signUpsPerAddress, eventsPerLearner: Int = ServerConfiguration.defaults.maxEventsPerLearner, passwordConcurrency: Int? = nil, passwordQueue: Int = 64, erasureJournal: ErasureJournal? = nil
     ) {
         self.erasureJournal = erasureJournal
         eventQuota = Int64(max(0, eventsPerLearner))
@@ -68,7 +68,7 @@ public struct SyncService: Sendable {
     }
 
     /// The catalog events are checked and graded against, with its fingerprint.
-    public var catalog: Catalog { catalogs.current.catalog }
+    package var catalog: Catalog { catalogs.current.catalog }
 
     /// Serves `catalog` (at start, or a server upgraded to new course versions while running)
     /// with every course version this server served before, from its store: a version left out
@@ -79,7 +79,7 @@ public struct SyncService: Sendable {
     ///   this server served before with other content (a change must be a new version: attempts
     ///   answered under the old content would be graded differently); the catalog served does
     ///   not change then.
-    public func publish(_ catalog: Catalog) async throws {
+    package func publish(_ catalog: Catalog) async throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let offered = try catalog.allVersions.map { StoredCourse(id: $0.id.rawValue, version: $0.version, content: try encoder.encode($0)) }
@@ -99,7 +99,7 @@ public struct SyncService: Sendable {
 
     /// `GET /v1/catalog`: every course version, or nil when `ifNoneMatch` names the current
     /// fingerprint (the answer is then 304 Not Modified).
-    public func catalogAnswer(ifNoneMatch: String?) -> CatalogResponse? {
+    package func catalogAnswer(ifNoneMatch: String?) -> CatalogResponse? {
         let current = catalogs.current
         if let ifNoneMatch, ifNoneMatch.split(separator: ",").contains(where: { Self.etagValue($0) == current.fingerprint }) {
             return nil
@@ -117,7 +117,7 @@ public struct SyncService: Sendable {
     /// `GET /v1/progress`: the caller's progress and certificates as the server grades them from
     /// the events it holds, with the same rules as the device. A call folds only the events
     /// stored since the caller's previous call (`ProgressGrades`).
-    public func progress(authorization: String?) async throws -> ProgressResponse {
+    package func progress(authorization: String?) async throws -> ProgressResponse {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
         let now = clock.millisecondsSince1970()
         let current = catalogs.current
@@ -142,7 +142,7 @@ public struct SyncService: Sendable {
     /// returns a new token for it. An address may register five times as many guests as it may
     /// sign up accounts (a device registers its guest on its first sync).
     /// - Throws: `Problem` `rate-limited` past that, `conflict`, `guest-attached`, `learner-erased`.
-    public func registerGuest(_ request: RegisterGuestRequest, address: String) async throws -> SessionResponse {
+    package func registerGuest(_ request: RegisterGuestRequest, address: String) async throws -> SessionResponse {
         try request.validate()
         try attempts.registerGuest(address: address, now: clock.millisecondsSince1970())
         let (token, session) = newSession()
@@ -195,7 +195,7 @@ public struct SyncService: Sendable {
     /// caller's feed. A refused event never blocks the others. The token is checked in the same
     /// transaction that stores the events, so a token revoked meanwhile stores nothing.
     /// - Throws: `Problem` `unauthorized` (nothing stored), or a request-level problem.
-    public func sync(_ request: SyncRequest, authorization: String?) async throws -> SyncResponse {
+    package func sync(_ request: SyncRequest, authorization: String?) async throws -> SyncResponse {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
         try request.validate()
         let now = clock.millisecondsSince1970()

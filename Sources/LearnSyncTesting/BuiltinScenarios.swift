@@ -1,10 +1,10 @@
-public import Foundation
+package import Foundation
 
 /// The shipped scenarios, built into the binary: one per real-world case the merge rules cover
 /// (`learnsync scenario run --builtin`; the files are `Sources/LearnSyncTesting/Scenarios/`).
-public enum BuiltinScenarios {
+package enum BuiltinScenarios {
     /// Each scenario's file name and JSON, in file-name order.
-    public static let all: [(file: String, data: Data)] = files.map { ($0.0, Data($0.1)) }
+    package static let all: [(file: String, data: Data)] = files.map { ($0.0, Data($0.1)) }
 
     /// SwiftPM names each embedded file after its name, its first character replaced by `_`.
     /// `ScenarioFormatTests` checks that this list holds every file of the folder.

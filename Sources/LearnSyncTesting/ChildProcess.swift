@@ -6,14 +6,14 @@ import Glibc
 /// A program run by a test, with its output in files: started with `posix_spawn` and reaped
 /// with `waitpid` (Foundation's `Process.waitUntilExit` can miss the exit of a child started
 /// from a concurrency thread and wait forever), and killable, as a crash would.
-public final class ChildProcess: Sendable {
-    public let pid: Int32
+package final class ChildProcess: Sendable {
+    package let pid: Int32
     /// Where the child's standard output and error go.
-    public let outputPath: String, errorPath: String
+    package let outputPath: String, errorPath: String
 
     /// Starts `arguments[0]` (found on `PATH`) with `environment` added to this process's. Its
     /// standard input is the file at `inputPath`, or empty.
-    public init(
+    package init(
         _ arguments: [String], environment: [String: String] = [:], inputPath: String? = nil, outputPath: String, errorPath: String
     ) throws {
         self.outputPath = outputPath
@@ -44,30 +44,30 @@ public final class ChildProcess: Sendable {
         dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np").map { unsafeBitCast($0, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self) }
 
     /// Kills the child with SIGKILL: no chance to clean up, as a crash or an OOM kill would.
-    public func kill() {
+    package func kill() {
         _ = Glibc.kill(pid, SIGKILL)
     }
 
     /// Asks the child to stop (SIGTERM), as a service manager would.
-    public func terminate() {
+    package func terminate() {
         _ = Glibc.kill(pid, SIGTERM)
     }
 
     /// Waits for the child to end and returns its wait status (0: exited with 0).
     @discardableResult
-    public func wait() -> Int32 {
+    package func wait() -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1, errno == EINTR {}
         return status
     }
 
     /// What the child wrote to its standard output and error so far.
-    public var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
-    public var errors: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
+    package var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+    package var errors: String { (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "" }
 
     /// Runs a command to its end and returns what it printed; a failure throws with its errors.
     @discardableResult
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
+    package static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -85,14 +85,14 @@ public final class ChildProcess: Sendable {
 extension ChildProcess {
     /// Waits for the child to end, off the concurrency pool (``onOwnThread(_:)``), and returns
     /// its exit code: 128 plus the signal's number when a signal ended it, as a shell reports it.
-    public func exitCode() async throws -> Int32 {
+    package func exitCode() async throws -> Int32 {
         let status = try await onOwnThread { self.wait() }
         let signal = status & 0x7f
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }
 
     /// ``run(_:environment:)`` off the concurrency pool (``onOwnThread(_:)``).
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> String {
+    package static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> String {
         try await onOwnThread { try run(arguments, environment: environment) }
     }
 }
@@ -100,17 +100,17 @@ extension ChildProcess {
 /// Runs blocking work (waiting for a child process, a blocking read) on a thread of its own, so
 /// that it blocks no thread of Swift's concurrency pool (two on a two-core machine) and starves
 /// nothing running beside it.
-public func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+package func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
     try await withCheckedThrowingContinuation { continuation in
         Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
     }
 }
 
 /// A child process that could not start or failed.
-public struct ChildProcessError: Error, CustomStringConvertible {
-    public var description: String
+package struct ChildProcessError: Error, CustomStringConvertible {
+    package var description: String
 
-    public init(description: String) {
+    package init(description: String) {
         self.description = description
     }
 }

@@ -1,17 +1,17 @@
-public import Foundation
+package import Foundation
 import Hummingbird
-public import LearnSyncModels
-public import LearnSyncPostgres
-public import LearnSyncServer
+package import LearnSyncModels
+package import LearnSyncPostgres
+package import LearnSyncServer
 import Logging
 import ServiceLifecycle
 
 /// A real LearnSync server on a free loopback port, in this process, on a SQLite file: for the
 /// demo, simulations, scenarios and loopback tests. It can be stopped and started again on the
 /// same database, as a restart would.
-public final class EmbeddedServer: Sendable {
+package final class EmbeddedServer: Sendable {
     /// The server's base URL, e.g. `http://127.0.0.1:49152`.
-    public let url: URL
+    package let url: URL
     private let service: SyncService
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
@@ -27,7 +27,7 @@ public final class EmbeddedServer: Sendable {
     /// - Parameters:
     ///   - clock: the server's wall clock (a skewed one in simulations).
     ///   - configure: changes to the configuration (timeouts, connection limit).
-    public static func start(
+    package static func start(
         databasePath: String, catalog: Catalog, passwordCost: UInt8 = 12, clock: any WallClock = SystemWallClock(),
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> EmbeddedServer {
@@ -36,7 +36,7 @@ public final class EmbeddedServer: Sendable {
 
     /// Starts a server on `database` (SQLite or PostgreSQL, migrated first) and returns once it
     /// listens.
-    public static func start(
+    package static func start(
         database: ServerDatabase, catalog: Catalog, passwordCost: UInt8 = 12, clock: any WallClock = SystemWallClock(),
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> EmbeddedServer {
@@ -70,16 +70,16 @@ public final class EmbeddedServer: Sendable {
 
     /// Serves another catalog while the server runs (an upgrade to new course versions), with
     /// every version served before (``SyncService/publish(_:)``).
-    public func publish(_ catalog: Catalog) async throws { try await service.publish(catalog) }
+    package func publish(_ catalog: Catalog) async throws { try await service.publish(catalog) }
 
     /// Runs the retention sweep now (expired guests, ended sessions), as the hourly service does.
     @discardableResult
-    public func sweep(guestRetention: Int64 = 90 * 86_400_000) async throws -> SweepReport {
+    package func sweep(guestRetention: Int64 = 90 * 86_400_000) async throws -> SweepReport {
         try await service.sweep(guestRetention: guestRetention)
     }
 
     /// Stops the server gracefully and waits until it has.
-    public func stop() async {
+    package func stop() async {
         await group.triggerGracefulShutdown()
         _ = await task.result
     }

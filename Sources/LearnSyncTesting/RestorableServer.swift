@@ -1,14 +1,14 @@
-public import Foundation
+package import Foundation
 import GRDB
-public import LearnSyncModels
+package import LearnSyncModels
 import LearnSyncServer
-public import LearnSyncTestSupport
+package import LearnSyncTestSupport
 
 /// An ``EmbeddedServer`` on a SQLite file that can be backed up while it runs and restored from
 /// a backup, as an operator would after a bad deploy or a broken disk: stopped, its database
 /// replaced by the backup, started again at the same address. For simulations and tests of a
 /// server that goes back in time.
-public final class RestorableServer: Sendable {
+package final class RestorableServer: Sendable {
     private let path: String
     private let folder: URL
     private let passwordCost: UInt8
@@ -16,7 +16,7 @@ public final class RestorableServer: Sendable {
     private let state: Locked<(server: EmbeddedServer, backups: Int)>
 
     /// The server's address, the same across restores.
-    public let url: URL
+    package let url: URL
 
     private init(path: String, folder: URL, passwordCost: UInt8, clock: any WallClock, server: EmbeddedServer) {
         self.path = path
@@ -28,7 +28,7 @@ public final class RestorableServer: Sendable {
     }
 
     /// Starts a server on the SQLite file `databasePath`; backups go beside it.
-    public static func start(databasePath: String, catalog: Catalog, passwordCost: UInt8 = 12, clock: any WallClock = SystemWallClock()) async throws -> RestorableServer {
+    package static func start(databasePath: String, catalog: Catalog, passwordCost: UInt8 = 12, clock: any WallClock = SystemWallClock()) async throws -> RestorableServer {
         let server = try await EmbeddedServer.start(databasePath: databasePath, catalog: catalog, passwordCost: passwordCost, clock: clock)
         let folder = URL(fileURLWithPath: databasePath).deletingLastPathComponent()
         return RestorableServer(path: databasePath, folder: folder, passwordCost: passwordCost, clock: clock, server: server)
@@ -38,7 +38,7 @@ public final class RestorableServer: Sendable {
 
     /// Backs the database up while the server runs (SQLite's online backup: a consistent copy
     /// of the last commit); returns the backup's number.
-    public func backup() throws -> Int {
+    package func backup() throws -> Int {
         let number = state.withLock { state in
             state.backups += 1
             return state.backups
@@ -49,7 +49,7 @@ public final class RestorableServer: Sendable {
 
     /// Stops the server, replaces its database with backup `number` and starts it again at the
     /// same address, serving `catalog`.
-    public func restore(_ number: Int, catalog: Catalog) async throws {
+    package func restore(_ number: Int, catalog: Catalog) async throws {
         await server.stop()
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         try FileManager.default.copyItem(atPath: backupPath(number), toPath: path)
@@ -60,15 +60,15 @@ public final class RestorableServer: Sendable {
     }
 
     /// Publishes a catalog on the running server (``EmbeddedServer/publish(_:)``).
-    public func publish(_ catalog: Catalog) async throws { try await server.publish(catalog) }
+    package func publish(_ catalog: Catalog) async throws { try await server.publish(catalog) }
 
     /// Runs the retention sweep now (``EmbeddedServer/sweep(guestRetention:)``).
-    public func sweep(guestRetention: Int64) async throws { try await server.sweep(guestRetention: guestRetention) }
+    package func sweep(guestRetention: Int64) async throws { try await server.sweep(guestRetention: guestRetention) }
 
-    public func stop() async { await server.stop() }
+    package func stop() async { await server.stop() }
 
     /// This server as a simulation drives it: publishes, sweeps, backups and restores.
-    public func simulated(clock: OffsetWallClock? = nil) -> SimulatedServer {
+    package func simulated(clock: OffsetWallClock? = nil) -> SimulatedServer {
         SimulatedServer(
             url: url, clock: clock, publish: { try await self.publish($0) }, sweep: { try await self.sweep(guestRetention: $0) },
             backup: { try self.backup() }, restore: { try await self.restore($0, catalog: $1) })

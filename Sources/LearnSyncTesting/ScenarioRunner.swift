@@ -1,5 +1,5 @@
-public import Foundation
-public import LearnSync
+package import Foundation
+package import LearnSync
 import GRDB
 import LearnSyncMerge
 import LearnSyncModels
@@ -8,28 +8,28 @@ import LearnSyncServer
 import LearnSyncStorage
 
 /// The outcome of one scenario.
-public struct ScenarioResult: Sendable, Encodable {
-    public var name: String
-    public var steps: Int
+package struct ScenarioResult: Sendable, Encodable {
+    package var name: String
+    package var steps: Int
     /// One line per broken expectation, naming the step.
-    public var failures: [String]
-    public var passed: Bool { failures.isEmpty }
+    package var failures: [String]
+    package var passed: Bool { failures.isEmpty }
 }
 
 /// Runs ``ScenarioScript``s against a real embedded server over loopback HTTP, each device with
 /// its own store, clock and switchable, fault-capable transport.
-public struct ScenarioRunner: Sendable {
-    public let catalog: Catalog
+package struct ScenarioRunner: Sendable {
+    package let catalog: Catalog
 
-    public init(catalog: Catalog) { self.catalog = catalog }
+    package init(catalog: Catalog) { self.catalog = catalog }
 
     /// Loads and runs a scenario file.
-    public func run(file: URL) async throws -> ScenarioResult {
+    package func run(file: URL) async throws -> ScenarioResult {
         try await run(named: file.lastPathComponent, data: { try Data(contentsOf: file) })
     }
 
     /// Reads and runs a scenario; `file` names it when it cannot be read.
-    public func run(named file: String, data: () throws -> Data) async throws -> ScenarioResult {
+    package func run(named file: String, data: () throws -> Data) async throws -> ScenarioResult {
         let script: ScenarioScript
         do {
             script = try ScenarioScript.read(data())
@@ -40,7 +40,7 @@ public struct ScenarioRunner: Sendable {
     }
 
     /// Runs a scenario in a fresh temporary folder (server database and device stores).
-    public func run(_ script: ScenarioScript) async throws -> ScenarioResult {
+    package func run(_ script: ScenarioScript) async throws -> ScenarioResult {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-scenario-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -1,14 +1,14 @@
-public import Foundation
+package import Foundation
 
 /// A `learnsync serve` process started by a test or a benchmark, and the address it listens on.
-public struct ServerProcess: Sendable {
-    public let child: ChildProcess
-    public let url: URL
+package struct ServerProcess: Sendable {
+    package let child: ChildProcess
+    package let url: URL
 
     /// Starts `count` server processes of `binary` on `database` (a SQLite file or a PostgreSQL
     /// URL), each on a free loopback port, and returns once every one listens.
     /// - Parameter arguments: more `serve` options (the password cost is 4: for tests only).
-    public static func start(
+    package static func start(
         _ count: Int, binary: URL, database: String, folder: URL, arguments: [String] = []
     ) async throws -> [ServerProcess] {
         var servers = [ServerProcess]()
@@ -37,14 +37,14 @@ public struct ServerProcess: Sendable {
     }
 
     /// The metrics address the process logged (with `--metrics-port`), once it listens.
-    public var metricsURL: URL? {
+    package var metricsURL: URL? {
         let log = child.output + child.errors
         guard let range = log.range(of: #"metrics at http://127\.0\.0\.1:[0-9]+/metrics"#, options: .regularExpression) else { return nil }
         return URL(string: String(log[range].dropFirst("metrics at ".count)))
     }
 
     /// The metrics address, waited for up to 5 s after the process listens.
-    public func waitForMetricsURL() async throws -> URL? {
+    package func waitForMetricsURL() async throws -> URL? {
         for _ in 0..<100 {
             if let metricsURL { return metricsURL }
             try await Task.sleep(for: .milliseconds(50))
@@ -53,7 +53,7 @@ public struct ServerProcess: Sendable {
     }
 
     /// Stops the process gracefully (SIGTERM) and waits for it.
-    public func stop() {
+    package func stop() {
         child.terminate()
         child.wait()
     }

@@ -1,6 +1,6 @@
 import LearnSyncModels
 import Foundation
-public import LearnSyncPostgres
+package import LearnSyncPostgres
 import LearnSyncServer
 import Logging
 
@@ -11,17 +11,17 @@ import Logging
 /// `Tools/postgres` (durability off, a free loopback port, as an unprivileged user) and it is
 /// stopped when the test process exits. Tests skip PostgreSQL only when asked:
 /// `LEARNSYNC_SKIP_POSTGRES=1`. A machine without PostgreSQL fails them, saying so.
-public enum TestPostgres {
+package enum TestPostgres {
     /// Whether the run was asked to skip PostgreSQL (`LEARNSYNC_SKIP_POSTGRES=1`).
-    public static let isSkipped = ProcessInfo.processInfo.environment["LEARNSYNC_SKIP_POSTGRES"] == "1"
+    package static let isSkipped = ProcessInfo.processInfo.environment["LEARNSYNC_SKIP_POSTGRES"] == "1"
 
     /// The server's administrative URL (its `postgres` database).
-    public static func server() async throws -> String {
+    package static func server() async throws -> String {
         try await cluster.value
     }
 
     /// A new, empty database on the server, named after `label`.
-    public static func freshDatabase(_ label: String) async throws -> PostgresLocation {
+    package static func freshDatabase(_ label: String) async throws -> PostgresLocation {
         let name = "t_" + label.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(30) + "_" + UUID().uuidString.prefix(8).lowercased()
         return try await createDatabase(name, on: try await server())
     }
@@ -40,7 +40,7 @@ public enum TestPostgres {
     }
 
     /// Runs one SQL statement with `psql` and returns what it printed (unaligned, no headers).
-    public static func query(_ location: PostgresLocation, _ sql: String) async throws -> String {
+    package static func query(_ location: PostgresLocation, _ sql: String) async throws -> String {
         try await ChildProcess.run(["psql", location.description, "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-c", sql]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -71,13 +71,13 @@ public enum TestPostgres {
 
 /// A PostgreSQL store on a fresh database, its connection pool running and migrated, for tests
 /// that drive a store without a server's service group. The pool stops when this is released.
-public final class RunningPostgresStore: Sendable {
-    public let store: PostgresServerStore
+package final class RunningPostgresStore: Sendable {
+    package let store: PostgresServerStore
     /// The fresh database the store runs on.
-    public let location: PostgresLocation
+    package let location: PostgresLocation
     private let task: Task<Void, any Error>
 
-    public init(_ label: String) async throws {
+    package init(_ label: String) async throws {
         var logger = Logger(label: "learnsync.test.postgres")
         logger.logLevel = .warning
         location = try await TestPostgres.freshDatabase(label)

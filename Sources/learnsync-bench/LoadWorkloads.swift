@@ -36,7 +36,7 @@ struct LoadWorkloads {
             let learner = LearnerID.newGuest()
             let body = try WireCoding.encode(RegisterGuestRequest(learner: learner, secret: "benchmark-device-secret"))
             let answer = try await URLSessionTransport(baseURL: server.url).send(
-                TransportRequest(path: "/v1/guests", headers: ["Content-Type": "application/json"], body: body))
+                TransportRequest(path: Endpoint.guests.path, headers: ["Content-Type": "application/json"], body: body))
             let session = try WireCoding.decode(SessionResponse.self, from: answer.body)
             clients.append(Wrk.Client(token: session.token, replica: .random(), learner: learner))
         }
@@ -44,7 +44,7 @@ struct LoadWorkloads {
         try Data(Wrk.script(clients: clients, course: course).utf8).write(to: script)
         // One sync by hand: its answer is what the bare endpoint returns.
         let sample = try await URLSessionTransport(baseURL: server.url).send(TransportRequest(
-            path: "/v1/sync", headers: ["Content-Type": "application/json", "Authorization": "Bearer \(clients[0].token)"],
+            path: Endpoint.sync.path, headers: ["Content-Type": "application/json", "Authorization": "Bearer \(clients[0].token)"],
             body: try WireCoding.encode(SyncRequest(replica: clients[0].replica, lastSeq: 0, cursor: 0, events: [], limit: 5))))
         guard sample.status == 200 else { throw BenchError("sync answered \(sample.status)") }
         let log = try RawDurableLog(path: folder.appendingPathComponent("durable-floor.sqlite").path)
@@ -58,7 +58,7 @@ struct LoadWorkloads {
                 clients = try Self.continued(clients, in: databasePath)
                 try Data(Wrk.script(clients: clients, course: course).utf8).write(to: script)
             }
-            oursHalves.append(try Wrk.run(url: server.url, path: "/v1/sync", connections: connections, seconds: seconds / 2, script: script))
+            oursHalves.append(try Wrk.run(url: server.url, path: Endpoint.sync.path, connections: connections, seconds: seconds / 2, script: script))
             bareHalves.append(try Wrk.run(url: bare.url, path: "/bare", connections: connections, seconds: seconds / 2, script: script))
             floorHalves.append(try Wrk.run(url: bare.url, path: "/durable", connections: connections, seconds: seconds / 2, script: script))
             rowsHalves.append(try Wrk.run(url: bare.url, path: "/durable-rows", connections: connections, seconds: seconds / 2, script: script))
@@ -144,7 +144,7 @@ struct LoadWorkloads {
                                 replica: client.replica, lastSeq: event.id.seq, cursor: cursor, cursorMark: marks ? mark : nil, events: [event], limit: 5))
                             var answer: TransportResponse?
                             mine.append(try await Measure.time {
-                                answer = try await transport.send(TransportRequest(path: "/v1/sync", headers: ["Authorization": "Bearer \(client.token)"], body: body))
+                                answer = try await transport.send(TransportRequest(path: Endpoint.sync.path, headers: ["Authorization": "Bearer \(client.token)"], body: body))
                             })
                             guard let answer, answer.status == 200 else { throw BenchError("sync answered \(answer?.status ?? 0)") }
                             let response = try WireCoding.decode(SyncResponse.self, from: answer.body)
@@ -202,7 +202,7 @@ struct LoadWorkloads {
                                 payload: .lessonStarted(lesson: course.lessons[Int(seq) % course.lessons.count].id))
                             let body = try WireCoding.encode(SyncRequest(replica: client.replica, lastSeq: seq, cursor: 0, events: [event], limit: 5))
                             mine.append(try await Measure.time {
-                                let answer = try await transport.send(TransportRequest(path: "/v1/sync", headers: ["Authorization": "Bearer \(client.token)"], body: body))
+                                let answer = try await transport.send(TransportRequest(path: Endpoint.sync.path, headers: ["Authorization": "Bearer \(client.token)"], body: body))
                                 guard answer.status == 200 else { throw BenchError("sync answered \(answer.status)") }
                             })
                             seq += 1
@@ -358,12 +358,12 @@ struct DirectTransport: SyncTransport {
         do {
             let body: Data
             switch request.path {
-            case "/v1/sync":
+            case Endpoint.sync.path:
                 body = try WireCoding.encode(try await service.sync(
                     WireCoding.decodeRequest(SyncRequest.self, from: request.body), authorization: request.headers["Authorization"]))
-            case "/v1/accounts":
+            case Endpoint.accounts.path:
                 body = try WireCoding.encode(try await service.signUp(WireCoding.decodeRequest(CredentialsRequest.self, from: request.body), address: "direct"))
-            case "/v1/sessions":
+            case Endpoint.sessions.path:
                 body = try WireCoding.encode(try await service.signIn(WireCoding.decodeRequest(CredentialsRequest.self, from: request.body), address: "direct"))
             default:
                 return TransportResponse(status: 404, body: Data())

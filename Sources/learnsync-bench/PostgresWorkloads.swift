@@ -59,14 +59,14 @@ struct PostgresWorkloads {
         for _ in 0..<connections {
             let learner = LearnerID.newGuest()
             let answer = try await pool.transport.send(TransportRequest(
-                path: "/v1/guests", headers: ["Content-Type": "application/json"],
+                path: Endpoint.guests.path, headers: ["Content-Type": "application/json"],
                 body: try WireCoding.encode(RegisterGuestRequest(learner: learner, secret: "benchmark-device-secret"))))
             let session = try WireCoding.decode(SessionResponse.self, from: answer.body)
             clients.append(Wrk.Client(token: session.token, replica: .random(), learner: learner))
         }
         if bare == nil {
             let sample = try await pool.transport.send(TransportRequest(
-                path: "/v1/sync", headers: ["Content-Type": "application/json", "Authorization": "Bearer \(clients[0].token)"],
+                path: Endpoint.sync.path, headers: ["Content-Type": "application/json", "Authorization": "Bearer \(clients[0].token)"],
                 body: try WireCoding.encode(SyncRequest(replica: clients[0].replica, lastSeq: 0, cursor: 0, events: [], limit: 5))))
             let script = folder.appendingPathComponent("pg-bare.lua")
             try Data(Wrk.script(clients: clients, course: course).utf8).write(to: script)
@@ -82,7 +82,7 @@ struct PostgresWorkloads {
         }
         let results = try await withThrowingTaskGroup(of: Wrk.Result.self) { group in
             for (url, script) in runs {
-                group.addTask { try await onOwnThread { try Wrk.run(url: url, path: "/v1/sync", connections: share, seconds: seconds, script: script) } }
+                group.addTask { try await onOwnThread { try Wrk.run(url: url, path: Endpoint.sync.path, connections: share, seconds: seconds, script: script) } }
             }
             return try await group.reduce(into: [Wrk.Result]()) { $0.append($1) }
         }

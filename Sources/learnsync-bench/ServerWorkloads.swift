@@ -223,7 +223,7 @@ struct ServerWorkloads {
         let plain = URLSessionTransport(baseURL: server)
         var bare = [Double]()
         for _ in 0..<50 {
-            bare.append(try await Measure.time { _ = try await plain.send(TransportRequest(method: "GET", path: "/health", headers: [:], body: Data())) })
+            bare.append(try await Measure.time { _ = try await plain.send(TransportRequest(method: "GET", path: Endpoint.health.path, headers: [:], body: Data())) })
         }
         return Row(
             workload: "incremental sync: 1 new event after 100,000 synced, each direction (loopback HTTP)", measure: "median round trip, body bytes",

@@ -56,7 +56,7 @@ enum Wrk {
             local lessons = {\(lessons)}
             local course = "\(course.id)"
             local threads = \(threads)
-            local path = "/v1/sync"
+            local path = "\(Endpoint.sync.path)"
             local created = 0
             function setup(thread)
               thread:set("first", created)

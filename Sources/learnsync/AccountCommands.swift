@@ -1,10 +1,6 @@
 import ArgumentParser
 import Foundation
 import LearnSync
-import LearnSyncMerge
-import LearnSyncModels
-import LearnSyncProtocol
-import LearnSyncStorage
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

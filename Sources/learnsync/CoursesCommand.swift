@@ -1,9 +1,5 @@
 import ArgumentParser
 import LearnSync
-import LearnSyncMerge
-import LearnSyncModels
-import LearnSyncProtocol
-import LearnSyncStorage
 
 struct CoursesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

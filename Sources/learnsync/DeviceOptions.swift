@@ -1,11 +1,6 @@
 import ArgumentParser
 import Foundation
 import LearnSync
-import LearnSyncMerge
-import LearnSyncModels
-import LearnSyncProtocol
-import LearnSyncStorage
-import LearnSyncTesting
 
 /// Options every device command shares: which device folder, which course catalog.
 struct DeviceOptions: ParsableArguments {
@@ -22,31 +17,20 @@ struct DeviceOptions: ParsableArguments {
         let path = device ?? ProcessInfo.processInfo.environment["LEARNSYNC_DEVICE"]
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".learnsync/device").path
         let url = URL(fileURLWithPath: path, isDirectory: true)
-        try PrivateFile.folder(url.path, owned: true)
+        // Readable by its owner only, as the store's own files are.
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: url.path)
         return url
     }
 
-    /// The device's client, talking to `server` if given, else to the server it synced with last.
+    /// The device's client, talking to `server` if given, else to the server it synced with last
+    /// (checked when it was given: `serverURL(_:insecure:)`).
     func client(server: URL? = nil) async throws -> LearnSyncClient {
-        let store = try DeviceStore(path: try folder().appendingPathComponent("device.sqlite").path, catalog: try catalog.load())
-        let state = try await store.syncState()
-        let url = server ?? state.server
-        if let server { try await store.setServer(server) }
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be more than 0 and at most 3600 seconds") }
-        return LearnSyncClient(store: store, transport: url.map { URLSessionTransport(baseURL: $0, timeout: timeout) })
-    }
-}
-
-/// Where the course catalog comes from.
-struct CatalogOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("A course JSON file or a folder of them (default: $LEARNSYNC_CATALOG, else the sample course).", valueName: "path"))
-    var catalog: String?
-
-    func load() throws -> Catalog {
-        if let path = catalog ?? ProcessInfo.processInfo.environment["LEARNSYNC_CATALOG"] {
-            return try Catalog.load(from: URL(fileURLWithPath: path))
-        }
-        return try SampleCatalog.load()
+        let path = try folder().appendingPathComponent("device.sqlite").path, catalog = try catalog.load()
+        var url = server
+        if url == nil { url = try await LearnSyncClient(path: path, catalog: catalog, server: nil).syncStatus().server }
+        return try await LearnSyncClient(path: path, catalog: catalog, server: url, allowInsecureHTTP: true, timeout: timeout)
     }
 }
 

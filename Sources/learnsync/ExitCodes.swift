@@ -29,12 +29,21 @@ enum ExitCodes {
     /// before, a database it cannot open, an address it cannot bind.
     static let configuration: Int32 = 78
 
-    static let help = """
-        Exit codes: 0 done; 1 a check failed (scenario, simulation, demo); 64 usage error; \
-        65 refused (by the server, an event the catalog does not know, or an invalid course file); 69 server unreachable; \
-        74 device storage error; 75 try again later (device busy, or the server asked to wait); 76 the server's answer was not the protocol; \
-        78 the server could not start with its configuration (catalog, database, address).
-        """
+    /// Every exit code with what it means: `learnsync --help` prints these, and a test checks the
+    /// README's table against them.
+    static let meanings: [(code: Int32, meaning: String)] = [
+        (0, "done"),
+        (failed, "a check failed (scenario, simulation, demo), or an unexpected error"),
+        (usage, "usage: a bad option or id (caught while parsing, with the usage help), no server configured"),
+        (refused, "refused: by the server (wrong password, erased learner, ...), an event the catalog does not know, or an invalid course file"),
+        (unreachable, "the server did not answer, after the retries"),
+        (storage, "the device's files could not be read or written"),
+        (busy, "try again later: the device file is busy, or the server asked to wait longer than the retries do"),
+        (badAnswer, "the server's answer was not the protocol"),
+        (configuration, "`serve` could not start with its configuration: a catalog that changes a course version it served before, a database it cannot open, an address it cannot bind"),
+    ]
+
+    static let help = "Exit codes: " + meanings.map { "\($0.code) \($0.meaning)" }.joined(separator: "; ") + "."
 
     /// The exit code for an error a command threw; nil for ArgumentParser's own errors and exit codes.
     static func code(for error: any Error) -> Int32? {

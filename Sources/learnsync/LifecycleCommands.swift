@@ -1,10 +1,6 @@
 import ArgumentParser
 import Foundation
 import LearnSync
-import LearnSyncMerge
-import LearnSyncModels
-import LearnSyncProtocol
-import LearnSyncStorage
 
 struct AccountCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -81,10 +77,7 @@ struct ExportCommand: AsyncParsableCommand {
         case (.server, .json): data = try Output.json(try await client.serverExport())
         case (.server, .xapi): data = try Output.json(try await client.serverStatements())
         case (.device, .json): data = try Output.json(try await client.exportData())
-        case (.device, .xapi):
-            let homePage = try await client.store.syncState().server.map(\.absoluteString) ?? "http://localhost"
-            let statements = XAPIExport.statements(of: try await client.exportData(), catalog: client.catalog, homePage: homePage)
-            data = try Output.json(XAPIStatementResult(statements: statements))
+        case (.device, .xapi): data = try Output.json(try await client.exportStatements())
         }
         guard let output else {
             FileHandle.standardOutput.write(data)

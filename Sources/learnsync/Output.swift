@@ -1,9 +1,5 @@
 import Foundation
 import LearnSync
-import LearnSyncMerge
-import LearnSyncModels
-import LearnSyncProtocol
-import LearnSyncStorage
 
 /// Renders progress for people (tables) and scripts (JSON).
 enum Output {

@@ -7,6 +7,8 @@ import NIOCore
 import Logging
 
 struct ServeCommand: AsyncParsableCommand {
+    /// The server's defaults, which the options show and start from.
+    private static let defaults = ServerConfiguration()
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Run the sync server on an embedded SQLite file or on PostgreSQL (stops cleanly on Ctrl-C or SIGTERM).",
         discussion: """
@@ -15,26 +17,26 @@ struct ServeCommand: AsyncParsableCommand {
             which several server processes may share. The password may come from PGPASSWORD instead.
             """)
 
-    @Option(help: "The address to listen on.") var host = "127.0.0.1"
-    @Option(help: "The TCP port (0 picks a free one).") var port = 8080
+    @Option(help: "The address to listen on.") var host = Self.defaults.host
+    @Option(help: "The TCP port (0 picks a free one).") var port = Self.defaults.port
     @Option(help: ArgumentHelp("A SQLite file (created if missing) or a postgres:// URL.", valueName: "path-or-url"))
-    var database = "./learnsync-server.sqlite"
+    var database = Self.defaults.databasePath
     @Option(help: "Most PostgreSQL connections this process opens.") var databaseConnections = 16
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: ArgumentHelp("Delete guests that never attached to an account after this many days without a sync.", valueName: "days"))
-    var guestRetention = 90
+    var guestRetention = Int(Self.defaults.guestRetention.components.seconds / 86_400)
     @Option(help: ArgumentHelp("The address learners reach the server at, naming them in xAPI exports (default: http://HOST from the request).", valueName: "url"))
     var publicURL: String?
     @Option(help: ArgumentHelp("A reverse proxy's address, trusted to name the client in X-Forwarded-For (repeatable).", valueName: "ip"))
     var trustedProxy: [String] = []
-    @Option(help: ArgumentHelp("Seconds a connection may take to send a request's head.", valueName: "seconds")) var headTimeout = 30
-    @Option(help: ArgumentHelp("Seconds a request's body may take after its head.", valueName: "seconds")) var bodyTimeout = 60
-    @Option(help: "Most connections open at once (more wait in the backlog).") var maxConnections = 2048
+    @Option(help: ArgumentHelp("Seconds a connection may take to send a request's head.", valueName: "seconds")) var headTimeout = Int(Self.defaults.headTimeout.components.seconds)
+    @Option(help: ArgumentHelp("Seconds a request's body may take after its head.", valueName: "seconds")) var bodyTimeout = Int(Self.defaults.bodyTimeout.components.seconds)
+    @Option(help: "Most connections open at once (more wait in the backlog).") var maxConnections = Self.defaults.maxConnections
     @Option(help: "Most connections one client address may hold at once (a trusted proxy's are not capped).")
-    var maxConnectionsPerAddress = 128
-    @Option(help: "Sign-ups one client address may make in 15 minutes (and five times as many guests).") var signUpsPerAddress = 20
-    @Option(help: "Events one learner (an account with its guests) may store.") var maxEventsPerLearner = 1_000_000
-    @Option(help: "The bcrypt cost of new password hashes (4 to 31; lower than 12 only for tests).") var passwordCost = 12
+    var maxConnectionsPerAddress = Self.defaults.maxConnectionsPerAddress
+    @Option(help: "Sign-ups one client address may make in 15 minutes (and five times as many guests).") var signUpsPerAddress = Self.defaults.signUpsPerAddress
+    @Option(help: "Events one learner (an account with its guests) may store.") var maxEventsPerLearner = Self.defaults.maxEventsPerLearner
+    @Option(help: "The bcrypt cost of new password hashes (4 to 31; lower than 12 only for tests).") var passwordCost = Int(Self.defaults.passwordCost)
     @Option(help: ArgumentHelp(
         "Publish Prometheus metrics at http://HOST:PORT/metrics, a listener of its own (0 picks a free port; default: none).",
         valueName: "port"))
@@ -102,7 +104,8 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("no --erasure-journal: a database restored from an older backup or dump brings back learners erased since")
         }
         let app = try await buildApplication(
-            configuration: configuration, catalog: try catalog.load(), store: try database.openStore(logger: logger, sqliteSynchronous: sqliteSynchronous, postgresConnectDeadline: .seconds(15)),
+            configuration: configuration, catalog: try catalog.load(),
+            storage: database.storage(sqliteSynchronous: sqliteSynchronous, postgresConnectDeadline: .seconds(15)),
             logger: logger,
             onServerRunning: { [logger] port in logger.notice("LearnSync server listening on http://\(host):\(port)") },
             onMetricsRunning: { [logger] port in logger.notice("LearnSync metrics at http://\(metricsHost):\(port)/metrics") })

@@ -1,10 +1,6 @@
 import ArgumentParser
 import Foundation
 import LearnSync
-import LearnSyncMerge
-import LearnSyncModels
-import LearnSyncProtocol
-import LearnSyncStorage
 
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,13 +35,13 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let client = try await device.client()
         let identity = try await client.identity()
-        let state = try await client.store.syncState()
+        let sync = try await client.syncStatus()
         let status = Status(
             learner: identity.learner.rawValue, isGuest: identity.learner.isGuest, replica: identity.replica.rawValue,
-            server: state.server?.absoluteString, signedIn: state.token != nil && !identity.learner.isGuest,
-            pending: try await client.pendingCount(),
+            server: sync.server?.absoluteString, signedIn: sync.isSignedIn,
+            pending: sync.pendingCount,
             rejected: try await client.rejectedEvents().map { Refused(event: "\($0.event.id)", code: $0.code, reason: $0.reason, willRetry: $0.willRetry) },
-            lastSync: state.lastSyncAt.map { ISO8601DateFormatter().string(from: $0) },
+            lastSync: sync.lastSyncAt.map { ISO8601DateFormatter().string(from: $0) },
             notice: try await client.notice().map { "\(ISO8601DateFormatter().string(from: $0.at)): \($0.message)" },
             catalogConflicts: client.catalogConflicts.map(\.description))
         if output.json { return try Output.printJSON(status) }

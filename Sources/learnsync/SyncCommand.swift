@@ -1,10 +1,6 @@
 import ArgumentParser
 import Foundation
 import LearnSync
-import LearnSyncMerge
-import LearnSyncModels
-import LearnSyncProtocol
-import LearnSyncStorage
 
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

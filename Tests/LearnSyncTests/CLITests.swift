@@ -167,4 +167,16 @@ import Testing
         #expect(told.status == 65 && told.err.contains("erased"), "\(told.err)")
         #expect(try await cli(["status", "--device", tablet]).out.contains("notice: "))
     }
+
+    /// The README's table of exit codes is `ExitCodes.meanings`, which `--help` prints.
+    @Test func theReadmeListsEveryExitCodeAsTheCLIDefinesIt() throws {
+        let readme = try String(contentsOf: Fixtures.repository.appendingPathComponent("README.md"), encoding: .utf8)
+        let table = readme.components(separatedBy: "| code | meaning |\n|---|---|\n")[1].components(separatedBy: "\n\n")[0]
+        let rows = table.split(separator: "\n").map { row in
+            row.split(separator: "|", maxSplits: 2).map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        #expect(rows.map { Int32($0[0]) } == ExitCodes.meanings.map(\.code))
+        #expect(rows.map { $0[1] } == ExitCodes.meanings.map(\.meaning))
+        #expect(ExitCodes.help.contains("78 `serve` could not start"))
+    }
 }
