@@ -47,8 +47,9 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: Set<String>
     /// Where to publish metrics (nil: nowhere, and no per-request metrics are kept).
     public var metrics: MetricsExport?
-    /// The erasure journal's file (``ErasureJournal``): by default `<databasePath>.erasures`
-    /// beside an embedded SQLite database; nil with PostgreSQL unless given.
+    /// The erasure journal's file, written outside the database so that a restore from an older
+    /// backup never brings an erased learner back: by default `<path>.erasures` beside an
+    /// embedded SQLite database; nil with PostgreSQL unless given.
     public var erasureJournal: String?
 
     public init(

@@ -21,10 +21,13 @@ extension SyncService {
             try await checkPassword(password, hash: credentials.passwordHash, username: username, address: address)
         }
         let now = clock.millisecondsSince1970()
-        // Journaled first: should the server stop between the two, the erasure is made at start.
-        try erasureJournal?.record([learner], at: now)
+        // Pending first: should the server stop after the commit, the start completes the line.
+        // A refused or failed erasure leaves the pending line only, which is never made later.
+        try erasureJournal?.record([learner], at: now, pending: true)
         guard let receipt = try await store.erase(learner, now: now) else { throw try await refusal(forToken: tokenHash) }
-        try erasureJournal?.record(receipt.guestIDs, at: now)
+        // Committed: the answer is the erasure's. A line that cannot be written now (a full disk)
+        // is completed at the next start from the pending one, which the database confirms.
+        try? erasureJournal?.record([learner] + receipt.guestIDs, at: now)
         return DeleteAccountResponse(learner: learner, erasedAt: now, guests: receipt.guests, events: receipt.events)
     }
 
@@ -34,9 +37,16 @@ extension SyncService {
     @discardableResult
     package func reapplyErasures() async throws -> Int {
         guard let erasureJournal else { return 0 }
+        let entries = try erasureJournal.entries()
+        let committed = Set(entries.filter { !$0.pending }.map(\.learner))
         var changed = 0
-        for entry in try erasureJournal.entries() where try await store.reapplyErasure(of: entry.learner, at: entry.at) {
-            changed += 1
+        for entry in entries where !entry.pending {
+            if try await store.reapplyErasure(of: entry.learner, at: entry.at) { changed += 1 }
+        }
+        // A pending line alone: the erasure committed only if the database shows it.
+        for entry in entries where entry.pending && !committed.contains(entry.learner) {
+            guard let tombstone = try await store.tombstone(learner: entry.learner), tombstone.reason == .erased else { continue }
+            try erasureJournal.record([entry.learner], at: entry.at)
         }
         return changed
     }
