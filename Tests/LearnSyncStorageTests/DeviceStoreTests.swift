@@ -348,6 +348,28 @@ extension DeviceStoreTests {
         #expect(try await store.guests(of: account) == [me.learner])
     }
 
+    /// An answer naming a `lastSeq` below events the server acknowledged: it forgot them (a
+    /// restore, lost commits), and they go back to the outbox. One acknowledged above an event
+    /// still queued is found once the queued one is sent.
+    @Test func acknowledgedEventsAServerForgotGoBackToTheOutbox() async throws {
+        let store = try DeviceStore.inMemory(catalog: catalog)
+        let entries = (0..<8).map { _ in RecordEntry(course: course.id, payload: .lessonStarted(lesson: course.lessons[0].id)) }
+        let events = try await store.record(entries)
+        try await store.apply(SyncRoundResult(pushed: events, pulled: [], aliases: [], cursor: 0, serverLastSeq: 8))
+        #expect(try await store.pendingCount() == 0)
+        try await store.apply(SyncRoundResult(pushed: [], pulled: [], aliases: [], cursor: 0, serverLastSeq: 5))
+        #expect(try await store.pendingEvents(limit: 100).map(\.id.seq) == [6, 7, 8])
+
+        // 1–4's answer was lost, 5–8's came; then the server forgot everything.
+        let other = try DeviceStore.inMemory(catalog: catalog)
+        let more = try await other.record(entries)
+        try await other.apply(SyncRoundResult(pushed: Array(more[4...]), pulled: [], aliases: [], cursor: 0, serverLastSeq: 8))
+        try await other.apply(SyncRoundResult(pushed: [], pulled: [], aliases: [], cursor: 0, serverLastSeq: 0))
+        #expect(try await other.pendingEvents(limit: 100).map(\.id.seq) == [1, 2, 3, 4])
+        try await other.apply(SyncRoundResult(pushed: Array(more[..<4]), pulled: [], aliases: [], cursor: 0, serverLastSeq: 4))
+        #expect(try await other.pendingEvents(limit: 100).map(\.id.seq) == [5, 6, 7, 8])
+    }
+
     @Test func wipeLeavesNoTraceInTheFileOrTheWAL() async throws {
         let store = try DeviceStore(path: path, catalog: catalog)
         let before = try await store.identity()
