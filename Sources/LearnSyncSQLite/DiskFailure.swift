@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// A write the database could not make because of the disk, as every store reports it: the
@@ -21,5 +22,21 @@ package enum DiskFailure: Error, Sendable {
         case .SQLITE_IOERR?: self = .ioError
         default: return nil
         }
+    }
+
+    /// The failure `error` reports for the database file at `path`. SQLite reports a disk that
+    /// filled while it mapped or grew its shared-memory or WAL file as an I/O error: one on a
+    /// file system with less than 1 MiB left for this user is read as full.
+    package init?(_ error: any Error, at path: String) {
+        guard let failure = DiskFailure(error) else { return nil }
+        self = failure == .ioError && Self.available(at: path).map { $0 < 1 << 20 } == true ? .full : failure
+    }
+
+    /// Bytes this user may still write on the file system holding `path`'s folder.
+    private static func available(at path: String) -> UInt64? {
+        var info = statvfs()
+        let folder = (path as NSString).deletingLastPathComponent
+        guard statvfs(folder.isEmpty ? "." : folder, &info) == 0 else { return nil }
+        return UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize)).partialValue
     }
 }

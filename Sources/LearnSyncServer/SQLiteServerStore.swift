@@ -34,7 +34,12 @@ package final class SQLiteServerStore: ServerStore {
             writer.writeWithoutTransaction { db in checkpointer.install(on: db) }
             self.checkpointer = checkpointer
         } catch {
-            throw ServerError("cannot open the server database", cause: error)
+            let reason = switch DiskFailure(error, at: path) {
+            case .full?: ": its disk is full"
+            case .ioError?: ": its disk failed to read or write"
+            case nil: ""
+            }
+            throw ServerError("cannot open the server database \(path)\(reason)", cause: error)
         }
     }
 

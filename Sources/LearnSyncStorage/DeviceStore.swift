@@ -85,8 +85,8 @@ public final class DeviceStore: Sendable {
             try PrivateFile.prepare(path)
             writer = try DatabasePool(path: path, configuration: Self.configuration)
             store = try secrets ?? FileSecretStore(path: path + ".secrets")
-        } catch let error where DiskFailure(error) == .full {
-            throw StorageError(.diskFull, "cannot open the device store: the device's disk is full", cause: error)
+        } catch let error where DiskFailure(error, at: path) == .full {
+            throw StorageError(.diskFull, "cannot open the device store: the device's disk is full; free some space and try again", cause: error)
         } catch {
             throw StorageError(.database, "cannot open the device store: \(error)", cause: error)
         }
