@@ -67,11 +67,7 @@ import Testing
         let group = ServiceGroup(configuration: .init(services: [sweeper], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
         // Polled without registering, which would mark the guest seen.
-        var expired = false
-        for _ in 0..<3000 where !expired {
-            try await Task.sleep(for: .milliseconds(10))
-            expired = try await store.credentials(of: guest) == nil
-        }
+        let expired = try await eventually { try await store.credentials(of: guest) == nil }
         await group.triggerGracefulShutdown()
         try await running.value
         #expect(expired)

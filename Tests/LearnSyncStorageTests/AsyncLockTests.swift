@@ -1,4 +1,5 @@
 import LearnSyncStorage
+import LearnSyncTestSupport
 import Synchronization
 import Testing
 
@@ -28,7 +29,7 @@ import Testing
         // the test instead of hanging it).
         try await Task.sleep(for: .milliseconds(50))
         cancelled.cancel()
-        for _ in 0..<500 where !ran.names.contains("left the queue") { try await Task.sleep(for: .milliseconds(10)) }
+        _ = try await eventually(timeout: .seconds(5)) { ran.names.contains("left the queue") }
         #expect(ran.names == ["left the queue"])
 
         releaser.yield()

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LearnSyncSQLite
+import LearnSyncTestSupport
 import Testing
 
 /// The write-ahead log is checkpointed off the writer, and stays bounded when the writer never
@@ -37,12 +38,7 @@ import Testing
         // 100 pages of log: SQLite's own checkpoint would wait for 1,000, and the writer does
         // not checkpoint below the limit.
         try write(100, pool)
-        var copied = size(path) > before
-        for _ in 0..<200 where !copied {
-            try await Task.sleep(for: .milliseconds(10))
-            copied = size(path) > before
-        }
-        #expect(copied, "no checkpoint copied the log into the database file")
+        #expect(try await eventually(timeout: .seconds(2)) { size(path) > before }, "no checkpoint copied the log into the database file")
         #expect(try await pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM t") } == 100)
         _ = checkpointer
     }

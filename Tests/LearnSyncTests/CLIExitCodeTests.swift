@@ -132,10 +132,7 @@ extension CLIExitCodeTests {
             outputPath: folder.appendingPathComponent("pg.out").path, errorPath: folder.appendingPathComponent("pg.err").path)
         // Once it waits for PostgreSQL: the pool's first failed connection is logged. (Before
         // its service group runs, SIGTERM's default action ends it, which is fine too.)
-        let started = ContinuousClock.now
-        while !child.errors.contains("Connection creation failed"), ContinuousClock.now - started < .seconds(10) {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        _ = try await eventually(timeout: .seconds(10), every: .milliseconds(50)) { child.errors.contains("Connection creation failed") }
         let asked = ContinuousClock.now
         child.terminate()
         let code = try await child.exitCode()
