@@ -19,6 +19,7 @@
 @_exported public import struct LearnSyncModels.AnswerOption
 @_exported public import struct LearnSyncModels.Scenario
 @_exported public import struct LearnSyncModels.CertificateRule
+@_exported public import struct LearnSyncModels.CatalogConflict
 @_exported public import struct LearnSyncModels.ModelError
 @_exported public import struct LearnSyncModels.SystemWallClock
 @_exported public import enum LearnSyncModels.EventPayload

@@ -2,15 +2,34 @@ package import Foundation
 
 /// Files that hold learner data or credentials are readable by their owner only.
 package enum PrivateFile {
+    /// A path that names something other than a database file; nothing was changed.
+    package struct NotADatabase: Error, CustomStringConvertible {
+        package var path: String
+        package var reason: String
+        package var description: String { "\(path) cannot be a database file: \(reason)" }
+    }
+
     /// Makes `path` (created empty if missing) and its SQLite companions (`-wal`, `-shm`, which
     /// SQLite creates with the database's mode) mode 0600, and a folder created for it 0700.
+    /// - Throws: ``NotADatabase`` for a folder, or a file that is neither empty nor SQLite's,
+    ///   left as it was (a mistyped path must not lose its owner's access).
     package static func prepare(_ path: String) throws {
         let manager = FileManager.default
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty, !manager.fileExists(atPath: folder) {
             try manager.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        if !manager.fileExists(atPath: path) {
+        var isFolder: ObjCBool = false
+        if manager.fileExists(atPath: path, isDirectory: &isFolder) {
+            if isFolder.boolValue { throw NotADatabase(path: path, reason: "it is a folder") }
+            let head = FileHandle(forReadingAtPath: path).flatMap { handle in
+                defer { try? handle.close() }
+                return try? handle.read(upToCount: 16)
+            } ?? Data()
+            guard head.isEmpty || head.elementsEqual("SQLite format 3\0".utf8) else {
+                throw NotADatabase(path: path, reason: "it is not a SQLite database")
+            }
+        } else {
             guard manager.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
                 throw CocoaError(.fileWriteNoPermission)
             }

@@ -19,6 +19,15 @@ package struct ErasureJournal: Sendable {
         self.path = path
     }
 
+    /// Checks at start that the journal can be written (created, mode 0600, if missing): a
+    /// server that could not journal an erasure could not make one.
+    /// - Throws: ``ServerError`` naming the file and the reason.
+    package func prepare() throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw ServerError("cannot write the erasure journal \(path): \(String(cString: strerror(errno)))") }
+        close(descriptor)
+    }
+
     /// One journaled erasure.
     package struct Entry: Hashable, Sendable {
         package var learner: LearnerID

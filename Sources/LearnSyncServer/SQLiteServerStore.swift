@@ -37,7 +37,7 @@ package final class SQLiteServerStore: ServerStore {
             let reason = switch DiskFailure(error, at: path) {
             case .full?: ": its disk is full"
             case .ioError?: ": its disk failed to read or write"
-            case nil: ""
+            case nil: (error as? PrivateFile.NotADatabase).map { ": \($0.reason)" } ?? ""
             }
             throw ServerError("cannot open the server database \(path)\(reason)", cause: error)
         }

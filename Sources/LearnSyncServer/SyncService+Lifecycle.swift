@@ -37,6 +37,7 @@ extension SyncService {
     @discardableResult
     package func reapplyErasures() async throws -> Int {
         guard let erasureJournal else { return 0 }
+        try erasureJournal.prepare()
         let entries = try erasureJournal.entries()
         let committed = Set(entries.filter { !$0.pending }.map(\.learner))
         var changed = 0

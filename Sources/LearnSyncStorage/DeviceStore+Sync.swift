@@ -161,10 +161,15 @@ extension DeviceStore {
     /// cursor 0, and is sent every event again, since it holds none of them.
     package func setServer(_ server: URL) async throws {
         let secrets = secrets
+        // `https://host` and `https://host/` are one server.
+        @Sendable func plain(_ url: URL?) -> String? { url.map { $0.absoluteString.hasSuffix("/") ? String($0.absoluteString.dropLast()) : $0.absoluteString } }
         try await write { db in
-            guard try Self.syncState(db).server != server else { return }
+            guard plain(try Self.syncState(db).server) != plain(server) else { return }
             try secrets.setSecret(nil, for: .token)
-            try db.execute(sql: "UPDATE syncState SET server = ?, cursor = 0 WHERE id = 1", arguments: [server.absoluteString])
+            // Nothing has synced with the new server yet.
+            try db.execute(
+                sql: "UPDATE syncState SET server = ?, cursor = 0, cursorMark = NULL, lastSyncAt = NULL WHERE id = 1",
+                arguments: [server.absoluteString])
             try Self.resendAll(db)
         }
     }

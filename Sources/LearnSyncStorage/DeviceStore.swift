@@ -87,6 +87,10 @@ public final class DeviceStore: Sendable {
             store = try secrets ?? FileSecretStore(path: path + ".secrets")
         } catch let error where DiskFailure(error, at: path) == .full {
             throw StorageError(.diskFull, "cannot open the device store: the device's disk is full; free some space and try again", cause: error)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY {
+            throw StorageError(.busy, "cannot open the device store: another process holds it; try again when it is done", cause: error)
+        } catch let error as PrivateFile.NotADatabase {
+            throw StorageError(.database, "cannot open the device store: \(error)", cause: error)
         } catch {
             throw StorageError(.database, "cannot open the device store: \(error)", cause: error)
         }

@@ -40,10 +40,11 @@ struct OutputOptions: ParsableArguments {
     var json = false
 }
 
-/// Parses a server URL option: `https://`, or `http://` to this machine only unless `insecure`.
-func serverURL(_ text: String, insecure: Bool = false) throws -> URL {
-    guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-        throw ValidationError("--server must be an http(s) URL, like http://127.0.0.1:8080")
+/// Parses a server URL option (`--server`, or `option`): `https://`, or `http://` to this machine
+/// only unless `insecure`. The scheme is read in any case (`HTTP://` is `http://`).
+func serverURL(_ text: String, insecure: Bool = false, option: String = "--server") throws -> URL {
+    guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme), url.host != nil else {
+        throw ValidationError("\(option) must be an http(s) URL, like http://127.0.0.1:8080")
     }
     do {
         try URLSessionTransport.checkSecure(url, allowInsecureHTTP: insecure)

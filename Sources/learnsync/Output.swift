@@ -23,7 +23,9 @@ enum Output {
             zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ")
                 .trimmingCharacters(in: .whitespaces)
         }
-        return ([line(header), line(widths.map { String(repeating: "-", count: $0) })] + rows.map(line)).joined(separator: "\n")
+        // A table of names and values has no header.
+        let head = header.allSatisfy(\.isEmpty) ? [] : [line(header), line(widths.map { String(repeating: "-", count: $0) })]
+        return (head + rows.map(line)).joined(separator: "\n")
     }
 
     /// A course's merged progress as lines of text.

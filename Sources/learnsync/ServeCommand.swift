@@ -66,7 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(
                 "--max-connections, --max-connections-per-address, --sign-ups-per-address and --max-events-per-learner must be at least 1")
         }
-        if let publicURL { _ = try serverURL(publicURL, insecure: true) }
+        if let publicURL { _ = try serverURL(publicURL, insecure: true, option: "--public-url") }
         guard (1...1000).contains(databaseConnections) else { throw ValidationError("--database-connections must be 1 to 1000") }
         do {
             _ = try ServerDatabase(database)

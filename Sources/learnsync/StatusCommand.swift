@@ -49,6 +49,7 @@ struct StatusCommand: AsyncParsableCommand {
             ["learner", "\(status.learner) (\(status.isGuest ? "guest" : "account"))"],
             ["replica", status.replica],
             ["server", status.server ?? "none"],
+            ["signed in", status.isGuest ? "no (a guest)" : status.signedIn ? "yes" : "no: sign in again (login), or sign out (logout)"],
             ["pending", "\(status.pending)"],
             ["refused", "\(status.rejected.count) (kept on this device and counted in its progress)"],
             ["last sync", status.lastSync ?? "never"],

@@ -30,12 +30,45 @@ import Testing
         try await store.record(.lessonStarted(lesson: "keep-secure"), in: SampleCatalog.courseID)
         _ = try await store.apply(SyncRoundResult(pushed: try await store.pendingEvents(limit: 10), pulled: [], aliases: [], cursor: 7))
         #expect(try await store.pendingCount() == 0)
-        try await store.setServer(URL(string: "https://one.example")!)
-        #expect(try await store.syncState().token == "token-of-server-one", "the same server keeps its token")
+        try await store.setServer(URL(string: "https://one.example/")!)
+        #expect(try await store.syncState().token == "token-of-server-one", "the same server, with or without the slash, keeps its token")
+        #expect(try await store.syncState().lastSyncAt != nil)
         try await store.setServer(URL(string: "https://two.example")!)
         let state = try await store.syncState()
         #expect(state.token == nil && state.cursor == 0)
+        #expect(state.lastSyncAt == nil, "nothing has synced with the new server")
         #expect(try await store.pendingCount() == 1, "the new server holds none of the events: they are sent again")
+    }
+
+    /// A store another process holds locked cannot be opened: `busy` (the CLI's exit 75), not
+    /// a database failure.
+    @Test func aFileAnotherProcessHoldsLockedIsBusy() async throws {
+        let path = folder.appendingPathComponent("locked.sqlite").path
+        _ = try DeviceStore(path: path, catalog: try SampleCatalog.load())
+        let catalog = try SampleCatalog.load()
+        // Opened while another connection holds the file's exclusive lock.
+        let code = try DatabaseQueue(path: path).inDatabase { db -> StorageError.Code? in
+            try db.execute(sql: "BEGIN EXCLUSIVE")
+            defer { try? db.execute(sql: "ROLLBACK") }
+            do {
+                _ = try DeviceStore(path: path, catalog: catalog)
+                return nil
+            } catch {
+                return (error as? StorageError)?.code
+            }
+        }
+        #expect(code == .busy)
+    }
+
+    /// A folder or a file of something else given as the store's path is refused and left as it
+    /// was.
+    @Test func aPathThatIsNoDatabaseIsLeftAsItWas() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let text = folder.appendingPathComponent("notes.txt").path
+        #expect(FileManager.default.createFile(atPath: text, contents: Data("hello".utf8), attributes: [.posixPermissions: 0o644]))
+        #expect(throws: StorageError.self) { _ = try DeviceStore(path: text, catalog: try SampleCatalog.load()) }
+        #expect(try mode(text) == 0o644)
+        #expect(throws: StorageError.self) { _ = try DeviceStore(path: folder.path, catalog: try SampleCatalog.load()) }
     }
 
     @Test func signingOutWhileAnotherConnectionReadsFailsLoudlyThenSucceeds() async throws {

@@ -125,6 +125,30 @@ extension CLIExitCodeTests {
         #expect(!refused.err.contains("retention"), "\(refused.err)")
     }
 
+    /// A mistyped `--database` (a folder, a file of something else) is refused as it is: its
+    /// mode is not touched. An `--erasure-journal` that cannot be written stops start-up, rather
+    /// than every erasure later.
+    @Test func serveRefusesPathsItCannotUseAndTouchesNothing() async throws {
+        let manager = FileManager.default
+        let directory = folder.appendingPathComponent("not-a-database").path
+        try manager.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        let text = folder.appendingPathComponent("notes.txt").path
+        #expect(manager.createFile(atPath: text, contents: Data("hello\n".utf8), attributes: [.posixPermissions: 0o644]))
+        for (path, reason) in [(directory, "it is a folder"), (text, "it is not a SQLite database")] {
+            let refused = try await cli(["serve", "--port", "0", "--database", path])
+            #expect(refused.code == 78, "\(refused.err)")
+            #expect(refused.err.contains("cannot open the server database \(path): \(reason)"), "\(refused.err)")
+            let mode = try manager.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+            #expect(mode == (path == directory ? 0o755 : 0o644), "\(path) was changed")
+        }
+        let journal = try await cli([
+            "serve", "--port", "0", "--database", folder.appendingPathComponent("j.sqlite").path,
+            "--erasure-journal", folder.appendingPathComponent("missing/erasures").path,
+        ])
+        #expect(journal.code == 78, "\(journal.err)")
+        #expect(journal.err.contains("cannot write the erasure journal"), "\(journal.err)")
+    }
+
     @Test func serveStopsAtOnceOnSIGTERMWhileWaitingForPostgreSQL() async throws {
         let unreachable = "postgres://learnsync@127.0.0.1:1/none?sslmode=disable"
         let child = try ChildProcess(
