@@ -198,25 +198,25 @@ package enum ApplyOutcome: Hashable, Sendable {
 /// Each rule is a join-semilattice (max, min, union, sum over unique events, last-writer-wins by
 /// ``EventKey``), so any order of the same events gives the same value. A reset hides exactly the
 /// events it saw (observed-remove); the certificate, once earned, stays. The caller applies each
-/// event at most once (the store's event log and ``ProgressReplica`` deduplicate by ``EventID``).
+/// event at most once (the store's event log and the test support's `ProgressReplica` deduplicate by ``EventID``).
 public struct CourseProgress: Codable, Hashable, Sendable {
     public let course: CourseID
     /// Every reset of this course; an event any of them saw is hidden.
-    public internal(set) var resets: [ResetMark] = []
-    public internal(set) var lessons: [ItemID: LessonProgress] = [:]
-    public internal(set) var quizzes: [ItemID: QuizProgress] = [:]
-    public internal(set) var scenarios: [ItemID: ScenarioProgress] = [:]
-    public internal(set) var resume: ResumePoint?
+    public package(set) var resets: [ResetMark] = []
+    public package(set) var lessons: [ItemID: LessonProgress] = [:]
+    public package(set) var quizzes: [ItemID: QuizProgress] = [:]
+    public package(set) var scenarios: [ItemID: ScenarioProgress] = [:]
+    public package(set) var resume: ResumePoint?
     /// How many events count towards this progress: visible ones and resets.
-    public internal(set) var eventCount: Int = 0
+    public package(set) var eventCount: Int = 0
     /// The earliest time each required-kind item was done in any attempt, hidden or not: a
     /// lesson's first completion, a quiz's first passing attempt (item ids are unique in a
     /// course). A grow-only min-map: resets never shrink it.
-    public internal(set) var firstDone: [ItemID: HLCTimestamp] = [:]
+    public package(set) var firstDone: [ItemID: HLCTimestamp] = [:]
     /// When the certificate was earned: the latest of the ``firstDone`` times of the items its
     /// rule requires, once all are there. Every event only adds to ``firstDone``, so this only
     /// appears or moves earlier: a retake never revokes it.
-    public internal(set) var certificateEarnedAt: HLCTimestamp?
+    public package(set) var certificateEarnedAt: HLCTimestamp?
 
     /// Empty progress for a course.
     public init(course: CourseID) {

@@ -283,21 +283,6 @@ extension MergePropertyTests {
         }
     }
 
-    @Test func compactStorageFormRoundTrips() throws {
-        try forEachCase("compact") { generator, seed in
-            let replica = try replica(randomEvents(&generator), aliases: true)
-            for (_, courses) in replica.allProgress {
-                for progress in courses.values {
-                    let decoded = try CourseProgress(compact: progress.compactEncoded())
-                    #expect(decoded == progress, "case seed \(seed)")
-                }
-            }
-        }
-        #expect(throws: ModelError.self) { try CourseProgress(compact: Data("v2|nonsense".utf8)) }
-        #expect(throws: ModelError.self) { try CourseProgress(compact: Data("v2|c|1|r:1=x|||||".utf8)) }
-        #expect(throws: ModelError.self) { try CourseProgress(compact: Data("v1|c|1||||x,9,0||".utf8)) }
-    }
-
     /// Numbers are written in place, two digits a step: every digit count from 1 to 19, the
     /// powers of ten and the numbers just below them, both signs and Int64's edges come back as
     /// the same bytes.

@@ -1,3 +1,4 @@
+package import LearnSyncMerge
 package import LearnSyncModels
 
 /// An in-memory replica of the progress CRDT: a grow-only set of events plus alias edges, with

@@ -1,4 +1,5 @@
 package import Foundation
+package import LearnSyncMerge
 package import LearnSyncModels
 
 /// A compact, deterministic text form of ``CourseProgress`` for storage, about ten times faster
