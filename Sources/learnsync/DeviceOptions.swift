@@ -28,9 +28,14 @@ struct DeviceOptions: ParsableArguments {
     func client(server: URL? = nil) async throws -> LearnSyncClient {
         guard timeout > 0, timeout <= 3600 else { throw ValidationError("--timeout must be more than 0 and at most 3600 seconds") }
         let path = try folder().appendingPathComponent("device.sqlite").path, catalog = try catalog.load()
-        var url = server
-        if url == nil { url = try await LearnSyncClient(path: path, catalog: catalog, server: nil).syncStatus().server }
-        return try await LearnSyncClient(path: path, catalog: catalog, server: url, allowInsecureHTTP: true, timeout: timeout)
+        let status = try await LearnSyncClient(path: path, catalog: catalog, server: nil).syncStatus()
+        // A token belongs to its server: another server would end the account's session here
+        // before it is known whether the new one even answers.
+        func plain(_ url: URL) -> String { url.absoluteString.hasSuffix("/") ? String(url.absoluteString.dropLast()) : url.absoluteString }
+        if let server, let current = status.server, status.isSignedIn, plain(server) != plain(current) {
+            throw ValidationError("this device is signed in to an account on \(current): sign out first (learnsync logout) to use \(server)")
+        }
+        return try await LearnSyncClient(path: path, catalog: catalog, server: server ?? status.server, allowInsecureHTTP: true, timeout: timeout)
     }
 }
 

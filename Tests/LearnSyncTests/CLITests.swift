@@ -136,6 +136,13 @@ import Testing
         #expect(lessons?.keys.sorted() == ["keep-secure", "train-staff"])
         let status = try await cli(["status", "--device", phone, "--json"])
         #expect(status.out.contains("\"pending\" : 0"))
+        #expect(try await cli(["status", "--device", phone]).out.contains("signed in  yes"))
+        // Another server would end the account's session before anything is known of it: refused,
+        // and the device keeps its server and token (the same server with a slash is the same).
+        let elsewhere = try await cli(["login", "--device", phone, "--server", "http://127.0.0.1:1", "--username", "exe-user", "--password-stdin"], stdin: "x\n")
+        #expect(elsewhere.status == 64 && elsewhere.err.contains("sign out first"), "\(elsewhere.err)")
+        #expect(try await cli(["sync", "--device", phone, "--server", url + "/"]).status == 0)
+        #expect(try await cli(["status", "--device", phone, "--json"]).out.contains("\"signedIn\" : true"))
 
         let wrong = try await cli(["login", "--device", folder.appendingPathComponent("exe-x").path, "--server", url, "--username", "exe-user", "--password-stdin"], stdin: "wrong password\n")
         #expect(wrong.status == 65, "a wrong password is refused")
