@@ -13,13 +13,20 @@ struct DeviceOptions: ParsableArguments {
     var timeout: Double = 30
 
     /// The device folder, created if missing, and readable by its owner only.
+    /// - Throws: `StorageError` (exit 74) for a path that cannot be such a folder (a file, a
+    ///   folder under a file, one this user may not create).
     func folder() throws -> URL {
-        let path = device ?? ProcessInfo.processInfo.environment["LEARNSYNC_DEVICE"]
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".learnsync/device").path
+        let environment = ProcessInfo.processInfo.environment
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.homeDirectoryForCurrentUser.path
+        let path = device ?? environment["LEARNSYNC_DEVICE"] ?? URL(fileURLWithPath: home).appendingPathComponent(".learnsync/device").path
         let url = URL(fileURLWithPath: path, isDirectory: true)
-        // Readable by its owner only, as the store's own files are.
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: url.path)
+        do {
+            // Readable by its owner only, as the store's own files are.
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: url.path)
+        } catch {
+            throw StorageError(.database, "cannot use \(path) as the device folder: \(error.localizedDescription)", cause: error)
+        }
         return url
     }
 

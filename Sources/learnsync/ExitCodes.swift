@@ -51,6 +51,9 @@ enum ExitCodes {
         case let error as SyncError where error.problem?.knownCode == .storageFailed:
             // The server's disk is full or failing and it asked to wait (503, Retry-After).
             busy
+        case let error as SyncError where error.code == .notSynced && (error.cause as? SyncError)?.code == .unreachable:
+            // A sign-out that could not push what only this device holds: the server did not answer.
+            unreachable
         case let error as SyncError:
             switch error.code {
             case .noServer: usage

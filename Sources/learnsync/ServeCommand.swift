@@ -75,6 +75,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
+    /// The addresses `serve` listens on, for an error that cannot tell which one failed.
+    private var listeners: String {
+        metricsPort.map { "\(host):\(port) or the metrics listener's \(metricsHost):\($0)" } ?? "\(host):\(port)"
+    }
+
     func run() async throws {
         var logger = Logger(label: "learnsync.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -97,6 +102,9 @@ struct ServeCommand: AsyncParsableCommand {
             database = .postgres(location)
         }
         logger.notice("LearnSync server database: \(database)")
+        if case .postgres = database, sqliteSynchronous != .normal {
+            logger.warning("--sqlite-synchronous applies to a SQLite file only: PostgreSQL's own synchronous_commit decides")
+        }
         switch (database, erasureJournal) {
         case (_, let path?): configuration.erasureJournal = path
         case (.sqlite(let path), nil): configuration.erasureJournal = path + ".erasures"
@@ -115,10 +123,10 @@ struct ServeCommand: AsyncParsableCommand {
             // Stopped by Ctrl-C or SIGTERM before it took a request.
             logger.notice("LearnSync server stopped before it started")
         } catch let error as SocketAddressError {
-            throw ServerError("cannot listen on \(host):\(port): \(error)", cause: error)
+            throw ServerError("cannot listen on \(listeners): \(error)", cause: error)
         } catch let error as IOError {
-            // The listener could not bind: the port is taken, or needs privileges.
-            throw ServerError("cannot listen on \(host):\(port): \(String(cString: strerror(error.errnoCode)))", cause: error)
+            // A listener could not bind: the port is taken, or needs privileges.
+            throw ServerError("cannot listen on \(listeners): \(String(cString: strerror(error.errnoCode)))", cause: error)
         }
     }
 }

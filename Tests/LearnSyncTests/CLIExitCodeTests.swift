@@ -20,10 +20,15 @@ import Testing
     }
 
     /// Runs the copied binary from `/` and returns its exit code and output.
-    func cli(_ arguments: [String]) async throws -> (code: Int32, out: String, err: String) {
+    func cli(_ arguments: [String], stdin: String? = nil) async throws -> (code: Int32, out: String, err: String) {
         let quoted = ([binary] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        var input: String?
+        if let stdin {
+            input = folder.appendingPathComponent("in").path
+            try Data(stdin.utf8).write(to: URL(fileURLWithPath: input!))
+        }
         let child = try ChildProcess(
-            ["/bin/sh", "-c", "cd / && exec env -u LEARNSYNC_CATALOG -u LEARNSYNC_DEVICE \(quoted)"],
+            ["/bin/sh", "-c", "cd / && exec env -u LEARNSYNC_CATALOG -u LEARNSYNC_DEVICE \(quoted)"], inputPath: input,
             outputPath: folder.appendingPathComponent("out").path, errorPath: folder.appendingPathComponent("err").path)
         return (try await child.exitCode(), child.output, child.errors)
     }
@@ -52,6 +57,31 @@ import Testing
         // Unreachable: nothing listens on port 1.
         let unreachable = try await cli(["sync", "--device", device, "--server", "http://127.0.0.1:1"])
         #expect(unreachable.code == 69, "\(unreachable.err)")
+        // A sign-out that cannot push what only this device holds: the server did not answer.
+        let server = try await EmbeddedServer.start(
+            databasePath: folder.appendingPathComponent("logout.sqlite").path, catalog: try SampleCatalog.load(), passwordCost: 4)
+        let account = folder.appendingPathComponent("account").path
+        let signup = try await cli([
+            "signup", "--device", account, "--server", server.url.absoluteString, "--username", "exit-codes", "--password-stdin",
+        ], stdin: "a long password\n")
+        await server.stop()
+        #expect(signup.code == 0, "\(signup.err)")
+        #expect(try await cli(["record", "lesson", "--device", account, "--course", "customer-privacy", "--lesson", "keep-secure", "--started"]).code == 0)
+        let logout = try await cli(["logout", "--device", account, "--timeout", "2"])
+        #expect(logout.code == 69, "\(logout.err)")
+        // Storage: a device folder that is a file.
+        let file = folder.appendingPathComponent("a-file").path
+        #expect(FileManager.default.createFile(atPath: file, contents: Data()))
+        let notAFolder = try await cli(["status", "--device", file])
+        #expect(notAFolder.code == 74, "\(notAFolder.err)")
+        #expect(notAFolder.err.contains("cannot use \(file) as the device folder"), "\(notAFolder.err)")
+        // The default device folder is under $HOME.
+        let home = folder.appendingPathComponent("home").path
+        let child = try ChildProcess(
+            ["/bin/sh", "-c", "cd / && HOME='\(home)' exec env -u LEARNSYNC_DEVICE -u LEARNSYNC_CATALOG '\(binary)' status"],
+            outputPath: folder.appendingPathComponent("home.out").path, errorPath: folder.appendingPathComponent("home.err").path)
+        #expect(try await child.exitCode() == 0, "\(child.errors)")
+        #expect(FileManager.default.fileExists(atPath: home + "/.learnsync/device/device.sqlite"))
     }
 }
 
