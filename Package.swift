@@ -186,6 +186,15 @@ let package = Package(
             ],
             swiftSettings: testSettings
         ),
+        // The CLI as a user runs it: parsing, exit codes, the built binary, scenario files.
+        .testTarget(
+            name: "LearnSyncCLITests",
+            dependencies: [
+                "learnsync", "LearnSyncTesting", "LearnSyncServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser", condition: server),
+            ] + clientModules,
+            swiftSettings: testSettings
+        ),
         .testTarget(
             name: "LearnSyncTests",
             dependencies: [

@@ -53,7 +53,7 @@ import Glibc
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-flood-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let server = try await ServerProcess.start(
-            1, binary: try CLITests.builtExecutable(), database: folder.appendingPathComponent("server.sqlite").path, folder: folder,
+            1, binary: try BuiltExecutable.url(), database: folder.appendingPathComponent("server.sqlite").path, folder: folder,
             arguments: ["--metrics-port", "0", "--max-connections", "512"])[0]
         defer { server.stop() }
         let metricsURL = try await server.waitForMetricsURL()

@@ -92,7 +92,7 @@ import Glibc
         let device = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-deadline-cli-\(UUID().uuidString)").path
         let start = ContinuousClock.now
         let child = try ChildProcess(
-            [try CLITests.builtExecutable().path, "sync", "--device", device, "--server", "http://127.0.0.1:\(server.port)", "--timeout", "1"],
+            [try BuiltExecutable.url().path, "sync", "--device", device, "--server", "http://127.0.0.1:\(server.port)", "--timeout", "1"],
             outputPath: device + ".out", errorPath: device + ".err")
         let status = try await child.exitCode()
         let took = ContinuousClock.now - start

@@ -14,7 +14,7 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-metrics-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let server = try await ServerProcess.start(
-            1, binary: try CLITests.builtExecutable(), database: folder.appendingPathComponent("server.sqlite").path, folder: folder,
+            1, binary: try BuiltExecutable.url(), database: folder.appendingPathComponent("server.sqlite").path, folder: folder,
             arguments: ["--metrics-port", "0", "--log-level", "debug"])[0]
         defer { server.stop() }
         let metricsURL = try await server.waitForMetricsURL()

@@ -26,7 +26,7 @@ struct MultiProcessServerTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let servers = try await ServerProcess.start(
-            3, binary: try CLITests.builtExecutable(), database: location.description, folder: folder, arguments: ["--database-connections", "8"])
+            3, binary: try BuiltExecutable.url(), database: location.description, folder: folder, arguments: ["--database-connections", "8"])
         defer {
             for server in servers {
                 server.child.kill()

@@ -16,7 +16,7 @@ import Testing
         binary = folder.appendingPathComponent("learnsync").path
         // Copied by `cp`, not in this process: a file this process holds open for writing could
         // leak into a child another test spawns meanwhile, and exec would then fail with ETXTBSY.
-        try ChildProcess.run(["cp", try CLITests.builtExecutable().path, binary])
+        try ChildProcess.run(["cp", try BuiltExecutable.url().path, binary])
     }
 
     /// Runs the copied binary from `/` and returns its exit code and output.

@@ -89,18 +89,8 @@ import Testing
         #expect(report.events > 0)
     }
 
-    /// The `learnsync` executable built beside the tests.
-    static func builtExecutable() throws -> URL {
-        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("learnsync")
-        let binary = FileManager.default.isExecutableFile(atPath: executable.path)
-            ? executable
-            : Fixtures.repository.appendingPathComponent(".build/debug/learnsync")
-        try #require(FileManager.default.isExecutableFile(atPath: binary.path), "build the learnsync product first")
-        return binary
-    }
-
     @Test func theBuiltExecutableDrivesARealServer() async throws {
-        let binary = try Self.builtExecutable()
+        let binary = try BuiltExecutable.url()
         let server = try await EmbeddedServer.start(databasePath: folder.appendingPathComponent("exe.sqlite").path, catalog: catalog, passwordCost: 4)
         defer { Task { await server.stop() } }
         let phone = folder.appendingPathComponent("exe-phone").path, tablet = folder.appendingPathComponent("exe-tablet").path
