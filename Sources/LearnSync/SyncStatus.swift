@@ -20,6 +20,12 @@ public struct SyncStatus: Hashable, Sendable {
     }
 }
 
+extension SyncStatus {
+    /// Whether `server` is the one this device syncs with (`https://host/` is `https://host`):
+    /// another one gets none of its token, cursor or acknowledgements.
+    public func syncsWith(_ server: URL) -> Bool { self.server?.isSameServer(as: server) ?? false }
+}
+
 extension LearnSyncClient {
     /// The device's sync status: its server, whether it is signed in, its last sync and what
     /// waits to be pushed. Reads the device only; never calls the server.

@@ -38,8 +38,7 @@ struct DeviceOptions: ParsableArguments {
         let status = try await LearnSyncClient(path: path, catalog: catalog, server: nil).syncStatus()
         // A token belongs to its server: another server would end the account's session here
         // before it is known whether the new one even answers.
-        func plain(_ url: URL) -> String { url.absoluteString.hasSuffix("/") ? String(url.absoluteString.dropLast()) : url.absoluteString }
-        if let server, let current = status.server, status.isSignedIn, plain(server) != plain(current) {
+        if let server, status.isSignedIn, !status.syncsWith(server), let current = status.server {
             throw ValidationError("this device is signed in to an account on \(current): sign out first (learnsync logout) to use \(server)")
         }
         return try await LearnSyncClient(path: path, catalog: catalog, server: server ?? status.server, allowInsecureHTTP: true, timeout: timeout)
