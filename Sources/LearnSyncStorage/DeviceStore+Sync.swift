@@ -192,112 +192,60 @@ extension DeviceStore {
         package var cursorReset: Bool
     }
 
-    /// Stores one round trip's answer (``apply(_:now:)``).
+    /// Stores one round trip's answer (``apply(_:now:)``): plans it (``AnswerPlan``), then runs
+    /// the plan's steps in one transaction.
     package func applied(_ result: SyncRoundResult, now: Date = Date()) async throws -> AppliedRound {
         let catalog = catalog
         return try await writeSeries { db in try db.immediateTransaction {
             try Self.saveClock(db)
+            let identity = try Self.identity(db)
+            var plan = AnswerPlan(
+                result, current: identity.replica,
+                previousServerCatalog: try String.fetchOne(db.cachedStatement(sql: "SELECT serverCatalog FROM syncState WHERE id = 1")))
             var progress = try ProgressWriter(db: db, catalog: catalog)
             var needsRebuild = false
-            let identity = try Self.identity(db)
-            let replica = result.replica ?? identity.replica
             var rebuildCourses = Set<CourseID>()
 
-            // The recorded tail stays out of the table unless this answer may move events or
-            // brings events under this replica's id: which events move, and whether a pulled one
-            // meets an unacknowledged one, are read from the table alone.
+            // The recorded tail stays out of the table unless the plan says otherwise: which
+            // events move, and whether a pulled one meets an unacknowledged one, are read from
+            // the table alone.
             var tail = try Outbox.Tail(of: identity.replica, db)
-            if result.renewReplica || result.refused.contains(where: { $0.handling == .moveToNewReplica })
-                || result.pulled.contains(where: { $0.id.replica == tail.replica }) {
-                try tail.take(db)
-            }
+            if plan.takesRecordedTail { try tail.take(db) }
             try Self.acknowledge(try tail.acknowledge(result.pushed, db), except: result.refused, db)
             if !result.retimed.isEmpty {
-                rebuildCourses = try Self.retime(result.retimed, of: result.pushed, replica: replica, &progress, db)
+                rebuildCourses = try Self.retime(result.retimed, of: result.pushed, replica: plan.replica, &progress, db)
             }
-            // A new server catalog: events held for the old one go back to the outbox (those
-            // this answer refuses again are held again just below).
-            if let serverCatalog = result.serverCatalog {
-                let previous = try String.fetchOne(db.cachedStatement(sql: "SELECT serverCatalog FROM syncState WHERE id = 1"))
-                if previous != serverCatalog {
-                    try db.execute(sql: """
-                        INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE pending = \(EventState.held.rawValue);
-                        UPDATE event SET pending = \(EventState.none.rawValue) WHERE pending = \(EventState.held.rawValue)
-                        """)
-                    try db.execute(sql: "UPDATE syncState SET serverCatalog = ? WHERE id = 1", arguments: [serverCatalog])
-                }
+            if plan.releasesHeldEvents, let serverCatalog = result.serverCatalog {
+                try Self.releaseHeld(newServerCatalog: serverCatalog, db)
             }
-            var moveFrom: Int64?
-            let erased = result.refused.filter { $0.handling == .removeErasedLearner }.map(\.id)
-            if !erased.isEmpty, try Self.removeErased(erased, own: identity.learner, db) { needsRebuild = true }
-            for refusal in result.refused {
-                switch refusal.handling {
-                case .moveToNewReplica:
-                    if refusal.id.replica == replica { moveFrom = min(moveFrom ?? refusal.id.seq, refusal.id.seq) }
-                case .retryWhenCatalogChanges, .refusedForGood, .removeErasedLearner:
-                    // The device's own learner is never removed: kept, refused.
-                    let state: EventState = refusal.handling == .retryWhenCatalogChanges ? .held : .refused
-                    let id: StatementArguments = [refusal.id.replica.rawValue, refusal.id.seq]
-                    try db.execute(sql: "UPDATE event SET pending = ? WHERE replica = ? AND seq = ?", arguments: [state.rawValue] + id)
-                    // An erased learner's event is gone from the log (just above).
-                    guard db.changesCount > 0 else { continue }
-                    try db.execute(sql: "DELETE FROM outbox WHERE replica = ? AND seq = ?", arguments: id)
-                    try db.execute(
-                        sql: "INSERT OR REPLACE INTO refusal (replica, seq, code, reason) VALUES (?, ?, ?, ?)",
-                        arguments: [refusal.id.replica.rawValue, refusal.id.seq, refusal.code, refusal.reason])
-                }
+            if !plan.erasedLearnerEvents.isEmpty, try Self.removeErased(plan.erasedLearnerEvents, own: identity.learner, db) {
+                needsRebuild = true
             }
-            // A pulled event under an id this device gave to a different, unacknowledged event:
-            // the server holds the other; this device's event moves.
-            for event in result.pulled where event.id.replica == replica {
-                if let local = try EventRow.fetchOne(db, id: event.id), local != event, try EventRow.isUnacknowledged(db, id: event.id) {
-                    moveFrom = min(moveFrom ?? event.id.seq, event.id.seq)
-                }
+            try Self.mark(plan.held, .held, db)
+            try Self.mark(plan.refused, .refused, db)
+            plan.meet(try Self.collisions(result.pulled.filter { $0.id.replica == plan.replica }, db))
+            if plan.resendsEverything { try tail.take(db); try Self.resendAll(db) }
+            if plan.movesEvents {
+                rebuildCourses.formUnion(
+                    try Self.move(from: plan.replica, seq: plan.moveFrom ?? .max, renewing: plan.isCurrentReplica, db))
             }
-            // The server forgot part of the feed: every event of the log goes back to the outbox
-            // (it stores those it lacks and ignores the rest), the pulled events of other devices
-            // too: a lost phone's events reach it from whichever device holds them.
-            if result.rewound { try tail.take(db); try Self.resendAll(db) }
-            var cursor = result.cursor
-            let renew = result.renewReplica && replica == identity.replica
-            if renew || moveFrom != nil {
-                rebuildCourses.formUnion(try Self.move(from: replica, seq: moveFrom ?? .max, renewing: replica == identity.replica, db))
-                // Pull the whole feed again: this device may have skipped events of its old id.
-                cursor = 0
-            }
-            if (renew || moveFrom != nil) && replica == identity.replica {
-                // The device gave up its replica id. From cursor 0 no mark watches the feed, and answers name the counters of the
-                // new id only: a server that goes back in time now would forget the old id's
-                // acknowledged events unseen. They are offered once more, under their own ids
-                // (the server stores those it lacks and acknowledges the rest); the next answer's
-                // cursor watches the feed again.
+            if plan.reoffersGivenUpReplica {
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE replica = ? AND pending = 0",
-                    arguments: [replica.rawValue])
+                    arguments: [plan.replica.rawValue])
             }
-            // A server that holds fewer of this replica's events than it acknowledged forgot some
-            // (restored from a backup, lost its last commits, let the guest expire): they go back
-            // to the outbox, and the feed is pulled again from the start.
-            if let stored = result.serverLastSeq, !renew, moveFrom == nil,
-               try Self.forgotten(replica, above: stored, tailMark: replica == identity.replica && !tail.isTaken ? tail.mark : nil, db) {
-                if replica == identity.replica { try tail.take(db) }
+            var forgotten = false
+            if let stored = plan.forgottenCheckAbove,
+               try Self.forgotten(plan.replica, above: stored, tailMark: plan.isCurrentReplica && !tail.isTaken ? tail.mark : nil, db) {
+                forgotten = true
+                if plan.isCurrentReplica { try tail.take(db) }
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE replica = ? AND seq > ? AND pending = 0",
-                    arguments: [replica.rawValue, stored])
-                cursor = 0
+                    arguments: [plan.replica.rawValue, stored])
             }
-            for edge in result.aliases where try progress.insertAlias(guest: edge.guest, account: edge.account) {
-                // A guest this device holds no events of changes no progress here.
-                if try progress.hasEvents(of: edge.guest) { needsRebuild = true }
-            }
-            for (guest, proof) in result.aliasProofs {
-                try db.cachedStatement(sql: "UPDATE alias SET proof = ?, proofAccount = account WHERE guest = ? AND proof IS NOT ?")
-                    .execute(arguments: [proof, guest.rawValue, proof])
-            }
-            var latest = HLCTimestamp(rawValue: 0)
+            if try Self.storeAliases(result, &progress, db) { needsRebuild = true }
             let new = try EventRow.Inserter(db).insert(result.pulled)
             if new.count < result.pulled.count { try Self.storedElsewhere(result.pulled, db) }
-            for event in new { latest = max(latest, event.timestamp) }
             if !needsRebuild { try progress.apply(logged: new) }
             let root = try Self.currentRoot(db)
             if needsRebuild {
@@ -306,20 +254,74 @@ extension DeviceStore {
                 for course in rebuildCourses { try progress.rebuild(learner: root, course: course) }
             }
             try progress.flush()
-            if let offset = result.clockOffset {
-                try db.cachedStatement(sql: "UPDATE device SET clockOffset = ? WHERE id = 1").execute(arguments: [offset])
-            }
-            // The clock's own rule decides whether a pulled time moves it (within a minute of the
-            // corrected wall time only).
-            let device = try Row.fetchOne(db.cachedStatement(sql: "SELECT hlc, clockOffset FROM device WHERE id = 1"))
-            var clock = HybridLogicalClock(latest: HLCTimestamp(rawValue: device?[0] ?? 0))
-            clock.receive(latest, now: now.millisecondsSince1970 + (device?[1] ?? 0))
-            try db.cachedStatement(sql: "UPDATE device SET hlc = ? WHERE id = 1").execute(arguments: [clock.latest.rawValue])
+            try Self.advanceClock(past: new, offset: result.clockOffset, now: now, db)
+            let cursor = plan.cursor(forgotten: forgotten)
             try db.cachedStatement(sql: "UPDATE syncState SET cursor = ?, cursorMark = ?, lastSyncAt = ? WHERE id = 1")
-                .execute(arguments: [cursor, cursor == result.cursor ? result.cursorMark : nil, now.millisecondsSince1970])
+                .execute(arguments: [cursor, plan.cursorMark(for: cursor), now.millisecondsSince1970])
             try tail.close(db)
             return AppliedRound(morePending: try !Outbox.isEmpty(db), cursorReset: cursor != result.cursor)
         } }
+    }
+
+    /// Sends the events held for the server's old catalog again (those the answer refuses again
+    /// are held again after this), and remembers the new one.
+    private static func releaseHeld(newServerCatalog: String, _ db: Database) throws {
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE pending = \(EventState.held.rawValue);
+            UPDATE event SET pending = \(EventState.none.rawValue) WHERE pending = \(EventState.held.rawValue)
+            """)
+        try db.execute(sql: "UPDATE syncState SET serverCatalog = ? WHERE id = 1", arguments: [newServerCatalog])
+    }
+
+    /// Keeps refused events in the log as `state`, out of the outbox, with their reasons. An
+    /// event already gone (an erased learner's, removed just before) is skipped.
+    private static func mark(_ refusals: [Refusal], _ state: EventState, _ db: Database) throws {
+        for refusal in refusals {
+            let id: StatementArguments = [refusal.id.replica.rawValue, refusal.id.seq]
+            try db.execute(sql: "UPDATE event SET pending = ? WHERE replica = ? AND seq = ?", arguments: [state.rawValue] + id)
+            guard db.changesCount > 0 else { continue }
+            try db.execute(sql: "DELETE FROM outbox WHERE replica = ? AND seq = ?", arguments: id)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO refusal (replica, seq, code, reason) VALUES (?, ?, ?, ?)",
+                arguments: id + [refusal.code, refusal.reason])
+        }
+    }
+
+    /// The counters of `pulled` events (of the answer's replica) under which the log holds a
+    /// different event no server acknowledged.
+    private static func collisions(_ pulled: [ProgressEvent], _ db: Database) throws -> [Int64] {
+        try pulled.filter { event in
+            guard let local = try EventRow.fetchOne(db, id: event.id), local != event else { return false }
+            return try EventRow.isUnacknowledged(db, id: event.id)
+        }.map(\.id.seq)
+    }
+
+    /// Stores the answer's guest → account edges and their proofs; returns whether an edge joined
+    /// a guest whose events this device holds (its progress must be rebuilt).
+    private static func storeAliases(_ result: SyncRoundResult, _ progress: inout ProgressWriter, _ db: Database) throws -> Bool {
+        var joined = false
+        for edge in result.aliases where try progress.insertAlias(guest: edge.guest, account: edge.account) {
+            // A guest this device holds no events of changes no progress here.
+            if try progress.hasEvents(of: edge.guest) { joined = true }
+        }
+        for (guest, proof) in result.aliasProofs {
+            try db.cachedStatement(sql: "UPDATE alias SET proof = ?, proofAccount = account WHERE guest = ? AND proof IS NOT ?")
+                .execute(arguments: [proof, guest.rawValue, proof])
+        }
+        return joined
+    }
+
+    /// Stores the measured clock offset, and lets the clock's own rule decide whether the latest
+    /// pulled time moves it (within a minute of the corrected wall time only).
+    private static func advanceClock(past pulled: [ProgressEvent], offset: Int64?, now: Date, _ db: Database) throws {
+        if let offset {
+            try db.cachedStatement(sql: "UPDATE device SET clockOffset = ? WHERE id = 1").execute(arguments: [offset])
+        }
+        let latest = pulled.lazy.map(\.timestamp).max() ?? HLCTimestamp(rawValue: 0)
+        let device = try Row.fetchOne(db.cachedStatement(sql: "SELECT hlc, clockOffset FROM device WHERE id = 1"))
+        var clock = HybridLogicalClock(latest: HLCTimestamp(rawValue: device?["hlc"] ?? 0))
+        clock.receive(latest, now: now.millisecondsSince1970 + (device?["clockOffset"] ?? 0))
+        try db.cachedStatement(sql: "UPDATE device SET hlc = ? WHERE id = 1").execute(arguments: [clock.latest.rawValue])
     }
 
     /// Pulled events this device holds as held back or refused: the server stores them (another
