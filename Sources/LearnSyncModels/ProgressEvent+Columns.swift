@@ -1,6 +1,16 @@
 /// An event spread over plain columns, the shape both the device's and the server's SQL tables
-/// store (`replica, seq, learner, hlc, course, type, item, answers, choice, amount`).
+/// store, named as the wire's fields are (but `position`, the wire's `offset`, a word SQL keeps).
 package struct EventColumns: Hashable, Sendable {
+    /// The columns' names, in the order stores select and bind them.
+    package static let names = "replica, seq, learner, hlc, course, type, item, answers, seen, choice, seconds, position, version"
+    /// How many columns ``names`` lists.
+    package static let count: Int32 = 13
+
+    /// Each column's place in ``names``, from 0: a row read with them is read by name.
+    package enum Column: Int32 {
+        case replica, seq, learner, hlc, course, type, item, answers, seen, choice, seconds, position, version
+    }
+
     package var replica: String
     package var seq: Int64
     package var learner: String
@@ -9,17 +19,22 @@ package struct EventColumns: Hashable, Sendable {
     /// The payload's wire type (``EventPayload/type``).
     package var type: String
     package var item: String?
-    /// Quiz answers, comma-separated (identifiers never hold commas), or a reset's
-    /// ``SeenEvents`` text.
+    /// A quiz attempt's answers, comma-separated (identifiers never hold commas).
     package var answers: String?
+    /// A reset's ``SeenEvents`` text.
+    package var seen: String?
+    /// A scenario's chosen option.
     package var choice: String?
-    /// Seconds of a time-spent event, offset of a resume event, or the course version of a quiz
-    /// attempt.
-    package var amount: Int?
+    /// The seconds of a time-spent event.
+    package var seconds: Int?
+    /// The offset of a resume event.
+    package var position: Int?
+    /// The course version a quiz attempt was answered under.
+    package var version: Int?
 
     package init(
-        replica: String, seq: Int64, learner: String, hlc: Int64, course: String, type: String,
-        item: String?, answers: String?, choice: String?, amount: Int?
+        replica: String, seq: Int64, learner: String, hlc: Int64, course: String, type: String, item: String?,
+        answers: String?, seen: String?, choice: String?, seconds: Int?, position: Int?, version: Int?
     ) {
         self.replica = replica
         self.seq = seq
@@ -29,8 +44,11 @@ package struct EventColumns: Hashable, Sendable {
         self.type = type
         self.item = item
         self.answers = answers
+        self.seen = seen
         self.choice = choice
-        self.amount = amount
+        self.seconds = seconds
+        self.position = position
+        self.version = version
     }
 
     /// The columns of an event.
@@ -45,11 +63,11 @@ package struct EventColumns: Hashable, Sendable {
         switch event.payload {
         case .quizAttempt(_, let list, let version):
             answers = list.map(\.rawValue).joined(separator: ",")
-            amount = version
-        case .courseReset(let seen): answers = seen.text
+            self.version = version
+        case .courseReset(let seen): self.seen = seen.text
         case .scenarioChoice(_, let option): choice = option.rawValue
-        case .timeSpent(_, let seconds): amount = seconds
-        case .resumePosition(_, let offset): amount = offset
+        case .timeSpent(_, let seconds): self.seconds = seconds
+        case .resumePosition(_, let offset): position = offset
         case .lessonStarted, .lessonCompleted: break
         }
     }
@@ -59,13 +77,10 @@ package struct EventColumns: Hashable, Sendable {
     /// events (``init(_:)``), whose identifiers were validated when they were made or decoded, and
     /// validating them again was an eighth of reading a page of the feed.
     package func event() throws(ModelError) -> ProgressEvent {
-        var list: [ItemID]?
-        if let answers, type != "course.reset" {
-            list = answers.split(separator: ",").map { ItemID(unchecked: String($0)) }
-        }
+        let list = answers.map { $0.split(separator: ",").map { ItemID(unchecked: String($0)) } }
         let payload = try EventPayload(
-            type: type, item: item.map(ItemID.init(unchecked:)), answers: list, choice: choice.map(ItemID.init(unchecked:)),
-            seconds: amount, offset: amount, version: amount, seen: type == "course.reset" ? (answers ?? "") : nil)
+            type: type, item: item.map(ItemID.init(unchecked:)), answers: list,
+            choice: choice.map(ItemID.init(unchecked:)), seconds: seconds, offset: position, version: version, seen: seen)
         return try ProgressEvent(
             id: EventID(replica: ReplicaID(unchecked: replica), seq: seq), learner: LearnerID(unchecked: learner),
             timestamp: HLCTimestamp(rawValue: hlc), course: CourseID(unchecked: course), payload: payload)

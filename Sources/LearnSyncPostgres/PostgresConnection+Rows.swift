@@ -1,4 +1,5 @@
 import LearnSyncModels
+import LearnSyncServer
 import Logging
 import PostgresNIO
 
@@ -40,14 +41,23 @@ extension PostgresConnection {
     }
 }
 
-/// The columns `replica, seq, learner, hlc, course, type, item, answers, choice, amount` of an
-/// event row, as PostgreSQL sends them.
-typealias EventRowColumns = (String, Int64, String, Int64, String, String, String?, String?, String?, Int64?)
+extension PostgresRow.Iterator {
+    /// The next cell, decoded as `type`.
+    mutating func next<Value: PostgresDecodable>(_ type: Value.Type) throws -> Value {
+        guard let cell = next() else { throw ServerError("PostgreSQL sent a row with fewer columns than the query selects") }
+        return try cell.decode(Value.self)
+    }
+}
 
 extension EventColumns {
-    init(row c: EventRowColumns) {
+    /// The event columns (``EventColumns/names``) in the next cells of a row.
+    init(_ cells: inout PostgresRow.Iterator) throws {
+        // Arguments are evaluated in order: the order of `names`.
         self.init(
-            replica: c.0, seq: c.1, learner: c.2, hlc: c.3, course: c.4, type: c.5, item: c.6, answers: c.7, choice: c.8,
-            amount: c.9.map(Int.init))
+            replica: try cells.next(String.self), seq: try cells.next(Int64.self), learner: try cells.next(String.self),
+            hlc: try cells.next(Int64.self), course: try cells.next(String.self), type: try cells.next(String.self),
+            item: try cells.next(String?.self), answers: try cells.next(String?.self), seen: try cells.next(String?.self),
+            choice: try cells.next(String?.self), seconds: try cells.next(Int64?.self).map { Int($0) },
+            position: try cells.next(Int64?.self).map { Int($0) }, version: try cells.next(Int64?.self).map { Int($0) })
     }
 }

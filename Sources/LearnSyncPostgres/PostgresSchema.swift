@@ -115,6 +115,17 @@ enum PostgresSchema {
             "CREATE TABLE attestation_key (id INT PRIMARY KEY CHECK (id = 1), key BYTEA NOT NULL)",
             "INSERT INTO attestation_key (id, key) VALUES (1, decode(replace(gen_random_uuid()::text || gen_random_uuid()::text, '-', ''), 'hex'))",
         ]),
+        // As the wire names them: `answers` keeps a quiz's answers, a reset's seen set moves to
+        // `seen`; `amount` splits into a time-spent event's `seconds`, a resume event's
+        // `position` and a quiz attempt's course `version`.
+        Migration(version: 8, name: "payload columns named for what they hold", statements: [
+            "ALTER TABLE event ADD COLUMN seen TEXT, ADD COLUMN seconds BIGINT, ADD COLUMN position BIGINT, ADD COLUMN version BIGINT",
+            "UPDATE event SET seen = COALESCE(answers, ''), answers = NULL WHERE type = 'course.reset'",
+            "UPDATE event SET seconds = amount WHERE type = 'time.spent'",
+            "UPDATE event SET position = amount WHERE type = 'resume'",
+            "UPDATE event SET version = amount WHERE type = 'quiz.attempt'",
+            "ALTER TABLE event DROP COLUMN amount",
+        ]),
     ]
 
     /// Runs the pending migrations in one transaction.

@@ -184,9 +184,9 @@ extension PostgresServerStore {
             let mapped = try await Self.attached(to: root, c, logger).mapped
             var events = [ProgressEvent]()
             var last = cursor
-            try await Self.readFeed(of: root, mapped: mapped, after: cursor, limit: limit, c, logger) { row, position, _ in
+            try await Self.readFeed(of: root, mapped: mapped, after: cursor, limit: limit, c, logger) { columns, position, _ in
                 guard position <= end else { return false }
-                events.append(try EventColumns(row: row).event())
+                events.append(try columns.event())
                 last = position
                 return true
             }
@@ -203,14 +203,18 @@ extension PostgresServerStore {
         // Planned at every run, not prepared: a generic plan made while the table was small (a
         // sequential scan) stayed while a long push grew it, and filtering every row by the
         // push's 2,000 counters took up to a second a round.
-        let rows = try await c.rows(
+        let rows = try await c.query(
             """
-            SELECT hlc, replica, seq, learner, COALESCE(sent_hlc, hlc), course, type, item, answers, choice, amount FROM event
+            SELECT hlc AS stored_at, COALESCE(sent_hlc, hlc) AS sent_at, \(unescaped: EventColumns.names) FROM event
             WHERE replica = \(replica.rawValue) AND seq = ANY(\(seqs))
-            """, as: (Int64, String, Int64, String, Int64, String, String, String?, String?, String?, Int64?).self, logger: logger)
-        for row in rows {
-            let columns = EventColumns(row: (row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10))
-            stored[columns.seq] = (columns, HLCTimestamp(rawValue: row.0))
+            """, logger: logger)
+        for try await row in rows {
+            var cells = row.makeIterator()
+            let storedAt = try cells.next(Int64.self), sentAt = try cells.next(Int64.self)
+            // Compared as sent: the row holds the time it was stored at.
+            var columns = try EventColumns(&cells)
+            columns.hlc = sentAt
+            stored[columns.seq] = (columns, HLCTimestamp(rawValue: storedAt))
         }
         return stored
     }
@@ -227,8 +231,10 @@ extension PostgresServerStore {
         let inserted = try await c.row(
             InsertEvents.self, root.rawValue, rows.map(\.position), columns.map(\.replica), columns.map(\.seq), columns.map(\.learner),
             columns.map(\.hlc), columns.map(\.course), columns.map(\.type), NullableArray(columns.map(\.item)),
-            NullableArray(columns.map(\.answers)), NullableArray(columns.map(\.choice)), NullableArray(columns.map { $0.amount.map(Int64.init) }),
-            NullableArray(rows.map(\.sentHLC)), raising?.1 ?? 0, raising?.0.rawValue ?? "", stamp, as: Int64.self, logger: logger)
+            NullableArray(columns.map(\.answers)), NullableArray(columns.map(\.seen)), NullableArray(columns.map(\.choice)),
+            NullableArray(columns.map { $0.seconds.map(Int64.init) }), NullableArray(columns.map { $0.position.map(Int64.init) }),
+            NullableArray(columns.map { $0.version.map(Int64.init) }), NullableArray(rows.map(\.sentHLC)), raising?.1 ?? 0,
+            raising?.0.rawValue ?? "", stamp, as: Int64.self, logger: logger)
         guard inserted == Int64(rows.count) else { throw CountersBehind() }
     }
 
@@ -242,8 +248,8 @@ extension PostgresServerStore {
     ) async throws -> FeedPage {
         var builder = FeedPageBuilder(rules: rules, after: at.cursor, mark: at.mark, markAtCursor: markAtCursor, limit: limit)
         if builder.mayFindRows(feedEnd: feedEnd) {
-            try await readFeed(of: root, mapped: attached.mapped, after: builder.readsAfter, limit: builder.rowsToRead, c, logger) { row, position, mark in
-                try builder.add(position: position, mark: mark, seq: row.1, isReplica: { $0 == row.0 }) { try EventColumns(row: row).event() }
+            try await readFeed(of: root, mapped: attached.mapped, after: builder.readsAfter, limit: builder.rowsToRead, c, logger) { columns, position, mark in
+                try builder.add(position: position, mark: mark, seq: columns.seq, isReplica: { $0 == columns.replica }) { try columns.event() }
             }
         }
         return builder.page(aliases: attached.aliases)
@@ -288,19 +294,19 @@ extension PostgresServerStore {
             """
     }
 
-    /// New feed rows of root `$1`, a column an array (`$2` … `$13`), marked `$16`, and the stored
-    /// counter of replica `$15` raised to `$14`: one statement, parsed once, whatever the number
+    /// New feed rows of root `$1`, a column an array (`$2` … `$16`), marked `$19`, and the stored
+    /// counter of replica `$18` raised to `$17`: one statement, parsed once, whatever the number
     /// of rows.
     /// Returns how many rows were new.
     private enum InsertEvents: PreparedQuery {
         static let sql = """
             WITH new AS (
-                INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sent_hlc, stamp)
-                SELECT $1, *, $16::BIGINT FROM unnest(
+                INSERT INTO event (root, pos, \(EventColumns.names), sent_hlc, stamp)
+                SELECT $1, *, $19::BIGINT FROM unnest(
                     $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::BIGINT[], $7::TEXT[], $8::TEXT[],
-                    $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::BIGINT[], $13::BIGINT[])
+                    $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::TEXT[], $13::BIGINT[], $14::BIGINT[], $15::BIGINT[], $16::BIGINT[])
                 ON CONFLICT (replica, seq) DO NOTHING RETURNING 1),
-            raised AS (UPDATE replica SET last_seq = $14 WHERE id = $15 AND last_seq < $14)
+            raised AS (UPDATE replica SET last_seq = $17 WHERE id = $18 AND last_seq < $17)
             SELECT count(*) FROM new
             """
     }

@@ -369,20 +369,22 @@ package final class PostgresServerStore: ServiceBackedStore {
         static let sql = "SELECT COALESCE(MAX(pos), 0)::BIGINT FROM event WHERE root = $1"
     }
 
-    /// Reads `root`'s feed after `cursor` in feed order, `limit` rows at most, handing each row
-    /// and its position in the feed to `body`, until it returns false.
+    /// Reads `root`'s feed after `cursor` in feed order, `limit` rows at most, handing each row's
+    /// event columns, its position in the feed and its mark to `body`, until it returns false.
     static func readFeed(
         of root: LearnerID, mapped: [MappedFeed], after cursor: Int64, limit: Int, _ c: PostgresConnection, _ logger: Logger,
-        _ body: (EventRowColumns, Int64, Int64) throws -> Bool
+        _ body: (EventColumns, Int64, Int64) throws -> Bool
     ) async throws {
         var left = Int64(limit)
         for read in MappedFeed.reads(of: root, mapped: mapped, after: cursor) where left > 0 {
             let rows = try await c.execute(Prepared(FeedRows.self, read.root.rawValue, read.after, read.through, left), logger: logger)
             var reading = true
             for try await row in rows where reading {
-                let row = try row.decode((Int64, String, Int64, String, Int64, String, String, String?, String?, String?, Int64?, Int64).self)
+                var cells = row.makeIterator()
+                let position = try cells.next(Int64.self)
+                let columns = try EventColumns(&cells)
                 left -= 1
-                reading = try body((row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8, row.9, row.10), row.0 + read.offset, row.11)
+                reading = try body(columns, position + read.offset, try cells.next(Int64.self))
             }
             if !reading { return }
         }
@@ -390,7 +392,7 @@ package final class PostgresServerStore: ServiceBackedStore {
 
     private enum FeedRows: PreparedQuery {
         static let sql = """
-            SELECT pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, COALESCE(stamp, 0) FROM event
+            SELECT pos, \(EventColumns.names), COALESCE(stamp, 0) FROM event
             WHERE root = $1 AND pos > $2 AND pos <= $3 ORDER BY pos LIMIT $4
             """
     }

@@ -48,19 +48,22 @@ package struct DirectBinding {
         note(sqlite3_bind_int64(statement.sqliteStatement, index, value))
     }
 
-    /// An event's columns `replica, seq, learner, hlc, course, type, item, answers, choice,
-    /// amount` at `first` and the nine places after it.
+    /// An event's columns (``EventColumns/names``) at `first` and the places after it.
     package mutating func bind(_ c: EventColumns, from first: Int32) {
-        bind(c.replica, at: first)
-        bind(c.seq, at: first + 1)
-        bind(c.learner, at: first + 2)
-        bind(c.hlc, at: first + 3)
-        bind(c.course, at: first + 4)
-        bind(c.type, at: first + 5)
-        bind(c.item, at: first + 6)
-        bind(c.answers, at: first + 7)
-        bind(c.choice, at: first + 8)
-        bind(c.amount.map(Int64.init), at: first + 9)
+        func at(_ column: EventColumns.Column) -> Int32 { first + column.rawValue }
+        bind(c.replica, at: at(.replica))
+        bind(c.seq, at: at(.seq))
+        bind(c.learner, at: at(.learner))
+        bind(c.hlc, at: at(.hlc))
+        bind(c.course, at: at(.course))
+        bind(c.type, at: at(.type))
+        bind(c.item, at: at(.item))
+        bind(c.answers, at: at(.answers))
+        bind(c.seen, at: at(.seen))
+        bind(c.choice, at: at(.choice))
+        bind(c.seconds.map(Int64.init), at: at(.seconds))
+        bind(c.position.map(Int64.init), at: at(.position))
+        bind(c.version.map(Int64.init), at: at(.version))
     }
 
     /// Runs the statement with these bindings; a failed binding (misuse, or a value over

@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+package import LearnSyncModels
 
 /// One row of a query stepped by ``DirectBinding/forEachRow(_:)``, read with SQLite's C API:
 /// a column is read only when asked for, and text can be compared without making a `String`.
@@ -39,6 +40,16 @@ package struct DirectRow {
         var text = text
         let stored = bytes(column)
         return text.withUTF8 { $0.elementsEqual(stored) }
+    }
+
+    /// The event columns (``EventColumns/names``) from column `first` on.
+    package func eventColumns(from first: Int32) -> EventColumns {
+        func at(_ column: EventColumns.Column) -> Int32 { first + column.rawValue }
+        return EventColumns(
+            replica: text(at(.replica)), seq: int64(at(.seq)), learner: text(at(.learner)), hlc: int64(at(.hlc)),
+            course: text(at(.course)), type: text(at(.type)), item: optionalText(at(.item)), answers: optionalText(at(.answers)),
+            seen: optionalText(at(.seen)), choice: optionalText(at(.choice)), seconds: optionalInt64(at(.seconds)).map { Int($0) },
+            position: optionalInt64(at(.position)).map { Int($0) }, version: optionalInt64(at(.version)).map { Int($0) })
     }
 
     private func bytes(_ column: Int32) -> UnsafeBufferPointer<UInt8> {

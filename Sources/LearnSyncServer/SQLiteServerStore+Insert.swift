@@ -105,7 +105,7 @@ extension SQLiteServerStore {
             let c = EventColumns(event)
             if storedEvent == nil {
                 storedEvent = try db.cachedStatement(sql: """
-                    SELECT learner, hlc, COALESCE(sentHLC, hlc), course, type, item, answers, choice, amount
+                    SELECT hlc AS storedAt, COALESCE(sentHLC, hlc) AS sentAt, \(EventColumns.names)
                     FROM event WHERE replica = ? AND seq = ?
                     """)
             }
@@ -114,13 +114,13 @@ extension SQLiteServerStore {
                 if let refusal { rules.held(refusal) }
                 return
             }
-            let same = EventColumns(
-                replica: c.replica, seq: c.seq, learner: row[0], hlc: row[2], course: row[3], type: row[4], item: row[5],
-                answers: row[6], choice: row[7], amount: row[8]) == c
-            rules.duplicate(event, same: same, storedAt: HLCTimestamp(rawValue: row[1]))
+            // Compared as sent: the stored row holds the time it was stored at.
+            var sent = EventColumns(row, from: 2)
+            sent.hlc = row["sentAt"]
+            rules.duplicate(event, same: sent == c, storedAt: HLCTimestamp(rawValue: row["storedAt"]))
         }
 
-        /// Binds one row's 14 columns from parameter `first`: the event stored at `time`, with
+        /// Binds one row's columns (``eventInsert``) from parameter `first`: the event stored at `time`, with
         /// the time it was sent in `sentHLC` when that differs, and the request's mark.
         private func bind(_ event: ProgressEvent, at time: HLCTimestamp, position: Int64, into binding: inout DirectBinding, from first: Int32) {
             var columns = EventColumns(event)
@@ -129,14 +129,14 @@ extension SQLiteServerStore {
             binding.bind(root.rawValue, at: first)
             binding.bind(position, at: first + 1)
             binding.bind(columns, from: first + 2)
-            binding.bind(time == event.timestamp ? nil : sent, at: first + 12)
-            binding.bind(rules.stamp, at: first + 13)
+            binding.bind(time == event.timestamp ? nil : sent, at: first + 2 + EventColumns.count)
+            binding.bind(rules.stamp, at: first + 3 + EventColumns.count)
         }
     }
 
     /// The `INSERT` of events, each with its root, position and mark.
     package static let eventInsert = MultiRowInsert(
-        head: "INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, sentHLC, stamp)",
-        columns: 14,
+        head: "INSERT INTO event (root, pos, \(EventColumns.names), sentHLC, stamp)",
+        columns: 4 + EventColumns.count,
         tail: "ON CONFLICT (replica, seq) DO NOTHING")
 }

@@ -292,7 +292,7 @@ package final class SQLiteServerStore: ServerStore {
             var last = cursor
             try Self.readFeed(of: root, mapped: mapped, after: cursor, limit: limit, db) { row, position in
                 guard position <= end else { return false }
-                events.append(try Self.event(row, from: 1))
+                events.append(try row.eventColumns(from: 1).event())
                 last = position
                 return true
             }
@@ -341,13 +341,12 @@ package final class SQLiteServerStore: ServerStore {
     }
 
     /// Reads `root`'s feed after `cursor` in feed order, `limit` rows at most, handing each row
-    /// (columns `pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount,
-    /// stamp`) and its position in the feed to `body`, until it returns false.
+    /// (columns `pos`, ``EventColumns/names`` and `stamp`) and its position in the feed to `body`, until it returns false.
     static func readFeed(
         of root: LearnerID, mapped: [MappedFeed], after cursor: Int64, limit: Int, _ db: Database, _ body: (DirectRow, Int64) throws -> Bool
     ) throws {
         let statement = try db.cachedStatement(sql: """
-            SELECT pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount, COALESCE(stamp, 0)
+            SELECT pos, \(EventColumns.names), COALESCE(stamp, 0)
             FROM event WHERE root = ? AND pos > ? AND pos <= ? ORDER BY pos LIMIT ?
             """)
         var left = limit
@@ -402,21 +401,12 @@ package final class SQLiteServerStore: ServerStore {
         if builder.mayFindRows(feedEnd: feedEnd) {
             try readFeed(of: root, mapped: attached.mapped, after: builder.readsAfter, limit: builder.rowsToRead, db) { row, position in
                 try builder.add(
-                    position: position, mark: row.int64(11), seq: row.int64(2), isReplica: { row.text(1, equals: $0) },
-                    event: { try Self.event(row, from: 1) })
+                    position: position, mark: row.int64(1 + EventColumns.count), seq: row.int64(1 + EventColumns.Column.seq.rawValue),
+                    isReplica: { row.text(1 + EventColumns.Column.replica.rawValue, equals: $0) },
+                    event: { try row.eventColumns(from: 1).event() })
             }
         }
         return builder.page(aliases: attached.aliases)
-    }
-
-    /// The event in `row`'s columns `replica, seq, learner, hlc, course, type, item, answers,
-    /// choice, amount`, starting at column `first`.
-    private static func event(_ row: DirectRow, from first: Int32) throws -> ProgressEvent {
-        try EventColumns(
-            replica: row.text(first), seq: row.int64(first + 1), learner: row.text(first + 2), hlc: row.int64(first + 3),
-            course: row.text(first + 4), type: row.text(first + 5), item: row.optionalText(first + 6), answers: row.optionalText(first + 7),
-            choice: row.optionalText(first + 8), amount: row.optionalInt64(first + 9).map { Int($0) }
-        ).event()
     }
 
     static func root(of learner: LearnerID, _ db: Database) throws -> LearnerID {

@@ -162,6 +162,22 @@ enum ServerSchema {
             let key = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
             try db.execute(sql: "INSERT INTO attestationKey (id, key) VALUES (1, ?)", arguments: [key])
         }
+        migrator.registerMigration("v12: payload columns named for what they hold") { db in
+            // As the wire names them: `answers` keeps a quiz's answers, a reset's seen set moves
+            // to `seen`; `amount` splits into a time-spent event's `seconds`, a resume event's
+            // `position` and a quiz attempt's course `version`.
+            try db.execute(sql: """
+                ALTER TABLE event ADD COLUMN seen TEXT;
+                ALTER TABLE event ADD COLUMN seconds INTEGER;
+                ALTER TABLE event ADD COLUMN position INTEGER;
+                ALTER TABLE event ADD COLUMN version INTEGER;
+                UPDATE event SET seen = COALESCE(answers, ''), answers = NULL WHERE type = 'course.reset';
+                UPDATE event SET seconds = amount WHERE type = 'time.spent';
+                UPDATE event SET position = amount WHERE type = 'resume';
+                UPDATE event SET version = amount WHERE type = 'quiz.attempt';
+                ALTER TABLE event DROP COLUMN amount;
+                """)
+        }
         return migrator
     }
 }

@@ -2,7 +2,9 @@ import GRDB
 
 /// The device database's named migrations. Never edit a shipped migration; add a new one.
 enum DeviceSchema {
-    static var migrator: DatabaseMigrator {
+    /// The migrations; credentials a store kept in its `syncState` row before the secret store
+    /// move to `secrets`.
+    static func migrator(movingCredentialsTo secrets: any SecretStore) -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: events, outbox, progress") { db in
             // One row: who this device is and where its clocks stand.
@@ -184,6 +186,32 @@ enum DeviceSchema {
             // stays when the device moves a forgotten account's progress into another): sent back
             // with the guest's events, it makes a restored server attach the guest again.
             try db.execute(sql: "ALTER TABLE alias ADD COLUMN proof TEXT; ALTER TABLE alias ADD COLUMN proofAccount TEXT")
+        }
+        migrator.registerMigration("v12: columns named for what they hold") { db in
+            // Credentials of a store made before the secret store move there, and their columns go.
+            if let row = try Row.fetchOne(db, sql: "SELECT token, secret FROM syncState WHERE token IS NOT NULL OR secret IS NOT NULL") {
+                if let token: String = row["token"] { try secrets.setSecret(token, for: .token) }
+                if let secret: String = row["secret"] { try secrets.setSecret(secret, for: .deviceSecret) }
+            }
+            try db.execute(sql: """
+                ALTER TABLE syncState DROP COLUMN token;
+                ALTER TABLE syncState DROP COLUMN secret;
+                -- What a server said about the event (`Verdict`): 0 nothing, 2 held until the
+                -- server's catalog changes, 3 refused for good.
+                ALTER TABLE event RENAME COLUMN pending TO verdict;
+                -- The payload's columns, as the wire names them: `answers` keeps a quiz's answers,
+                -- a reset's seen set moves to `seen`; `amount` splits into a time-spent event's
+                -- `seconds`, a resume event's `position` and a quiz attempt's course `version`.
+                ALTER TABLE event ADD COLUMN seen TEXT;
+                ALTER TABLE event ADD COLUMN seconds INTEGER;
+                ALTER TABLE event ADD COLUMN position INTEGER;
+                ALTER TABLE event ADD COLUMN version INTEGER;
+                UPDATE event SET seen = COALESCE(answers, ''), answers = NULL WHERE type = 'course.reset';
+                UPDATE event SET seconds = amount WHERE type = 'time.spent';
+                UPDATE event SET position = amount WHERE type = 'resume';
+                UPDATE event SET version = amount WHERE type = 'quiz.attempt';
+                ALTER TABLE event DROP COLUMN amount;
+                """)
         }
         return migrator
     }

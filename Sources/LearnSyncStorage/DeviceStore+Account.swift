@@ -94,7 +94,7 @@ extension DeviceStore {
                 try secrets.setSecret(Self.newSecret(), for: .deviceSecret)
                 try db.execute(sql: """
                     DELETE FROM event; DELETE FROM outbox; DELETE FROM refusal; DELETE FROM movedEvent; DELETE FROM alias; DELETE FROM progress;
-                    UPDATE syncState SET token = NULL, secret = NULL, cursor = 0, lastSyncAt = NULL WHERE id = 1;
+                    UPDATE syncState SET cursor = 0, lastSyncAt = NULL WHERE id = 1;
                     """)
                 try Self.store(notice, db)
                 try db.execute(

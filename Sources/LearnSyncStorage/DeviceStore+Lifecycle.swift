@@ -31,7 +31,7 @@ extension DeviceStore {
     package func notice() async throws -> DeviceNotice? {
         try await read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT notice, noticeAt FROM syncState WHERE id = 1"),
-                  let text: String = row[0], let at: Int64 = row[1]
+                  let text: String = row["notice"], let at: Int64 = row["noticeAt"]
             else { return nil }
             let parts = text.split(separator: " ", maxSplits: 1).map(String.init)
             guard let kind = DeviceNotice.Kind(rawValue: parts[0]) else { return nil }

@@ -91,13 +91,14 @@ extension DeviceStore {
         // event, whichever is further: recording writes no device row (one page less per
         // commit); a sync folds both into the row before it moves events to another replica id.
         let identity = try db.cachedStatement(
-            sql: "SELECT replica, learner, \(nextSeqSQL), \(latestHLCSQL), clockOffset FROM device WHERE id = 1")
+            sql: "SELECT replica, learner, \(nextSeqSQL) AS nextSeq, \(latestHLCSQL) AS latestHLC, clockOffset FROM device WHERE id = 1")
         guard let row = try Row.fetchOne(identity) else {
             throw StorageError(.signedOut, "the store has no device identity")
         }
         return RecordMemo(
-            dataVersion: 0, catalogGeneration: 0, replica: ReplicaID(unchecked: row[0]), learner: LearnerID(unchecked: row[1]),
-            nextSeq: row[2], latestHLC: HLCTimestamp(rawValue: row[3]), clockOffset: row[4],
+            dataVersion: 0, catalogGeneration: 0, replica: ReplicaID(unchecked: row["replica"]),
+            learner: LearnerID(unchecked: row["learner"]), nextSeq: row["nextSeq"], latestHLC: HLCTimestamp(rawValue: row["latestHLC"]),
+            clockOffset: row["clockOffset"],
             aliases: try ProgressWriter.loadAliases(db), progress: [:])
     }
 
@@ -175,9 +176,9 @@ extension DeviceStore {
     /// did not know its item yet, or moved away): it belongs to the same earlier attempt.
     static func seenEvents(_ db: Database) throws -> SeenEvents {
         var seen = SeenEvents()
-        let rows = try Row.fetchCursor(db, sql: "SELECT replica, MAX(seq) FROM event GROUP BY replica ORDER BY replica")
+        let rows = try Row.fetchCursor(db, sql: "SELECT replica, MAX(seq) AS lastSeq FROM event GROUP BY replica ORDER BY replica")
         while let row = try rows.next() {
-            seen.insert(ReplicaID(unchecked: row[0]), 1...(row[1] as Int64))
+            seen.insert(ReplicaID(unchecked: row["replica"]), 1...(row["lastSeq"] as Int64))
         }
         return seen
     }

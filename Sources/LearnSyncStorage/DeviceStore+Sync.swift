@@ -102,7 +102,8 @@ extension DeviceStore {
                 : 0
             let state = try Row.fetchOne(db.cachedStatement(sql: "SELECT cursor, fetchedCatalog, cursorMark FROM syncState WHERE id = 1"))
             var batch = OutboxBatch(
-                replica: replica, lastSeq: lastSeq, events: events, cursor: state?[0] ?? 0, cursorMark: state?[2], fetchedCatalog: state?[1])
+                replica: replica, lastSeq: lastSeq, events: events, cursor: state?["cursor"] ?? 0, cursorMark: state?["cursorMark"],
+                fetchedCatalog: state?["fetchedCatalog"])
             // Events of guests (recorded before a sign-in, or pulled): their attachments' proofs.
             // An account's own events, the usual batch, need none and read nothing.
             let guests = Set(events.lazy.map(\.learner).filter { $0 != identity.learner && $0.isGuest })
@@ -110,7 +111,7 @@ extension DeviceStore {
             for guest in guests.sorted().prefix(100) {
                 if let row = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT proofAccount, proof FROM alias WHERE guest = ? AND proof IS NOT NULL"), arguments: [guest.rawValue]) {
-                    batch.attestations.append((guest, LearnerID(unchecked: row[0]), row[1]))
+                    batch.attestations.append((guest, LearnerID(unchecked: row["proofAccount"]), row["proof"]))
                 }
             }
             return batch
@@ -127,7 +128,7 @@ extension DeviceStore {
     package func unstoredCount() async throws -> Int {
         try await read { db in
             try Outbox.count(db) + (Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM event WHERE pending IN (\(EventState.held.rawValue), \(EventState.refused.rawValue))") ?? 0)
+                db, sql: "SELECT COUNT(*) FROM event WHERE verdict IN (\(Verdict.held.rawValue), \(Verdict.refused.rawValue))") ?? 0)
         }
     }
 
@@ -135,7 +136,7 @@ extension DeviceStore {
     /// that holds none of them); returns how many went back.
     @discardableResult
     static func resendAll(_ db: Database) throws -> Int {
-        try db.execute(sql: "INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE pending = \(EventState.none.rawValue)")
+        try db.execute(sql: "INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE verdict = \(Verdict.none.rawValue)")
         return db.changesCount
     }
 
@@ -144,10 +145,11 @@ extension DeviceStore {
     package func rejectedEvents() async throws -> [RejectedEvent] {
         try await read { db in
             try Row.fetchAll(db, sql: """
-                SELECT \(EventRow.columns), refusal.code, refusal.reason, event.pending FROM event
-                JOIN refusal USING (replica, seq) WHERE event.pending IN (2, 3) ORDER BY event.replica, event.seq
+                SELECT \(EventRow.columns), refusal.code, refusal.reason, event.verdict FROM event
+                JOIN refusal USING (replica, seq) WHERE event.verdict IN (2, 3) ORDER BY event.replica, event.seq
                 """).map { row in
-                RejectedEvent(event: try EventRow.decode(row), code: row[10], reason: row[11], willRetry: row[12] == EventState.held.rawValue)
+                RejectedEvent(
+                    event: try EventRow.decode(row), code: row["code"], reason: row["reason"], willRetry: row["verdict"] == Verdict.held.rawValue)
             }
         }
     }
@@ -157,7 +159,8 @@ extension DeviceStore {
         try await read { db in
             var moved = [EventID: EventID]()
             for row in try Row.fetchAll(db, sql: "SELECT replica, seq, toReplica, toSeq FROM movedEvent") {
-                moved[EventID(replica: ReplicaID(unchecked: row[0]), seq: row[1])] = EventID(replica: ReplicaID(unchecked: row[2]), seq: row[3])
+                moved[EventID(replica: ReplicaID(unchecked: row["replica"]), seq: row["seq"])] =
+                    EventID(replica: ReplicaID(unchecked: row["toReplica"]), seq: row["toSeq"])
             }
             return moved
         }
@@ -231,7 +234,7 @@ extension DeviceStore {
             }
             if plan.reoffersGivenUpReplica {
                 try db.execute(
-                    sql: "INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE replica = ? AND pending = 0",
+                    sql: "INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE replica = ? AND verdict = 0",
                     arguments: [plan.replica.rawValue])
             }
             var forgotten = false
@@ -240,7 +243,7 @@ extension DeviceStore {
                 forgotten = true
                 if plan.isCurrentReplica { try tail.take(db) }
                 try db.execute(
-                    sql: "INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE replica = ? AND seq > ? AND pending = 0",
+                    sql: "INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE replica = ? AND seq > ? AND verdict = 0",
                     arguments: [plan.replica.rawValue, stored])
             }
             if try Self.storeAliases(result, &progress, db) { needsRebuild = true }
@@ -267,18 +270,18 @@ extension DeviceStore {
     /// are held again after this), and remembers the new one.
     private static func releaseHeld(newServerCatalog: String, _ db: Database) throws {
         try db.execute(sql: """
-            INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE pending = \(EventState.held.rawValue);
-            UPDATE event SET pending = \(EventState.none.rawValue) WHERE pending = \(EventState.held.rawValue)
+            INSERT OR IGNORE INTO outbox (replica, seq) SELECT replica, seq FROM event WHERE verdict = \(Verdict.held.rawValue);
+            UPDATE event SET verdict = \(Verdict.none.rawValue) WHERE verdict = \(Verdict.held.rawValue)
             """)
         try db.execute(sql: "UPDATE syncState SET serverCatalog = ? WHERE id = 1", arguments: [newServerCatalog])
     }
 
     /// Keeps refused events in the log as `state`, out of the outbox, with their reasons. An
     /// event already gone (an erased learner's, removed just before) is skipped.
-    private static func mark(_ refusals: [Refusal], _ state: EventState, _ db: Database) throws {
+    private static func mark(_ refusals: [Refusal], _ state: Verdict, _ db: Database) throws {
         for refusal in refusals {
             let id: StatementArguments = [refusal.id.replica.rawValue, refusal.id.seq]
-            try db.execute(sql: "UPDATE event SET pending = ? WHERE replica = ? AND seq = ?", arguments: [state.rawValue] + id)
+            try db.execute(sql: "UPDATE event SET verdict = ? WHERE replica = ? AND seq = ?", arguments: [state.rawValue] + id)
             guard db.changesCount > 0 else { continue }
             try db.execute(sql: "DELETE FROM outbox WHERE replica = ? AND seq = ?", arguments: id)
             try db.execute(
@@ -335,7 +338,7 @@ extension DeviceStore {
                   try EventRow.fetchOne(db, id: event.id) == event
             else { continue }
             try db.execute(sql: "DELETE FROM refusal WHERE replica = ? AND seq = ?", arguments: id)
-            try db.execute(sql: "UPDATE event SET pending = \(EventState.none.rawValue) WHERE replica = ? AND seq = ?", arguments: id)
+            try db.execute(sql: "UPDATE event SET verdict = \(Verdict.none.rawValue) WHERE replica = ? AND seq = ?", arguments: id)
         }
     }
 
@@ -352,7 +355,7 @@ extension DeviceStore {
         let upper = min(tailMark ?? .max, firstQueued.map { $0 - 1 } ?? .max)
         guard upper > stored else { return false }
         return try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM event WHERE replica = ? AND seq > ? AND seq <= ? AND pending = 0)"),
+            db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM event WHERE replica = ? AND seq > ? AND seq <= ? AND verdict = 0)"),
             arguments: [replica.rawValue, stored, upper]) ?? false
     }
 
@@ -455,7 +458,7 @@ extension DeviceStore {
             guard case .courseReset(var seen) = reset.payload else { continue }
             seen.rename(replica, movedTo: newReplica, moved: map)
             try db.execute(
-                sql: "UPDATE event SET answers = ? WHERE replica = ? AND seq = ?",
+                sql: "UPDATE event SET seen = ? WHERE replica = ? AND seq = ?",
                 arguments: [seen.text, reset.id.replica.rawValue, reset.id.seq])
             courses.insert(reset.course)
         }

@@ -134,19 +134,13 @@ public final class DeviceStore: Sendable {
         self.secrets = secrets
         catalogs = Locked(Catalogs(bundled: catalog))
         try database {
-            try DeviceSchema.migrator.migrate(writer)
+            try DeviceSchema.migrator(movingCredentialsTo: secrets).migrate(writer)
             let (server, archived) = try writer.read { db in (try Self.storedServerCatalog(db), try Self.storedBundledCatalog(db)) }
             catalogs.withLock { state in
                 state.server = server
                 state.archived = archived
             }
             try writer.write { db in
-                // Credentials of a store made before the secret store move there.
-                if let row = try Row.fetchOne(db, sql: "SELECT token, secret FROM syncState WHERE id = 1 AND (token IS NOT NULL OR secret IS NOT NULL)") {
-                    if let token: String = row[0] { try secrets.setSecret(token, for: .token) }
-                    if let secret: String = row[1] { try secrets.setSecret(secret, for: .deviceSecret) }
-                    try db.execute(sql: "UPDATE syncState SET token = NULL, secret = NULL WHERE id = 1")
-                }
                 if try Row.fetchOne(db, sql: "SELECT 1 FROM device") == nil {
                     try db.execute(
                         sql: "INSERT INTO device (id, replica, learner, nextSeq, hlc) VALUES (1, ?, ?, 1, 0)",
@@ -176,7 +170,7 @@ public final class DeviceStore: Sendable {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT replica, learner FROM device WHERE id = 1")) else {
             throw StorageError(.signedOut, "the store has no device identity")
         }
-        return DeviceIdentity(replica: ReplicaID(unchecked: row[0]), learner: LearnerID(unchecked: row[1]))
+        return DeviceIdentity(replica: ReplicaID(unchecked: row["replica"]), learner: LearnerID(unchecked: row["learner"]))
     }
 
     /// The learner whose progress this device shows: the current learner's account if the

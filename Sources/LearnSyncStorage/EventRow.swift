@@ -4,7 +4,7 @@ import LearnSyncModels
 
 /// Reads and writes ``ProgressEvent`` rows of the `event` table through ``EventColumns``.
 enum EventRow {
-    static let columns = "replica, seq, learner, hlc, course, type, item, answers, choice, amount"
+    static let columns = EventColumns.names
 
     /// Inserts events into the log: one event through one prepared statement, looked up once
     /// (the statement cache hashes the SQL text on every lookup), or many in multi-row
@@ -12,7 +12,7 @@ enum EventRow {
     struct Inserter {
         private let db: Database
         private let statement: Statement
-        static let multiRow = MultiRowInsert(head: "INSERT OR IGNORE INTO event (\(columns))", columns: 10)
+        static let multiRow = MultiRowInsert(head: "INSERT OR IGNORE INTO event (\(columns))", columns: EventColumns.count)
 
         init(_ db: Database) throws {
             self.db = db
@@ -67,14 +67,11 @@ enum EventRow {
     /// SQL true for a row of the `event` table that is still this device's alone: in the
     /// outbox, held or refused.
     static let unacknowledgedSQL =
-        "(event.pending <> 0 OR EXISTS (SELECT 1 FROM outbox WHERE outbox.replica = event.replica AND outbox.seq = event.seq))"
+        "(event.verdict <> 0 OR EXISTS (SELECT 1 FROM outbox WHERE outbox.replica = event.replica AND outbox.seq = event.seq))"
 
-    /// Decodes a row selected with ``columns``.
+    /// Decodes a row selected with ``columns`` first.
     static func decode(_ row: Row) throws -> ProgressEvent {
-        try EventColumns(
-            replica: row[0], seq: row[1], learner: row[2], hlc: row[3], course: row[4], type: row[5],
-            item: row[6], answers: row[7], choice: row[8], amount: row[9]
-        ).event()
+        try EventColumns(row, from: 0).event()
     }
 
     /// The event stored under `id`, if any.

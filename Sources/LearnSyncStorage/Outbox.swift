@@ -18,7 +18,7 @@ enum Outbox {
     private static func tailSQL(_ columns: String) -> String {
         """
         SELECT \(columns) FROM device CROSS JOIN event ON event.replica = device.replica AND event.seq > max(device.outboxThrough, ?)
-        WHERE device.id = 1 AND event.pending = \(EventState.none.rawValue)
+        WHERE device.id = 1 AND event.verdict = \(Verdict.none.rawValue)
         """
     }
 

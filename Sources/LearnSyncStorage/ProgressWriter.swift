@@ -43,7 +43,7 @@ struct ProgressWriter {
     static func loadAliases(_ db: Database) throws -> AliasSet {
         var aliases = AliasSet()
         for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT guest, account FROM alias")) {
-            try aliases.insert(guest: LearnerID(unchecked: row[0]), account: LearnerID(unchecked: row[1]))
+            try aliases.insert(guest: LearnerID(unchecked: row["guest"]), account: LearnerID(unchecked: row["account"]))
         }
         return aliases
     }

@@ -125,8 +125,8 @@ package struct OutboxBatch: Sendable {
     package var attestations: [(guest: LearnerID, account: LearnerID, proof: String)] = []
 }
 
-/// What a server said about an event of the log (`event.pending`). Whether it still waits to be
+/// What a server said about an event of the log (`event.verdict`). Whether it still waits to be
 /// pushed is the `outbox` table's to say.
-enum EventState: Int {
+enum Verdict: Int {
     case none = 0, held = 2, refused = 3
 }

@@ -39,7 +39,8 @@ final class RawDurableRows: Sendable {
         }
         let columns = EventColumns(
             replica: client.replica.rawValue, seq: seq, learner: client.learner.rawValue, hlc: HLCTimestamp(physicalMilliseconds: Int64(Date().timeIntervalSince1970 * 1000)).rawValue,
-            course: course, type: "lesson.started", item: lessons[Int(seq) % lessons.count], answers: nil, choice: nil, amount: nil)
+            course: course, type: "lesson.started", item: lessons[Int(seq) % lessons.count], answers: nil, seen: nil, choice: nil, seconds: nil,
+            position: nil, version: nil)
         try await commits.write { db in
             var binding = try db.cachedStatement(sql: SQLiteServerStore.eventInsert.sql(rows: 1)).startBinding()
             binding.bind(client.learner.rawValue, at: 1)

@@ -29,19 +29,20 @@ final class RawSQLite {
             CREATE TABLE event (
                 feed INTEGER PRIMARY KEY AUTOINCREMENT, root TEXT NOT NULL, replica TEXT NOT NULL, seq INTEGER NOT NULL,
                 learner TEXT NOT NULL, hlc INTEGER NOT NULL, course TEXT NOT NULL, type TEXT NOT NULL, item TEXT, answers TEXT,
-                choice TEXT, amount INTEGER, sentHLC INTEGER, pos INTEGER, UNIQUE (replica, seq));
+                seen TEXT, choice TEXT, seconds INTEGER, position INTEGER, version INTEGER, sentHLC INTEGER, pos INTEGER,
+                UNIQUE (replica, seq));
             CREATE UNIQUE INDEX event_by_root_pos ON event(root, pos);
             """ : """
             CREATE TABLE event (
                 replica TEXT NOT NULL, seq INTEGER NOT NULL, learner TEXT NOT NULL, hlc INTEGER NOT NULL,
-                course TEXT NOT NULL, type TEXT NOT NULL, item TEXT, answers TEXT, choice TEXT, amount INTEGER,
-                pending INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (replica, seq)) WITHOUT ROWID;
-            CREATE INDEX event_refused ON event(replica, seq) WHERE pending <> 0;
+                course TEXT NOT NULL, type TEXT NOT NULL, item TEXT, answers TEXT, seen TEXT, choice TEXT, seconds INTEGER,
+                position INTEGER, version INTEGER, verdict INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (replica, seq)) WITHOUT ROWID;
+            CREATE INDEX event_refused ON event(replica, seq) WHERE verdict <> 0;
             CREATE TABLE progress (learner TEXT NOT NULL, course TEXT NOT NULL, state BLOB NOT NULL, PRIMARY KEY (learner, course));
             """)
         let insertSQL = server
-            ? "INSERT INTO event (replica, seq, learner, hlc, course, type, item, answers, choice, amount, root, pos) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"
-            : "INSERT INTO event VALUES (?,?,?,?,?,?,?,?,?,?,0)"
+            ? "INSERT INTO event (\(EventColumns.names), root, pos) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+            : "INSERT INTO event VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0)"
         guard sqlite3_prepare_v2(db, insertSQL, -1, &insert, nil) == SQLITE_OK,
             sqlite3_prepare_v2(db, "BEGIN", -1, &begin, nil) == SQLITE_OK,
             sqlite3_prepare_v2(db, "COMMIT", -1, &commit, nil) == SQLITE_OK,
@@ -89,12 +90,14 @@ final class RawSQLite {
             let c = EventColumns(event)
             bind(insert, 1, c.replica); sqlite3_bind_int64(insert, 2, c.seq); bind(insert, 3, c.learner)
             sqlite3_bind_int64(insert, 4, c.hlc); bind(insert, 5, c.course); bind(insert, 6, c.type); bind(insert, 7, c.item)
-            bind(insert, 8, c.answers); bind(insert, 9, c.choice)
-            if let amount = c.amount { sqlite3_bind_int64(insert, 10, Int64(amount)) } else { sqlite3_bind_null(insert, 10) }
+            bind(insert, 8, c.answers); bind(insert, 9, c.seen); bind(insert, 10, c.choice)
+            for (index, number) in [c.seconds, c.position, c.version].enumerated() {
+                if let number { sqlite3_bind_int64(insert, Int32(11 + index), Int64(number)) } else { sqlite3_bind_null(insert, Int32(11 + index)) }
+            }
             if server {
                 position += 1
-                bind(insert, 11, c.learner)
-                sqlite3_bind_int64(insert, 12, position)
+                bind(insert, 14, c.learner)
+                sqlite3_bind_int64(insert, 15, position)
             }
             guard sqlite3_step(insert) == SQLITE_DONE else { throw BenchError("insert failed") }
             sqlite3_reset(insert)

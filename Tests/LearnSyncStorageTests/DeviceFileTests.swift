@@ -105,26 +105,23 @@ import Testing
         #expect(try await reopened.deviceSecret() == secret)
     }
 
-    @Test func anAppPlugsInItsOwnSecretStoreAndOldFilesMoveTheirs() async throws {
+    /// An app's own secret store (a Keychain) holds the credentials; the file holds none. (A
+    /// file from before the secret store moves its credentials there: `DeviceMigrationTests`.)
+    @Test func anAppPlugsInItsOwnSecretStore() async throws {
         let path = folder.appendingPathComponent("keychain.sqlite").path
-        // A file from before the secret store: the credentials sit in the database.
-        do {
-            let old = try DeviceStore(path: path, catalog: try SampleCatalog.load(), secrets: MemorySecretStore())
-            try await old.setToken(nil)
-        }
-        let queue = try DatabaseQueue(path: path)
-        try await queue.write { db in try db.execute(sql: "UPDATE syncState SET token = 'old-token', secret = 'old-secret-of-enough-length'") }
-        try queue.close()
         let keychain = MemorySecretStore()
         let store = try DeviceStore(path: path, catalog: try SampleCatalog.load(), secrets: keychain)
-        #expect(try keychain.secret(.token) == "old-token")
-        #expect(try keychain.secret(.deviceSecret) == "old-secret-of-enough-length")
-        #expect(try await store.syncState().token == "old-token")
-        let leftover = try DatabaseQueue(path: path).read { db in try Row.fetchOne(db, sql: "SELECT token, secret FROM syncState") }
-        #expect(leftover?[0] as String? == nil && leftover?[1] as String? == nil)
+        try await store.setToken("bearer-token-in-the-keychain")
+        let secret = try await store.deviceSecret()
+        #expect(try keychain.secret(.token) == "bearer-token-in-the-keychain")
+        #expect(try keychain.secret(.deviceSecret) == secret)
+        #expect(try await store.syncState().token == "bearer-token-in-the-keychain")
+        #expect(!FileManager.default.fileExists(atPath: path + ".secrets"))
+        let database = try Data(contentsOf: URL(fileURLWithPath: path)) + ((try? Data(contentsOf: URL(fileURLWithPath: path + "-wal"))) ?? Data())
+        #expect(database.range(of: Data("bearer-token-in-the-keychain".utf8)) == nil)
         try await store.wipe()
         #expect(try keychain.secret(.token) == nil)
-        #expect(try keychain.secret(.deviceSecret) != "old-secret-of-enough-length")
+        #expect(try keychain.secret(.deviceSecret) != secret)
     }
 }
 

@@ -28,7 +28,7 @@ import Testing
         }
         do {
             let queue = try DatabaseQueue(path: path)
-            try DeviceSchema.migrator.migrate(queue, upTo: "v3: why the device started over")
+            try DeviceSchema.migrator(movingCredentialsTo: MemorySecretStore()).migrate(queue, upTo: "v3: why the device started over")
             try await queue.write { db in
                 try db.execute(
                     sql: "INSERT INTO device (id, replica, learner, nextSeq, hlc) VALUES (1, ?, ?, 5, 0)",
@@ -38,7 +38,7 @@ import Testing
                     let c = EventColumns(event)
                     try db.execute(
                         sql: "INSERT INTO event (replica, seq, learner, hlc, course, type, item, amount, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        arguments: [c.replica, c.seq, c.learner, c.hlc, c.course, c.type, c.item, c.amount, pending])
+                        arguments: [c.replica, c.seq, c.learner, c.hlc, c.course, c.type, c.item, c.seconds, pending])
                 }
                 try db.execute(
                     sql: "INSERT INTO refusal (replica, seq, code, reason) VALUES (?, 3, 'unknown-item', 'not in the server catalog')",
@@ -61,5 +61,65 @@ import Testing
         try await store.apply(SyncRoundResult(pushed: [], pulled: [], aliases: [], cursor: 4, serverCatalog: "new"))
         #expect(try store.outboxBatch(limit: 10).events == [events[2]])
         #expect(try await store.rejectedEvents().isEmpty)
+    }
+
+    /// A v11 file (payloads in `answers` and `amount`, credentials in `syncState`): after the
+    /// v12 migration every kind of event reads back equal, the held one is still held, and the
+    /// credentials are in the secret store.
+    @Test func payloadColumnsSplitAndCredentialsMove() async throws {
+        let catalog = try SampleCatalog.load()
+        let course = catalog[SampleCatalog.courseID]!
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("device.sqlite").path
+
+        let replica = ReplicaID.random(), learner = LearnerID.newGuest()
+        let lesson = course.lessons[0].id, quiz = course.quizzes[0]
+        var seen = SeenEvents()
+        seen.insert(replica, 1...3)
+        let payloads: [EventPayload] = [
+            .lessonStarted(lesson: lesson), .timeSpent(lesson: lesson, seconds: 42), .resumePosition(lesson: lesson, offset: 95),
+            .quizAttempt(quiz: quiz.id, answers: quiz.questions.map(\.answer), version: course.version), .courseReset(seen: seen),
+            .lessonCompleted(lesson: lesson),
+        ]
+        let events = try payloads.enumerated().map { index, payload in
+            try ProgressEvent(
+                id: EventID(replica: replica, seq: Int64(index + 1)), learner: learner,
+                timestamp: HLCTimestamp(physicalMilliseconds: 1_800_000_000_000 + Int64(index)), course: course.id, payload: payload)
+        }
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try DeviceSchema.migrator(movingCredentialsTo: MemorySecretStore()).migrate(queue, upTo: "v11: the server's attestations of aliases")
+            try await queue.write { db in
+                try db.execute(
+                    sql: "INSERT INTO device (id, replica, learner, nextSeq, hlc, outboxThrough) VALUES (1, ?, ?, 7, 0, 6)",
+                    arguments: [replica.rawValue, learner.rawValue])
+                for event in events {
+                    // The v11 shape: a reset's seen set in `answers`, every number in `amount`.
+                    let c = EventColumns(event)
+                    try db.execute(
+                        sql: "INSERT INTO event (replica, seq, learner, hlc, course, type, item, answers, choice, amount, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        arguments: [
+                            c.replica, c.seq, c.learner, c.hlc, c.course, c.type, c.item, c.answers ?? c.seen, c.choice,
+                            c.seconds ?? c.position ?? c.version, c.seq == 6 ? 2 : 0,
+                        ])
+                }
+                try db.execute(
+                    sql: "INSERT INTO refusal (replica, seq, code, reason) VALUES (?, 6, 'unknown-item', 'not in the server catalog')",
+                    arguments: [replica.rawValue])
+                try db.execute(sql: "UPDATE syncState SET token = 'token-1', secret = 'secret-1' WHERE id = 1")
+            }
+        }
+
+        let secrets = MemorySecretStore()
+        let store = try DeviceStore(path: path, catalog: catalog, secrets: secrets)
+        #expect(try await store.allEvents() == events)
+        #expect(try await store.rejectedEvents().map(\.event) == [events[5]])
+        #expect(try await store.rejectedEvents().first?.willRetry == true)
+        #expect(try secrets.secret(.token) == "token-1")
+        #expect(try secrets.secret(.deviceSecret) == "secret-1")
+        let columns = try await DatabaseQueue(path: path).read { db in try db.columns(in: "event").map(\.name) + db.columns(in: "syncState").map(\.name) }
+        #expect(!columns.contains("amount") && !columns.contains("pending") && !columns.contains("token") && !columns.contains("secret"))
     }
 }
