@@ -1,4 +1,5 @@
 import GRDB
+import LearnSyncSQLite
 @testable import LearnSyncServer
 import LearnSyncModels
 import Testing
@@ -41,6 +42,49 @@ import Testing
             #expect(fresh.storedLastSeq == 0)
             #expect(fresh.replicaOwner == nil)
             #expect(fresh.ownMark == nil, "no row at position 99")
+        }
+    }
+
+    /// v12 splits `amount` and moves a reset's seen set out of `answers`: the feed reads every
+    /// kind of event back as it was pushed.
+    @Test func payloadColumnsSplitWithTheirValues() throws {
+        let database = try DatabaseQueue()
+        try ServerSchema.migrator.migrate(database, upTo: "v11: the key of alias attestations")
+        let learner = LearnerID(unchecked: "g-phone"), replica = ReplicaID(unchecked: "phone")
+        var seen = SeenEvents()
+        seen.insert(replica, 1...2)
+        let payloads: [EventPayload] = [
+            .timeSpent(lesson: "keep-secure", seconds: 42), .resumePosition(lesson: "keep-secure", offset: 95),
+            .quizAttempt(quiz: "privacy-quiz", answers: ["b", "a"], version: 3), .scenarioChoice(scenario: "the-visitor", choice: "ask"),
+            .courseReset(seen: seen),
+        ]
+        let events = try payloads.enumerated().map { index, payload in
+            try ProgressEvent(
+                id: EventID(replica: replica, seq: Int64(index + 1)), learner: learner, timestamp: HLCTimestamp(rawValue: Int64(index + 1) << 16),
+                course: "customer-privacy", payload: payload)
+        }
+        try database.write { db in
+            for event in events {
+                // The v11 shape: a reset's seen set in `answers`, every number in `amount`.
+                let c = EventColumns(event)
+                try db.execute(
+                    sql: """
+                        INSERT INTO event (root, pos, replica, seq, learner, hlc, course, type, item, answers, choice, amount)
+                        VALUES ('g-phone', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [c.seq, c.replica, c.seq, c.learner, c.hlc, c.course, c.type, c.item, c.answers ?? c.seen, c.choice,
+                                c.seconds ?? c.position ?? c.version])
+            }
+        }
+        try ServerSchema.migrator.migrate(database)
+        try database.read { db in
+            var read = [ProgressEvent]()
+            try SQLiteServerStore.readFeed(of: learner, mapped: [], after: 0, limit: 10, db) { row, _ in
+                read.append(try row.eventColumns(from: 1).event())
+                return true
+            }
+            #expect(read == events)
+            #expect(!(try db.columns(in: "event").map(\.name).contains("amount")))
         }
     }
 }
