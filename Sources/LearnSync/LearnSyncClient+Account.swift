@@ -13,7 +13,8 @@ extension LearnSyncClient {
     /// - Throws: ``SyncError``: `refused` with a `conflict` problem when the username is taken.
     @discardableResult
     public func signUp(username: String, password: String) async throws -> LearnerID {
-        try await authenticate(path: Endpoint.accounts.path, username: username, password: password)
+        defer { liveTokenChanged() }
+        return try await authenticate(path: Endpoint.accounts.path, username: username, password: password)
     }
 
     /// Signs in to an existing account and attaches this device's guest progress to it: the
@@ -27,7 +28,8 @@ extension LearnSyncClient {
     ///   `rate-limited` after too many failures.
     @discardableResult
     public func signIn(username: String, password: String) async throws -> LearnerID {
-        try await authenticate(path: Endpoint.sessions.path, username: username, password: password)
+        defer { liveTokenChanged() }
+        return try await authenticate(path: Endpoint.sessions.path, username: username, password: password)
     }
 
     /// Signs out: syncs what is pending, asks the server to revoke the token, and removes the
@@ -49,6 +51,7 @@ extension LearnSyncClient {
     ///   `busy` when another connection reading the device file keeps old copies of the data in
     ///   it: the data is gone from the store, and signing out again clears the file.
     public func signOut(force: Bool = false, everywhere: Bool = false) async throws {
+        defer { liveTokenChanged() }
         try await store.syncLock.withLock { try await signOutHoldingLock(force: force, everywhere: everywhere) }
     }
 

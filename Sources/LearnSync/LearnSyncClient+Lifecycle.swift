@@ -18,8 +18,9 @@ extension LearnSyncClient {
     ///   device unless the server erased the learner.
     @discardableResult
     public func deleteAccount(password: String?) async throws -> DeleteAccountResponse {
+        defer { liveTokenChanged() }
         // Not while a sync runs: none of its answers may be stored after the wipe.
-        try await store.syncLock.withLock { try await deleteAccountHoldingLock(password: password) }
+        return try await store.syncLock.withLock { try await deleteAccountHoldingLock(password: password) }
     }
 
     private func deleteAccountHoldingLock(password: String?) async throws -> DeleteAccountResponse {
@@ -48,6 +49,7 @@ extension LearnSyncClient {
     /// - Throws: ``SyncError``: `unauthorized` (wrong current password), `refused` (a guest, a
     ///   password out of bounds, `rate-limited`), `unreachable`, `noServer`.
     public func changePassword(current: String, new: String) async throws {
+        defer { liveTokenChanged() }
         // Not while a sync runs: its token is revoked by the change.
         try await store.syncLock.withLock { try await changePasswordHoldingLock(current: current, new: new) }
     }

@@ -27,6 +27,9 @@ public final class LearnSyncClient: Sendable {
     /// Set once the server answered a compressed request `415 unsupported-encoding`: later
     /// requests go as they are instead of being sent twice.
     let serverRefusesGzip = Atomic<Bool>(false)
+    /// Live sync, while it runs (``startSync(_:)``), and its status.
+    let liveRun = Mutex<LiveRun?>(nil)
+    let liveStatus = LiveStatusHub()
 
     /// Creates a client on an open store (`DeviceStore.init(path:catalog:clock:secrets:)` with
     /// a Keychain-backed `SecretStore`, or `DeviceStore.inMemory(catalog:clock:)` for previews)
@@ -88,7 +91,9 @@ public final class LearnSyncClient: Sendable {
     ///   nothing is written) or `database`.
     @discardableResult
     public func record(_ payload: EventPayload, in course: CourseID) async throws -> ProgressEvent {
-        try await store.record(payload, in: course)
+        let event = try await store.record(payload, in: course)
+        liveRecorded()
+        return event
     }
 
     /// Records one event, blocking the calling thread until it is committed: for callers on
@@ -97,21 +102,27 @@ public final class LearnSyncClient: Sendable {
     /// - Throws: `StorageError`, as the async form.
     @discardableResult
     public func record(_ payload: EventPayload, in course: CourseID) throws -> ProgressEvent {
-        try store.record(payload, in: course)
+        let event = try store.record(payload, in: course)
+        liveRecorded()
+        return event
     }
 
     /// Records several events in one transaction, in order; one bad entry records nothing.
     /// - Throws: `StorageError`, as `record(_:in:)`.
     @discardableResult
     public func record(_ entries: [RecordEntry]) async throws -> [ProgressEvent] {
-        try await store.record(entries)
+        let events = try await store.record(entries)
+        liveRecorded()
+        return events
     }
 
     /// Records several events in one transaction, blocking the calling thread.
     /// - Throws: `StorageError`, as `record(_:in:)`.
     @discardableResult
     public func record(_ entries: [RecordEntry]) throws -> [ProgressEvent] {
-        try store.record(entries)
+        let events = try store.record(entries)
+        liveRecorded()
+        return events
     }
 
     /// Every event of the current learner (and the guests it includes) in a course, in merge

@@ -54,9 +54,40 @@ public protocol SyncTransport: Sendable {
     ///
     /// The default sends with ``send(_:)`` and writes the body it returns.
     func download(_ request: TransportRequest, to file: URL, cap: Int) async throws -> TransportResponse
+
+    /// Sends `request` and hands a successful (2xx) answer's body over as it arrives, for as long
+    /// as the server keeps it open: the live stream (`GET /v1/live`) of
+    /// ``LearnSyncClient/startSync()``. An answer of another status comes whole, in `response`.
+    ///
+    /// The default throws ``TransportStreamUnsupported``: live sync then falls back to syncing at
+    /// a fixed interval (``LiveSyncOptions/pollInterval``).
+    func openStream(_ request: TransportRequest) async throws -> TransportStream
+}
+
+/// An answer whose body arrives as a stream (``SyncTransport/openStream(_:)``).
+public struct TransportStream: Sendable {
+    /// The status and headers; for a status other than 2xx, the whole body too.
+    public var response: TransportResponse
+    /// A 2xx answer's bytes as they arrive; it ends when the server closes the answer, and
+    /// throws when the connection fails. Stopping the iteration closes the connection.
+    public var bytes: AsyncThrowingStream<Data, any Error>
+
+    public init(response: TransportResponse, bytes: AsyncThrowingStream<Data, any Error>) {
+        self.response = response
+        self.bytes = bytes
+    }
+}
+
+/// The transport cannot keep an answer open (``SyncTransport/openStream(_:)``'s default).
+public struct TransportStreamUnsupported: Error, Hashable, Sendable {
+    public init() {}
 }
 
 extension SyncTransport {
+    public func openStream(_ request: TransportRequest) async throws -> TransportStream {
+        throw TransportStreamUnsupported()
+    }
+
     public func download(_ request: TransportRequest, to file: URL, cap: Int) async throws -> TransportResponse {
         var response = try await send(request)
         guard (200...299).contains(response.status) else { return response }

@@ -99,6 +99,29 @@ public struct URLSessionTransport: SyncTransport {
         return try Self.transportResponse(data, response)
     }
 
+    /// The session of ``openStream(_:)``: like the other, but a request may stay open for as
+    /// long as the server keeps writing (the live stream's heartbeats).
+    private static let streams = StreamingAnswers(cap: 64 * 1024)
+    private static let streamSession: URLSession = {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.urlCache = nil
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
+        configuration.httpCookieStorage = nil
+        configuration.timeoutIntervalForResource = .infinity
+        return URLSession(configuration: configuration, delegate: streams, delegateQueue: nil)
+    }()
+
+    /// Opens a streamed answer (the live stream). Its head must arrive within ``timeout``; then
+    /// the stream stays open while bytes keep coming, and ends when none came for three
+    /// heartbeats (the connection is taken for dead).
+    public func openStream(_ request: TransportRequest) async throws -> TransportStream {
+        var urlRequest = urlRequest(request)
+        urlRequest.timeoutInterval = TimeInterval(3 * LiveStreamLimits.heartbeatSeconds)
+        return try await Self.within(timeout, urlRequest.url) { [urlRequest] in
+            try await Self.streams.open(urlRequest, on: Self.streamSession)
+        }
+    }
+
     /// The base URL with `path` appended, keeping a query (`/v1/export?format=xapi`) a query.
     func url(for path: String) -> URL {
         let parts = path.split(separator: "?", maxSplits: 1)

@@ -12,6 +12,7 @@ package enum Endpoint: String, CaseIterable, Sendable {
     case account = "/v1/account"
     case password = "/v1/account/password"
     case export = "/v1/export"
+    case live = "/v1/live"
 
     /// The request path.
     package var path: String { rawValue }
@@ -19,7 +20,7 @@ package enum Endpoint: String, CaseIterable, Sendable {
     /// The HTTP method the endpoint takes; any other gets `405 method-not-allowed`.
     package var method: String {
         switch self {
-        case .health, .catalog, .progress, .export: "GET"
+        case .health, .catalog, .progress, .export, .live: "GET"
         case .account: "DELETE"
         case .guests, .sync, .accounts, .sessions, .signOut, .password: "POST"
         }

@@ -29,8 +29,12 @@ public struct ServerConfiguration: Sendable {
     public var headTimeout: Duration = .seconds(30)
     /// How long a request's body may take after its head (default 60 s).
     public var bodyTimeout: Duration = .seconds(60)
-    /// Most connections open at once; more wait in the listen backlog (default 2048).
+    /// Most connections open at once; more wait in the listen backlog (default 2048). Each live
+    /// stream (`GET /v1/live`) holds one for as long as its device stays connected.
     public var maxConnections = 2048
+    /// How often an idle live stream gets a heartbeat (default 15 s): it keeps proxies from
+    /// closing the stream, and shows a dead peer when the write fails.
+    public var liveHeartbeat: Duration = .seconds(LiveStreamLimits.heartbeatSeconds)
     /// Most connections one client address may hold at once (default 128); another from it is
     /// closed as soon as it opens. A trusted proxy's connections are not capped.
     public var maxConnectionsPerAddress = 128
@@ -129,6 +133,9 @@ package func buildRouter(service: SyncService, configuration: ServerConfiguratio
         return try jsonResponse(
             try await service.changePassword(body, authorization: request.headers[.authorization], address: clientAddress(request, context, configuration)), status: .ok, for: request)
     }
+    router.get(RouterPath(Endpoint.live.path)) { request, _ -> Response in
+        service.liveResponse(try await service.openLiveStream(authorization: request.headers[.authorization]))
+    }
     router.get(RouterPath(Endpoint.export.path)) { request, _ -> Response in
         let format: ExportWriter.Format
         switch request.uri.queryParameters.get("format") ?? "json" {
@@ -192,7 +199,7 @@ package func buildApplication(
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: "learnsync",
             availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
-        services: (backed.map { [$0] } ?? []) + [retention]
+        services: (backed.map { [$0] } ?? []) + [retention, LiveHeartbeat(live: service.live, interval: configuration.liveHeartbeat)]
             + (configuration.metrics.map { [$0.application(headTimeout: head, bodyTimeout: body, logger: logger, onRunning: onMetricsRunning)] } ?? []),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)

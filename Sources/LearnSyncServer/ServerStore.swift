@@ -35,6 +35,11 @@ package struct FeedPage: Sendable {
     /// The request's cursor named a row the feed no longer holds: the page starts at the feed's
     /// beginning (see `SyncResponse.rewound`).
     package var rewound: Bool
+    /// The feed's root (the account, for an attached guest's token).
+    package var root: LearnerID
+    /// The feed position of the last event this request stored, if it stored any: the feed's
+    /// new end, which live streams of the root are told.
+    package var storedThrough: Int64?
 }
 
 /// A learner's events after a feed position, and where its feed ends.

@@ -105,6 +105,9 @@ package struct SyncRules {
         if event.id.replica != replica || event.id.seq > lastSeq { storedRunIsOwn = false }
     }
 
+    /// The feed position of the last event stored new, if any.
+    package var lastStoredPosition: Int64? { storedRun?.last }
+
     /// Where the answer's page starts reading the feed: after `cursor`, or after the events this
     /// request stored when they come right after `cursor` and the requester holds them all (the
     /// usual push). The page would read each of them only to leave it out, and the cursor moves
@@ -217,7 +220,8 @@ package struct FeedPageBuilder {
         let needed = cursor == 0 ? aliases : aliases.filter { alias in events.contains { $0.learner == alias.guest } }
         return FeedPage(
             renewReplica: rules.renewReplica, retimed: rules.retimed, rejected: rules.rejected, events: events, aliases: needed,
-            cursor: next, more: more, replicaLastSeq: rules.replicaLastSeq, cursorMark: next == 0 ? nil : nextMark, rewound: rewound)
+            cursor: next, more: more, replicaLastSeq: rules.replicaLastSeq, cursorMark: next == 0 ? nil : nextMark, rewound: rewound,
+            root: rules.root, storedThrough: rules.lastStoredPosition)
     }
 }
 

@@ -84,11 +84,15 @@ extension SyncService {
     /// caller's learner and its attached guests.
     package func signOut(_ request: SignOutRequest = SignOutRequest(), authorization: String?) async throws -> SignOutResponse {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
-        _ = try await session(tokenHash: tokenHash)
-        guard request.everywhere == true else { return SignOutResponse(revoked: try await store.revoke(tokenHash: tokenHash), sessions: nil) }
+        let learner = try await session(tokenHash: tokenHash).learner
+        guard request.everywhere == true else {
+            defer { live.recheck(tokenHash: tokenHash) }
+            return SignOutResponse(revoked: try await store.revoke(tokenHash: tokenHash), sessions: nil)
+        }
         guard let count = try await store.revokeAll(tokenHash: tokenHash, now: clock.millisecondsSince1970()) else {
             throw try await refusal(forToken: tokenHash)
         }
+        live.recheck(learner: learner)
         return SignOutResponse(revoked: count > 0, sessions: count)
     }
 

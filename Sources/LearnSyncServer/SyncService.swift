@@ -31,6 +31,8 @@ package struct SyncService: Sendable {
     let grades = ProgressGrades()
     /// The store's key of alias attestations, read at first use.
     let attestation = AttestationKey()
+    /// This process's open live streams.
+    package let live = LiveFeeds()
 
     /// - Parameters:
     ///   - store: where learners, sessions and events are kept.
@@ -229,6 +231,7 @@ package struct SyncService: Sendable {
             tokenHash: tokenHash, now: now, replica: request.replica, lastSeq: request.lastSeq, events: events, held: held,
             cursor: request.cursor, cursorMark: request.cursorMark, limit: request.pageSize, quota: eventQuota)
         else { throw try await refusal(forToken: tokenHash) }
+        if let end = page.storedThrough { live.feedChanged(root: page.root, feedEnd: end, replica: request.replica) }
         metrics.synced(
             accepted: events.count - page.rejected.count, refused: rejected + page.rejected, pulled: page.events.count,
             storeTime: ContinuousClock.now - started)

@@ -25,7 +25,7 @@ public final class SwitchableTransport: SyncTransport {
 /// answers decoded, but keeps the header), or its body when it has none.
 public final class CountingTransport: SyncTransport {
     private let inner: any SyncTransport
-    private let counted = Locked((sent: 0, received: 0))
+    private let counted = Locked((sent: 0, received: 0, requests: 0))
 
     public init(_ inner: any SyncTransport) { self.inner = inner }
 
@@ -33,6 +33,8 @@ public final class CountingTransport: SyncTransport {
     public var sent: Int { counted.withLock { $0.sent } }
     /// Answer body bytes.
     public var received: Int { counted.withLock { $0.received } }
+    /// Requests sent, streams opened included.
+    public var requests: Int { counted.withLock { $0.requests } }
 
     public func send(_ request: TransportRequest) async throws -> TransportResponse {
         let response = try await inner.send(request)
@@ -40,8 +42,15 @@ public final class CountingTransport: SyncTransport {
         counted.withLock {
             $0.sent += request.body.count
             $0.received += received
+            $0.requests += 1
         }
         return response
+    }
+
+    /// Opens the inner transport's stream (its bytes are not counted).
+    public func openStream(_ request: TransportRequest) async throws -> TransportStream {
+        counted.withLock { $0.requests += 1 }
+        return try await inner.openStream(request)
     }
 }
 

@@ -43,6 +43,7 @@ enum Reader: UInt8, CaseIterable {
     case syncRequest, registerGuest, credentials, signOut, deleteAccount, changePassword
     case syncAnswer, sessionAnswer, problem, progressAnswer, catalogAnswer, lifecycleAnswers, exportDocument, xapi
     case seenText, compressedBody
+    case liveStream
 }
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -81,6 +82,17 @@ public func fuzz(_ start: UnsafePointer<UInt8>, _ count: Int) -> CInt {
                 course: "fuzz-course", payload: .courseReset(seen: seen)))
         }
     case .compressedBody: _ = try? ContentCoding.inflate(data, limit: 1 << 20)
+    // The live stream as a device reads it: whole, and cut in two anywhere, to the same events.
+    case .liveStream:
+        var whole = ServerSentEventParser(maxLineBytes: 256), cut = ServerSentEventParser(maxLineBytes: 256)
+        let split = data.isEmpty ? 0 : Int(data[data.startIndex]) % (data.count + 1)
+        let events = try? whole.read(data)
+        let parts = try? cut.read(data.prefix(split)) + cut.read(data.dropFirst(split))
+        precondition(events == parts, "a cut stream reads as other events")
+        for event in events ?? [] {
+            _ = try? WireCoding.decode(FeedChanged.self, from: Data(event.data.utf8))
+            _ = try? WireCoding.decode(Problem.self, from: Data(event.data.utf8))
+        }
     }
     return 0
 }

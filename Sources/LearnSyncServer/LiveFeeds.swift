@@ -1,0 +1,129 @@
+package import LearnSyncModels
+import Synchronization
+
+/// The open live streams (`GET /v1/live`) of this process, by feed root: a push that grows a
+/// root's feed wakes each of its streams with the feed's new end, and a revocation wakes the
+/// streams it may concern to check their tokens again. A stream costs an entry here and the
+/// task that writes it; nothing runs for it while its learner is quiet but the shared heartbeat.
+package final class LiveFeeds: Sendable {
+    /// What woke a stream since it last looked (``take(_:)``). Wakes coalesce: a stream that
+    /// was slow to look sees the newest feed end, and one flag for each other cause.
+    package struct Pending: Sendable, Equatable {
+        /// The feed's newest end, and the replica whose push made it (nil when pushes of several
+        /// replicas came together).
+        package var feed: (end: Int64, replica: ReplicaID?)?
+        /// A token of the stream's learner may have been revoked: check it again.
+        package var recheck = false
+        /// Time for a heartbeat.
+        package var heartbeat = false
+
+        package static func == (a: Pending, b: Pending) -> Bool {
+            a.feed?.end == b.feed?.end && a.feed?.replica == b.feed?.replica && a.recheck == b.recheck && a.heartbeat == b.heartbeat
+        }
+    }
+
+    /// One open stream: `wakes` yields when something is ``Pending`` for it.
+    package struct Subscription: Sendable {
+        package let id: Int
+        package let wakes: AsyncStream<Void>
+    }
+
+    private struct Entry {
+        let root: LearnerID
+        let learner: LearnerID
+        let tokenHash: String
+        let continuation: AsyncStream<Void>.Continuation
+        var pending = Pending()
+    }
+
+    private struct State {
+        var next = 0
+        var entries: [Int: Entry] = [:]
+        var byRoot: [LearnerID: Set<Int>] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    package init() {}
+
+    /// Opens a stream of `learner`'s token (`tokenHash`), reading `root`'s feed.
+    package func subscribe(root: LearnerID, learner: LearnerID, tokenHash: String) -> Subscription {
+        let (wakes, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+        let id = state.withLock { state in
+            state.next += 1
+            state.entries[state.next] = Entry(root: root, learner: learner, tokenHash: tokenHash, continuation: continuation)
+            state.byRoot[root, default: []].insert(state.next)
+            return state.next
+        }
+        continuation.onTermination = { [weak self] _ in self?.remove(id) }
+        return Subscription(id: id, wakes: wakes)
+    }
+
+    private func remove(_ id: Int) {
+        state.withLock { state in
+            guard let entry = state.entries.removeValue(forKey: id) else { return }
+            state.byRoot[entry.root]?.remove(id)
+            if state.byRoot[entry.root]?.isEmpty == true { state.byRoot[entry.root] = nil }
+        }
+    }
+
+    /// Ends a stream (its writer stopped).
+    package func unsubscribe(_ subscription: Subscription) {
+        let entry = state.withLock { $0.entries[subscription.id] }
+        entry?.continuation.finish()
+    }
+
+    /// How many streams are open.
+    package var count: Int { state.withLock { $0.entries.count } }
+
+    /// What woke the stream since it last looked, cleared.
+    package func take(_ subscription: Subscription) -> Pending {
+        state.withLock { state in
+            defer { state.entries[subscription.id]?.pending = Pending() }
+            return state.entries[subscription.id]?.pending ?? Pending()
+        }
+    }
+
+    /// `root`'s feed grew to `feedEnd` by a push of `replica`.
+    package func feedChanged(root: LearnerID, feedEnd: Int64, replica: ReplicaID) {
+        wake(state.withLock { $0.byRoot[root].map(Array.init) ?? [] }) { pending in
+            if let feed = pending.feed {
+                pending.feed = (max(feed.end, feedEnd), feed.replica == replica ? replica : nil)
+            } else {
+                pending.feed = (feedEnd, replica)
+            }
+        }
+    }
+
+    /// Tokens of `learner` (and of the guests attached to it) may have been revoked, or the
+    /// learner erased: its streams check their tokens again.
+    package func recheck(learner: LearnerID) {
+        wake(ids { $0.root == learner || $0.learner == learner }) { $0.recheck = true }
+    }
+
+    /// The token of `tokenHash` was revoked: its streams check it again, and end.
+    package func recheck(tokenHash: String) {
+        wake(ids { $0.tokenHash == tokenHash }) { $0.recheck = true }
+    }
+
+    /// Wakes every stream for a heartbeat.
+    package func heartbeat() {
+        wake(ids { _ in true }) { $0.heartbeat = true }
+    }
+
+    private func ids(_ matching: (Entry) -> Bool) -> [Int] {
+        state.withLock { state in state.entries.filter { matching($0.value) }.map(\.key) }
+    }
+
+    /// Marks the streams `ids` with `change` and wakes them.
+    private func wake(_ ids: [Int], _ change: (inout Pending) -> Void) {
+        let continuations = state.withLock { state in
+            ids.compactMap { id -> AsyncStream<Void>.Continuation? in
+                guard state.entries[id] != nil else { return nil }
+                change(&state.entries[id]!.pending)
+                return state.entries[id]!.continuation
+            }
+        }
+        for continuation in continuations { continuation.yield() }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Hummingbird
+import LearnSyncModels
+import LearnSyncProtocol
+import NIOCore
+import ServiceLifecycle
+
+/// A live stream's start: whose token, until when, and where the feed ends now.
+struct LiveStart: Sendable {
+    let tokenHash: String
+    let expiresAt: Int64
+    let feedEnd: Int64
+    let subscription: LiveFeeds.Subscription
+}
+
+extension SyncService {
+    /// Opens a live stream for a token (`GET /v1/live`).
+    /// - Throws: `Problem` `unauthorized` or `learner-erased`.
+    func openLiveStream(authorization: String?) async throws -> LiveStart {
+        let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
+        let session = try await session(tokenHash: tokenHash)
+        guard let feed = try await store.learnerEvents(
+            tokenHash: tokenHash, now: clock.millisecondsSince1970(), after: 0, through: 0, limit: 0)
+        else { throw try await refusal(forToken: tokenHash) }
+        let subscription = live.subscribe(root: feed.learner, learner: session.learner, tokenHash: tokenHash)
+        return LiveStart(tokenHash: tokenHash, expiresAt: session.expiresAt, feedEnd: feed.feedEnd, subscription: subscription)
+    }
+
+    /// Why a stream's token no longer authenticates (nil: it still does): past its expiry, or,
+    /// when `askingStore` (a revocation may concern it), no longer a live session. A heartbeat
+    /// asks only the clock: idle streams cost the database nothing.
+    func liveRefusal(tokenHash: String, expiresAt: Int64, askingStore: Bool) async throws -> Problem? {
+        if clock.millisecondsSince1970() >= expiresAt { return Self.unknownToken }
+        guard askingStore else { return nil }
+        if try await store.session(tokenHash: tokenHash, now: clock.millisecondsSince1970()) != nil { return nil }
+        return try await refusal(forToken: tokenHash)
+    }
+
+    /// `GET /v1/live`'s answer: a `feed` event now, then one each time a push grows the feed, a
+    /// heartbeat comment when the shared heartbeat ticks, and an `end` event (a problem) when the
+    /// token expires, is revoked or its learner is erased. The stream also ends when the server
+    /// shuts down gracefully; the device opens another.
+    func liveResponse(_ start: LiveStart) -> Response {
+        let live = live
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"],
+            body: ResponseBody { body in
+                defer { live.unsubscribe(start.subscription) }
+                try await body.write(Self.feedEvent(FeedChanged(feedEnd: start.feedEnd, replica: nil)))
+                for await _ in start.subscription.wakes.cancelOnGracefulShutdown() {
+                    let pending = live.take(start.subscription)
+                    if let problem = try await liveRefusal(tokenHash: start.tokenHash, expiresAt: start.expiresAt, askingStore: pending.recheck) {
+                        try await body.write(ByteBuffer(string: ServerSentEvent(event: "end", data: String(decoding: try problem.wireEncoded(), as: UTF8.self)).encoded))
+                        break
+                    }
+                    if let feed = pending.feed {
+                        try await body.write(Self.feedEvent(FeedChanged(feedEnd: feed.end, replica: feed.replica)))
+                    } else if pending.heartbeat {
+                        try await body.write(ByteBuffer(string: ServerSentEvent.heartbeat))
+                    }
+                }
+                try await body.finish(nil)
+            })
+    }
+
+    private static func feedEvent(_ change: FeedChanged) throws -> ByteBuffer {
+        ByteBuffer(string: ServerSentEvent(event: "feed", data: String(decoding: try change.wireEncoded(), as: UTF8.self), id: "\(change.feedEnd)").encoded)
+    }
+}
+
+/// Wakes every live stream of the process for a heartbeat at a fixed interval: one timer for
+/// all of them, however many are open.
+struct LiveHeartbeat: Service {
+    let live: LiveFeeds
+    let interval: Duration
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            } catch {
+                return  // cancelled or shutting down
+            }
+            live.heartbeat()
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import LearnSync
+import LearnSyncModels
+import LearnSyncTestSupport
+import LearnSyncTesting
+import Testing
+
+/// Live sync (`startSync()`): two devices of one learner on a real loopback server stay in step
+/// by themselves, through a burst, a server restart mid-stream and a revoked token.
+@Suite struct LiveSyncTests {
+    static let options = LiveSyncOptions(baseBackoff: .milliseconds(50), maxBackoff: .milliseconds(500), pollInterval: .seconds(1))
+
+    /// Two devices signed in to one account, both live, both connected.
+    static func liveDevices(_ url: URL, _ folder: URL, _ catalog: Catalog) async throws -> (LearnSyncClient, LearnSyncClient, CountingTransport) {
+        let wireA = CountingTransport(URLSessionTransport(baseURL: url))
+        let a = LearnSyncClient(store: try DeviceStore(path: folder.appendingPathComponent("a.sqlite").path, catalog: catalog), transport: wireA)
+        let b = try await LearnSyncClient(path: folder.appendingPathComponent("b.sqlite").path, catalog: catalog, server: url)
+        try await a.signUp(username: "live-learner", password: "a long password")
+        try await b.signIn(username: "live-learner", password: "a long password")
+        try a.startSync(options)
+        try b.startSync(options)
+        #expect(try await eventually(timeout: .seconds(10)) { a.liveSyncStatus.connection == .connected && b.liveSyncStatus.connection == .connected })
+        return (a, b, wireA)
+    }
+
+    @Test func aRecordOnOneDeviceReachesTheOtherByItself() async throws {
+        try await LoopbackServerTests.withServer { url, folder, catalog, course in
+            let (a, b, wireA) = try await Self.liveDevices(url, folder, catalog)
+            defer { Task { await a.stopSync(); await b.stopSync() } }
+            try await a.record(.lessonCompleted(lesson: course.lessons[0].id), in: course.id)
+            #expect(try await eventually(timeout: .seconds(10)) { try await b.progress(in: course.id).status(of: course.lessons[0].id) == .completed })
+            // A burst of 1,000 records goes in a few requests, not one per event.
+            let before = wireA.requests
+            for index in 0..<1_000 { try await a.record(.timeSpent(lesson: course.lessons[index % course.lessons.count].id, seconds: 1), in: course.id) }
+            #expect(try await eventually(timeout: .seconds(30)) { try await b.progress(in: course.id).secondsSpent == 1_000 })
+            #expect(try await eventually { a.liveSyncStatus.pendingCount == 0 && !a.liveSyncStatus.isUploading })
+            let requests = wireA.requests - before
+            print("LiveSyncTests: 1,000 records pushed in \(requests) requests")
+            #expect(requests <= 20)
+            #expect(a.liveSyncStatus.hasSynced && a.liveSyncStatus.lastError == nil)
+            await a.stopSync()
+            await b.stopSync()
+            #expect(a.liveSyncStatus.connection == .stopped)
+        }
+    }
+
+    @Test func devicesCatchUpAfterTheServerRestartsMidStream() async throws {
+        let catalog = try SampleCatalog.load()
+        let course = catalog[SampleCatalog.courseID]!
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-live-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let database = folder.appendingPathComponent("server.sqlite").path
+        let server = try await EmbeddedServer.start(databasePath: database, catalog: catalog, passwordCost: 4)
+        let (a, b, _) = try await Self.liveDevices(server.url, folder, catalog)
+        await server.stop()
+        #expect(try await eventually(timeout: .seconds(10)) { a.liveSyncStatus.connection == .offline })
+        // Recorded while the server is down: kept, and pushed once it is back.
+        try await a.record(.lessonCompleted(lesson: course.lessons[1].id), in: course.id)
+        let port = server.url.port!
+        let again = try await EmbeddedServer.start(databasePath: database, catalog: catalog, passwordCost: 4) { $0.port = port }
+        #expect(try await eventually(timeout: .seconds(20)) { try await b.progress(in: course.id).status(of: course.lessons[1].id) == .completed })
+        #expect(try await eventually(timeout: .seconds(10)) { a.liveSyncStatus.connection == .connected })
+        await a.stopSync()
+        await b.stopSync()
+        await again.stop()
+    }
+
+    @Test func aRevokedTokenEndsTheStream() async throws {
+        try await LoopbackServerTests.withServer { url, folder, catalog, _ in
+            let (a, b, _) = try await Self.liveDevices(url, folder, catalog)
+            // Signing out everywhere from B revokes A's token: A's stream ends at once, and its
+            // sync says why.
+            try await b.signOut(everywhere: true)
+            #expect(try await eventually(timeout: .seconds(10)) { a.liveSyncStatus.lastError?.code == .unauthorized })
+            #expect(a.liveSyncStatus.connection != .connected)
+            await a.stopSync()
+            await b.stopSync()
+        }
+    }
+}
