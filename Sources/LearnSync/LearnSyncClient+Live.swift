@@ -97,7 +97,7 @@ extension LearnSyncClient {
             }
             var failure: LiveSyncStatus.Failure?
             do {
-                try await sync()
+                try await syncRecordedSoFar()
             } catch is CancellationError {
                 return
             } catch let error as SyncError {
@@ -107,6 +107,8 @@ extension LearnSyncClient {
             }
             let state = try? await store.syncState()
             let left = (try? await store.pendingCount()) ?? pending
+            // Recorded while the sync ran, or put back in the outbox by its answer: the next push.
+            if left > 0 && failure == nil { session.want { $0.push = true } }
             liveStatus.update { status in
                 status.isUploading = false
                 status.isDownloading = false
@@ -130,6 +132,7 @@ extension LearnSyncClient {
                 }
                 failures = 0
                 if cut { continue }
+                liveStatus.update { $0.connection = .connecting }
                 // The server ended the stream (a graceful shutdown, a refused token): try again
                 // soon; a server that is gone fails the next try and backs off.
                 wait = Self.jittered(options.baseBackoff)
@@ -179,7 +182,7 @@ extension LearnSyncClient {
                 for try await chunk in stream.bytes {
                     lastByte.now()
                     for event in try parser.read(chunk) {
-                        guard try await handleLiveEvent(event, session) else { return }
+                        try await handleLiveEvent(event, session)
                     }
                 }
             }
@@ -196,22 +199,22 @@ extension LearnSyncClient {
         }
     }
 
-    /// Acts on one event of the stream; returns false when the stream ends (`end`).
-    private func handleLiveEvent(_ event: ServerSentEvent, _ session: LiveSession) async throws -> Bool {
+    /// Acts on one event of the stream.
+    /// - Throws: ``SyncError`` `unauthorized` for `end`: the stream is over.
+    private func handleLiveEvent(_ event: ServerSentEvent, _ session: LiveSession) async throws {
         switch event.event {
         case "feed":
             let change = try WireCoding.decode(FeedChanged.self, from: Data(event.data.utf8))
             // A push of this device's own replica: its answer brought what the feed holds.
-            if let replica = change.replica, replica == (try? await store.identity().replica) { return true }
+            if let replica = change.replica, replica == (try? await store.identity().replica) { return }
             session.want { $0.pullTo = max($0.pullTo ?? 0, change.feedEnd) }
-            return true
         case "end":
             // The token expired, was revoked, or its learner erased: the sync says which, and
             // registers the guest again where that is the answer.
             session.want { $0.sync = true }
-            return false
+            throw SyncError(.unauthorized, "the server ended the live stream: its token no longer holds")
         default:
-            return true
+            return
         }
     }
 

@@ -47,9 +47,16 @@ extension LearnSyncClient {
         try await store.syncLock.withLock { try await syncHoldingLock(progress: progress) }
     }
 
+    /// ``sync(progress:)`` that ends once what was recorded when it started is pushed and the
+    /// feed is pulled, without chasing what is recorded meanwhile: live sync's pacing, which
+    /// gathers a burst of recording into a push per ``LiveSyncOptions/pushDelay``.
+    func syncRecordedSoFar() async throws {
+        try await store.syncLock.withLock { _ = try await syncHoldingLock(chasingRecording: false) }
+    }
+
     /// ``sync(progress:)`` for a caller that holds the store's sync lock already.
     @discardableResult
-    func syncHoldingLock(progress: (@Sendable (SyncReport) -> Void)? = nil) async throws -> SyncReport {
+    func syncHoldingLock(progress: (@Sendable (SyncReport) -> Void)? = nil, chasingRecording: Bool = true) async throws -> SyncReport {
         try Task.checkCancellation()
         let transport = try requireTransport()
         return try await startingOverIfErased {
@@ -58,7 +65,7 @@ extension LearnSyncClient {
             var ahead: RoundInFlight?
             defer { ahead?.answer.cancel() }
             try await drive(transport, token: true, report: &report) { token, report in
-                let more = try await round(transport, token: token, ahead: &ahead, report: &report)
+                let more = try await round(transport, token: token, ahead: &ahead, report: &report, chasingRecording: chasingRecording)
                 progress?(report)
                 return ((), more)
             }
@@ -135,7 +142,9 @@ extension LearnSyncClient {
     /// server works on the next. Requests still go one at a time, in order. If storing fails,
     /// the request ahead is cancelled: its events stay in the outbox and its page is pulled
     /// again, as after a lost answer.
-    private func round(_ transport: any SyncTransport, token: String?, ahead: inout RoundInFlight?, report: inout SyncReport) async throws -> Bool {
+    private func round(
+        _ transport: any SyncTransport, token: String?, ahead: inout RoundInFlight?, report: inout SyncReport, chasingRecording: Bool
+    ) async throws -> Bool {
         let inFlight: RoundInFlight
         if let next = ahead {
             inFlight = next
@@ -157,7 +166,7 @@ extension LearnSyncClient {
         // Storing this answer must not move the device's events or cursor: no refusal, no new
         // replica id, no pulled event under the pushing replica's id (a collision moves events),
         // no forgotten feed.
-        if response.more || !following.batch.events.isEmpty, response.rejected.isEmpty, !response.renewReplica, !catalogChanged,
+        if response.more || (chasingRecording && !following.batch.events.isEmpty), response.rejected.isEmpty, !response.renewReplica, !catalogChanged,
             !response.rewound, !response.events.contains(where: { $0.id.replica == batch.replica })
         {
             ahead = startRound(following, cursor: response.cursor, mark: mark, transport, token: token)
@@ -193,8 +202,9 @@ extension LearnSyncClient {
         report.rejected += refused.filter { $0.handling != .moveToNewReplica }.count
         report.moved += refused.filter { $0.handling == .moveToNewReplica }.count
         report.pulled += response.events.count
-        // More to pull, a new replica id, or events still in the outbox mean another round.
-        return response.more || response.renewReplica || stillPending || ahead != nil
+        // More to pull, a new replica id, or events still in the outbox mean another round (but
+        // for events recorded meanwhile, when not chasing them: the caller syncs again).
+        return response.more || response.renewReplica || (stillPending && (chasingRecording || !pending.isEmpty && pending.count == ProtocolLimits.maxEventsPerRequest)) || ahead != nil
     }
 
     /// The learner's progress and certificates as the server grades them from the events it
