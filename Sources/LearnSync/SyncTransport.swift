@@ -57,7 +57,7 @@ public protocol SyncTransport: Sendable {
 
     /// Sends `request` and hands a successful (2xx) answer's body over as it arrives, for as long
     /// as the server keeps it open: the live stream (`GET /v1/live`) of
-    /// ``LearnSyncClient/startSync()``. An answer of another status comes whole, in `response`.
+    /// ``LearnSyncClient/startSync(_:)``. An answer of another status comes whole, in `response`.
     ///
     /// The default throws ``TransportStreamUnsupported``: live sync then falls back to syncing at
     /// a fixed interval (``LiveSyncOptions/pollInterval``).

@@ -1,21 +1,21 @@
 /// One event of a `text/event-stream` (Server-Sent Events, as the WHATWG HTML standard defines
 /// them), the form of `GET /v1/live`.
-public struct ServerSentEvent: Hashable, Sendable {
+package struct ServerSentEvent: Hashable, Sendable {
     /// The `event:` field (`message` when the event named none).
-    public var event: String
+    package var event: String
     /// The `data:` lines, joined by line feeds.
-    public var data: String
+    package var data: String
     /// The `id:` field, if given.
-    public var id: String?
+    package var id: String?
 
-    public init(event: String = "message", data: String, id: String? = nil) {
+    package init(event: String = "message", data: String, id: String? = nil) {
         self.event = event
         self.data = data
         self.id = id
     }
 
     /// The event as the stream sends it: each field a line, a blank line after.
-    public var encoded: String {
+    package var encoded: String {
         var text = event == "message" ? "" : "event: \(event)\n"
         if let id { text += "id: \(id)\n" }
         for line in data.split(separator: "\n", omittingEmptySubsequences: false) { text += "data: \(line)\n" }
@@ -23,17 +23,17 @@ public struct ServerSentEvent: Hashable, Sendable {
     }
 
     /// A comment line, which every reader ignores: the stream's heartbeat.
-    public static let heartbeat = ": heartbeat\n\n"
+    package static let heartbeat = ": heartbeat\n\n"
 }
 
 /// Reads a `text/event-stream` as its bytes arrive, in chunks cut anywhere. Lines end with LF,
 /// CR LF or CR; comment lines and unknown fields are ignored, as the standard says.
-public struct ServerSentEventParser: Sendable {
+package struct ServerSentEventParser: Sendable {
     /// A line longer than ``maxLineBytes``: the stream is not one this reader will hold.
-    public struct LineTooLong: Error, Hashable, Sendable {}
+    package struct LineTooLong: Error, Hashable, Sendable {}
 
     /// The longest line read, in bytes.
-    public let maxLineBytes: Int
+    package let maxLineBytes: Int
     private var line: [UInt8] = []
     private var afterCR = false
     private var event = ""
@@ -41,13 +41,13 @@ public struct ServerSentEventParser: Sendable {
     private var id: String?
     private var hasData = false
 
-    public init(maxLineBytes: Int = LiveStreamLimits.maxLineBytes) {
+    package init(maxLineBytes: Int = LiveStreamLimits.maxLineBytes) {
         self.maxLineBytes = maxLineBytes
     }
 
     /// Reads `bytes` and returns the events they complete.
     /// - Throws: ``LineTooLong``; the parser is then of no further use.
-    public mutating func read(_ bytes: some Sequence<UInt8>) throws(LineTooLong) -> [ServerSentEvent] {
+    package mutating func read(_ bytes: some Sequence<UInt8>) throws(LineTooLong) -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
         for byte in bytes {
             if afterCR {

@@ -32,8 +32,9 @@ public struct ServerConfiguration: Sendable {
     /// Most connections open at once; more wait in the listen backlog (default 2048). Each live
     /// stream (`GET /v1/live`) holds one for as long as its device stays connected.
     public var maxConnections = 2048
-    /// How often an idle live stream gets a heartbeat (default 15 s): it keeps proxies from
-    /// closing the stream, and shows a dead peer when the write fails.
+    /// How often an idle live stream gets a heartbeat (default and most 15 s: devices take a
+    /// stream silent for three heartbeats for dead): it keeps proxies from closing the stream,
+    /// and shows a dead peer when the write fails.
     public var liveHeartbeat: Duration = .seconds(LiveStreamLimits.heartbeatSeconds)
     /// Most connections one client address may hold at once (default 128); another from it is
     /// closed as soon as it opens. A trusted proxy's connections are not capped.

@@ -2,6 +2,7 @@ public import ArgumentParser
 import Foundation
 import Hummingbird
 import LearnSyncPostgres
+import LearnSyncProtocol
 import LearnSyncServer
 import NIOCore
 import Logging
@@ -31,7 +32,9 @@ struct ServeCommand: AsyncParsableCommand {
     var trustedProxy: [String] = []
     @Option(help: ArgumentHelp("Seconds a connection may take to send a request's head.", valueName: "seconds")) var headTimeout = Int(Self.defaults.headTimeout.components.seconds)
     @Option(help: ArgumentHelp("Seconds a request's body may take after its head.", valueName: "seconds")) var bodyTimeout = Int(Self.defaults.bodyTimeout.components.seconds)
-    @Option(help: "Most connections open at once (more wait in the backlog).") var maxConnections = Self.defaults.maxConnections
+    @Option(help: "Most connections open at once, live streams included (more wait in the backlog).") var maxConnections = Self.defaults.maxConnections
+    @Option(help: ArgumentHelp("Seconds between heartbeats on an idle live stream (1 to 15: devices drop a stream silent for 45 s).", valueName: "seconds"))
+    var liveHeartbeat = Int(Self.defaults.liveHeartbeat.components.seconds)
     @Option(help: "Most connections one client address may hold at once (a trusted proxy's are not capped).")
     var maxConnectionsPerAddress = Self.defaults.maxConnectionsPerAddress
     @Option(help: "Sign-ups one client address may make in 15 minutes (and five times as many guests).") var signUpsPerAddress = Self.defaults.signUpsPerAddress
@@ -62,6 +65,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--head-timeout and --body-timeout must be 1 to 3600 seconds")
         }
         guard (4...31).contains(passwordCost) else { throw ValidationError("--password-cost must be 4 to 31") }
+        guard (1...LiveStreamLimits.heartbeatSeconds).contains(liveHeartbeat) else {
+            throw ValidationError("--live-heartbeat must be 1 to \(LiveStreamLimits.heartbeatSeconds) seconds")
+        }
         guard maxConnections >= 1, maxConnectionsPerAddress >= 1, signUpsPerAddress >= 1, maxEventsPerLearner >= 1 else {
             throw ValidationError(
                 "--max-connections, --max-connections-per-address, --sign-ups-per-address and --max-events-per-learner must be at least 1")
@@ -91,6 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.headTimeout = .seconds(headTimeout)
         configuration.bodyTimeout = .seconds(bodyTimeout)
         configuration.maxConnections = maxConnections
+        configuration.liveHeartbeat = .seconds(liveHeartbeat)
         configuration.maxConnectionsPerAddress = maxConnectionsPerAddress
         configuration.signUpsPerAddress = signUpsPerAddress
         configuration.maxEventsPerLearner = maxEventsPerLearner

@@ -4,15 +4,28 @@ import LearnSync
 
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "sync", abstract: "Push pending events and pull new ones until both are done.")
+        commandName: "sync", abstract: "Push pending events and pull new ones until both are done.",
+        discussion: """
+            With --live the device stays connected until Ctrl-C (or --for seconds): it pushes what \
+            is recorded (by other commands on the same device folder) and pulls what the learner's \
+            other devices push as it happens, printing each change of the status and of progress.
+            """)
 
     @OptionGroup var device: DeviceOptions
     @Option(help: "The server URL (remembered for next time; a new server needs a new sign-in).") var server: String?
     @Flag(help: "Allow plain http:// to another host: passwords and tokens cross the network in the clear.") var insecure = false
+    @Flag(help: "Stay connected and keep in step until Ctrl-C, printing what changes.") var live = false
+    @Option(name: .customLong("for"), help: ArgumentHelp("With --live: stop after this many seconds.", valueName: "seconds")) var duration: Double?
     @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if duration != nil && !live { throw ValidationError("--for needs --live") }
+        if let duration, !(duration > 0 && duration <= 86_400) { throw ValidationError("--for must be more than 0 and at most 86400 seconds") }
+    }
 
     func run() async throws {
         let client = try await device.client(server: try server.map { try serverURL($0, insecure: insecure) })
+        if live { return try await LiveWatch(client: client, json: output.json).run(for: duration) }
         let bar = isatty(STDOUT_FILENO) == 1 && !output.json ? ProgressBar(pending: try await client.pendingCount()) : nil
         var progress: (@Sendable (SyncReport) -> Void)?
         if let bar { progress = { report in bar.show(report) } }

@@ -118,6 +118,12 @@ import Testing
         let report = try await client.sync { running in showProgress(running.pushed, running.pulled) }
         #expect(report.pushed == 3)
 
+        // Live sync
+        try client.startSync()      // once, when the app starts or comes to the foreground
+        #expect(try await eventually(timeout: .seconds(10)) { client.liveSyncStatus.connection == .connected })
+        await client.stopSync()     // when it goes to the background
+        #expect(client.liveSyncStatus.connection == .stopped)
+
         // Sign in
         try await client.signUp(username: "thandi", password: password)   // or
         do {
@@ -137,6 +143,9 @@ import Testing
         var blocks = text.components(separatedBy: "```swift\n").dropFirst().map { $0.components(separatedBy: "\n```")[0] }
         // The README's other Swift block is the package manifest line, run by ClientOnlyPackageTests.
         if document == "README.md" { blocks = blocks.filter { $0.contains("LearnSyncClient(") } }
+        // A SwiftUI view builds on Apple platforms only; the model it reads is run by
+        // LiveSyncTests.theModelFollowsTheStatusForAView.
+        blocks = blocks.filter { !$0.contains("import SwiftUI") }
         #expect(!blocks.isEmpty)
         for line in blocks.flatMap({ $0.split(separator: "\n") }) {
             let code = line.trimmingCharacters(in: .whitespaces)
