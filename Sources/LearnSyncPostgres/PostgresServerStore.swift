@@ -84,6 +84,41 @@ package final class PostgresServerStore: ServiceBackedStore {
         try await withTaskCancellationHandler { try await migration.value } onCancel: { migration.cancel() }
     }
 
+    // MARK: Live streams
+
+    /// The channel every push that grows a feed notifies (``FeedChange/payload``).
+    static let feedChannel = "learnsync_feed"
+
+    package var tellsOfFeedChanges: Bool { true }
+
+    /// Listens on ``feedChannel`` on a connection of its own, for as long as the server runs; a
+    /// lost connection is opened again, after a wait that doubles up to 5 s. A push committed
+    /// while no connection listens is not told: devices that missed it pull it at their next
+    /// sync or stream.
+    package func followFeedChanges(_ handler: @escaping @Sendable (FeedChange) -> Void) async {
+        var failures = 0
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown { [client, logger] in
+                    try await client.withConnection { connection in
+                        try await connection.listen(on: Self.feedChannel) { notifications in
+                            for try await notification in notifications {
+                                if let change = FeedChange(payload: notification.payload) { handler(change) }
+                            }
+                        }
+                    }
+                    logger.debug("the feed channel's connection ended")
+                }
+                failures = 0
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { return }
+                failures += 1
+                logger.warning("listening for feed changes failed; trying again", metadata: ["error": "\(String(reflecting: error))"])
+                try? await Task.sleep(for: .milliseconds(min(5_000, 100 << min(failures, 10))))
+            }
+        }
+    }
+
     // MARK: Transactions
 
     /// Runs `body` in a transaction, again (up to 5 times) when PostgreSQL ends it with a

@@ -68,6 +68,18 @@ extension SyncService {
     }
 }
 
+/// Follows the feed changes a shared database tells of (pushes through every server process)
+/// and wakes this process's live streams for them.
+struct LiveFollower: Service {
+    let store: any ServiceBackedStore
+    let live: LiveFeeds
+
+    func run() async throws {
+        let live = live
+        await store.followFeedChanges { change in live.feedChanged(root: change.root, feedEnd: change.feedEnd, replica: change.replica) }
+    }
+}
+
 /// Wakes every live stream of the process for a heartbeat at a fixed interval: one timer for
 /// all of them, however many are open.
 struct LiveHeartbeat: Service {

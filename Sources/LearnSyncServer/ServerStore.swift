@@ -359,6 +359,46 @@ package protocol ServerStore: Sendable {
 package protocol ServiceBackedStore: ServerStore, Service {
     /// Makes the store ready (runs pending migrations); called while the service runs.
     func prepare() async throws
+
+    /// Calls `handler` for every push that grows a feed, made by any server process sharing the
+    /// database (this one included), once it commits; runs until cancelled or the server shuts
+    /// down. A store whose pushes all go through this process returns at once.
+    func followFeedChanges(_ handler: @escaping @Sendable (FeedChange) -> Void) async
+
+    /// Whether ``followFeedChanges(_:)`` tells of pushes (the live streams hear of them there,
+    /// not from the push itself).
+    var tellsOfFeedChanges: Bool { get }
+}
+
+extension ServiceBackedStore {
+    package func followFeedChanges(_ handler: @escaping @Sendable (FeedChange) -> Void) async {}
+    package var tellsOfFeedChanges: Bool { false }
+}
+
+/// A push that grew `root`'s feed to `feedEnd`, made by `replica`.
+package struct FeedChange: Sendable, Hashable {
+    package var root: LearnerID
+    package var feedEnd: Int64
+    package var replica: ReplicaID
+
+    package init(root: LearnerID, feedEnd: Int64, replica: ReplicaID) {
+        self.root = root
+        self.feedEnd = feedEnd
+        self.replica = replica
+    }
+
+    /// The change as a notification's payload: `<root> <feedEnd> <replica>` (identifiers hold no
+    /// spaces).
+    package var payload: String { "\(root.rawValue) \(feedEnd) \(replica.rawValue)" }
+
+    /// Reads a payload; nil for anything else.
+    package init?(payload: String) {
+        let parts = payload.split(separator: " ")
+        guard parts.count == 3, let end = Int64(parts[1]),
+              let root = LearnerID(rawValue: String(parts[0])), let replica = ReplicaID(rawValue: String(parts[2]))
+        else { return nil }
+        self.init(root: root, feedEnd: end, replica: replica)
+    }
 }
 
 /// Thrown inside a store's transaction to roll it back and report an ``AttachOutcome``.

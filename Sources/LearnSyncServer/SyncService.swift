@@ -231,7 +231,10 @@ package struct SyncService: Sendable {
             tokenHash: tokenHash, now: now, replica: request.replica, lastSeq: request.lastSeq, events: events, held: held,
             cursor: request.cursor, cursorMark: request.cursorMark, limit: request.pageSize, quota: eventQuota)
         else { throw try await refusal(forToken: tokenHash) }
-        if let end = page.storedThrough { live.feedChanged(root: page.root, feedEnd: end, replica: request.replica) }
+        // A store that tells of every process's pushes tells the live streams of this one too.
+        if let end = page.storedThrough, !((store as? any ServiceBackedStore)?.tellsOfFeedChanges ?? false) {
+            live.feedChanged(root: page.root, feedEnd: end, replica: request.replica)
+        }
         metrics.synced(
             accepted: events.count - page.rejected.count, refused: rejected + page.rejected, pulled: page.events.count,
             storeTime: ContinuousClock.now - started)

@@ -2,6 +2,8 @@ import Foundation
 import Observation
 import LearnSync
 import LearnSyncModels
+import LearnSyncPostgres
+import LearnSyncStorage
 import LearnSyncTestSupport
 import LearnSyncTesting
 import Testing
@@ -106,5 +108,28 @@ import Testing
             await client.stopSync()
             #expect(try await eventually { await model.status.connection == .stopped })
         }
+    }
+
+    /// Two server processes on one PostgreSQL database: a push through one reaches a device live
+    /// on the other (PostgreSQL's LISTEN/NOTIFY, sent when the push commits).
+    @Test(.enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
+    func aPushThroughAnotherServerProcessReachesALiveDevice() async throws {
+        let catalog = try SampleCatalog.load()
+        let course = catalog[SampleCatalog.courseID]!
+        let location = try await TestPostgres.freshDatabase("live")
+        let first = try await EmbeddedServer.start(database: .postgres(location), catalog: catalog, passwordCost: 4)
+        let second = try await EmbeddedServer.start(database: .postgres(location), catalog: catalog, passwordCost: 4)
+        let watcher = LearnSyncClient(store: try DeviceStore.inMemory(catalog: catalog), transport: URLSessionTransport(baseURL: first.url))
+        let pusher = LearnSyncClient(store: try DeviceStore.inMemory(catalog: catalog), transport: URLSessionTransport(baseURL: second.url))
+        try await watcher.signUp(username: "two-processes", password: "a long password")
+        try await pusher.signIn(username: "two-processes", password: "a long password")
+        try watcher.startSync(Self.options)
+        #expect(try await eventually(timeout: .seconds(10)) { watcher.liveSyncStatus.connection == .connected })
+        try await pusher.record(.lessonCompleted(lesson: course.lessons[2].id), in: course.id)
+        try await pusher.sync()
+        #expect(try await eventually(timeout: .seconds(10)) { try await watcher.progress(in: course.id).status(of: course.lessons[2].id) == .completed })
+        await watcher.stopSync()
+        await first.stop()
+        await second.stop()
     }
 }
