@@ -234,7 +234,7 @@ extension PostgresServerStore {
             NullableArray(columns.map(\.answers)), NullableArray(columns.map(\.seen)), NullableArray(columns.map(\.choice)),
             NullableArray(columns.map { $0.seconds.map(Int64.init) }), NullableArray(columns.map { $0.position.map(Int64.init) }),
             NullableArray(columns.map { $0.version.map(Int64.init) }), NullableArray(rows.map(\.sentHLC)), raising?.1 ?? 0,
-            raising?.0.rawValue ?? "", stamp, FeedChange(root: root, feedEnd: rows.last!.position, replica: replica).payload,
+            raising?.0.rawValue ?? "", stamp, LiveNotice.feed(root: root, feedEnd: rows.last!.position, replica: replica).payload,
             as: Int64.self, logger: logger)
         guard inserted == Int64(rows.count) else { throw CountersBehind() }
     }
@@ -297,7 +297,7 @@ extension PostgresServerStore {
 
     /// New feed rows of root `$1`, a column an array (`$2` … `$16`), marked `$19`, and the stored
     /// counter of replica `$18` raised to `$17`: one statement, parsed once, whatever the number
-    /// of rows. It notifies the feed channel of the change (`$20`, ``FeedChange/payload``), which
+    /// of rows. It notifies the live channel of the change (`$20`, ``LiveNotice/payload``), which
     /// PostgreSQL delivers to every listening server process when the push commits, and never
     /// when it rolls back.
     /// Returns how many rows were new.
@@ -310,7 +310,7 @@ extension PostgresServerStore {
                     $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::TEXT[], $13::BIGINT[], $14::BIGINT[], $15::BIGINT[], $16::BIGINT[])
                 ON CONFLICT (replica, seq) DO NOTHING RETURNING 1),
             raised AS (UPDATE replica SET last_seq = $17 WHERE id = $18 AND last_seq < $17),
-            told AS (SELECT pg_notify('\(PostgresServerStore.feedChannel)', $20))
+            told AS (SELECT pg_notify('\(PostgresServerStore.liveChannel)', $20))
             SELECT count(*) FROM new, told
             """
     }

@@ -86,24 +86,31 @@ package final class PostgresServerStore: ServiceBackedStore {
 
     // MARK: Live streams
 
-    /// The channel every push that grows a feed notifies (``FeedChange/payload``).
-    static let feedChannel = "learnsync_feed"
+    /// The channel of live notices (``LiveNotice/payload``): every push that grows a feed
+    /// notifies it as it commits, and revocations and erasures after they commit.
+    static let liveChannel = "learnsync_live"
 
-    package var tellsOfFeedChanges: Bool { true }
+    package var tellsLiveNotices: Bool { true }
 
-    /// Listens on ``feedChannel`` on a connection of its own, for as long as the server runs; a
-    /// lost connection is opened again, after a wait that doubles up to 5 s. A push committed
-    /// while no connection listens is not told: devices that missed it pull it at their next
-    /// sync or stream.
-    package func followFeedChanges(_ handler: @escaping @Sendable (FeedChange) -> Void) async {
+    package func tell(_ notice: LiveNotice) async throws {
+        try await client.withConnection { [logger] connection in
+            try await connection.execute("SELECT pg_notify(\(Self.liveChannel), \(notice.payload))", logger: logger)
+        }
+    }
+
+    /// Listens on ``liveChannel`` on a connection of its own, for as long as the server runs; a
+    /// lost connection is opened again, after a wait that doubles up to 5 s. A notice given while
+    /// no connection listens is lost: devices that missed a push pull it at their next sync or
+    /// stream.
+    package func followLiveNotices(_ handler: @escaping @Sendable (LiveNotice) -> Void) async {
         var failures = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await cancelWhenGracefulShutdown { [client, logger] in
                     try await client.withConnection { connection in
-                        try await connection.listen(on: Self.feedChannel) { notifications in
+                        try await connection.listen(on: Self.liveChannel) { notifications in
                             for try await notification in notifications {
-                                if let change = FeedChange(payload: notification.payload) { handler(change) }
+                                if let notice = LiveNotice(payload: notification.payload) { handler(notice) }
                             }
                         }
                     }
@@ -113,7 +120,7 @@ package final class PostgresServerStore: ServiceBackedStore {
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { return }
                 failures += 1
-                logger.warning("listening for feed changes failed; trying again", metadata: ["error": "\(String(reflecting: error))"])
+                logger.warning("listening for live notices failed; trying again", metadata: ["error": "\(String(reflecting: error))"])
                 try? await Task.sleep(for: .milliseconds(min(5_000, 100 << min(failures, 10))))
             }
         }

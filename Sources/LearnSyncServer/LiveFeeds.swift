@@ -106,6 +106,15 @@ package final class LiveFeeds: Sendable {
         wake(ids { $0.tokenHash == tokenHash }) { $0.recheck = true }
     }
 
+    /// Wakes the streams `notice` concerns.
+    package func apply(_ notice: LiveNotice) {
+        switch notice {
+        case .feed(let root, let end, let replica): feedChanged(root: root, feedEnd: end, replica: replica)
+        case .recheckLearner(let learner): recheck(learner: learner)
+        case .recheckToken(let hash): recheck(tokenHash: hash)
+        }
+    }
+
     /// Wakes every stream for a heartbeat.
     package func heartbeat() {
         wake(ids { _ in true }) { $0.heartbeat = true }

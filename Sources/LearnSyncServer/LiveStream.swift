@@ -68,15 +68,29 @@ extension SyncService {
     }
 }
 
-/// Follows the feed changes a shared database tells of (pushes through every server process)
-/// and wakes this process's live streams for them.
+/// Follows the notices a shared database tells of (pushes and revocations through every server
+/// process) and wakes this process's live streams for them.
 struct LiveFollower: Service {
     let store: any ServiceBackedStore
     let live: LiveFeeds
 
     func run() async throws {
         let live = live
-        await store.followFeedChanges { change in live.feedChanged(root: change.root, feedEnd: change.feedEnd, replica: change.replica) }
+        await store.followLiveNotices { notice in live.apply(notice) }
+    }
+}
+
+extension SyncService {
+    /// Tells the live streams of a revocation or an erasure: those of every process sharing the
+    /// database, or this process's when it is the only one. Best effort: the change is committed
+    /// already, and a stream that misses it ends at its token's expiry or the server's restart.
+    func announce(_ notice: LiveNotice) async {
+        guard let shared = store as? any ServiceBackedStore, shared.tellsLiveNotices else { return live.apply(notice) }
+        do {
+            try await shared.tell(notice)
+        } catch {
+            live.apply(notice)
+        }
     }
 }
 

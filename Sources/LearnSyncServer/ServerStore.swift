@@ -360,44 +360,59 @@ package protocol ServiceBackedStore: ServerStore, Service {
     /// Makes the store ready (runs pending migrations); called while the service runs.
     func prepare() async throws
 
-    /// Calls `handler` for every push that grows a feed, made by any server process sharing the
-    /// database (this one included), once it commits; runs until cancelled or the server shuts
-    /// down. A store whose pushes all go through this process returns at once.
-    func followFeedChanges(_ handler: @escaping @Sendable (FeedChange) -> Void) async
+    /// Calls `handler` for every ``LiveNotice`` any server process sharing the database (this
+    /// one included) gives, once it commits; runs until cancelled or the server shuts down. A
+    /// store whose requests all go through this process returns at once.
+    func followLiveNotices(_ handler: @escaping @Sendable (LiveNotice) -> Void) async
 
-    /// Whether ``followFeedChanges(_:)`` tells of pushes (the live streams hear of them there,
-    /// not from the push itself).
-    var tellsOfFeedChanges: Bool { get }
+    /// Gives `notice` to every server process sharing the database (``followLiveNotices(_:)``).
+    func tell(_ notice: LiveNotice) async throws
+
+    /// Whether ``followLiveNotices(_:)`` tells of every process's notices (pushes tell of
+    /// themselves when they commit).
+    var tellsLiveNotices: Bool { get }
 }
 
 extension ServiceBackedStore {
-    package func followFeedChanges(_ handler: @escaping @Sendable (FeedChange) -> Void) async {}
-    package var tellsOfFeedChanges: Bool { false }
+    package func followLiveNotices(_ handler: @escaping @Sendable (LiveNotice) -> Void) async {}
+    package func tell(_ notice: LiveNotice) async throws {}
+    package var tellsLiveNotices: Bool { false }
 }
 
-/// A push that grew `root`'s feed to `feedEnd`, made by `replica`.
-package struct FeedChange: Sendable, Hashable {
-    package var root: LearnerID
-    package var feedEnd: Int64
-    package var replica: ReplicaID
+/// What a server process tells the live streams of every process sharing its database.
+package enum LiveNotice: Sendable, Hashable {
+    /// A push of `replica` grew `root`'s feed to `feedEnd`.
+    case feed(root: LearnerID, feedEnd: Int64, replica: ReplicaID)
+    /// Tokens of a learner (and of the guests attached to it) may have been revoked, or the
+    /// learner erased.
+    case recheckLearner(LearnerID)
+    /// The token of this hash was revoked.
+    case recheckToken(String)
 
-    package init(root: LearnerID, feedEnd: Int64, replica: ReplicaID) {
-        self.root = root
-        self.feedEnd = feedEnd
-        self.replica = replica
+    /// The notice as a notification's payload (identifiers and token hashes hold no spaces).
+    package var payload: String {
+        switch self {
+        case .feed(let root, let end, let replica): "feed \(root.rawValue) \(end) \(replica.rawValue)"
+        case .recheckLearner(let learner): "learner \(learner.rawValue)"
+        case .recheckToken(let hash): "token \(hash)"
+        }
     }
-
-    /// The change as a notification's payload: `<root> <feedEnd> <replica>` (identifiers hold no
-    /// spaces).
-    package var payload: String { "\(root.rawValue) \(feedEnd) \(replica.rawValue)" }
 
     /// Reads a payload; nil for anything else.
     package init?(payload: String) {
-        let parts = payload.split(separator: " ")
-        guard parts.count == 3, let end = Int64(parts[1]),
-              let root = LearnerID(rawValue: String(parts[0])), let replica = ReplicaID(rawValue: String(parts[2]))
-        else { return nil }
-        self.init(root: root, feedEnd: end, replica: replica)
+        let parts = payload.split(separator: " ").map(String.init)
+        switch (parts.first, parts.count) {
+        case ("feed", 4):
+            guard let root = LearnerID(rawValue: parts[1]), let end = Int64(parts[2]), let replica = ReplicaID(rawValue: parts[3]) else { return nil }
+            self = .feed(root: root, feedEnd: end, replica: replica)
+        case ("learner", 2):
+            guard let learner = LearnerID(rawValue: parts[1]) else { return nil }
+            self = .recheckLearner(learner)
+        case ("token", 2) where (1...128).contains(parts[1].utf8.count):
+            self = .recheckToken(parts[1])
+        default:
+            return nil
+        }
     }
 }
 

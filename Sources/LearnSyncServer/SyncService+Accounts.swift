@@ -86,13 +86,14 @@ extension SyncService {
         let tokenHash = Credentials.hash(try Self.bearerToken(authorization))
         let learner = try await session(tokenHash: tokenHash).learner
         guard request.everywhere == true else {
-            defer { live.recheck(tokenHash: tokenHash) }
-            return SignOutResponse(revoked: try await store.revoke(tokenHash: tokenHash), sessions: nil)
+            let revoked = try await store.revoke(tokenHash: tokenHash)
+            await announce(.recheckToken(tokenHash))
+            return SignOutResponse(revoked: revoked, sessions: nil)
         }
         guard let count = try await store.revokeAll(tokenHash: tokenHash, now: clock.millisecondsSince1970()) else {
             throw try await refusal(forToken: tokenHash)
         }
-        live.recheck(learner: learner)
+        await announce(.recheckLearner(learner))
         return SignOutResponse(revoked: count > 0, sessions: count)
     }
 

@@ -232,7 +232,7 @@ package struct SyncService: Sendable {
             cursor: request.cursor, cursorMark: request.cursorMark, limit: request.pageSize, quota: eventQuota)
         else { throw try await refusal(forToken: tokenHash) }
         // A store that tells of every process's pushes tells the live streams of this one too.
-        if let end = page.storedThrough, !((store as? any ServiceBackedStore)?.tellsOfFeedChanges ?? false) {
+        if let end = page.storedThrough, !((store as? any ServiceBackedStore)?.tellsLiveNotices ?? false) {
             live.feedChanged(root: page.root, feedEnd: end, replica: request.replica)
         }
         metrics.synced(

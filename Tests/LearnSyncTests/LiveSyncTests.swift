@@ -111,7 +111,8 @@ import Testing
     }
 
     /// Two server processes on one PostgreSQL database: a push through one reaches a device live
-    /// on the other (PostgreSQL's LISTEN/NOTIFY, sent when the push commits).
+    /// on the other (PostgreSQL's LISTEN/NOTIFY, sent when the push commits), and so does a
+    /// revocation.
     @Test(.enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
     func aPushThroughAnotherServerProcessReachesALiveDevice() async throws {
         let catalog = try SampleCatalog.load()
@@ -128,6 +129,8 @@ import Testing
         try await pusher.record(.lessonCompleted(lesson: course.lessons[2].id), in: course.id)
         try await pusher.sync()
         #expect(try await eventually(timeout: .seconds(10)) { try await watcher.progress(in: course.id).status(of: course.lessons[2].id) == .completed })
+        try await pusher.signOut(everywhere: true)
+        #expect(try await eventually(timeout: .seconds(10)) { watcher.liveSyncStatus.lastError?.code == .unauthorized })
         await watcher.stopSync()
         await first.stop()
         await second.stop()
