@@ -63,6 +63,7 @@ await steps("small syncs without HTTP") { try await load.smallSyncsWithoutHTTP()
 await step("durability") { try await load.durability() }
 await step("password guessing") { try await GuessingWorkload(catalog: catalog, folder: folder, quick: quick).syncLatencyUnderGuessing() }
 await step("memory") { try await load.memory() }
+await steps("live sync") { try await LiveWorkloads(catalog: catalog, folder: folder, quick: quick).rows() }
 await steps("export memory") { try await ExportWorkload(catalog: catalog, folder: folder, quick: quick).rows() }
 rows.append(Row(
     workload: "peak memory of this benchmark process", measure: "RSS", value: String(format: "%.0f MB", Double(Measure.peakRSS()) / 1e6),
