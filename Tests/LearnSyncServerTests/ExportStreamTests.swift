@@ -10,7 +10,7 @@ import Testing
 /// `GET /v1/export` streams the learner's feed page by page: a learner with more events than
 /// three pages, resets among them, gets every event in feed order and the progress graded from
 /// the whole feed, as JSON and as xAPI.
-@Suite struct ExportStreamTests {
+@Suite(.tags(.slow)) struct ExportStreamTests {
     @Test(arguments: StoreKind.all) func anExportOfManyPagesHoldsEveryEventAndTheWholeGrading(_ kind: StoreKind) async throws {
         let seed = SeededGenerator.seedFromEnvironment()
         print("ExportStreamTests (\(kind)) seed: \(seed)")

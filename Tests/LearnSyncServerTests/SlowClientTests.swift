@@ -11,7 +11,7 @@ import Glibc
 
 /// Slow clients on a real loopback server: half-sent heads and bodies are cut off, and the
 /// connection limit keeps the server answering others.
-@Suite(.serialized) struct SlowClientTests {
+@Suite(.serialized, .tags(.timing)) struct SlowClientTests {
     /// A raw TCP connection to the server, for sending partial requests.
     final class RawConnection: Sendable {
         let socket: Int32

@@ -4,7 +4,7 @@ import Testing
 
 /// An app that depends on the `LearnSync` product, as the README shows, resolves and fetches
 /// GRDB and nothing of the server, and builds: the client compiles without the `Server` trait.
-@Suite struct ClientOnlyPackageTests {
+@Suite(.tags(.slow)) struct ClientOnlyPackageTests {
     @Test func anAppOfTheClientProductResolvesGRDBAloneAndBuilds() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let app = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-app-\(UUID().uuidString.prefix(8))")

@@ -13,7 +13,7 @@ import Glibc
 /// A real `learnsync serve` flooded with slow connections from one loopback address (127.0.0.2)
 /// on its API port and from another (127.0.0.3) on its metrics port, while a learner on
 /// 127.0.0.1 checks `/health` and syncs.
-@Suite(.serialized) struct ConnectionFloodTests {
+@Suite(.serialized, .tags(.timing)) struct ConnectionFloodTests {
     /// Non-blocking TCP connections from `source` to `port` on 127.0.0.1, each sending half a
     /// request head; closed together.
     final class Flood {

@@ -20,7 +20,7 @@ import Testing
 ///
 /// The suite is serialized: the VFS has one armed fault for the process. Files outside the test's
 /// folder pass through untouched, so other suites run beside it.
-@Suite(.serialized) struct DiskFaultTests {
+@Suite(.serialized, .tags(.slow)) struct DiskFaultTests {
     static let password = "a long password"
 
     /// One failure point's world: a server on a SQLite file and a device on another, both in

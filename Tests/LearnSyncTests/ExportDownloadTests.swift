@@ -8,7 +8,7 @@ import Testing
 
 /// An export larger than a device takes in memory streams to a file, over a real loopback
 /// server: the in-memory call hits its cap, the file holds every event.
-@Suite struct ExportDownloadTests {
+@Suite(.tags(.slow)) struct ExportDownloadTests {
     @Test func anExportPastTheAnswerCapStreamsToAFile() async throws {
         let catalog = try SampleCatalog.load()
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-export-\(UUID().uuidString)")

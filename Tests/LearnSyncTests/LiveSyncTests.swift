@@ -113,7 +113,7 @@ import Testing
     /// Two server processes on one PostgreSQL database: a push through one reaches a device live
     /// on the other (PostgreSQL's LISTEN/NOTIFY, sent when the push commits), and so does a
     /// revocation.
-    @Test(.enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
+    @Test(.tags(.postgres), .enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
     func aPushThroughAnotherServerProcessReachesALiveDevice() async throws {
         let catalog = try SampleCatalog.load()
         let course = catalog[SampleCatalog.courseID]!

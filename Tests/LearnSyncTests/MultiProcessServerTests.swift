@@ -13,7 +13,7 @@ import Testing
 /// push and pull. Every device must converge with every event, and the database must hold each
 /// event once. Then simulations with every network and device fault run on the survivors.
 /// `LEARNSYNC_SEED=<seed>` replays a run.
-@Suite(.serialized, .enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
+@Suite(.serialized, .tags(.slow, .postgres), .enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
 struct MultiProcessServerTests {
     @Test func threeProcessesOnOneDatabaseLoseAndDuplicateNothingWhenOneIsKilled() async throws {
         let seed = SeededGenerator.seedFromEnvironment()

@@ -12,7 +12,7 @@ import Testing
 /// io_error`), raised by a trigger on the events table with those very codes: the server answers
 /// `503 storage-failed` with `Retry-After`, acknowledges nothing, and takes the same push once
 /// the database writes again.
-@Suite(.serialized, .enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
+@Suite(.serialized, .tags(.postgres), .enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
 struct PostgresDiskFailureTests {
     @Test(arguments: [("disk_full", "disk is full"), ("io_error", "failed to write")])
     func aWriteTheDatabaseCannotMakeIsRefusedClearlyAndTakenLater(code: String, detail: String) async throws {

@@ -12,7 +12,7 @@ import Testing
 /// Devices keep their stores; the server comes back on the restored or promoted database. Every
 /// event any device holds must reach the server, every device must converge, and the server's
 /// grading must equal every device's. `LEARNSYNC_SEED=<seed>` replays a run.
-@Suite(.serialized, .enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
+@Suite(.serialized, .tags(.slow, .postgres), .enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
 struct PostgresRestoreTests {
     let catalog: Catalog
     var course: Course { catalog[SampleCatalog.courseID]! }

@@ -16,7 +16,7 @@ import Testing
 /// certificate rule or correct a key without a new version. Every seed must lose nothing, diverge
 /// nowhere, never make progress go backwards, and agree with the reference model after every
 /// step. The run's first seed is printed; `LEARNSYNC_SEED=<seed>` replays it.
-@Suite(.serialized) struct RealWorldSimulationTests {
+@Suite(.serialized, .tags(.slow)) struct RealWorldSimulationTests {
     static let seeds = Int(ProcessInfo.processInfo.environment["LEARNSYNC_SIM_SEEDS"] ?? "") ?? 100
 
     @Test func everySeedLosesNothingDivergesNowhereAndNeverGoesBack() async throws {
