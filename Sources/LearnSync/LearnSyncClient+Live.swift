@@ -84,8 +84,8 @@ extension LearnSyncClient {
             }
             guard !Task.isCancelled else { return }
             let pending = (try? await store.pendingCount()) ?? 0
-            let cursor = (try? await store.syncState().cursor) ?? 0
-            let behind = wants.pullTo.map { $0 > cursor } ?? false
+            let cursor = wants.ownFeedEnd == nil ? 0 : ((try? await store.syncState().cursor) ?? 0)
+            let behind = wants.pull || (wants.ownFeedEnd.map { $0 > cursor } ?? false)
             guard wants.sync || pending > 0 || behind else {
                 liveStatus.update { $0.pendingCount = pending }
                 continue
@@ -205,9 +205,12 @@ extension LearnSyncClient {
         switch event.event {
         case "feed":
             let change = try WireCoding.decode(FeedChanged.self, from: Data(event.data.utf8))
-            // A push of this device's own replica: its answer brought what the feed holds.
-            if let replica = change.replica, replica == (try? await store.identity().replica) { return }
-            session.want { $0.pullTo = max($0.pullTo ?? 0, change.feedEnd) }
+            if let replica = change.replica, replica == (try? await store.identity().replica) {
+                // Most likely this device's own push, whose answer brings the cursor there.
+                session.want { $0.ownFeedEnd = max($0.ownFeedEnd ?? 0, change.feedEnd) }
+            } else {
+                session.want { $0.pull = true }
+            }
         case "end":
             // The token expired, was revoked, or its learner erased: the sync says which, and
             // registers the guest again where that is the answer.

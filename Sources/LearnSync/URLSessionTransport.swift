@@ -108,6 +108,10 @@ public struct URLSessionTransport: SyncTransport {
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.httpCookieStorage = nil
         configuration.timeoutIntervalForResource = .infinity
+        // Each stream holds its connection for as long as it is open: at the default limit of a
+        // few connections per host, the clients of one process (a simulation, a test, an app
+        // with several stores) past the limit would wait for a connection for ever.
+        configuration.httpMaximumConnectionsPerHost = 4096
         return URLSession(configuration: configuration, delegate: streams, delegateQueue: nil)
     }()
 

@@ -58,15 +58,18 @@ extension Convergence {
     /// How a device's progress differs from the reference model fed with the device's own
     /// events and catalog: empty when every course agrees.
     public static func modelDifferences(_ device: LearnSyncClient) async throws -> [String] {
-        let catalog = device.catalog
-        var found = [String]()
-        for progress in try await device.store.allProgress() {
-            guard let course = catalog[progress.course] else { continue }
-            let events = try await device.store.events(in: progress.course)
-            let expected = ReferenceModel.course(progress.course, events: events, catalog: catalog)
-            found += ReferenceModel.differences(progress, certificate: progress.certificate(for: course), expected: expected)
+        // While no sync runs (a live one would store an answer between the reads).
+        try await device.store.syncLock.withLock {
+            let catalog = device.catalog
+            var found = [String]()
+            for progress in try await device.store.allProgress() {
+                guard let course = catalog[progress.course] else { continue }
+                let events = try await device.store.events(in: progress.course)
+                let expected = ReferenceModel.course(progress.course, events: events, catalog: catalog)
+                found += ReferenceModel.differences(progress, certificate: progress.certificate(for: course), expected: expected)
+            }
+            return found
         }
-        return found
     }
 
     /// How the server's grading (`GET /v1/progress`) differs from the reference model fed with

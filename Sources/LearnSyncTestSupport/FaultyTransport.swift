@@ -1,3 +1,4 @@
+import Foundation
 public import LearnSync
 import LearnSyncMerge
 import LearnSyncModels
@@ -47,6 +48,9 @@ public final class FaultyTransport: SyncTransport {
         var offline = false
         var enabled = true
         var history: [TransportRequest] = []
+        /// The open streams, cut when the device goes offline.
+        var streams: [Int: AsyncThrowingStream<Data, any Error>.Continuation] = [:]
+        var nextStream = 0
     }
 
     private let base: any SyncTransport
@@ -62,8 +66,54 @@ public final class FaultyTransport: SyncTransport {
     /// What was injected so far.
     public var counts: FaultCounts { state.withLock { $0.counts } }
 
-    /// While offline every request fails at once, as with no network.
-    public func setOffline(_ offline: Bool) { state.withLock { $0.offline = offline } }
+    /// While offline every request fails at once, as with no network, and open streams break.
+    public func setOffline(_ offline: Bool) {
+        let cut = state.withLock { state -> [AsyncThrowingStream<Data, any Error>.Continuation] in
+            state.offline = offline
+            guard offline else { return [] }
+            defer { state.streams = [:] }
+            return Array(state.streams.values)
+        }
+        for stream in cut { stream.finish(throwing: InjectedFault()) }
+    }
+
+    /// Opens the base transport's stream, unless offline or the request is lost (a dropped
+    /// request draw); the stream breaks when the device goes offline.
+    public func openStream(_ request: TransportRequest) async throws -> TransportStream {
+        let lost = state.withLock { state in
+            state.counts.requests += 1
+            let drop = Double.random(in: 0..<1, using: &state.generator) < faults.dropRequest
+            if state.offline { return true }
+            if state.enabled && drop {
+                state.counts.droppedRequests += 1
+                return true
+            }
+            return false
+        }
+        if lost { throw InjectedFault() }
+        let opened = try await base.openStream(request)
+        let (bytes, sink) = AsyncThrowingStream<Data, any Error>.makeStream()
+        let id = state.withLock { state -> Int? in
+            guard !state.offline else { return nil }
+            state.nextStream += 1
+            state.streams[state.nextStream] = sink
+            return state.nextStream
+        }
+        guard let id else { throw InjectedFault() }
+        let forward = Task {
+            do {
+                for try await chunk in opened.bytes { sink.yield(chunk) }
+                sink.finish()
+            } catch {
+                sink.finish(throwing: error)
+            }
+        }
+        sink.onTermination = { [weak self] _ in
+            forward.cancel()
+            _ = self?.state.withLock { $0.streams.removeValue(forKey: id) }
+        }
+        return TransportStream(response: opened.response, bytes: bytes)
+    }
 
     /// Turns fault injection on or off (offline still applies).
     public func setFaultsEnabled(_ enabled: Bool) { state.withLock { $0.enabled = enabled } }

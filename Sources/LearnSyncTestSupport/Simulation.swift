@@ -35,12 +35,17 @@ public struct SimulationOptions: Sendable {
     /// a standby promoted before it replayed them): restored from the latest backup, taken a
     /// few operations before.
     public var serverForgets: Int
+    /// Whether every device runs live sync (``LearnSyncClient/startSync(_:)``) throughout, as
+    /// well as the syncs the operations make; the report then measures how soon a recorded
+    /// event reaches the learner's other devices.
+    public var live: Bool
 
     public init(
         devices: Int, learners: Int, ops: Int, seed: UInt64, faults: Faults = Faults(), offline: Double = 0,
         clockSkewSeconds: Int64 = 0, catalogVersions: Int = 1, clones: Int = 0, resetRate: Double = 0.03, lifecycle: Bool = false,
-        serverRestores: Int = 0, serverForgets: Int = 0
+        serverRestores: Int = 0, serverForgets: Int = 0, live: Bool = false
     ) {
+        self.live = live
         self.lifecycle = lifecycle
         self.serverRestores = max(0, serverRestores)
         self.serverForgets = max(0, serverForgets)
@@ -180,11 +185,20 @@ public struct SimulationReport: Sendable, Encodable {
     public var modelMismatches: Int = 0
     /// What each mismatch was.
     public var modelDetails: [String] = []
+    /// With live sync: how long a recorded event took to reach each other device of its learner
+    /// (every device online and signed in, at the end), in milliseconds; nil without.
+    public var propagationP50Milliseconds: Double?
+    public var propagationP99Milliseconds: Double?
+    /// Arrivals measured for those, and those that did not arrive within 5 s.
+    public var propagationSamples: Int = 0
+    public var propagationTimeouts: Int = 0
     public var seconds: Double
 
     /// Whether every device converged, no event was lost, no progress went backwards and every
     /// device and the server agreed with the reference model.
-    public var converged: Bool { divergentDevices == 0 && lostEvents == 0 && regressions == 0 && modelMismatches == 0 }
+    public var converged: Bool {
+        divergentDevices == 0 && lostEvents == 0 && regressions == 0 && modelMismatches == 0 && propagationTimeouts == 0
+    }
 }
 
 /// Many devices studying at random against one server through fault-injecting transports, in
@@ -289,6 +303,7 @@ struct World {
         let link = FaultyTransport(server.transport(), faults: options.faults, seed: generator.next())
         let client = LearnSyncClient(
             store: store, transport: link, retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(20)))
+        if options.live { try client.startSync(Self.liveOptions) }
         return SimDevice(client: client, link: link, clock: clock, learner: learner, appVersion: appVersion)
     }
 
@@ -325,6 +340,16 @@ struct World {
         }
         progress(options.ops)
         try await settle()
+        if options.live {
+            // Live sync may have learned of an erasure in the background and started a device
+            // over as a guest: settled again without it, every device signs in, then live sync
+            // runs again for the measurement.
+            for device in devices { await device.client.stopSync() }
+            try await settle()
+            for device in devices { try device.client.startSync(Self.liveOptions) }
+            try await measurePropagation()
+            for device in devices { await device.client.stopSync() }
+        }
         try await judge()
         return report
     }
@@ -422,9 +447,11 @@ struct World {
         report.destroyedByRestore += destroyed.count
         report.movedEvents += try await device.client.store.movedEvents().count
         devices[index].tracked = backup.tracked
+        await device.client.stopSync()
         devices[index].client = LearnSyncClient(
             store: try backup.store.snapshot(clock: device.clock), transport: device.link,
             retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(20)))
+        if options.live { try devices[index].client.startSync(Self.liveOptions) }
         report.restores += 1
     }
 

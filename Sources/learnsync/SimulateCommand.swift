@@ -28,7 +28,10 @@ struct SimulateCommand: AsyncParsableCommand {
             every device comes online on the newest catalog, signs in and syncs; the command exits \
             non-zero if any event was lost, any device differs from another of its learner or from \
             the server's grading, or any progress went backwards. The same --seed replays the same \
-            choices (timing on a real network may still differ).
+            choices (timing on a real network may still differ). With --live every device also runs \
+            live sync, as an app would, through the same faults; at the end each learner's devices \
+            record in turn and the report gives how soon each event reached the others (p50/p99): \
+            one that does not arrive within 5 s counts as lost.
             """)
 
     @Option(help: "Number of devices.") var devices = 8
@@ -51,6 +54,8 @@ struct SimulateCommand: AsyncParsableCommand {
     var serverRestores = 0
     @Option(name: .customLong("server-forgets"), help: "How many times the server loses its last commits.")
     var serverForgets = 0
+    @Flag(help: "Every device also runs live sync throughout (pushes and pulls by itself); reports how soon events reach the learner's other devices.")
+    var live = false
     @Option(help: "Use this server instead of an embedded one.") var server: String?
     @OptionGroup var catalog: CatalogOptions
     @OptionGroup var output: OutputOptions
@@ -91,7 +96,7 @@ struct SimulateCommand: AsyncParsableCommand {
             devices: devices, learners: learners, ops: ops, seed: seed,
             faults: Faults(dropRequest: drop / 2, dropAnswer: drop / 2, duplicate: duplicate, reorder: reorder ? 0.1 : 0),
             offline: offline, clockSkewSeconds: clockSkew, catalogVersions: catalogVersions, clones: clones, resetRate: resets, lifecycle: lifecycle,
-            serverRestores: serverRestores, serverForgets: serverForgets)
+            serverRestores: serverRestores, serverForgets: serverForgets, live: live)
         let total = ops
         let showBar = isatty(2) == 1 && !output.json
         let report = try await Simulation.run(options, catalog: catalog, server: target) { done in
@@ -119,6 +124,11 @@ struct SimulateCommand: AsyncParsableCommand {
                 ["lost events", "\(report.lostEvents)"], ["divergent devices", "\(report.divergentDevices)"],
                 ["regressions", "\(report.regressions)"],
                 ["reference model", "\(report.modelMismatches) mismatches"],
+            ] + (live ? [[
+                "live propagation",
+                String(format: "p50 %.0f ms, p99 %.0f ms over %d arrivals, %d not within 5 s",
+                       report.propagationP50Milliseconds ?? 0, report.propagationP99Milliseconds ?? 0, report.propagationSamples, report.propagationTimeouts),
+            ]] : []) + [
                 ["time", String(format: "%.1fs", report.seconds)],
             ]))
             for line in (report.lostDetails + report.divergenceDetails + report.regressionDetails + report.modelDetails).prefix(20) {
