@@ -127,6 +127,7 @@ extension LearnSyncClient {
             liveStatus.update { $0.connection = .connecting }
             let wait: Duration
             do {
+                guard options.usesStream else { throw TransportStreamUnsupported() }
                 let cut = try await session.connect { [self] in
                     try await readLiveStream(session, transport, onOpen: { liveStatus.update { $0.connection = .connected } })
                 }

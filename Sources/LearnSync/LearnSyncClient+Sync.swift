@@ -158,7 +158,10 @@ extension LearnSyncClient {
         // meanwhile), written but for the cursor this answer brings.
         async let nextDraft = draft(try store.outboxBatch(
             limit: ProtocolLimits.maxEventsPerRequest, after: EventID(replica: batch.replica, seq: pending.last?.id.seq ?? 0)))
-        let (response, sent, received) = try await inFlight.answer.value
+        // The answer's task is unstructured: a cancelled sync (stopSync(), Ctrl-C) cancels it
+        // rather than waiting for the request's own deadline.
+        let answer = inFlight.answer
+        let (response, sent, received) = try await withTaskCancellationHandler { try await answer.value } onCancel: { answer.cancel() }
         // An answer whose cursor stayed with the request's mark leaves the mark out.
         let mark = response.cursorMark ?? (response.cursor == inFlight.cursor ? inFlight.mark : nil)
         let catalogChanged = batch.fetchedCatalog != response.catalog

@@ -64,11 +64,16 @@ public struct LiveSyncOptions: Sendable {
     /// How often to sync when the transport cannot keep a stream open
     /// (``TransportStreamUnsupported``), or the server offers none (30 s).
     public var pollInterval: Duration
+    /// Whether to keep the server's live stream open (true): false syncs every `pollInterval`
+    /// instead, which costs no open connection (on Linux, FoundationNetworking keeps a core busy
+    /// while a stream is open: ``URLSessionTransport/openStream(_:)``).
+    public var usesStream: Bool
 
     public init(
         pushDelay: Duration = .milliseconds(100), baseBackoff: Duration = .milliseconds(500), maxBackoff: Duration = .seconds(30),
-        pollInterval: Duration = .seconds(30)
+        pollInterval: Duration = .seconds(30), usesStream: Bool = true
     ) {
+        self.usesStream = usesStream
         self.pushDelay = pushDelay
         self.baseBackoff = baseBackoff
         self.maxBackoff = maxBackoff

@@ -75,7 +75,10 @@ public struct URLSessionTransport: SyncTransport {
     private func urlRequest(_ request: TransportRequest) -> URLRequest {
         var urlRequest = URLRequest(url: url(for: request.path), timeoutInterval: timeout)
         urlRequest.httpMethod = request.method
-        urlRequest.httpBody = request.body
+        // No body at all rather than an empty one: on Linux, URLSession takes an empty body of a
+        // GET as an upload still to come, and polls the socket for writing for as long as the
+        // answer lasts (a live stream spun a core).
+        if !request.body.isEmpty { urlRequest.httpBody = request.body }
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         return urlRequest
     }
@@ -107,7 +110,7 @@ public struct URLSessionTransport: SyncTransport {
         configuration.urlCache = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.httpCookieStorage = nil
-        configuration.timeoutIntervalForResource = .infinity
+        configuration.timeoutIntervalForResource = 7 * 86_400
         // Each stream holds its connection for as long as it is open: at the default limit of a
         // few connections per host, the clients of one process (a simulation, a test, an app
         // with several stores) past the limit would wait for a connection for ever.
@@ -118,6 +121,10 @@ public struct URLSessionTransport: SyncTransport {
     /// Opens a streamed answer (the live stream). Its head must arrive within ``timeout``; then
     /// the stream stays open while bytes keep coming, and ends when none came for three
     /// heartbeats (the connection is taken for dead).
+    ///
+    /// On Linux, FoundationNetworking keeps a write source armed on the stream's socket, so an
+    /// open stream keeps most of a core busy; live sync there is for tests and tools. Pass
+    /// ``LiveSyncOptions/usesStream`` `false` to sync at the poll interval instead.
     public func openStream(_ request: TransportRequest) async throws -> TransportStream {
         var urlRequest = urlRequest(request)
         urlRequest.timeoutInterval = TimeInterval(3 * LiveStreamLimits.heartbeatSeconds)

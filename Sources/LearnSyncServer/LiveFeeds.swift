@@ -1,4 +1,5 @@
 package import LearnSyncModels
+package import LearnSyncProtocol
 import Synchronization
 
 /// The open live streams (`GET /v1/live`) of this process, by feed root: a push that grows a
@@ -46,14 +47,26 @@ package final class LiveFeeds: Sendable {
 
     package init() {}
 
+    /// The most streams one feed root (an account with its guests, or a guest) holds open in this
+    /// process: a learner has a few devices, and each push wakes every stream of its root.
+    package static let maxStreamsPerRoot = 16
+
     /// Opens a stream of `learner`'s token (`tokenHash`), reading `root`'s feed.
-    package func subscribe(root: LearnerID, learner: LearnerID, tokenHash: String) -> Subscription {
+    /// - Throws: `Problem` `rate-limited` when the root holds ``maxStreamsPerRoot`` streams.
+    package func subscribe(root: LearnerID, learner: LearnerID, tokenHash: String) throws(Problem) -> Subscription {
         let (wakes, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-        let id = state.withLock { state in
+        let id = state.withLock { state -> Int? in
+            guard (state.byRoot[root]?.count ?? 0) < Self.maxStreamsPerRoot else { return nil }
             state.next += 1
             state.entries[state.next] = Entry(root: root, learner: learner, tokenHash: tokenHash, continuation: continuation)
             state.byRoot[root, default: []].insert(state.next)
             return state.next
+        }
+        guard let id else {
+            throw Problem(
+                code: .rateLimited,
+                detail: "this learner holds \(Self.maxStreamsPerRoot) live streams already; close one, or sync without one",
+                retryAfter: 60)
         }
         continuation.onTermination = { [weak self] _ in self?.remove(id) }
         return Subscription(id: id, wakes: wakes)

@@ -22,7 +22,7 @@ extension SyncService {
         guard let feed = try await store.learnerEvents(
             tokenHash: tokenHash, now: clock.millisecondsSince1970(), after: 0, through: 0, limit: 0)
         else { throw try await refusal(forToken: tokenHash) }
-        let subscription = live.subscribe(root: feed.learner, learner: session.learner, tokenHash: tokenHash)
+        let subscription = try live.subscribe(root: feed.learner, learner: session.learner, tokenHash: tokenHash)
         return LiveStart(tokenHash: tokenHash, expiresAt: session.expiresAt, feedEnd: feed.feedEnd, subscription: subscription)
     }
 

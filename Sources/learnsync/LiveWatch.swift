@@ -1,3 +1,4 @@
+import ArgumentParser
 import Dispatch
 import Foundation
 import LearnSync
@@ -27,27 +28,50 @@ struct LiveWatch: Sendable {
             group.cancelAll()
         }
         interrupt.cancel()
+        let last = client.liveSyncStatus
         await client.stopSync()
-        print(json ? #"{"connection":"stopped"}"# : "live: stopped")
+        emit(json ? #"{"connection":"stopped"}"# : "live: stopped")
+        // The watch ended while the last sync had failed: exit as that sync's failure would.
+        if let failure = last.lastError {
+            if let code = failure.code { throw SyncError(code, failure.message) }
+            throw ExitCode(ExitCodes.storage)
+        }
+    }
+
+    /// Writes a line at once, also into a file or a pipe (`print` holds it in a buffer there): a
+    /// watch ended by a signal keeps what it printed.
+    private func emit(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    /// A status line for `--json`.
+    private struct StatusLine: Encodable {
+        var connection: String
+        var pending: Int
+        var uploading: Bool
+        var downloading: Bool
+        var lastSyncAt: String?
+        var error: String?
+        var errorCode: String?
     }
 
     private func printStatuses() async {
         for await status in client.liveSyncStatuses() {
             if json {
-                let line: [String: String] = [
-                    "connection": status.connection.rawValue, "pending": "\(status.pendingCount)",
-                    "uploading": "\(status.isUploading)", "downloading": "\(status.isDownloading)",
-                    "lastSyncAt": status.lastSyncAt.map { ISO8601DateFormatter().string(from: $0) } ?? "",
-                    "error": status.lastError.map { "\($0.code.map { "\($0): " } ?? "")\($0.message)" } ?? "",
-                ]
-                if let data = try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys]) { print(String(decoding: data, as: UTF8.self)) }
+                let line = StatusLine(
+                    connection: status.connection.rawValue, pending: status.pendingCount, uploading: status.isUploading,
+                    downloading: status.isDownloading, lastSyncAt: status.lastSyncAt.map { ISO8601DateFormatter().string(from: $0) },
+                    error: status.lastError?.message, errorCode: status.lastError?.code.map { "\($0)" })
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = .sortedKeys
+                if let data = try? encoder.encode(line) { emit(String(decoding: data, as: UTF8.self)) }
             } else {
                 var text = "live: \(status.connection.rawValue), \(status.pendingCount) pending"
                 if status.isUploading { text += ", uploading" }
                 if status.isDownloading { text += ", downloading" }
                 if let at = status.lastSyncAt { text += ", last sync \(ISO8601DateFormatter().string(from: at))" }
                 if let error = status.lastError { text += ", error: \(error.code.map { "\($0): " } ?? "")\(error.message)" }
-                print(text)
+                emit(text)
             }
         }
     }
@@ -62,12 +86,12 @@ struct LiveWatch: Sendable {
                 guard seen != nil, progress.eventCount != seen else { continue }
                 let done = course.lessons.filter { progress.status(of: $0.id) == .completed }.count
                 let certificate = progress.certificate(for: course).isEarned ? ", certificate earned" : ""
-                print(json
+                emit(json
                     ? #"{"course":"\#(course.id)","events":\#(progress.eventCount),"lessonsCompleted":\#(done)}"#
                     : "progress: \(course.id): \(progress.eventCount) events, \(done)/\(course.lessons.count) lessons completed\(certificate)")
             }
         } catch {
-            print("progress: \(course.id): \(error)")
+            emit("progress: \(course.id): \(error)")
         }
     }
 }

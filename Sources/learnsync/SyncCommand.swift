@@ -6,9 +6,11 @@ struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync", abstract: "Push pending events and pull new ones until both are done.",
         discussion: """
-            With --live the device stays connected until Ctrl-C (or --for seconds): it pushes what \
-            is recorded (by other commands on the same device folder) and pulls what the learner's \
-            other devices push as it happens, printing each change of the status and of progress.
+            With --live the device stays connected until Ctrl-C (or --for seconds), pulling what the \
+            learner's other devices push as it happens and printing each change of the status and \
+            of progress. Events other commands record on the same device folder meanwhile go at \
+            its next sync (a pull, a reconnect) or with `learnsync sync`. It exits as the last \
+            sync's failure would when that sync had failed.
             """)
 
     @OptionGroup var device: DeviceOptions

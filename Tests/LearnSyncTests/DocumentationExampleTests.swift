@@ -120,7 +120,7 @@ import Testing
 
         // Live sync
         try client.startSync()      // once, when the app starts or comes to the foreground
-        #expect(try await eventually(timeout: .seconds(10)) { client.liveSyncStatus.connection == .connected })
+        #expect(try await eventually(timeout: .seconds(30)) { client.liveSyncStatus.connection == .connected })
         await client.stopSync()     // when it goes to the background
         #expect(client.liveSyncStatus.connection == .stopped)
 

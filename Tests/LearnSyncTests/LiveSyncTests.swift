@@ -10,7 +10,7 @@ import Testing
 
 /// Live sync (`startSync()`): two devices of one learner on a real loopback server stay in step
 /// by themselves, through a burst, a server restart mid-stream and a revoked token.
-@Suite struct LiveSyncTests {
+@Suite(.serialized) struct LiveSyncTests {
     static let options = LiveSyncOptions(baseBackoff: .milliseconds(50), maxBackoff: .milliseconds(500), pollInterval: .seconds(1))
 
     /// Two devices signed in to one account, both live, both connected.
@@ -22,7 +22,7 @@ import Testing
         try await b.signIn(username: "live-learner", password: "a long password")
         try a.startSync(options)
         try b.startSync(options)
-        #expect(try await eventually(timeout: .seconds(10)) { a.liveSyncStatus.connection == .connected && b.liveSyncStatus.connection == .connected })
+        #expect(try await eventually(timeout: .seconds(30)) { a.liveSyncStatus.connection == .connected && b.liveSyncStatus.connection == .connected })
         return (a, b, wireA)
     }
 
@@ -31,7 +31,7 @@ import Testing
             let (a, b, wireA) = try await Self.liveDevices(url, folder, catalog)
             defer { Task { await a.stopSync(); await b.stopSync() } }
             try await a.record(.lessonCompleted(lesson: course.lessons[0].id), in: course.id)
-            #expect(try await eventually(timeout: .seconds(10)) { try await b.progress(in: course.id).status(of: course.lessons[0].id) == .completed })
+            #expect(try await eventually(timeout: .seconds(30)) { try await b.progress(in: course.id).status(of: course.lessons[0].id) == .completed })
             // A burst of 1,000 records goes in a few requests, not one per event.
             let before = wireA.requests
             let started = ContinuousClock.now
@@ -60,13 +60,13 @@ import Testing
         let server = try await EmbeddedServer.start(databasePath: database, catalog: catalog, passwordCost: 4)
         let (a, b, _) = try await Self.liveDevices(server.url, folder, catalog)
         await server.stop()
-        #expect(try await eventually(timeout: .seconds(10)) { a.liveSyncStatus.connection == .offline })
+        #expect(try await eventually(timeout: .seconds(30)) { a.liveSyncStatus.connection == .offline })
         // Recorded while the server is down: kept, and pushed once it is back.
         try await a.record(.lessonCompleted(lesson: course.lessons[1].id), in: course.id)
         let port = server.url.port!
         let again = try await EmbeddedServer.start(databasePath: database, catalog: catalog, passwordCost: 4) { $0.port = port }
         #expect(try await eventually(timeout: .seconds(20)) { try await b.progress(in: course.id).status(of: course.lessons[1].id) == .completed })
-        #expect(try await eventually(timeout: .seconds(10)) { a.liveSyncStatus.connection == .connected })
+        #expect(try await eventually(timeout: .seconds(30)) { a.liveSyncStatus.connection == .connected })
         await a.stopSync()
         await b.stopSync()
         await again.stop()
@@ -78,7 +78,7 @@ import Testing
             // Signing out everywhere from B revokes A's token: A's stream ends at once, and its
             // sync says why.
             try await b.signOut(everywhere: true)
-            #expect(try await eventually(timeout: .seconds(10)) { a.liveSyncStatus.lastError?.code == .unauthorized })
+            #expect(try await eventually(timeout: .seconds(30)) { a.liveSyncStatus.lastError?.code == .unauthorized })
             #expect(a.liveSyncStatus.connection != .connected)
             await a.stopSync()
             await b.stopSync()
@@ -95,13 +95,13 @@ import Testing
             let changed = Locked(false)
             await MainActor.run { withObservationTracking { _ = model.status } onChange: { changed.withLock { $0 = true } } }
             try client.startSync(Self.options)
-            #expect(try await eventually(timeout: .seconds(10)) {
+            #expect(try await eventually(timeout: .seconds(30)) {
                 let status = await model.status
                 return status.connection == .connected && status.hasSynced
             })
             #expect(changed.withLock { $0 })
             try await client.record(.lessonStarted(lesson: course.lessons[0].id), in: course.id)
-            #expect(try await eventually(timeout: .seconds(10)) {
+            #expect(try await eventually(timeout: .seconds(30)) {
                 let status = await model.status
                 return status.pendingCount == 0 && status.lastSyncAt != nil
             })
@@ -125,14 +125,33 @@ import Testing
         try await watcher.signUp(username: "two-processes", password: "a long password")
         try await pusher.signIn(username: "two-processes", password: "a long password")
         try watcher.startSync(Self.options)
-        #expect(try await eventually(timeout: .seconds(10)) { watcher.liveSyncStatus.connection == .connected })
+        #expect(try await eventually(timeout: .seconds(30)) { watcher.liveSyncStatus.connection == .connected })
         try await pusher.record(.lessonCompleted(lesson: course.lessons[2].id), in: course.id)
         try await pusher.sync()
-        #expect(try await eventually(timeout: .seconds(10)) { try await watcher.progress(in: course.id).status(of: course.lessons[2].id) == .completed })
+        #expect(try await eventually(timeout: .seconds(30)) { try await watcher.progress(in: course.id).status(of: course.lessons[2].id) == .completed })
         try await pusher.signOut(everywhere: true)
-        #expect(try await eventually(timeout: .seconds(10)) { watcher.liveSyncStatus.lastError?.code == .unauthorized })
+        #expect(try await eventually(timeout: .seconds(30)) { watcher.liveSyncStatus.lastError?.code == .unauthorized })
         await watcher.stopSync()
         await first.stop()
         await second.stop()
+    }
+
+    /// Without a stream (`usesStream: false`) the device syncs at the poll interval: slower, and
+    /// no connection held.
+    @Test func withoutAStreamTheDevicePolls() async throws {
+        try await LoopbackServerTests.withServer { url, folder, catalog, course in
+            let a = try await LearnSyncClient(path: folder.appendingPathComponent("a.sqlite").path, catalog: catalog, server: url)
+            let b = try await LearnSyncClient(path: folder.appendingPathComponent("b.sqlite").path, catalog: catalog, server: url)
+            try await a.signUp(username: "polling", password: "a long password")
+            try await b.signIn(username: "polling", password: "a long password")
+            var polling = Self.options
+            polling.usesStream = false
+            try b.startSync(polling)
+            #expect(try await eventually(timeout: .seconds(30)) { b.liveSyncStatus.connection == .polling })
+            try await a.record(.lessonCompleted(lesson: course.lessons[3].id), in: course.id)
+            try await a.sync()
+            #expect(try await eventually(timeout: .seconds(30)) { try await b.progress(in: course.id).status(of: course.lessons[3].id) == .completed })
+            await b.stopSync()
+        }
     }
 }
