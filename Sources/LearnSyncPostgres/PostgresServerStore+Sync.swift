@@ -123,7 +123,7 @@ extension PostgresServerStore {
             }
             try SyncRules.checkQuota(feedEnd: position, quota: quota)
             try await Self.insert(
-                rows, root: root, replica: replica, stamp: rules.stamp, raising: highest > head.storedLastSeq ? (replica, highest) : nil, c, logger)
+                rows, root: root, stamp: rules.stamp, raising: highest > head.storedLastSeq ? (replica, highest) : nil, c, logger)
             // The root's lock is held: no other transaction adds to its feed, which ends at the
             // last position taken here.
             return try await Self.page(
@@ -223,7 +223,7 @@ extension PostgresServerStore {
     /// `raising`'s, in one prepared statement that takes each column as an array.
     /// - Throws: ``CountersBehind`` when a row's id is stored already.
     private static func insert(
-        _ rows: [(position: Int64, columns: EventColumns, sentHLC: Int64?)], root: LearnerID, replica: ReplicaID, stamp: Int64,
+        _ rows: [(position: Int64, columns: EventColumns, sentHLC: Int64?)], root: LearnerID, stamp: Int64,
         raising: (ReplicaID, Int64)?, _ c: PostgresConnection, _ logger: Logger
     ) async throws {
         guard !rows.isEmpty else { return }
@@ -234,8 +234,7 @@ extension PostgresServerStore {
             NullableArray(columns.map(\.answers)), NullableArray(columns.map(\.seen)), NullableArray(columns.map(\.choice)),
             NullableArray(columns.map { $0.seconds.map(Int64.init) }), NullableArray(columns.map { $0.position.map(Int64.init) }),
             NullableArray(columns.map { $0.version.map(Int64.init) }), NullableArray(rows.map(\.sentHLC)), raising?.1 ?? 0,
-            raising?.0.rawValue ?? "", stamp, LiveNotice.feed(root: root, feedEnd: rows.last!.position, replica: replica).payload,
-            as: Int64.self, logger: logger)
+            raising?.0.rawValue ?? "", stamp, as: Int64.self, logger: logger)
         guard inserted == Int64(rows.count) else { throw CountersBehind() }
     }
 
@@ -297,9 +296,7 @@ extension PostgresServerStore {
 
     /// New feed rows of root `$1`, a column an array (`$2` … `$16`), marked `$19`, and the stored
     /// counter of replica `$18` raised to `$17`: one statement, parsed once, whatever the number
-    /// of rows. It notifies the live channel of the change (`$20`, ``LiveNotice/payload``), which
-    /// PostgreSQL delivers to every listening server process when the push commits, and never
-    /// when it rolls back.
+    /// of rows.
     /// Returns how many rows were new.
     private enum InsertEvents: PreparedQuery {
         static let sql = """
@@ -309,9 +306,8 @@ extension PostgresServerStore {
                     $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::BIGINT[], $7::TEXT[], $8::TEXT[],
                     $9::TEXT[], $10::TEXT[], $11::TEXT[], $12::TEXT[], $13::BIGINT[], $14::BIGINT[], $15::BIGINT[], $16::BIGINT[])
                 ON CONFLICT (replica, seq) DO NOTHING RETURNING 1),
-            raised AS (UPDATE replica SET last_seq = $17 WHERE id = $18 AND last_seq < $17),
-            told AS (SELECT pg_notify('\(PostgresServerStore.liveChannel)', $20))
-            SELECT count(*) FROM new, told
+            raised AS (UPDATE replica SET last_seq = $17 WHERE id = $18 AND last_seq < $17)
+            SELECT count(*) FROM new
             """
     }
 

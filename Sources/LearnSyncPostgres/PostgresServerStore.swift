@@ -86,15 +86,18 @@ package final class PostgresServerStore: ServiceBackedStore {
 
     // MARK: Live streams
 
-    /// The channel of live notices (``LiveNotice/payload``): every push that grows a feed
-    /// notifies it as it commits, and revocations and erasures after they commit.
+    /// The channel of live notices (``LiveNotice/payload``): pushes that grew a feed, revocations
+    /// and erasures, told after they commit, a batch at a time.
     static let liveChannel = "learnsync_live"
 
     package var tellsLiveNotices: Bool { true }
 
-    package func tell(_ notice: LiveNotice) async throws {
+    package func tell(_ notices: [LiveNotice]) async throws {
+        guard !notices.isEmpty else { return }
+        let payloads = notices.map(\.payload)
         try await client.withConnection { [logger] connection in
-            try await connection.execute("SELECT pg_notify(\(Self.liveChannel), \(notice.payload))", logger: logger)
+            try await connection.execute(
+                "SELECT pg_notify(\(Self.liveChannel), payload) FROM unnest(\(payloads)::TEXT[]) AS payload", logger: logger)
         }
     }
 

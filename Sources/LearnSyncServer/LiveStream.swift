@@ -4,6 +4,7 @@ import LearnSyncModels
 import LearnSyncProtocol
 import NIOCore
 import ServiceLifecycle
+import Synchronization
 
 /// A live stream's start: whose token, until when, and where the feed ends now.
 struct LiveStart: Sendable {
@@ -68,29 +69,67 @@ extension SyncService {
     }
 }
 
-/// Follows the notices a shared database tells of (pushes and revocations through every server
-/// process) and wakes this process's live streams for them.
+/// With a database shared by several server processes: tells the others of this process's
+/// notices, a batch at a time, and wakes this process's live streams for every process's.
 struct LiveFollower: Service {
     let store: any ServiceBackedStore
     let live: LiveFeeds
+    let announcer: LiveAnnouncer
 
     func run() async throws {
-        let live = live
-        await store.followLiveNotices { notice in live.apply(notice) }
+        let (store, live, announcer) = (store, live, announcer)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await store.followLiveNotices { notice in live.apply(notice) } }
+            group.addTask { await announcer.run(store, fallback: live) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+}
+
+/// This process's live notices on their way to a shared database, gathered while the last batch
+/// is told: a push never waits for them, and never notifies inside its own transaction.
+package final class LiveAnnouncer: Sendable {
+    private let pending = Mutex<[LiveNotice]>([])
+    private let wake: AsyncStream<Void>.Continuation
+    private let wakes: AsyncStream<Void>
+
+    package init() {
+        (wakes, wake) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Queues `notice` to be told.
+    package func post(_ notice: LiveNotice) {
+        pending.withLock { $0.append(notice) }
+        wake.yield()
+    }
+
+    /// Tells the queued notices until cancelled or the server shuts down. A batch that cannot be
+    /// told wakes this process's streams at least (`fallback`): the other processes' devices
+    /// get the change at their next sync.
+    func run(_ store: any ServiceBackedStore, fallback: LiveFeeds) async {
+        for await _ in wakes.cancelOnGracefulShutdown() {
+            let batch = pending.withLock { pending in
+                defer { pending = [] }
+                return pending
+            }
+            do {
+                try await store.tell(batch)
+            } catch {
+                for notice in batch { fallback.apply(notice) }
+            }
+        }
     }
 }
 
 extension SyncService {
-    /// Tells the live streams of a revocation or an erasure: those of every process sharing the
-    /// database, or this process's when it is the only one. Best effort: the change is committed
-    /// already, and a stream that misses it ends at its token's expiry or the server's restart.
-    func announce(_ notice: LiveNotice) async {
+    /// Tells the live streams of `notice`: those of every process sharing the database, or this
+    /// process's when it is the only one. Best effort: the change is committed already, and a
+    /// stream that misses it is told at its device's next sync (a push), at the token's expiry or
+    /// the server's restart (a revocation).
+    func announce(_ notice: LiveNotice) {
         guard let shared = store as? any ServiceBackedStore, shared.tellsLiveNotices else { return live.apply(notice) }
-        do {
-            try await shared.tell(notice)
-        } catch {
-            live.apply(notice)
-        }
+        announcer.post(notice)
     }
 }
 

@@ -365,17 +365,19 @@ package protocol ServiceBackedStore: ServerStore, Service {
     /// store whose requests all go through this process returns at once.
     func followLiveNotices(_ handler: @escaping @Sendable (LiveNotice) -> Void) async
 
-    /// Gives `notice` to every server process sharing the database (``followLiveNotices(_:)``).
-    func tell(_ notice: LiveNotice) async throws
+    /// Gives `notices` to every server process sharing the database (``followLiveNotices(_:)``),
+    /// in one statement of their own: never inside a push's transaction (PostgreSQL serializes
+    /// the commits of every transaction that notified).
+    func tell(_ notices: [LiveNotice]) async throws
 
-    /// Whether ``followLiveNotices(_:)`` tells of every process's notices (pushes tell of
-    /// themselves when they commit).
+    /// Whether ``followLiveNotices(_:)`` tells of every process's notices (given with
+    /// ``tell(_:)``, which this process's streams then hear of there too).
     var tellsLiveNotices: Bool { get }
 }
 
 extension ServiceBackedStore {
     package func followLiveNotices(_ handler: @escaping @Sendable (LiveNotice) -> Void) async {}
-    package func tell(_ notice: LiveNotice) async throws {}
+    package func tell(_ notices: [LiveNotice]) async throws {}
     package var tellsLiveNotices: Bool { false }
 }
 

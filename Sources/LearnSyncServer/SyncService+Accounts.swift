@@ -87,13 +87,13 @@ extension SyncService {
         let learner = try await session(tokenHash: tokenHash).learner
         guard request.everywhere == true else {
             let revoked = try await store.revoke(tokenHash: tokenHash)
-            await announce(.recheckToken(tokenHash))
+            announce(.recheckToken(tokenHash))
             return SignOutResponse(revoked: revoked, sessions: nil)
         }
         guard let count = try await store.revokeAll(tokenHash: tokenHash, now: clock.millisecondsSince1970()) else {
             throw try await refusal(forToken: tokenHash)
         }
-        await announce(.recheckLearner(learner))
+        announce(.recheckLearner(learner))
         return SignOutResponse(revoked: count > 0, sessions: count)
     }
 

@@ -25,7 +25,7 @@ extension SyncService {
         // A refused or failed erasure leaves the pending line only, which is never made later.
         try erasureJournal?.record([learner], at: now, pending: true)
         guard let receipt = try await store.erase(learner, now: now) else { throw try await refusal(forToken: tokenHash) }
-        await announce(.recheckLearner(learner))
+        announce(.recheckLearner(learner))
         // Committed: the answer is the erasure's. A line that cannot be written now (a full disk)
         // is completed at the next start from the pending one, which the database confirms.
         try? erasureJournal?.record([learner] + receipt.guestIDs, at: now)
@@ -73,7 +73,7 @@ extension SyncService {
         guard try await store.setPassword(learner, from: oldHash, to: hash, session: session) else {
             throw Self.passwordChangedMeanwhile
         }
-        await announce(.recheckLearner(learner))
+        announce(.recheckLearner(learner))
         return SessionResponse(learner: learner, token: token, expiresAt: session.expiresAt)
     }
 

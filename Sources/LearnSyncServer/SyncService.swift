@@ -33,6 +33,8 @@ package struct SyncService: Sendable {
     let attestation = AttestationKey()
     /// This process's open live streams.
     package let live = LiveFeeds()
+    /// This process's live notices on their way to the other processes of a shared database.
+    package let announcer = LiveAnnouncer()
 
     /// - Parameters:
     ///   - store: where learners, sessions and events are kept.
@@ -231,10 +233,7 @@ package struct SyncService: Sendable {
             tokenHash: tokenHash, now: now, replica: request.replica, lastSeq: request.lastSeq, events: events, held: held,
             cursor: request.cursor, cursorMark: request.cursorMark, limit: request.pageSize, quota: eventQuota)
         else { throw try await refusal(forToken: tokenHash) }
-        // A store that tells of every process's pushes tells the live streams of this one too.
-        if let end = page.storedThrough, !((store as? any ServiceBackedStore)?.tellsLiveNotices ?? false) {
-            live.feedChanged(root: page.root, feedEnd: end, replica: request.replica)
-        }
+        if let end = page.storedThrough { announce(.feed(root: page.root, feedEnd: end, replica: request.replica)) }
         metrics.synced(
             accepted: events.count - page.rejected.count, refused: rejected + page.rejected, pulled: page.events.count,
             storeTime: ContinuousClock.now - started)
