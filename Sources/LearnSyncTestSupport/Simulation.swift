@@ -223,6 +223,9 @@ struct World {
         var clonesLeft = options.clones
         for op in 0..<options.ops {
             progress(op)
+            // Live sync learns of an erasure in the background and starts the device over: the
+            // events the device tracked are gone with it before a clone or a restore copies them.
+            if options.live { for device in devices.indices { try await noticeErasure(device) } }
             try await injectRealWorld(clonesLeft: &clonesLeft, remainingOps: options.ops - op)
             let index = Int.random(in: 0..<devices.count, using: &generator)
             if Double.random(in: 0..<1, using: &generator) < options.offline {
