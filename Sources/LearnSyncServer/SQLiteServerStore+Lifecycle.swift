@@ -18,7 +18,7 @@ extension SQLiteServerStore {
     package func tombstone(learner: LearnerID) async throws -> Tombstone? {
         try await writer.read { db in
             try Row.fetchOne(db, sql: "SELECT reason, at FROM tombstone WHERE learner = ?", arguments: [learner.rawValue]).flatMap { row in
-                Tombstone.Reason(rawValue: row[0]).map { Tombstone(learner: learner, reason: $0, at: row[1]) }
+                Tombstone.Reason(rawValue: row["reason"]).map { Tombstone(learner: learner, reason: $0, at: row["at"]) }
             }
         }
     }
@@ -30,7 +30,7 @@ extension SQLiteServerStore {
                 sql: "SELECT tombstone.learner, tombstone.reason, tombstone.at FROM erasedSession JOIN tombstone USING (learner) WHERE tokenHash = ?",
                 arguments: [tokenHash]
             ).flatMap { row in
-                Tombstone.Reason(rawValue: row[1]).map { Tombstone(learner: LearnerID(unchecked: row[0]), reason: $0, at: row[2]) }
+                Tombstone.Reason(rawValue: row["reason"]).map { Tombstone(learner: LearnerID(unchecked: row["learner"]), reason: $0, at: row["at"]) }
             }
         }
     }
@@ -108,7 +108,7 @@ extension SQLiteServerStore {
                 db, sql: "SELECT expiresAt FROM session WHERE learner IN (\(databaseQuestionMarks(count: members.count))) AND revoked = 0 AND expiresAt > ? ORDER BY expiresAt",
                 arguments: arguments)
             return LearnerRecord(
-                learner: root, username: row[0], createdAt: row[1], guests: guests, sessions: sessions,
+                learner: root, username: row["username"], createdAt: row["createdAt"], guests: guests, sessions: sessions,
                 feedEnd: try Self.lastPosition(of: root, mapped: Self.attached(to: root, db).mapped, db))
         }
     }

@@ -196,7 +196,7 @@ package final class SQLiteServerStore: ServerStore {
         let expired = try Row.fetchOne(db, sql: "SELECT reason, secretHash FROM tombstone WHERE learner = ?", arguments: [claim.learner.rawValue])
         if let row = try Row.fetchOne(db, sql: "SELECT secretHash FROM learner WHERE id = ?", arguments: [claim.learner.rawValue]) {
             // A guest made again from an attestation has no secret: the first its device proves is kept.
-            guard let existing = row[0] as String? else {
+            guard let existing = row["secretHash"] as String? else {
                 try db.execute(
                     sql: "UPDATE learner SET secretHash = ?, lastSeenAt = ? WHERE id = ?", arguments: [claim.secretHash, now, claim.learner.rawValue])
                 return .attached
