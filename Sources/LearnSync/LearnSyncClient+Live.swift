@@ -145,7 +145,7 @@ extension LearnSyncClient {
                 if Task.isCancelled { return }
                 failures += 1
                 liveStatus.update { $0.connection = .offline }
-                wait = Self.jittered(Self.backoff(failures, options))
+                wait = Self.jittered(.backoff(after: failures, base: options.baseBackoff, maximum: options.maxBackoff))
             }
             try? await Task.sleep(for: wait)
         }
@@ -222,17 +222,9 @@ extension LearnSyncClient {
         }
     }
 
-    /// The wait before the `failures`-th try in a row: doubling from the base, at most the
-    /// maximum.
-    static func backoff(_ failures: Int, _ options: LiveSyncOptions) -> Duration {
-        let doubled = options.baseBackoff * (1 << min(failures - 1, 20))
-        return min(doubled, options.maxBackoff)
-    }
-
     /// A wait drawn at random up to `limit` (full jitter).
     static func jittered(_ limit: Duration) -> Duration {
-        let milliseconds = max(1, limit.components.seconds * 1000 + limit.components.attoseconds / 1_000_000_000_000_000)
-        return .milliseconds(Int64.random(in: 1...milliseconds))
+        .milliseconds(Int64.random(in: 1...max(1, limit.wholeMilliseconds)))
     }
 
     static func uptimeMilliseconds() -> Int64 {

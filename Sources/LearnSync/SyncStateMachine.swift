@@ -1,3 +1,4 @@
+import LearnSyncModels
 /// The one state machine behind every call that talks to the server: a sync's rounds, a sign-in
 /// or sign-up, and the renewal of a guest's token. It decides; ``LearnSyncClient`` performs the
 /// actions and feeds the outcomes back (`LearnSyncClient.drive`).
@@ -76,7 +77,7 @@ struct SyncStateMachine {
             guard failures + 1 < policy.maxAttempts else { return fail() }
             if let retryAfter, retryAfter > policy.maxDelay { return fail() }
             state = .sleeping(failures: failures + 1)
-            let backoff = min(policy.baseDelay * (1 << min(failures, 30)), policy.maxDelay)
+            let backoff = Duration.backoff(after: failures + 1, base: policy.baseDelay, maximum: policy.maxDelay)
             return .sleep(max(backoff, retryAfter ?? .zero))
         case (.sending, .unauthorized):
             guard renewsToken, !renewedOnce else { return fail() }

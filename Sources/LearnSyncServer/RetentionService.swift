@@ -1,4 +1,5 @@
 package import Logging
+import LearnSyncModels
 import ServiceLifecycle
 
 /// Runs the retention sweep (``SyncService/sweep(guestRetention:)``) at start and then every
@@ -19,7 +20,7 @@ package struct RetentionService: Service {
     }
 
     package func run() async throws {
-        let retention = guestRetention.components.seconds * 1000 + guestRetention.components.attoseconds / 1_000_000_000_000_000
+        let retention = guestRetention.wholeMilliseconds
         // A store that cannot be prepared stops the server, which says why: the sweep has
         // nothing to add.
         if let backed = service.store as? any ServiceBackedStore {
