@@ -83,17 +83,15 @@ extension LearnSyncClient {
                 wants.merge(session.take())
             }
             guard !Task.isCancelled else { return }
-            let pending = (try? await store.pendingCount()) ?? 0
+            // An existence check, not a count: counting a long outbox on every wake of a
+            // catch-up would cost more than the pushes.
+            let pending = (try? await store.hasPending()) ?? false
             let cursor = wants.ownFeedEnd == nil ? 0 : ((try? await store.syncState().cursor) ?? 0)
-            let behind = wants.pull || (wants.ownFeedEnd.map { $0 > cursor } ?? false)
-            guard wants.sync || pending > 0 || behind else {
-                liveStatus.update { $0.pendingCount = pending }
-                continue
-            }
+            let behind = wants.sync || (wants.ownFeedEnd.map { $0 > cursor } ?? false)
+            guard pending || behind else { continue }
             liveStatus.update { status in
-                status.pendingCount = pending
-                status.isUploading = pending > 0
-                status.isDownloading = behind || wants.sync
+                status.isUploading = pending
+                status.isDownloading = behind
             }
             var failure: LiveSyncStatus.Failure?
             do {
@@ -106,7 +104,7 @@ extension LearnSyncClient {
                 failure = LiveSyncStatus.Failure(code: nil, message: Self.describe(error))
             }
             let state = try? await store.syncState()
-            let left = (try? await store.pendingCount()) ?? pending
+            let left = (try? await store.pendingCount()) ?? 0
             // Recorded while the sync ran, or put back in the outbox by its answer: the next push.
             if left > 0 && failure == nil { session.want { $0.push = true } }
             liveStatus.update { status in
@@ -210,7 +208,7 @@ extension LearnSyncClient {
                 // Most likely this device's own push, whose answer brings the cursor there.
                 session.want { $0.ownFeedEnd = max($0.ownFeedEnd ?? 0, change.feedEnd) }
             } else {
-                session.want { $0.pull = true }
+                session.want { $0.sync = true }
             }
         case "end":
             // The token expired, was revoked, or its learner erased: the sync says which, and

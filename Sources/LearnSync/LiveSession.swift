@@ -10,27 +10,25 @@ final class LiveSession: Sendable {
     struct Wants: Equatable {
         /// Events were recorded: push them (after ``LiveSyncOptions/pushDelay``).
         var push = false
-        /// Another device pushed, or the stream (re)opened: pull. Not judged by the device's
-        /// cursor against the event's feed end: a server restored from a backup holds a feed
-        /// that ends before the cursor, and only a pull (its cursor mark) finds that out.
-        var pull = false
         /// A push under this device's own replica id grew the feed to this position: pull only if
         /// the device's cursor is behind it when the worker looks. Its own push's answer usually
         /// brought the cursor there; a clone still recording under the same id did not.
         var ownFeedEnd: Int64?
-        /// Sync now, whatever the device holds (the start, a refused stream).
+        /// Sync now, whatever the device holds: the start, a refused stream, another device's
+        /// push. A push is not judged by the device's cursor against the event's feed end: a
+        /// server restored from a backup holds a feed that ends before the cursor, and only a
+        /// pull (its cursor mark) finds that out.
         var sync = false
 
         mutating func merge(_ other: Wants) {
             push = push || other.push
-            pull = pull || other.pull
             ownFeedEnd = [ownFeedEnd, other.ownFeedEnd].compactMap { $0 }.max()
             sync = sync || other.sync
         }
 
         /// Whether a push waits for more to gather: nothing else is asked for but a check of this
         /// device's own push (which the waiting push answers anyway).
-        var isPushOnly: Bool { push && !pull && !sync }
+        var isPushOnly: Bool { push && !sync }
     }
 
     private let wants = Mutex(Wants())

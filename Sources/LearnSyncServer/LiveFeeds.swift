@@ -12,15 +12,16 @@ package final class LiveFeeds: Sendable {
     package struct Pending: Sendable, Equatable {
         /// The feed's newest end, and the replica whose push made it (nil when pushes of several
         /// replicas came together).
-        package var feed: (end: Int64, replica: ReplicaID?)?
+        package struct Feed: Sendable, Equatable {
+            package var end: Int64
+            package var replica: ReplicaID?
+        }
+
+        package var feed: Feed?
         /// A token of the stream's learner may have been revoked: check it again.
         package var recheck = false
         /// Time for a heartbeat.
         package var heartbeat = false
-
-        package static func == (a: Pending, b: Pending) -> Bool {
-            a.feed?.end == b.feed?.end && a.feed?.replica == b.feed?.replica && a.recheck == b.recheck && a.heartbeat == b.heartbeat
-        }
     }
 
     /// One open stream: `wakes` yields when something is ``Pending`` for it.
@@ -101,9 +102,9 @@ package final class LiveFeeds: Sendable {
     package func feedChanged(root: LearnerID, feedEnd: Int64, replica: ReplicaID) {
         wake(state.withLock { $0.byRoot[root].map(Array.init) ?? [] }) { pending in
             if let feed = pending.feed {
-                pending.feed = (max(feed.end, feedEnd), feed.replica == replica ? replica : nil)
+                pending.feed = Pending.Feed(end: max(feed.end, feedEnd), replica: feed.replica == replica ? replica : nil)
             } else {
-                pending.feed = (feedEnd, replica)
+                pending.feed = Pending.Feed(end: feedEnd, replica: replica)
             }
         }
     }

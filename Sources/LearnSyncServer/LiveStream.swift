@@ -128,7 +128,7 @@ extension SyncService {
     /// stream that misses it is told at its device's next sync (a push), at the token's expiry or
     /// the server's restart (a revocation).
     func announce(_ notice: LiveNotice) {
-        guard let shared = store as? any ServiceBackedStore, shared.tellsLiveNotices else { return live.apply(notice) }
+        guard sharesLiveNotices else { return live.apply(notice) }
         announcer.post(notice)
     }
 }

@@ -35,6 +35,9 @@ package struct SyncService: Sendable {
     package let live = LiveFeeds()
     /// This process's live notices on their way to the other processes of a shared database.
     package let announcer = LiveAnnouncer()
+    /// Whether other server processes share the store and hear of live notices through it
+    /// (false: this process's streams are all there are). Looked up once, not on every push.
+    let sharesLiveNotices: Bool
 
     /// - Parameters:
     ///   - store: where learners, sessions and events are kept.
@@ -61,6 +64,7 @@ package struct SyncService: Sendable {
         self.erasureJournal = erasureJournal
         eventQuota = Int64(max(0, eventsPerLearner))
         self.store = store
+        sharesLiveNotices = (store as? any ServiceBackedStore)?.tellsLiveNotices ?? false
         catalogs = CatalogHolder(catalog)
         self.clock = clock
         self.tokenLifetime = tokenLifetime

@@ -118,6 +118,11 @@ extension DeviceStore {
         }
     }
 
+    /// Whether any event waits in the outbox (an existence check: no count of a long outbox).
+    package func hasPending() async throws -> Bool {
+        try await read { db in try !Outbox.isEmpty(db) }
+    }
+
     /// How many events wait in the outbox.
     package func pendingCount() async throws -> Int {
         try await read { db in try Outbox.count(db) }
