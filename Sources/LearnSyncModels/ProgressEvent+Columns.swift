@@ -1,13 +1,14 @@
 /// An event spread over plain columns, the shape both the device's and the server's SQL tables
 /// store, named as the wire's fields are (but `position`, the wire's `offset`, a word SQL keeps).
 package struct EventColumns: Hashable, Sendable {
-    /// The columns' names, in the order stores select and bind them.
-    package static let names = "replica, seq, learner, hlc, course, type, item, answers, seen, choice, seconds, position, version"
+    /// The columns' names, in the order stores select and bind them (``Column``'s).
+    package static let names = Column.allCases.map { "\($0)" }.joined(separator: ", ")
     /// How many columns ``names`` lists.
-    package static let count: Int32 = 13
+    package static let count = Int32(Column.allCases.count)
 
-    /// Each column's place in ``names``, from 0: a row read with them is read by name.
-    package enum Column: Int32 {
+    /// Each column, named as in the tables, at its place in ``names`` from 0: a row read with
+    /// them is read by name.
+    package enum Column: Int32, CaseIterable {
         case replica, seq, learner, hlc, course, type, item, answers, seen, choice, seconds, position, version
     }
 

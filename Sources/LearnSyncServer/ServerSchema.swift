@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LearnSyncSQLite
 
 /// The server database's named migrations. Never edit a shipped migration; add a new one.
 enum ServerSchema {
@@ -163,20 +164,7 @@ enum ServerSchema {
             try db.execute(sql: "INSERT INTO attestationKey (id, key) VALUES (1, ?)", arguments: [key])
         }
         migrator.registerMigration("v12: payload columns named for what they hold") { db in
-            // As the wire names them: `answers` keeps a quiz's answers, a reset's seen set moves
-            // to `seen`; `amount` splits into a time-spent event's `seconds`, a resume event's
-            // `position` and a quiz attempt's course `version`.
-            try db.execute(sql: """
-                ALTER TABLE event ADD COLUMN seen TEXT;
-                ALTER TABLE event ADD COLUMN seconds INTEGER;
-                ALTER TABLE event ADD COLUMN position INTEGER;
-                ALTER TABLE event ADD COLUMN version INTEGER;
-                UPDATE event SET seen = COALESCE(answers, ''), answers = NULL WHERE type = 'course.reset';
-                UPDATE event SET seconds = amount WHERE type = 'time.spent';
-                UPDATE event SET position = amount WHERE type = 'resume';
-                UPDATE event SET version = amount WHERE type = 'quiz.attempt';
-                ALTER TABLE event DROP COLUMN amount;
-                """)
+            try db.execute(sql: EventPayloadMigration.splitSQL)
         }
         return migrator
     }

@@ -1,4 +1,5 @@
 import GRDB
+import LearnSyncSQLite
 
 /// The device database's named migrations. Never edit a shipped migration; add a new one.
 enum DeviceSchema {
@@ -199,19 +200,8 @@ enum DeviceSchema {
                 -- What a server said about the event (`Verdict`): 0 nothing, 2 held until the
                 -- server's catalog changes, 3 refused for good.
                 ALTER TABLE event RENAME COLUMN pending TO verdict;
-                -- The payload's columns, as the wire names them: `answers` keeps a quiz's answers,
-                -- a reset's seen set moves to `seen`; `amount` splits into a time-spent event's
-                -- `seconds`, a resume event's `position` and a quiz attempt's course `version`.
-                ALTER TABLE event ADD COLUMN seen TEXT;
-                ALTER TABLE event ADD COLUMN seconds INTEGER;
-                ALTER TABLE event ADD COLUMN position INTEGER;
-                ALTER TABLE event ADD COLUMN version INTEGER;
-                UPDATE event SET seen = COALESCE(answers, ''), answers = NULL WHERE type = 'course.reset';
-                UPDATE event SET seconds = amount WHERE type = 'time.spent';
-                UPDATE event SET position = amount WHERE type = 'resume';
-                UPDATE event SET version = amount WHERE type = 'quiz.attempt';
-                ALTER TABLE event DROP COLUMN amount;
                 """)
+            try db.execute(sql: EventPayloadMigration.splitSQL)
         }
         return migrator
     }

@@ -6,17 +6,25 @@ import LearnSyncTestSupport
 import Testing
 
 /// A store file written by an older version opens with everything where it was.
-@Suite struct DeviceMigrationTests {
+@Suite final class DeviceMigrationTests {
+    let catalog: Catalog
+    let course: Course
+    /// A folder of its own for each test, removed after it.
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-\(UUID().uuidString)")
+    var path: String { directory.appendingPathComponent("device.sqlite").path }
+
+    init() throws {
+        catalog = try SampleCatalog.load()
+        course = catalog[SampleCatalog.courseID]!
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
     /// A v3 file (the outbox as a flag on each event) holding a pushed event, two outbox events
     /// and a held one: after the v4 migration the outbox holds exactly the two, in order; the
     /// held event is still reported and comes back when the server's catalog changes.
     @Test func theOutboxFlagBecomesTheOutboxTable() async throws {
-        let catalog = try SampleCatalog.load()
-        let course = catalog[SampleCatalog.courseID]!
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("device.sqlite").path
 
         let replica = ReplicaID.random(), learner = LearnerID.newGuest()
         let lesson = course.lessons[0].id
@@ -67,12 +75,6 @@ import Testing
     /// v12 migration every kind of event reads back equal, the held one is still held, and the
     /// credentials are in the secret store.
     @Test func payloadColumnsSplitAndCredentialsMove() async throws {
-        let catalog = try SampleCatalog.load()
-        let course = catalog[SampleCatalog.courseID]!
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("device.sqlite").path
 
         let replica = ReplicaID.random(), learner = LearnerID.newGuest()
         let lesson = course.lessons[0].id, quiz = course.quizzes[0]
