@@ -17,7 +17,8 @@ public struct ScenarioStep: Decodable, Sendable {
     /// `record`, `sync`, `signup`, `login`, `logout`, `delete-account` (with `password`),
     /// `offline`, `online`, `clock`, `server-clock`, `server-catalog`, `app-catalog`, `backup`,
     /// `restore`, `clone`, `restart-server`, `sweep` (the server's retention sweep),
-    /// `backup-server`, `restore-server` or `expect`.
+    /// `backup-server`, `restore-server`, `live-start`, `live-stop` (the device's live sync) or
+    /// `expect`.
     public var action: String
     public var device: String?
     /// For `clone`: the device copied.
@@ -57,6 +58,9 @@ public struct ScenarioStep: Decodable, Sendable {
     public var expectError: String?
     /// For `expect`: what must hold on the device.
     public var expect: Expectation?
+    /// For `expect`: how long, in milliseconds, the expectation may take to hold (checked again
+    /// every 10 ms), as a live device's arrivals need; absent, it must hold at once.
+    public var within: Int?
 
     public enum Answers: Decodable, Sendable {
         case correct, wrong
@@ -112,6 +116,8 @@ public struct ScenarioFormatError: Error, CustomStringConvertible {
 extension ScenarioScript {
     /// The most a clock step may move a clock: 100 years, in minutes.
     public static let maxOffsetMinutes = 100 * 525_960
+    /// The longest an expect step may wait for its expectation: one minute.
+    public static let maxWithinMilliseconds = 60_000
 
     /// Reads a scenario, refusing any key it does not know (a typo such as `quizzPassed` would
     /// otherwise check nothing and pass), a step that mixes two kinds of records, an `expect`
@@ -212,9 +218,9 @@ extension ScenarioStep {
             "logout": device.union(["force", "everywhere"]), "delete-account": device.union(["password"]),
             "clock": device.union(["offsetMinutes"]), "server-clock": ["offsetMinutes"],
             "app-catalog": device.union(["version", "newestOnly", "corrected"]), "server-catalog": ["version", "newestOnly", "corrected"],
-            "clone": device.union(["from"]), "expect": device.union(["expect"]),
+            "clone": device.union(["from"]), "expect": device.union(["expect", "within"]),
         ]
-        for action in ["sync", "offline", "online", "backup", "restore"] { fields[action] = device }
+        for action in ["sync", "offline", "online", "backup", "restore", "live-start", "live-stop"] { fields[action] = device }
         for action in ["restart-server", "sweep", "backup-server", "restore-server"] { fields[action] = [] }
         return fields
     }()
@@ -249,6 +255,9 @@ extension ScenarioStep {
                 return "a lesson's `status` is \"started\" or \"completed\", not \"\(status)\"\(ScenarioScript.suggestion(for: status, among: Self.recordedStatuses))"
             }
             if quiz != nil, answers == nil { return "a quiz needs `answers`" }
+        }
+        if let within, !(1...ScenarioScript.maxWithinMilliseconds).contains(within) {
+            return "`within` is 1 to \(ScenarioScript.maxWithinMilliseconds) milliseconds"
         }
         if action == "clock" || action == "server-clock" {
             guard let offsetMinutes else { return "needs `offsetMinutes`" }

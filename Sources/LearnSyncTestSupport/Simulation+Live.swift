@@ -1,12 +1,16 @@
 import Foundation
-import LearnSync
+package import LearnSync
 import LearnSyncModels
 
-extension World {
-    /// Live sync as the simulated devices run it: quick to retry, since a simulation's network
+extension LiveSyncOptions {
+    /// Live sync as simulated and scripted devices run it: quick to retry, since their network
     /// faults come and go in milliseconds.
-    static let liveOptions = LiveSyncOptions(
+    package static let simulated = LiveSyncOptions(
         pushDelay: .milliseconds(20), baseBackoff: .milliseconds(20), maxBackoff: .milliseconds(200), pollInterval: .seconds(1))
+}
+
+extension World {
+    static var liveOptions: LiveSyncOptions { .simulated }
 
     /// With every device online: records on one device of each account after another and
     /// times the event's arrival on each other device signed in to the account, which none of

@@ -18,6 +18,11 @@ public final class SwitchableTransport: SyncTransport {
     public func send(_ request: TransportRequest) async throws -> TransportResponse {
         try await URLSessionTransport(baseURL: url.withLock { $0 }).send(request)
     }
+
+    /// Opens a stream to the current address (a stream open before a switch stays on the old one).
+    public func openStream(_ request: TransportRequest) async throws -> TransportStream {
+        try await URLSessionTransport(baseURL: url.withLock { $0 }).openStream(request)
+    }
 }
 
 /// Counts the body bytes a transport carries as they go on the wire: a request's body as sent

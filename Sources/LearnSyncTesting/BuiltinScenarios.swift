@@ -38,5 +38,7 @@ package enum BuiltinScenarios {
         ("27-restored-server-lost-phone.json", PackageResources._7_restored_server_lost_phone_json),
         ("28-account-made-after-the-backup.json", PackageResources._8_account_made_after_the_backup_json),
         ("29-erasure-outlives-a-restore.json", PackageResources._9_erasure_outlives_a_restore_json),
+        ("30-live-devices-stay-in-step.json", PackageResources._0_live_devices_stay_in_step_json),
+        ("31-live-device-learns-of-an-erasure.json", PackageResources._1_live_device_learns_of_an_erasure_json),
     ]
 }

@@ -125,6 +125,7 @@ package struct ScenarioRunner: Sendable {
                 }
             }
         }
+        for device in run.devices.values where device.live { await device.client.stopSync() }
         await server.stop()
         return ScenarioResult(name: script.name, steps: script.steps.count, failures: run.failures)
     }
@@ -148,6 +149,8 @@ struct ScenarioDevice {
     let network: SwitchableTransport
     let link: FaultyTransport
     let clock: OffsetWallClock
+    /// Whether a `live-start` step started live sync (stopped by `live-stop`).
+    var live = false
 }
 
 /// The mutable state of one scenario run.
@@ -204,9 +207,13 @@ struct Run {
         case "backup": backups[step.device ?? ""] = try client.store.snapshot()
         case "restore":
             guard let backup = backups[step.device ?? ""] else { throw ScenarioFailure(message: "no backup of this device") }
-            devices[step.device ?? ""]?.client = LearnSyncClient(
+            // The app starts again on the restored store, live again if it was.
+            if device.live { await client.stopSync() }
+            let restored = LearnSyncClient(
                 store: try backup.snapshot(clock: device.clock), transport: device.link,
                 retry: RetryPolicy(maxAttempts: 2, baseDelay: .milliseconds(10)))
+            devices[step.device ?? ""]?.client = restored
+            if device.live { try restored.startSync(.simulated) }
         case "sync": try await client.sync()
         case "signup": try await client.signUp(username: step.username ?? "", password: step.password ?? "")
         case "login": try await client.signIn(username: step.username ?? "", password: step.password ?? "")
@@ -215,7 +222,22 @@ struct Run {
         case "offline": device.link.setOffline(true)
         case "online": device.link.setOffline(false)
         case "clock": device.clock.setOffset(milliseconds: Int64(step.offsetMinutes ?? 0) * 60_000)
-        case "expect": try await check(step.expect, on: device, name: step.device ?? "")
+        case "live-start":
+            try client.startSync(.simulated)
+            devices[step.device ?? ""]?.live = true
+        case "live-stop":
+            await client.stopSync()
+            devices[step.device ?? ""]?.live = false
+        case "expect":
+            // A live device's arrivals come when they come: check again until the deadline.
+            let deadline = ContinuousClock.now + .milliseconds(step.within ?? 0)
+            while true {
+                do {
+                    return try await check(step.expect, on: device, name: step.device ?? "")
+                } catch is ScenarioFailure where ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+            }
         default: throw ScenarioFailure(message: "unknown action \(step.action)")
         }
     }

@@ -29,6 +29,7 @@ struct ScenarioCommand: AsyncParsableCommand {
             "                  quiz + answers (correct|wrong|[ids]);",
             "                  scenario + choice; reset: true",
             "  sync, offline, online, backup, restore    device",
+            "  live-start, live-stop    device (its live sync runs between the steps)",
             "  signup, login   username, password",
             "  logout          force, everywhere",
             "  delete-account  password",
@@ -38,7 +39,7 @@ struct ScenarioCommand: AsyncParsableCommand {
             "  server-catalog  version (1-3), newestOnly, corrected (no device)",
             "  server-clock    offsetMinutes (no device)",
             "  restart-server, sweep, backup-server, restore-server    (no field)",
-            "  expect          device, expect",
+            "  expect          device, expect, within (ms to wait for it to hold, 1-60000)",
             "Any step may carry expectError: a SyncError code, a problem code or catalog-conflict.",
             "",
             "Expectations: lessons (id -> not started|started|completed), completedLessons, quizAttempts, quizPassed, bestScore, "
