@@ -27,7 +27,8 @@ public struct ServerConfiguration: Sendable {
     /// How long a connection may take to send a request's head, from the moment it is ready
     /// for one (opened, or the previous answer sent; default 30 s).
     public var headTimeout: Duration = .seconds(30)
-    /// How long a request's body may take after its head (default 60 s).
+    /// How long a request's body may take after its head, and how long a client may take
+    /// nothing of an answer once the connection's buffers for it are full (default 60 s).
     public var bodyTimeout: Duration = .seconds(60)
     /// Most connections open at once; more wait in the listen backlog (default 2048). Each live
     /// stream (`GET /v1/live`) holds one for as long as its device stays connected.

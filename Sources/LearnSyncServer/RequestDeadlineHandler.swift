@@ -6,6 +6,11 @@ import NIOHTTPTypes
 /// and its body within `bodyTimeout` of the head. Idle timeouts alone cannot do this: a client
 /// sending one byte every few seconds is never idle, and thousands of them would hold every
 /// file descriptor. Sits after the HTTP decoder, before the request handling.
+///
+/// An answer has a deadline too, while it cannot be written: once the connection's outbound
+/// buffer is full (NIO's writability), the client must take some of it within `bodyTimeout`.
+/// A client that stopped reading would otherwise hold its connection, and a live stream's
+/// writer, for ever, and a graceful shutdown would wait for it.
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -16,6 +21,8 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let bodyTimeout: TimeAmount
     /// When the connection is closed unless disarmed first; nil while a request is answered.
     private var deadline: NIODeadline?
+    /// Whether an answer is being written: between a request's end and its answer's.
+    private var answering = false
     /// The one timer, and when it fires. Arming only moves `deadline`, and a timer that fires
     /// early schedules itself again: scheduling and cancelling a task for every request and
     /// every answer was an eighth of the event-loop and concurrency-pool threads' samples in
@@ -40,14 +47,32 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch unwrapInboundIn(data) {
         case .head: arm(bodyTimeout, context)
         case .body: break
-        case .end: deadline = nil  // the answer may take its time
+        case .end:
+            answering = true
+            // The answer may take its time, unless the client is not taking it.
+            deadline = nil
+            if !context.channel.isWritable { arm(bodyTimeout, context) }
         }
         context.fireChannelRead(data)
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { arm(headTimeout, context) }
+        if case .end = unwrapOutboundIn(data) {
+            answering = false
+            arm(headTimeout, context)
+        }
         context.write(data, promise: promise)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if answering {
+            if context.channel.isWritable {
+                deadline = nil
+            } else if deadline == nil {
+                arm(bodyTimeout, context)
+            }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func channelInactive(context: ChannelHandlerContext) {

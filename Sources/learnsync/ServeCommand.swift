@@ -31,7 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A reverse proxy's address, trusted to name the client in X-Forwarded-For (repeatable).", valueName: "ip"))
     var trustedProxy: [String] = []
     @Option(help: ArgumentHelp("Seconds a connection may take to send a request's head.", valueName: "seconds")) var headTimeout = Int(Self.defaults.headTimeout.components.seconds)
-    @Option(help: ArgumentHelp("Seconds a request's body may take after its head.", valueName: "seconds")) var bodyTimeout = Int(Self.defaults.bodyTimeout.components.seconds)
+    @Option(help: ArgumentHelp("Seconds a request's body may take after its head, and a client may stop taking an answer once the server's buffers for it are full.", valueName: "seconds")) var bodyTimeout = Int(Self.defaults.bodyTimeout.components.seconds)
     @Option(help: "Most connections open at once, live streams included (more wait in the backlog).") var maxConnections = Self.defaults.maxConnections
     @Option(help: ArgumentHelp("Seconds between heartbeats on an idle live stream (1 to 15: devices drop a stream silent for 45 s).", valueName: "seconds"))
     var liveHeartbeat = Int(Self.defaults.liveHeartbeat.components.seconds)

@@ -2,7 +2,12 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Hummingbird
+import HummingbirdTesting
+import LearnSyncModels
+import LearnSyncProtocol
 import LearnSyncServer
+import Logging
 import LearnSyncTesting
 import Testing
 #if canImport(Glibc)
@@ -16,8 +21,13 @@ import Glibc
     final class RawConnection: Sendable {
         let socket: Int32
 
-        init(port: Int) throws {
+        /// - Parameter receiveBuffer: the socket's receive buffer in bytes, set before it
+        ///   connects: a small one keeps the server's answer in the server's buffers.
+        init(port: Int, receiveBuffer: Int32? = nil) throws {
             socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            if var receiveBuffer {
+                setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, socklen_t(MemoryLayout<Int32>.size))
+            }
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -49,6 +59,18 @@ import Glibc
                     answered = true
                     start = Date()
                 }
+            }
+        }
+
+        /// Every byte until the server closes the connection, or nil after 5 s without one.
+        func readUntilClosed() -> [UInt8]? {
+            var answer = [UInt8](), buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = recv(socket, &buffer, buffer.count, 0)
+                if count < 0 && errno == EINTR { continue }
+                if count == 0 || (count < 0 && errno == ECONNRESET) { return answer }
+                if count < 0 { return nil }
+                answer += buffer[..<count]
             }
         }
 
@@ -119,6 +141,41 @@ import Glibc
         // timer left at the body's deadline would close it only after 30 s.
         let closed = try await onOwnThread { connection.secondsUntilClosed(afterAnswer: true) }
         #expect(closed != nil && closed! < 4, "an idle connection was closed \(closed.map { "\($0) s" } ?? "more than 5 s") after its answer, not after the 0.4 s head timeout")
+    }
+
+    /// A client that stops taking an answer is closed once the answer has waited for it for the
+    /// body timeout: it holds no connection (or live stream, or graceful shutdown) for ever.
+    @Test func aClientThatStopsReadingItsAnswerIsClosed() async throws {
+        let server = try TestServer()
+        var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, passwordCost: 4)
+        configuration.headTimeout = .seconds(5)
+        configuration.bodyTimeout = .milliseconds(400)
+        let app = buildApplication(configuration: configuration, service: server.service, logger: Logger(label: "slow-reader"))
+        try await app.test(.live) { client in
+            let (learner, token) = try await client.registerGuest()
+            // An answer larger than the kernel's socket buffers may grow to (4 MB here).
+            var factory = EventFactory(learner: learner)
+            for _ in 0..<15 {
+                let cursor = factory.seq
+                let events = try (0..<ProtocolLimits.maxEventsPerRequest).map { _ in try factory.make(.timeSpent(lesson: "keep-secure", seconds: 1)) }
+                _ = try await client.sync(SyncRequest(replica: factory.replica, lastSeq: factory.seq, cursor: cursor, events: events), token: token)
+            }
+
+            let request = "GET /v1/export HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n"
+            let reading = try RawConnection(port: client.port!)
+            reading.send(request)
+            // A reader gets the whole answer, then the close it asked for.
+            let whole = try #require(try await onOwnThread { reading.readUntilClosed() })
+            #expect(String(decoding: whole.suffix(5), as: UTF8.self) == "0\r\n\r\n", "the export is not one chunked answer")
+            let stalled = try RawConnection(port: client.port!, receiveBuffer: 2048)
+            stalled.send(request)
+            try await Task.sleep(for: .seconds(2))
+            let cut = try await onOwnThread { stalled.readUntilClosed() }
+            print("SlowClientTests: an export of \(whole.count) B; a client that read nothing for 2 s got \(cut?.count ?? -1) B before the close")
+            // One that stopped reading is closed with part of it.
+            #expect(cut != nil, "the stalled connection was still open")
+            #expect(cut.map { $0.count < whole.count } == true, "the stalled client got the whole answer")
+        }
     }
 
     @Test func slowClientsCannotStarveOthers() async throws {
