@@ -4,7 +4,7 @@ import PostgresNIO
 /// A one-dimensional PostgreSQL array whose elements may be NULL, sent in the binary format
 /// (postgres-nio encodes arrays of non-optional elements only). An event's optional columns
 /// go to PostgreSQL this way, one array per column (`unnest`).
-struct NullableArray<Element: PostgresArrayEncodable & PostgresNonThrowingEncodable>: PostgresNonThrowingEncodable {
+struct NullableArray<Element: PostgresArrayEncodable & PostgresNonThrowingEncodable & Sendable>: PostgresNonThrowingEncodable, Sendable {
     var elements: [Element?]
 
     init(_ elements: [Element?]) {

@@ -126,6 +126,8 @@ enum PostgresSchema {
             "UPDATE event SET version = amount WHERE type = 'quiz.attempt'",
             "ALTER TABLE event DROP COLUMN amount",
         ]),
+        // The usual push, from a device at its feed's end, in one round trip (``QuickPush``).
+        Migration(version: 9, name: "a push from a device at its feed's end in one statement", statements: [QuickPush.function]),
     ]
 
     /// Runs the pending migrations in one transaction.

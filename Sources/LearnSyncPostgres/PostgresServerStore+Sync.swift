@@ -12,15 +12,30 @@ extension PostgresServerStore {
     ) async throws -> FeedPage? {
         let at = FeedAt(cursor: cursor, mark: cursorMark)
         guard !events.isEmpty else { return try await pull(tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, at: at, limit: limit) }
-        do {
-            return try await push(
-                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, held: held, at: at, limit: limit,
-                quota: quota, trustCounters: true)
-        } catch is CountersBehind {
-            return try await push(
-                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, held: held, at: at, limit: limit,
-                quota: quota, trustCounters: false)
+        var trustCounters = true
+        if QuickPush.mayApply(replica: replica, lastSeq: lastSeq, events: events, held: held) {
+            switch try await quickPush(
+                tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, cursor: cursor, cursorMark: cursorMark,
+                limit: limit, quota: quota)
+            {
+            case .noSession: return nil
+            case .stored(let page):
+                pushPaths.withLock { $0.quick += 1 }
+                return page
+            case .notQuick(let trust): trustCounters = trust
+            }
         }
+        pushPaths.withLock { $0.general += 1 }
+        if trustCounters {
+            do {
+                return try await push(
+                    tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, held: held, at: at, limit: limit,
+                    quota: quota, trustCounters: true)
+            } catch is CountersBehind {}
+        }
+        return try await push(
+            tokenHash: tokenHash, now: now, replica: replica, lastSeq: lastSeq, events: events, held: held, at: at, limit: limit,
+            quota: quota, trustCounters: false)
     }
 
     /// A request's cursor and the mark it names (``CursorCheck``). The head statements read the
@@ -44,30 +59,55 @@ extension PostgresServerStore {
         }
     }
 
-    /// A pull stores nothing: it reads one snapshot, its head (the session's root, the
+    /// A pull stores nothing: it reads one snapshot. Its head (the session's root, the
     /// replica's owner and counter, the guest's last-seen time, the last position in the root's
-    /// own feed) in one statement. A device at the feed's end reads no page.
+    /// own feed, the attached guests) is one statement, sent alone first: a device at the feed's
+    /// end, the usual idle pull, reads no page, and that statement is the whole pull. When the
+    /// page has rows to read, the head is read again with them in one read-only transaction.
     private func pull(tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, at: FeedAt, limit: Int) async throws -> FeedPage? {
         let logger = logger
-        let (page, staleGuest) = try await transaction(readOnly: true) { c -> (FeedPage?, LearnerID?) in
+        @Sendable func answer(_ c: PostgresConnection, readingRows: Bool) async throws -> PullOutcome {
             guard let head = try await c.row(
-                PullHead.self, tokenHash, now, replica.rawValue, at.markPosition, as: (String, String?, Int64?, Int64?, Int64, Int64?).self,
-                logger: logger)
-            else { return (nil, nil) }
+                PullHead.self, tokenHash, now, replica.rawValue, at.markPosition,
+                as: (String, String?, Int64?, Int64?, Int64, Int64?, [String], [Int64], [Int64], [Int64]).self, logger: logger)
+            else { return .noSession }
             let root = LearnerID(unchecked: head.0)
             let rules = SyncRules(
                 root: root, replica: replica, lastSeq: lastSeq, now: now, owner: head.1.map { LearnerID(unchecked: $0) },
                 storedLastSeq: head.2 ?? 0)
-            let attached = try await Self.attached(to: root, c, logger)
+            let attached = AttachedGuests(account: root, rows: (0..<head.6.count).map { index in
+                // A guest attached without events has no range: its columns read 0.
+                let first = head.8[index]
+                return (head.6[index], first == 0 ? nil : head.7[index], first == 0 ? nil : first, first == 0 ? nil : head.9[index])
+            })
+            let feedEnd = MappedFeed.lastPosition(own: head.4, mapped: attached.mapped)
+            if !readingRows {
+                if case .guest = CursorCheck.source(cursor: at.cursor, mark: at.mark, root: root, attached: attached) { return .readsRows }
+                let builder = FeedPageBuilder(rules: rules, after: at.cursor, mark: at.mark, markAtCursor: head.5, limit: limit)
+                if builder.mayFindRows(feedEnd: feedEnd) { return .readsRows }
+            }
             let page = try await Self.page(
                 of: root, attached: attached, at: at, markAtCursor: try await at.markAtCursor(root: root, ownMark: head.5, attached: attached, c, logger),
-                limit: limit, rules: rules, feedEnd: MappedFeed.lastPosition(own: head.4, mapped: attached.mapped), c, logger)
-            return (page, SyncRules.guestSeenLongBefore(root, lastSeen: head.3, now: now) ? root : nil)
+                limit: limit, rules: rules, feedEnd: feedEnd, c, logger)
+            return .page(page, staleGuest: SyncRules.guestSeenLongBefore(root, lastSeen: head.3, now: now) ? root : nil)
         }
+        var outcome = try await retrying { c in try await answer(c, readingRows: false) }
+        if case .readsRows = outcome {
+            outcome = try await transaction(readOnly: true) { c in try await answer(c, readingRows: true) }
+        }
+        guard case .page(let page, let staleGuest) = outcome else { return nil }
         if let staleGuest {
             try await client.withConnection { c in try await Self.markSeen(staleGuest, now: now, c, logger) }
         }
         return page
+    }
+
+    /// What a pull's statements found.
+    private enum PullOutcome: Sendable {
+        case noSession
+        /// The page has rows to read (or a mark to read in a guest's feed).
+        case readsRows
+        case page(FeedPage, staleGuest: LearnerID?)
     }
 
     /// A push, in one transaction. `trustCounters`: events past the replica's stored counter are
@@ -132,7 +172,7 @@ extension PostgresServerStore {
     }
 
     /// Moves a guest's last-seen time to `now` (at most once per ``SyncRules/seenGranularity``).
-    private static func markSeen(_ guest: LearnerID, now: Int64, _ c: PostgresConnection, _ logger: Logger) async throws {
+    static func markSeen(_ guest: LearnerID, now: Int64, _ c: PostgresConnection, _ logger: Logger) async throws {
         try await c.execute("UPDATE learner SET last_seen_at = GREATEST(last_seen_at, \(now)) WHERE id = \(guest.rawValue)", logger: logger)
     }
 
@@ -259,15 +299,24 @@ extension PostgresServerStore {
 
     /// A pull's head: the session's feed root, the feed root of the replica's owner, the
     /// replica's stored counter, the root's last-seen time, the last position in its own feed,
-    /// and the mark at position `$4` of it (``FeedAt``).
+    /// the mark at position `$4` of it (``FeedAt``), and its attached guests as four arrays in
+    /// byte order of their ids (``attached(to:_:_:)``'s rows: id, offset, first and last
+    /// position, the numbers 0 for a guest without a range).
     private enum PullHead: PreparedQuery {
         static let sql = """
             WITH s AS (\(sessionRoot))
             SELECT s.root, COALESCE(owner_alias.account, replica.owner), replica.last_seq, learner.last_seen_at,
                 (SELECT COALESCE(MAX(pos), 0)::BIGINT FROM event WHERE event.root = s.root),
-                (SELECT COALESCE(stamp, 0) FROM event WHERE event.root = s.root AND pos = $4)
+                (SELECT COALESCE(stamp, 0) FROM event WHERE event.root = s.root AND pos = $4),
+                guests.ids, guests.offsets, guests.firsts, guests.lasts
             FROM s LEFT JOIN replica ON replica.id = $3 LEFT JOIN alias AS owner_alias ON owner_alias.guest = replica.owner
             LEFT JOIN learner ON learner.id = s.root
+            CROSS JOIN LATERAL (
+                SELECT COALESCE(array_agg(guest ORDER BY guest COLLATE "C"), '{}') AS ids,
+                    COALESCE(array_agg(COALESCE(pos_offset, 0) ORDER BY guest COLLATE "C"), '{}') AS offsets,
+                    COALESCE(array_agg(COALESCE(first_pos, 0) ORDER BY guest COLLATE "C"), '{}') AS firsts,
+                    COALESCE(array_agg(COALESCE(last_pos, 0) ORDER BY guest COLLATE "C"), '{}') AS lasts
+                FROM alias WHERE alias.account = s.root) AS guests
             """
     }
 

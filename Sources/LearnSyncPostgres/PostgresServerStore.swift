@@ -26,6 +26,9 @@ package final class PostgresServerStore: ServiceBackedStore {
     /// as the pool keeps trying.
     package let connectDeadline: Duration?
     private let migration = Locked<Task<Void, any Error>?>(nil)
+    /// How many pushes this store ran as ``QuickPush``'s one statement, and how many as the
+    /// general transaction (for the tests and the benchmark).
+    package let pushPaths = Locked((quick: 0, general: 0))
 
     /// A store on `location`; nothing connects until the store runs.
     /// - Parameters:
@@ -136,22 +139,28 @@ package final class PostgresServerStore: ServiceBackedStore {
     func transaction<T: Sendable>(
         readOnly: Bool = false, _ body: @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
+        try await retrying { connection in
+            try await connection.execute(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", logger: logger)
+            do {
+                let value = try await body(connection)
+                try await connection.execute("COMMIT", logger: logger)
+                return value
+            } catch {
+                try? await connection.execute("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// Runs `body` on a pooled connection, again (up to 5 times) when PostgreSQL ends its work
+    /// with a deadlock or a serialization failure; a full disk or an I/O error is a
+    /// ``DiskFailure``. A statement sent alone is its own transaction.
+    func retrying<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try await client.withConnection { connection in
-                    try await connection.execute(
-                        readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", logger: logger)
-                    do {
-                        let value = try await body(connection)
-                        try await connection.execute("COMMIT", logger: logger)
-                        return value
-                    } catch {
-                        try? await connection.execute("ROLLBACK", logger: logger)
-                        throw error
-                    }
-                }
+                return try await client.withConnection { connection in try await body(connection) }
             } catch let error as PSQLError where attempt < 5 && Self.isRetryable(error) {
                 logger.debug("transaction retried", metadata: ["sqlState": "\(error.serverInfo?[.sqlState] ?? "")"])
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 << attempt))))

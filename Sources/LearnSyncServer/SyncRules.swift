@@ -15,7 +15,7 @@ package struct SyncRules {
     /// random for each request that stores, so a row stored again after the server forgot it
     /// carries the mark a device saw once in 2³¹ times, and only when it also took the very
     /// position the device's cursor names. 31 bits keep it to 10 digits on the wire.
-    package let stamp = Int64.random(in: 1...Int64(Int32.max))
+    package let stamp: Int64
     package private(set) var renewReplica = false
     /// The highest counter the server holds for the replica, this request's events included: a
     /// device that was told an event above it was stored knows the server forgot it (restored
@@ -31,12 +31,20 @@ package struct SyncRules {
     private var storedRun: (first: Int64, last: Int64)?
     private var storedRunIsOwn = true
 
-    private init(root: LearnerID, replica: ReplicaID, lastSeq: Int64, now: Int64) {
+    /// A new random ``stamp``.
+    package static func newStamp() -> Int64 { Int64.random(in: 1...Int64(Int32.max)) }
+
+    private init(root: LearnerID, replica: ReplicaID, lastSeq: Int64, now: Int64, stamp: Int64) {
+        self.stamp = stamp
         self.root = root
         self.replica = replica
         self.lastSeq = lastSeq
         self.now = now
-        horizon = HLCTimestamp(physicalMilliseconds: now + ProtocolLimits.maxClockAheadMilliseconds)
+        horizon = Self.horizon(now: now)
+    }
+
+    private static func horizon(now: Int64) -> HLCTimestamp {
+        HLCTimestamp(physicalMilliseconds: now + ProtocolLimits.maxClockAheadMilliseconds)
     }
 
     /// Refuses a push that took the learner's feed past `quota` events: `feedEnd` is the feed's
@@ -51,9 +59,12 @@ package struct SyncRules {
 
     /// The rules of a request, the replica judged already: another learner's replica id
     /// refuses every event; a stored counter beyond the device's `lastSeq` means the device was
-    /// restored or cloned.
-    package init(root: LearnerID, replica: ReplicaID, lastSeq: Int64, now: Int64, owner: LearnerID?, storedLastSeq: Int64) {
-        self.init(root: root, replica: replica, lastSeq: lastSeq, now: now)
+    /// restored or cloned. `stamp` marks the rows the request stores (a store that stored them
+    /// before judging, as PostgreSQL's one-statement push does, names the one it used).
+    package init(
+        root: LearnerID, replica: ReplicaID, lastSeq: Int64, now: Int64, owner: LearnerID?, storedLastSeq: Int64, stamp: Int64 = newStamp()
+    ) {
+        self.init(root: root, replica: replica, lastSeq: lastSeq, now: now, stamp: stamp)
         replicaLastSeq = storedLastSeq
         check(owner: owner, storedLastSeq: storedLastSeq)
     }
@@ -92,8 +103,11 @@ package struct SyncRules {
     }
 
     /// The time to store `event` at: its own, or the server's when it runs more than a minute ahead.
-    package func storedTime(of event: ProgressEvent) -> HLCTimestamp {
-        event.timestamp <= horizon ? event.timestamp : HLCTimestamp(physicalMilliseconds: now)
+    package func storedTime(of event: ProgressEvent) -> HLCTimestamp { Self.storedTime(of: event, now: now) }
+
+    /// The time to store `event` at when the server's clock reads `now`.
+    package static func storedTime(of event: ProgressEvent, now: Int64) -> HLCTimestamp {
+        event.timestamp <= horizon(now: now) ? event.timestamp : HLCTimestamp(physicalMilliseconds: now)
     }
 
     /// `event` was stored new at `time`, at feed position `position` (the one after the

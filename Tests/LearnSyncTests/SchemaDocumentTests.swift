@@ -66,8 +66,8 @@ import Testing
         }.joined(separator: "\n\n")
     }
 
-    /// PostgreSQL's tables (column, type, nullability, default) and indexes, as its catalog
-    /// lists them (the migrations' own table left out).
+    /// PostgreSQL's tables (column, type, nullability, default), indexes and functions, as its
+    /// catalog lists them (the migrations' own table left out).
     static func postgresSchema() async throws -> String {
         let running = try await RunningPostgresStore("schema")
         let location = running.location
@@ -86,8 +86,13 @@ import Testing
             SELECT indexdef || ';' FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'learnsync_migration'
             ORDER BY tablename, indexname
             """)
+        // Functions by their signature (their bodies are in the migrations).
+        let functions = try await TestPostgres.query(location, """
+            SELECT 'FUNCTION ' || p.proname || '(' || pg_get_function_arguments(p.oid) || ');' FROM pg_proc p
+            WHERE p.pronamespace = 'public'::regnamespace ORDER BY p.proname
+            """)
         let body = tables.map { "TABLE \($0.0) (\n\($0.1.joined(separator: ",\n"))\n);" }.joined(separator: "\n\n")
-        return "```sql\n\(body)\n\n\(indexes)\n```"
+        return "```sql\n\(body)\n\n\(indexes)\n\n\(functions)\n```"
     }
 
     /// The text under `## title` in `page`, up to the next section or the end.
