@@ -43,6 +43,11 @@ final class CappedDownloads: NSObject, URLSessionDataDelegate, Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 downloads.withLock { $0[task.taskIdentifier] = Download(cap: cap, file: file, continuation: continuation) }
+                // Cancelled before the entry was there, `onCancel` found nothing to end.
+                if Task.isCancelled, let download = downloads.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) {
+                    task.cancel()
+                    return download.continuation.resume(throwing: CancellationError())
+                }
                 task.resume()
             }
         } onCancel: {

@@ -31,12 +31,27 @@ final class StreamingAnswers: NSObject, URLSessionDataDelegate, Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 tasks.withLock { $0[task.taskIdentifier] = .opening(continuation) }
+                // Cancelled before the entry was there, `onCancel` found nothing to end: a
+                // `stopSync()` right after `startSync()` waited for ever.
+                if Task.isCancelled, case .opening(let continuation)? = tasks.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) {
+                    task.cancel()
+                    return continuation.resume(throwing: CancellationError())
+                }
                 task.resume()
             }
         } onCancel: {
             task.cancel()
-            if case .opening(let continuation)? = tasks.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) {
-                continuation.resume(throwing: CancellationError())
+            // Ended here, not by URLSession's answer to the cancel, which on Linux may never
+            // come: whether the head came or not, and a refusal's body is being gathered.
+            let phase = tasks.withLock { tasks -> Phase? in
+                switch tasks[task.taskIdentifier] {
+                case .opening?, .gathering?: return tasks.removeValue(forKey: task.taskIdentifier)
+                default: return nil
+                }
+            }
+            switch phase {
+            case .opening(let continuation)?, .gathering(_, _, let continuation)?: continuation.resume(throwing: CancellationError())
+            default: break
             }
         }
     }

@@ -20,12 +20,12 @@ extension PostgresServerStore {
             {
             case .noSession: return nil
             case .stored(let page):
-                pushPaths.withLock { $0.quick += 1 }
+                counted(quick: true)
                 return page
             case .notQuick(let trust): trustCounters = trust
             }
         }
-        pushPaths.withLock { $0.general += 1 }
+        counted(quick: false)
         if trustCounters {
             do {
                 return try await push(

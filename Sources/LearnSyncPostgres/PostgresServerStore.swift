@@ -4,6 +4,7 @@ package import LearnSyncProtocol
 package import LearnSyncServer
 import LearnSyncSQLite
 package import Logging
+import Metrics
 import PostgresNIO
 import ServiceLifecycle
 
@@ -27,8 +28,19 @@ package final class PostgresServerStore: ServiceBackedStore {
     package let connectDeadline: Duration?
     private let migration = Locked<Task<Void, any Error>?>(nil)
     /// How many pushes this store ran as ``QuickPush``'s one statement, and how many as the
-    /// general transaction (for the tests and the benchmark).
+    /// general transaction (for the tests).
     package let pushPaths = Locked((quick: 0, general: 0))
+    /// The same, for operators: `learnsync_postgres_pushes_total{path="one-statement"}` and
+    /// `{path="transaction"}`.
+    private let pushCounters = (
+        quick: Counter(label: "learnsync_postgres_pushes_total", dimensions: [("path", "one-statement")]),
+        general: Counter(label: "learnsync_postgres_pushes_total", dimensions: [("path", "transaction")]))
+
+    /// Counts a push by the path it took.
+    func counted(quick: Bool) {
+        pushPaths.withLock { quick ? ($0.quick += 1) : ($0.general += 1) }
+        (quick ? pushCounters.quick : pushCounters.general).increment()
+    }
 
     /// A store on `location`; nothing connects until the store runs.
     /// - Parameters:

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOHTTPTypes
 
@@ -8,9 +11,13 @@ import NIOHTTPTypes
 /// file descriptor. Sits after the HTTP decoder, before the request handling.
 ///
 /// An answer has a deadline too, while it cannot be written: once the connection's outbound
-/// buffer is full (NIO's writability), the client must take some of it within `bodyTimeout`.
+/// buffer is full (NIO's writability), the client must take some of it within each
+/// `bodyTimeout` (the bytes NIO holds for it must shrink).
 /// A client that stopped reading would otherwise hold its connection, and a live stream's
-/// writer, for ever, and a graceful shutdown would wait for it.
+/// writer, for ever, and a graceful shutdown would wait for it. The kernel keeps at most
+/// ``unsentLimit`` bytes of an answer unsent (`TCP_NOTSENT_LOWAT`): the socket is writable
+/// again as soon as a reader took that much, not only once it emptied a third of a send buffer
+/// autotuned to megabytes, which took a steady reader of 400 KB/s longer than 2 s.
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -23,6 +30,9 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var deadline: NIODeadline?
     /// Whether an answer is being written: between a request's end and its answer's.
     private var answering = false
+    /// While an answer cannot be written: the bytes NIO held for the client when its deadline
+    /// was last set.
+    private var heldAtDeadline: Int?
     /// The one timer, and when it fires. Arming only moves `deadline`, and a timer that fires
     /// early schedules itself again: scheduling and cancelling a task for every request and
     /// every answer was an eighth of the event-loop and concurrency-pool threads' samples in
@@ -34,7 +44,15 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         self.bodyTimeout = bodyTimeout
     }
 
+    /// The most unsent bytes of an answer the kernel holds for a connection.
+    static let unsentLimit: Int32 = 64 << 10
+
     func handlerAdded(context: ChannelHandlerContext) {
+        #if os(Linux)
+        // Not every channel is a TCP socket (tests run over embedded ones).
+        try? context.channel.syncOptions?.setOption(
+            ChannelOptions.tcpOption(NIOBSDSocket.Option(rawValue: CInt(TCP_NOTSENT_LOWAT))), value: Int(Self.unsentLimit))
+        #endif
         if context.channel.isActive { arm(headTimeout, context) }
     }
 
@@ -51,7 +69,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
             answering = true
             // The answer may take its time, unless the client is not taking it.
             deadline = nil
-            if !context.channel.isWritable { arm(bodyTimeout, context) }
+            if !context.channel.isWritable { armWhileHeld(context) }
         }
         context.fireChannelRead(data)
     }
@@ -59,6 +77,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if case .end = unwrapOutboundIn(data) {
             answering = false
+            heldAtDeadline = nil
             arm(headTimeout, context)
         }
         context.write(data, promise: promise)
@@ -68,8 +87,9 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         if answering {
             if context.channel.isWritable {
                 deadline = nil
+                heldAtDeadline = nil
             } else if deadline == nil {
-                arm(bodyTimeout, context)
+                armWhileHeld(context)
             }
         }
         context.fireChannelWritabilityChanged()
@@ -82,6 +102,17 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     func handlerRemoved(context: ChannelHandlerContext) {
         stop()
+    }
+
+    /// Sets the body timeout's deadline for an answer the client must take some of.
+    private func armWhileHeld(_ context: ChannelHandlerContext) {
+        heldAtDeadline = Self.held(context)
+        arm(bodyTimeout, context)
+    }
+
+    /// The bytes NIO holds for the client, not yet taken by the kernel.
+    private static func held(_ context: ChannelHandlerContext) -> Int {
+        (try? context.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)) ?? 0
     }
 
     private func arm(_ timeout: TimeAmount, _ context: ChannelHandlerContext) {
@@ -103,7 +134,12 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
         timer = nil
         guard let deadline else { return }  // disarmed: armed again by the next answer
         if deadline <= .now() {
-            context.close(promise: nil)
+            // A client that took some of its answer since the deadline was set has another.
+            if let held = heldAtDeadline, Self.held(context) < held {
+                armWhileHeld(context)
+            } else {
+                context.close(promise: nil)
+            }
         } else {
             schedule(deadline, context)
         }
@@ -111,6 +147,7 @@ final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func stop() {
         deadline = nil
+        heldAtDeadline = nil
         timer?.task.cancel()
         timer = nil
     }

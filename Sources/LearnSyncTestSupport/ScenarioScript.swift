@@ -240,6 +240,7 @@ extension ScenarioStep {
         }
         if expect != nil, action != "expect" { return "`expect` belongs to an expect step" }
         if action == "expect", expect == nil { return "an expect step needs `expect`" }
+        if action == "expect", expectError != nil { return "an expect step checks a device; `expectError` belongs to an action" }
         if let device, device.isEmpty || device.trimmingCharacters(in: .whitespaces) != device {
             return "a device's name is not empty and has no spaces around it: \"\(device)\""
         }

@@ -141,6 +141,9 @@ package struct ScenarioRunner: Sendable {
 
 struct ScenarioFailure: Error {
     var message: String
+    /// Waiting cannot mend it (a lesson the course lacks, a device no step made): an expect
+    /// step with `within` fails at once.
+    var isFinal = false
 }
 
 /// One device of a scenario.
@@ -234,7 +237,7 @@ struct Run {
             while true {
                 do {
                     return try await check(step.expect, on: device, name: step.device ?? "")
-                } catch is ScenarioFailure where ContinuousClock.now < deadline {
+                } catch let failure as ScenarioFailure where !failure.isFinal && ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(10))
                 }
             }
@@ -284,7 +287,10 @@ struct Run {
             if let expected, expected != actual { problems.append("\(what): expected \(expected), got \(actual)") }
         }
         for lesson in (expectation.lessons ?? [:]).keys.sorted() where course.lesson(ItemID(unchecked: lesson)) == nil {
-            problems.append("lesson \(lesson): the course has no such lesson")
+            throw ScenarioFailure(message: "lesson \(lesson): the course has no such lesson", isFinal: true)
+        }
+        if let other = expectation.sameAs, devices[other] == nil {
+            throw ScenarioFailure(message: "no device \(other) yet: sameAs names a device an earlier step made", isFinal: true)
         }
         for (lesson, status) in expectation.lessons ?? [:] {
             compare("lesson \(lesson)", status, progress.status(of: ItemID(unchecked: lesson)).description)

@@ -42,6 +42,27 @@ enum Measure {
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
+    /// CPU seconds, user and system, used so far by the processes `pids` and their children
+    /// that are alive (a PostgreSQL cluster: its postmaster and every backend), from /proc.
+    static func treeCPU(_ pids: [Int32]) -> Double {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var total = 0.0
+        let roots = Set(pids)
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(entry) != nil {
+            guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { continue }
+            // After "pid (name)": state, ppid, …; utime and stime are fields 14 and 15.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 13, let ppid = Int32(fields[1]), let pid = Int32(entry),
+                roots.contains(pid) || roots.contains(ppid),
+                let user = Double(fields[11]), let system = Double(fields[12])
+            else { continue }
+            total += (user + system) / ticks
+        }
+        return total
+    }
+
     /// Peak resident set size of this process, in bytes (VmHWM).
     static func peakRSS() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import LearnSync
 import LearnSyncMerge
 import LearnSyncModels
@@ -25,8 +28,28 @@ struct PostgresWorkloads {
         let cluster = folder.appendingPathComponent("postgres").path
         let admin = try await ChildProcess.run([tool, "start", cluster, "auto"]).trimmingCharacters(in: .whitespacesAndNewlines)
         defer { _ = try? ChildProcess.run([tool, "stop", cluster]) }
+        let pidFile = try String(contentsOfFile: cluster + "/postmaster.pid", encoding: .utf8)
+        guard let postmaster = pidFile.split(separator: "\n").first.flatMap({ Int32($0) }) else { throw BenchError("no postmaster.pid") }
         var bare: (String, Double)?
-        var rows = [Row]()
+        // The SQLite store through the same binary, clients and load balancer: the baseline of
+        // the PostgreSQL rows.
+        let sqliteLogs = folder.appendingPathComponent("logs-sqlite")
+        try FileManager.default.createDirectory(at: sqliteLogs, withIntermediateDirectories: true)
+        let sqliteServers = try await ServerProcess.start(
+            1, binary: binary, database: folder.appendingPathComponent("bench-server.sqlite").path, folder: sqliteLogs)
+        let sqlitePool = ServerPool(sqliteServers.map(\.url), seed: 21)
+        let sqliteSmall = try await smallSyncs(sqliteServers, pool: sqlitePool, bare: &bare)
+        let sqliteFull = try await endToEnd(pool: sqlitePool, label: "sqlite")
+        sqliteServers.forEach { $0.stop() }
+        let (bareText, bareRate) = bare!
+        var rows = [
+            Row(
+                workload: "SQLite store, 1 `serve` process (the PostgreSQL rows' baseline): \(clientCount) concurrent clients doing small syncs (wrk, \(seconds) s)",
+                measure: "req/s, p99", value: Self.describe(sqliteSmall), baseline: bareText,
+                ratio: String(format: "%.2f×", sqliteSmall.rate / bareRate), target: "-", met: nil),
+            sqliteFull.row(workload: "SQLite store, 1 process: \(sqliteFull.count) events A → server → B"),
+        ]
+        var oneProcess: Double?
         for processes in [1, 2, 4] {
             let name = "bench_\(processes)"
             _ = try await ChildProcess.run(["psql", admin, "-q", "-c", "CREATE DATABASE \(name)"])
@@ -34,27 +57,73 @@ struct PostgresWorkloads {
             let logs = folder.appendingPathComponent("logs-\(processes)")
             try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
             let servers = try await ServerProcess.start(
-                processes, binary: binary, database: database, folder: logs, arguments: ["--database-connections", "\(max(4, 32 / processes))"])
+                processes, binary: binary, database: database, folder: logs,
+                arguments: ["--database-connections", "\(max(4, 32 / processes))", "--metrics-port", "0"])
             defer { servers.forEach { $0.stop() } }
             let pool = ServerPool(servers.map(\.url), seed: 21)
-            rows.append(try await concurrentClients(servers, pool: pool, bare: &bare))
-            rows.append(try await endToEnd(pool: pool, processes: processes))
+            let pathsBefore = try await Self.pushPaths(servers)
+            let cpuBefore = Measure.treeCPU([postmaster])
+            let small = try await smallSyncs(servers, pool: pool, bare: &bare)
+            let databaseCPU = (Measure.treeCPU([postmaster]) - cpuBefore) / Double(max(small.requests, 1))
+            let pathsAfter = try await Self.pushPaths(servers)
+            let quick = pathsAfter.quick - pathsBefore.quick, general = pathsAfter.general - pathsBefore.general
+            let share = Double(quick) / Double(max(quick + general, 1))
+            let ratio = small.rate / sqliteSmall.rate
+            var target = "≥ 0.5×, p99 < 50 ms", met = ratio >= 0.5 && small.p99 < 0.05
+            if let oneProcess {
+                target += ", ≥ 1 process's"
+                met = met && small.rate >= oneProcess
+            } else {
+                oneProcess = small.rate
+            }
+            rows.append(Row(
+                workload: "PostgreSQL, \(processes) server process\(processes == 1 ? "" : "es"): \(clientCount) concurrent clients doing small syncs (wrk, \(seconds) s)",
+                measure: "req/s, p99; database CPU and round trips per sync",
+                value: Self.describe(small) + String(
+                    format: "; PostgreSQL CPU %.0f µs/sync; %.0f %% of pushes in one statement (1 round trip, else 6)", databaseCPU * 1e6, share * 100),
+                baseline: Self.describe(sqliteSmall) + " (SQLite store, same clients)",
+                ratio: String(format: "%.2f×", ratio), target: target, met: met))
+            let full = try await endToEnd(pool: pool, label: "pg-\(processes)")
+            var row = full.row(workload: "PostgreSQL, \(processes) process\(processes == 1 ? "" : "es"): \(full.count) events A → server → B")
+            row.baseline = Measure.format(sqliteFull.rate, "events/s") + " (SQLite store, same devices)"
+            row.ratio = String(format: "%.2f×", full.rate / sqliteFull.rate)
+            row.target = "≥ 0.8×"
+            row.met = full.rate >= 0.8 * sqliteFull.rate
+            rows.append(row)
         }
         return rows
+    }
+
+    var clientCount: Int { 64 }
+    var seconds: Int { quick ? 4 : 10 }
+
+    /// The pushes each server process ran in one statement and as a transaction so far
+    /// (`learnsync_postgres_pushes_total`), summed.
+    static func pushPaths(_ servers: [ServerProcess]) async throws -> (quick: Double, general: Double) {
+        var total = (quick: 0.0, general: 0.0)
+        for server in servers {
+            guard let url = try await server.waitForMetricsURL() else { throw BenchError("a server published no metrics") }
+            let (data, _) = try await URLSession.shared.data(from: url)
+            for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix("learnsync_postgres_pushes_total{") {
+                let value = line.split(separator: " ").last.flatMap { Double($0) } ?? 0
+                if line.contains("one-statement") { total.quick += value } else { total.general += value }
+            }
+        }
+        return total
     }
 
     /// The bare Hummingbird endpoint answering `answer` (a small sync's bytes), 64 connections.
     private func bareBaseline(answer: Data, script: URL) async throws -> (String, Double) {
         let bare = try await BareServer.start(answer: answer)
-        let result = try await onOwnThread { [quick] in try Wrk.run(url: bare.url, path: "/bare", connections: 64, seconds: quick ? 4 : 10, script: script) }
+        let result = try await onOwnThread { [seconds] in try Wrk.run(url: bare.url, path: "/bare", connections: 64, seconds: seconds, script: script) }
         await bare.stop()
         return (Self.describe(result) + " (bare Hummingbird, same bytes)", result.rate)
     }
 
     /// 64 clients doing small syncs, split evenly over the processes (one wrk per process, run
     /// at once; rates add up, p99 is the worst of them).
-    private func concurrentClients(_ servers: [ServerProcess], pool: ServerPool, bare: inout (String, Double)?) async throws -> Row {
-        let connections = 64, seconds = quick ? 4 : 10
+    private func smallSyncs(_ servers: [ServerProcess], pool: ServerPool, bare: inout (String, Double)?) async throws -> Wrk.Result {
+        let connections = clientCount, seconds = seconds
         var clients = [Wrk.Client]()
         for _ in 0..<connections {
             let learner = LearnerID.newGuest()
@@ -72,11 +141,10 @@ struct PostgresWorkloads {
             try Data(Wrk.script(clients: clients, course: course).utf8).write(to: script)
             bare = try await bareBaseline(answer: sample.body, script: script)
         }
-        let (bareText, bareRate) = bare!
         let share = connections / servers.count
         var runs = [(URL, URL)]()
         for (index, server) in servers.enumerated() {
-            let script = folder.appendingPathComponent("pg-\(servers.count)-\(index).lua")
+            let script = folder.appendingPathComponent("pg-\(servers.count)-\(index)-\(UUID().uuidString).lua")
             try Data(Wrk.script(clients: Array(clients[index * share..<(index + 1) * share]), course: course).utf8).write(to: script)
             runs.append((server.url, script))
         }
@@ -86,22 +154,35 @@ struct PostgresWorkloads {
             }
             return try await group.reduce(into: [Wrk.Result]()) { $0.append($1) }
         }
-        let rate = results.map(\.rate).reduce(0, +), p99 = results.map(\.p99).max() ?? 0
-        let p50 = results.map(\.p50).max() ?? 0
-        let ratio = rate / bareRate
-        return Row(
-            workload: "PostgreSQL, \(servers.count) server process\(servers.count == 1 ? "" : "es"): \(connections) concurrent clients doing small syncs (wrk, \(seconds) s)",
-            measure: "req/s, p99", value: Self.describe(Wrk.Result(rate: rate, p50: p50, p99: p99, requests: results.map(\.requests).reduce(0, +))), baseline: bareText,
-            ratio: String(format: "%.2f×", ratio), target: "-", met: nil)
+        return Wrk.Result(
+            rate: results.map(\.rate).reduce(0, +), p50: results.map(\.p50).max() ?? 0, p99: results.map(\.p99).max() ?? 0,
+            requests: results.map(\.requests).reduce(0, +))
+    }
+
+    /// What a full sync measured.
+    struct FullSync {
+        var count: Int
+        var rate: Double
+        var push: Double
+        var total: Double
+        var baseRate: Double
+
+        func row(workload: String) -> Row {
+            Row(
+                workload: workload + " (push \(String(format: "%.1f", push)) s, pull \(String(format: "%.1f", total - push)) s)",
+                measure: "events/s", value: Measure.format(rate, "events/s"),
+                baseline: Measure.format(baseRate, "events/s") + " (JSON encode+decode + raw insert)",
+                ratio: String(format: "%.2f×", rate / baseRate), target: "-", met: nil)
+        }
     }
 
     /// Events from device A through the processes (each request to any of them) to device B.
-    private func endToEnd(pool: ServerPool, processes: Int) async throws -> Row {
+    private func endToEnd(pool: ServerPool, label: String) async throws -> FullSync {
         let count = quick ? 20_000 : 100_000
-        let a = LearnSyncClient(store: try DeviceStore(path: folder.appendingPathComponent("pg-a-\(processes).sqlite").path, catalog: catalog), transport: pool.transport)
-        let b = LearnSyncClient(store: try DeviceStore(path: folder.appendingPathComponent("pg-b-\(processes).sqlite").path, catalog: catalog), transport: pool.transport)
-        try await a.signUp(username: "e2e-\(processes)", password: "bench password")
-        try await b.signIn(username: "e2e-\(processes)", password: "bench password")
+        let a = LearnSyncClient(store: try DeviceStore(path: folder.appendingPathComponent("\(label)-a.sqlite").path, catalog: catalog), transport: pool.transport)
+        let b = LearnSyncClient(store: try DeviceStore(path: folder.appendingPathComponent("\(label)-b.sqlite").path, catalog: catalog), transport: pool.transport)
+        try await a.signUp(username: "e2e-\(label)", password: "bench password")
+        try await b.signIn(username: "e2e-\(label)", password: "bench password")
         let recorded = try await ServerWorkloads.record(count, on: a, in: course)
         var push = 0.0
         let total = try await Measure.time {
@@ -110,12 +191,7 @@ struct PostgresWorkloads {
         }
         guard try await b.progress(in: course.id).eventCount == count else { throw BenchError("device B lacks events") }
         let baseline = try await ServerWorkloads.rawTransfer(recorded, folder: folder)
-        let rate = Double(count) / total, baseRate = Double(count) / baseline
-        return Row(
-            workload: "PostgreSQL, \(processes) process\(processes == 1 ? "" : "es"): \(count) events A → server → B (push \(String(format: "%.1f", push)) s, pull \(String(format: "%.1f", total - push)) s)",
-            measure: "events/s", value: Measure.format(rate, "events/s"),
-            baseline: Measure.format(baseRate, "events/s") + " (JSON encode+decode + raw insert)",
-            ratio: String(format: "%.2f×", rate / baseRate), target: "-", met: nil)
+        return FullSync(count: count, rate: Double(count) / total, push: push, total: total, baseRate: Double(count) / baseline)
     }
 
     static func describe(_ result: Wrk.Result) -> String {

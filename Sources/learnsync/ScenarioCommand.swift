@@ -40,7 +40,7 @@ struct ScenarioCommand: AsyncParsableCommand {
             "  server-clock    offsetMinutes (no device)",
             "  restart-server, sweep, backup-server, restore-server    (no field)",
             "  expect          device, expect, within (ms to wait for it to hold, 1-60000)",
-            "Any step may carry expectError: a SyncError code, a problem code or catalog-conflict.",
+            "Any step but expect may carry expectError: a SyncError code, a problem code or catalog-conflict.",
             "",
             "Expectations: lessons (id -> not started|started|completed), completedLessons, quizAttempts, quizPassed, bestScore, "
                 + "scenarioChoice, secondsSpent, eventCount, certificate, certificateEarned, pending, rejected, guest, catalogConflicts, "

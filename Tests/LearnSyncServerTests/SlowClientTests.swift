@@ -74,6 +74,22 @@ import Glibc
             }
         }
 
+        /// Every byte until the server closes the connection, read `chunk` bytes at a time with a
+        /// pause of `pause` between reads, or nil after 5 s without one.
+        func readSteadily(chunk: Int, pause: Duration) -> [UInt8]? {
+            var answer = [UInt8](), buffer = [UInt8](repeating: 0, count: chunk)
+            while true {
+                let count = recv(socket, &buffer, buffer.count, 0)
+                if count < 0 && errno == EINTR { continue }
+                if count == 0 || (count < 0 && errno == ECONNRESET) { return answer }
+                if count < 0 { return nil }
+                answer += buffer[..<count]
+                let (seconds, attoseconds) = pause.components
+                var time = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
+                nanosleep(&time, nil)
+            }
+        }
+
         /// Closes the sending side and reads what comes back until the server closes.
         func finishAndRead() -> String {
             shutdown(socket, Int32(SHUT_WR))
@@ -143,31 +159,37 @@ import Glibc
         #expect(closed != nil && closed! < 4, "an idle connection was closed \(closed.map { "\($0) s" } ?? "more than 5 s") after its answer, not after the 0.4 s head timeout")
     }
 
-    /// A client that stops taking an answer is closed once the answer has waited for it for the
-    /// body timeout: it holds no connection (or live stream, or graceful shutdown) for ever.
-    @Test func aClientThatStopsReadingItsAnswerIsClosed() async throws {
+    /// A server whose body timeout is `bodyTimeout`, holding a guest whose export is larger
+    /// than the kernel's socket buffers may grow to (4 MB here): `body` gets the port and the
+    /// export's request.
+    func withLargeExport(bodyTimeout: Duration, _ body: @Sendable (Int, String) async throws -> Void) async throws {
         let server = try TestServer()
         var configuration = ServerConfiguration(host: "127.0.0.1", port: 0, passwordCost: 4)
         configuration.headTimeout = .seconds(5)
-        configuration.bodyTimeout = .milliseconds(400)
+        configuration.bodyTimeout = bodyTimeout
         let app = buildApplication(configuration: configuration, service: server.service, logger: Logger(label: "slow-reader"))
         try await app.test(.live) { client in
             let (learner, token) = try await client.registerGuest()
-            // An answer larger than the kernel's socket buffers may grow to (4 MB here).
             var factory = EventFactory(learner: learner)
             for _ in 0..<15 {
                 let cursor = factory.seq
                 let events = try (0..<ProtocolLimits.maxEventsPerRequest).map { _ in try factory.make(.timeSpent(lesson: "keep-secure", seconds: 1)) }
                 _ = try await client.sync(SyncRequest(replica: factory.replica, lastSeq: factory.seq, cursor: cursor, events: events), token: token)
             }
+            try await body(client.port!, "GET /v1/export HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n")
+        }
+    }
 
-            let request = "GET /v1/export HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\nConnection: close\r\n\r\n"
-            let reading = try RawConnection(port: client.port!)
+    /// A client that stops taking an answer is closed once the answer has waited for it for the
+    /// body timeout: it holds no connection (or live stream, or graceful shutdown) for ever.
+    @Test func aClientThatStopsReadingItsAnswerIsClosed() async throws {
+        try await withLargeExport(bodyTimeout: .milliseconds(400)) { port, request in
+            let reading = try RawConnection(port: port)
             reading.send(request)
             // A reader gets the whole answer, then the close it asked for.
             let whole = try #require(try await onOwnThread { reading.readUntilClosed() })
             #expect(String(decoding: whole.suffix(5), as: UTF8.self) == "0\r\n\r\n", "the export is not one chunked answer")
-            let stalled = try RawConnection(port: client.port!, receiveBuffer: 2048)
+            let stalled = try RawConnection(port: port, receiveBuffer: 2048)
             stalled.send(request)
             try await Task.sleep(for: .seconds(2))
             let cut = try await onOwnThread { stalled.readUntilClosed() }
@@ -175,6 +197,20 @@ import Glibc
             // One that stopped reading is closed with part of it.
             #expect(cut != nil, "the stalled connection was still open")
             #expect(cut.map { $0.count < whole.count } == true, "the stalled client got the whole answer")
+        }
+    }
+
+    /// A client that takes its answer slowly but steadily gets all of it, although the answer
+    /// waits for it much longer than the body timeout in all.
+    @Test func aSteadyReaderGetsTheWholeAnswer() async throws {
+        try await withLargeExport(bodyTimeout: .milliseconds(300)) { port, request in
+            let connection = try RawConnection(port: port, receiveBuffer: 16_384)
+            connection.send(request)
+            let start = ContinuousClock.now
+            // About 1.6 MB/s, 16 KiB every 10 ms: 4 s for the export.
+            let answer = try #require(try await onOwnThread { connection.readSteadily(chunk: 16_384, pause: .milliseconds(10)) })
+            print("SlowClientTests: a steady reader got \(answer.count) B in \(ContinuousClock.now - start)")
+            #expect(String(decoding: answer.suffix(5), as: UTF8.self) == "0\r\n\r\n", "the steady reader's answer was cut after \(answer.count) B")
         }
     }
 
