@@ -61,12 +61,11 @@ enum QuickPush {
             v_stored BIGINT;
         BEGIN
             o_outcome := 0;
-            SELECT COALESCE(a.account, s.learner) INTO o_root FROM session s LEFT JOIN alias a ON a.guest = s.learner
-                WHERE s.token_hash = p_token AND NOT s.revoked AND s.expires_at > p_now;
+            SELECT l.id, l.last_seen_at INTO o_root, o_last_seen FROM learner l WHERE l.id = (
+                SELECT COALESCE(a.account, s.learner) FROM session s LEFT JOIN alias a ON a.guest = s.learner
+                WHERE s.token_hash = p_token AND NOT s.revoked AND s.expires_at > p_now) FOR UPDATE;
             IF o_root IS NULL THEN RETURN; END IF;
             LOOP
-                SELECT l.last_seen_at INTO o_last_seen FROM learner l WHERE l.id = o_root FOR UPDATE;
-                IF NOT FOUND THEN o_root := NULL; RETURN; END IF;
                 -- Read again under the lock: an attachment may have moved the learner meanwhile.
                 v_current := NULL;
                 SELECT COALESCE(a.account, s.learner) INTO v_current FROM session s LEFT JOIN alias a ON a.guest = s.learner
@@ -74,14 +73,17 @@ enum QuickPush {
                 IF v_current IS NULL THEN o_root := NULL; RETURN; END IF;
                 EXIT WHEN v_current = o_root;
                 o_root := v_current;
+                SELECT l.last_seen_at INTO o_last_seen FROM learner l WHERE l.id = o_root FOR UPDATE;
+                IF NOT FOUND THEN o_root := NULL; RETURN; END IF;
             END LOOP;
             SELECT COALESCE(a.account, r.owner), r.last_seq INTO o_owner, o_last_seq
                 FROM replica r LEFT JOIN alias a ON a.guest = r.owner WHERE r.id = p_replica FOR UPDATE OF r;
             o_last_seq := COALESCE(o_last_seq, 0);
-            SELECT COALESCE(MAX(e.pos), 0) INTO v_own_last FROM event e WHERE e.root = o_root;
-            SELECT GREATEST(v_own_last, COALESCE(MAX(a.last_pos + a.pos_offset), 0)) INTO o_feed_end
-                FROM alias a WHERE a.account = o_root AND a.first_pos IS NOT NULL;
-            SELECT COALESCE(e.stamp, 0) INTO o_mark FROM event e WHERE e.root = o_root AND e.pos = p_cursor;
+            SELECT (SELECT COALESCE(MAX(e.pos), 0) FROM event e WHERE e.root = o_root),
+                (SELECT COALESCE(MAX(a.last_pos + a.pos_offset), 0) FROM alias a WHERE a.account = o_root AND a.first_pos IS NOT NULL),
+                (SELECT COALESCE(e.stamp, 0) FROM event e WHERE e.root = o_root AND e.pos = p_cursor)
+                INTO v_own_last, o_feed_end, o_mark;
+            o_feed_end := GREATEST(v_own_last, o_feed_end);
             o_outcome := 2;
             IF (o_owner IS NOT NULL AND o_owner <> o_root) OR o_last_seq > p_last_seq
                 OR p_cursor <> o_feed_end OR v_own_last <> o_feed_end
