@@ -42,8 +42,9 @@ enum Measure {
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
-    /// CPU seconds, user and system, used so far by the processes `pids` and their children
-    /// that are alive (a PostgreSQL cluster: its postmaster and every backend), from /proc.
+    /// CPU seconds, user and system, used so far by the processes `pids`, their children alive
+    /// and the children they reaped (a PostgreSQL cluster: its postmaster, every backend, and
+    /// the backends of connections since closed), from /proc.
     static func treeCPU(_ pids: [Int32]) -> Double {
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
         var total = 0.0
@@ -54,11 +55,15 @@ enum Measure {
             else { continue }
             // After "pid (name)": state, ppid, …; utime and stime are fields 14 and 15.
             let fields = stat[stat.index(after: close)...].split(separator: " ")
-            guard fields.count > 13, let ppid = Int32(fields[1]), let pid = Int32(entry),
+            guard fields.count > 14, let ppid = Int32(fields[1]), let pid = Int32(entry),
                 roots.contains(pid) || roots.contains(ppid),
                 let user = Double(fields[11]), let system = Double(fields[12])
             else { continue }
             total += (user + system) / ticks
+            // A root's reaped children: cutime and cstime, fields 16 and 17.
+            if roots.contains(pid), let childUser = Double(fields[13]), let childSystem = Double(fields[14]) {
+                total += (childUser + childSystem) / ticks
+            }
         }
         return total
     }

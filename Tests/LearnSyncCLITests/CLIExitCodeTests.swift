@@ -6,7 +6,7 @@ import Testing
 
 /// The built `learnsync`, copied out of the source tree and run from `/`: it still has its sample
 /// course, prints enums as strings in JSON, and exits with the documented code for each failure.
-@Suite struct CLIExitCodeTests {
+@Suite final class CLIExitCodeTests {
     let folder: URL
     let binary: String
 
@@ -18,6 +18,9 @@ import Testing
         // leak into a child another test spawns meanwhile, and exec would then fail with ETXTBSY.
         try ChildProcess.run(["cp", try BuiltExecutable.url().path, binary])
     }
+
+    /// Each test's copy of the binary (150 MB in a debug build) goes with its folder.
+    deinit { try? FileManager.default.removeItem(at: folder) }
 
     /// Runs the copied binary from `/` and returns its exit code and output.
     func cli(_ arguments: [String], stdin: String? = nil) async throws -> (code: Int32, out: String, err: String) {
