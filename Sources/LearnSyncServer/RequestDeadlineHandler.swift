@@ -17,7 +17,9 @@ import NIOHTTPTypes
 /// writer, for ever, and a graceful shutdown would wait for it. The kernel keeps at most
 /// ``unsentLimit`` bytes of an answer unsent (`TCP_NOTSENT_LOWAT`): the socket is writable
 /// again as soon as a reader took that much, not only once it emptied a third of a send buffer
-/// autotuned to megabytes, which took a steady reader of 400 KB/s longer than 2 s.
+/// autotuned to megabytes, which took a steady reader of 400 KB/s longer than 2 s. Linux wakes
+/// a writer once the unsent bytes fall below half the limit, so a reader must take 32 KiB per
+/// timeout to count as taking.
 final class RequestDeadlineHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
