@@ -10,7 +10,6 @@ extension LiveSyncOptions {
 }
 
 extension World {
-    static var liveOptions: LiveSyncOptions { .simulated }
 
     /// With every device online: records on one device of each account after another and
     /// times the event's arrival on each other device signed in to the account, which none of

@@ -211,7 +211,7 @@ struct World {
         let link = FaultyTransport(server.transport(), faults: options.faults, seed: generator.next())
         let client = LearnSyncClient(
             store: store, transport: link, retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(20)))
-        if options.live { try client.startSync(Self.liveOptions) }
+        if options.live { try client.startSync(.simulated) }
         return SimDevice(client: client, link: link, clock: clock, learner: learner, appVersion: appVersion)
     }
 
@@ -257,7 +257,7 @@ struct World {
             // runs again for the measurement.
             for device in devices { await device.client.stopSync() }
             try await settle()
-            for device in devices { try device.client.startSync(Self.liveOptions) }
+            for device in devices { try device.client.startSync(.simulated) }
             try await measurePropagation()
             for device in devices { await device.client.stopSync() }
         }
@@ -362,7 +362,7 @@ struct World {
         devices[index].client = LearnSyncClient(
             store: try backup.store.snapshot(clock: device.clock), transport: device.link,
             retry: RetryPolicy(maxAttempts: 4, baseDelay: .milliseconds(1), maxDelay: .milliseconds(20)))
-        if options.live { try devices[index].client.startSync(Self.liveOptions) }
+        if options.live { try devices[index].client.startSync(.simulated) }
         report.restores += 1
     }
 

@@ -63,16 +63,7 @@ import Glibc
         }
 
         /// Every byte until the server closes the connection, or nil after 5 s without one.
-        func readUntilClosed() -> [UInt8]? {
-            var answer = [UInt8](), buffer = [UInt8](repeating: 0, count: 65_536)
-            while true {
-                let count = recv(socket, &buffer, buffer.count, 0)
-                if count < 0 && errno == EINTR { continue }
-                if count == 0 || (count < 0 && errno == ECONNRESET) { return answer }
-                if count < 0 { return nil }
-                answer += buffer[..<count]
-            }
-        }
+        func readUntilClosed() -> [UInt8]? { readSteadily(chunk: 65_536, pause: .zero) }
 
         /// Every byte until the server closes the connection, read `chunk` bytes at a time with a
         /// pause of `pause` between reads, or nil after 5 s without one.
@@ -84,6 +75,7 @@ import Glibc
                 if count == 0 || (count < 0 && errno == ECONNRESET) { return answer }
                 if count < 0 { return nil }
                 answer += buffer[..<count]
+                guard pause > .zero else { continue }
                 let (seconds, attoseconds) = pause.components
                 var time = timespec(tv_sec: Int(seconds), tv_nsec: Int(attoseconds / 1_000_000_000))
                 nanosleep(&time, nil)
