@@ -5,16 +5,29 @@ package import PostgresNIO
 /// Where a PostgreSQL database is and how to reach it, read from a connection URL:
 ///
 /// ```
-/// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require][&host=/socket/dir]
+/// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require][&host=/socket/dir][&pool_mode=transaction]
 /// ```
 ///
 /// `postgresql://` works too. The password may also come from `PGPASSWORD` (kept out of the
 /// process list). A `host` query parameter naming a directory connects over the Unix socket
 /// `DIR/.s.PGSQL.PORT`, as libpq does. `sslmode` defaults to `prefer` (TLS when the server
-/// offers it); `require` refuses a server without TLS.
+/// offers it); `require` refuses a server without TLS. `pool_mode=transaction` says the URL
+/// names a pooler in transaction mode (``PoolMode``).
 public struct PostgresLocation: Sendable, CustomStringConvertible {
     public enum TLSMode: String, Sendable {
         case disable, prefer, require
+    }
+
+    /// How the URL's connections reach PostgreSQL, as PgBouncer's `pool_mode` names it.
+    public enum PoolMode: String, Sendable {
+        /// Each connection is a PostgreSQL session of its own: PostgreSQL itself, or a pooler
+        /// in session mode. The default.
+        case session
+        /// Through a pooler in transaction mode (PgBouncer's `pool_mode = transaction`): a
+        /// connection is a PostgreSQL session's only for one transaction. The server then
+        /// prepares no statement, and cannot listen for live notices through it: give
+        /// `serve --listen-database` a URL that reaches PostgreSQL directly.
+        case transaction
     }
 
     public var host: String
@@ -25,6 +38,8 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
     public var password: String?
     public var database: String
     public var tls: TLSMode
+    /// How connections reach PostgreSQL (the URL's `pool_mode`, `session` by default).
+    public var poolMode = PoolMode.session
     /// Most connections the pool of one server process opens.
     public var maxConnections = 16
 
@@ -58,21 +73,29 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
                     throw PostgresLocationError("sslmode must be disable, prefer or require")
                 }
                 tls = mode
+            case "pool_mode":
+                guard let mode = item.value.flatMap(PoolMode.init(rawValue:)) else {
+                    throw PostgresLocationError("pool_mode must be session or transaction")
+                }
+                poolMode = mode
             case "host":
                 guard let directory = item.value, directory.hasPrefix("/") else {
                     throw PostgresLocationError("the host parameter must be a socket directory (an absolute path)")
                 }
                 socketPath = "\(directory)/.s.PGSQL.\(port)"
             default:
-                throw PostgresLocationError("unknown PostgreSQL URL parameter \(item.name) (known: sslmode, host)")
+                throw PostgresLocationError("unknown PostgreSQL URL parameter \(item.name) (known: sslmode, host, pool_mode)")
             }
         }
     }
 
     /// The URL without its password.
     public var description: String {
-        let place = socketPath.map { "?host=\(($0 as NSString).deletingLastPathComponent)" } ?? ""
-        return "postgres://\(username)@\(host):\(port)/\(database)\(place)"
+        var parameters: [String] = []
+        if let socketPath { parameters.append("host=\((socketPath as NSString).deletingLastPathComponent)") }
+        if poolMode != .session { parameters.append("pool_mode=\(poolMode.rawValue)") }
+        let query = parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&")
+        return "postgres://\(username)@\(host):\(port)/\(database)\(query)"
     }
 
     /// The client configuration of this location.

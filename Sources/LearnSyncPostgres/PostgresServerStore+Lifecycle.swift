@@ -8,7 +8,7 @@ import PostgresNIO
 /// Erasure, export, password changes and retention on PostgreSQL (docs/PRIVACY.md).
 extension PostgresServerStore {
     package func credentials(of learner: LearnerID) async throws -> LearnerCredentials? {
-        try await client.withConnection { c in
+        try await withConnection { c in
             try await c.row(
                 "SELECT username, password_hash FROM learner WHERE id = \(learner.rawValue)", as: (String?, String?).self, logger: logger
             ).map { LearnerCredentials(username: $0.0, passwordHash: $0.1) }
@@ -16,24 +16,24 @@ extension PostgresServerStore {
     }
 
     package func mark(at position: Int64, inFeedOf learner: LearnerID) async throws -> Int64? {
-        try await client.withConnection { c in try await Self.ownMark(at: position, of: learner, c, logger) }
+        try await withConnection { c in try await Self.ownMark(at: position, of: learner, c, logger) }
     }
 
     /// The mark of the row at `position` of `learner`'s own feed (0 for a row from before marks),
     /// nil when there is none.
-    static func ownMark(at position: Int64, of learner: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> Int64? {
+    static func ownMark(at position: Int64, of learner: LearnerID, _ c: StoreConnection, _ logger: Logger) async throws -> Int64? {
         try await c.value("SELECT COALESCE(stamp, 0) FROM event WHERE root = \(learner.rawValue) AND pos = \(position)", as: Int64.self, logger: logger)
     }
 
     package func tombstone(learner: LearnerID) async throws -> Tombstone? {
-        try await client.withConnection { c in
+        try await withConnection { c in
             try await c.row("SELECT reason, at FROM tombstone WHERE learner = \(learner.rawValue)", as: (String, Int64).self, logger: logger)
                 .flatMap { row in Tombstone.Reason(rawValue: row.0).map { Tombstone(learner: learner, reason: $0, at: row.1) } }
         }
     }
 
     package func tombstone(tokenHash: String) async throws -> Tombstone? {
-        try await client.withConnection { c in
+        try await withConnection { c in
             try await c.row(
                 """
                 SELECT tombstone.learner, tombstone.reason, tombstone.at FROM erased_session
@@ -194,7 +194,7 @@ extension PostgresServerStore {
     }
 
     /// Deletes one learner's row, sessions and replica records, leaving a tombstone.
-    private static func delete(_ learner: LearnerID, reason: Tombstone.Reason, now: Int64, _ c: PostgresConnection, _ logger: Logger) async throws {
+    private static func delete(_ learner: LearnerID, reason: Tombstone.Reason, now: Int64, _ c: StoreConnection, _ logger: Logger) async throws {
         let id = learner.rawValue
         // An expired guest's tombstone keeps its secret's hash: only its device may restart it.
         try await c.execute(
@@ -210,7 +210,7 @@ extension PostgresServerStore {
     }
 
     /// Revokes the live sessions of a root learner and its guests; returns how many.
-    private static func revokeSessions(of root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> Int {
+    private static func revokeSessions(of root: LearnerID, _ c: StoreConnection, _ logger: Logger) async throws -> Int {
         try await c.count(
             """
             UPDATE session SET revoked = TRUE WHERE NOT revoked

@@ -50,7 +50,7 @@ extension PostgresServerStore {
 
         /// The mark at the cursor: `ownMark`, the head's read in the root's own feed, or the
         /// guest's row when the cursor falls in an attached guest's range.
-        func markAtCursor(root: LearnerID, ownMark: Int64?, attached: AttachedGuests, _ c: PostgresConnection, _ logger: Logger) async throws -> Int64? {
+        func markAtCursor(root: LearnerID, ownMark: Int64?, attached: AttachedGuests, _ c: StoreConnection, _ logger: Logger) async throws -> Int64? {
             switch CursorCheck.source(cursor: cursor, mark: mark, root: root, attached: attached) {
             case .none: return nil
             case .head: return ownMark
@@ -66,7 +66,7 @@ extension PostgresServerStore {
     /// page has rows to read, the head is read again with them in one read-only transaction.
     private func pull(tokenHash: String, now: Int64, replica: ReplicaID, lastSeq: Int64, at: FeedAt, limit: Int) async throws -> FeedPage? {
         let logger = logger
-        @Sendable func answer(_ c: PostgresConnection, readingRows: Bool) async throws -> PullOutcome {
+        @Sendable func answer(_ c: StoreConnection, readingRows: Bool) async throws -> PullOutcome {
             guard let head = try await c.row(
                 PullHead.self, tokenHash, now, replica.rawValue, at.markPosition,
                 as: (String, String?, Int64?, Int64?, Int64, Int64?, [String], [Int64], [Int64], [Int64]).self, logger: logger)
@@ -97,7 +97,7 @@ extension PostgresServerStore {
         }
         guard case .page(let page, let staleGuest) = outcome else { return nil }
         if let staleGuest {
-            try await client.withConnection { c in try await Self.markSeen(staleGuest, now: now, c, logger) }
+            try await withConnection { c in try await Self.markSeen(staleGuest, now: now, c, logger) }
         }
         return page
     }
@@ -172,7 +172,7 @@ extension PostgresServerStore {
     }
 
     /// Moves a guest's last-seen time to `now` (at most once per ``SyncRules/seenGranularity``).
-    static func markSeen(_ guest: LearnerID, now: Int64, _ c: PostgresConnection, _ logger: Logger) async throws {
+    static func markSeen(_ guest: LearnerID, now: Int64, _ c: StoreConnection, _ logger: Logger) async throws {
         try await c.execute("UPDATE learner SET last_seen_at = GREATEST(last_seen_at, \(now)) WHERE id = \(guest.rawValue)", logger: logger)
     }
 
@@ -198,7 +198,7 @@ extension PostgresServerStore {
     /// statements. An attachment that moved the learner to an account while the lock waited is
     /// seen in the head, and the account is locked instead.
     private static func lockedHead(
-        tokenHash: String, now: Int64, replica: ReplicaID, markPosition: Int64, _ c: PostgresConnection, _ logger: Logger
+        tokenHash: String, now: Int64, replica: ReplicaID, markPosition: Int64, _ c: StoreConnection, _ logger: Logger
     ) async throws -> PushHead? {
         guard var locked = try await c.row(LockSessionRoot.self, tokenHash, now, as: (String, Int64?).self, logger: logger) else { return nil }
         while true {
@@ -237,24 +237,25 @@ extension PostgresServerStore {
     /// The events stored under `replica` with one of `seqs`: their columns as sent, and the time
     /// they are stored at.
     private static func stored(
-        _ replica: ReplicaID, seqs: [Int64], _ c: PostgresConnection, _ logger: Logger
+        _ replica: ReplicaID, seqs: [Int64], _ c: StoreConnection, _ logger: Logger
     ) async throws -> [Int64: (columns: EventColumns, storedAt: HLCTimestamp)] {
         var stored = [Int64: (columns: EventColumns, storedAt: HLCTimestamp)]()
         // Planned at every run, not prepared: a generic plan made while the table was small (a
         // sequential scan) stayed while a long push grew it, and filtering every row by the
         // push's 2,000 counters took up to a second a round.
-        let rows = try await c.query(
+        try await c.forEachRow(
             """
             SELECT hlc AS stored_at, COALESCE(sent_hlc, hlc) AS sent_at, \(unescaped: EventColumns.names) FROM event
             WHERE replica = \(replica.rawValue) AND seq = ANY(\(seqs))
-            """, logger: logger)
-        for try await row in rows {
+            """, logger: logger
+        ) { row in
             var cells = row.makeIterator()
             let storedAt = try cells.next(Int64.self), sentAt = try cells.next(Int64.self)
             // Compared as sent: the row holds the time it was stored at.
             var columns = try EventColumns(&cells)
             columns.hlc = sentAt
             stored[columns.seq] = (columns, HLCTimestamp(rawValue: storedAt))
+            return true
         }
         return stored
     }
@@ -264,7 +265,7 @@ extension PostgresServerStore {
     /// - Throws: ``CountersBehind`` when a row's id is stored already.
     private static func insert(
         _ rows: [(position: Int64, columns: EventColumns, sentHLC: Int64?)], root: LearnerID, stamp: Int64,
-        raising: (ReplicaID, Int64)?, _ c: PostgresConnection, _ logger: Logger
+        raising: (ReplicaID, Int64)?, _ c: StoreConnection, _ logger: Logger
     ) async throws {
         guard !rows.isEmpty else { return }
         let columns = rows.map(\.columns)
@@ -284,7 +285,7 @@ extension PostgresServerStore {
     /// feed's end, saves one round trip.
     private static func page(
         of root: LearnerID, attached: AttachedGuests, at: FeedAt, markAtCursor: Int64?, limit: Int, rules: SyncRules, feedEnd: Int64,
-        _ c: PostgresConnection, _ logger: Logger
+        _ c: StoreConnection, _ logger: Logger
     ) async throws -> FeedPage {
         var builder = FeedPageBuilder(rules: rules, after: at.cursor, mark: at.mark, markAtCursor: markAtCursor, limit: limit)
         if builder.mayFindRows(feedEnd: feedEnd) {

@@ -19,8 +19,12 @@ import ServiceLifecycle
 /// It is a `Service`: run it in the server's service group, which runs its connection pool,
 /// and call ``prepare()`` (the migrations) before the first request.
 package final class PostgresServerStore: ServiceBackedStore {
-    let client: PostgresClient
+    private let client: PostgresClient
+    /// The client of the connection that listens for live notices, when not `client`'s.
+    private let listenClient: PostgresClient?
     let logger: Logger
+    /// The pool's use, for operators.
+    let metrics: PoolMetrics
     /// The database this store uses.
     package let location: PostgresLocation
     /// How long ``prepare()`` waits for a first connection before it gives up; nil waits as long
@@ -45,20 +49,39 @@ package final class PostgresServerStore: ServiceBackedStore {
     /// A store on `location`; nothing connects until the store runs.
     /// - Parameters:
     ///   - location: the database.
+    ///   - listenLocation: where to listen for live notices, when not through `location`'s
+    ///     pool: needed behind a pooler in transaction mode (``PostgresLocation/PoolMode``),
+    ///     which cannot hold a `LISTEN`. Without one there, live notices reach only this
+    ///     process's streams.
     ///   - logger: the connection pool's and the store's logger.
     ///   - connectDeadline: how long ``prepare()`` waits for a first connection (`serve` gives 15
     ///     seconds); nil waits as long as the pool keeps trying.
-    package init(location: PostgresLocation, logger: Logger = Logger(label: "learnsync.postgres"), connectDeadline: Duration? = nil) {
+    package init(
+        location: PostgresLocation, listenLocation: PostgresLocation? = nil, logger: Logger = Logger(label: "learnsync.postgres"),
+        connectDeadline: Duration? = nil
+    ) {
         self.location = location
         self.logger = logger
         self.connectDeadline = connectDeadline
         client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
+        listenClient = listenLocation.map { listen in
+            var single = listen
+            single.maxConnections = 1
+            return PostgresClient(configuration: single.clientConfiguration, backgroundLogger: logger)
+        }
+        tellsLiveNotices = location.poolMode == .session || listenClient != nil
+        metrics = PoolMetrics(maxConnections: location.maxConnections)
     }
 
-    /// Runs the connection pool until the service group shuts down (after the HTTP server, so
-    /// that requests in flight finish).
+    /// Runs the connection pool (and the listening connection's, if its own) until the service
+    /// group shuts down (after the HTTP server, so that requests in flight finish).
     package func run() async throws {
-        await cancelWhenGracefulShutdown { await self.client.run() }
+        await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.client.run() }
+                if let listenClient = self.listenClient { group.addTask { await listenClient.run() } }
+            }
+        }
     }
 
     /// Runs the pending migrations (under an advisory lock: one process of several migrates),
@@ -105,12 +128,14 @@ package final class PostgresServerStore: ServiceBackedStore {
     /// and erasures, told after they commit, a batch at a time.
     static let liveChannel = "learnsync_live"
 
-    package var tellsLiveNotices: Bool { true }
+    /// Whether every process hears this one's notices: false behind a pooler in transaction
+    /// mode without a listening location of its own.
+    package let tellsLiveNotices: Bool
 
     package func tell(_ notices: [LiveNotice]) async throws {
-        guard !notices.isEmpty else { return }
+        guard tellsLiveNotices, !notices.isEmpty else { return }
         let payloads = notices.map(\.payload)
-        try await client.withConnection { [logger] connection in
+        try await withConnection { [logger] connection in
             try await connection.execute(
                 "SELECT pg_notify(\(Self.liveChannel), payload) FROM unnest(\(payloads)::TEXT[]) AS payload", logger: logger)
         }
@@ -121,6 +146,8 @@ package final class PostgresServerStore: ServiceBackedStore {
     /// no connection listens is lost: devices that missed a push pull it at their next sync or
     /// stream.
     package func followLiveNotices(_ handler: @escaping @Sendable (LiveNotice) -> Void) async {
+        guard tellsLiveNotices else { return }
+        let client = listenClient ?? client
         var failures = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
@@ -149,7 +176,7 @@ package final class PostgresServerStore: ServiceBackedStore {
     /// Runs `body` in a transaction, again (up to 5 times) when PostgreSQL ends it with a
     /// deadlock or a serialization failure. A thrown error rolls everything back.
     func transaction<T: Sendable>(
-        readOnly: Bool = false, _ body: @Sendable (PostgresConnection) async throws -> T
+        readOnly: Bool = false, _ body: @Sendable (StoreConnection) async throws -> T
     ) async throws -> T {
         try await retrying { connection in
             try await connection.execute(readOnly ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN", logger: logger)
@@ -167,12 +194,12 @@ package final class PostgresServerStore: ServiceBackedStore {
     /// Runs `body` on a pooled connection, again (up to 5 times) when PostgreSQL ends its work
     /// with a deadlock or a serialization failure; a full disk or an I/O error is a
     /// ``DiskFailure``. A statement sent alone is its own transaction.
-    func retrying<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func retrying<T: Sendable>(_ body: @Sendable (StoreConnection) async throws -> T) async throws -> T {
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try await client.withConnection { connection in try await body(connection) }
+                return try await withConnection { connection in try await body(connection) }
             } catch let error as PSQLError where attempt < 5 && Self.isRetryable(error) {
                 logger.debug("transaction retried", metadata: ["sqlState": "\(error.serverInfo?[.sqlState] ?? "")"])
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 << attempt))))
@@ -181,6 +208,22 @@ package final class PostgresServerStore: ServiceBackedStore {
                 logger.error("the database could not write", metadata: ["error": "\(String(reflecting: error))"])
                 throw Self.diskFailure(error)!
             }
+        }
+    }
+
+    /// Leases a connection of the pool for `body`, counted in the pool's metrics.
+    func withConnection<T>(isolation: isolated (any Actor)? = #isolation, _ body: (StoreConnection) async throws -> sending T) async throws -> sending T {
+        let asked = ContinuousClock.now
+        metrics.waiting.increment()
+        var waiting = true
+        defer { if waiting { metrics.waiting.decrement() } }
+        return try await client.withConnection { connection in
+            metrics.waiting.decrement()
+            waiting = false
+            metrics.waitTime.record(duration: asked.duration(to: .now))
+            metrics.inUse.increment()
+            defer { metrics.inUse.decrement() }
+            return try await body(StoreConnection(connection: connection, prepares: location.poolMode == .session, metrics: metrics))
         }
     }
 
@@ -213,7 +256,7 @@ package final class PostgresServerStore: ServiceBackedStore {
     }
 
     package func account(username: String) async throws -> (id: LearnerID, passwordHash: String)? {
-        try await client.withConnection { c in
+        try await withConnection { c in
             try await c.row("SELECT id, password_hash FROM learner WHERE username = \(username)", as: (String, String).self, logger: logger)
                 .map { (LearnerID(unchecked: $0.0), $0.1) }
         }
@@ -250,14 +293,14 @@ package final class PostgresServerStore: ServiceBackedStore {
     }
 
     package func revoke(tokenHash: String) async throws -> Bool {
-        try await client.withConnection { c in
+        try await withConnection { c in
             try await c.count(
                 "UPDATE session SET revoked = TRUE WHERE token_hash = \(tokenHash) AND NOT revoked RETURNING 1", logger: logger) > 0
         }
     }
 
     package func session(tokenHash: String, now: Int64) async throws -> SessionRecord? {
-        try await client.withConnection { c in
+        try await withConnection { c in
             try await c.row(
                 "SELECT learner, expires_at FROM session WHERE token_hash = \(tokenHash) AND NOT revoked AND expires_at > \(now)",
                 as: (String, Int64).self, logger: logger
@@ -267,7 +310,7 @@ package final class PostgresServerStore: ServiceBackedStore {
 
     /// Attaches the guest (if any), then stores the session. A refusal throws, rolling back.
     private static func attach(
-        _ guest: GuestClaim?, to account: LearnerID, session: NewSession, _ c: PostgresConnection, _ logger: Logger
+        _ guest: GuestClaim?, to account: LearnerID, session: NewSession, _ c: StoreConnection, _ logger: Logger
     ) async throws -> AttachOutcome {
         var outcome = AttachOutcome.attached
         if let guest {
@@ -286,7 +329,7 @@ package final class PostgresServerStore: ServiceBackedStore {
     /// Attaches an unattached guest whose row is locked: its feed shows after the end of the
     /// account's, so that every device of the account pulls it after its cursor; its rows stay
     /// where they are. Its tokens are revoked.
-    static func attachRows(_ guest: LearnerID, to account: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws {
+    static func attachRows(_ guest: LearnerID, to account: LearnerID, _ c: StoreConnection, _ logger: Logger) async throws {
         // The account's feed is written next.
         try await c.execute("SELECT 1 FROM learner WHERE id = \(account.rawValue) FOR UPDATE", logger: logger)
         var mapped: MappedFeed?
@@ -305,7 +348,7 @@ package final class PostgresServerStore: ServiceBackedStore {
     }
 
     package func attestationKey() async throws -> Data {
-        try await client.withConnection { c in
+        try await withConnection { c in
             guard let key = try await c.value("SELECT key FROM attestation_key WHERE id = 1", as: ByteBuffer.self, logger: logger) else {
                 throw ServerError("the PostgreSQL database has no attestation key")
             }
@@ -348,7 +391,7 @@ package final class PostgresServerStore: ServiceBackedStore {
     /// A guest registered again after it expired keeps its `expired` tombstone, and every later
     /// claim of it answers `.restarted` too: the answer that told its device to send everything
     /// again may have been lost, and sending again costs only duplicates.
-    static func claimGuest(_ claim: GuestClaim, now: Int64, _ c: PostgresConnection, _ logger: Logger) async throws -> AttachOutcome {
+    static func claimGuest(_ claim: GuestClaim, now: Int64, _ c: StoreConnection, _ logger: Logger) async throws -> AttachOutcome {
         let id = claim.learner.rawValue
         while true {
             // The learner's row first: an erasure that deleted it meanwhile has committed its
@@ -382,7 +425,7 @@ package final class PostgresServerStore: ServiceBackedStore {
         }
     }
 
-    static func insert(_ session: NewSession, for learner: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws {
+    static func insert(_ session: NewSession, for learner: LearnerID, _ c: StoreConnection, _ logger: Logger) async throws {
         try await c.execute(
             "INSERT INTO session (token_hash, learner, expires_at) VALUES (\(session.tokenHash), \(learner.rawValue), \(session.expiresAt))",
             logger: logger)
@@ -391,7 +434,7 @@ package final class PostgresServerStore: ServiceBackedStore {
     // MARK: Shared lookups
 
     /// The feed root (the account, for an attached guest) of a live session's learner.
-    static func root(tokenHash: String, now: Int64, _ c: PostgresConnection, _ logger: Logger) async throws -> LearnerID? {
+    static func root(tokenHash: String, now: Int64, _ c: StoreConnection, _ logger: Logger) async throws -> LearnerID? {
         try await c.row(SessionRoot.self, tokenHash, now, as: String.self, logger: logger).map { LearnerID(unchecked: $0) }
     }
 
@@ -406,14 +449,14 @@ package final class PostgresServerStore: ServiceBackedStore {
         WHERE session.token_hash = $1 AND NOT session.revoked AND session.expires_at > $2
         """
 
-    static func root(of learner: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> LearnerID {
+    static func root(of learner: LearnerID, _ c: StoreConnection, _ logger: Logger) async throws -> LearnerID {
         try await c.value("SELECT account FROM alias WHERE guest = \(learner.rawValue)", as: String.self, logger: logger)
             .map { LearnerID(unchecked: $0) } ?? learner
     }
 
     /// The guests attached to `root`, in one read of its `alias` rows, in byte order of their
     /// ids (as SQLite orders them).
-    static func attached(to root: LearnerID, _ c: PostgresConnection, _ logger: Logger) async throws -> AttachedGuests {
+    static func attached(to root: LearnerID, _ c: StoreConnection, _ logger: Logger) async throws -> AttachedGuests {
         // Only accounts have guests attached.
         guard !root.isGuest else { return .none }
         let rows = try await c.rows(AttachedRows.self, root.rawValue, as: (String, Int64?, Int64?, Int64?).self, logger: logger)
@@ -426,7 +469,7 @@ package final class PostgresServerStore: ServiceBackedStore {
 
     /// The last position in `root`'s feed (0 when empty), the ranges reserved for its attached
     /// guests (`mapped`) included.
-    static func lastPosition(of root: LearnerID, mapped: [MappedFeed], _ c: PostgresConnection, _ logger: Logger) async throws -> Int64 {
+    static func lastPosition(of root: LearnerID, mapped: [MappedFeed], _ c: StoreConnection, _ logger: Logger) async throws -> Int64 {
         let own: Int64 = try await c.row(OwnLastPosition.self, root.rawValue, as: Int64.self, logger: logger) ?? 0
         return MappedFeed.lastPosition(own: own, mapped: mapped)
     }
@@ -438,19 +481,19 @@ package final class PostgresServerStore: ServiceBackedStore {
     /// Reads `root`'s feed after `cursor` in feed order, `limit` rows at most, handing each row's
     /// event columns, its position in the feed and its mark to `body`, until it returns false.
     static func readFeed(
-        of root: LearnerID, mapped: [MappedFeed], after cursor: Int64, limit: Int, _ c: PostgresConnection, _ logger: Logger,
+        of root: LearnerID, mapped: [MappedFeed], after cursor: Int64, limit: Int, _ c: StoreConnection, _ logger: Logger,
         _ body: (EventColumns, Int64, Int64) throws -> Bool
     ) async throws {
         var left = Int64(limit)
         for read in MappedFeed.reads(of: root, mapped: mapped, after: cursor) where left > 0 {
-            let rows = try await c.execute(Prepared(FeedRows.self, read.root.rawValue, read.after, read.through, left), logger: logger)
             var reading = true
-            for try await row in rows where reading {
+            try await c.forEachRow(FeedRows.self, read.root.rawValue, read.after, read.through, left, logger: logger) { row in
                 var cells = row.makeIterator()
                 let position = try cells.next(Int64.self)
                 let columns = try EventColumns(&cells)
                 left -= 1
                 reading = try body(columns, position + read.offset, try cells.next(Int64.self))
+                return reading
             }
             if !reading { return }
         }

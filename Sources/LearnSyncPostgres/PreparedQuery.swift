@@ -1,4 +1,3 @@
-import Logging
 import PostgresNIO
 
 /// A statement a sync runs, prepared once per connection: PostgreSQL then parses it once and,
@@ -11,6 +10,9 @@ import PostgresNIO
 /// connection's lifetime: a statement must never first run in a transaction that already
 /// failed, which holds while `PostgresServerStore.transaction(readOnly:_:)` rolls back at the
 /// first error.
+///
+/// Behind a pooler in transaction mode the store sends them unnamed instead
+/// (``StoreConnection``).
 ///
 /// ```swift
 /// enum LastSeen: PreparedQuery {
@@ -38,40 +40,6 @@ struct Prepared<Query: PreparedQuery>: PostgresPreparedStatement {
     static var sql: String { Query.sql }
     let bindings: PostgresBindings
 
-    init<each Value: PostgresDynamicTypeEncodable>(_ query: Query.Type, _ values: repeat each Value) {
-        var bindings = PostgresBindings()
-        for value in repeat each values { bindings.append(value, context: .default) }
-        self.bindings = bindings
-    }
-
     func makeBindings() -> PostgresBindings { bindings }
     func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
-}
-
-extension PostgresConnection {
-    /// Every row of the prepared `query` run with `values`, decoded as `columns`.
-    func rows<Query: PreparedQuery, each Value: PostgresDynamicTypeEncodable, each Column: PostgresDecodable & Sendable>(
-        _ query: Query.Type, _ values: repeat each Value, as columns: (repeat each Column).Type, logger: Logger
-    ) async throws -> [(repeat each Column)] {
-        var rows: [(repeat each Column)] = []
-        for try await row in try await execute(Prepared(query, repeat each values), logger: logger) {
-            rows.append(try row.decode(columns))
-        }
-        return rows
-    }
-
-    /// The first row of the prepared `query` run with `values`, decoded as `columns`, or nil
-    /// when there is none.
-    func row<Query: PreparedQuery, each Value: PostgresDynamicTypeEncodable, each Column: PostgresDecodable & Sendable>(
-        _ query: Query.Type, _ values: repeat each Value, as columns: (repeat each Column).Type, logger: Logger
-    ) async throws -> (repeat each Column)? {
-        try await rows(query, repeat each values, as: columns, logger: logger).first
-    }
-
-    /// Runs the prepared `query` with `values`, ignoring what it returns.
-    func execute<Query: PreparedQuery, each Value: PostgresDynamicTypeEncodable>(
-        _ query: Query.Type, _ values: repeat each Value, logger: Logger
-    ) async throws {
-        for try await _ in try await execute(Prepared(query, repeat each values), logger: logger) {}
-    }
 }

@@ -205,7 +205,7 @@ extension PostgresServerStore {
             throw ServerError("learnsync_push stored events whose answer reads the feed")
         }
         if SyncRules.guestSeenLongBefore(root, lastSeen: head.6, now: now) {
-            try await client.withConnection { c in try await Self.markSeen(root, now: now, c, logger) }
+            try await withConnection { c in try await Self.markSeen(root, now: now, c, logger) }
         }
         return .stored(builder.page(aliases: []))
     }

@@ -32,21 +32,26 @@ package enum ServerDatabase: Sendable, CustomStringConvertible {
 
     /// Opens the store. A PostgreSQL store connects and migrates once it runs in the server's
     /// service group (``ServiceBackedStore``). `sqliteSynchronous` applies to a SQLite file;
-    /// `postgresConnectDeadline` bounds a PostgreSQL store's wait for its first connection.
+    /// `postgresConnectDeadline` bounds a PostgreSQL store's wait for its first connection, and
+    /// `postgresListen` is where it listens for live notices when not through its pool.
     package func openStore(
-        logger: Logger, sqliteSynchronous: SQLiteSynchronous = .normal, postgresConnectDeadline: Duration? = nil
+        logger: Logger, sqliteSynchronous: SQLiteSynchronous = .normal, postgresConnectDeadline: Duration? = nil,
+        postgresListen: PostgresLocation? = nil
     ) throws -> any ServerStore {
         switch self {
         case .sqlite(let path): try SQLiteServerStore(path: path, synchronous: sqliteSynchronous)
-        case .postgres(let location): PostgresServerStore(location: location, logger: logger, connectDeadline: postgresConnectDeadline)
+        case .postgres(let location):
+            PostgresServerStore(location: location, listenLocation: postgresListen, logger: logger, connectDeadline: postgresConnectDeadline)
         }
     }
 
-    /// The storage a server is built on (``openStore(logger:sqliteSynchronous:postgresConnectDeadline:)``'s).
-    package func storage(sqliteSynchronous: SQLiteSynchronous = .normal, postgresConnectDeadline: Duration? = nil) -> ServerStorage {
+    /// The storage a server is built on (``openStore(logger:sqliteSynchronous:postgresConnectDeadline:postgresListen:)``'s).
+    package func storage(
+        sqliteSynchronous: SQLiteSynchronous = .normal, postgresConnectDeadline: Duration? = nil, postgresListen: PostgresLocation? = nil
+    ) -> ServerStorage {
         switch self {
         case .sqlite(let path): .sqlite(path: path, synchronous: sqliteSynchronous)
-        case .postgres(let location): .postgres(location, connectDeadline: postgresConnectDeadline)
+        case .postgres(let location): .postgres(location, listenLocation: postgresListen, connectDeadline: postgresConnectDeadline)
         }
     }
 

@@ -5,12 +5,19 @@ extension ServerStorage {
     /// and migrates the schema, once it runs.
     /// - Parameters:
     ///   - location: the database (`PostgresLocation(url:)` reads a `postgres://` URL).
+    ///   - listenLocation: where the server listens for live notices (PostgreSQL's `LISTEN`),
+    ///     when not on a connection of `location`'s pool. A pooler in transaction mode
+    ///     (``PostgresLocation/PoolMode/transaction``) cannot hold a `LISTEN`: behind one, name
+    ///     PostgreSQL itself here, or live notices reach only the streams of the process that
+    ///     made them.
     ///   - connectDeadline: how long start-up waits for the first connection before it fails
     ///     (nil: as long as it takes). Erasures are journaled only where
     ///     ``ServerConfiguration/erasureJournal`` names a file.
-    public static func postgres(_ location: PostgresLocation, connectDeadline: Duration? = nil) -> ServerStorage {
+    public static func postgres(
+        _ location: PostgresLocation, listenLocation: PostgresLocation? = nil, connectDeadline: Duration? = nil
+    ) -> ServerStorage {
         ServerStorage(description: "PostgreSQL \(location)", defaultErasureJournal: nil) { logger in
-            PostgresServerStore(location: location, logger: logger, connectDeadline: connectDeadline)
+            PostgresServerStore(location: location, listenLocation: listenLocation, logger: logger, connectDeadline: connectDeadline)
         }
     }
 }

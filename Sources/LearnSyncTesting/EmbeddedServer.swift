@@ -34,11 +34,11 @@ package final class EmbeddedServer: Sendable {
         try await start(database: .sqlite(path: databasePath), catalog: catalog, passwordCost: passwordCost, clock: clock, configure: configure)
     }
 
-    /// Starts a server on `database` (SQLite or PostgreSQL, migrated first) and returns once it
-    /// listens.
+    /// Starts a server on `database` (SQLite or PostgreSQL, migrated first, listening for live
+    /// notices on `postgresListen` when given) and returns once it listens.
     package static func start(
-        database: ServerDatabase, catalog: Catalog, passwordCost: UInt8 = 12, clock: any WallClock = SystemWallClock(),
-        configure: (inout ServerConfiguration) -> Void = { _ in }
+        database: ServerDatabase, postgresListen: PostgresLocation? = nil, catalog: Catalog, passwordCost: UInt8 = 12,
+        clock: any WallClock = SystemWallClock(), configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> EmbeddedServer {
         var logger = Logger(label: "learnsync.embedded")
         logger.logLevel = .warning
@@ -51,7 +51,7 @@ package final class EmbeddedServer: Sendable {
         var journal = configuration.erasureJournal
         if journal == nil, case .sqlite(let path) = database, path != ":memory:" { journal = path + ".erasures" }
         let service = SyncService(
-            store: try database.openStore(logger: logger), catalog: catalog, clock: clock, passwordCost: passwordCost,
+            store: try database.openStore(logger: logger, postgresListen: postgresListen), catalog: catalog, clock: clock, passwordCost: passwordCost,
             signUpsPerAddress: configuration.signUpsPerAddress, eventsPerLearner: configuration.maxEventsPerLearner,
             erasureJournal: journal.map(ErasureJournal.init(path:)))
         let app = buildApplication(configuration: configuration, service: service, logger: logger, onServerRunning: { continuation.yield($0) })

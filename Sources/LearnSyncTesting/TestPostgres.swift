@@ -20,10 +20,42 @@ package enum TestPostgres {
         try await cluster.value
     }
 
-    /// A new, empty database on the server, named after `label`.
-    package static func freshDatabase(_ label: String) async throws -> PostgresLocation {
+    /// A new, empty database on the server, named after `label`; reached through the test
+    /// run's PgBouncer in transaction mode (``pooler()``) when `throughPooler`.
+    package static func freshDatabase(_ label: String, throughPooler: Bool = false) async throws -> PostgresLocation {
         let name = "t_" + label.lowercased().filter { $0.isLetter || $0.isNumber }.prefix(30) + "_" + UUID().uuidString.prefix(8).lowercased()
-        return try await createDatabase(name, on: try await server())
+        let direct = try await createDatabase(name, on: try await server())
+        return throughPooler ? try database(name, on: try await pooler()) : direct
+    }
+
+    /// The administrative URL of a PgBouncer in transaction mode in front of the server,
+    /// started (`Tools/postgres pgbouncer`, on a free loopback port) by the first test that
+    /// needs it and stopped when the test process exits. Its URL carries `pool_mode=transaction`.
+    package static func pooler() async throws -> String {
+        try await bouncer.value
+    }
+
+    /// The database of `location` reached directly, not through the pooler.
+    package static func direct(_ location: PostgresLocation) async throws -> PostgresLocation {
+        guard location.poolMode == .transaction else { return location }
+        let server = try PostgresLocation(url: try await server())
+        var direct = location
+        (direct.host, direct.port, direct.poolMode) = (server.host, server.port, .session)
+        return direct
+    }
+
+    /// How many transactions the test run's PgBouncer has passed to `database` (its
+    /// `SHOW STATS`), or nil when it has no pool for it.
+    package static func poolerTransactions(database: String) async throws -> Int? {
+        var admin = try PostgresLocation(url: try await pooler())
+        (admin.database, admin.poolMode) = ("pgbouncer", .session)
+        let stats = try await ChildProcess.run(["psql", admin.description, "-q", "-tA", "-c", "SHOW STATS"])
+        // database|total_xact_count|...
+        for line in stats.split(separator: "\n") {
+            let columns = line.split(separator: "|", omittingEmptySubsequences: false)
+            if columns.count > 1, columns[0] == database { return Int(columns[1]) }
+        }
+        return nil
     }
 
     /// Creates the database `name` on the server at the administrative URL `admin`.
@@ -41,7 +73,11 @@ package enum TestPostgres {
 
     /// Runs one SQL statement with `psql` and returns what it printed (unaligned, no headers).
     package static func query(_ location: PostgresLocation, _ sql: String) async throws -> String {
-        try await ChildProcess.run(["psql", location.description, "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-c", sql]).trimmingCharacters(in: .whitespacesAndNewlines)
+        // libpq knows no pool_mode; psql's simple statements pass a pooler in any mode.
+        var location = location
+        location.poolMode = .session
+        return try await ChildProcess.run(["psql", location.description, "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private static let cluster = Task<String, any Error> {
@@ -60,6 +96,22 @@ package enum TestPostgres {
 
     private static let started = Locked<String?>(nil)
 
+    private static let bouncer = Task<String, any Error> {
+        let upstream = try PostgresLocation(url: try await server())
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-pgbouncer-\(getpid())").path
+        let url = try await ChildProcess.run([toolPath(), "pgbouncer", directory, "\(upstream.host):\(upstream.port)"])
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        bouncerStarted.withLock { $0 = directory }
+        atexit {
+            guard let directory = TestPostgres.bouncerStarted.withLock({ $0 }) else { return }
+            _ = try? ChildProcess.run([TestPostgres.toolPath(), "stop", directory])
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        return url
+    }
+
+    private static let bouncerStarted = Locked<String?>(nil)
+
     /// `Tools/postgres` of this package: tests run from the package's root.
     static func toolPath() -> String {
         let fromRoot = FileManager.default.currentDirectoryPath + "/Tools/postgres"
@@ -77,11 +129,15 @@ package final class RunningPostgresStore: Sendable {
     package let location: PostgresLocation
     private let task: Task<Void, any Error>
 
-    package init(_ label: String) async throws {
+    /// A store on a fresh database named after `label`, reached through the test run's
+    /// PgBouncer in transaction mode when `throughPooler` (listening for live notices on the
+    /// database itself).
+    package init(_ label: String, throughPooler: Bool = false) async throws {
         var logger = Logger(label: "learnsync.test.postgres")
         logger.logLevel = .warning
-        location = try await TestPostgres.freshDatabase(label)
-        store = PostgresServerStore(location: location, logger: logger)
+        location = try await TestPostgres.freshDatabase(label, throughPooler: throughPooler)
+        let listen = throughPooler ? try await TestPostgres.direct(location) : nil
+        store = PostgresServerStore(location: location, listenLocation: listen, logger: logger)
         let store = store
         task = Task { try await store.run() }
         try await store.prepare()

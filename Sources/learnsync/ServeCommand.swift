@@ -14,8 +14,10 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve", abstract: "Run the sync server on an embedded SQLite file or on PostgreSQL (stops cleanly on Ctrl-C or SIGTERM).",
         discussion: """
             --database takes a file path (SQLite, created if missing; one server process) or a PostgreSQL URL \
-            postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require][&host=SOCKET-DIR], \
-            which several server processes may share. The password may come from PGPASSWORD instead.
+            postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require][&host=SOCKET-DIR][&pool_mode=transaction], \
+            which several server processes may share. The password may come from PGPASSWORD instead. \
+            pool_mode=transaction names a pooler in transaction mode (PgBouncer): no statement is prepared, and \
+            --listen-database should reach PostgreSQL itself for live notices across processes.
             """)
 
     @Option(help: "The address to listen on.") var host = Self.defaults.host
@@ -23,6 +25,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("A SQLite file (created if missing) or a postgres:// URL.", valueName: "path-or-url"))
     var database = Self.defaults.databasePath
     @Option(help: "Most PostgreSQL connections this process opens.") var databaseConnections = 16
+    @Option(help: ArgumentHelp(
+        "A postgres:// URL reaching PostgreSQL itself, where live notices are listened for (one connection), when --database names a pooler in transaction mode.",
+        valueName: "url"))
+    var listenDatabase: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel = "info"
     @Option(help: ArgumentHelp("Delete guests that never attached to an account after this many days without a sync.", valueName: "days"))
     var guestRetention = Int(Self.defaults.guestRetention.components.seconds / 86_400)
@@ -74,11 +80,30 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let publicURL { _ = try serverURL(publicURL, insecure: true, option: "--public-url") }
         guard (1...1000).contains(databaseConnections) else { throw ValidationError("--database-connections must be 1 to 1000") }
+        let store: ServerDatabase
         do {
-            _ = try ServerDatabase(database)
+            store = try ServerDatabase(database)
         } catch {
             throw ValidationError("--database: \(error)")
         }
+        if let listenDatabase {
+            guard case .postgres = store else { throw ValidationError("--listen-database applies to a PostgreSQL --database only") }
+            _ = try listenLocation(listenDatabase)
+        }
+    }
+
+    /// `--listen-database`'s location: PostgreSQL itself, or a pooler in session mode.
+    private func listenLocation(_ url: String) throws -> PostgresLocation {
+        let location: PostgresLocation
+        do {
+            location = try PostgresLocation(url: url)
+        } catch {
+            throw ValidationError("--listen-database: \(error)")
+        }
+        guard location.poolMode == .session else {
+            throw ValidationError("--listen-database must reach PostgreSQL itself (a LISTEN cannot pass a pooler in transaction mode)")
+        }
+        return location
     }
 
     /// The addresses `serve` listens on, for an error that cannot tell which one failed.
@@ -109,6 +134,11 @@ struct ServeCommand: AsyncParsableCommand {
             database = .postgres(location)
         }
         logger.notice("LearnSync server database: \(database)")
+        let listen = try listenDatabase.map(listenLocation)
+        if case .postgres(let location) = database, location.poolMode == .transaction, listen == nil {
+            logger.warning(
+                "--database names a pooler in transaction mode and no --listen-database: live streams hear only of this process's pushes, revocations and erasures")
+        }
         if case .postgres = database, sqliteSynchronous != .normal {
             logger.warning("--sqlite-synchronous applies to a SQLite file only: PostgreSQL's own synchronous_commit decides")
         }
@@ -120,7 +150,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let app = try await buildApplication(
             configuration: configuration, catalog: try catalog.load(),
-            storage: database.storage(sqliteSynchronous: sqliteSynchronous, postgresConnectDeadline: .seconds(15)),
+            storage: database.storage(sqliteSynchronous: sqliteSynchronous, postgresConnectDeadline: .seconds(15), postgresListen: listen),
             logger: logger,
             onServerRunning: { [logger] port in logger.notice("LearnSync server listening on http://\(host):\(port)") },
             onMetricsRunning: { [logger] port in logger.notice("LearnSync metrics at http://\(metricsHost):\(port)/metrics") })

@@ -57,6 +57,14 @@ import Testing
         let unknown = try await cli(["record", "lesson", "--device", device, "--course", "customer-privacy", "--lesson", "nope", "--started"])
         #expect(unknown.code == 65)
         #expect(unknown.err.split(separator: "\n").count == 1, "one line: \(unknown.err)")
+        // --listen-database: a PostgreSQL --database only, and never through a transaction pooler.
+        let listenOnFile = try await cli(["serve", "--database", device + ".sqlite", "--listen-database", "postgres://u@127.0.0.1:1/db"])
+        #expect(listenOnFile.code == 64 && listenOnFile.err.contains("applies to a PostgreSQL --database only"), "\(listenOnFile.err)")
+        let listenPooled = try await cli([
+            "serve", "--database", "postgres://u@127.0.0.1:1/db?pool_mode=transaction",
+            "--listen-database", "postgres://u@127.0.0.1:1/db?pool_mode=transaction",
+        ])
+        #expect(listenPooled.code == 64 && listenPooled.err.contains("must reach PostgreSQL itself"), "\(listenPooled.err)")
         // Unreachable: nothing listens on port 1.
         let unreachable = try await cli(["sync", "--device", device, "--server", "http://127.0.0.1:1"])
         #expect(unreachable.code == 69, "\(unreachable.err)")

@@ -30,8 +30,8 @@ import Testing
                 let store = try SQLiteServerStore(path: folder.appendingPathComponent("server.sqlite").path)
                 (sqlite, postgres) = (store, nil)
                 server = try TestServer(store: store)
-            case .postgres:
-                let running = try await RunningPostgresStore(label)
+            case .postgres, .pgbouncer:
+                let running = try await RunningPostgresStore(label, throughPooler: kind == .pgbouncer)
                 (sqlite, postgres) = (nil, running)
                 server = try TestServer(store: running.store, running: running)
             }
@@ -280,7 +280,7 @@ extension ErasureTests {
 extension String {
     /// This SQLite table name as the PostgreSQL schema spells it.
     fileprivate func sqlOrPostgres(_ store: StoreKind) -> String {
-        guard store == .postgres else { return self }
+        guard store != .sqlite else { return self }
         return reduce(into: "") { name, character in
             if character.isUppercase { name += "_" + character.lowercased() } else { name.append(character) }
         }

@@ -55,12 +55,13 @@ import Testing
         }
     }
 
-    @Test func theOneStatementPushAnswersAsTheGeneralOne() async throws {
+    /// Directly, and through PgBouncer in transaction mode (no prepared statements).
+    @Test(arguments: [false, true]) func theOneStatementPushAnswersAsTheGeneralOne(throughPgBouncer: Bool) async throws {
         guard !TestPostgres.isSkipped else { return print("QuickPushTests skipped: LEARNSYNC_SKIP_POSTGRES=1") }
         let seed = SeededGenerator.seedFromEnvironment()
-        print("QuickPushTests seed: \(seed)")
+        print("QuickPushTests seed: \(seed)\(throughPgBouncer ? " (through PgBouncer)" : "")")
         var generator = SeededGenerator(seed: seed)
-        let running = try await RunningPostgresStore(#function)
+        let running = try await RunningPostgresStore(#function, throughPooler: throughPgBouncer)
         let servers = [try TestServer(), try TestServer(store: running.store, running: running)]
         let learner = LearnerID.newGuest(), stranger = LearnerID.newGuest()
         let lessons: [ItemID] = ["keep-secure", "train-staff", "collect-only-necessary", "limit-access"]

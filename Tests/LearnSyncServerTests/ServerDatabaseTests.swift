@@ -13,4 +13,15 @@ import Testing
         #expect(path == "./data/learnsync.sqlite")
         guard case .postgres = try ServerDatabase("postgres://learnsync@127.0.0.1:5432/learnsync") else { Issue.record("not PostgreSQL"); return }
     }
+
+    /// `pool_mode=transaction` names a pooler in transaction mode; it shows in the location's
+    /// description (the log's), beside a socket directory, and the password never does.
+    @Test func aPoolerInTransactionModeIsNamedInTheURL() throws {
+        let pooled = try PostgresLocation(url: "postgres://learnsync:secret@db.example:6432/learnsync?pool_mode=transaction&host=/run/pgb")
+        #expect(pooled.poolMode == .transaction)
+        #expect(pooled.description == "postgres://learnsync@db.example:6432/learnsync?host=/run/pgb&pool_mode=transaction")
+        #expect(try PostgresLocation(url: "postgres://learnsync@db.example/learnsync?pool_mode=session").poolMode == .session)
+        #expect(try PostgresLocation(url: "postgres://learnsync@db.example/learnsync").poolMode == .session)
+        #expect(throws: PostgresLocationError.self) { try PostgresLocation(url: "postgres://learnsync@db.example/learnsync?pool_mode=statement") }
+    }
 }

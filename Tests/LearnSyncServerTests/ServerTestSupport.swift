@@ -7,10 +7,11 @@ import LearnSyncServer
 import LearnSyncTesting
 import Testing
 
-/// The stores every conformance test runs against: SQLite always, PostgreSQL unless the run
-/// was asked to skip it (`LEARNSYNC_SKIP_POSTGRES=1`, announced once).
+/// The stores every conformance test runs against: SQLite always, PostgreSQL directly and
+/// through PgBouncer in transaction mode unless the run was asked to skip it
+/// (`LEARNSYNC_SKIP_POSTGRES=1`, announced once).
 enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case sqlite, postgres
+    case sqlite, postgres, pgbouncer
 
     static let all: [StoreKind] = {
         guard TestPostgres.isSkipped else { return allCases }
@@ -26,8 +27,8 @@ enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
         switch self {
         case .sqlite:
             return (try SQLiteServerStore(), nil)
-        case .postgres:
-            let running = try await RunningPostgresStore(label)
+        case .postgres, .pgbouncer:
+            let running = try await RunningPostgresStore(label, throughPooler: self == .pgbouncer)
             return (running.store, running)
         }
     }

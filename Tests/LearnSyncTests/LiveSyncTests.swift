@@ -112,14 +112,16 @@ import Testing
 
     /// Two server processes on one PostgreSQL database: a push through one reaches a device live
     /// on the other (PostgreSQL's LISTEN/NOTIFY, sent when the push commits), and so does a
-    /// revocation.
-    @Test(.tags(.postgres), .enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
-    func aPushThroughAnotherServerProcessReachesALiveDevice() async throws {
+    /// revocation; directly, and through PgBouncer in transaction mode with the listening
+    /// connection direct.
+    @Test(.tags(.postgres), .enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"), arguments: [false, true])
+    func aPushThroughAnotherServerProcessReachesALiveDevice(throughPgBouncer: Bool) async throws {
         let catalog = try SampleCatalog.load()
         let course = catalog[SampleCatalog.courseID]!
-        let location = try await TestPostgres.freshDatabase("live")
-        let first = try await EmbeddedServer.start(database: .postgres(location), catalog: catalog, passwordCost: 4)
-        let second = try await EmbeddedServer.start(database: .postgres(location), catalog: catalog, passwordCost: 4)
+        let location = try await TestPostgres.freshDatabase("live", throughPooler: throughPgBouncer)
+        let listen = throughPgBouncer ? try await TestPostgres.direct(location) : nil
+        let first = try await EmbeddedServer.start(database: .postgres(location), postgresListen: listen, catalog: catalog, passwordCost: 4)
+        let second = try await EmbeddedServer.start(database: .postgres(location), postgresListen: listen, catalog: catalog, passwordCost: 4)
         let watcher = LearnSyncClient(store: try DeviceStore.inMemory(catalog: catalog), transport: URLSessionTransport(baseURL: first.url))
         let pusher = LearnSyncClient(store: try DeviceStore.inMemory(catalog: catalog), transport: URLSessionTransport(baseURL: second.url))
         try await watcher.signUp(username: "two-processes", password: "a long password")
@@ -134,6 +136,27 @@ import Testing
         await watcher.stopSync()
         await first.stop()
         await second.stop()
+    }
+
+    /// Behind a pooler in transaction mode without a direct listening connection, a server
+    /// cannot hear other processes, but its own streams still hear its own pushes.
+    @Test(.tags(.postgres), .enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
+    func behindAPoolerWithoutListeningAServersOwnStreamsStillHearIt() async throws {
+        let catalog = try SampleCatalog.load()
+        let course = catalog[SampleCatalog.courseID]!
+        let location = try await TestPostgres.freshDatabase("livepooled", throughPooler: true)
+        let server = try await EmbeddedServer.start(database: .postgres(location), catalog: catalog, passwordCost: 4)
+        let watcher = LearnSyncClient(store: try DeviceStore.inMemory(catalog: catalog), transport: URLSessionTransport(baseURL: server.url))
+        let pusher = LearnSyncClient(store: try DeviceStore.inMemory(catalog: catalog), transport: URLSessionTransport(baseURL: server.url))
+        try await watcher.signUp(username: "one-pooled-process", password: "a long password")
+        try await pusher.signIn(username: "one-pooled-process", password: "a long password")
+        try watcher.startSync(Self.options)
+        #expect(try await eventually(timeout: .seconds(30)) { watcher.liveSyncStatus.connection == .connected })
+        try await pusher.record(.lessonCompleted(lesson: course.lessons[1].id), in: course.id)
+        try await pusher.sync()
+        #expect(try await eventually(timeout: .seconds(30)) { try await watcher.progress(in: course.id).status(of: course.lessons[1].id) == .completed })
+        await watcher.stopSync()
+        await server.stop()
     }
 
     /// Without a stream (`usesStream: false`) the device syncs at the poll interval: slower, and

@@ -12,21 +12,25 @@ import Testing
 /// and within one (a retry lands elsewhere). One process is killed with SIGKILL while devices
 /// push and pull. Every device must converge with every event, and the database must hold each
 /// event once. Then simulations with every network and device fault run on the survivors.
-/// `LEARNSYNC_SEED=<seed>` replays a run.
+/// It runs with the processes connected to PostgreSQL directly, and through PgBouncer in
+/// transaction mode (listening for live notices directly). `LEARNSYNC_SEED=<seed>` replays a run.
 @Suite(.serialized, .tags(.slow, .postgres), .enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
 struct MultiProcessServerTests {
-    @Test func threeProcessesOnOneDatabaseLoseAndDuplicateNothingWhenOneIsKilled() async throws {
+    @Test(arguments: [false, true])
+    func threeProcessesOnOneDatabaseLoseAndDuplicateNothingWhenOneIsKilled(throughPgBouncer: Bool) async throws {
         let seed = SeededGenerator.seedFromEnvironment()
-        print("MultiProcessServerTests seed: \(seed)")
+        print("MultiProcessServerTests seed: \(seed)\(throughPgBouncer ? " (through PgBouncer)" : "")")
         var generator = SeededGenerator(seed: seed)
         let catalog = try SampleCatalog.load()
         let course = catalog[SampleCatalog.courseID]!
-        let location = try await TestPostgres.freshDatabase("multiprocess")
+        let location = try await TestPostgres.freshDatabase("multiprocess", throughPooler: throughPgBouncer)
+        let direct = try await TestPostgres.direct(location)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-multiprocess-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let servers = try await ServerProcess.start(
-            3, binary: try BuiltExecutable.url(), database: location.description, folder: folder, arguments: ["--database-connections", "8"])
+            3, binary: try BuiltExecutable.url(), database: location.description, folder: folder,
+            arguments: ["--database-connections", "8"] + (throughPgBouncer ? ["--listen-database", direct.description] : []))
         defer {
             for server in servers {
                 server.child.kill()
@@ -114,6 +118,10 @@ struct MultiProcessServerTests {
                 faults: Faults(dropRequest: 0.05, dropAnswer: 0.05, duplicate: 0.05, reorder: 0.05), offline: 0.05, clones: 2, resetRate: 0.05)
             let report = try await Simulation.run(options, catalog: catalog, server: simulated)
             #expect(report.converged, "seed \(options.seed): \(report.lostDetails) \(report.divergenceDetails) \(report.regressionDetails)")
+        }
+        if throughPgBouncer {
+            let passed = try await TestPostgres.poolerTransactions(database: location.database)
+            #expect((passed ?? 0) > recorded.count / 4, "PgBouncer passed \(passed.map(String.init) ?? "no") transactions")
         }
         print("MultiProcessServerTests: \(recorded.count) events from \(devices.count) devices over 3 processes, one killed after \(killAfter); \(failures) syncs failed and were retried later")
     }
