@@ -5,14 +5,16 @@ import FoundationNetworking
 import LearnSync
 import LearnSyncMerge
 import LearnSyncModels
+import LearnSyncPostgres
 import LearnSyncProtocol
 import LearnSyncStorage
 import LearnSyncTesting
 
 /// The server on PostgreSQL with 1, 2 and 4 `learnsync serve` processes on one database: the
 /// concurrent-clients and end-to-end workloads of the SQLite store, each process behind a
-/// load balancer (``ServerPool``). The cluster is a throwaway one started with
-/// `Tools/postgres`, durable (fsync and synchronous commit on), on this machine.
+/// load balancer (``ServerPool``), and 2 processes through PgBouncer in transaction mode. The
+/// cluster is a throwaway one started with `Tools/postgres`, durable (fsync and synchronous
+/// commit on), on this machine.
 struct PostgresWorkloads {
     let catalog: Catalog
     let folder: URL
@@ -51,24 +53,55 @@ struct PostgresWorkloads {
         ]
         rows.append(try await insertFloor(admin: admin, postmaster: postmaster))
         var oneProcess: Double?
-        for processes in [1, 2, 4] {
-            let name = "bench_\(processes)"
+        var twoProcesses: (small: Wrk.Result, full: FullSync)?
+        // Directly with 1, 2 and 4 processes; then 2 processes through PgBouncer in transaction
+        // mode, against the 2 direct ones.
+        for (processes, pooled) in [(1, false), (2, false), (4, false), (2, true)] {
+            let name = "bench_\(processes)\(pooled ? "_pgbouncer" : "")"
             _ = try await ChildProcess.run(["psql", admin, "-q", "-c", "CREATE DATABASE \(name)"])
-            let database = admin.replacingOccurrences(of: "/postgres?", with: "/\(name)?")
-            let logs = folder.appendingPathComponent("logs-\(processes)")
+            let direct = admin.replacingOccurrences(of: "/postgres?", with: "/\(name)?")
+            var database = direct, bouncer: Int32?
+            if pooled {
+                let directory = folder.appendingPathComponent("pgbouncer").path
+                let url = try await ChildProcess.run([tool, "pgbouncer", directory, "\(try PostgresLocation(url: admin).port)"])
+                database = url.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "/postgres?", with: "/\(name)?")
+                bouncer = try String(contentsOfFile: directory + "/pgbouncer.pid", encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").first.flatMap { Int32($0) }
+            }
+            defer { if pooled { _ = try? ChildProcess.run([tool, "stop", folder.appendingPathComponent("pgbouncer").path]) } }
+            let logs = folder.appendingPathComponent("logs-\(name)")
             try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
             let servers = try await ServerProcess.start(
                 processes, binary: binary, database: database, folder: logs,
-                arguments: ["--database-connections", "\(max(4, 32 / processes))", "--metrics-port", "0"])
+                arguments: ["--database-connections", "\(max(4, 32 / processes))", "--metrics-port", "0"]
+                    + (pooled ? ["--listen-database", direct] : []))
             defer { servers.forEach { $0.stop() } }
             let pool = ServerPool(servers.map(\.url), seed: 21)
             let pathsBefore = try await Self.pushPaths(servers)
-            let cpuBefore = Measure.treeCPU([postmaster])
+            let databaseProcesses = [postmaster] + (bouncer.map { [$0] } ?? [])
+            let cpuBefore = Measure.treeCPU(databaseProcesses)
             let small = try await smallSyncs(servers, pool: pool, bare: &bare)
-            let databaseCPU = (Measure.treeCPU([postmaster]) - cpuBefore) / Double(max(small.requests, 1))
+            let databaseCPU = (Measure.treeCPU(databaseProcesses) - cpuBefore) / Double(max(small.requests, 1))
             let pathsAfter = try await Self.pushPaths(servers)
             let quick = pathsAfter.quick - pathsBefore.quick, general = pathsAfter.general - pathsBefore.general
             let share = Double(quick) / Double(max(quick + general, 1))
+            let full = try await endToEnd(pool: pool, label: name)
+            let value = Self.describe(small) + String(
+                format: "; %@ CPU %.0f µs/sync; %.0f %% of pushes in one statement (1 round trip, else 6)",
+                pooled ? "PostgreSQL and PgBouncer" : "PostgreSQL", databaseCPU * 1e6, share * 100)
+            if pooled, let twoProcesses {
+                rows.append(Row(
+                    workload: "PgBouncer (transaction mode, unnamed statements) before PostgreSQL, 2 server processes: \(clientCount) concurrent clients doing small syncs (wrk, \(seconds) s)",
+                    measure: "req/s, p99; database CPU and round trips per sync", value: value,
+                    baseline: Self.describe(twoProcesses.small) + " (PostgreSQL directly, 2 processes)",
+                    ratio: String(format: "%.2f×", small.rate / twoProcesses.small.rate), target: "-", met: nil))
+                var row = full.row(workload: "PgBouncer before PostgreSQL, 2 processes: \(full.count) events A → server → B")
+                row.baseline = Measure.format(twoProcesses.full.rate, "events/s") + " (PostgreSQL directly, 2 processes)"
+                row.ratio = String(format: "%.2f×", full.rate / twoProcesses.full.rate)
+                rows.append(row)
+                continue
+            }
+            if processes == 2 { twoProcesses = (small, full) }
             let ratio = small.rate / sqliteSmall.rate
             var target = "≥ 0.5×, p99 < 50 ms", met = ratio >= 0.5 && small.p99 < 0.05
             if let oneProcess {
@@ -79,12 +112,9 @@ struct PostgresWorkloads {
             }
             rows.append(Row(
                 workload: "PostgreSQL, \(processes) server process\(processes == 1 ? "" : "es"): \(clientCount) concurrent clients doing small syncs (wrk, \(seconds) s)",
-                measure: "req/s, p99; database CPU and round trips per sync",
-                value: Self.describe(small) + String(
-                    format: "; PostgreSQL CPU %.0f µs/sync; %.0f %% of pushes in one statement (1 round trip, else 6)", databaseCPU * 1e6, share * 100),
+                measure: "req/s, p99; database CPU and round trips per sync", value: value,
                 baseline: Self.describe(sqliteSmall) + " (SQLite store, same clients)",
                 ratio: String(format: "%.2f×", ratio), target: target, met: met))
-            let full = try await endToEnd(pool: pool, label: "pg-\(processes)")
             var row = full.row(workload: "PostgreSQL, \(processes) process\(processes == 1 ? "" : "es"): \(full.count) events A → server → B")
             row.baseline = Measure.format(sqliteFull.rate, "events/s") + " (SQLite store, same devices)"
             row.ratio = String(format: "%.2f×", full.rate / sqliteFull.rate)
