@@ -22,6 +22,7 @@ package final class PostgresServerStore: ServiceBackedStore {
     private let client: PostgresClient
     /// The client of the connection that listens for live notices, when not `client`'s.
     private let listenClient: PostgresClient?
+    private let listenLocation: PostgresLocation?
     let logger: Logger
     /// The pool's use, for operators.
     let metrics: PoolMetrics
@@ -64,6 +65,7 @@ package final class PostgresServerStore: ServiceBackedStore {
         self.logger = logger
         self.connectDeadline = connectDeadline
         client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
+        self.listenLocation = listenLocation
         listenClient = listenLocation.map { listen in
             var single = listen
             single.maxConnections = 1
@@ -86,24 +88,21 @@ package final class PostgresServerStore: ServiceBackedStore {
 
     /// Runs the pending migrations (under an advisory lock: one process of several migrates),
     /// once; later calls wait for that run and share its outcome. It gives up when no connection
-    /// is made within ``connectDeadline``, and at once when the calling task is cancelled
+    /// (to the database, then to the listening location, if any) is made within
+    /// ``connectDeadline``, and at once when the calling task is cancelled
     /// (`serve` stopped by Ctrl-C or SIGTERM while it starts). The migrations themselves have no
     /// deadline: a busy database may take its time.
     package func prepare() async throws {
         let migration = migration.withLock { running in
             if let running { return running }
             let (client, logger, location, deadline) = (client, logger, location, connectDeadline)
+            let listen = listenClient.flatMap { client in listenLocation.map { (client, $0) } }
             let task = Task {
                 do {
                     if let deadline {
-                        try await withThrowingTaskGroup(of: Void.self) { group in
-                            group.addTask { try await client.withConnection { _ in } }
-                            group.addTask {
-                                try await Task.sleep(for: deadline)
-                                throw ServerError("PostgreSQL at \(location.host):\(location.port) could not be reached within \(deadline.components.seconds) s")
-                            }
-                            defer { group.cancelAll() }
-                            try await group.next()
+                        try await Self.reach(client, "PostgreSQL at \(location.host):\(location.port)", within: deadline)
+                        if let (client, location) = listen {
+                            try await Self.reach(client, "The listening PostgreSQL at \(location.host):\(location.port)", within: deadline)
                         }
                     }
                     try await PostgresSchema.migrate(client, logger: logger)
@@ -120,6 +119,20 @@ package final class PostgresServerStore: ServiceBackedStore {
             return task
         }
         try await withTaskCancellationHandler { try await migration.value } onCancel: { migration.cancel() }
+    }
+
+    /// Waits for `client`'s first connection, at most `deadline`.
+    /// - Throws: ``ServerError`` naming `what` when none was made in time.
+    private static func reach(_ client: PostgresClient, _ what: String, within deadline: Duration) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.withConnection { _ in } }
+            group.addTask {
+                try await Task.sleep(for: deadline)
+                throw ServerError("\(what) could not be reached within \(deadline.components.seconds) s")
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
     }
 
     // MARK: Live streams

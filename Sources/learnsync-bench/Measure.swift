@@ -42,6 +42,19 @@ enum Measure {
         return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
+    /// The machine's CPU time so far, from /proc/stat's first line: busy (all but idle and I/O
+    /// wait) and total, in clock ticks. Two readings give how busy the cores were between them.
+    static func machineCPU() -> (busy: Double, total: Double) {
+        guard let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+            let line = stat.split(separator: "\n").first, line.hasPrefix("cpu ")
+        else { return (0, 0) }
+        let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
+        guard ticks.count >= 5 else { return (0, 0) }
+        // user nice system idle iowait irq softirq steal (guest time is counted in user).
+        let total = ticks.prefix(8).reduce(0, +)
+        return (total - ticks[3] - ticks[4], total)
+    }
+
     /// CPU seconds, user and system, used so far by the processes `pids`, their children alive
     /// and the children they reaped (a PostgreSQL cluster: its postmaster, every backend, and
     /// the backends of connections since closed), from /proc.

@@ -79,16 +79,18 @@ struct PostgresWorkloads {
             let pool = ServerPool(servers.map(\.url), seed: 21)
             let pathsBefore = try await Self.pushPaths(servers)
             let databaseProcesses = [postmaster] + (bouncer.map { [$0] } ?? [])
-            let cpuBefore = Measure.treeCPU(databaseProcesses)
+            let cpuBefore = Measure.treeCPU(databaseProcesses), machineBefore = Measure.machineCPU()
             let small = try await smallSyncs(servers, pool: pool, bare: &bare)
             let databaseCPU = (Measure.treeCPU(databaseProcesses) - cpuBefore) / Double(max(small.requests, 1))
+            let machineAfter = Measure.machineCPU()
+            let busy = (machineAfter.busy - machineBefore.busy) / max(machineAfter.total - machineBefore.total, 1)
             let pathsAfter = try await Self.pushPaths(servers)
             let quick = pathsAfter.quick - pathsBefore.quick, general = pathsAfter.general - pathsBefore.general
             let share = Double(quick) / Double(max(quick + general, 1))
             let full = try await endToEnd(pool: pool, label: name)
             let value = Self.describe(small) + String(
-                format: "; %@ CPU %.0f µs/sync; %.0f %% of pushes in one statement (1 round trip, else 6)",
-                pooled ? "PostgreSQL and PgBouncer" : "PostgreSQL", databaseCPU * 1e6, share * 100)
+                format: "; %@ CPU %.0f µs/sync; %.0f %% of pushes in one statement (1 round trip, else 6); cores %.0f %% busy",
+                pooled ? "PostgreSQL and PgBouncer" : "PostgreSQL", databaseCPU * 1e6, share * 100, busy * 100)
             if pooled, let twoProcesses {
                 rows.append(Row(
                     workload: "PgBouncer (transaction mode, unnamed statements) before PostgreSQL, 2 server processes: \(clientCount) concurrent clients doing small syncs (wrk, \(seconds) s)",
