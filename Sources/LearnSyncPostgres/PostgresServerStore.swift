@@ -67,9 +67,11 @@ package final class PostgresServerStore: ServiceBackedStore {
         client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
         self.listenLocation = listenLocation
         listenClient = listenLocation.map { listen in
-            var single = listen
-            single.maxConnections = 1
-            return PostgresClient(configuration: single.clientConfiguration, backgroundLogger: logger)
+            // One connection listens for as long as the server runs; the other is for
+            // ``prepare()``'s check that the location can be reached, and closes when idle.
+            var pair = listen
+            pair.maxConnections = 2
+            return PostgresClient(configuration: pair.clientConfiguration, backgroundLogger: logger)
         }
         tellsLiveNotices = location.poolMode == .session || listenClient != nil
         metrics = PoolMetrics(maxConnections: location.maxConnections)
@@ -146,7 +148,7 @@ package final class PostgresServerStore: ServiceBackedStore {
     package let tellsLiveNotices: Bool
 
     package func tell(_ notices: [LiveNotice]) async throws {
-        guard tellsLiveNotices, !notices.isEmpty else { return }
+        guard tellsLiveNotices, !notices.isEmpty, ProcessInfo.processInfo.environment["LS_NO_NOTIFY"] == nil else { return }
         let payloads = notices.map(\.payload)
         try await withConnection { [logger] connection in
             try await connection.execute(

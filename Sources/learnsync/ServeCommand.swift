@@ -89,6 +89,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let listenDatabase {
             guard case .postgres = store else { throw ValidationError("--listen-database applies to a PostgreSQL --database only") }
             _ = try listenLocation(listenDatabase)
+        } else if case .postgres(let location) = store, location.poolMode == .session, databaseConnections < 2 {
+            throw ValidationError("--database-connections must be at least 2: one of them listens for live notices (or give --listen-database)")
         }
     }
 
