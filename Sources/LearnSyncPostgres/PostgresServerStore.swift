@@ -148,7 +148,7 @@ package final class PostgresServerStore: ServiceBackedStore {
     package let tellsLiveNotices: Bool
 
     package func tell(_ notices: [LiveNotice]) async throws {
-        guard tellsLiveNotices, !notices.isEmpty, ProcessInfo.processInfo.environment["LS_NO_NOTIFY"] == nil else { return }
+        guard tellsLiveNotices, !notices.isEmpty else { return }
         let payloads = notices.map(\.payload)
         try await withConnection { [logger] connection in
             try await connection.execute(
