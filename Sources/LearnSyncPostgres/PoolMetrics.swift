@@ -8,7 +8,8 @@ import Metrics
 /// - `learnsync_postgres_pool_in_use`: connections held by requests now (the one that listens
 ///   for live notices, when it is the pool's, is not counted);
 /// - `learnsync_postgres_pool_waiting`: requests waiting for a connection now;
-/// - `learnsync_postgres_pool_wait_duration_seconds`: how long requests waited for one;
+/// - `learnsync_postgres_pool_wait_duration_seconds`: how long requests waited for one, those
+///   whose wait ended in an error (the database unreachable) included;
 /// - `learnsync_postgres_statement_duration_seconds`: each statement, from sending it to its
 ///   last row.
 ///

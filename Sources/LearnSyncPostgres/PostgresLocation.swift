@@ -5,7 +5,7 @@ package import PostgresNIO
 /// Where a PostgreSQL database is and how to reach it, read from a connection URL:
 ///
 /// ```
-/// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require][&host=/socket/dir][&pool_mode=transaction]
+/// postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require][&host=/socket/dir][&pool_mode=session|transaction]
 /// ```
 ///
 /// `postgresql://` works too. The password may also come from `PGPASSWORD` (kept out of the
@@ -66,7 +66,9 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         database = path.isEmpty ? user : (path.removingPercentEncoding ?? path)
         tls = .prefer
+        var seen = Set<String>()
         for item in components.queryItems ?? [] {
+            guard seen.insert(item.name).inserted else { throw PostgresLocationError("the PostgreSQL URL gives \(item.name) twice") }
             switch item.name {
             case "sslmode":
                 guard let mode = item.value.flatMap(TLSMode.init(rawValue:)) else {
@@ -116,10 +118,15 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         return configuration
     }
 
-    private static func redacted(_ string: String) -> String {
-        guard var components = URLComponents(string: string), components.password != nil else { return string }
-        components.password = "***"
-        return components.string ?? "(unreadable)"
+    /// `string` with any password between `://USER:` and `@` masked, whether or not the rest
+    /// reads as a URL.
+    static func redacted(_ string: String) -> String {
+        guard let scheme = string.range(of: "://") else { return string }
+        let rest = string[scheme.upperBound...]
+        // The user information ends at the last "@" before the path.
+        let authority = rest[..<(rest.firstIndex(of: "/") ?? rest.endIndex)]
+        guard let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") else { return string }
+        return String(string[..<colon]) + ":***" + String(string[at...])
     }
 }
 

@@ -52,8 +52,8 @@ package final class PostgresServerStore: ServiceBackedStore {
     ///   - location: the database.
     ///   - listenLocation: where to listen for live notices, when not through `location`'s
     ///     pool: needed behind a pooler in transaction mode (``PostgresLocation/PoolMode``),
-    ///     which cannot hold a `LISTEN`. Without one there, live notices reach only this
-    ///     process's streams.
+    ///     which cannot hold a `LISTEN`. Without one there, this process's streams hear only of
+    ///     its own notices (the other processes still hear of them).
     ///   - logger: the connection pool's and the store's logger.
     ///   - connectDeadline: how long ``prepare()`` waits for a first connection (`serve` gives 15
     ///     seconds); nil waits as long as the pool keeps trying.
@@ -73,7 +73,7 @@ package final class PostgresServerStore: ServiceBackedStore {
             pair.maxConnections = 2
             return PostgresClient(configuration: pair.clientConfiguration, backgroundLogger: logger)
         }
-        tellsLiveNotices = location.poolMode == .session || listenClient != nil
+        hearsLiveNotices = location.poolMode == .session || listenClient != nil
         metrics = PoolMetrics(maxConnections: location.maxConnections)
     }
 
@@ -143,12 +143,15 @@ package final class PostgresServerStore: ServiceBackedStore {
     /// and erasures, told after they commit, a batch at a time.
     static let liveChannel = "learnsync_live"
 
-    /// Whether every process hears this one's notices: false behind a pooler in transaction
-    /// mode without a listening location of its own.
-    package let tellsLiveNotices: Bool
+    /// Every process sharing the database hears this one's notices, through a pooler too.
+    package var tellsLiveNotices: Bool { true }
+
+    /// Whether this process hears every process's notices: false behind a pooler in
+    /// transaction mode without a listening location of its own.
+    package let hearsLiveNotices: Bool
 
     package func tell(_ notices: [LiveNotice]) async throws {
-        guard tellsLiveNotices, !notices.isEmpty else { return }
+        guard !notices.isEmpty else { return }
         let payloads = notices.map(\.payload)
         try await withConnection { [logger] connection in
             try await connection.execute(
@@ -161,7 +164,7 @@ package final class PostgresServerStore: ServiceBackedStore {
     /// no connection listens is lost: devices that missed a push pull it at their next sync or
     /// stream.
     package func followLiveNotices(_ handler: @escaping @Sendable (LiveNotice) -> Void) async {
-        guard tellsLiveNotices else { return }
+        guard hearsLiveNotices else { return }
         let client = listenClient ?? client
         var failures = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -226,19 +229,31 @@ package final class PostgresServerStore: ServiceBackedStore {
         }
     }
 
-    /// Leases a connection of the pool for `body`, counted in the pool's metrics.
+    /// Leases a connection of the pool for `body`, counted in the pool's metrics (a wait that
+    /// ends in an error too).
     func withConnection<T>(isolation: isolated (any Actor)? = #isolation, _ body: (StoreConnection) async throws -> sending T) async throws -> sending T {
         let asked = ContinuousClock.now
         metrics.waiting.increment()
         var waiting = true
-        defer { if waiting { metrics.waiting.decrement() } }
-        return try await client.withConnection { connection in
-            metrics.waiting.decrement()
-            waiting = false
-            metrics.waitTime.record(duration: asked.duration(to: .now))
-            metrics.inUse.increment()
-            defer { metrics.inUse.decrement() }
-            return try await body(StoreConnection(connection: connection, prepares: location.poolMode == .session, metrics: metrics))
+        defer {
+            if waiting {
+                metrics.waiting.decrement()
+                metrics.waitTime.record(duration: asked.duration(to: .now))
+            }
+        }
+        do {
+            return try await client.withConnection { connection in
+                metrics.waiting.decrement()
+                waiting = false
+                metrics.waitTime.record(duration: asked.duration(to: .now))
+                metrics.inUse.increment()
+                defer { metrics.inUse.decrement() }
+                return try await body(StoreConnection(connection: connection, prepares: location.poolMode == .session, metrics: metrics))
+            }
+        } catch let error where waiting && !(error is CancellationError) {
+            // No connection: the pool could not open one (PostgreSQL or the pooler is down).
+            logger.error("no PostgreSQL connection", metadata: ["error": "\(String(reflecting: error))"])
+            throw StoreUnreachable()
         }
     }
 

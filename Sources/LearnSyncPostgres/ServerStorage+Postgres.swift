@@ -8,8 +8,8 @@ extension ServerStorage {
     ///   - listenLocation: where the server listens for live notices (PostgreSQL's `LISTEN`),
     ///     when not on a connection of `location`'s pool. A pooler in transaction mode
     ///     (``PostgresLocation/PoolMode/transaction``) cannot hold a `LISTEN`: behind one, name
-    ///     PostgreSQL itself here, or live notices reach only the streams of the process that
-    ///     made them.
+    ///     PostgreSQL itself here, or this process's live streams hear only of its own notices
+    ///     (the other processes still hear of them).
     ///   - connectDeadline: how long start-up waits for the first connection before it fails
     ///     (nil: as long as it takes). Erasures are journaled only where
     ///     ``ServerConfiguration/erasureJournal`` names a file.

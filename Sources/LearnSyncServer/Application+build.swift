@@ -202,7 +202,7 @@ package func buildApplication(
             address: .hostname(configuration.host, port: configuration.port), serverName: "learnsync",
             availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections)),
         services: (backed.map { [$0] } ?? []) + [retention, LiveHeartbeat(live: service.live, interval: configuration.liveHeartbeat)]
-            + (backed.map { $0.tellsLiveNotices ? [LiveFollower(store: $0, live: service.live, announcer: service.announcer)] : [] } ?? [])
+            + (backed.map { $0.tellsLiveNotices || $0.hearsLiveNotices ? [LiveFollower(store: $0, live: service.live, announcer: service.announcer)] : [] } ?? [])
             + (configuration.metrics.map { [$0.application(headTimeout: head, bodyTimeout: body, logger: logger, onRunning: onMetricsRunning)] } ?? []),
         onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
         logger: logger)

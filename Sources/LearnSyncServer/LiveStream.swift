@@ -70,7 +70,8 @@ extension SyncService {
 }
 
 /// With a database shared by several server processes: tells the others of this process's
-/// notices, a batch at a time, and wakes this process's live streams for every process's.
+/// notices, a batch at a time, and wakes this process's live streams for every process's (when
+/// the store hears them).
 struct LiveFollower: Service {
     let store: any ServiceBackedStore
     let live: LiveFeeds
@@ -79,7 +80,7 @@ struct LiveFollower: Service {
     func run() async throws {
         let (store, live, announcer) = (store, live, announcer)
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await store.followLiveNotices { notice in live.apply(notice) } }
+            if store.hearsLiveNotices { group.addTask { await store.followLiveNotices { notice in live.apply(notice) } } }
             group.addTask { await announcer.run(store, fallback: live) }
             await group.next()
             group.cancelAll()
@@ -128,8 +129,9 @@ extension SyncService {
     /// stream that misses it is told at its device's next sync (a push), at the token's expiry or
     /// the server's restart (a revocation).
     func announce(_ notice: LiveNotice) {
-        guard sharesLiveNotices else { return live.apply(notice) }
-        announcer.post(notice)
+        // A process that does not hear every notice wakes its own streams itself.
+        if !liveNotices.hears { live.apply(notice) }
+        if liveNotices.tells { announcer.post(notice) }
     }
 }
 

@@ -73,6 +73,8 @@ package struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             // and the same request succeeds once the disk has room or works again.
             let cause = DiskFailure(error) == .full ? "the server's disk is full" : "the server's disk failed to write"
             return Problem(code: .storageFailed, detail: "\(cause); nothing of this request was stored, try again later", retryAfter: 30)
+        case is StoreUnreachable:
+            return Problem(code: .storageFailed, detail: "the server's database cannot be reached; nothing of this request was stored, try again later", retryAfter: 5)
         default:
             return Problem(code: .internalError, detail: "the server could not complete the request")
         }

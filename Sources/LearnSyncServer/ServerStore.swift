@@ -370,15 +370,19 @@ package protocol ServiceBackedStore: ServerStore, Service {
     /// the commits of every transaction that notified).
     func tell(_ notices: [LiveNotice]) async throws
 
-    /// Whether ``followLiveNotices(_:)`` tells of every process's notices (given with
-    /// ``tell(_:)``, which this process's streams then hear of there too).
+    /// Whether ``tell(_:)`` reaches the other server processes sharing the database.
     var tellsLiveNotices: Bool { get }
+
+    /// Whether ``followLiveNotices(_:)`` hears every process's notices, this one's included
+    /// (which its streams then hear of there).
+    var hearsLiveNotices: Bool { get }
 }
 
 extension ServiceBackedStore {
     package func followLiveNotices(_ handler: @escaping @Sendable (LiveNotice) -> Void) async {}
     package func tell(_ notices: [LiveNotice]) async throws {}
     package var tellsLiveNotices: Bool { false }
+    package var hearsLiveNotices: Bool { false }
 }
 
 /// What a server process tells the live streams of every process sharing its database.

@@ -35,9 +35,10 @@ package struct SyncService: Sendable {
     package let live = LiveFeeds()
     /// This process's live notices on their way to the other processes of a shared database.
     package let announcer = LiveAnnouncer()
-    /// Whether other server processes share the store and hear of live notices through it
-    /// (false: this process's streams are all there are). Looked up once, not on every push.
-    let sharesLiveNotices: Bool
+    /// Whether this process tells its live notices to other server processes sharing the store,
+    /// and whether it hears them back there with every other process's (neither: this
+    /// process's streams are all there are). Looked up once, not on every push.
+    let liveNotices: (tells: Bool, hears: Bool)
 
     /// - Parameters:
     ///   - store: where learners, sessions and events are kept.
@@ -64,7 +65,8 @@ package struct SyncService: Sendable {
         self.erasureJournal = erasureJournal
         eventQuota = Int64(max(0, eventsPerLearner))
         self.store = store
-        sharesLiveNotices = (store as? any ServiceBackedStore)?.tellsLiveNotices ?? false
+        let backed = store as? any ServiceBackedStore
+        liveNotices = (tells: backed?.tellsLiveNotices ?? false, hears: backed?.hearsLiveNotices ?? false)
         catalogs = CatalogHolder(catalog)
         self.clock = clock
         self.tokenLifetime = tokenLifetime

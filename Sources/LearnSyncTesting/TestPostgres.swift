@@ -143,5 +143,8 @@ package final class RunningPostgresStore: Sendable {
         try await store.prepare()
     }
 
+    /// Stops the connection pool now: every later lease fails at once.
+    package func stop() { task.cancel() }
+
     deinit { task.cancel() }
 }

@@ -14,7 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve", abstract: "Run the sync server on an embedded SQLite file or on PostgreSQL (stops cleanly on Ctrl-C or SIGTERM).",
         discussion: """
             --database takes a file path (SQLite, created if missing; one server process) or a PostgreSQL URL \
-            postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require][&host=SOCKET-DIR][&pool_mode=transaction], \
+            postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require][&host=SOCKET-DIR][&pool_mode=session|transaction], \
             which several server processes may share. The password may come from PGPASSWORD instead. \
             pool_mode=transaction names a pooler in transaction mode (PgBouncer): no statement is prepared, and \
             --listen-database should reach PostgreSQL itself for live notices across processes.
@@ -139,7 +139,7 @@ struct ServeCommand: AsyncParsableCommand {
         let listen = try listenDatabase.map(listenLocation)
         if case .postgres(let location) = database, location.poolMode == .transaction, listen == nil {
             logger.warning(
-                "--database names a pooler in transaction mode and no --listen-database: live streams hear only of this process's pushes, revocations and erasures")
+                "--database names a pooler in transaction mode and no --listen-database: this process's live streams hear only of its own pushes, revocations and erasures (the other processes still hear of them)")
         }
         if case .postgres = database, sqliteSynchronous != .normal {
             logger.warning("--sqlite-synchronous applies to a SQLite file only: PostgreSQL's own synchronous_commit decides")

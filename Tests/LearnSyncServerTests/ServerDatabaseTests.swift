@@ -23,5 +23,22 @@ import Testing
         #expect(try PostgresLocation(url: "postgres://learnsync@db.example/learnsync?pool_mode=session").poolMode == .session)
         #expect(try PostgresLocation(url: "postgres://learnsync@db.example/learnsync").poolMode == .session)
         #expect(throws: PostgresLocationError.self) { try PostgresLocation(url: "postgres://learnsync@db.example/learnsync?pool_mode=statement") }
+        // Given twice, a parameter is refused rather than one of the two taken.
+        #expect(throws: PostgresLocationError.self) {
+            try PostgresLocation(url: "postgres://learnsync@db.example/learnsync?pool_mode=transaction&pool_mode=session")
+        }
+    }
+
+    /// A URL that cannot be read is named in the error without its password.
+    @Test(arguments: [
+        "postgres://learnsync:Sekr3tPw@127.0.0.1:notaport/ls1", "postgres://learnsync:Sekr3tPw@[bad/ls1",
+        "postgres://learnsync:Sek@r3tPw@127.0.0.1:notaport/ls1",
+    ])
+    func aPasswordNeverShowsInAnError(_ url: String) {
+        #expect {
+            try PostgresLocation(url: url)
+        } throws: { error in
+            "\(error)".contains("learnsync:***@") && !"\(error)".contains("r3tPw")
+        }
     }
 }

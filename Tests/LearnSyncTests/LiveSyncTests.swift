@@ -139,24 +139,35 @@ import Testing
     }
 
     /// Behind a pooler in transaction mode without a direct listening connection, a server
-    /// cannot hear other processes, but its own streams still hear its own pushes.
+    /// cannot hear other processes, but its own streams still hear its own pushes, and the
+    /// processes that listen hear them too.
     @Test(.tags(.postgres), .enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
-    func behindAPoolerWithoutListeningAServersOwnStreamsStillHearIt() async throws {
+    func behindAPoolerWithoutListeningAServerStillTellsAndHearsItself() async throws {
         let catalog = try SampleCatalog.load()
         let course = catalog[SampleCatalog.courseID]!
         let location = try await TestPostgres.freshDatabase("livepooled", throughPooler: true)
-        let server = try await EmbeddedServer.start(database: .postgres(location), catalog: catalog, passwordCost: 4)
-        let watcher = LearnSyncClient(store: try DeviceStore.inMemory(catalog: catalog), transport: URLSessionTransport(baseURL: server.url))
-        let pusher = LearnSyncClient(store: try DeviceStore.inMemory(catalog: catalog), transport: URLSessionTransport(baseURL: server.url))
-        try await watcher.signUp(username: "one-pooled-process", password: "a long password")
-        try await pusher.signIn(username: "one-pooled-process", password: "a long password")
-        try watcher.startSync(Self.options)
-        #expect(try await eventually(timeout: .seconds(30)) { watcher.liveSyncStatus.connection == .connected })
+        let deaf = try await EmbeddedServer.start(database: .postgres(location), catalog: catalog, passwordCost: 4)
+        let listening = try await EmbeddedServer.start(
+            database: .postgres(location), postgresListen: try await TestPostgres.direct(location), catalog: catalog, passwordCost: 4)
+        let watchers = [deaf, listening].map {
+            LearnSyncClient(store: try! DeviceStore.inMemory(catalog: catalog), transport: URLSessionTransport(baseURL: $0.url))
+        }
+        let pusher = LearnSyncClient(store: try DeviceStore.inMemory(catalog: catalog), transport: URLSessionTransport(baseURL: deaf.url))
+        try await watchers[0].signUp(username: "pooled-processes", password: "a long password")
+        try await watchers[1].signIn(username: "pooled-processes", password: "a long password")
+        try await pusher.signIn(username: "pooled-processes", password: "a long password")
+        for watcher in watchers {
+            try watcher.startSync(Self.options)
+            #expect(try await eventually(timeout: .seconds(30)) { watcher.liveSyncStatus.connection == .connected })
+        }
         try await pusher.record(.lessonCompleted(lesson: course.lessons[1].id), in: course.id)
         try await pusher.sync()
-        #expect(try await eventually(timeout: .seconds(30)) { try await watcher.progress(in: course.id).status(of: course.lessons[1].id) == .completed })
-        await watcher.stopSync()
-        await server.stop()
+        for watcher in watchers {
+            #expect(try await eventually(timeout: .seconds(30)) { try await watcher.progress(in: course.id).status(of: course.lessons[1].id) == .completed })
+            await watcher.stopSync()
+        }
+        await deaf.stop()
+        await listening.stop()
     }
 
     /// Without a stream (`usesStream: false`) the device syncs at the poll interval: slower, and

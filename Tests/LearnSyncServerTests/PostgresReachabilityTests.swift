@@ -1,0 +1,44 @@
+import Foundation
+import HummingbirdTesting
+import LearnSyncPostgres
+import LearnSyncProtocol
+import LearnSyncServer
+import LearnSyncTesting
+import Testing
+
+/// What a PostgreSQL server does when a database it needs cannot be reached.
+@Suite(.tags(.postgres), .enabled(if: !TestPostgres.isSkipped, "LEARNSYNC_SKIP_POSTGRES=1"))
+struct PostgresReachabilityTests {
+    /// A listening location (`serve --listen-database`) that cannot be reached stops the server
+    /// at start, as the database itself does, rather than leaving live notices unheard across
+    /// processes with nothing but warnings in the log.
+    @Test func anUnreachableListeningLocationFailsThePreparation() async throws {
+        let location = try await TestPostgres.freshDatabase("listen", throughPooler: true)
+        let nowhere = try PostgresLocation(url: "postgres://learnsync@127.0.0.1:1/\(location.database)?sslmode=disable")
+        let store = PostgresServerStore(location: location, listenLocation: nowhere, connectDeadline: .seconds(1))
+        let running = Task { try await store.run() }
+        defer { running.cancel() }
+        let error = await #expect(throws: ServerError.self) { try await store.prepare() }
+        #expect(error?.description == "The listening PostgreSQL at 127.0.0.1:1 could not be reached within 1 s", "\(String(describing: error))")
+    }
+
+    /// A request that gets no connection (the pool gave up on the database) is answered
+    /// `503 storage-failed` with `Retry-After`, as a full disk is: nothing was stored, and the
+    /// device sends it again later.
+    @Test func aRequestWithoutAConnectionIsAnsweredUnavailable() async throws {
+        let running = try await RunningPostgresStore("unreachable")
+        let server = try TestServer(store: running.store, running: running)
+        try await server.test { client in
+            let (learner, token) = try await client.registerGuest()
+            // The pool stops: every later lease fails at once, as after the pool gave up.
+            running.stop()
+            var phone = EventFactory(learner: learner)
+            let event = try phone.make(.lessonStarted(lesson: "keep-secure"))
+            let answer = try await client.post(
+                "/v1/sync", json: SyncRequest(replica: phone.replica, lastSeq: phone.seq, cursor: 0, events: [event]), token: token)
+            #expect(answer.status.code == 503)
+            #expect(answer.headers[.retryAfter] == "5")
+            #expect(String(buffer: answer.body).contains("\"storage-failed\""), "\(String(buffer: answer.body))")
+        }
+    }
+}
