@@ -32,6 +32,9 @@ package final class PostgresServerStore: ServiceBackedStore {
     /// as the pool keeps trying.
     package let connectDeadline: Duration?
     private let migration = Locked<Task<Void, any Error>?>(nil)
+    /// The probe of the listening connection sent (``checkListening(at:within:)``), and
+    /// whether it was heard.
+    private let probe = Locked<(sent: String?, heard: Bool)>((nil, false))
     /// How many pushes this store ran as ``QuickPush``'s one statement, and how many as the
     /// general transaction (for the tests).
     package let pushPaths = Locked((quick: 0, general: 0))
@@ -108,6 +111,7 @@ package final class PostgresServerStore: ServiceBackedStore {
                         }
                     }
                     try await PostgresSchema.migrate(client, logger: logger)
+                    if let deadline, let (_, location) = listen { try await self.checkListening(at: location, within: deadline) }
                 } catch let error as ServerError {
                     throw error
                 } catch where Task.isCancelled {
@@ -121,6 +125,29 @@ package final class PostgresServerStore: ServiceBackedStore {
             return task
         }
         try await withTaskCancellationHandler { try await migration.value } onCancel: { migration.cancel() }
+    }
+
+    /// Notifies a probe through the pool until the listening connection hears it, at most
+    /// `deadline`: a listening location that is another database, another cluster, or a
+    /// pooler in transaction mode (where a `LISTEN` is lost) would leave the other processes'
+    /// notices unheard for as long as the server runs.
+    /// - Throws: ``ServerError`` when the probe is not heard in time.
+    private func checkListening(at listen: PostgresLocation, within deadline: Duration) async throws {
+        // Every process ignores a payload that is no notice.
+        let payload = "probe " + UUID().uuidString
+        probe.withLock { $0 = (payload, false) }
+        let started = ContinuousClock.now
+        while started.duration(to: .now) < deadline {
+            try await withConnection { [logger] c in
+                try await c.execute("SELECT pg_notify(\(Self.liveChannel), \(payload))", logger: logger)
+            }
+            for _ in 0..<10 {
+                if probe.withLock({ $0.heard }) { return }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        throw ServerError(
+            "live notices sent to \(location) were not heard at \(listen) within \(deadline.components.seconds) s: the listening location must reach the same database directly, not through a pooler in transaction mode")
     }
 
     /// Waits for `client`'s first connection, at most `deadline`.
@@ -173,7 +200,11 @@ package final class PostgresServerStore: ServiceBackedStore {
                     try await client.withConnection { connection in
                         try await connection.listen(on: Self.liveChannel) { notifications in
                             for try await notification in notifications {
-                                if let notice = LiveNotice(payload: notification.payload) { handler(notice) }
+                                if let notice = LiveNotice(payload: notification.payload) {
+                                    handler(notice)
+                                } else {
+                                    self.probe.withLock { if $0.sent == notification.payload { $0.heard = true } }
+                                }
                             }
                         }
                     }

@@ -22,6 +22,31 @@ struct PostgresReachabilityTests {
         #expect(error?.description == "The listening PostgreSQL at 127.0.0.1:1 could not be reached within 1 s", "\(String(describing: error))")
     }
 
+    /// The listening location must hear what the store notifies: the same database, reached
+    /// directly. Another database, or the pooler in transaction mode named without its
+    /// `pool_mode` (where a `LISTEN` is lost), stops the server at start.
+    @Test func aListeningLocationThatHearsNothingFailsThePreparation() async throws {
+        let location = try await TestPostgres.freshDatabase("hearing", throughPooler: true)
+        var pooler = location
+        pooler.poolMode = .session
+        let elsewhere = try await TestPostgres.freshDatabase("elsewhere")
+        for (listen, hears) in [(try await TestPostgres.direct(location), true), (pooler, false), (elsewhere, false)] {
+            let store = PostgresServerStore(location: location, listenLocation: listen, connectDeadline: .seconds(2))
+            let running = Task { try await store.run() }
+            let following = Task { await store.followLiveNotices { _ in } }
+            defer {
+                following.cancel()
+                running.cancel()
+            }
+            if hears {
+                try await store.prepare()
+            } else {
+                let error = await #expect(throws: ServerError.self, "\(listen)") { try await store.prepare() }
+                #expect(error?.description.contains("were not heard at \(listen) within 2 s") == true, "\(String(describing: error))")
+            }
+        }
+    }
+
     /// A request that gets no connection (the pool gave up on the database) is answered
     /// `503 storage-failed` with `Retry-After`, as a full disk is: nothing was stored, and the
     /// device sends it again later.
