@@ -285,6 +285,15 @@ package final class PostgresServerStore: ServiceBackedStore {
             // No connection: the pool could not open one (PostgreSQL or the pooler is down).
             logger.error("no PostgreSQL connection", metadata: ["error": "\(String(reflecting: error))"])
             throw StoreUnreachable()
+        } catch let error as PSQLError {
+            // The request's log line names the error's type only; its SQLSTATE says what it was
+            // (the server's message may quote a learner's values, and stays out).
+            let state = error.serverInfo?[.sqlState]
+            // Retried, answered storage-failed, or the quick push's own signal: expected.
+            let expected = state.map { Self.isRetryableState($0) || $0 == QuickPush.storedMeanwhile } == true || Self.diskFailure(error) != nil
+            let level: Logger.Level = expected ? .debug : .error
+            logger.log(level: level, "PostgreSQL ended a statement", metadata: ["sqlState": "\(state ?? "none")", "code": "\(error.code)"])
+            throw error
         }
     }
 
@@ -299,9 +308,10 @@ package final class PostgresServerStore: ServiceBackedStore {
 
     /// Deadlock detected, serialization failure.
     static func isRetryable(_ error: PSQLError) -> Bool {
-        guard let state = error.serverInfo?[.sqlState] else { return false }
-        return state == "40P01" || state == "40001"
+        error.serverInfo?[.sqlState].map(isRetryableState) ?? false
     }
+
+    private static func isRetryableState(_ state: String) -> Bool { state == "40P01" || state == "40001" }
 
     // MARK: Guests and accounts
 
