@@ -249,12 +249,17 @@ package final class PostgresServerStore: ServiceBackedStore {
             attempt += 1
             do {
                 return try await withConnection { connection in try await body(connection) }
-            } catch let error as PSQLError where attempt < 5 && Self.isRetryable(error) {
+            } catch let error as PSQLError where Self.isRetryable(error) {
+                guard attempt < 5 else {
+                    logger.error("PostgreSQL ended the transaction 5 times", metadata: ["sqlState": "\(error.serverInfo?[.sqlState] ?? "")"])
+                    throw error
+                }
                 logger.debug("transaction retried", metadata: ["sqlState": "\(error.serverInfo?[.sqlState] ?? "")"])
                 try await Task.sleep(for: .milliseconds(Int.random(in: 1...(5 << attempt))))
             } catch let error as PSQLError where Self.diskFailure(error) != nil {
-                // The server answers `storage-failed`: nothing of the request was stored.
-                logger.error("the database could not write", metadata: ["error": "\(String(reflecting: error))"])
+                // The server answers `storage-failed`: nothing of the request was stored. The
+                // server's message may quote a learner's values: only its SQLSTATE is logged.
+                logger.error("the database could not write", metadata: ["sqlState": "\(error.serverInfo?[.sqlState] ?? "")"])
                 throw Self.diskFailure(error)!
             }
         }
@@ -285,6 +290,10 @@ package final class PostgresServerStore: ServiceBackedStore {
             // No connection: the pool could not open one (PostgreSQL or the pooler is down).
             logger.error("no PostgreSQL connection", metadata: ["error": "\(String(reflecting: error))"])
             throw StoreUnreachable()
+        } catch let error as PSQLError where error.serverInfo?[.sqlState].map(Self.meansUnreachable) == true {
+            // PostgreSQL shutting down, out of connections, or a pooler that cannot log in to it.
+            logger.error("no PostgreSQL connection", metadata: ["sqlState": "\(error.serverInfo?[.sqlState] ?? "")"])
+            throw StoreUnreachable()
         } catch let error as PSQLError {
             // The request's log line names the error's type only; its SQLSTATE says what it was
             // (the server's message may quote a learner's values, and stays out).
@@ -312,6 +321,13 @@ package final class PostgresServerStore: ServiceBackedStore {
     }
 
     private static func isRetryableState(_ state: String) -> Bool { state == "40P01" || state == "40001" }
+
+    /// SQLSTATEs that say the database cannot be used now, whatever the statement: a connection
+    /// exception (class 08, as a pooler reports a PostgreSQL it cannot log in to), PostgreSQL
+    /// shutting down or starting (57P01–57P03), too many connections (53300).
+    private static func meansUnreachable(_ state: String) -> Bool {
+        state.hasPrefix("08") || state == "57P01" || state == "57P02" || state == "57P03" || state == "53300"
+    }
 
     // MARK: Guests and accounts
 

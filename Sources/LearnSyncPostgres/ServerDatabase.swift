@@ -17,9 +17,23 @@ package enum ServerDatabase: Sendable, CustomStringConvertible {
             self = .postgres(try PostgresLocation(url: argument))
         } else if let scheme = Self.urlScheme(argument) {
             throw PostgresLocationError("\(scheme):// is not a database this server uses: give a SQLite file path or a postgres:// URL")
+        } else if Self.looksLikeMistypedURL(argument) {
+            // Taken as a path, it would make folders named after the user and password.
+            throw PostgresLocationError("this reads as a mistyped PostgreSQL URL: write postgres://USER@HOST:PORT/DATABASE")
         } else {
             self = .sqlite(path: argument)
         }
+    }
+
+    /// Whether `argument` starts as a PostgreSQL URL does (`postgres:/…`, `postgresql//…`) or
+    /// holds `USER:PASSWORD@`, which no database file's path would.
+    private static func looksLikeMistypedURL(_ argument: String) -> Bool {
+        let lowered = argument.lowercased()
+        if lowered.hasPrefix("postgres:") || lowered.hasPrefix("postgresql:") || lowered.hasPrefix("postgres//") || lowered.hasPrefix("postgresql//") {
+            return true
+        }
+        guard let at = argument.firstIndex(of: "@") else { return false }
+        return argument[..<at].contains(":")
     }
 
     /// The scheme of `argument` when it reads as a URL (`scheme://…`).

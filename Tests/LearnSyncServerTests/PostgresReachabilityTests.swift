@@ -51,6 +51,28 @@ struct PostgresReachabilityTests {
         }
     }
 
+    /// PostgreSQL shutting down, or a pooler that cannot log in to it, ends statements with a
+    /// connection-class SQLSTATE: answered `503` like no connection at all, not `500`. A trigger
+    /// raises the codes here.
+    @Test(arguments: ["08P01", "57P01", "53300"]) func aDatabaseGoingAwayIsAnsweredUnavailable(_ state: String) async throws {
+        let running = try await RunningPostgresStore("goingaway")
+        let server = try TestServer(store: running.store, running: running)
+        try await server.test { client in
+            let (learner, token) = try await client.registerGuest()
+            _ = try await TestPostgres.query(running.location, """
+                CREATE FUNCTION going_away() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'going away' USING ERRCODE = '\(state)'; END $$;
+                CREATE TRIGGER going_away BEFORE INSERT ON event FOR EACH ROW EXECUTE FUNCTION going_away();
+                """)
+            var phone = EventFactory(learner: learner)
+            let event = try phone.make(.lessonStarted(lesson: "keep-secure"))
+            let answer = try await client.post(
+                "/v1/sync", json: SyncRequest(replica: phone.replica, lastSeq: phone.seq, cursor: 0, events: [event]), token: token)
+            #expect(answer.status.code == 503, "\(state): \(String(buffer: answer.body))")
+            #expect(answer.headers[.retryAfter] == "5")
+        }
+    }
+
     /// A request that gets no connection (the pool gave up on the database) is answered
     /// `503 storage-failed` with `Retry-After`, as a full disk is: nothing was stored, and the
     /// device sends it again later.

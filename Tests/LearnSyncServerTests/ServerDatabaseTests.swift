@@ -3,7 +3,11 @@ import Testing
 
 /// `serve --database` takes a SQLite file or a PostgreSQL URL, and refuses other URLs.
 @Suite struct ServerDatabaseTests {
-    @Test(arguments: ["mysql://x", "sqlite://file.db", "http://db.example/x"])
+    @Test(arguments: [
+        "mysql://x", "sqlite://file.db", "http://db.example/x",
+        // Mistyped PostgreSQL URLs, which would otherwise make folders named after the password.
+        "postgres:/u:Secret31@127.0.0.1:5432/db", "postgres//u:Secret@127.0.0.1/db", "postgresql:u@host/db", "u:Secret@127.0.0.1/db",
+    ])
     func anotherSchemeIsRefused(_ argument: String) {
         #expect(throws: PostgresLocationError.self) { try ServerDatabase(argument) }
     }
