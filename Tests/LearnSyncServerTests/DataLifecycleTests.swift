@@ -66,8 +66,9 @@ import Testing
         let sweeper = RetentionService(service: service, guestRetention: .seconds(86_400), interval: .milliseconds(10), logger: Logger(label: "test"))
         let group = ServiceGroup(configuration: .init(services: [sweeper], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
-        // Polled without registering, which would mark the guest seen.
-        let expired = try await eventually { try await store.credentials(of: guest) == nil }
+        // Polled without registering, which would mark the guest seen. The whole test run
+        // loads PostgreSQL: a sweep has taken over a minute there.
+        let expired = try await eventually(timeout: .seconds(180)) { try await store.credentials(of: guest) == nil }
         await group.triggerGracefulShutdown()
         try await running.value
         #expect(expired)
