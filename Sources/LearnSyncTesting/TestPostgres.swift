@@ -82,35 +82,39 @@ package enum TestPostgres {
 
     private static let cluster = Task<String, any Error> {
         if let url = ProcessInfo.processInfo.environment["LEARNSYNC_POSTGRES_URL"], !url.isEmpty { return url }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-pg-\(getpid())").path
-        let url = try await ChildProcess.run([toolPath(), "start", directory, "auto"], environment: ["LEARNSYNC_POSTGRES_FAST": "1"])
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        started.withLock { $0 = directory }
-        atexit {
-            guard let directory = TestPostgres.started.withLock({ $0 }) else { return }
-            _ = try? ChildProcess.run([TestPostgres.toolPath(), "stop", directory])
-            try? FileManager.default.removeItem(atPath: directory)
-        }
-        return url
+        return try await start("learnsync-pg", ["start", "auto"], environment: ["LEARNSYNC_POSTGRES_FAST": "1"])
     }
-
-    private static let started = Locked<String?>(nil)
 
     private static let bouncer = Task<String, any Error> {
         let upstream = try PostgresLocation(url: try await server())
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-pgbouncer-\(getpid())").path
-        let url = try await ChildProcess.run([toolPath(), "pgbouncer", directory, "\(upstream.host):\(upstream.port)"])
+        return try await start("learnsync-pgbouncer", ["pgbouncer", "\(upstream.host):\(upstream.port)"])
+    }
+
+    /// Runs `Tools/postgres COMMAND DIR ARGUMENTS…` in a fresh temporary folder named after
+    /// `name`, and returns the URL it prints; the service is stopped (`Tools/postgres stop DIR`)
+    /// and its folder removed when the test process exits.
+    private static func start(_ name: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(getpid())").path
+        let url = try await ChildProcess.run([toolPath(), arguments[0], directory] + arguments.dropFirst(), environment: environment)
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        bouncerStarted.withLock { $0 = directory }
-        atexit {
-            guard let directory = TestPostgres.bouncerStarted.withLock({ $0 }) else { return }
-            _ = try? ChildProcess.run([TestPostgres.toolPath(), "stop", directory])
-            try? FileManager.default.removeItem(atPath: directory)
+        let first = started.withLock { started in
+            started.append(directory)
+            return started.count == 1
+        }
+        if first {
+            atexit {
+                // The pooler before the cluster it stands in front of.
+                for directory in TestPostgres.started.withLock({ $0 }).reversed() {
+                    _ = try? ChildProcess.run([TestPostgres.toolPath(), "stop", directory])
+                    try? FileManager.default.removeItem(atPath: directory)
+                }
+            }
         }
         return url
     }
 
-    private static let bouncerStarted = Locked<String?>(nil)
+    /// The folders of the services started, in order.
+    private static let started = Locked<[String]>([])
 
     /// `Tools/postgres` of this package: tests run from the package's root.
     static func toolPath() -> String {
