@@ -69,6 +69,15 @@ struct StoreConnection: Sendable {
         return count
     }
 
+    /// Copies `rows`, in the text format of `COPY … FROM STDIN` (``CopyText``), into `columns`
+    /// of `table`: a row costs PostgreSQL less than an `INSERT`'s, for two round trips (the copy
+    /// starts, then takes the rows).
+    func copy(_ rows: CopyText, into table: String, columns: [String], logger: Logger) async throws {
+        try await metrics.timingStatement {
+            try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in try await writer.write(rows.buffer) }
+        }
+    }
+
     // MARK: Prepared statements
 
     /// Runs the ``PreparedQuery`` `query` with `values`, handing each row to `body` until it
