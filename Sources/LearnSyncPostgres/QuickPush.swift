@@ -125,11 +125,12 @@ enum QuickPush {
             """
     }
 
-    /// Whether a request may be the quick case, before asking the database: no event the
-    /// catalog refused, every event the replica's, in increasing order, and held by the device
-    /// (at most its `lastSeq`).
+    /// Whether a request may be the quick case, before asking the database: a few events (at
+    /// most what the general push inserts rather than copies: a long push's rows cost PostgreSQL
+    /// more than its round trips), none the catalog refused, every one the replica's, in
+    /// increasing order, and held by the device (at most its `lastSeq`).
     static func mayApply(replica: ReplicaID, lastSeq: Int64, events: [ProgressEvent], held: [EventID: Rejection]) -> Bool {
-        guard held.isEmpty, !events.isEmpty else { return false }
+        guard held.isEmpty, !events.isEmpty, events.count <= PostgresServerStore.mostRowsInserted else { return false }
         var previous: Int64 = 0
         for event in events {
             guard event.id.replica == replica, event.id.seq > previous, event.id.seq <= lastSeq else { return false }

@@ -123,38 +123,9 @@ struct PostgresWorkloads {
             row.target = "≥ 0.8×"
             row.met = full.rate >= 0.8 * sqliteFull.rate
             rows.append(row)
+            if processes == 1 { rows.append(try await copyFloor(database: direct, pushSeconds: full.push)) }
         }
         return rows
-    }
-
-    /// What PostgreSQL itself takes for the least a push writes: one durable INSERT of a row
-    /// into a table keyed as the feed is (random root, position; random replica, counter) per
-    /// transaction, from 32 pgbench clients on this machine. Its CPU per commit is the floor
-    /// of the sync's.
-    private func insertFloor(admin: String, postmaster: Int32) async throws -> Row {
-        _ = try await ChildProcess.run(["psql", admin, "-q", "-c", "CREATE DATABASE bench_floor"])
-        let database = admin.replacingOccurrences(of: "/postgres?", with: "/bench_floor?")
-        _ = try await ChildProcess.run([
-            "psql", database, "-q", "-c",
-            "CREATE TABLE floor_event (root TEXT, pos BIGINT, replica TEXT, seq BIGINT, type TEXT, item TEXT, PRIMARY KEY (root, pos), UNIQUE (replica, seq))",
-        ])
-        let script = folder.appendingPathComponent("floor.sql")
-        try Data("INSERT INTO floor_event VALUES (md5(random()::text), 1, md5(random()::text), 1, 'lesson.started', 'keep-secure');\n".utf8)
-            .write(to: script)
-        let before = Measure.treeCPU([postmaster])
-        let started = ContinuousClock.now
-        // A count of transactions: the same work in every run.
-        let perClient = quick ? 500 : 2_000
-        let report = try await ChildProcess.run(["pgbench", "-n", "-M", "prepared", "-c", "32", "-j", "2", "-t", "\(perClient)", "-f", script.path, database])
-        let elapsed = (ContinuousClock.now - started) / .seconds(1)
-        let cpu = Measure.treeCPU([postmaster]) - before
-        guard let line = report.split(separator: "\n").first(where: { $0.hasPrefix("tps = ") }),
-            let tps = line.split(separator: " ").dropFirst(2).first.flatMap({ Double($0) })
-        else { throw BenchError("pgbench gave no rate:\n\(report)") }
-        return Row(
-            workload: "PostgreSQL floor: one durable INSERT per transaction, 32 pgbench clients (\(32 * perClient) transactions)",
-            measure: "commits/s; database CPU per commit", value: String(format: "%.0f commits/s; PostgreSQL CPU %.0f µs/commit", tps, cpu / (tps * elapsed) * 1e6),
-            baseline: "-", ratio: "-", target: "-", met: nil)
     }
 
     var clientCount: Int { 64 }
