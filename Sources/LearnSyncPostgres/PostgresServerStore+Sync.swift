@@ -276,7 +276,8 @@ extension PostgresServerStore {
                 try await c.execute(
                     "UPDATE replica SET last_seq = \(seq) WHERE id = \(replica.rawValue) AND last_seq < \(seq)", logger: logger)
             }
-            var text = CopyText(capacity: rows.count * 160)
+            // A feed row is 150–200 bytes with the sample course: room enough not to grow the buffer.
+            var text = CopyText(capacity: rows.count * 256)
             for row in rows {
                 text.add(root.rawValue)
                 text.add(row.position)
