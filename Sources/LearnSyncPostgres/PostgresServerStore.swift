@@ -290,6 +290,12 @@ package final class PostgresServerStore: ServiceBackedStore {
             // No connection: the pool could not open one (PostgreSQL or the pooler is down).
             logger.error("no PostgreSQL connection", metadata: ["error": "\(String(reflecting: error))"])
             throw StoreUnreachable()
+        } catch is ConnectionLost {
+            logger.error("the PostgreSQL connection closed under a statement")
+            throw StoreUnreachable()
+        } catch let error as PSQLError where [.serverClosedConnection, .clientClosedConnection, .connectionError].contains(error.code) {
+            logger.error("the PostgreSQL connection closed under a statement", metadata: ["code": "\(error.code)"])
+            throw StoreUnreachable()
         } catch let error as PSQLError where error.serverInfo?[.sqlState].map(Self.meansUnreachable) == true {
             // PostgreSQL shutting down, out of connections, or a pooler that cannot log in to it.
             logger.error("no PostgreSQL connection", metadata: ["sqlState": "\(error.serverInfo?[.sqlState] ?? "")"])

@@ -20,7 +20,7 @@ import PostgresNIO
 /// }
 /// let seen = try await connection.row(LastSeen.self, learner.rawValue, as: Int64?.self, logger: logger)
 /// ```
-protocol PreparedQuery {
+protocol PreparedQuery: SendableMetatype {
     /// The SQL, with parameters `$1`, `$2`, … in the order they are bound.
     static var sql: String { get }
 }

@@ -1,3 +1,4 @@
+import LearnSyncModels
 import Logging
 import PostgresNIO
 
@@ -20,7 +21,10 @@ struct StoreConnection: Sendable {
     func forEachRow(_ query: PostgresQuery, logger: Logger, _ body: (PostgresRow) throws -> Bool) async throws {
         try await metrics.timingStatement {
             var reading = true
-            for try await row in try await connection.query(query, logger: logger) where reading { reading = try body(row) }
+            let connection = connection
+            for try await row in try await unlessClosed({ try await connection.query(query, logger: logger) }) where reading {
+                reading = try body(row)
+            }
         }
     }
 
@@ -73,8 +77,11 @@ struct StoreConnection: Sendable {
     /// of `table`: a row costs PostgreSQL less than an `INSERT`'s, for two round trips (the copy
     /// starts, then takes the rows).
     func copy(_ rows: CopyText, into table: String, columns: [String], logger: Logger) async throws {
+        let connection = connection, buffer = rows.buffer
         try await metrics.timingStatement {
-            try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in try await writer.write(rows.buffer) }
+            try await unlessClosed {
+                try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in try await writer.write(buffer) }
+            }
         }
     }
 
@@ -89,15 +96,15 @@ struct StoreConnection: Sendable {
         for value in repeat each values { bindings.append(value, context: .default) }
         try await metrics.timingStatement { [bindings] in
             var reading = true
+            let connection = connection
             if prepares {
-                for try await row in try await connection.execute(Prepared<Query>(bindings: bindings), logger: logger) where reading {
-                    reading = try body(row)
-                }
+                let statement = Prepared<Query>(bindings: bindings)
+                let rows = try await unlessClosed { Handed(value: try await connection.execute(statement, logger: logger)) }
+                for try await row in rows.value where reading { reading = try body(row) }
             } else {
-                for try await row in try await connection.query(PostgresQuery(unsafeSQL: Query.sql, binds: bindings), logger: logger)
-                where reading {
-                    reading = try body(row)
-                }
+                let query = PostgresQuery(unsafeSQL: Query.sql, binds: bindings)
+                let rows = try await unlessClosed { try await connection.query(query, logger: logger) }
+                for try await row in rows where reading { reading = try body(row) }
             }
         }
     }
@@ -126,4 +133,52 @@ struct StoreConnection: Sendable {
         }
         return first
     }
+
+    // MARK: A connection that closes
+
+    /// What `start` returns (a statement sent, up to its first answer), or ``ConnectionLost``
+    /// as soon as the connection closes.
+    ///
+    /// postgres-nio (1.33) hands a statement to its channel without a promise for the write: on
+    /// a connection that closed meanwhile (PostgreSQL ended the backend, the network dropped
+    /// it), the statement never reaches the connection's handler, nothing fails it, and its
+    /// caller would wait for ever, holding its pool lease and its request (a `COPY` even trips
+    /// a leaked-continuation warning). So the start runs in a task of its own, raced with the
+    /// connection's close. A start abandoned so stays suspended: a few hundred bytes, once for
+    /// each statement caught by a closing connection.
+    private func unlessClosed<T: Sendable>(_ start: @escaping @Sendable () async throws -> T) async throws -> T {
+        guard !connection.isClosed else { throw ConnectionLost() }
+        let closed = connection.closeFuture
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let pending = Locked<CheckedContinuation<T, any Error>?>(continuation)
+            let finish: @Sendable (Result<T, any Error>) -> Void = { result in
+                pending.withLock { waiting in
+                    waiting?.resume(with: result)
+                    waiting = nil
+                }
+            }
+            closed.whenComplete { _ in finish(.failure(ConnectionLost())) }
+            Task {
+                do {
+                    finish(.success(try await start()))
+                } catch {
+                    finish(.failure(error))
+                }
+            }
+        }
+    }
+}
+
+/// The connection to PostgreSQL closed under a statement: the request is answered
+/// `storage-failed` (503), as when no connection can be had.
+struct ConnectionLost: Error {}
+
+/// A value made by one task and handed to another, which alone uses it afterwards.
+///
+/// `@unchecked`: postgres-nio's rows of a prepared statement come as a map over its row sequence
+/// whose closure is not `Sendable`. ``StoreConnection``'s start task makes the value and returns
+/// it without keeping or touching it again; the continuation's resume orders that hand-over
+/// before the waiting task's first use, so no two tasks ever use it at once.
+private struct Handed<Value>: @unchecked Sendable {
+    let value: Value
 }
