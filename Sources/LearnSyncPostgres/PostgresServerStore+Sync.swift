@@ -145,7 +145,7 @@ extension PostgresServerStore {
                 else { continue }
                 let columns = EventColumns(event)
                 if let stored = existing[columns.seq] {
-                    rules.duplicate(event, same: stored.columns == columns, storedAt: stored.storedAt)
+                    rules.duplicate(event, offered: columns, sent: stored.columns, storedAt: stored.storedAt)
                     continue
                 }
                 if let refusal = held[event.id] {

@@ -26,6 +26,8 @@ package final class PostgresServerStore: ServiceBackedStore {
     let logger: Logger
     /// The pool's use, for operators.
     let metrics: PoolMetrics
+    /// Each leased connection's close, for the statements waiting on it.
+    let watches = ConnectionWatches()
     /// The database this store uses.
     package let location: PostgresLocation
     /// How long ``prepare()`` waits for a first connection before it gives up; nil waits as long
@@ -284,7 +286,8 @@ package final class PostgresServerStore: ServiceBackedStore {
                 metrics.waitTime.record(duration: asked.duration(to: .now))
                 metrics.inUse.increment()
                 defer { metrics.inUse.decrement() }
-                return try await body(StoreConnection(connection: connection, prepares: location.poolMode == .session, metrics: metrics))
+                return try await body(StoreConnection(
+                    connection: connection, prepares: location.poolMode == .session, metrics: metrics, watch: watches.watch(connection)))
             }
         } catch let error where waiting && !(error is CancellationError) {
             // No connection: the pool could not open one (PostgreSQL or the pooler is down).

@@ -13,6 +13,8 @@ struct StoreConnection: Sendable {
     /// Whether ``PreparedQuery``s are prepared on the connection.
     let prepares: Bool
     let metrics: PoolMetrics
+    /// The connection's close, which fails a statement waiting on it (``unlessClosed(_:)``).
+    let watch: ConnectionWatch
 
     // MARK: Statements written in place
 
@@ -144,11 +146,11 @@ struct StoreConnection: Sendable {
     /// it), the statement never reaches the connection's handler, nothing fails it, and its
     /// caller would wait for ever, holding its pool lease and its request (a `COPY` even trips
     /// a leaked-continuation warning). So the start runs in a task of its own, raced with the
-    /// connection's close. A start abandoned so stays suspended: a few hundred bytes, once for
-    /// each statement caught by a closing connection.
+    /// connection's close (``ConnectionWatch``). A start abandoned so stays suspended: a few
+    /// hundred bytes, once for each statement caught by a closing connection.
     private func unlessClosed<T: Sendable>(_ start: @escaping @Sendable () async throws -> T) async throws -> T {
         guard !connection.isClosed else { throw ConnectionLost() }
-        let closed = connection.closeFuture
+        let watch = watch
         return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let pending = Locked<CheckedContinuation<T, any Error>?>(continuation)
             let finish: @Sendable (Result<T, any Error>) -> Void = { result in
@@ -157,13 +159,16 @@ struct StoreConnection: Sendable {
                     waiting = nil
                 }
             }
-            closed.whenComplete { _ in finish(.failure(ConnectionLost())) }
+            guard let id = watch.register({ finish(.failure(ConnectionLost())) }) else { return finish(.failure(ConnectionLost())) }
             Task {
+                let result: Result<T, any Error>
                 do {
-                    finish(.success(try await start()))
+                    result = .success(try await start())
                 } catch {
-                    finish(.failure(error))
+                    result = .failure(error)
                 }
+                watch.unregister(id)
+                finish(result)
             }
         }
     }
