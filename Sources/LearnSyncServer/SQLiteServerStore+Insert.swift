@@ -117,7 +117,7 @@ extension SQLiteServerStore {
             // Compared as sent: the stored row holds the time it was stored at.
             var sent = EventColumns(row, from: 2)
             sent.hlc = row["sentAt"]
-            rules.duplicate(event, same: sent == c, storedAt: HLCTimestamp(rawValue: row["storedAt"]))
+            rules.duplicate(event, offered: c, sent: sent, storedAt: HLCTimestamp(rawValue: row["storedAt"]))
         }
 
         /// Binds one row's columns (``eventInsert``) from parameter `first`: the event stored at `time`, with

@@ -133,8 +133,13 @@ package struct SyncRules {
 
     /// `event`'s id was stored already: the same event (a re-send, answered again with its stored
     /// time) or another (a collision, which refuses it and every later event of the request).
-    package mutating func duplicate(_ event: ProgressEvent, same: Bool, storedAt time: HLCTimestamp) {
-        if same {
+    /// It is the same when `offered`, its columns, equal the stored event's as it was sent
+    /// (`sent`), or as it was stored, at `time`: a device takes the stored time from a
+    /// `retimed` answer, and offers the event so when it offers its log again (`rewound`).
+    package mutating func duplicate(_ event: ProgressEvent, offered: EventColumns, sent: EventColumns, storedAt time: HLCTimestamp) {
+        var stored = sent
+        stored.hlc = time.rawValue
+        if offered == sent || offered == stored {
             if time != event.timestamp { retimed.append(Retimed(seq: event.id.seq, hlc: time)) }
             if event.id.replica == replica { replicaLastSeq = max(replicaLastSeq, event.id.seq) }
         } else {

@@ -112,6 +112,14 @@ import Testing
             let second = try await client.sync(request, token: token)
             #expect(second.rejected == first.rejected)
             #expect(second.retimed == first.retimed)
+            // Offered again at the time it was stored at, as a device that took the `retimed`
+            // time offers its log after `rewound`: the same event, not a collision.
+            let taken = try ProgressEvent(
+                id: future.id, learner: future.learner, timestamp: HLCTimestamp(physicalMilliseconds: now), course: future.course,
+                payload: future.payload)
+            let third = try await client.sync(
+                SyncRequest(replica: events.replica, lastSeq: batch.last?.id.seq ?? 0, cursor: 0, events: [taken]), token: token)
+            #expect(third.rejected.isEmpty && !third.renewReplica && third.retimed.isEmpty, "\(third.rejected)")
             // Another device of nobody else sees exactly the two good events... via a fresh replica.
             let pulled = try await client.sync(SyncRequest(replica: .random(), lastSeq: 0, cursor: 0, events: []), token: token)
             #expect(pulled.events.map(\.id) == [good1.id, future.id, good2.id])
