@@ -156,6 +156,7 @@ let package = Package(
             dependencies: [
                 "LearnSyncServer",
                 "LearnSyncPostgres", "LearnSyncTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio", condition: server),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird", condition: server),

@@ -51,7 +51,8 @@ extension PostgresServerStore {
     }
 
     /// Leases a connection of the pool for `body`, counted in the pool's metrics (a wait that
-    /// ends in an error too).
+    /// ends in an error too). A request waits at most ``leaseDeadline`` for it (``PoolLease``):
+    /// then, as when the pool fails the lease, PostgreSQL is taken as unreachable.
     func withConnection<T>(isolation: isolated (any Actor)? = #isolation, _ body: (StoreConnection) async throws -> sending T) async throws -> sending T {
         let asked = ContinuousClock.now
         metrics.waiting.increment()
@@ -63,15 +64,16 @@ extension PostgresServerStore {
             }
         }
         do {
-            return try await client.withConnection { connection in
-                metrics.waiting.decrement()
-                waiting = false
-                metrics.waitTime.record(duration: asked.duration(to: .now))
-                metrics.inUse.increment()
-                defer { metrics.inUse.decrement() }
-                return try await body(StoreConnection(
-                    connection: connection, prepares: location.poolMode == .session, metrics: metrics, watch: watches.watch(connection)))
-            }
+            let lease = try await PoolLease.lease(from: client, within: leaseDeadline)
+            defer { lease.end() }
+            let connection = lease.connection
+            metrics.waiting.decrement()
+            waiting = false
+            metrics.waitTime.record(duration: asked.duration(to: .now))
+            metrics.inUse.increment()
+            defer { metrics.inUse.decrement() }
+            return try await body(StoreConnection(
+                connection: connection, prepares: location.poolMode == .session, metrics: metrics, watch: watches.watch(connection)))
         } catch let error where waiting && !(error is CancellationError) {
             // No connection: the pool could not open one (PostgreSQL or the pooler is down).
             logger.error("no PostgreSQL connection", metadata: ["error": "\(String(reflecting: error))"])

@@ -33,6 +33,9 @@ package final class PostgresServerStore: ServiceBackedStore {
     /// How long ``prepare()`` waits for a first connection before it gives up; nil waits as long
     /// as the pool keeps trying.
     package let connectDeadline: Duration?
+    /// How long a request waits for a connection of the pool before it is answered that the
+    /// database cannot be reached (`503 storage-failed`).
+    package let leaseDeadline: Duration
     private let migration = Locked<Task<Void, any Error>?>(nil)
     /// The probe of the listening connection sent (``checkListening(at:within:)``), and
     /// whether it was heard.
@@ -62,13 +65,15 @@ package final class PostgresServerStore: ServiceBackedStore {
     ///   - logger: the connection pool's and the store's logger.
     ///   - connectDeadline: how long ``prepare()`` waits for a first connection (`serve` gives 15
     ///     seconds); nil waits as long as the pool keeps trying.
+    ///   - leaseDeadline: how long a request waits for a connection of the pool.
     package init(
         location: PostgresLocation, listenLocation: PostgresLocation? = nil, logger: Logger = Logger(label: "learnsync.postgres"),
-        connectDeadline: Duration? = nil
+        connectDeadline: Duration? = nil, leaseDeadline: Duration = .seconds(10)
     ) {
         self.location = location
         self.logger = logger
         self.connectDeadline = connectDeadline
+        self.leaseDeadline = leaseDeadline
         client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
         self.listenLocation = listenLocation
         listenClient = listenLocation.map { listen in

@@ -10,6 +10,25 @@ import LearnSyncTesting
 // prints one table, each with its baseline measured in the same run; `--json` also writes the
 // results to PATH (docs/benchmarks.json is the committed run). Build in release mode (Tools/bench
 // does).
+let usage = "usage: learnsync-bench [--quick] [--only NAME] [--json PATH]\n"
+do {
+    // A mistyped or unknown flag must not start the half-hour run.
+    var arguments = CommandLine.arguments.dropFirst()
+    while let argument = arguments.popFirst() {
+        switch argument {
+        case "--quick": continue
+        case "--only" where arguments.popFirst() != nil: continue
+        case "--json" where arguments.popFirst() != nil: continue
+        case "--memory-run": arguments.removeAll()  // a child run of `memory`, with its own arguments
+        case "-h", "--help":
+            print(usage, terminator: "")
+            exit(0)
+        default:
+            FileHandle.standardError.write(Data("learnsync-bench: unknown or incomplete argument \(argument)\n\(usage)".utf8))
+            exit(64)
+        }
+    }
+}
 let quick = CommandLine.arguments.contains("--quick")
 let catalog = try SampleCatalog.load()
 let folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-bench-\(UUID().uuidString)")

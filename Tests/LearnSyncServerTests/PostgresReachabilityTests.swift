@@ -73,6 +73,22 @@ struct PostgresReachabilityTests {
         }
     }
 
+    /// While PostgreSQL is down, the pool keeps trying to connect, and postgres-nio's lease waits
+    /// as long: a request waits at most the store's lease deadline and is then answered as if
+    /// unreachable (`503`), rather than held for a minute and more.
+    @Test func aRequestWaitsForAConnectionAtMostTheLeaseDeadline() async throws {
+        let nowhere = try PostgresLocation(url: "postgres://learnsync@127.0.0.1:1/none?sslmode=disable")
+        let store = PostgresServerStore(location: nowhere, leaseDeadline: .seconds(1))
+        let running = Task { try await store.run() }
+        defer { running.cancel() }
+        for attempt in 1...2 {
+            let asked = ContinuousClock.now
+            await #expect(throws: StoreUnreachable.self) { _ = try await store.session(tokenHash: "none", now: 0) }
+            let took = asked.duration(to: .now)
+            #expect(took >= .seconds(1) && took < .seconds(5), "attempt \(attempt) answered after \(took)")
+        }
+    }
+
     /// A request that gets no connection (the pool gave up on the database) is answered
     /// `503 storage-failed` with `Retry-After`, as a full disk is: nothing was stored, and the
     /// device sends it again later.

@@ -1,0 +1,127 @@
+import LearnSyncModels
+import PostgresNIO
+
+/// A connection of the pool, leased within a deadline.
+///
+/// postgres-nio's `withConnection` waits for as long as the pool keeps trying to connect: a
+/// minute and more while PostgreSQL is down, with the request, its socket and its memory held
+/// all that time. Here a task of its own asks the pool and holds the lease; the request that
+/// asked waits for the connection at most `deadline`, and uses it in its own task. A lease
+/// granted after the wait ended goes back to the pool at once.
+package struct PoolLease: Sendable {
+    package let connection: PostgresConnection
+    private let release: CheckedContinuation<Void, Never>
+
+    /// Gives the connection back to the pool. Call it once, when done with the connection.
+    package func end() { release.resume() }
+
+    /// Leases a connection of `client`'s pool.
+    /// - Throws: ``LeaseTimedOut`` when none is granted within `deadline`; the pool's error when
+    ///   it fails the lease; `CancellationError` when the calling task is cancelled first.
+    package static func lease(from client: PostgresClient, within deadline: Duration) async throws -> PoolLease {
+        let handoff = Handoff()
+        let holder = Task {
+            do {
+                try await client.withConnection { connection in
+                    // A continuation, not a cancellable wait: cancelling the holder (a late
+                    // deadline) must not take the connection from the request using it.
+                    await withCheckedContinuation { (release: CheckedContinuation<Void, Never>) in
+                        if !handoff.give(PoolLease(connection: connection, release: release)) { release.resume() }
+                    }
+                }
+            } catch {
+                handoff.fail(error)
+            }
+        }
+        let timer = Task {
+            try await Task.sleep(for: deadline)
+            handoff.fail(LeaseTimedOut(deadline: deadline))
+            holder.cancel()
+        }
+        defer { timer.cancel() }
+        return try await withTaskCancellationHandler {
+            try await handoff.wait()
+        } onCancel: {
+            handoff.fail(CancellationError())
+            holder.cancel()
+        }
+    }
+}
+
+/// No connection of the pool was granted within the deadline.
+struct LeaseTimedOut: Error, CustomStringConvertible {
+    var deadline: Duration
+    var description: String { "no PostgreSQL connection within \(deadline)" }
+}
+
+/// One lease handed from the task holding it to the request waiting for it, or one error,
+/// whichever comes first.
+private final class Handoff: Sendable {
+    private enum State {
+        case empty
+        case waiting(CheckedContinuation<PoolLease, any Error>)
+        case given(PoolLease)
+        case failed(any Error)
+        /// The waiter has its lease or its error.
+        case done
+    }
+
+    private let state = Locked(State.empty)
+
+    /// Hands `lease` over; false when the wait has ended already (the caller ends the lease).
+    func give(_ lease: PoolLease) -> Bool {
+        let (waiter, taken): (CheckedContinuation<PoolLease, any Error>?, Bool) = state.withLock { state in
+            switch state {
+            case .empty:
+                state = .given(lease)
+                return (nil, true)
+            case .waiting(let waiter):
+                state = .done
+                return (waiter, true)
+            case .given, .failed, .done:
+                return (nil, false)
+            }
+        }
+        waiter?.resume(returning: lease)
+        return taken
+    }
+
+    /// Ends the wait with `error`, unless it has a lease already.
+    func fail(_ error: any Error) {
+        let waiter: CheckedContinuation<PoolLease, any Error>? = state.withLock { state in
+            switch state {
+            case .empty:
+                state = .failed(error)
+                return nil
+            case .waiting(let waiter):
+                state = .done
+                return waiter
+            case .given, .failed, .done:
+                return nil
+            }
+        }
+        waiter?.resume(throwing: error)
+    }
+
+    /// The lease, or the error that came first. Called once.
+    func wait() async throws -> PoolLease {
+        try await withCheckedThrowingContinuation { (waiter: CheckedContinuation<PoolLease, any Error>) in
+            let now: Result<PoolLease, any Error>? = state.withLock { state in
+                switch state {
+                case .empty:
+                    state = .waiting(waiter)
+                    return nil
+                case .given(let lease):
+                    state = .done
+                    return .success(lease)
+                case .failed(let error):
+                    state = .done
+                    return .failure(error)
+                case .waiting, .done:
+                    preconditionFailure("a lease is waited for once")
+                }
+            }
+            if let now { waiter.resume(with: now) }
+        }
+    }
+}
