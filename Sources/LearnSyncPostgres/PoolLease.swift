@@ -1,5 +1,5 @@
 import LearnSyncModels
-import PostgresNIO
+package import PostgresNIO
 
 /// A connection of the pool, leased within a deadline.
 ///

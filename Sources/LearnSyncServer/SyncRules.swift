@@ -61,11 +61,15 @@ package struct SyncRules {
     /// refuses every event; a stored counter beyond the device's `lastSeq` means the device was
     /// restored or cloned. `stamp` marks the rows the request stores (a store that stored them
     /// before judging, as PostgreSQL's one-statement push does, names the one it used).
+    ///
+    /// Another learner's counter is not the caller's to know: the answer then keeps the
+    /// device's own `lastSeq` (and leaves it out).
     package init(
         root: LearnerID, replica: ReplicaID, lastSeq: Int64, now: Int64, owner: LearnerID?, storedLastSeq: Int64, stamp: Int64 = newStamp()
     ) {
         self.init(root: root, replica: replica, lastSeq: lastSeq, now: now, stamp: stamp)
-        replicaLastSeq = storedLastSeq
+        let foreign = owner.map { $0 != root } ?? false
+        replicaLastSeq = foreign ? lastSeq : storedLastSeq
         check(owner: owner, storedLastSeq: storedLastSeq)
     }
 

@@ -216,7 +216,12 @@ package struct SyncService: Sendable {
         // Events the catalog refuses still go through the replica checks (`held`): one may sit
         // under an id the server holds with other content (a restored phone).
         var held = [EventID: Rejection]()
-        for event in request.events {
+        let (contested, copies) = Self.idsGivenTwice(request.events)
+        for (index, event) in request.events.enumerated() where !copies.contains(index) {
+            if contested.contains(event.id) {
+                rejected.append(Rejection(id: event.id, code: .replicaConflict, reason: "this request gives the event's id to another event too"))
+                continue
+            }
             switch judge(event, replica: request.replica, catalog: current.catalog) {
             case let rejection? where rejection.code == RejectionCode.foreignReplica.rawValue:
                 rejected.append(rejection)
@@ -264,6 +269,23 @@ package struct SyncService: Sendable {
     func newSession() -> (token: String, session: NewSession) {
         let token = Credentials.newToken(), now = clock.millisecondsSince1970()
         return (token, NewSession(tokenHash: Credentials.hash(token), createdAt: now, expiresAt: now + tokenLifetime))
+    }
+
+    /// The ids `events` gives to two different events (refused: which one is the device's?),
+    /// and the indexes of later copies of an event given before (one event, sent twice).
+    static func idsGivenTwice(_ events: [ProgressEvent]) -> (contested: Set<EventID>, copies: Set<Int>) {
+        guard events.count > 1 else { return ([], []) }
+        var first = [EventID: Int](minimumCapacity: events.count)
+        var contested = Set<EventID>(), copies = Set<Int>()
+        for (index, event) in events.enumerated() {
+            guard let earlier = first[event.id] else {
+                first[event.id] = index
+                continue
+            }
+            copies.insert(index)
+            if events[earlier] != event { contested.insert(event.id) }
+        }
+        return (contested, copies)
     }
 
     private func judge(_ event: ProgressEvent, replica: ReplicaID, catalog: Catalog) -> Rejection? {

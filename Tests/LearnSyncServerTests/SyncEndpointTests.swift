@@ -246,10 +246,40 @@ import Testing
             let answer = try await client.sync(SyncRequest(replica: events.replica, lastSeq: 2, cursor: 0, events: [claim]), token: thiefToken)
             #expect(answer.renewReplica)
             #expect(answer.rejected.map(\.code) == ["replica-conflict"])
+            // The owner's counter is not the other learner's to learn, by a push or a pull.
+            #expect(answer.lastSeq == nil)
+            let pulled = try await client.sync(SyncRequest(replica: events.replica, lastSeq: 0, cursor: 0, events: []), token: thiefToken)
+            #expect(pulled.renewReplica && pulled.lastSeq == nil)
             // The owner's next event under its replica is stored as usual.
             let second = try events.make(.lessonStarted(lesson: "limit-access"))
             let own = try await client.sync(SyncRequest(replica: events.replica, lastSeq: 2, cursor: 0, events: [second]), token: ownerToken)
             #expect(own.rejected.isEmpty && !own.renewReplica)
+            // Its own counter it is told, when behind it.
+            let behind = try await client.sync(SyncRequest(replica: events.replica, lastSeq: 1, cursor: 0, events: []), token: ownerToken)
+            #expect(behind.lastSeq == 2 && behind.renewReplica)
+        }
+    }
+
+    /// One id given to two different events in one request: neither is stored, and the id is
+    /// refused once (it was stored and refused at once). The same event sent twice is one event.
+    @Test(arguments: StoreKind.all) func anIdGivenToTwoEventsInOneRequestIsRefused(_ store: StoreKind) async throws {
+        let server = try await TestServer(store)
+        try await server.test { client in
+            let (learner, token) = try await client.registerGuest()
+            var phone = EventFactory(learner: learner)
+            let a = try phone.make(.lessonStarted(lesson: "keep-secure"))
+            var twin = phone
+            let b = try phone.make(.lessonCompleted(lesson: "keep-secure"))
+            let other = try twin.make(.lessonStarted(lesson: "limit-access"))
+            let c = try phone.make(.lessonStarted(lesson: "train-staff"))
+            #expect(b.id == other.id && b != other)
+            let answer = try await client.sync(
+                SyncRequest(replica: phone.replica, lastSeq: phone.seq, cursor: 0, events: [a, a, b, other, c]), token: token)
+            #expect(answer.rejected.map(\.id) == [b.id])
+            #expect(answer.rejected.map(\.code) == ["replica-conflict"])
+            let reader = EventFactory(learner: learner)
+            let pulled = try await client.sync(SyncRequest(replica: reader.replica, lastSeq: 0, cursor: 0, events: []), token: token)
+            #expect(pulled.events.map(\.id) == [a.id, c.id])
         }
     }
 
