@@ -16,9 +16,10 @@ package struct PoolLease: Sendable {
     package func end() { release.resume() }
 
     /// Leases a connection of `client`'s pool.
-    /// - Throws: ``LeaseTimedOut`` when none is granted within `deadline`; the pool's error when
-    ///   it fails the lease; `CancellationError` when the calling task is cancelled first.
-    package static func lease(from client: PostgresClient, within deadline: Duration) async throws -> PoolLease {
+    /// - Throws: ``LeaseTimedOut`` when none is granted within `deadline` (kept by
+    ///   `deadlines`); the pool's error when it fails the lease; `CancellationError` when the
+    ///   calling task is cancelled first.
+    package static func lease(from client: PostgresClient, within deadline: Duration, _ deadlines: LeaseDeadlines) async throws -> PoolLease {
         let handoff = Handoff()
         let holder = Task {
             do {
@@ -33,17 +34,64 @@ package struct PoolLease: Sendable {
                 handoff.fail(error)
             }
         }
-        let timer = Task {
-            try await Task.sleep(for: deadline)
+        let watched = deadlines.add(ContinuousClock.now + deadline) {
             handoff.fail(LeaseTimedOut(deadline: deadline))
             holder.cancel()
         }
-        defer { timer.cancel() }
+        defer { deadlines.remove(watched) }
         return try await withTaskCancellationHandler {
             try await handoff.wait()
         } onCancel: {
             handoff.fail(CancellationError())
             holder.cancel()
+        }
+    }
+}
+
+/// The deadlines of the leases being waited for, kept by one task that looks at them ten times
+/// a second while any is waited for: a timer task per lease cost more than the lease itself.
+/// A lease is failed at most 100 ms past its deadline.
+package final class LeaseDeadlines: Sendable {
+    private struct State {
+        var next: UInt64 = 0
+        var waiting: [UInt64: (deadline: ContinuousClock.Instant, expire: @Sendable () -> Void)] = [:]
+        var keeping = false
+    }
+
+    private let state = Locked(State())
+
+    package init() {}
+
+    /// Watches a lease waited for until `deadline`; `expire` runs if it is still watched then.
+    func add(_ deadline: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> UInt64 {
+        let (id, starts) = state.withLock { state in
+            state.next += 1
+            state.waiting[state.next] = (deadline, expire)
+            defer { state.keeping = true }
+            return (state.next, !state.keeping)
+        }
+        if starts { Task.detached { await self.keep() } }
+        return id
+    }
+
+    /// Stops watching a lease: it was granted, or failed.
+    func remove(_ id: UInt64) {
+        state.withLock { state in _ = state.waiting.removeValue(forKey: id) }
+    }
+
+    /// Expires the leases past their deadline until none is waited for.
+    private func keep() async {
+        while true {
+            try? await Task.sleep(for: .milliseconds(100))
+            let now = ContinuousClock.now
+            let (due, done) = state.withLock { state in
+                let due = state.waiting.filter { $0.value.deadline <= now }
+                for id in due.keys { state.waiting[id] = nil }
+                if state.waiting.isEmpty { state.keeping = false }
+                return (due.values.map(\.expire), state.waiting.isEmpty)
+            }
+            for expire in due { expire() }
+            if done { return }
         }
     }
 }

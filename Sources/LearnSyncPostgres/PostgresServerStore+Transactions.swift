@@ -64,7 +64,7 @@ extension PostgresServerStore {
             }
         }
         do {
-            let lease = try await PoolLease.lease(from: client, within: leaseDeadline)
+            let lease = try await PoolLease.lease(from: client, within: leaseDeadline, leaseDeadlines)
             defer { lease.end() }
             let connection = lease.connection
             metrics.waiting.decrement()

@@ -36,6 +36,7 @@ package final class PostgresServerStore: ServiceBackedStore {
     /// How long a request waits for a connection of the pool before it is answered that the
     /// database cannot be reached (`503 storage-failed`).
     package let leaseDeadline: Duration
+    let leaseDeadlines = LeaseDeadlines()
     private let migration = Locked<Task<Void, any Error>?>(nil)
     /// The probe of the listening connection sent (``checkListening(at:within:)``), and
     /// whether it was heard.

@@ -33,7 +33,7 @@ extension ProgressEvent {
         var item: ItemID?, answers: [ItemID]?, choice: ItemID?, seconds: Int?, offset: Int?, version: Int?, seen: String?
         try reader.object { reader, key throws(JSONReader.Failure) in
             switch key {
-            case "replica": replica = try reader.identifier(ReplicaID.self)
+            case "replica": if try !reader.null() { replica = try reader.identifier(ReplicaID.self) }
             case "seq": seq = try reader.int64()
             case "learner": learner = try reader.identifier(LearnerID.self)
             case "hlc": hlc = try reader.int64()
@@ -133,6 +133,7 @@ extension SyncRequest: WireMessage {
             case "cursorMark": cursorMark = try reader.null() ? nil : reader.int64()
             case "limit": limit = try reader.null() ? nil : reader.int()
             case "aliases":
+                guard try !reader.null() else { return }
                 try reader.array { reader, _ throws(JSONReader.Failure) in aliases.append(try Alias.read(&reader)) }
             case "events":
                 sawEvents = true
@@ -334,7 +335,7 @@ extension Rejection {
         var replica: ReplicaID?, seq: Int64?, code: String?, reason: String?
         try reader.object { reader, key throws(JSONReader.Failure) in
             switch key {
-            case "replica": replica = try reader.identifier(ReplicaID.self)
+            case "replica": if try !reader.null() { replica = try reader.identifier(ReplicaID.self) }
             case "seq": seq = try reader.int64()
             case "code": code = try reader.string()
             case "reason": reason = try reader.string()

@@ -216,10 +216,15 @@ package struct SyncService: Sendable {
         // Events the catalog refuses still go through the replica checks (`held`): one may sit
         // under an id the server holds with other content (a restored phone).
         var held = [EventID: Rejection]()
-        let (contested, copies) = Self.idsGivenTwice(request.events)
+        // An id given to two different events is a collision within the request: as with one
+        // stored already, that event and every later one of the replica are refused, and the
+        // device takes a new replica id.
+        let (contested, copies) = Self.idsGivenTwice(request.events, replica: request.replica)
+        var colliding = false
         for (index, event) in request.events.enumerated() where !copies.contains(index) {
-            if contested.contains(event.id) {
-                rejected.append(Rejection(id: event.id, code: .replicaConflict, reason: "this request gives the event's id to another event too"))
+            if event.id.replica == request.replica, colliding || contested.contains(event.id) {
+                colliding = true
+                rejected.append(Rejection(id: event.id, code: .replicaConflict, reason: Self.givenTwiceReason))
                 continue
             }
             switch judge(event, replica: request.replica, catalog: current.catalog) {
@@ -249,7 +254,7 @@ package struct SyncService: Sendable {
             accepted: events.count - page.rejected.count, refused: rejected + page.rejected, pulled: page.events.count,
             storeTime: ContinuousClock.now - started)
         return SyncResponse(
-            time: clock.millisecondsSince1970(), catalog: current.fingerprint, renewReplica: page.renewReplica, retimed: page.retimed,
+            time: clock.millisecondsSince1970(), catalog: current.fingerprint, renewReplica: page.renewReplica || colliding, retimed: page.retimed,
             rejected: rejected + page.rejected, events: page.events, aliases: try await attested(page.aliases), cursor: page.cursor, more: page.more,
             // Left out when they say nothing new: a server holding exactly the device's counters,
             // and a cursor that stayed with the mark the request named (a device keeps its own).
@@ -271,13 +276,14 @@ package struct SyncService: Sendable {
         return (token, NewSession(tokenHash: Credentials.hash(token), createdAt: now, expiresAt: now + tokenLifetime))
     }
 
-    /// The ids `events` gives to two different events (refused: which one is the device's?),
-    /// and the indexes of later copies of an event given before (one event, sent twice).
-    static func idsGivenTwice(_ events: [ProgressEvent]) -> (contested: Set<EventID>, copies: Set<Int>) {
+    /// The ids of `replica` that `events` gives to two different events (which one is the
+    /// device's?), and the indexes of later copies of an event given before (one event, sent
+    /// twice). Other replicas' events are refused `foreign-replica` one by one.
+    static func idsGivenTwice(_ events: [ProgressEvent], replica: ReplicaID) -> (contested: Set<EventID>, copies: Set<Int>) {
         guard events.count > 1 else { return ([], []) }
         var first = [EventID: Int](minimumCapacity: events.count)
         var contested = Set<EventID>(), copies = Set<Int>()
-        for (index, event) in events.enumerated() {
+        for (index, event) in events.enumerated() where event.id.replica == replica {
             guard let earlier = first[event.id] else {
                 first[event.id] = index
                 continue
@@ -287,6 +293,8 @@ package struct SyncService: Sendable {
         }
         return (contested, copies)
     }
+
+    static let givenTwiceReason = "this request gives one id of this replica to two different events: push them again under a new replica id"
 
     private func judge(_ event: ProgressEvent, replica: ReplicaID, catalog: Catalog) -> Rejection? {
         guard event.id.replica == replica else {

@@ -1,20 +1,25 @@
 import Foundation
 import LearnSyncPostgres
+import LearnSyncTesting
 import Logging
 import PostgresNIO
 
 extension PostgresWorkloads {
     /// What the store's bounded lease (``PoolLease``: a task holds the lease and hands the
-    /// connection over, with a 10 s deadline) costs over postgres-nio's own `withConnection`:
+    /// connection over, with a 10 s deadline) costs, on a cluster of its own, over postgres-nio's own `withConnection`:
     /// 16 tasks lease connections of a pool of 8 and run `SELECT 1` on each, the two ways in
     /// alternating quarters of the leases. CPU is this process's (the pool's side), per lease.
-    func leaseCost(admin: String) async throws -> Row {
+    func leaseCost() async throws -> Row {
+        let cluster = folder.appendingPathComponent("postgres-lease").path
+        let admin = try await ChildProcess.run([tool, "start", cluster, "auto"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? ChildProcess.run([tool, "stop", cluster]) }
         var location = try PostgresLocation(url: admin)
         location.maxConnections = 8
         let client = PostgresClient(configuration: location.clientConfiguration)
         let running = Task { await client.run() }
         defer { running.cancel() }
         let logger = Logger(label: "learnsync.bench.lease")
+        let deadlines = LeaseDeadlines()
         let tasks = 16, perTask = quick ? 100 : 500
         @Sendable func select(_ connection: PostgresConnection) async throws {
             for try await _ in try await connection.query("SELECT 1", logger: logger) {}
@@ -27,7 +32,7 @@ extension PostgresWorkloads {
                     group.addTask {
                         for _ in 0..<perTask {
                             if bounded {
-                                let lease = try await PoolLease.lease(from: client, within: .seconds(10))
+                                let lease = try await PoolLease.lease(from: client, within: .seconds(10), deadlines)
                                 defer { lease.end() }
                                 try await select(lease.connection)
                             } else {

@@ -52,7 +52,6 @@ struct PostgresWorkloads {
             sqliteFull.row(workload: "SQLite store, 1 process: \(sqliteFull.count) events A → server → B"),
         ]
         rows.append(try await insertFloor(admin: admin, postmaster: postmaster))
-        rows.append(try await leaseCost(admin: admin))
         var oneProcess: Double?
         var twoProcesses: (small: Wrk.Result, full: FullSync)?
         // Directly with 1, 2 and 4 processes; then 2 processes through PgBouncer in transaction

@@ -260,8 +260,10 @@ import Testing
         }
     }
 
-    /// One id given to two different events in one request: neither is stored, and the id is
-    /// refused once (it was stored and refused at once). The same event sent twice is one event.
+    /// One id given to two different events in one request collides as with a stored event:
+    /// neither copy is stored, the id is refused once (it was stored and refused at once), every
+    /// later event of the replica is refused too, and the device takes a new replica id. The
+    /// same event sent twice is one event.
     @Test(arguments: StoreKind.all) func anIdGivenToTwoEventsInOneRequestIsRefused(_ store: StoreKind) async throws {
         let server = try await TestServer(store)
         try await server.test { client in
@@ -275,11 +277,19 @@ import Testing
             #expect(b.id == other.id && b != other)
             let answer = try await client.sync(
                 SyncRequest(replica: phone.replica, lastSeq: phone.seq, cursor: 0, events: [a, a, b, other, c]), token: token)
-            #expect(answer.rejected.map(\.id) == [b.id])
-            #expect(answer.rejected.map(\.code) == ["replica-conflict"])
-            let reader = EventFactory(learner: learner)
+            #expect(answer.rejected.map(\.id) == [b.id, c.id])
+            #expect(answer.rejected.map(\.code) == ["replica-conflict", "replica-conflict"])
+            #expect(answer.renewReplica)
+            var reader = EventFactory(learner: learner)
             let pulled = try await client.sync(SyncRequest(replica: reader.replica, lastSeq: 0, cursor: 0, events: []), token: token)
-            #expect(pulled.events.map(\.id) == [a.id, c.id])
+            #expect(pulled.events.map(\.id) == [a.id])
+            // Another replica's events are refused foreign-replica, copies or not.
+            var readerTwin = reader
+            let foreign = try reader.make(.lessonStarted(lesson: "keep-secure"))
+            let changed = try readerTwin.make(.lessonStarted(lesson: "limit-access"))
+            let mixed = try await client.sync(SyncRequest(replica: phone.replica, lastSeq: phone.seq, cursor: 0, events: [foreign, changed]), token: token)
+            #expect(mixed.rejected.map(\.code) == ["foreign-replica", "foreign-replica"])
+            #expect(!mixed.renewReplica)
         }
     }
 

@@ -99,6 +99,10 @@ import Testing
         #expect(decoded.events[0].id.replica == "r1")
         let late = #"{"events":[{"seq":1,"learner":"g-1","hlc":5,"course":"c","type":"course.reset","seen":""}],"protocol":1,"replica":"r2","lastSeq":1,"cursor":0}"#
         #expect(try WireCoding.decode(SyncRequest.self, from: Data(late.utf8)).events[0].id.replica == "r2")
+        // `null` is absent: the event's replica is the request's, and there are no aliases.
+        let nulls = #"{"events":[{"replica":null,"seq":1,"learner":"g-1","hlc":5,"course":"c","type":"course.reset","seen":""}],"protocol":1,"replica":"r2","lastSeq":1,"cursor":0,"aliases":null}"#
+        let absent = try WireCoding.decode(SyncRequest.self, from: Data(nulls.utf8))
+        #expect(absent.events[0].id.replica == "r2" && absent.aliases.isEmpty)
     }
 
     @Test func escapesAndUnicodeReadBack() throws {
