@@ -118,6 +118,24 @@ public struct PostgresLocation: Sendable, CustomStringConvertible {
         return configuration
     }
 
+    /// The configuration of one connection to this location, outside the pool (the check of a
+    /// login at start).
+    package func connectionConfiguration() throws -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
+        if let socketPath {
+            configuration = .init(unixSocketPath: socketPath, username: username, password: password, database: database)
+        } else {
+            let tlsConfiguration: PostgresConnection.Configuration.TLS = switch tls {
+            case .disable: .disable
+            case .prefer: .prefer(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            case .require: .require(try NIOSSLContext(configuration: .makeClientConfiguration()))
+            }
+            configuration = .init(host: host, port: port, username: username, password: password, database: database, tls: tlsConfiguration)
+        }
+        configuration.options.connectTimeout = .seconds(5)
+        return configuration
+    }
+
     /// `string` with any password between `://USER:` and `@` masked, whether or not the rest
     /// reads as a URL.
     static func redacted(_ string: String) -> String {

@@ -113,9 +113,9 @@ package final class PostgresServerStore: ServiceBackedStore {
             let task = Task {
                 do {
                     if let deadline {
-                        try await Self.reach(client, "PostgreSQL at \(location.host):\(location.port)", within: deadline)
+                        try await Self.reach(client, at: location, "PostgreSQL at \(location.host):\(location.port)", within: deadline, logger)
                         if let (client, location) = listen {
-                            try await Self.reach(client, "The listening PostgreSQL at \(location.host):\(location.port)", within: deadline)
+                            try await Self.reach(client, at: location, "The listening PostgreSQL at \(location.host):\(location.port)", within: deadline, logger)
                         }
                     }
                     try await PostgresSchema.migrate(client, logger: logger)
@@ -159,16 +159,43 @@ package final class PostgresServerStore: ServiceBackedStore {
     }
 
     /// Waits for `client`'s first connection, at most `deadline`.
-    /// - Throws: ``ServerError`` naming `what` when none was made in time.
-    private static func reach(_ client: PostgresClient, _ what: String, within deadline: Duration) async throws {
+    /// - Throws: ``ServerError`` naming `what` when none was made in time, or at once when
+    ///   PostgreSQL refuses `location`'s login for good (``refusedLogin(_:_:_:)``).
+    private static func reach(
+        _ client: PostgresClient, at location: PostgresLocation, _ what: String, within deadline: Duration, _ logger: Logger
+    ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await client.withConnection { _ in } }
+            group.addTask { try await refusedLogin(location, what, logger) }
             group.addTask {
                 try await Task.sleep(for: deadline)
                 throw ServerError("\(what) could not be reached within \(deadline.components.seconds) s")
             }
             defer { group.cancelAll() }
             try await group.next()
+        }
+    }
+
+    /// Fails as soon as PostgreSQL refuses `location`'s login for good (no such database or
+    /// role, a wrong password, no right to connect), which the pool would only try again until
+    /// the deadline; otherwise it waits until cancelled. A direct connection is tried each
+    /// second until one is made (PostgreSQL may be starting).
+    /// - Throws: ``ServerError`` with PostgreSQL's message and SQLSTATE.
+    private static func refusedLogin(_ location: PostgresLocation, _ what: String, _ logger: Logger) async throws {
+        while true {
+            do {
+                let connection = try await PostgresConnection.connect(configuration: try location.connectionConfiguration(), id: 0, logger: logger)
+                try? await connection.close()
+                try await Task.sleep(for: .seconds(86_400))
+            } catch let error as PSQLError where error.code == .server {
+                let state = error.serverInfo?[.sqlState] ?? ""
+                if ["3D000", "28000", "28P01", "42501"].contains(state) {
+                    throw ServerError("\(what) refused the login: \(error.serverInfo?[.message] ?? "no message") (SQLSTATE \(state))", cause: error)
+                }
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch {}
+            try await Task.sleep(for: .seconds(1))
         }
     }
 

@@ -23,6 +23,22 @@ struct PostgresReachabilityTests {
         #expect(error?.description == "The listening PostgreSQL at 127.0.0.1:1 could not be reached within 5 s", "\(String(describing: error))")
     }
 
+    /// A database or role that does not exist is said at once, in PostgreSQL's words, rather
+    /// than as a server that could not be reached once the start-up deadline has passed.
+    @Test func aLoginPostgreSQLRefusesStopsThePreparationAtOnce() async throws {
+        var location = try await TestPostgres.freshDatabase("refused")
+        location.database = "no_such_database"
+        let store = PostgresServerStore(location: location, connectDeadline: .seconds(30))
+        let running = Task { try await store.run() }
+        defer { running.cancel() }
+        let asked = ContinuousClock.now
+        let error = await #expect(throws: ServerError.self) { try await store.prepare() }
+        #expect(asked.duration(to: .now) < .seconds(15), "refused after \(asked.duration(to: .now))")
+        #expect(
+            error?.description == "PostgreSQL at \(location.host):\(location.port) refused the login: database \"no_such_database\" does not exist (SQLSTATE 3D000)",
+            "\(String(describing: error))")
+    }
+
     /// The listening location must hear what the store notifies: the same database, reached
     /// directly. Another database, or the pooler in transaction mode named without its
     /// `pool_mode` (where a `LISTEN` is lost), stops the server at start.
