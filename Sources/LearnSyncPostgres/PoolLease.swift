@@ -19,7 +19,7 @@ package struct PoolLease: Sendable {
     /// - Throws: ``LeaseTimedOut`` when none is granted within `deadline` (kept by
     ///   `deadlines`); the pool's error when it fails the lease; `CancellationError` when the
     ///   calling task is cancelled first.
-    package static func lease(from client: PostgresClient, within deadline: Duration, _ deadlines: LeaseDeadlines) async throws -> PoolLease {
+    package static func lease(from client: PostgresClient, within deadline: Duration, _ deadlines: Deadlines) async throws -> PoolLease {
         let handoff = Handoff()
         let holder = Task {
             do {
@@ -48,10 +48,11 @@ package struct PoolLease: Sendable {
     }
 }
 
-/// The deadlines of the leases being waited for, kept by one task that looks at them ten times
-/// a second while any is waited for: a timer task per lease cost more than the lease itself.
-/// A lease is failed at most 100 ms past its deadline.
-package final class LeaseDeadlines: Sendable {
+/// The deadlines of what the store waits for from the pool and PostgreSQL (a lease, a
+/// statement's answer), kept by one task that looks at them ten times a second while any is
+/// waited for: a timer task per lease cost more than the lease itself. A wait is ended at most
+/// 100 ms past its deadline.
+package final class Deadlines: Sendable {
     private struct State {
         var next: UInt64 = 0
         var waiting: [UInt64: (deadline: ContinuousClock.Instant, expire: @Sendable () -> Void)] = [:]
@@ -62,7 +63,7 @@ package final class LeaseDeadlines: Sendable {
 
     package init() {}
 
-    /// Watches a lease waited for until `deadline`; `expire` runs if it is still watched then.
+    /// Watches a wait until `deadline`; `expire` runs if it is still watched then.
     func add(_ deadline: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> UInt64 {
         let (id, starts) = state.withLock { state in
             state.next += 1
@@ -74,12 +75,12 @@ package final class LeaseDeadlines: Sendable {
         return id
     }
 
-    /// Stops watching a lease: it was granted, or failed.
+    /// Stops watching a wait: it ended.
     func remove(_ id: UInt64) {
         state.withLock { state in _ = state.waiting.removeValue(forKey: id) }
     }
 
-    /// Expires the leases past their deadline until none is waited for.
+    /// Expires the waits past their deadline until none is left.
     private func keep() async {
         while true {
             try? await Task.sleep(for: .milliseconds(100))

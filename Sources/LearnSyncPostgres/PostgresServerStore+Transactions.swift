@@ -64,7 +64,7 @@ extension PostgresServerStore {
             }
         }
         do {
-            let lease = try await PoolLease.lease(from: client, within: leaseDeadline, leaseDeadlines)
+            let lease = try await PoolLease.lease(from: client, within: leaseDeadline, deadlines)
             defer { lease.end() }
             let connection = lease.connection
             metrics.waiting.decrement()
@@ -73,13 +73,17 @@ extension PostgresServerStore {
             metrics.inUse.increment()
             defer { metrics.inUse.decrement() }
             return try await body(StoreConnection(
-                connection: connection, prepares: location.poolMode == .session, metrics: metrics, watch: watches.watch(connection)))
+                connection: connection, prepares: location.poolMode == .session, metrics: metrics, watch: watches.watch(connection),
+                deadlines: deadlines, statementDeadline: statementDeadline))
         } catch let error where waiting && !(error is CancellationError) {
             // No connection: the pool could not open one (PostgreSQL or the pooler is down).
             logger.error("no PostgreSQL connection", metadata: ["error": "\(String(reflecting: error))"])
             throw StoreUnreachable()
         } catch is ConnectionLost {
             logger.error("the PostgreSQL connection closed under a statement")
+            throw StoreUnreachable()
+        } catch is StatementTimedOut {
+            logger.error("PostgreSQL did not answer a statement in time: its connection is closed", metadata: ["deadline": "\(statementDeadline)"])
             throw StoreUnreachable()
         } catch let error as PSQLError where [.serverClosedConnection, .clientClosedConnection, .connectionError].contains(error.code) {
             logger.error("the PostgreSQL connection closed under a statement", metadata: ["code": "\(error.code)"])

@@ -36,7 +36,12 @@ package final class PostgresServerStore: ServiceBackedStore {
     /// How long a request waits for a connection of the pool before it is answered that the
     /// database cannot be reached (`503 storage-failed`).
     package let leaseDeadline: Duration
-    let leaseDeadlines = LeaseDeadlines()
+    /// How long a statement may go unanswered (a PostgreSQL that froze, or a network that
+    /// drops packets without a reset): then its connection is closed and the request answered
+    /// that the database cannot be reached.
+    package let statementDeadline: Duration
+    /// The waits for a lease and for a statement's answer, kept by one task.
+    let deadlines = Deadlines()
     private let migration = Locked<Task<Void, any Error>?>(nil)
     /// The probe of the listening connection sent (``checkListening(at:within:)``), and
     /// whether it was heard.
@@ -67,14 +72,16 @@ package final class PostgresServerStore: ServiceBackedStore {
     ///   - connectDeadline: how long ``prepare()`` waits for a first connection (`serve` gives 15
     ///     seconds); nil waits as long as the pool keeps trying.
     ///   - leaseDeadline: how long a request waits for a connection of the pool.
+    ///   - statementDeadline: how long a statement may go unanswered.
     package init(
         location: PostgresLocation, listenLocation: PostgresLocation? = nil, logger: Logger = Logger(label: "learnsync.postgres"),
-        connectDeadline: Duration? = nil, leaseDeadline: Duration = .seconds(10)
+        connectDeadline: Duration? = nil, leaseDeadline: Duration = .seconds(10), statementDeadline: Duration = .seconds(60)
     ) {
         self.location = location
         self.logger = logger
         self.connectDeadline = connectDeadline
         self.leaseDeadline = leaseDeadline
+        self.statementDeadline = statementDeadline
         client = PostgresClient(configuration: location.clientConfiguration, backgroundLogger: logger)
         self.listenLocation = listenLocation
         listenClient = listenLocation.map { listen in

@@ -15,6 +15,9 @@ struct StoreConnection: Sendable {
     let metrics: PoolMetrics
     /// The connection's close, which fails a statement waiting on it (``unlessClosed(_:)``).
     let watch: ConnectionWatch
+    /// Where a statement's wait for its answer is watched, and for how long.
+    let deadlines: Deadlines
+    let statementDeadline: Duration
 
     // MARK: Statements written in place
 
@@ -160,6 +163,13 @@ struct StoreConnection: Sendable {
                 }
             }
             guard let id = watch.register({ finish(.failure(ConnectionLost())) }) else { return finish(.failure(ConnectionLost())) }
+            // Unanswered past the deadline: the connection closes (the pool drops it), which
+            // ends the statement on PostgreSQL's side too.
+            let connection = connection
+            let watched = deadlines.add(ContinuousClock.now + statementDeadline) {
+                finish(.failure(StatementTimedOut()))
+                connection.close().whenComplete { _ in }
+            }
             Task {
                 let result: Result<T, any Error>
                 do {
@@ -167,6 +177,7 @@ struct StoreConnection: Sendable {
                 } catch {
                     result = .failure(error)
                 }
+                deadlines.remove(watched)
                 watch.unregister(id)
                 finish(result)
             }
@@ -177,6 +188,10 @@ struct StoreConnection: Sendable {
 /// The connection to PostgreSQL closed under a statement: the request is answered
 /// `storage-failed` (503), as when no connection can be had.
 struct ConnectionLost: Error {}
+
+/// PostgreSQL did not answer a statement within the store's deadline; its connection was
+/// closed. Answered as ``ConnectionLost``.
+struct StatementTimedOut: Error {}
 
 /// A value made by one task and handed to another, which alone uses it afterwards.
 ///

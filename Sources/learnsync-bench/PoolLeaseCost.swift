@@ -19,7 +19,7 @@ extension PostgresWorkloads {
         let running = Task { await client.run() }
         defer { running.cancel() }
         let logger = Logger(label: "learnsync.bench.lease")
-        let deadlines = LeaseDeadlines()
+        let deadlines = Deadlines()
         let tasks = 16, perTask = quick ? 100 : 500
         @Sendable func select(_ connection: PostgresConnection) async throws {
             for try await _ in try await connection.query("SELECT 1", logger: logger) {}

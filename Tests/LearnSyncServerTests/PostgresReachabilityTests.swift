@@ -105,6 +105,32 @@ struct PostgresReachabilityTests {
         }
     }
 
+    /// A statement PostgreSQL does not answer (a frozen server, a network that drops packets
+    /// without a reset; here, a lock held by another session) ends at the store's statement
+    /// deadline: its connection closes and the request is answered as if unreachable, rather
+    /// than held, with the server's shutdown behind it. The store serves again afterwards.
+    @Test func aStatementPostgreSQLDoesNotAnswerEndsAtTheDeadline() async throws {
+        let location = try await TestPostgres.freshDatabase("unanswered")
+        let store = PostgresServerStore(location: location, statementDeadline: .seconds(1))
+        let running = Task { try await store.run() }
+        defer { running.cancel() }
+        try await store.prepare()
+        let holder = Task {
+            try await TestPostgres.query(location, "BEGIN; LOCK TABLE session IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(6); COMMIT;")
+        }
+        let locked = try await eventually(timeout: .seconds(5), every: .milliseconds(50)) {
+            try await TestPostgres.query(location, "SELECT count(*) FROM pg_locks WHERE relation = 'session'::regclass AND mode = 'AccessExclusiveLock'")
+                .trimmingCharacters(in: .whitespacesAndNewlines) == "1"
+        }
+        #expect(locked)
+        let asked = ContinuousClock.now
+        await #expect(throws: StoreUnreachable.self) { _ = try await store.session(tokenHash: "none", now: 0) }
+        let took = asked.duration(to: .now)
+        #expect(took >= .seconds(1) && took < .seconds(4), "answered after \(took)")
+        _ = try await holder.value
+        #expect(try await store.session(tokenHash: "none", now: 0) == nil)
+    }
+
     /// A request that gets no connection (the pool gave up on the database) is answered
     /// `503 storage-failed` with `Retry-After`, as a full disk is: nothing was stored, and the
     /// device sends it again later.
