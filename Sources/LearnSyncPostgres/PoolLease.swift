@@ -118,11 +118,20 @@ private final class Handoff: Sendable {
     private let state = Locked(State.empty)
 
     /// Hands `lease` over; false when the wait has ended already (the caller ends the lease).
-    func give(_ lease: PoolLease) -> Bool {
-        let (waiter, taken): (CheckedContinuation<PoolLease, any Error>?, Bool) = state.withLock { state in
+    func give(_ lease: PoolLease) -> Bool { settle(.success(lease)) }
+
+    /// Ends the wait with `error`, unless it has a lease already.
+    func fail(_ error: any Error) { _ = settle(.failure(error)) }
+
+    /// Settles the wait with `outcome` if nothing settled it before; false otherwise.
+    private func settle(_ outcome: Result<PoolLease, any Error>) -> Bool {
+        let (waiter, settled): (CheckedContinuation<PoolLease, any Error>?, Bool) = state.withLock { state in
             switch state {
             case .empty:
-                state = .given(lease)
+                switch outcome {
+                case .success(let lease): state = .given(lease)
+                case .failure(let error): state = .failed(error)
+                }
                 return (nil, true)
             case .waiting(let waiter):
                 state = .done
@@ -131,25 +140,8 @@ private final class Handoff: Sendable {
                 return (nil, false)
             }
         }
-        waiter?.resume(returning: lease)
-        return taken
-    }
-
-    /// Ends the wait with `error`, unless it has a lease already.
-    func fail(_ error: any Error) {
-        let waiter: CheckedContinuation<PoolLease, any Error>? = state.withLock { state in
-            switch state {
-            case .empty:
-                state = .failed(error)
-                return nil
-            case .waiting(let waiter):
-                state = .done
-                return waiter
-            case .given, .failed, .done:
-                return nil
-            }
-        }
-        waiter?.resume(throwing: error)
+        waiter?.resume(with: outcome)
+        return settled
     }
 
     /// The lease, or the error that came first. Called once.

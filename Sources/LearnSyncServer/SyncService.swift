@@ -280,7 +280,18 @@ package struct SyncService: Sendable {
     /// device's?), and the indexes of later copies of an event given before (one event, sent
     /// twice). Other replicas' events are refused `foreign-replica` one by one.
     static func idsGivenTwice(_ events: [ProgressEvent], replica: ReplicaID) -> (contested: Set<EventID>, copies: Set<Int>) {
-        guard events.count > 1 else { return ([], []) }
+        // A device sends its events in counter order: then no id can repeat, and no table is
+        // built on the push's path.
+        var last = Int64.min
+        var ordered = true
+        for event in events where event.id.replica == replica {
+            guard event.id.seq > last else {
+                ordered = false
+                break
+            }
+            last = event.id.seq
+        }
+        if ordered { return ([], []) }
         var first = [EventID: Int](minimumCapacity: events.count)
         var contested = Set<EventID>(), copies = Set<Int>()
         for (index, event) in events.enumerated() where event.id.replica == replica {
