@@ -49,13 +49,32 @@ extension PostgresRow.Iterator {
     }
 }
 
+extension PostgresRow.Iterator {
+    /// The next cell, a TEXT cell, as `previous` when it holds the same text: a feed read a row
+    /// at a time makes the text that repeats from one row to the next (the learner, the
+    /// replica, the course) into a string once.
+    mutating func next(_ type: String.Type, reusing previous: String?) throws -> String {
+        guard var previous else { return try next(String.self) }
+        let cell = try nextCell()
+        guard let bytes = cell.bytes, cell.dataType == .text else { return try cell.decode(String.self) }
+        let same = previous.withUTF8 { text in
+            text.count == bytes.readableBytes && bytes.withUnsafeReadableBytes { $0.elementsEqual(UnsafeRawBufferPointer(text)) }
+        }
+        if same { return previous }
+        var rest = bytes
+        return rest.readString(length: rest.readableBytes) ?? ""
+    }
+}
+
 extension EventColumns {
-    /// The event columns (``EventColumns/names``) in the next cells of a row.
-    init(_ cells: inout PostgresRow.Iterator) throws {
+    /// The event columns (``EventColumns/names``) in the next cells of a row; text equal to the
+    /// `previous` row's is shared with it.
+    init(_ cells: inout PostgresRow.Iterator, previous: EventColumns? = nil) throws {
         // Arguments are evaluated in order: the order of `names`.
         self.init(
-            replica: try cells.next(String.self), seq: try cells.next(Int64.self), learner: try cells.next(String.self),
-            hlc: try cells.next(Int64.self), course: try cells.next(String.self), type: try cells.next(String.self),
+            replica: try cells.next(String.self, reusing: previous?.replica), seq: try cells.next(Int64.self),
+            learner: try cells.next(String.self, reusing: previous?.learner), hlc: try cells.next(Int64.self),
+            course: try cells.next(String.self, reusing: previous?.course), type: try cells.next(String.self, reusing: previous?.type),
             item: try cells.next(String?.self), answers: try cells.next(String?.self), seen: try cells.next(String?.self),
             choice: try cells.next(String?.self), seconds: try cells.next(Int64?.self).map { Int($0) },
             position: try cells.next(Int64?.self).map { Int($0) }, version: try cells.next(Int64?.self).map { Int($0) })

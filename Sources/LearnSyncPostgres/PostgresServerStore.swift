@@ -507,10 +507,12 @@ package final class PostgresServerStore: ServiceBackedStore {
         var left = Int64(limit)
         for read in MappedFeed.reads(of: root, mapped: mapped, after: cursor) where left > 0 {
             var reading = true
+            var previous: EventColumns?
             try await c.forEachRow(FeedRows.self, read.root.rawValue, read.after, read.through, left, logger: logger) { row in
                 var cells = row.makeIterator()
                 let position = try cells.next(Int64.self)
-                let columns = try EventColumns(&cells)
+                let columns = try EventColumns(&cells, previous: previous)
+                previous = columns
                 left -= 1
                 reading = try body(columns, position + read.offset, try cells.next(Int64.self))
                 return reading

@@ -211,7 +211,7 @@ struct PostgresWorkloads {
     }
 
     /// Events from device A through the processes (each request to any of them) to device B.
-    private func endToEnd(pool: ServerPool, label: String) async throws -> FullSync {
+    func endToEnd(pool: ServerPool, label: String) async throws -> FullSync {
         let count = quick ? 20_000 : 100_000
         let a = LearnSyncClient(store: try DeviceStore(path: folder.appendingPathComponent("\(label)-a.sqlite").path, catalog: catalog), transport: pool.transport)
         let b = LearnSyncClient(store: try DeviceStore(path: folder.appendingPathComponent("\(label)-b.sqlite").path, catalog: catalog), transport: pool.transport)

@@ -78,6 +78,7 @@ await step("wire codec") { try await server.wireCodec() }
 await step("clock ahead") { try await server.clockAhead() }
 await steps("concurrent clients") { try await load.concurrentClients() }
 await steps("postgres") { try await PostgresWorkloads(catalog: catalog, folder: folder, quick: quick).rows() }
+await steps("full sync on PostgreSQL") { try await PostgresWorkloads(catalog: catalog, folder: folder, quick: quick).fullSyncTurns() }
 await step("pool lease") { try await PostgresWorkloads(catalog: catalog, folder: folder, quick: quick).leaseCost() }
 await steps("small syncs without HTTP") { try await load.smallSyncsWithoutHTTP() }
 await step("durability") { try await load.durability() }
