@@ -52,22 +52,44 @@ package struct PoolLease: Sendable {
 /// statement's answer), kept by one task that looks at them ten times a second while any is
 /// waited for: a timer task per lease cost more than the lease itself. A wait is ended at most
 /// 100 ms past its deadline.
+///
+/// A look that comes more than a second late means this process was held up (its threads
+/// starved, the machine suspended): the waits it watches were held up with it, so their
+/// deadlines move by the time lost, up to twice their length in all. A stall of the process
+/// is not taken for PostgreSQL's; a wait still ends.
 package final class Deadlines: Sendable {
+    private struct Wait {
+        var deadline: ContinuousClock.Instant
+        /// The latest the deadline moves to: twice the wait's length after it began.
+        let latest: ContinuousClock.Instant
+        let expire: @Sendable () -> Void
+    }
+
     private struct State {
         var next: UInt64 = 0
-        var waiting: [UInt64: (deadline: ContinuousClock.Instant, expire: @Sendable () -> Void)] = [:]
+        var waiting: [UInt64: Wait] = [:]
         var keeping = false
     }
 
     private let state = Locked(State())
+    private let tick: Duration
+    private let sleep: @Sendable (Duration) async -> Void
 
-    package init() {}
+    /// - Parameters:
+    ///   - tick: how often the deadlines are looked at.
+    ///   - sleep: how the keeper waits for its next look (a test's stand-in for a stalled process).
+    package init(tick: Duration = .milliseconds(100), sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }) {
+        self.tick = tick
+        self.sleep = sleep
+    }
 
     /// Watches a wait until `deadline`; `expire` runs if it is still watched then.
     func add(_ deadline: ContinuousClock.Instant, expire: @escaping @Sendable () -> Void) -> UInt64 {
+        let now = ContinuousClock.now
+        let wait = Wait(deadline: deadline, latest: deadline + (deadline - now), expire: expire)
         let (id, starts) = state.withLock { state in
             state.next += 1
-            state.waiting[state.next] = (deadline, expire)
+            state.waiting[state.next] = wait
             defer { state.keeping = true }
             return (state.next, !state.keeping)
         }
@@ -82,10 +104,16 @@ package final class Deadlines: Sendable {
 
     /// Expires the waits past their deadline until none is left.
     private func keep() async {
+        var last = ContinuousClock.now
         while true {
-            try? await Task.sleep(for: .milliseconds(100))
+            await sleep(tick)
             let now = ContinuousClock.now
+            let lost = now - last - tick
+            last = now
             let (due, done) = state.withLock { state in
+                if lost > .seconds(1) {
+                    for (id, wait) in state.waiting { state.waiting[id]?.deadline = min(wait.deadline + lost, wait.latest) }
+                }
                 let due = state.waiting.filter { $0.value.deadline <= now }
                 for id in due.keys { state.waiting[id] = nil }
                 if state.waiting.isEmpty { state.keeping = false }

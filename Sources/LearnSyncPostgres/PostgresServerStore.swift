@@ -184,8 +184,8 @@ package final class PostgresServerStore: ServiceBackedStore {
     }
 
     /// Fails as soon as PostgreSQL refuses `location`'s login for good (no such database or
-    /// role, a wrong password, no right to connect), which the pool would only try again until
-    /// the deadline; otherwise it waits until cancelled. A direct connection is tried each
+    /// role, a wrong password, no right to connect, no TLS where the URL requires it), which
+    /// the pool would only try again until the deadline; otherwise it waits until cancelled. A direct connection is tried each
     /// second until one is made (PostgreSQL may be starting).
     /// - Throws: ``ServerError`` with PostgreSQL's message and SQLSTATE.
     private static func refusedLogin(_ location: PostgresLocation, _ what: String, _ logger: Logger) async throws {
@@ -199,6 +199,8 @@ package final class PostgresServerStore: ServiceBackedStore {
                 if ["3D000", "28000", "28P01", "42501"].contains(state) {
                     throw ServerError("\(what) refused the login: \(error.serverInfo?[.message] ?? "no message") (SQLSTATE \(state))", cause: error)
                 }
+            } catch let error as PSQLError where error.code == .sslUnsupported {
+                throw ServerError("\(what) does not offer TLS, which the URL's sslmode=require asks for", cause: error)
             } catch is CancellationError {
                 throw CancellationError()
             } catch {}

@@ -39,6 +39,22 @@ struct PostgresReachabilityTests {
             "\(String(describing: error))")
     }
 
+    /// A URL that requires TLS of a PostgreSQL without it (the test cluster has none) stops the
+    /// preparation at once, saying so, rather than after the deadline as "not reached".
+    @Test func aServerWithoutTLSForAURLThatRequiresItStopsThePreparationAtOnce() async throws {
+        var location = try await TestPostgres.freshDatabase("no-tls")
+        location.tls = .require
+        let store = PostgresServerStore(location: location, connectDeadline: .seconds(30))
+        let running = Task { try await store.run() }
+        defer { running.cancel() }
+        let asked = ContinuousClock.now
+        let error = await #expect(throws: ServerError.self) { try await store.prepare() }
+        #expect(asked.duration(to: .now) < .seconds(15), "refused after \(asked.duration(to: .now))")
+        #expect(
+            error?.description == "PostgreSQL at \(location.host):\(location.port) does not offer TLS, which the URL's sslmode=require asks for",
+            "\(String(describing: error))")
+    }
+
     /// The listening location must hear what the store notifies: the same database, reached
     /// directly. Another database, or the pooler in transaction mode named without its
     /// `pool_mode` (where a `LISTEN` is lost), stops the server at start.
