@@ -185,8 +185,8 @@ package final class PostgresServerStore: ServiceBackedStore {
 
     /// Fails as soon as PostgreSQL refuses `location`'s login for good (no such database or
     /// role, a wrong password, no right to connect, no TLS where the URL requires it), which
-    /// the pool would only try again until the deadline; otherwise it waits until cancelled. A direct connection is tried each
-    /// second until one is made (PostgreSQL may be starting).
+    /// the pool would only try again until the deadline; otherwise it waits until cancelled.
+    /// A direct connection is tried each second until one is made (PostgreSQL may be starting).
     /// - Throws: ``ServerError`` with PostgreSQL's message and SQLSTATE.
     private static func refusedLogin(_ location: PostgresLocation, _ what: String, _ logger: Logger) async throws {
         while true {
