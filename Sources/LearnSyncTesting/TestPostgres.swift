@@ -141,7 +141,11 @@ package final class RunningPostgresStore: Sendable {
         logger.logLevel = .warning
         location = try await TestPostgres.freshDatabase(label, throughPooler: throughPooler)
         let listen = throughPooler ? try await TestPostgres.direct(location) : nil
-        store = PostgresServerStore(location: location, listenLocation: listen, logger: logger)
+        // A request waits up to 2 minutes for a pool connection, not the server's 10 s: the
+        // test run's hundreds of tests on two cores have held the whole test process up for
+        // 11–25 s, and a test of something else must not fail as if PostgreSQL were away.
+        // `PostgresReachabilityTests` tests the deadline itself, with stores of their own.
+        store = PostgresServerStore(location: location, listenLocation: listen, logger: logger, leaseDeadline: .seconds(120))
         let store = store
         task = Task { try await store.run() }
         try await store.prepare()
