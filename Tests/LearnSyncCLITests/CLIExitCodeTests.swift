@@ -10,13 +10,15 @@ import Testing
     let folder: URL
     let binary: String
 
-    init() throws {
+    init() async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("learnsync-exit-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         binary = folder.appendingPathComponent("learnsync").path
         // Copied by `cp`, not in this process: a file this process holds open for writing could
         // leak into a child another test spawns meanwhile, and exec would then fail with ETXTBSY.
-        try ChildProcess.run(["cp", try BuiltExecutable.url().path, binary])
+        // Waited for off the concurrency pool: the suite's copies (150 MB each) waited for on
+        // its two threads held the whole test run up for 11–25 s.
+        _ = try await ChildProcess.run(["cp", try BuiltExecutable.url().path, binary])
     }
 
     /// Each test's copy of the binary (150 MB in a debug build) goes with its folder.
