@@ -3,8 +3,8 @@ import LearnSyncProtocol
 import LearnSyncServer
 
 /// A push's events judged in order by ``SyncRules``, each new one given the next position in
-/// the feed: the state of a push's loop, kept between parts so that a long push is judged a
-/// part at a time, each part copied to PostgreSQL while the next is judged.
+/// the feed: the state of a push's loop, for the `INSERT` of a short push and the `COPY` of a
+/// long one alike.
 struct PushAdmission: Sendable {
     private(set) var rules: SyncRules
     /// The replica's events stored already, by counter, and the new ones as they are taken.

@@ -1,5 +1,4 @@
 import LearnSyncModels
-import LearnSyncServer
 import Logging
 import PostgresNIO
 
@@ -79,22 +78,14 @@ struct StoreConnection: Sendable {
         return count
     }
 
-    /// Copies into `columns` of `table` what `produce` writes, in the text format of
-    /// `COPY … FROM STDIN` (``CopyText``'s buffers), and returns what `produce` returns: a row
-    /// costs PostgreSQL less than an `INSERT`'s, for two round trips (the copy starts, then
-    /// takes the rows). Each write goes to PostgreSQL at once, which stores it while `produce`
-    /// makes the next. An error `produce` throws ends the copy (nothing of it is stored) and is
-    /// thrown here.
-    func copy<Result: Sendable>(
-        into table: String, columns: [String], logger: Logger, _ produce: @escaping @Sendable (PostgresCopyFromWriter) async throws -> Result
-    ) async throws -> Result {
-        let connection = connection
-        return try await metrics.timingStatement {
+    /// Copies `rows`, in the text format of `COPY … FROM STDIN` (``CopyText``), into `columns`
+    /// of `table`: a row costs PostgreSQL less than an `INSERT`'s, for two round trips (the copy
+    /// starts, then takes the rows).
+    func copy(_ rows: CopyText, into table: String, columns: [String], logger: Logger) async throws {
+        let connection = connection, buffer = rows.buffer
+        try await metrics.timingStatement {
             try await unlessClosed {
-                var result: Result?
-                try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in result = try await produce(writer) }
-                guard let result else { throw ServerError("the copy into \(table) ended without its result") }
-                return result
+                try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in try await writer.write(buffer) }
             }
         }
     }

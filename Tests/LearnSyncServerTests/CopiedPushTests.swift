@@ -6,8 +6,8 @@ import Testing
 
 @testable import LearnSyncPostgres
 
-/// A long push is judged and copied to PostgreSQL a part at a time (``PostgresServerStore``'s
-/// `copiedPart`): what one part leads to, the whole push answers for, as a push stored at once.
+/// A long push is copied to PostgreSQL (`COPY`) after its events are judged: a quota passed
+/// late in it, or a stored event met late in it, is answered for the whole push.
 @Suite struct CopiedPushTests {
     static let secret = "a-device-secret-of-enough-length"
 
@@ -25,8 +25,7 @@ import Testing
         ).events.map(\.id.seq)
     }
 
-    /// The quota is passed in the push's third part, after two parts went to PostgreSQL: none
-    /// of them is stored.
+    /// The quota is passed 550 events into a push of 600: none of them is stored.
     @Test(arguments: StoreKind.all) func aLongPushPastTheQuotaStoresNoneOfItsParts(_ kind: StoreKind) async throws {
         let (store, running) = try await kind.makeStore()
         defer { withExtendedLifetime(running) {} }
@@ -43,9 +42,9 @@ import Testing
         #expect(try await feed(service, token) == Array(1...550))
     }
 
-    /// A part whose event is stored already, past the replica's stored counter (a counter
-    /// rewound, as by a restore), ends the copy; the push runs again, looking every event up,
-    /// and stores the rest once.
+    /// A copy that meets an event stored already, past the replica's stored counter (a counter
+    /// rewound, as by a restore), ends; the push runs again, looking every event up, and stores
+    /// the rest once.
     @Test(.enabled(if: !TestPostgres.isSkipped)) func aCopiedPartMeetingAStoredEventIsJudgedAgain() async throws {
         let running = try await RunningPostgresStore(#function, throughPooler: false)
         let service = SyncService(store: running.store, catalog: try SampleCatalog.load(), clock: ManualWallClock(), passwordCost: 4)
@@ -55,7 +54,7 @@ import Testing
             SyncRequest(replica: factory.replica, lastSeq: 600, cursor: 0, events: Array(events.suffix(100))), authorization: "Bearer \(token)")
         #expect(first.rejected.isEmpty)
         try await running.store.withConnection { c in try await c.execute("UPDATE replica SET last_seq = 0", logger: running.store.logger) }
-        // Taken as new, seqs 1–500 go in the first two parts; the third meets the stored 501–600.
+        // Taken as new, all 600 go to the copy, whose rows 501–600 are stored already.
         let answer = try await service.sync(
             SyncRequest(replica: factory.replica, lastSeq: 600, cursor: 0, events: events), authorization: "Bearer \(token)")
         #expect(answer.rejected.isEmpty)

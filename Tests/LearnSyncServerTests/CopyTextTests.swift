@@ -28,8 +28,7 @@ import Testing
         }
         let read = try await running.store.withConnection { c in
             try await c.execute("CREATE TABLE copied (n BIGINT PRIMARY KEY, t TEXT, i BIGINT)", logger: running.store.logger)
-            let buffer = text.buffer
-            try await c.copy(into: "copied", columns: ["n", "t", "i"], logger: running.store.logger) { writer in try await writer.write(buffer) }
+            try await c.copy(text, into: "copied", columns: ["n", "t", "i"], logger: running.store.logger)
             return try await c.rows("SELECT n, t, i FROM copied ORDER BY n", as: (Int64, String?, Int64?).self, logger: running.store.logger)
         }
         #expect(read.count == rows.count)
