@@ -72,14 +72,13 @@ package final class Deadlines: Sendable {
     }
 
     private let state = Locked(State())
-    private let tick: Duration
+    /// How often the deadlines are looked at.
+    private let tick = Duration.milliseconds(100)
     private let sleep: @Sendable (Duration) async -> Void
 
-    /// - Parameters:
-    ///   - tick: how often the deadlines are looked at.
-    ///   - sleep: how the keeper waits for its next look (a test's stand-in for a stalled process).
-    package init(tick: Duration = .milliseconds(100), sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }) {
-        self.tick = tick
+    /// - Parameter sleep: how the keeper waits for its next look (a test's stand-in for a
+    ///   stalled process).
+    package init(sleep: @escaping @Sendable (Duration) async -> Void = { try? await Task.sleep(for: $0) }) {
         self.sleep = sleep
     }
 

@@ -23,36 +23,33 @@ struct PostgresReachabilityTests {
         #expect(error?.description == "The listening PostgreSQL at 127.0.0.1:1 could not be reached within 5 s", "\(String(describing: error))")
     }
 
-    /// A database or role that does not exist is said at once, in PostgreSQL's words, rather
-    /// than as a server that could not be reached once the start-up deadline has passed.
-    @Test func aLoginPostgreSQLRefusesStopsThePreparationAtOnce() async throws {
+    /// A login PostgreSQL refuses for good is said at once, rather than as a server that could
+    /// not be reached once the start-up deadline has passed: a database or role that does not
+    /// exist, in PostgreSQL's words, and a URL that requires TLS of a PostgreSQL without it (the
+    /// test cluster has none).
+    @Test(arguments: [RefusedLogin.noDatabase, .noTLS])
+    func aLoginPostgreSQLRefusesStopsThePreparationAtOnce(_ refusal: RefusedLogin) async throws {
         var location = try await TestPostgres.freshDatabase("refused")
-        location.database = "no_such_database"
+        switch refusal {
+        case .noDatabase: location.database = "no_such_database"
+        case .noTLS: location.tls = .require
+        }
         let store = PostgresServerStore(location: location, connectDeadline: .seconds(30))
         let running = Task { try await store.run() }
         defer { running.cancel() }
         let asked = ContinuousClock.now
         let error = await #expect(throws: ServerError.self) { try await store.prepare() }
         #expect(asked.duration(to: .now) < .seconds(15), "refused after \(asked.duration(to: .now))")
-        #expect(
-            error?.description == "PostgreSQL at \(location.host):\(location.port) refused the login: database \"no_such_database\" does not exist (SQLSTATE 3D000)",
-            "\(String(describing: error))")
+        let said = switch refusal {
+        case .noDatabase: "refused the login: database \"no_such_database\" does not exist (SQLSTATE 3D000)"
+        case .noTLS: "does not offer TLS, which the URL's sslmode=require asks for"
+        }
+        #expect(error?.description == "PostgreSQL at \(location.host):\(location.port) \(said)", "\(String(describing: error))")
     }
 
-    /// A URL that requires TLS of a PostgreSQL without it (the test cluster has none) stops the
-    /// preparation at once, saying so, rather than after the deadline as "not reached".
-    @Test func aServerWithoutTLSForAURLThatRequiresItStopsThePreparationAtOnce() async throws {
-        var location = try await TestPostgres.freshDatabase("no-tls")
-        location.tls = .require
-        let store = PostgresServerStore(location: location, connectDeadline: .seconds(30))
-        let running = Task { try await store.run() }
-        defer { running.cancel() }
-        let asked = ContinuousClock.now
-        let error = await #expect(throws: ServerError.self) { try await store.prepare() }
-        #expect(asked.duration(to: .now) < .seconds(15), "refused after \(asked.duration(to: .now))")
-        #expect(
-            error?.description == "PostgreSQL at \(location.host):\(location.port) does not offer TLS, which the URL's sslmode=require asks for",
-            "\(String(describing: error))")
+    enum RefusedLogin: String, CustomTestStringConvertible {
+        case noDatabase, noTLS
+        var testDescription: String { rawValue }
     }
 
     /// The listening location must hear what the store notifies: the same database, reached
