@@ -19,16 +19,19 @@ import Testing
         let rows = (0..<max(Self.texts.count, Self.numbers.count)).map { index in
             (Int64(index), Self.texts[index % Self.texts.count], Self.numbers[index % Self.numbers.count])
         }
-        var text = CopyText(capacity: 64)
-        for (index, value, number) in rows {
-            text.add(index)
-            text.add(value)
-            text.add(number)
-            text.endRow()
-        }
         let read = try await running.store.withConnection { c in
             try await c.execute("CREATE TABLE copied (n BIGINT PRIMARY KEY, t TEXT, i BIGINT)", logger: running.store.logger)
-            try await c.copy(text, into: "copied", columns: ["n", "t", "i"], logger: running.store.logger)
+            // A part a row: each is its own write to the copy.
+            _ = try await c.copy(into: "copied", columns: ["n", "t", "i"], from: 0, logger: running.store.logger) { next in
+                guard next < rows.count else { return nil }
+                var text = CopyText(capacity: 64)
+                text.add(rows[next].0)
+                text.add(rows[next].1)
+                text.add(rows[next].2)
+                text.endRow()
+                next += 1
+                return text
+            }
             return try await c.rows("SELECT n, t, i FROM copied ORDER BY n", as: (Int64, String?, Int64?).self, logger: running.store.logger)
         }
         #expect(read.count == rows.count)
