@@ -244,10 +244,9 @@ extension PostgresServerStore {
     /// the rules' stamp, and raises `replica`'s stored counter to the highest new one.
     ///
     /// Up to ``mostRowsInserted`` events go in one prepared `INSERT` that takes each column as
-    /// an array. More are copied (`COPY … FROM STDIN`), ``copiedPart`` events at a time, each
-    /// part sent as soon as it is judged: PostgreSQL stores one part while the server judges
-    /// the next. By `COPY`, 2,000 rows cost PostgreSQL about 15 ms against 20 ms by the
-    /// `INSERT`, and 32 rows 0.4 ms against 0.8 ms (docs/PERFORMANCE.md).
+    /// an array; more are copied (`COPY … FROM STDIN`): 2,000 rows cost PostgreSQL about 15 ms
+    /// by `COPY` against 20 ms by the `INSERT`, and 32 rows 0.4 ms against 0.8 ms
+    /// (docs/PERFORMANCE.md).
     /// - Throws: ``CountersBehind`` when a row's id is stored already; the quota's problem
     ///   when the feed would grow past `quota`.
     private static func store(
@@ -256,35 +255,33 @@ extension PostgresServerStore {
     ) async throws -> PushAdmission {
         let stamp = admission.rules.stamp
         guard events.count <= mostRowsInserted else {
-            let copied: PushAdmission
+            var admission = admission
+            // A feed row is 150–200 bytes with the sample course: room enough not to grow the buffer.
+            var text = CopyText(capacity: events.count * 256)
+            admission.admit(events[...]) { position, columns, sentHLC in
+                text.add(root.rawValue)
+                text.add(position)
+                text.add(columns)
+                text.add(sentHLC)
+                text.add(stamp)
+                text.endRow()
+            }
+            try SyncRules.checkQuota(feedEnd: admission.position, quota: quota)
+            guard text.buffer.readableBytes > 0 else { return admission }
             do {
-                copied = try await c.copy(into: "event", columns: copiedColumns, from: (admission: admission, next: 0), logger: logger) { state in
-                    guard state.next < events.count else { return nil }
-                    let part = events[state.next..<min(events.count, state.next + copiedPart)]
-                    state.next = part.endIndex
-                    // A feed row is 150–200 bytes with the sample course: room enough not to grow the buffer.
-                    var text = CopyText(capacity: part.count * 256)
-                    state.admission.admit(part) { position, columns, sentHLC in
-                        text.add(root.rawValue)
-                        text.add(position)
-                        text.add(columns)
-                        text.add(sentHLC)
-                        text.add(stamp)
-                        text.endRow()
-                    }
-                    try SyncRules.checkQuota(feedEnd: state.admission.position, quota: quota)
-                    return text
-                }.admission
+                // Judged whole before the copy starts: judged a part at a time while PostgreSQL
+                // stored the previous part, the push took as long on two cores (docs/PERFORMANCE.md).
+                try await c.copy([text], into: "event", columns: copiedColumns, logger: logger)
             } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23505" {
                 // unique_violation: an event taken as new is stored already.
                 throw CountersBehind()
             }
-            if copied.highest > storedLastSeq {
+            if admission.highest > storedLastSeq {
                 try await c.execute(
-                    "UPDATE replica SET last_seq = \(copied.highest) WHERE id = \(replica.rawValue) AND last_seq < \(copied.highest)",
+                    "UPDATE replica SET last_seq = \(admission.highest) WHERE id = \(replica.rawValue) AND last_seq < \(admission.highest)",
                     logger: logger)
             }
-            return copied
+            return admission
         }
         var admission = admission
         var rows: [(position: Int64, columns: EventColumns, sentHLC: Int64?)] = []
@@ -307,9 +304,6 @@ extension PostgresServerStore {
     /// Most events ``store(_:root:replica:storedLastSeq:quota:_:_:_:)`` sends in one `INSERT`;
     /// more are copied.
     static let mostRowsInserted = 32
-
-    /// How many events of a long push are judged, then sent to `COPY`, at a time.
-    static let copiedPart = 1
 
     /// The columns a copied feed row lists, in order.
     private static let copiedColumns = ["root", "pos"] + EventColumns.Column.allCases.map { "\($0)" } + ["sent_hlc", "stamp"]

@@ -78,35 +78,22 @@ struct StoreConnection: Sendable {
         return count
     }
 
-    /// Copies into `columns` of `table` the parts `next` makes from `state` (rows in the text
-    /// format of `COPY … FROM STDIN`, ``CopyText``) until it returns nil, and returns the state
-    /// then: a row costs PostgreSQL less than an `INSERT`'s. The first part with rows is made
-    /// before the copy starts (none: no copy); each later one is sent as soon as it is made,
-    /// and PostgreSQL stores it while `next` makes the following one. An error `next` throws
-    /// ends the copy (nothing of it is stored) and is thrown here. The copy's calls are guarded
-    /// against the connection's close (``GuardedCopyWriter``); `next` runs off the connection's
-    /// event loop.
-    func copy<State: Sendable>(
-        into table: String, columns: [String], from state: State, logger: Logger,
-        _ next: @escaping @Sendable (inout State) throws -> CopyText?
-    ) async throws -> State {
-        var state = state
-        var first: CopyText?
-        repeat { first = try next(&state) } while first.map { $0.buffer.readableBytes == 0 } ?? false
-        guard let first else { return state }
+    /// Copies `parts` (rows in the text format of `COPY … FROM STDIN`, ``CopyText``) into
+    /// `columns` of `table`, each part in a write of its own: a row costs PostgreSQL less than an
+    /// `INSERT`'s, for two round trips (the copy starts, then takes the rows). The copy's calls
+    /// run on the connection's event loop, each after a look at the connection in the same loop
+    /// turn (``GuardedCopyWriter``): a connection closed under the copy throws rather than trap.
+    func copy(_ parts: [CopyText], into table: String, columns: [String], logger: Logger) async throws {
         let connection = connection
-        return try await metrics.timingStatement { [state] in
+        let buffers = parts.map(\.buffer).filter { $0.readableBytes > 0 }
+        guard !buffers.isEmpty else { return }
+        try await metrics.timingStatement {
             try await unlessClosed {
-                var state = state
                 try await withTaskExecutorPreference(EventLoopTaskExecutor(connection.eventLoop)) {
                     try await connection.copyFrom(table: table, columns: columns, logger: logger) { writer in
                         let guarded = GuardedCopyWriter(writer: writer, connection: connection)
                         do {
-                            var part: CopyText? = first
-                            while let rows = part {
-                                if rows.buffer.readableBytes > 0 { try await guarded.write(rows.buffer) }
-                                part = try await withTaskExecutorPreference(globalConcurrentExecutor) { try next(&state) }
-                            }
+                            for buffer in buffers { try await guarded.write(buffer) }
                         } catch {
                             // postgres-nio sends `CopyFail` next, in this loop turn.
                             try? await GuardedCopyWriter.settleIfClosed(connection)
@@ -116,7 +103,6 @@ struct StoreConnection: Sendable {
                         try await GuardedCopyWriter.settleIfClosed(connection)
                     }
                 }
-                return state
             }
         }
     }

@@ -21,17 +21,16 @@ import Testing
         }
         let read = try await running.store.withConnection { c in
             try await c.execute("CREATE TABLE copied (n BIGINT PRIMARY KEY, t TEXT, i BIGINT)", logger: running.store.logger)
-            // A part a row: each is its own write to the copy.
-            _ = try await c.copy(into: "copied", columns: ["n", "t", "i"], from: 0, logger: running.store.logger) { next in
-                guard next < rows.count else { return nil }
+            // A part a row: each is a write of its own to the copy.
+            let parts = rows.map { row in
                 var text = CopyText(capacity: 64)
-                text.add(rows[next].0)
-                text.add(rows[next].1)
-                text.add(rows[next].2)
+                text.add(row.0)
+                text.add(row.1)
+                text.add(row.2)
                 text.endRow()
-                next += 1
                 return text
             }
+            try await c.copy(parts, into: "copied", columns: ["n", "t", "i"], logger: running.store.logger)
             return try await c.rows("SELECT n, t, i FROM copied ORDER BY n", as: (Int64, String?, Int64?).self, logger: running.store.logger)
         }
         #expect(read.count == rows.count)

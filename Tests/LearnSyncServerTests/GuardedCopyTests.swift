@@ -37,14 +37,13 @@ import Testing
                         try await Task.sleep(for: delay)
                         _ = try await TestPostgres.query(location, "SELECT pg_terminate_backend(\(backend))")
                     } }
-                    _ = try await c.copy(into: "copied", columns: ["n"], from: 0, logger: logger) { next in
-                        guard next < rows else { return nil }
+                    let parts = (0..<rows).map { row in
                         var text = CopyText(capacity: 24)
-                        text.add(Int64(copy * rows + next))
+                        text.add(Int64(copy * rows + row))
                         text.endRow()
-                        next += 1
                         return text
                     }
+                    try await c.copy(parts, into: "copied", columns: ["n"], logger: logger)
                 }
                 stored += 1
             } catch {
