@@ -34,7 +34,7 @@ final class EventLoopTaskExecutor: TaskExecutor {
     }
 }
 
-/// The writer a guarded copy's parts go through (``StoreConnection/copy(into:columns:from:logger:_:)``).
+/// The writer a guarded copy's parts go through (``StoreConnection/copy(_:into:columns:logger:)``).
 struct GuardedCopyWriter {
     let writer: PostgresCopyFromWriter
     let connection: PostgresConnection
