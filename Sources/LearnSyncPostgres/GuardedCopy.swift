@@ -39,17 +39,16 @@ struct GuardedCopyWriter {
     let writer: PostgresCopyFromWriter
     let connection: PostgresConnection
 
-    /// Sends `part` to the copy; throws ``ConnectionLost`` once the connection's close
-    /// completed when it closed.
+    /// Sends `part` to the copy, after ``settle()``.
     func write(_ part: ByteBuffer) async throws {
-        try await Self.settleIfClosed(connection)
+        try await settle()
         try await writer.write(part)
     }
 
-    /// Returns at once while `connection` is open; otherwise waits until its close completed
+    /// Returns at once while the connection is open; otherwise waits until its close completed
     /// and throws ``ConnectionLost``. Made on the event loop, the look and the postgres-nio
     /// call after it share one loop turn.
-    static func settleIfClosed(_ connection: PostgresConnection) async throws {
+    func settle() async throws {
         guard connection.isClosed else { return }
         try? await connection.closeFuture.get()
         throw ConnectionLost()

@@ -267,7 +267,6 @@ extension PostgresServerStore {
                 text.endRow()
             }
             try SyncRules.checkQuota(feedEnd: admission.position, quota: quota)
-            guard text.buffer.readableBytes > 0 else { return admission }
             do {
                 // Judged whole before the copy starts: judged a part at a time while PostgreSQL
                 // stored the previous part, the push took as long on two cores (docs/PERFORMANCE.md).

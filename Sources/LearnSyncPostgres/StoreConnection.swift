@@ -80,9 +80,10 @@ struct StoreConnection: Sendable {
 
     /// Copies `parts` (rows in the text format of `COPY … FROM STDIN`, ``CopyText``) into
     /// `columns` of `table`, each part in a write of its own: a row costs PostgreSQL less than an
-    /// `INSERT`'s, for two round trips (the copy starts, then takes the rows). The copy's calls
-    /// run on the connection's event loop, each after a look at the connection in the same loop
-    /// turn (``GuardedCopyWriter``): a connection closed under the copy throws rather than trap.
+    /// `INSERT`'s, for two round trips (the copy starts, then takes the rows). Parts without
+    /// rows are left out, and none with rows means no copy. The copy's calls run on the
+    /// connection's event loop, each after a look at the connection in the same loop turn
+    /// (``GuardedCopyWriter``): a connection closed under the copy throws rather than trap.
     func copy(_ parts: [CopyText], into table: String, columns: [String], logger: Logger) async throws {
         let connection = connection
         let buffers = parts.map(\.buffer).filter { $0.readableBytes > 0 }
@@ -96,11 +97,11 @@ struct StoreConnection: Sendable {
                             for buffer in buffers { try await guarded.write(buffer) }
                         } catch {
                             // postgres-nio sends `CopyFail` next, in this loop turn.
-                            try? await GuardedCopyWriter.settleIfClosed(connection)
+                            try? await guarded.settle()
                             throw error
                         }
                         // postgres-nio sends `CopyDone` next, in this loop turn.
-                        try await GuardedCopyWriter.settleIfClosed(connection)
+                        try await guarded.settle()
                     }
                 }
             }
