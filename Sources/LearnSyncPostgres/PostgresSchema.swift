@@ -128,6 +128,8 @@ enum PostgresSchema {
         ]),
         // The usual push, from a device at its feed's end, in one round trip (``QuickPush``).
         Migration(version: 9, name: "a push from a device at its feed's end in one statement", statements: [QuickPush.function]),
+        // The quick push committed before its answer is sent (``QuickPush/procedure``).
+        Migration(version: 10, name: "the one-statement push commits before it answers", statements: [QuickPush.procedure]),
     ]
 
     /// Runs the pending migrations in one transaction.

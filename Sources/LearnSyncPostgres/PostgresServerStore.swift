@@ -315,7 +315,10 @@ package final class PostgresServerStore: ServiceBackedStore {
     }
 
     package func revoke(tokenHash: String) async throws -> Bool {
-        try await withConnection { c in
+        // In a transaction, though one statement: alone, it would commit after its answer
+        // (``QuickPush/procedure``), and a sign-out must not be answered before it holds.
+        let logger = logger
+        return try await transaction { c in
             try await c.count(
                 "UPDATE session SET revoked = TRUE WHERE token_hash = \(tokenHash) AND NOT revoked RETURNING 1", logger: logger) > 0
         }

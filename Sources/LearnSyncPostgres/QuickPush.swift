@@ -117,11 +117,39 @@ enum QuickPush {
         $$
         """
 
-    /// The function's call, prepared.
+    /// The migration's procedure: ``function``, committed before the call answers.
+    ///
+    /// A statement outside `BEGIN` … `COMMIT` commits at the extended protocol's `Sync`, after
+    /// its `CommandComplete`. A backend ended in between (`pg_terminate_backend`, a fast
+    /// shutdown, a failover) sends the buffered `CommandComplete` and rows before its `FATAL`,
+    /// and postgres-nio, which ends a statement at its `CommandComplete`, reports the push stored
+    /// though PostgreSQL rolled it back. A `CALL` outside a transaction block may commit within
+    /// the procedure: its answer follows the commit. Its results are `INOUT` parameters, the
+    /// call passing `NULL` for each (PostgreSQL 11 and later).
+    static let procedure = """
+        CREATE PROCEDURE learnsync_push_committed(
+            p_token TEXT, p_now BIGINT, p_replica TEXT, p_last_seq BIGINT, p_cursor BIGINT, p_mark BIGINT, p_quota BIGINT,
+            p_stamp BIGINT, p_seq BIGINT[], p_learner TEXT[], p_hlc BIGINT[], p_course TEXT[], p_type TEXT[], p_item TEXT[],
+            p_answers TEXT[], p_seen TEXT[], p_choice TEXT[], p_seconds BIGINT[], p_position BIGINT[], p_version BIGINT[],
+            p_sent_hlc BIGINT[],
+            INOUT o_outcome INT, INOUT o_root TEXT, INOUT o_owner TEXT, INOUT o_last_seq BIGINT, INOUT o_feed_end BIGINT,
+            INOUT o_mark BIGINT, INOUT o_last_seen BIGINT)
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            SELECT f.o_outcome, f.o_root, f.o_owner, f.o_last_seq, f.o_feed_end, f.o_mark, f.o_last_seen
+                INTO o_outcome, o_root, o_owner, o_last_seq, o_feed_end, o_mark, o_last_seen
+                FROM learnsync_push(p_token, p_now, p_replica, p_last_seq, p_cursor, p_mark, p_quota, p_stamp, p_seq, p_learner,
+                    p_hlc, p_course, p_type, p_item, p_answers, p_seen, p_choice, p_seconds, p_position, p_version, p_sent_hlc) AS f;
+            COMMIT;
+        END
+        $$
+        """
+
+    /// The procedure's call, prepared.
     enum Call: PreparedQuery {
         static let sql = """
-            SELECT o_outcome, o_root, o_owner, o_last_seq, o_feed_end, o_mark, o_last_seen
-            FROM learnsync_push($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+            CALL learnsync_push_committed($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+                $21, NULL, NULL, NULL, NULL, NULL, NULL, NULL)
             """
     }
 

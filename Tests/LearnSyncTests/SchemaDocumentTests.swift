@@ -86,9 +86,9 @@ import Testing
             SELECT indexdef || ';' FROM pg_indexes WHERE schemaname = 'public' AND tablename <> 'learnsync_migration'
             ORDER BY tablename, indexname
             """)
-        // Functions by their signature (their bodies are in the migrations).
+        // Functions and procedures by their signature (their bodies are in the migrations).
         let functions = try await TestPostgres.query(location, """
-            SELECT 'FUNCTION ' || p.proname || '(' || pg_get_function_arguments(p.oid) || ');' FROM pg_proc p
+            SELECT CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || p.proname || '(' || pg_get_function_arguments(p.oid) || ');' FROM pg_proc p
             WHERE p.pronamespace = 'public'::regnamespace ORDER BY p.proname
             """)
         let body = tables.map { "TABLE \($0.0) (\n\($0.1.joined(separator: ",\n"))\n);" }.joined(separator: "\n\n")
