@@ -223,19 +223,19 @@ extension PostgresServerStore {
         // Planned at every run, not prepared: a generic plan made while the table was small (a
         // sequential scan) stayed while a long push grew it, and filtering every row by the
         // push's 2,000 counters took up to a second a round.
-        try await c.forEachRow(
+        // Read whole (``StoreConnection/allRows(_:logger:)``): up to 2,000 rows take many reads.
+        let rows = try await c.allRows(
             """
             SELECT hlc AS stored_at, COALESCE(sent_hlc, hlc) AS sent_at, \(unescaped: EventColumns.names) FROM event
             WHERE replica = \(replica.rawValue) AND seq = ANY(\(seqs))
-            """, logger: logger
-        ) { row in
+            """, logger: logger)
+        for row in rows {
             var cells = row.makeIterator()
             let storedAt = try cells.next(Int64.self), sentAt = try cells.next(Int64.self)
             // Compared as sent: the row holds the time it was stored at.
             var columns = try EventColumns(&cells)
             columns.hlc = sentAt
             stored[columns.seq] = (columns, HLCTimestamp(rawValue: storedAt))
-            return true
         }
         return stored
     }

@@ -511,18 +511,16 @@ package final class PostgresServerStore: ServiceBackedStore {
     ) async throws {
         var left = Int64(limit)
         for read in MappedFeed.reads(of: root, mapped: mapped, after: cursor) where left > 0 {
-            var reading = true
             var previous: EventColumns?
-            try await c.forEachRow(FeedRows.self, read.root.rawValue, read.after, read.through, left, logger: logger) { row in
+            // Read whole (``StoreConnection/allRows(_:logger:)``): a page's rows take many reads.
+            for row in try await c.allRows(FeedRows.self, read.root.rawValue, read.after, read.through, left, logger: logger) {
                 var cells = row.makeIterator()
                 let position = try cells.next(Int64.self)
                 let columns = try EventColumns(&cells, previous: previous)
                 previous = columns
                 left -= 1
-                reading = try body(columns, position + read.offset, try cells.next(Int64.self))
-                return reading
+                guard try body(columns, position + read.offset, try cells.next(Int64.self)) else { return }
             }
-            if !reading { return }
         }
     }
 

@@ -33,6 +33,24 @@ struct StoreConnection: Sendable {
         }
     }
 
+    /// Every row of `query`, read whole before the first is handed on: for a statement whose
+    /// rows may take more than one network read (a feed page, a push's stored events).
+    ///
+    /// postgres-nio (1.33) traps, ending the process, when its row stream waits for its
+    /// consumer to ask for more and the connection ends without an error from PostgreSQL (a
+    /// backend ended while it was blocked sending rows, a pooler or the network closing the
+    /// socket): NIO then reads to the socket's end though no read was asked for, and the
+    /// stream's state machine takes that read's completion as impossible
+    /// (RowStreamStateMachine.swift:94). Read whole through postgres-nio's future API, rows are
+    /// asked for again in the event-loop turn that delivers them, so the stream never waits.
+    /// The statement goes unnamed (parsed and planned each time).
+    func allRows(_ query: PostgresQuery, logger: Logger) async throws -> [PostgresRow] {
+        try await metrics.timingStatement {
+            let connection = connection
+            return try await unlessClosed { try await connection.query(query, logger: logger).get().rows }
+        }
+    }
+
     /// Every row of `query`, decoded as `columns`.
     func rows<each Column: PostgresDecodable & Sendable>(
         _ query: PostgresQuery, as columns: (repeat each Column).Type, logger: Logger
@@ -130,6 +148,16 @@ struct StoreConnection: Sendable {
                 for try await row in rows where reading { reading = try body(row) }
             }
         }
+    }
+
+    /// Every row of the ``PreparedQuery`` `query` run with `values`, read whole
+    /// (``allRows(_:logger:)``), unnamed.
+    func allRows<Query: PreparedQuery, each Value: PostgresDynamicTypeEncodable>(
+        _ query: Query.Type, _ values: repeat each Value, logger: Logger
+    ) async throws -> [PostgresRow] {
+        var bindings = PostgresBindings()
+        for value in repeat each values { bindings.append(value, context: .default) }
+        return try await allRows(PostgresQuery(unsafeSQL: Query.sql, binds: bindings), logger: logger)
     }
 
     /// Every row of the ``PreparedQuery`` `query` run with `values`, decoded as `columns`.

@@ -90,7 +90,7 @@ public enum ProblemCode: String, CaseIterable, Sendable {
         case .quotaExceeded: "The learner stores as many events as the server allows"
         case .rateLimited: "Too many attempts; try again later"
         case .internalError: "The server failed"
-        case .storageFailed: "The server's storage is full or failing; nothing of the request was stored"
+        case .storageFailed: "The server's storage is full, failing or unreachable; the request may not have been stored"
         }
     }
 }

@@ -74,7 +74,9 @@ package struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             let cause = DiskFailure(error) == .full ? "the server's disk is full" : "the server's disk failed to write"
             return Problem(code: .storageFailed, detail: "\(cause); nothing of this request was stored, try again later", retryAfter: 30)
         case is StoreUnreachable:
-            return Problem(code: .storageFailed, detail: "the server's database cannot be reached; nothing of this request was stored, try again later", retryAfter: 5)
+            // A connection that closed under the request may have taken a commit's answer with it:
+            // the request may be stored. A push sent again is stored once.
+            return Problem(code: .storageFailed, detail: "the server's database cannot be reached; this request may not have been stored, try again later", retryAfter: 5)
         default:
             return Problem(code: .internalError, detail: "the server could not complete the request")
         }

@@ -15,7 +15,7 @@ import Testing
 @Suite(.tags(.postgres)) struct AcknowledgedWriteTests {
     /// A trigger that sleeps at the commit of every transaction that wrote `table`.
     static func slowCommits(of tables: [String], _ location: PostgresLocation) async throws {
-        var sql = "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(10); RETURN NULL; END $$;"
+        var sql = "CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(60); RETURN NULL; END $$;"
         for table in tables {
             sql += """
                 CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT OR UPDATE ON \(table)
@@ -31,10 +31,10 @@ import Testing
     }
 
     /// Ends the first backend found sleeping in `slow_commit`, and returns the first word of its
-    /// statement; nil when none slept within 20 s.
+    /// statement; nil when none slept within 60 s.
     static func endSleepingBackend(_ location: PostgresLocation) async throws -> String? {
         let started = ContinuousClock.now
-        while started.duration(to: .now) < .seconds(20) {
+        while started.duration(to: .now) < .seconds(60) {
             let ended = try await TestPostgres.query(
                 location,
                 """
@@ -68,7 +68,8 @@ import Testing
         let ending = Task { try await Self.endSleepingBackend(location) }
         let request = SyncRequest(replica: replica, lastSeq: Int64(count), cursor: 0, cursorMark: nil, events: events, limit: 100)
         let answer = await Self.outcome { try await server.service.sync(request, authorization: "Bearer \(token)") }
-        #expect(try await ending.value == statement, "the commit did not sleep in the push's \(statement)")
+        let slept = try await ending.value
+        #expect(slept == statement, "the commit did not sleep in the push's \(statement) but in \(slept ?? "none")")
         let stored = try await TestPostgres.query(location, "SELECT count(*) FROM event WHERE replica = '\(replica.rawValue)'")
         if case .success = answer {
             #expect(stored == "\(count)", "the push was answered, and \(stored) of \(count) events are stored")
@@ -88,7 +89,8 @@ import Testing
         let location = running.location
         let ending = Task { try await Self.endSleepingBackend(location) }
         let answer = await Self.outcome { try await server.service.signOut(authorization: "Bearer \(token)") }
-        #expect(try await ending.value == "COMMIT", "the commit did not sleep in the sign-out's COMMIT")
+        let slept = try await ending.value
+        #expect(slept == "COMMIT", "the commit did not sleep in the sign-out's COMMIT but in \(slept ?? "none")")
         if case .success = answer {
             let request = SyncRequest(replica: ReplicaID.random(), lastSeq: 0, cursor: 0, cursorMark: nil, events: [], limit: 100)
             let after = await Self.outcome { try await server.service.sync(request, authorization: "Bearer \(token)") }
