@@ -53,9 +53,7 @@ import Testing
     @Test(arguments: [(1, "CALL"), (40, "COMMIT")]) func aPushIsAnsweredOnlyOnceCommitted(events count: Int, committedBy statement: String) async throws {
         let running = try await RunningPostgresStore("\(#function)-\(count)")
         let server = try TestServer(store: running.store, running: running)
-        let learner = LearnerID.newGuest()
-        let token = try await server.service.registerGuest(
-            RegisterGuestRequest(learner: learner, secret: "a-device-secret-of-enough-length"), address: "direct").token
+        let (learner, token) = try await server.registerGuest()
         try await Self.slowCommits(of: ["event"], running.location)
         let replica = ReplicaID.random()
         let now = server.clock.millisecondsSince1970()
@@ -82,9 +80,7 @@ import Testing
     @Test func aSignOutIsAnsweredOnlyOnceCommitted() async throws {
         let running = try await RunningPostgresStore(#function)
         let server = try TestServer(store: running.store, running: running)
-        let learner = LearnerID.newGuest()
-        let token = try await server.service.registerGuest(
-            RegisterGuestRequest(learner: learner, secret: "a-device-secret-of-enough-length"), address: "direct").token
+        let token = try await server.registerGuest().token
         try await Self.slowCommits(of: ["session"], running.location)
         let location = running.location
         let ending = Task { try await Self.endSleepingBackend(location) }

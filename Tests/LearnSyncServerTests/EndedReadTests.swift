@@ -17,9 +17,7 @@ import Testing
     @Test func pullsWhoseBackendsEndFailWithoutATrap() async throws {
         let running = try await RunningPostgresStore(#function)
         let server = try TestServer(store: running.store, running: running)
-        let learner = LearnerID.newGuest()
-        let token = try await server.service.registerGuest(
-            RegisterGuestRequest(learner: learner, secret: "a-device-secret-of-enough-length"), address: "direct").token
+        let (learner, token) = try await server.registerGuest()
         let replica = ReplicaID.random()
         let now = server.clock.millisecondsSince1970()
         let batch = 2_000, batches = 3

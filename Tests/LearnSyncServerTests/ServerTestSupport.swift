@@ -65,6 +65,14 @@ struct TestServer {
         router = buildRouter(service: service)
     }
 
+    /// Registers a new guest through the service, without HTTP; returns it and its token.
+    func registerGuest() async throws -> (learner: LearnerID, token: String) {
+        let learner = LearnerID.newGuest()
+        let session = try await service.registerGuest(
+            RegisterGuestRequest(learner: learner, secret: "a-device-secret-of-enough-length"), address: "direct")
+        return (learner, session.token)
+    }
+
     func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let app = Application(router: router)
         try await app.test(.router) { client in try await body(client) }
